@@ -1,0 +1,3 @@
+@_exported import SpikeNN
+@_exported import EventIO
+@_exported import SensorEmulation

@@ -1,0 +1,9 @@
+import XCTest
+@testable import EventIO
+
+final class EventIOSmokeTests: XCTestCase {
+    func testModuleLoads() {
+        var g = SeededGenerator(seed: 1)
+        XCTAssertNotEqual(g.next(), g.next())
+    }
+}
