@@ -80,11 +80,10 @@ public final class RecurrentSpikingLinear: Layer {
 
     // gradSpikes [T, B, out] → gradInput [T, B, in]
     public func backward(_ gradOutput: Tensor) -> Tensor {
-        let steps = membrane.shape[0], batch = membrane.shape[1], outF = outFeatures, inF = inFeatures
-        let n = batch * outF, p = neuron, rows = steps * batch
+        let steps = membrane.shape[0], batch = membrane.shape[1], outF = outFeatures
+        let n = batch * outF, p = neuron
         precondition(gradOutput.shape == membrane.shape, "RecurrentSpikingLinear: gradOutput \(gradOutput.shape) vs \(membrane.shape)")
         if stepScratch.count < n { stepScratch = [Float](repeating: 0, count: n) }
-        if ones.count < rows { ones = [Float](repeating: 1, count: rows) }
         // δu [T, B, out]
         let gradCurrent = Tensor(shape: membrane.shape) { du, _ in
             gradOutput.withPointer { g in
@@ -110,15 +109,53 @@ public final class RecurrentSpikingLinear: Layer {
                 }
             }
         }
+        return accumulateSynapticGradients(gradCurrent: gradCurrent, input: savedInput, spikes: savedSpikes)
+    }
+
+    /// The synaptic part on its own, for given spikes: `I[t] = W·x[t] + b + R·o[t−1]` (o[−1] = 0).
+    /// input [T, B, in], spikes [T, B, out] → currents [T, B, out]. (Forward fuses this with
+    /// the LIF scan; this standalone version exists to finite-difference-check the backward.)
+    public func synapticCurrent(input: Tensor, spikes: Tensor) -> Tensor {
+        let steps = input.shape[0], batch = input.shape[1], outF = outFeatures, inF = inFeatures
+        precondition(spikes.shape == [steps, batch, outF], "synapticCurrent: spikes \(spikes.shape)")
+        let n = batch * outF
+        return Tensor(shape: [steps, batch, outF]) { y, _ in
+            input.withPointer { x in
+                weight.value.withPointer { w in
+                    bias.value.withPointer { b in
+                        Linear.affineForward(x: x, rows: steps * batch, inFeatures: inF, outFeatures: outF,
+                                             weight: w, bias: b, y: y)
+                    }
+                }
+            }
+            spikes.withPointer { o in
+                recurrentWeight.value.withPointer { r in
+                    // I[1…T−1] [(T−1)·B, out] += o[0…T−2] · Rᵀ
+                    BLAS.gemm(transposeA: false, transposeB: true, m: (steps - 1) * batch, n: outF, k: outF, alpha: 1,
+                              a: o, lda: outF, b: r, ldb: outF, beta: 1, c: y + n, ldc: outF)
+                }
+            }
+        }
+    }
+
+    /// Backward of `synapticCurrent` given δu = dL/dI [T, B, out]: ACCUMULATES
+    /// `dR += Σ_t δu[t+1]ᵀ·o[t]`, `dW += Σ_t δu[t]ᵀ·x[t]`, `db += Σ_t δu[t]` (one GEMM each over
+    /// all steps) and returns `dL/dx = δu·W` [T, B, in] (empty when `needsInputGradient` is false).
+    public func accumulateSynapticGradients(gradCurrent: Tensor, input: Tensor, spikes: Tensor) -> Tensor {
+        let steps = input.shape[0], batch = input.shape[1], outF = outFeatures, inF = inFeatures
+        let n = batch * outF, rows = steps * batch
+        precondition(gradCurrent.shape == [steps, batch, outF] && spikes.shape == gradCurrent.shape,
+                     "accumulateSynapticGradients: shapes \(gradCurrent.shape) \(spikes.shape)")
+        if ones.count < rows { ones = [Float](repeating: 1, count: rows) }
         gradCurrent.withPointer { du in
-            savedSpikes.withPointer { o in
+            spikes.withPointer { o in
                 recurrentWeight.grad.withMutablePointer { dR in
-                    // dR [out, out] += Σ_{t≥1} δu[t]ᵀ · o[t−1]: rows 1… of δu against rows …T−2 of o
+                    // dR [out, out] += δu[1…T−1]ᵀ · o[0…T−2]
                     BLAS.gemm(transposeA: true, transposeB: false, m: outF, n: outF, k: (steps - 1) * batch, alpha: 1,
                               a: du + n, lda: outF, b: o, ldb: outF, beta: 1, c: dR, ldc: outF)
                 }
             }
-            savedInput.withPointer { x in
+            input.withPointer { x in
                 ones.withUnsafeBufferPointer { one in
                     weight.grad.withMutablePointer { dW in
                         bias.grad.withMutablePointer { dB in
@@ -130,9 +167,10 @@ public final class RecurrentSpikingLinear: Layer {
             }
         }
         guard needsInputGradient else { return emptyGradient }
-        return Tensor(shape: savedInput.shape) { dX, _ in
+        return Tensor(shape: input.shape) { dX, _ in
             gradCurrent.withPointer { du in
                 weight.value.withPointer { w in
+                    // dX [T·B, in] = δu [T·B, out] · W [out, in]
                     BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: inF, k: outF, alpha: 1,
                               a: du, lda: outF, b: w, ldb: inF, beta: 0, c: dX, ldc: inF)
                 }
