@@ -275,7 +275,7 @@ def network_golden():
                   os.path.join(MM_FIXTURES, f"golden_weights{suffix}.safetensors"), metadata=meta)
         gmeta = {"config": config_json, "producer": "bench/make_fixtures.py", "mode": mode,
                  "layout": "batch-major [B, ...]; spikes.* and activity.* are spike counts over T",
-                 "precision": "float64 weights and gradients (float32 membranes), stored as F32"}
+                 "precision": "weights, inputs and pre-activation sums float64 (exact), membranes and their gradients float32 (as in SpikeFuse); stored as F32"}
         save_file(as_f32(tensors), os.path.join(MM_FIXTURES, f"golden_grads{suffix}.safetensors"),
                   metadata=gmeta)
         results[mode] = (rates, loss, scales, max_grad_rel)
