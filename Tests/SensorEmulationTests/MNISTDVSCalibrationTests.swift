@@ -1,0 +1,48 @@
+import Foundation
+import XCTest
+@testable import SensorEmulation
+
+/// The MNIST-DVS preset against the real recording `mnist_0_scale04_0001.aedat`.
+final class MNISTDVSCalibrationTests: XCTestCase {
+    /// Mean statistics of 10 emulated recordings of procedural zeros (seeds 0…9).
+    func emulatedZeroStats(count: Int = 10) throws -> [DVSRecordingStats] {
+        let glyphs = DigitGlyphRenderer()
+        return try (0..<count).map { i in
+            var rng = SeededGenerator(seed: UInt64(100 + i))
+            let image = glyphs.render(digit: 0, using: &rng)
+            return DVSRecordingStats(try DVSMonitorRecorder.mnistDVSPreset.record(image: image, width: 28, height: 28, using: &rng))
+        }
+    }
+
+    func testPresetMatchesRealRecordingStatistics() throws {
+        let url = try sharedDataFolder().appendingPathComponent("mnist-dvs/mnist_0_scale04_0001.aedat")
+        guard FileManager.default.fileExists(atPath: url.path) else { throw XCTSkip("missing \(url.path)") }
+        let real = DVSRecordingStats(try readDVS128AEDATForTest(url))
+        let emulated = try emulatedZeroStats()
+        func mean(_ f: (DVSRecordingStats) -> Double) -> Double { emulated.map(f).reduce(0, +) / Double(emulated.count) }
+        let count = mean { Double($0.count) }, on = mean(\.onFraction), dur = mean(\.durationSeconds)
+        let ex = mean(\.extentX), ey = mean(\.extentY), bg = mean(\.backgroundRateHz)
+        print("real:     \(real)")
+        print(String(format: "emulated: events %.0f, ON %.3f, %.3f s, extent %.1f×%.1f px, background %.4f Hz/px (mean of %d)",
+                     count, on, dur, ex, ey, bg, emulated.count))
+        XCTAssertEqual(count, Double(real.count), accuracy: 0.3 * Double(real.count))
+        XCTAssert((0.4...0.6).contains(on), "ON fraction \(on)")
+        XCTAssertEqual(ex, real.extentX, accuracy: 0.25 * real.extentX)
+        XCTAssertEqual(ey, real.extentY, accuracy: 0.25 * real.extentY)
+        XCTAssertEqual(dur, real.durationSeconds, accuracy: 0.1 * real.durationSeconds)
+        XCTAssertEqual(bg, real.backgroundRateHz, accuracy: max(0.5 * real.backgroundRateHz, 0.005))
+    }
+
+    /// One 2.2 s recording must emulate well under 50 ms (budget checked loosely at 100 ms so
+    /// a busy CI machine does not flake; the measured number is in docs/emulators.md).
+    func testPresetIsFast() throws {
+        var rng = SeededGenerator(seed: 5)
+        let image = DigitGlyphRenderer().render(digit: 8, using: &rng)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let runs = 5
+        for _ in 0..<runs { _ = try DVSMonitorRecorder.mnistDVSPreset.record(image: image, width: 28, height: 28, using: &rng) }
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(runs)
+        print(String(format: "MNIST-DVS preset: %.2f ms per recording", ms))
+        XCTAssertLessThan(ms, 100)
+    }
+}
