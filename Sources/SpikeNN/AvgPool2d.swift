@@ -1,0 +1,42 @@
+/// Average pooling, kernel = stride = k (no neuron after it): `[T, B, C, H, W]` →
+/// `[T, B, C, H/k, W/k]` (floor, as PyTorch). Each output is the mean of its k×k window.
+public final class AvgPool2d: Layer {
+    public let kernelSize: Int
+    public var needsInputGradient = true
+    public var parameters: [Parameter] { [] }
+    private var inputShape: [Int] = []
+
+    public init(kernelSize: Int = 2) {
+        precondition(kernelSize > 0, "AvgPool2d: kernelSize must be positive")
+        self.kernelSize = kernelSize
+    }
+
+    // input [T, B, C, H, W] → output [T, B, C, H/k, W/k]
+    public func forward(_ input: Tensor) -> Tensor {
+        let s = input.shape
+        precondition(s.count >= 3 && s[s.count - 2] >= kernelSize && s[s.count - 1] >= kernelSize,
+                     "AvgPool2d: input \(s) smaller than kernel \(kernelSize)")
+        inputShape = s
+        let h = s[s.count - 2], w = s[s.count - 1], k = kernelSize
+        let planes = input.count / (h * w)
+        return Tensor(shape: Array(s.dropLast(2)) + [h / k, w / k]) { y, _ in
+            input.withPointer { x in
+                AvgPool2dKernel.forward(input: x, planes: planes, height: h, width: w, kernelSize: k, output: y)
+            }
+        }
+    }
+
+    // gradOutput [T, B, C, H/k, W/k] → gradInput [T, B, C, H, W]
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        guard needsInputGradient else { return emptyGradient }
+        let s = inputShape
+        let h = s[s.count - 2], w = s[s.count - 1], k = kernelSize
+        let planes = s.reduce(1, *) / (h * w)
+        precondition(gradOutput.count == planes * (h / k) * (w / k), "AvgPool2d: gradOutput \(gradOutput.shape) does not match forward")
+        return Tensor(shape: s) { dX, _ in
+            gradOutput.withPointer { dY in
+                AvgPool2dKernel.backward(gradOutput: dY, planes: planes, height: h, width: w, kernelSize: k, gradInput: dX)
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+/// 2-D convolution layer (no neuron), applied to every time step: input `[T, B, C, H, W]`
+/// (or any `[…, C, H, W]`; leading dims are images) → `[T, B, O, Ho, Wo]`.
+///
+/// `y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c]` (cross-correlation, zero padding, as PyTorch).
+/// All T·B images go through `Conv2dKernel` (im2col + GEMM, chunked). Parameters
+/// `"<name>.weight"` `[O, C, k, k]` then `"<name>.bias"` `[O]`, uniform in ±1/√(C·k·k).
+public final class Conv2d: Layer {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+    public let weight: Parameter
+    public let bias: Parameter
+    public var needsInputGradient = true
+    public var parameters: [Parameter] { [weight, bias] }
+
+    private var savedInput = Tensor(zeros: [0])
+    private var workspace = Conv2dWorkspace()
+
+    public init(name: String, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                rng: inout SeededGenerator) {
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
+                     "Conv2d \(name): invalid sizes")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        let fanIn = inChannels * kernelSize * kernelSize
+        weight = Parameter.uniform(name: name + ".weight", shape: [outChannels, inChannels, kernelSize, kernelSize],
+                                   fanIn: fanIn, rng: &rng)
+        bias = Parameter.uniform(name: name + ".bias", shape: [outChannels], fanIn: fanIn, rng: &rng)
+    }
+
+    /// Geometry for an input whose last three dims are `[C, H, W]`.
+    public func geometry(for shape: [Int]) -> Conv2dGeometry {
+        precondition(shape.count >= 3 && shape[shape.count - 3] == inChannels,
+                     "Conv2d: input \(shape), expected [..., \(inChannels), H, W]")
+        return Conv2dGeometry(inChannels: inChannels, outChannels: outChannels, height: shape[shape.count - 2],
+                              width: shape[shape.count - 1], kernelSize: kernelSize, stride: stride, padding: padding)
+    }
+
+    // input [T, B, C, H, W] → output [T, B, O, Ho, Wo]
+    public func forward(_ input: Tensor) -> Tensor {
+        let g = geometry(for: input.shape)
+        let images = input.count / g.inputImageSize
+        savedInput = input
+        let outShape = Array(input.shape.dropLast(3)) + [outChannels, g.outputHeight, g.outputWidth]
+        return Tensor(shape: outShape) { y, _ in
+            input.withPointer { x in
+                weight.value.withPointer { w in
+                    bias.value.withPointer { b in
+                        Conv2dKernel.forward(input: x, images: images, geometry: g, weight: w, bias: b,
+                                             output: y, workspace: &workspace)
+                    }
+                }
+            }
+        }
+    }
+
+    // gradOutput [T, B, O, Ho, Wo] → gradInput [T, B, C, H, W]
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        let g = geometry(for: savedInput.shape)
+        let images = savedInput.count / g.inputImageSize
+        precondition(gradOutput.count == images * g.outputImageSize, "Conv2d: gradOutput \(gradOutput.shape) does not match forward")
+        var gradInput = needsInputGradient ? Tensor(shape: savedInput.shape) { _, _ in } : emptyGradient
+        let wantInput = needsInputGradient
+        gradOutput.withPointer { dY in
+            savedInput.withPointer { x in
+                weight.value.withPointer { w in
+                    weight.grad.withMutablePointer { dW in
+                        bias.grad.withMutablePointer { dB in
+                            gradInput.withMutablePointer { dX in
+                                Conv2dKernel.backward(gradOutput: dY, input: x, images: images, geometry: g, weight: w,
+                                                      gradWeight: dW, gradBias: dB, gradInput: wantInput ? dX : nil,
+                                                      workspace: &workspace)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return gradInput
+    }
+}

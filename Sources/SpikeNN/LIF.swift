@@ -1,0 +1,43 @@
+/// Multi-step LIF neuron layer (no weights): input current `[T, B, …]` → spikes `[T, B, …]`.
+///
+/// Runs `LIFKernel.forward` (eqs. 1–4) over all T steps in one scan and `LIFKernel.backward`
+/// (STBP, eqs. 8–9, reset path included) in one reverse scan. State starts at u = o = 0 on
+/// every `forward` call, so nothing leaks between batches.
+public final class LIF: Layer {
+    public var neuron: LIFParameters
+    public var needsInputGradient = true
+    public var parameters: [Parameter] { [] }
+    /// Membrane potentials u `[T, B, …]` of the last forward (for inspection and backward).
+    public private(set) var membrane = Tensor(zeros: [0])
+
+    public init(_ parameters: LIFParameters) { self.neuron = parameters }
+
+    // current [T, B, …] → spikes [T, B, …]
+    public func forward(_ input: Tensor) -> Tensor {
+        precondition(input.rank >= 2, "LIF: input must be [T, B, …], got \(input.shape)")
+        let steps = input.shape[0], neurons = input.elementsPerStep, p = neuron
+        var u = Tensor(shape: input.shape) { _, _ in }
+        let spikes = Tensor(shape: input.shape) { o, _ in
+            input.withPointer { i in
+                u.withMutablePointer { m in
+                    LIFKernel.forward(current: i, membrane: m, spikes: o, steps: steps, neurons: neurons, parameters: p)
+                }
+            }
+        }
+        membrane = u
+        return spikes
+    }
+
+    // gradSpikes [T, B, …] → gradCurrent [T, B, …]
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        precondition(gradOutput.shape == membrane.shape, "LIF: gradOutput \(gradOutput.shape) vs membrane \(membrane.shape)")
+        let steps = membrane.shape[0], neurons = membrane.elementsPerStep, p = neuron
+        var grad = gradOutput
+        grad.withMutablePointer { g in
+            membrane.withPointer { u in
+                LIFKernel.backward(gradSpikes: g, membrane: u, gradCurrent: g, steps: steps, neurons: neurons, parameters: p)
+            }
+        }
+        return grad
+    }
+}

@@ -1,0 +1,104 @@
+/// Fused multi-step kernels of the iterative LIF neuron with STBP backward.
+///
+/// Forward (paper eqs. 1–4), per neuron, time steps t = 0 … T−1, with u[−1] = o[−1] = 0:
+///
+///     u[t] = τ · u[t−1] · (1 − o[t−1]) + I[t]        (1)–(3): leak gated by the reset
+///     o[t] = g(u[t]) = 1 if u[t] ≥ V_th else 0        (4)
+///
+/// Backward (STBP, eq. 8) with the rectangular surrogate (eq. 9)
+/// `∂o/∂u ≈ h(u) = (1/a)·1{|u − V_th| < a/2}`, scanning t = T−1 … 0 with δu[T] = 0.
+/// The reset path is kept (not detached): `∂u[t+1]/∂o[t] = −τ·u[t]`, `∂u[t+1]/∂u[t] = τ(1 − o[t])`:
+///
+///     δo[t] = g_o[t] + δu[t+1] · (−τ · u[t])      (+ (Rᵀ δu[t+1]) in a recurrent layer)
+///     δu[t] = δo[t] · h(u[t]) + δu[t+1] · τ · (1 − o[t])
+///     dL/dI[t] = δu[t]
+///
+/// Layout: time-major, `[T, N]` with N = B·(neurons per sample), contiguous. The spikes are
+/// recomputed in backward from the stored membrane (`o = u ≥ V_th`), so only u is kept.
+public enum LIFKernel {
+    /// Surrogate derivative h(u) of eq. 9.
+    @inline(__always)
+    public static func surrogate(_ u: Float, _ p: LIFParameters) -> Float {
+        abs(u - p.threshold) < 0.5 * p.surrogateWidth ? 1 / p.surrogateWidth : 0
+    }
+
+    // current [T, N] → membrane [T, N], spikes [T, N]. `membrane` may alias `current`.
+    public static func forward(current: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
+                               spikes: UnsafeMutablePointer<Float>, steps: Int, neurons: Int,
+                               parameters p: LIFParameters) {
+        for t in 0..<steps {
+            forwardStep(current: current + t * neurons,
+                        previousMembrane: t == 0 ? nil : UnsafePointer(membrane + (t - 1) * neurons),
+                        membrane: membrane + t * neurons, spikes: spikes + t * neurons,
+                        neurons: neurons, parameters: p)
+        }
+    }
+
+    /// One time step: current [N], previous membrane [N] (nil at t = 0) → membrane [N], spikes [N].
+    /// The previous spikes are recomputed as `u[t−1] ≥ V_th`.
+    @inline(__always)
+    public static func forwardStep(current: UnsafePointer<Float>, previousMembrane: UnsafePointer<Float>?,
+                                   membrane: UnsafeMutablePointer<Float>, spikes: UnsafeMutablePointer<Float>,
+                                   neurons: Int, parameters p: LIFParameters) {
+        let tau = p.tau, vth = p.threshold
+        if let prev = previousMembrane {
+            for i in 0..<neurons {
+                let up = prev[i]
+                let u = (up >= vth ? 0 : tau * up) + current[i]
+                membrane[i] = u
+                spikes[i] = u >= vth ? 1 : 0
+            }
+        } else {
+            for i in 0..<neurons {
+                let u = current[i]
+                membrane[i] = u
+                spikes[i] = u >= vth ? 1 : 0
+            }
+        }
+    }
+
+    // gradSpikes g_o [T, N], membrane u [T, N] → gradCurrent δu [T, N] (overwritten).
+    // `gradCurrent` may alias `gradSpikes`.
+    public static func backward(gradSpikes: UnsafePointer<Float>, membrane: UnsafePointer<Float>,
+                                gradCurrent: UnsafeMutablePointer<Float>, steps: Int, neurons: Int,
+                                parameters p: LIFParameters) {
+        var t = steps - 1
+        while t >= 0 {
+            backwardStep(gradSpikes: gradSpikes + t * neurons, extraGradSpikes: nil,
+                         membrane: membrane + t * neurons,
+                         nextGradCurrent: t == steps - 1 ? nil : UnsafePointer(gradCurrent + (t + 1) * neurons),
+                         gradCurrent: gradCurrent + t * neurons, neurons: neurons, parameters: p)
+            t -= 1
+        }
+    }
+
+    /// One reverse step: g_o[t] [N] (+ optional extra dL/do[t] [N], e.g. Rᵀδu[t+1]), u[t] [N],
+    /// δu[t+1] [N] (nil at t = T−1) → δu[t] [N].
+    @inline(__always)
+    public static func backwardStep(gradSpikes: UnsafePointer<Float>, extraGradSpikes: UnsafePointer<Float>?,
+                                    membrane: UnsafePointer<Float>, nextGradCurrent: UnsafePointer<Float>?,
+                                    gradCurrent: UnsafeMutablePointer<Float>, neurons: Int,
+                                    parameters p: LIFParameters) {
+        let tau = p.tau, vth = p.threshold
+        let halfWidth = 0.5 * p.surrogateWidth, height = 1 / p.surrogateWidth
+        if let next = nextGradCurrent {
+            for i in 0..<neurons {
+                let u = membrane[i]
+                let dNext = next[i]
+                let fired = u >= vth
+                var dO = gradSpikes[i] - dNext * tau * u
+                if let extra = extraGradSpikes { dO += extra[i] }
+                let h: Float = abs(u - vth) < halfWidth ? height : 0
+                gradCurrent[i] = dO * h + (fired ? 0 : dNext * tau)
+            }
+        } else {
+            for i in 0..<neurons {
+                let u = membrane[i]
+                var dO = gradSpikes[i]
+                if let extra = extraGradSpikes { dO += extra[i] }
+                let h: Float = abs(u - vth) < halfWidth ? height : 0
+                gradCurrent[i] = dO * h
+            }
+        }
+    }
+}

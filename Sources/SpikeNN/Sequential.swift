@@ -1,0 +1,26 @@
+/// Layers applied in order; backward runs them in reverse.
+///
+/// `needsInputGradient` reads and writes the first layer's flag (set it to false on a
+/// network's first layer to skip the unused dL/d(input)); inner layers keep theirs.
+public final class Sequential: Layer {
+    public let layers: [Layer]
+    public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
+    public var needsInputGradient: Bool {
+        get { layers.first?.needsInputGradient ?? true }
+        set { layers.first?.needsInputGradient = newValue }
+    }
+
+    public init(_ layers: [Layer]) { self.layers = layers }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        var x = input
+        for layer in layers { x = layer.forward(x) }
+        return x
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        var g = gradOutput
+        for layer in layers.reversed() { g = layer.backward(g) }
+        return g
+    }
+}

@@ -1,0 +1,57 @@
+/// Spike-rate mean-squared-error loss (paper eq. 7) and spike-count prediction.
+///
+///     L = (1/B) · Σ_b Σ_c (Y[b, c] − r[b, c])²,   r[b, c] = (1/T) · Σ_t o[t, b, c]
+///
+/// with Y one-hot of the label. `dL/do[t, b, c] = (2/(B·T)) · (r[b, c] − Y[b, c])` for every t.
+/// Prediction: the class with the most output spikes; ties go to the LOWEST class index
+/// (a sample with no output spike at all is predicted as class 0).
+public enum SpikeRateLoss {
+    /// spikes [T, B, C], labels [B] → (loss = mean over batch of Σ_c (Y − rate)², gradient dL/d(spikes) [T, B, C])
+    public static func mseLoss(spikes: Tensor, labels: [Int]) -> (loss: Float, gradient: Tensor) {
+        precondition(spikes.rank == 3, "mseLoss: spikes must be [T, B, C], got \(spikes.shape)")
+        let steps = spikes.shape[0], batch = spikes.shape[1], classes = spikes.shape[2]
+        precondition(labels.count == batch, "mseLoss: \(labels.count) labels for batch \(batch)")
+        precondition(labels.allSatisfy { $0 >= 0 && $0 < classes }, "mseLoss: label outside 0..<\(classes)")
+        let counts = spikeCounts(spikes)
+        var loss = 0.0
+        var perStepGrad = [Float](repeating: 0, count: batch * classes)
+        let scale = 2 / (Double(batch) * Double(steps))
+        for b in 0..<batch {
+            for c in 0..<classes {
+                let rate = Double(counts.scalars[b * classes + c]) / Double(steps)
+                let diff = rate - (labels[b] == c ? 1 : 0)
+                loss += diff * diff
+                perStepGrad[b * classes + c] = Float(scale * diff)
+            }
+        }
+        let n = batch * classes
+        let gradient = Tensor(shape: spikes.shape) { g, _ in
+            perStepGrad.withUnsafeBufferPointer { src in
+                for t in 0..<steps { (g + t * n).update(from: src.baseAddress!, count: n) }
+            }
+        }
+        return (Float(loss / Double(batch)), gradient)
+    }
+
+    /// [T, B, C] → [B, C]: number of spikes of each output neuron over all T steps.
+    public static func spikeCounts(_ spikes: Tensor) -> Tensor {
+        precondition(spikes.rank == 3, "spikeCounts: spikes must be [T, B, C], got \(spikes.shape)")
+        let steps = spikes.shape[0], n = spikes.shape[1] * spikes.shape[2]
+        var counts = [Float](repeating: 0, count: n)
+        spikes.withPointer { o in
+            for t in 0..<steps { for i in 0..<n { counts[i] += o[t * n + i] } }
+        }
+        return Tensor(shape: [spikes.shape[1], spikes.shape[2]], scalars: counts)
+    }
+
+    /// Argmax of the spike counts per sample, ties → the lowest class index.
+    public static func predictions(_ spikes: Tensor) -> [Int] {
+        let counts = spikeCounts(spikes)
+        let batch = counts.shape[0], classes = counts.shape[1]
+        return (0..<batch).map { b in
+            var best = 0
+            for c in 1..<max(classes, 1) where counts.scalars[b * classes + c] > counts.scalars[b * classes + best] { best = c }
+            return best
+        }
+    }
+}

@@ -1,0 +1,27 @@
+/// Linear → LIF, multi-step: input `[T, B, in]` → spikes `[T, B, out]`.
+///
+/// `I[t] = W·x[t] + b` for all T·B rows in one GEMM, then one fused LIF scan over T.
+/// Parameters `"<name>.weight"` `[out, in]`, `"<name>.bias"` `[out]`.
+public final class SpikingLinear: Layer {
+    public let linear: Linear
+    public let lif: LIF
+    public var parameters: [Parameter] { linear.parameters }
+    public var needsInputGradient: Bool {
+        get { linear.needsInputGradient }
+        set { linear.needsInputGradient = newValue }
+    }
+    /// Membrane potentials `[T, B, out]` of the last forward.
+    public var membrane: Tensor { lif.membrane }
+
+    public init(name: String, inFeatures: Int, outFeatures: Int, neuron: LIFParameters, rng: inout SeededGenerator) {
+        linear = Linear(name: name, inFeatures: inFeatures, outFeatures: outFeatures, rng: &rng)
+        lif = LIF(neuron)
+    }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 3, "SpikingLinear: input must be [T, B, in], got \(input.shape)")
+        return lif.forward(linear.forward(input))
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor { linear.backward(lif.backward(gradOutput)) }
+}

@@ -1,0 +1,49 @@
+import CBLAS
+
+/// A thin wrapper on OpenBLAS's `cblas_sgemm` (row-major).
+///
+/// Computes `C = alpha·op(A)·op(B) + beta·C` where `op(X)` is `X` or `Xᵀ`,
+/// `op(A)` is `[m, k]`, `op(B)` is `[k, n]` and `C` is `[m, n]`; `lda`, `ldb`, `ldc` are the
+/// row strides (in elements) of the matrices *as stored*.
+///
+/// Determinism: OpenBLAS's sgemm gives bit-identical results for the same inputs and the same
+/// thread count (`OPENBLAS_NUM_THREADS`); it does not reorder reductions between runs.
+public enum BLAS {
+    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            // op(A)·op(B) is all zeros; BLAS implementations differ on k = 0, so do it here.
+            for i in 0..<m {
+                let row = c + i * ldc
+                for j in 0..<n { row[j] = beta == 0 ? 0 : beta * row[j] }
+            }
+            return
+        }
+        cblas_sgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Plain triple-loop reference of `gemm` (Double accumulation), for tests.
+    public static func referenceGemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                                     alpha: Float, a: [Float], lda: Int, b: [Float], ldb: Int,
+                                     beta: Float, c: inout [Float], ldc: Int) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<k {
+                    let av = transposeA ? a[p * lda + i] : a[i * lda + p]
+                    let bv = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+                    sum += Double(av) * Double(bv)
+                }
+                let old = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])
+                c[i * ldc + j] = Float(Double(alpha) * sum + old)
+            }
+        }
+    }
+}
