@@ -22,10 +22,10 @@ public struct SyntheticDatasetConfiguration: Codable, Sendable, Equatable {
     public var audioChannels = 16
     public var classes = 10
     /// Pixels per class prototype.
-    public var prototypePixels = 10
-    public var signalRate: Float = 0.5
+    public var prototypePixels = 20
+    public var signalRate: Float = 0.7
     public var noiseRate: Float = 0.02
-    public var uninformativeRate: Float = 0.15
+    public var uninformativeRate: Float = 0.1
     public var visualOnlyFraction: Double = 0
     public var audioOnlyFraction: Double = 0
 

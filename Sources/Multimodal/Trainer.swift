@@ -69,6 +69,9 @@ public final class Trainer {
     public let dataDescription: [String: String]
     public var onProgress: ((TrainingProgress) -> Void)?
     public var onEpoch: ((EpochMetrics) -> Void)?
+    /// Asked after every batch; returning true stops the run with `TrainingInterrupted`
+    /// (the newest checkpoint stays, so `run(resume: true)` continues from it).
+    public var shouldStop: (() -> Bool)?
     public private(set) var network: MultimodalNetwork
 
     public init(model: ModelConfiguration, training: TrainingConfiguration,
@@ -187,6 +190,7 @@ public final class Trainer {
             lossSums["total", default: 0] += Double(loss.total) * n
             seen += indices.count
             let elapsed = Date().timeIntervalSince(start)
+            if shouldStop?() == true { throw TrainingInterrupted(epoch: epoch, batch: b + 1) }
             onProgress?(TrainingProgress(epoch: epoch, epochs: training.epochs, batch: b + 1, batches: batches,
                                          loss: lossSums["total"]! / Double(seen),
                                          samplesPerSecond: Double(seen) / max(elapsed, 1e-9)))
@@ -235,6 +239,14 @@ public final class Trainer {
 
     private func appendMetrics(_ m: EpochMetrics) throws {
         try writeMetrics(try readMetrics() + [m])
+    }
+}
+
+/// A run stopped on request (e.g. Ctrl-C) before finishing; resume continues it.
+public struct TrainingInterrupted: Error, CustomStringConvertible {
+    public var epoch: Int, batch: Int
+    public var description: String {
+        "interrupted in epoch \(epoch) after batch \(batch); run again with --resume to continue from the last checkpoint"
     }
 }
 
