@@ -276,4 +276,56 @@ final class SafeTensorsTests: XCTestCase {
         }
         XCTAssertGreaterThan(failures, 0)
     }
+
+    // MARK: The LIF golden fixture (from bench/make_fixtures.py)
+
+    /// Re-derives `lif_golden.safetensors` with a plain scalar LIF written here:
+    /// u[t] = τ·u[t−1]·(1 − o[t−1]) + I[t], o[t] = 1{u[t] ≥ 0.5}; backward with
+    /// h(u) = 1{|u − 0.5| < 0.5} and the reset term not detached:
+    ///   dL/do[t] = g[t] + dL/du[t+1]·(−τ·u[t]),  dL/du[t] = dL/do[t]·h(u[t]) + dL/du[t+1]·τ·(1 − o[t]).
+    /// Float32 forward in the same operation order must match the file bit for bit.
+    func testLIFGoldenFixtureFollowsTheBindingRecurrence() throws {
+        let folder = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+        let file = try SafeTensors.read(folder.appendingPathComponent("lif_golden.safetensors"))
+        XCTAssertEqual(file.metadata["threshold"], "0.5")
+        for prefix in ["", "tau0.2."] {
+            let tau = try XCTUnwrap(Float(file.metadata[prefix + "tau"] ?? ""))
+            let current = try file.tensor(named: prefix + "current")
+            let gradSpikes = try file.tensor(named: prefix + "grad_spikes")
+            XCTAssertEqual(current.shape, [20, 16])
+            let (T, N) = (current.shape[0], current.shape[1])
+            var u = [Float](repeating: 0, count: T * N), o = u
+            for t in 0..<T {
+                for n in 0..<N {
+                    let previousU: Float = t > 0 ? u[(t - 1) * N + n] : 0
+                    let previousO: Float = t > 0 ? o[(t - 1) * N + n] : 0
+                    u[t * N + n] = tau * previousU * (1 - previousO) + current[t, n]
+                    o[t * N + n] = u[t * N + n] >= 0.5 ? 1 : 0
+                }
+            }
+            XCTAssertEqual(try file.tensor(named: prefix + "membrane").scalars, u, "tau \(tau)")
+            XCTAssertEqual(try file.tensor(named: prefix + "spikes").scalars, o, "tau \(tau)")
+            // Edge cases placed at t = 0: I = 0.5 spikes (u ≥ Vth); I = 1.0 and 0.0 lie on
+            // the open edges of the surrogate window, so their h(u) = 0.
+            XCTAssertEqual(o[0], 1)
+            var gradU = [Double](repeating: 0, count: T * N)
+            let tauD = Double(tau)
+            for n in 0..<N {
+                var next = 0.0
+                for t in stride(from: T - 1, through: 0, by: -1) {
+                    let i = t * N + n
+                    var dO = Double(gradSpikes[t, n])
+                    if t + 1 < T { dO += next * (-tauD * Double(u[i])) }
+                    let h = abs(Double(u[i]) - 0.5) < 0.5 ? 1.0 : 0.0
+                    gradU[i] = dO * h + (t + 1 < T ? next * tauD * Double(1 - o[i]) : 0)
+                    next = gradU[i]
+                }
+            }
+            let expected = try file.tensor(named: prefix + "grad_current")
+            let worst = zip(gradU, expected.scalars).map { abs($0 - Double($1)) }.max() ?? .infinity
+            XCTAssertLessThan(worst, 1e-5, "tau \(tau): largest |dL/dI − PyTorch| = \(worst)")
+            XCTAssertEqual(gradU[1], 0)  // u[0, 1] = 1.0: on the window's edge
+            XCTAssertGreaterThan(expected.scalars.filter { $0 != 0 }.count, T * N / 4)
+        }
+    }
 }

@@ -1,0 +1,470 @@
+#!/usr/bin/env python3
+"""An independent PyTorch implementation of the paper's networks (the SpikeFuse peer).
+
+Liu et al., "Event-based multimodal spiking neural network with attention mechanism",
+ICASSP 2022. It serves two purposes:
+  * golden numbers: bench/make_fixtures.py uses it to write the fixtures that the Swift
+    tests compare against (forward spikes, losses, gradients of every parameter);
+  * speed comparison: `python3 bench/pytorch_reference.py bench …` prints one JSON line.
+
+Semantics (binding; the Swift side implements exactly the same):
+  Iterative LIF, per layer (eqs. 1-4):
+      u[t] = tau * u[t-1] * (1 - o[t-1]) + I[t],   o[t] = 1 if u[t] >= Vth else 0,
+      u[-1] = o[-1] = 0, Vth = 0.5.
+  Backward (eq. 9): do/du = h(u) = (1/a) * 1{|u - Vth| < a/2}, a = 1.0. The reset
+  factor (1 - o[t-1]) is NOT detached: gradients flow through o[t-1] there too.
+  Visual (tau 0.2), input [T, B, 2, 28, 28]: conv1 3x3 pad 1 + LIF -> avgpool 2 ->
+      conv2 3x3 pad 1 + LIF -> avgpool 2 -> flatten (c2*7*7) -> fc1 + LIF -> fc2 (10) + LIF.
+  Auditory (tau 0.1), input [T, B, 64]: rec1, rec2, rec3, out; each recurrent LIF:
+      I[t] = W x[t] + b + R o[t-1]   (R = recurrent_weight [out, out], no bias).
+  Attention fusion (tau 0.9), mode "multimodal": c[t] = concat(o_v[t], o_a[t]) (20) ->
+      fusion.hidden Linear(20->H) + LIF -> fusion.attention Linear(H->2) = [w_v, w_a]
+      (plain affine; "softmax" normalisation optional) -> output LIF (10 neurons) with
+      input current w_v o_v[t] + w_a o_a[t].
+  Mode "multimodal-noattention": concat -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
+  Loss per head: mean over batch of sum_c (Y_c - (1/T) sum_t o_c[t])^2; total
+      L = Lv + La + Lm (multimodal modes), Lv (visual), La (audio).
+
+Two formulations with identical maths:
+  "loop":        the whole network advances one timestep at a time;
+  "timebatched": each feed-forward layer (conv, linear, the feed-forward part of the
+                 recurrent layers) runs once over all T*B rows, then the LIF scan runs.
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+PAPER_CONFIG = {
+    "mode": "multimodal",
+    "timesteps": 64,
+    "polarities": 2,
+    "image_size": 28,
+    "visual_channels": [32, 32],
+    "visual_hidden": 128,
+    "audio_channels": 64,
+    "audio_hidden": 512,
+    "fusion_hidden": 64,
+    "classes": 10,
+    "tau_visual": 0.2,
+    "tau_audio": 0.1,
+    "tau_fusion": 0.9,
+    "threshold": 0.5,
+    "surrogate_width": 1.0,
+    "attention_normalisation": "none",
+}
+
+MODES = ("visual", "audio", "multimodal", "multimodal-noattention")
+
+
+# ---------------------------------------------------------------------------------------
+# Spike function and LIF dynamics
+
+class SpikeFunction(torch.autograd.Function):
+    """Heaviside step forward, rectangular surrogate backward (eq. 9)."""
+
+    @staticmethod
+    def forward(ctx, u, threshold, width):
+        ctx.save_for_backward(u)
+        ctx.threshold = threshold
+        ctx.width = width
+        return (u >= threshold).to(u.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (u,) = ctx.saved_tensors
+        window = ((u - ctx.threshold).abs() < ctx.width / 2).to(u.dtype) / ctx.width
+        return grad_output * window, None, None
+
+
+def spike(u, threshold, width):
+    return SpikeFunction.apply(u, threshold, width)
+
+
+class LIF:
+    """Parameters of an iterative LIF population: decay tau, threshold Vth, surrogate width a."""
+
+    def __init__(self, tau, threshold=0.5, width=1.0):
+        self.tau = float(tau)
+        self.threshold = float(threshold)
+        self.width = float(width)
+
+    def step(self, current, u, o):
+        """One step of eqs. 1-2. `u`, `o` are the previous state (None at t = 0).
+
+        The membrane is always float32, like SpikeFuse's: the current is rounded to
+        float32 first (a no-op for float32 models; float64 models use this to get exact
+        pre-activation sums, see make_fixtures.py). The float32 operation order is
+        fl(fl(tau * u) * (1 - o)) + I; (1 - o) is 0 or 1, so the middle product is exact
+        and any implementation computing fl(tau * u) + I (or 0 + I after a spike) gets
+        bit-identical membranes. The output spikes have the current's dtype.
+        """
+        current32 = current.to(torch.float32)
+        if u is None:
+            u = current32  # u[-1] = 0, so u[0] = tau * 0 + I[0] = I[0] exactly
+        else:
+            tau = torch.tensor(self.tau, dtype=torch.float32)
+            u = tau * u * (1 - o.to(torch.float32)) + current32
+        o = spike(u, self.threshold, self.width).to(current.dtype)
+        return u, o
+
+    def scan(self, currents):
+        """currents [T, ...] -> (spikes [T, ...] in the currents' dtype, membranes [T, ...] float32)."""
+        u = o = None
+        spikes, membranes = [], []
+        for t in range(currents.shape[0]):
+            u, o = self.step(currents[t], u, o)
+            spikes.append(o)
+            membranes.append(u)
+        return torch.stack(spikes), torch.stack(membranes)
+
+
+# ---------------------------------------------------------------------------------------
+# Layers and subnetworks
+
+class RecurrentLinear(nn.Module):
+    """I[t] = W x[t] + b + R o[t-1]. W, b: nn.Linear's default init; R ~ U(±1/sqrt(out))."""
+
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = nn.Parameter(torch.empty(out_features, in_features))
+        self.bias = nn.Parameter(torch.empty(out_features))
+        self.recurrent_weight = nn.Parameter(torch.empty(out_features, out_features))
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # = U(±1/sqrt(in))
+        bound = 1 / math.sqrt(in_features)
+        nn.init.uniform_(self.bias, -bound, bound)
+        r = 1 / math.sqrt(out_features)
+        nn.init.uniform_(self.recurrent_weight, -r, r)
+
+    def feedforward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def recurrent(self, o_prev):
+        return F.linear(o_prev, self.recurrent_weight)
+
+
+class VisualNet(nn.Module):
+    """32C3-AP2-32C3-AP2-128-10 (paper sizes), LIF with tau_visual."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        c1, c2 = cfg["visual_channels"]
+        p, size = cfg["polarities"], cfg["image_size"]
+        self.conv1 = nn.Conv2d(p, c1, 3, padding=1)
+        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1)
+        self.fc1 = nn.Linear(c2 * (size // 4) * (size // 4), cfg["visual_hidden"])
+        self.fc2 = nn.Linear(cfg["visual_hidden"], cfg["classes"])
+        self.lif = LIF(cfg["tau_visual"], cfg["threshold"], cfg["surrogate_width"])
+        self.layer_names = ["visual.conv1", "visual.conv2", "visual.fc1", "visual.fc2"]
+
+    def timebatched(self, x, record):
+        # x [T, B, P, H, W] -> output spikes [T, B, classes]
+        T, B = x.shape[:2]
+        s1, _ = self.lif.scan(self.conv1(x.flatten(0, 1)).unflatten(0, (T, B)))
+        record["visual.conv1"] = s1
+        p1 = F.avg_pool2d(s1.flatten(0, 1), 2)
+        s2, _ = self.lif.scan(self.conv2(p1).unflatten(0, (T, B)))
+        record["visual.conv2"] = s2
+        p2 = F.avg_pool2d(s2.flatten(0, 1), 2).flatten(1).unflatten(0, (T, B))
+        s3, _ = self.lif.scan(self.fc1(p2))
+        record["visual.fc1"] = s3
+        s4, _ = self.lif.scan(self.fc2(s3))
+        record["visual.fc2"] = s4
+        return s4
+
+    def step(self, x_t, state):
+        # x_t [B, P, H, W]; state: {layer: (u, o)} -> output spikes [B, classes]
+        def lif(name, current):
+            u, o = state.get(name, (None, None))
+            u, o = self.lif.step(current, u, o)
+            state[name] = (u, o)
+            return o
+        s1 = lif("visual.conv1", self.conv1(x_t))
+        s2 = lif("visual.conv2", self.conv2(F.avg_pool2d(s1, 2)))
+        s3 = lif("visual.fc1", self.fc1(F.avg_pool2d(s2, 2).flatten(1)))
+        return lif("visual.fc2", self.fc2(s3))
+
+
+class AudioNet(nn.Module):
+    """512R-512R-512R-10R (paper sizes), recurrent LIF with tau_audio."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        h = cfg["audio_hidden"]
+        self.rec1 = RecurrentLinear(cfg["audio_channels"], h)
+        self.rec2 = RecurrentLinear(h, h)
+        self.rec3 = RecurrentLinear(h, h)
+        self.out = RecurrentLinear(h, cfg["classes"])
+        self.lif = LIF(cfg["tau_audio"], cfg["threshold"], cfg["surrogate_width"])
+        self.layer_names = ["audio.rec1", "audio.rec2", "audio.rec3", "audio.out"]
+
+    def layers(self):
+        return [("audio.rec1", self.rec1), ("audio.rec2", self.rec2),
+                ("audio.rec3", self.rec3), ("audio.out", self.out)]
+
+    def timebatched(self, x, record):
+        # x [T, B, channels] -> output spikes [T, B, classes]
+        for name, layer in self.layers():
+            ff = layer.feedforward(x)  # [T, B, out], one GEMM over T*B rows
+            u = o = None
+            spikes = []
+            for t in range(x.shape[0]):
+                current = ff[t] if o is None else ff[t] + layer.recurrent(o)
+                u, o = self.lif.step(current, u, o)
+                spikes.append(o)
+            x = torch.stack(spikes)
+            record[name] = x
+        return x
+
+    def step(self, x_t, state):
+        for name, layer in self.layers():
+            u, o = state.get(name, (None, None))
+            current = layer.feedforward(x_t)
+            if o is not None:
+                current = current + layer.recurrent(o)
+            u, o = self.lif.step(current, u, o)
+            state[name] = (u, o)
+            x_t = o
+        return x_t
+
+
+class AttentionFusion(nn.Module):
+    """Eq. 5: hidden LIF layer on concat(o_v, o_a) -> [w_v, w_a] -> weighted output LIF."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.hidden = nn.Linear(2 * cfg["classes"], cfg["fusion_hidden"])
+        self.attention = nn.Linear(cfg["fusion_hidden"], 2)
+        self.normalisation = cfg["attention_normalisation"]
+        self.lif = LIF(cfg["tau_fusion"], cfg["threshold"], cfg["surrogate_width"])
+        self.layer_names = ["fusion.hidden", "fusion.output"]
+
+    def weights(self, hidden_spikes):
+        w = self.attention(hidden_spikes)
+        if self.normalisation == "softmax":
+            w = torch.softmax(w, dim=-1)
+        elif self.normalisation != "none":
+            raise ValueError(f"unknown attention_normalisation {self.normalisation!r}")
+        return w
+
+    def timebatched(self, o_v, o_a, record):
+        # o_v, o_a [T, B, classes] -> (output spikes [T, B, classes], attention [T, B, 2])
+        h, _ = self.lif.scan(self.hidden(torch.cat([o_v, o_a], dim=-1)))
+        record["fusion.hidden"] = h
+        w = self.weights(h)
+        out, _ = self.lif.scan(w[..., 0:1] * o_v + w[..., 1:2] * o_a)
+        record["fusion.output"] = out
+        return out, w
+
+    def step(self, o_v, o_a, state):
+        u, o = state.get("fusion.hidden", (None, None))
+        u, h = self.lif.step(self.hidden(torch.cat([o_v, o_a], dim=-1)), u, o)
+        state["fusion.hidden"] = (u, h)
+        w = self.weights(h)
+        u, o = state.get("fusion.output", (None, None))
+        u, o = self.lif.step(w[..., 0:1] * o_v + w[..., 1:2] * o_a, u, o)
+        state["fusion.output"] = (u, o)
+        return o, w
+
+
+class ConcatFusion(nn.Module):
+    """The paper's ablation: concat(o_v, o_a) -> fc1 + LIF -> fc2 (classes) + LIF."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.fc1 = nn.Linear(2 * cfg["classes"], cfg["fusion_hidden"])
+        self.fc2 = nn.Linear(cfg["fusion_hidden"], cfg["classes"])
+        self.lif = LIF(cfg["tau_fusion"], cfg["threshold"], cfg["surrogate_width"])
+        self.layer_names = ["fusion.fc1", "fusion.fc2"]
+
+    def timebatched(self, o_v, o_a, record):
+        h, _ = self.lif.scan(self.fc1(torch.cat([o_v, o_a], dim=-1)))
+        record["fusion.fc1"] = h
+        out, _ = self.lif.scan(self.fc2(h))
+        record["fusion.fc2"] = out
+        return out, None
+
+    def step(self, o_v, o_a, state):
+        u, o = state.get("fusion.fc1", (None, None))
+        u, h = self.lif.step(self.fc1(torch.cat([o_v, o_a], dim=-1)), u, o)
+        state["fusion.fc1"] = (u, h)
+        u, o = state.get("fusion.fc2", (None, None))
+        u, o = self.lif.step(self.fc2(h), u, o)
+        state["fusion.fc2"] = (u, o)
+        return o, None
+
+
+class SpikeFuseReference(nn.Module):
+    """The whole model for one config; parameter names match the Swift checkpoints."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = dict(cfg)
+        mode = cfg["mode"]
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
+        self.mode = mode
+        if mode != "audio":
+            self.visual = VisualNet(cfg)
+        if mode != "visual":
+            self.audio = AudioNet(cfg)
+        if mode == "multimodal":
+            self.fusion = AttentionFusion(cfg)
+        elif mode == "multimodal-noattention":
+            self.fusion = ConcatFusion(cfg)
+
+    def layer_names(self):
+        names = []
+        for part in ("visual", "audio", "fusion"):
+            if hasattr(self, part):
+                names += getattr(self, part).layer_names
+        return names
+
+    def forward(self, visual=None, audio=None, formulation="timebatched"):
+        """visual [T, B, P, H, W], audio [T, B, channels] (time-major).
+
+        Returns a dict: "visual", "audio", "fusion" output spikes [T, B, classes] (those
+        the mode has), "attention" [T, B, 2] (mode multimodal) and "layers" {name: spikes}.
+        """
+        record = {}
+        out = {"layers": record}
+        if formulation == "timebatched":
+            if hasattr(self, "visual"):
+                out["visual"] = self.visual.timebatched(visual, record)
+            if hasattr(self, "audio"):
+                out["audio"] = self.audio.timebatched(audio, record)
+            if hasattr(self, "fusion"):
+                fused, w = self.fusion.timebatched(out["visual"], out["audio"], record)
+                out["fusion"] = fused
+                if w is not None:
+                    out["attention"] = w
+            return out
+        if formulation != "loop":
+            raise ValueError(f"unknown formulation {formulation!r}")
+        T = (visual if visual is not None else audio).shape[0]
+        state = {}
+        steps = {k: [] for k in ("visual", "audio", "fusion", "attention")}
+        for t in range(T):
+            o_v = self.visual.step(visual[t], state) if hasattr(self, "visual") else None
+            o_a = self.audio.step(audio[t], state) if hasattr(self, "audio") else None
+            steps["visual"].append(o_v)
+            steps["audio"].append(o_a)
+            if hasattr(self, "fusion"):
+                o_m, w = self.fusion.step(o_v, o_a, state)
+                steps["fusion"].append(o_m)
+                steps["attention"].append(w)
+            for name in self.layer_names():
+                record.setdefault(name, []).append(state[name][1])
+        for k, v in steps.items():
+            if v and v[0] is not None:
+                out[k] = torch.stack(v)
+        for name in list(record):
+            record[name] = torch.stack(record[name])
+        return out
+
+
+def rate_loss(spikes, labels, classes):
+    """spikes [T, B, classes], labels [B] -> mean_b sum_c (Y_c - rate_c)^2 (eq. 7)."""
+    rate = spikes.mean(dim=0)
+    target = F.one_hot(labels, classes).to(rate.dtype)
+    return ((target - rate) ** 2).sum(dim=1).mean()
+
+
+def losses(model, out, labels):
+    """The loss per head and the total L (eq. 6) for the model's mode."""
+    classes = model.cfg["classes"]
+    result = {}
+    for head in ("visual", "audio", "fusion"):
+        if head in out:
+            result[head] = rate_loss(out[head], labels, classes)
+    result["total"] = sum(result.values())
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Benchmark mode
+
+def peak_rss_mb():
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def bench(args):
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    cfg = dict(PAPER_CONFIG)
+    cfg["mode"] = {"visual": "visual", "audio": "audio", "multimodal": "multimodal",
+                   "multimodal-noattention": "multimodal-noattention"}[args.model]
+    cfg["timesteps"] = args.timesteps
+    model = SpikeFuseReference(cfg)
+    T, B = args.timesteps, args.batch
+    gen = torch.Generator().manual_seed(1)
+    visual = (torch.rand(T, B, 2, 28, 28, generator=gen) < args.rate).float() if cfg["mode"] != "audio" else None
+    audio = (torch.rand(T, B, 64, generator=gen) < args.rate).float() if cfg["mode"] != "visual" else None
+    labels = torch.randint(0, 10, (B,), generator=gen)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def one_batch():
+        if args.task == "train":
+            optimiser.zero_grad(set_to_none=True)
+            out = model(visual, audio, formulation=args.formulation)
+            losses(model, out, labels)["total"].backward()
+            optimiser.step()
+        else:
+            with torch.no_grad():
+                model(visual, audio, formulation=args.formulation)
+
+    one_batch()  # warm-up (allocations, lazy init)
+    batches = 0
+    start = time.perf_counter()
+    while True:
+        one_batch()
+        batches += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= args.seconds:
+            break
+    print(json.dumps({
+        "model": args.model,
+        "task": args.task,
+        "batch": B,
+        "timesteps": T,
+        "samples_per_second": round(batches * B / elapsed, 3),
+        "batches": batches,
+        "seconds": round(elapsed, 3),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "implementation": f"pytorch-{args.formulation}",
+        "threads": torch.get_num_threads(),
+        "input_rate": args.rate,
+        "torch": torch.__version__,
+    }))
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("bench", help="speed of one training or inference configuration")
+    b.add_argument("--model", choices=["visual", "audio", "multimodal", "multimodal-noattention"],
+                   default="multimodal")
+    b.add_argument("--task", choices=["train", "infer"], default="train")
+    b.add_argument("--batch", type=int, default=32)
+    b.add_argument("--timesteps", type=int, default=64)
+    b.add_argument("--seconds", type=float, default=10.0)
+    b.add_argument("--formulation", choices=["loop", "timebatched"], default="timebatched")
+    b.add_argument("--rate", type=float, default=0.05, help="input firing probability per bin")
+    b.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv[1:])
+    if args.command == "bench":
+        bench(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
