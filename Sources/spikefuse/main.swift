@@ -12,6 +12,10 @@ struct Command: Sendable {
 /// Registered subcommands, one line each.
 enum Commands {
     static let all: [(name: String, command: Command)] = [
+        ("train", Command(summary: "train a network (multimodal, ablation or unimodal)", run: TrainCommand.run)),
+        ("evaluate", Command(summary: "test accuracy per head, confusion, attention weights", run: EvaluateCommand.run)),
+        ("experiment", Command(summary: "the paper's protocol: all modes × repeats, Table 1 and Fig. 3", run: ExperimentCommand.run)),
+        ("grad", Command(summary: "losses and gradients of one batch, for cross-framework checks", run: GradCommand.run)),
     ]
 }
 
@@ -33,6 +37,9 @@ guard let command = Commands.all.first(where: { $0.name == name })?.command else
 }
 do {
     try command.run(Array(arguments.dropFirst()))
+} catch let error as UsageError {
+    FileHandle.standardError.write("spikefuse \(name): \(error)\n".data(using: .utf8)!)
+    exit(2)
 } catch {
     FileHandle.standardError.write("spikefuse \(name): \(error)\n".data(using: .utf8)!)
     exit(1)

@@ -1,0 +1,58 @@
+/// Assembling per-sample tensors `[T, …]` into time-major batches `[T, B, …]`, and back.
+
+/// A batch in the networks' layout.
+public struct Batch {
+    /// `[T, B, P, S, S]`
+    public var visual: Tensor
+    /// `[T, B, C]`
+    public var audio: Tensor
+    public var labels: [Int]
+}
+
+/// Interleaves `B` tensors of shape `[T, F…]` into one `[T, B, F…]` tensor.
+public func stackTimeMajor(_ items: [Tensor]) -> Tensor {
+    precondition(!items.isEmpty, "stackTimeMajor: empty batch")
+    let shape = items[0].shape
+    let t = shape[0], f = items[0].count / max(t, 1), b = items.count
+    var out = Tensor(zeros: [t, b] + shape.dropFirst())
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        for (j, item) in items.enumerated() {
+            precondition(item.shape == shape, "stackTimeMajor: sample \(j) has shape \(item.shape), expected \(shape)")
+            item.scalars.withUnsafeBufferPointer { src in
+                for step in 0..<t {
+                    let dst = o.baseAddress! + (step * b + j) * f
+                    dst.update(from: src.baseAddress! + step * f, count: f)
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// Swaps the two leading axes: `[A, B, F…]` → `[B, A, F…]` (batch-major ↔ time-major).
+public func swapLeadingAxes(_ x: Tensor) -> Tensor {
+    precondition(x.rank >= 2, "swapLeadingAxes needs rank ≥ 2, got \(x.shape)")
+    let a = x.shape[0], b = x.shape[1], f = x.count / max(a * b, 1)
+    var out = Tensor(zeros: [b, a] + x.shape.dropFirst(2))
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        x.scalars.withUnsafeBufferPointer { src in
+            for i in 0..<a {
+                for j in 0..<b {
+                    (o.baseAddress! + (j * a + i) * f).update(from: src.baseAddress! + (i * b + j) * f, count: f)
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// Loads samples `indices` of a dataset into one batch.
+public func makeBatch(_ dataset: AudioVisualDataset, indices: ArraySlice<Int>) throws -> Batch {
+    var visual: [Tensor] = [], audio: [Tensor] = [], labels: [Int] = []
+    visual.reserveCapacity(indices.count); audio.reserveCapacity(indices.count)
+    for i in indices {
+        let s = try dataset.sample(i)
+        visual.append(s.visual); audio.append(s.audio); labels.append(s.label)
+    }
+    return Batch(visual: stackTimeMajor(visual), audio: stackTimeMajor(audio), labels: labels)
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// The paper's protocol (§3.2–3.4): every mode trained `repeats` times with different
+/// seeds, then Table 1 (mean, standard deviation and best test accuracy per mode) and
+/// Fig. 3 (test accuracy per epoch, with vs without attention).
+public struct ExperimentConfiguration: Sendable {
+    public var modes: [TrainingMode] = TrainingMode.allCases
+    public var repeats = 5
+    /// Seeds are `firstSeed, firstSeed + 1, …`.
+    public var firstSeed: UInt64 = 1
+    public var model = ModelConfiguration()
+    public var training = TrainingConfiguration()
+    public init() {}
+}
+
+/// One finished run of the protocol.
+public struct ExperimentRun: Sendable {
+    public var mode: TrainingMode
+    public var seed: UInt64
+    public var metrics: [EpochMetrics]
+    public var seconds: Double
+    /// Test accuracy of the mode's deciding head after the last epoch.
+    public var finalAccuracy: Double {
+        guard let m = metrics.last else { return 0 }
+        return Experiment.decisiveAccuracy(m, mode: mode)
+    }
+}
+
+public enum Experiment {
+    /// The accuracy the mode is judged by: fusion for multimodal modes, else its only head.
+    public static func decisiveAccuracy(_ m: EpochMetrics, mode: TrainingMode) -> Double {
+        switch mode {
+        case .multimodal, .multimodalNoAttention: return m.testFusion ?? 0
+        case .visual: return m.testVisual ?? 0
+        case .audio: return m.testAudio ?? 0
+        }
+    }
+
+    /// Runs every (mode, seed) into `out/<mode>/seed-<s>/`, resuming finished or
+    /// interrupted runs, then writes the reports. Returns the runs.
+    public static func run(_ config: ExperimentConfiguration, trainSet: AudioVisualDataset,
+                           testSet: AudioVisualDataset, out: URL, dataDescription: [String: String],
+                           log: (String) -> Void) throws -> [ExperimentRun] {
+        var runs: [ExperimentRun] = []
+        for mode in config.modes {
+            for r in 0..<config.repeats {
+                let seed = config.firstSeed + UInt64(r)
+                var model = config.model
+                model.mode = mode
+                var training = config.training
+                training.seed = seed
+                let dir = out.appendingPathComponent(mode.rawValue).appendingPathComponent("seed-\(seed)")
+                let trainer = try Trainer(model: model, training: training, trainSet: trainSet, testSet: testSet,
+                                          runDirectory: dir, dataDescription: dataDescription)
+                let start = Date()
+                let hasCheckpoint = !(trainer.checkpointEpochs().isEmpty)
+                let metrics = try trainer.run(resume: hasCheckpoint)
+                let run = ExperimentRun(mode: mode, seed: seed, metrics: metrics, seconds: Date().timeIntervalSince(start))
+                runs.append(run)
+                log(String(format: "%@ seed %llu: %.2f %% (%.0f s)", mode.rawValue, seed, run.finalAccuracy, run.seconds))
+            }
+        }
+        try writeReports(runs, to: out)
+        return runs
+    }
+
+    /// Table 1 rows: (mode, mean, std, best) of the final test accuracy over repeats.
+    public static func table(_ runs: [ExperimentRun]) -> [(mode: TrainingMode, mean: Double, std: Double, best: Double, n: Int)] {
+        TrainingMode.allCases.compactMap { mode in
+            let acc = runs.filter { $0.mode == mode }.map(\.finalAccuracy)
+            guard !acc.isEmpty else { return nil }
+            let (mean, std) = meanAndSampleStd(acc)
+            return (mode, mean, std, acc.max()!, acc.count)
+        }
+    }
+
+    /// Mean and sample standard deviation (n − 1; 0 for a single value).
+    public static func meanAndSampleStd(_ x: [Double]) -> (Double, Double) {
+        let mean = x.reduce(0, +) / Double(x.count)
+        guard x.count > 1 else { return (mean, 0) }
+        let v = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.count - 1)
+        return (mean, v.squareRoot())
+    }
+
+    /// Writes `table1.md`, `table1.csv`, `fig3.csv` and `fig3.svg` into `out`.
+    public static func writeReports(_ runs: [ExperimentRun], to out: URL) throws {
+        let rows = table(runs)
+        var md = "| Mode | Runs | Mean (%) | Std | Best (%) |\n|---|---|---|---|---|\n"
+        var csv = "mode,runs,mean,std,best\n"
+        for r in rows {
+            md += String(format: "| %@ | %d | %.2f | %.2f | %.2f |\n", r.mode.rawValue, r.n, r.mean, r.std, r.best)
+            csv += String(format: "%@,%d,%.4f,%.4f,%.4f\n", r.mode.rawValue, r.n, r.mean, r.std, r.best)
+        }
+        try writeAtomically(Data(md.utf8), to: out.appendingPathComponent("table1.md"))
+        try writeAtomically(Data(csv.utf8), to: out.appendingPathComponent("table1.csv"))
+
+        // Fig. 3: per-epoch test accuracy, mean and spread (min, max) over repeats.
+        var curves: [(name: String, mean: [Double], low: [Double], high: [Double])] = []
+        var fig = "mode,epoch,mean,min,max\n"
+        for mode in TrainingMode.allCases {
+            let rs = runs.filter { $0.mode == mode }
+            guard let epochs = rs.map(\.metrics.count).min(), epochs > 0 else { continue }
+            var mean: [Double] = [], low: [Double] = [], high: [Double] = []
+            for e in 0..<epochs {
+                let acc = rs.map { decisiveAccuracy($0.metrics[e], mode: mode) }
+                mean.append(acc.reduce(0, +) / Double(acc.count)); low.append(acc.min()!); high.append(acc.max()!)
+                fig += String(format: "%@,%d,%.4f,%.4f,%.4f\n", mode.rawValue, e + 1, mean[e], low[e], high[e])
+            }
+            curves.append((mode.rawValue, mean, low, high))
+        }
+        try writeAtomically(Data(fig.utf8), to: out.appendingPathComponent("fig3.csv"))
+        let svg = LinePlotSVG(title: "Test accuracy per epoch (mean and min–max over seeds)",
+                              xLabel: "epoch", yLabel: "test accuracy (%)",
+                              series: curves.map { .init(name: $0.name, values: $0.mean, low: $0.low, high: $0.high) })
+        try writeAtomically(Data(svg.render().utf8), to: out.appendingPathComponent("fig3.svg"))
+    }
+}

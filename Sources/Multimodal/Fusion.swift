@@ -1,0 +1,169 @@
+/// The cross-modal subnetworks: how the visual and auditory output spikes are combined.
+
+/// A fusion subnetwork: two `[T, B, C]` spike trains in, fused output spikes `[T, B, C]` out.
+public protocol FusionNetwork: AnyObject {
+    var parameters: [Parameter] { get }
+    /// `o_v`, `o_a` `[T, B, C]` → fused output spikes `[T, B, C]`; keeps what backward needs.
+    func forward(visual: Tensor, audio: Tensor) -> Tensor
+    /// dL/d(fused spikes) `[T, B, C]` → (dL/d o_v, dL/d o_a), each `[T, B, C]`; accumulates parameter grads.
+    func backward(_ gradOutput: Tensor) -> (visual: Tensor, audio: Tensor)
+    /// The attention weights `[T, B, 2]` (w_v, w_a) of the last forward pass, if this fusion has them.
+    var attentionWeights: Tensor? { get }
+}
+
+/// The paper's attention-based cross-modal subnetwork (§2.3, eq. 5), τ = 0.9:
+///
+///     c[t]          = concat(o_v[t], o_a[t])                     [B, 2C]
+///     h[t]          = LIF(W_h·c[t] + b_h)                        [B, H]   fusion.hidden
+///     [w_v, w_a][t] = W_att·h[t] + b_att  (optionally softmax)   [B, 2]   fusion.attention
+///     u[t]          = τ·u[t−1]·(1 − o[t−1]) + w_v[t]·o_v[t] + w_a[t]·o_a[t]
+///     o[t]          = 1{u[t] ≥ Vth}                              [B, C]   the fused output
+///
+/// The output layer has no weights of its own: its input current is the attention-weighted
+/// sum of the two modalities' output spikes.
+public final class AttentionFusion: FusionNetwork {
+    public let hidden: Linear
+    public let hiddenNeuron: LIF
+    public let attention: Linear
+    public let outputNeuron: LIF
+    public let normalisation: AttentionNormalisation
+    public let classes: Int
+    private var lastVisual = Tensor(zeros: [0]), lastAudio = Tensor(zeros: [0])
+    /// `[T, B, 2]` weights actually applied (after the optional softmax).
+    public private(set) var attentionWeights: Tensor?
+
+    public init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
+        hidden = Linear(name: "fusion.hidden", inFeatures: 2 * c.classes, outFeatures: c.fusionHidden, rng: &rng)
+        hiddenNeuron = LIF(c.fusionNeuron)
+        attention = Linear(name: "fusion.attention", inFeatures: c.fusionHidden, outFeatures: 2, rng: &rng)
+        outputNeuron = LIF(c.fusionNeuron)
+        normalisation = c.attentionNormalisation
+        classes = c.classes
+    }
+
+    public var parameters: [Parameter] { hidden.parameters + attention.parameters }
+
+    public func forward(visual ov: Tensor, audio oa: Tensor) -> Tensor {
+        lastVisual = ov; lastAudio = oa
+        let h = hiddenNeuron.forward(hidden.forward(concatenateFeatures(ov, oa)))   // [T, B, H]
+        var w = attention.forward(h)                                                  // [T, B, 2]
+        if normalisation == .softmax { softmaxPairsInPlace(&w) }
+        attentionWeights = w
+        return outputNeuron.forward(weightedSum(w, ov, oa))                           // [T, B, C]
+    }
+
+    public func backward(_ gradOutput: Tensor) -> (visual: Tensor, audio: Tensor) {
+        guard let w = attentionWeights else { preconditionFailure("AttentionFusion.backward before forward") }
+        let gI = outputNeuron.backward(gradOutput)                                    // dL/dI [T, B, C]
+        let rows = gI.count / classes
+        var gW = Tensor(zeros: w.shape)                                               // dL/dw [T, B, 2]
+        var gv = Tensor(zeros: gI.shape), ga = Tensor(zeros: gI.shape)
+        gI.scalars.withUnsafeBufferPointer { g in
+            lastVisual.scalars.withUnsafeBufferPointer { ov in
+                lastAudio.scalars.withUnsafeBufferPointer { oa in
+                    w.scalars.withUnsafeBufferPointer { pw in
+                        gW.scalars.withUnsafeMutableBufferPointer { pgw in
+                            gv.scalars.withUnsafeMutableBufferPointer { pgv in
+                                ga.scalars.withUnsafeMutableBufferPointer { pga in
+                                    for r in 0..<rows {
+                                        let wv = pw[2 * r], wa = pw[2 * r + 1]
+                                        var sv: Float = 0, sa: Float = 0
+                                        for k in 0..<classes {
+                                            let i = r * classes + k
+                                            sv += g[i] * ov[i]; sa += g[i] * oa[i]
+                                            pgv[i] = g[i] * wv; pga[i] = g[i] * wa
+                                        }
+                                        pgw[2 * r] = sv; pgw[2 * r + 1] = sa
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if normalisation == .softmax { softmaxPairsBackwardInPlace(&gW, weights: w) }
+        let gH = hiddenNeuron.backward(attention.backward(gW))                       // dL/dI_hidden [T, B, H]
+        let (gvc, gac) = splitFeatures(hidden.backward(gH), first: classes)
+        addInPlace(&gv, gvc); addInPlace(&ga, gac)
+        return (gv, ga)
+    }
+
+    /// `I[t, b, k] = w_v[t, b]·o_v[t, b, k] + w_a[t, b]·o_a[t, b, k]`.
+    private func weightedSum(_ w: Tensor, _ ov: Tensor, _ oa: Tensor) -> Tensor {
+        var current = Tensor(zeros: ov.shape)
+        let rows = ov.count / classes
+        current.scalars.withUnsafeMutableBufferPointer { out in
+            w.scalars.withUnsafeBufferPointer { pw in
+                ov.scalars.withUnsafeBufferPointer { pv in
+                    oa.scalars.withUnsafeBufferPointer { pa in
+                        for r in 0..<rows {
+                            let wv = pw[2 * r], wa = pw[2 * r + 1]
+                            for k in 0..<classes {
+                                let i = r * classes + k
+                                out[i] = wv * pv[i] + wa * pa[i]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return current
+    }
+}
+
+/// softmax over each consecutive pair: `[w_v, w_a] → [e^w_v, e^w_a] / (e^w_v + e^w_a)`.
+func softmaxPairsInPlace(_ w: inout Tensor) {
+    w.scalars.withUnsafeMutableBufferPointer { p in
+        for r in 0..<(p.count / 2) {
+            let m = max(p[2 * r], p[2 * r + 1])
+            let ev = expf(p[2 * r] - m), ea = expf(p[2 * r + 1] - m)
+            p[2 * r] = ev / (ev + ea); p[2 * r + 1] = ea / (ev + ea)
+        }
+    }
+}
+
+/// Softmax backward per pair: `g_i ← s_i·(g_i − Σ_j g_j·s_j)`, with `s` the softmax output.
+func softmaxPairsBackwardInPlace(_ g: inout Tensor, weights s: Tensor) {
+    g.scalars.withUnsafeMutableBufferPointer { pg in
+        s.scalars.withUnsafeBufferPointer { ps in
+            for r in 0..<(pg.count / 2) {
+                let dot = pg[2 * r] * ps[2 * r] + pg[2 * r + 1] * ps[2 * r + 1]
+                pg[2 * r] = ps[2 * r] * (pg[2 * r] - dot)
+                pg[2 * r + 1] = ps[2 * r + 1] * (pg[2 * r + 1] - dot)
+            }
+        }
+    }
+}
+
+/// The ablation without attention (§3.4), τ = 0.9: `concat(o_v, o_a)` →
+/// `fusion.fc1` 2C→H, LIF → `fusion.fc2` H→C, LIF.
+public final class ConcatenationFusion: FusionNetwork {
+    public let network: Sequential
+    public let classes: Int
+
+    public init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
+        network = Sequential([
+            SpikingLinear(name: "fusion.fc1", inFeatures: 2 * c.classes, outFeatures: c.fusionHidden,
+                          neuron: c.fusionNeuron, rng: &rng),
+            SpikingLinear(name: "fusion.fc2", inFeatures: c.fusionHidden, outFeatures: c.classes,
+                          neuron: c.fusionNeuron, rng: &rng),
+        ])
+        classes = c.classes
+    }
+
+    public var parameters: [Parameter] { network.parameters }
+    public var attentionWeights: Tensor? { nil }
+
+    public func forward(visual ov: Tensor, audio oa: Tensor) -> Tensor {
+        network.forward(concatenateFeatures(ov, oa))
+    }
+
+    public func backward(_ gradOutput: Tensor) -> (visual: Tensor, audio: Tensor) {
+        splitFeatures(network.backward(gradOutput), first: classes)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,169 @@
+import Foundation
+
+/// Which networks are trained and which losses are summed (paper §3.3–3.4).
+public enum TrainingMode: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    /// Visual + auditory subnetworks fused by the attention cross-modal subnetwork; L = Lv + La + Lm.
+    case multimodal
+    /// Ablation (§3.4): the two output layers' spikes concatenated into two FC LIF layers; L = Lv + La + Lm.
+    case multimodalNoAttention = "multimodal-noattention"
+    /// The convolutional SNN alone (V-Network); L = Lv.
+    case visual
+    /// The recurrent SNN alone (A-Network); L = La.
+    case audio
+
+    public var description: String { rawValue }
+    public var usesVisual: Bool { self != .audio }
+    public var usesAudio: Bool { self != .visual }
+    public var usesFusion: Bool { self == .multimodal || self == .multimodalNoAttention }
+
+    /// Parses a mode name as written on the command line.
+    public init(parsing text: String) throws {
+        guard let mode = TrainingMode(rawValue: text) else {
+            throw ConfigurationError.invalid("unknown mode '\(text)'; expected one of "
+                + TrainingMode.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        self = mode
+    }
+}
+
+/// How the attention weights `[w_v, w_a]` are produced from the attention layer's output.
+public enum AttentionNormalisation: String, Codable, Sendable {
+    /// The paper's eq. 5: the plain affine output of `fusion.attention`.
+    case none
+    /// `softmax` over the two weights, so `w_v + w_a = 1` and both are positive.
+    case softmax
+}
+
+/// A configuration value that cannot be used.
+public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    public var description: String {
+        switch self { case .invalid(let s): return s }
+    }
+}
+
+/// Sizes and neuron constants of the paper's networks (§2, §3.2). Every value is a setting;
+/// the defaults are the paper's where it gives one (marked) and documented choices where
+/// it is silent (see docs/model.md).
+///
+/// JSON keys (`snake_case`) match the `config` metadata of checkpoints and of the PyTorch
+/// peer `bench/pytorch_reference.py`, so either side can load the other's weights.
+public struct ModelConfiguration: Codable, Sendable, Equatable {
+    public var mode: TrainingMode = .multimodal
+    /// Timesteps T per sample (paper: 64).
+    public var timesteps: Int = 64
+    /// DVS polarity channels P: 2 (ON, OFF) or 1 (merged).
+    public var polarities: Int = 2
+    /// Side of the square visual input in pixels (paper: 28); must be divisible by 4.
+    public var imageSize: Int = 28
+    /// Output channels of `visual.conv1` and `visual.conv2` (paper: 32C3-AP2-32C3-AP2).
+    public var visualChannels: [Int] = [32, 32]
+    /// Width of `visual.fc1` (paper: 128).
+    public var visualHidden: Int = 128
+    /// Cochlea channels (N-TIDIGITS: 64).
+    public var audioChannels: Int = 64
+    /// Width of each recurrent layer `audio.rec1…rec3` (paper: 512R-512R-512R-10R).
+    public var audioHidden: Int = 512
+    /// Width H of `fusion.hidden` / `fusion.fc1` (not given in the paper; choice: 64).
+    public var fusionHidden: Int = 64
+    /// Classes C (10 digits).
+    public var classes: Int = 10
+    /// Membrane decay τ of the visual, auditory and cross-modal neurons (paper: 0.2, 0.1, 0.9).
+    public var tauVisual: Float = 0.2
+    public var tauAudio: Float = 0.1
+    public var tauFusion: Float = 0.9
+    /// Firing threshold Vth (paper: 0.5).
+    public var threshold: Float = 0.5
+    /// Width a of the rectangular surrogate gradient (paper: 1.0).
+    public var surrogateWidth: Float = 1.0
+    /// The paper's plain affine attention weights, or softmax-normalised ones (an option).
+    public var attentionNormalisation: AttentionNormalisation = .none
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case mode, timesteps, polarities, classes, threshold
+        case imageSize = "image_size"
+        case visualChannels = "visual_channels"
+        case visualHidden = "visual_hidden"
+        case audioChannels = "audio_channels"
+        case audioHidden = "audio_hidden"
+        case fusionHidden = "fusion_hidden"
+        case tauVisual = "tau_visual"
+        case tauAudio = "tau_audio"
+        case tauFusion = "tau_fusion"
+        case surrogateWidth = "surrogate_width"
+        case attentionNormalisation = "attention_normalisation"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ModelConfiguration()
+        mode = try c.decodeIfPresent(TrainingMode.self, forKey: .mode) ?? d.mode
+        timesteps = try c.decodeIfPresent(Int.self, forKey: .timesteps) ?? d.timesteps
+        polarities = try c.decodeIfPresent(Int.self, forKey: .polarities) ?? d.polarities
+        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? d.imageSize
+        visualChannels = try c.decodeIfPresent([Int].self, forKey: .visualChannels) ?? d.visualChannels
+        visualHidden = try c.decodeIfPresent(Int.self, forKey: .visualHidden) ?? d.visualHidden
+        audioChannels = try c.decodeIfPresent(Int.self, forKey: .audioChannels) ?? d.audioChannels
+        audioHidden = try c.decodeIfPresent(Int.self, forKey: .audioHidden) ?? d.audioHidden
+        fusionHidden = try c.decodeIfPresent(Int.self, forKey: .fusionHidden) ?? d.fusionHidden
+        classes = try c.decodeIfPresent(Int.self, forKey: .classes) ?? d.classes
+        tauVisual = try c.decodeIfPresent(Float.self, forKey: .tauVisual) ?? d.tauVisual
+        tauAudio = try c.decodeIfPresent(Float.self, forKey: .tauAudio) ?? d.tauAudio
+        tauFusion = try c.decodeIfPresent(Float.self, forKey: .tauFusion) ?? d.tauFusion
+        threshold = try c.decodeIfPresent(Float.self, forKey: .threshold) ?? d.threshold
+        surrogateWidth = try c.decodeIfPresent(Float.self, forKey: .surrogateWidth) ?? d.surrogateWidth
+        attentionNormalisation = try c.decodeIfPresent(AttentionNormalisation.self,
+                                                       forKey: .attentionNormalisation) ?? d.attentionNormalisation
+    }
+
+    /// Checks the sizes fit together; throws a message naming the bad setting.
+    public func validate() throws {
+        func need(_ ok: Bool, _ message: String) throws {
+            if !ok { throw ConfigurationError.invalid(message) }
+        }
+        try need(timesteps > 0, "timesteps must be positive (got \(timesteps))")
+        try need(polarities == 1 || polarities == 2, "polarities must be 1 or 2 (got \(polarities))")
+        try need(imageSize > 0 && imageSize % 4 == 0,
+                 "image_size must be a positive multiple of 4 (two 2×2 poolings; got \(imageSize))")
+        try need(visualChannels.count == 2 && visualChannels.allSatisfy { $0 > 0 },
+                 "visual_channels must be two positive numbers (got \(visualChannels))")
+        try need(visualHidden > 0 && audioHidden > 0 && fusionHidden > 0 && audioChannels > 0,
+                 "layer widths must be positive")
+        try need(classes >= 2, "classes must be at least 2 (got \(classes))")
+        try need(threshold > 0 && surrogateWidth > 0, "threshold and surrogate_width must be positive")
+        for (name, tau) in [("tau_visual", tauVisual), ("tau_audio", tauAudio), ("tau_fusion", tauFusion)] {
+            try need(tau >= 0 && tau < 1, "\(name) must be in [0, 1) (got \(tau))")
+        }
+    }
+
+    /// Shape `[P, H, W]` of one visual frame.
+    public var visualFrameShape: [Int] { [polarities, imageSize, imageSize] }
+
+    public var visualNeuron: LIFParameters {
+        LIFParameters(tau: tauVisual, threshold: threshold, surrogateWidth: surrogateWidth)
+    }
+    public var audioNeuron: LIFParameters {
+        LIFParameters(tau: tauAudio, threshold: threshold, surrogateWidth: surrogateWidth)
+    }
+    public var fusionNeuron: LIFParameters {
+        LIFParameters(tau: tauFusion, threshold: threshold, surrogateWidth: surrogateWidth)
+    }
+
+    /// The configuration as one JSON string (sorted keys), for checkpoint metadata.
+    public func jsonString() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    /// Reads the configuration from a JSON string (checkpoint metadata "config").
+    public static func fromJSON(_ text: String) throws -> ModelConfiguration {
+        do {
+            return try JSONDecoder().decode(ModelConfiguration.self, from: Data(text.utf8))
+        } catch {
+            throw ConfigurationError.invalid("config JSON is not a model configuration: \(error)")
+        }
+    }
+}

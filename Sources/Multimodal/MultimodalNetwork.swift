@@ -1,0 +1,131 @@
+/// The paper's whole network (Fig. 1): visual and auditory subnetworks, the cross-modal
+/// fusion, and the loss `L = Lv + La + Lm` (eq. 6) trained end to end with STBP.
+
+/// Output spikes of each head for one batch, each `[T, B, C]` (absent when the mode lacks it).
+public struct HeadOutputs {
+    public var visual: Tensor?
+    public var audio: Tensor?
+    public var fusion: Tensor?
+    /// `[T, B, 2]` attention weights (w_v, w_a), multimodal attention mode only.
+    public var attention: Tensor?
+
+    /// The head whose prediction is the model's answer: fusion when present, else the only one.
+    public var decisive: Tensor { (fusion ?? visual ?? audio)! }
+}
+
+/// The loss terms of one batch (eq. 6–7), each the batch mean of the spike-rate MSE.
+public struct LossBreakdown: Sendable, Equatable {
+    public var visual: Float = 0
+    public var audio: Float = 0
+    public var fusion: Float = 0
+    /// `Lv + La + Lm` over the heads the mode trains.
+    public var total: Float { visual + audio + fusion }
+}
+
+/// A weights file that does not fit the model.
+public enum WeightsError: Error, CustomStringConvertible, Equatable {
+    case missing(source: String, name: String)
+    case shape(source: String, name: String, expected: [Int], found: [Int])
+    public var description: String {
+        switch self {
+        case let .missing(source, name):
+            return "\(source): no tensor '\(name)' (the model needs it; wrong --mode or sizes?)"
+        case let .shape(source, name, expected, found):
+            return "\(source): tensor '\(name)' has shape \(found), the model needs \(expected)"
+        }
+    }
+}
+
+public final class MultimodalNetwork {
+    public let configuration: ModelConfiguration
+    public let visual: Sequential?
+    public let audio: Sequential?
+    public let fusion: FusionNetwork?
+
+    /// Builds the networks of `configuration.mode` with PyTorch-default initialisation.
+    /// Each subnetwork draws from its own generator derived from `seed`, so the visual
+    /// weights of seed s are the same in every mode that has a visual subnetwork.
+    public init(_ configuration: ModelConfiguration, seed: UInt64) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        let mode = configuration.mode
+        var visualRNG = SeededGenerator(seed: seed &+ 0x5649_5355_414C)   // "VISUAL"
+        var audioRNG = SeededGenerator(seed: seed &+ 0x4155_4449_4F)      // "AUDIO"
+        var fusionRNG = SeededGenerator(seed: seed &+ 0x4655_5349_4F4E)   // "FUSION"
+        visual = mode.usesVisual ? makeVisualNetwork(configuration, rng: &visualRNG) : nil
+        audio = mode.usesAudio ? makeAudioNetwork(configuration, rng: &audioRNG) : nil
+        switch mode {
+        case .multimodal: fusion = AttentionFusion(configuration, rng: &fusionRNG)
+        case .multimodalNoAttention: fusion = ConcatenationFusion(configuration, rng: &fusionRNG)
+        case .visual, .audio: fusion = nil
+        }
+    }
+
+    /// All parameters in canonical order: visual, audio, fusion; names as in checkpoints.
+    public var parameters: [Parameter] {
+        (visual?.parameters ?? []) + (audio?.parameters ?? []) + (fusion?.parameters ?? [])
+    }
+
+    /// Forward pass. `visualInput` `[T, B, P, S, S]`, `audioInput` `[T, B, 64]` (the ones the mode uses).
+    public func forward(visual visualInput: Tensor?, audio audioInput: Tensor?) -> HeadOutputs {
+        var out = HeadOutputs()
+        if let visual {
+            guard let visualInput else { preconditionFailure("mode \(configuration.mode) needs visual input") }
+            out.visual = visual.forward(visualInput)
+        }
+        if let audio {
+            guard let audioInput else { preconditionFailure("mode \(configuration.mode) needs audio input") }
+            out.audio = audio.forward(audioInput)
+        }
+        if let fusion, let ov = out.visual, let oa = out.audio {
+            out.fusion = fusion.forward(visual: ov, audio: oa)
+            out.attention = fusion.attentionWeights
+        }
+        return out
+    }
+
+    /// Forward, loss and backward for one batch; gradients are ACCUMULATED into each
+    /// parameter's `grad` (zero them first). The gradient of Lm flows through the fusion
+    /// into both subnetworks, added to the gradients of Lv and La (end-to-end training).
+    public func forwardBackward(visual visualInput: Tensor?, audio audioInput: Tensor?,
+                                labels: [Int]) -> (loss: LossBreakdown, outputs: HeadOutputs) {
+        let out = forward(visual: visualInput, audio: audioInput)
+        var loss = LossBreakdown()
+        var gradVisual: Tensor?, gradAudio: Tensor?
+        if let ov = out.visual {
+            let (l, g) = SpikeRateLoss.mseLoss(spikes: ov, labels: labels)
+            loss.visual = l; gradVisual = g
+        }
+        if let oa = out.audio {
+            let (l, g) = SpikeRateLoss.mseLoss(spikes: oa, labels: labels)
+            loss.audio = l; gradAudio = g
+        }
+        if let fusion, let om = out.fusion {
+            let (l, g) = SpikeRateLoss.mseLoss(spikes: om, labels: labels)
+            loss.fusion = l
+            let (gv, ga) = fusion.backward(g)
+            addInPlace(&gradVisual!, gv)
+            addInPlace(&gradAudio!, ga)
+        }
+        if let visual, let g = gradVisual { _ = visual.backward(g) }
+        if let audio, let g = gradAudio { _ = audio.backward(g) }
+        return (loss, out)
+    }
+
+    /// The parameters as named tensors, for safetensors checkpoints (PyTorch names and layout).
+    public func namedTensors() -> [(name: String, tensor: Tensor)] {
+        parameters.map { ($0.name, $0.value) }
+    }
+
+    /// Loads parameters by name; every parameter must be present with the right shape.
+    /// Extra tensors (optimiser state, other modes' layers) are ignored.
+    public func load(_ tensors: [String: Tensor], source: String) throws {
+        for p in parameters {
+            guard let t = tensors[p.name] else { throw WeightsError.missing(source: source, name: p.name) }
+            guard t.shape == p.value.shape else {
+                throw WeightsError.shape(source: source, name: p.name, expected: p.value.shape, found: t.shape)
+            }
+            p.value = t
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Multimodal
+
+enum EvaluateCommand {
+    static let help = """
+    usage: spikefuse evaluate RUN_DIR|CHECKPOINT [--json] [--batch-size N] [--limit N]
+
+    Test accuracy of each head, confusion matrices and the mean attention weights per class.
+    A run directory brings its data source; a bare checkpoint/weights file is evaluated on the
+    data given (--synthetic by default). --json prints {"visual", "audio", "fusion", "attention"}
+    (accuracies in %, heads the mode lacks omitted).
+    """
+
+    static func run(_ args: [String]) throws {
+        var a = Arguments(args)
+        if a.wantsHelp { print(help); return }
+        let json = a.flag("json")
+        let batchSize = try a.int("batch-size") ?? 32
+        let limit = try a.int("limit")
+        _ = a.flag("synthetic")
+        try a.finish()
+        guard let target = a.positional.first else { throw UsageError("evaluate needs RUN_DIR or CHECKPOINT") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) else {
+            throw UsageError("\(target): no such file or directory")
+        }
+        var source = DataSource.synthetic(SyntheticDatasetConfiguration())
+        var weightsURL = URL(fileURLWithPath: target)
+        if isDirectory.boolValue {
+            let dir = URL(fileURLWithPath: target)
+            weightsURL = dir.appendingPathComponent("weights.safetensors")
+            let configURL = dir.appendingPathComponent("config.json")
+            guard let data = FileManager.default.contents(atPath: configURL.path),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let dataInfo = object["data"] as? [String: String], let text = dataInfo["source"] else {
+                throw UsageError("\(configURL.path): missing or unreadable (is \(target) a SpikeFuse run directory?)")
+            }
+            source = try DataSource.fromJSON(text, source: configURL.path)
+        }
+        let checkpoint = try Checkpoint.read(weightsURL)
+        let network = try MultimodalNetwork(checkpoint.configuration, seed: 0)
+        try network.load(checkpoint.tensors, source: weightsURL.path)
+        let (_, testSet) = try source.datasets()
+        let result = try evaluate(network, on: testSet, batchSize: batchSize, limit: limit)
+        if json {
+            var object: [String: Any] = [:]
+            if let h = result.visual { object["visual"] = h.accuracy }
+            if let h = result.audio { object["audio"] = h.accuracy }
+            if let h = result.fusion { object["fusion"] = h.accuracy }
+            if let w = result.attention { object["attention"] = w }
+            object["samples"] = result.samples
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("\(weightsURL.path): mode \(checkpoint.configuration.mode), epoch \(checkpoint.epoch), \(result.samples) test samples")
+        for (name, head) in [("visual", result.visual), ("audio", result.audio), ("fused", result.fusion)] {
+            guard let head else { continue }
+            print(String(format: "\n%@ head: %.2f %% correct; confusion (rows: true class, columns: predicted)", name, head.accuracy))
+            print("      " + (0..<head.confusion.count).map { String(format: "%5d", $0) }.joined())
+            for (y, row) in head.confusion.enumerated() {
+                print(String(format: "%5d ", y) + row.map { String(format: "%5d", $0) }.joined())
+            }
+        }
+        if let w = result.attention, let perClass = result.attentionPerClass {
+            print(String(format: "\nmean attention weights: w_v %.4f  w_a %.4f", w[0], w[1]))
+            for (y, pair) in perClass.enumerated() {
+                print(String(format: "  class %d: w_v %.4f  w_a %.4f", y, pair[0], pair[1]))
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Multimodal
+
+enum TrainCommand {
+    static let help = """
+    usage: spikefuse train --mode MODE --out RUN_DIR [data] [options] [--resume]
+
+    Trains one of the paper's networks and keeps a run directory (config.json, metrics.jsonl,
+    checkpoints/epoch-NNNN.safetensors, weights.safetensors). --resume continues a killed run
+    from its newest checkpoint and gives the same result as an uninterrupted run.
+
+      --mode multimodal|multimodal-noattention|visual|audio   (multimodal)
+
+    """ + RunOptions.help
+
+    static func run(_ args: [String]) throws {
+        var a = Arguments(args)
+        if a.wantsHelp { print(help); return }
+        let mode = try TrainingMode(parsing: try a.string("mode") ?? "multimodal")
+        guard let out = try a.string("out") else { throw UsageError("train needs --out RUN_DIR") }
+        let resume = a.flag("resume")
+        var options = try RunOptions.parse(&a)
+        try a.finish()
+        options.model.mode = mode
+        _ = try train(options, out: URL(fileURLWithPath: out), resume: resume)
+    }
+
+    /// Trains with a live status line and one printed line per epoch.
+    static func train(_ options: RunOptions, out: URL, resume: Bool) throws -> [EpochMetrics] {
+        let (trainSet, testSet) = try options.source.datasets()
+        let trainer = try Trainer(model: options.model, training: options.training,
+                                  trainSet: trainSet, testSet: testSet, runDirectory: out,
+                                  dataDescription: ["source": options.source.jsonString()])
+        let status = StatusLine()
+        trainer.onProgress = { p in
+            status.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %.1f samples/s",
+                                 p.epoch, p.epochs, p.batch, p.batches, p.loss, p.samplesPerSecond))
+        }
+        trainer.onEpoch = { m in status.finish(); print(describe(m)) }
+        print("training \(options.model.mode) on \(trainSet.count) samples, testing on \(testSet.count); run directory \(out.path)")
+        return try trainer.run(resume: resume)
+    }
+}

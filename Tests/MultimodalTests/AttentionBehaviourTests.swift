@@ -1,0 +1,60 @@
+import XCTest
+@testable import Multimodal
+
+/// The attention really attends: on a task where each sample carries its label in only
+/// one modality (the other is a "broken sensor" emitting noise), the attention model must
+/// clearly beat both unimodal heads, and its mean weight must favour the informative
+/// modality on each kind of sample.
+final class AttentionBehaviourTests: XCTestCase {
+    func testAttentionFavoursTheInformativeModality() throws {
+        var data = SyntheticDatasetConfiguration()
+        data.trainCount = 1000
+        data.testCount = 400
+        data.visualOnlyFraction = 0.5
+        data.audioOnlyFraction = 0.5
+        let train = SyntheticDataset(data, split: .train), test = SyntheticDataset(data, split: .test)
+        var model = train.modelConfiguration(mode: .multimodal)
+        model.attentionNormalisation = .none   // the paper's plain affine weights (eq. 5)
+        var training = TrainingConfiguration()
+        training.epochs = 8
+        training.learningRate = 5e-3
+        training.seed = 3
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attn-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trainer = try Trainer(model: model, training: training, trainSet: train, testSet: test, runDirectory: dir)
+        let metrics = try trainer.run()
+        let last = try XCTUnwrap(metrics.last)
+        print("attention task:", last.testVisual ?? -1, last.testAudio ?? -1, last.testFusion ?? -1, last.attention ?? [])
+
+        // Mean attention per kind of sample.
+        var sums: [Informativeness: (Double, Double, Int)] = [:]
+        _ = try evaluate(trainer.network, on: test, batchSize: 50) { batch, out in
+            let w = out.attention!
+            let t = w.shape[0], b = w.shape[1]
+            for j in 0..<b {
+                let index = self.indexOf(batch, j, in: test)
+                var sv = 0.0, sa = 0.0
+                for s in 0..<t { sv += Double(w[flat: (s * b + j) * 2]); sa += Double(w[flat: (s * b + j) * 2 + 1]) }
+                let kind = test.informativeness(index)
+                let old = sums[kind] ?? (0, 0, 0)
+                sums[kind] = (old.0 + sv / Double(t), old.1 + sa / Double(t), old.2 + 1)
+            }
+        }
+        let v = try XCTUnwrap(sums[.visualOnly]), a = try XCTUnwrap(sums[.audioOnly])
+        let visualOnly = (v.0 / Double(v.2), v.1 / Double(v.2)), audioOnly = (a.0 / Double(a.2), a.1 / Double(a.2))
+        print("w on visual-only samples:", visualOnly, " on audio-only samples:", audioOnly)
+
+        let fused = try XCTUnwrap(last.testFusion), vis = try XCTUnwrap(last.testVisual), aud = try XCTUnwrap(last.testAudio)
+        XCTAssertGreaterThan(fused, max(vis, aud) + 10, "fusion should clearly beat both unimodal heads")
+        XCTAssertGreaterThan(visualOnly.0, visualOnly.1, "visual-only samples should get more visual weight")
+        XCTAssertGreaterThan(audioOnly.1, audioOnly.0, "audio-only samples should get more audio weight")
+    }
+
+    /// Evaluation runs batches in order from 0, so sample j of a batch is index start + j;
+    /// the batch's first label tells the start only up to the class cycle, hence the counter.
+    private var seen = 0
+    private func indexOf(_ batch: Batch, _ j: Int, in set: SyntheticDataset) -> Int {
+        defer { if j == batch.labels.count - 1 { seen += batch.labels.count } }
+        return seen + j
+    }
+}

@@ -1,0 +1,89 @@
+import XCTest
+@testable import Multimodal
+
+/// The paper's networks against golden numbers from the independent PyTorch peer
+/// (`bench/make_fixtures.py` → `Fixtures/golden_*.safetensors`): identical output spikes,
+/// losses and every parameter gradient within 1e-4 (relative to the tensor's norm).
+final class GoldenParityTests: XCTestCase {
+    private func fixture(_ name: String) throws -> URL {
+        let dir = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+        return dir.appendingPathComponent(name + ".safetensors")
+    }
+
+    /// `‖a − b‖ ≤ tol·‖b‖ + 1e-7`, with the largest element difference in the message.
+    private func assertClose(_ a: Tensor, _ b: Tensor, _ name: String, tolerance: Double = 1e-4,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.shape, b.shape, "\(name): shape", file: file, line: line)
+        guard a.shape == b.shape else { return }
+        var diff = 0.0, norm = 0.0, worst = 0.0
+        for (x, y) in zip(a.scalars, b.scalars) {
+            let d = Double(x) - Double(y)
+            diff += d * d; norm += Double(y) * Double(y); worst = max(worst, abs(d))
+        }
+        XCTAssertLessThanOrEqual(diff.squareRoot(), tolerance * norm.squareRoot() + 1e-7,
+                                 "\(name): relative difference \(diff.squareRoot() / max(norm.squareRoot(), 1e-30)), largest element difference \(worst)",
+                                 file: file, line: line)
+    }
+
+    private func check(weights: String, expected: String) throws {
+        let w = try Checkpoint.read(try fixture(weights))
+        let x = try SafeTensors.read(try fixture("golden_inputs"))
+        let golden = try SafeTensors.read(try fixture(expected))
+        let report = try GradientReport.compute(configuration: w.configuration, weights: w.tensors, weightsSource: weights,
+                                                inputs: x.tensors, inputsSource: "golden_inputs")
+        let got = Dictionary(uniqueKeysWithValues: report.map { ($0.name, $0.tensor) })
+        for head in ["visual", "audio", "fusion"] {
+            XCTAssertEqual(got["spikes." + head]?.scalars, golden.tensors["spikes." + head]?.scalars,
+                           "\(weights): output spike counts of the \(head) head differ from PyTorch")
+        }
+        for name in ["loss.visual", "loss.audio", "loss.fusion", "loss.total"] {
+            let a = try XCTUnwrap(got[name]).scalars[0], b = try XCTUnwrap(golden.tensors[name]).scalars[0]
+            XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "\(weights): \(name)")
+        }
+        if let attention = golden.tensors["attention"] {
+            assertClose(try XCTUnwrap(got["attention"]), attention, "attention", tolerance: 1e-5)
+        }
+        let gradNames = golden.names.filter { $0.hasPrefix("grad.") }
+        XCTAssertEqual(Set(gradNames), Set(report.map(\.name).filter { $0.hasPrefix("grad.") }),
+                       "the two implementations must have the same parameters")
+        for name in gradNames {
+            let g = try XCTUnwrap(golden.tensors[name])
+            XCTAssertTrue(g.scalars.contains { $0 != 0 }, "golden \(name) is all zero: the fixture cannot test it")
+            assertClose(try XCTUnwrap(got[name]), g, "\(weights): \(name)")
+        }
+    }
+
+    func testAttentionModelMatchesPyTorch() throws {
+        try check(weights: "golden_weights", expected: "golden_grads")
+    }
+
+    func testConcatenationModelMatchesPyTorch() throws {
+        try check(weights: "golden_weights_noattention", expected: "golden_grads_noattention")
+    }
+
+    /// The `spikefuse` binary built beside the test bundle.
+    private func spikefuseExecutable() -> URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("spikefuse")
+    }
+
+    /// The command-line tool on the same fixture writes the same numbers.
+    func testGradCommandWritesTheGoldenNumbers() throws {
+        let tool = spikefuseExecutable()
+        guard FileManager.default.isExecutableFile(atPath: tool.path) else {
+            throw XCTSkip("spikefuse binary not found at \(tool.path)")
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("grad-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let p = Process()
+        p.executableURL = tool
+        p.arguments = ["grad", "--weights", try fixture("golden_weights").path,
+                       "--inputs", try fixture("golden_inputs").path, "--out", out.path]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run(); p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let got = try SafeTensors.read(out), golden = try SafeTensors.read(try fixture("golden_grads"))
+        for name in golden.names where name.hasPrefix("grad.") || name.hasPrefix("loss.") {
+            assertClose(try XCTUnwrap(got.tensors[name], name), try XCTUnwrap(golden.tensors[name]), name)
+        }
+    }
+}
