@@ -25,6 +25,7 @@ func printUsage() {
     print("\n`spikefuse <command> --help` describes a command's options.")
 }
 
+setvbuf(stdout, nil, _IOLBF, 0)   // line-buffered, so progress reaches logs promptly
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, name != "--help", name != "-h" else {
     printUsage()
