@@ -1,5 +1,6 @@
 // spikefuse — the command-line tool. Each subcommand lives in a file of its own
 // (`<Name>Command.swift`) and registers itself in `commands` below.
+@preconcurrency import Glibc
 import Foundation
 import Multimodal
 
