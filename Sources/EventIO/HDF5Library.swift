@@ -1,0 +1,54 @@
+@preconcurrency import CHDF5
+import Foundation
+
+/// The one gate to the HDF5 C library.
+///
+/// Debian's HDF5 1.10 is the *serial* build, which is not thread-safe: two threads inside
+/// the library at once corrupt its global state. Every HDF5 call in SpikeFuse therefore
+/// runs inside `HDF5Library.withLock { … }`, which also initialises the library once
+/// (`H5open`, so the `H5T_NATIVE_*_g` globals are valid) and switches off HDF5's own
+/// error-stack printing to stderr (`H5Eset_auto2(H5E_DEFAULT, nil, nil)`): failures are
+/// reported as `DatasetError` values instead.
+enum HDF5Library {
+    /// A recursive lock guards the library (recursive because an object that closes an HDF5
+    /// id in its `deinit` may be released while the lock is already held on this thread);
+    /// `@unchecked Sendable` because the lock is itself thread-safe and `initialised` is
+    /// only touched while it is held.
+    private final class Gate: @unchecked Sendable {
+        let lock = NSRecursiveLock()
+        var initialised = false
+    }
+    private static let gate = Gate()
+
+    /// `H5P_DEFAULT`, `H5S_ALL` and `H5E_DEFAULT` are all `(hid_t)0` macros.
+    static let defaultID: hid_t = 0
+    /// `H5F_ACC_RDONLY` / `H5F_ACC_TRUNC` (macros that Swift does not import).
+    static let readOnly: UInt32 = 0x0000
+    static let truncate: UInt32 = 0x0002
+
+    /// The HDF5 predefined type ids used here. They are C globals that `H5open` sets once
+    /// and never changes afterwards; read them only inside `withLock` (after `H5open`).
+    struct Types {
+        let cString: hid_t, nativeDouble: hid_t, nativeUInt8: hid_t, float64LE: hid_t, uint8LE: hid_t
+    }
+
+    /// The predefined types; call inside `withLock`.
+    static func types() -> Types {
+        let t = Types(cString: H5T_C_S1_g, nativeDouble: H5T_NATIVE_DOUBLE_g,
+                                          nativeUInt8: H5T_NATIVE_UINT8_g, float64LE: H5T_IEEE_F64LE_g,
+                                          uint8LE: H5T_STD_U8LE_g)
+        return t
+    }
+
+    /// Runs `body` with exclusive access to the HDF5 library.
+    static func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        gate.lock.lock()
+        defer { gate.lock.unlock() }
+        if !gate.initialised {
+            _ = H5open()
+            _ = H5Eset_auto2(defaultID, nil, nil)
+            gate.initialised = true
+        }
+        return try body()
+    }
+}

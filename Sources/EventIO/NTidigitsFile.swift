@@ -1,0 +1,203 @@
+import CHDF5
+import Foundation
+
+/// An N-TIDIGITS HDF5 file (`n-tidigits.hdf5`), read and written through the HDF5 C library.
+///
+/// Layout (as made by the dataset's authors with h5py):
+/// - root datasets `train_labels`, `test_labels`: 1-D arrays of byte strings, the sample
+///   keys (fixed- or variable-length strings are both accepted);
+/// - groups `train_timestamps`, `train_addresses`, `test_timestamps`, `test_addresses`,
+///   each with one 1-D dataset per key;
+/// - timestamps in float seconds (float32 or float64), converted here to Int64 µs by
+///   rounding `t_µs = round(t_s · 10⁶)`;
+/// - addresses are cochlea channels 0–63, of any integer type (or integral floats).
+///
+/// All HDF5 calls go through `HDF5Library.withLock` (the serial HDF5 build is not
+/// thread-safe), so an `NTidigitsFile` may be shared between threads, but reads from
+/// several threads are serialised.
+///
+/// ```swift
+/// let file = try NTidigitsFile.open(URL(fileURLWithPath: "n-tidigits.hdf5"))
+/// let events = try file.events(key: file.keys(.train)[0], split: .train)   // CochleaEvents
+/// ```
+public struct NTidigitsFile: Sendable {
+    /// Number of cochlea channels of the CochleaAMS1b sensor.
+    public static let channelCount = 64
+
+    /// The file this was opened from.
+    public let url: URL
+    private let trainKeys: [String]
+    private let testKeys: [String]
+    private let handle: Handle
+
+    /// Owns the open HDF5 file id and closes it when the last copy goes away.
+    /// `@unchecked Sendable`: `id` is immutable and only used inside `HDF5Library.withLock`.
+    private final class Handle: @unchecked Sendable {
+        let id: hid_t
+        init(id: hid_t) { self.id = id }
+        deinit { HDF5Library.withLock { _ = H5Fclose(id) } }
+    }
+
+    /// Opens `url` read-only and reads its key lists.
+    public static func open(_ url: URL) throws -> NTidigitsFile {
+        let name = url.path
+        guard FileManager.default.fileExists(atPath: name) else {
+            throw DatasetError.io(file: name, reason: "no such file")
+        }
+        return try HDF5Library.withLock {
+            let id = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
+            guard id >= 0 else { throw DatasetError.hdf5(file: name, path: "/", operation: "H5Fopen") }
+            let handle = Handle(id: id)
+            let train = try readStrings(file: id, path: "train_labels", name: name)
+            let test = try readStrings(file: id, path: "test_labels", name: name)
+            for group in ["train_timestamps", "train_addresses", "test_timestamps", "test_addresses"] {
+                guard H5Lexists(id, group, HDF5Library.defaultID) > 0 else {
+                    throw DatasetError.missingObject(file: name, path: group)
+                }
+            }
+            return NTidigitsFile(url: url, trainKeys: train, testKeys: test, handle: handle)
+        }
+    }
+
+    /// The sample keys of a split, in the file's order (`{split}_labels`).
+    public func keys(_ split: Split) -> [String] {
+        split == .train ? trainKeys : testKeys
+    }
+
+    /// The events of sample `key` in `split`, timestamps in µs, channels 0–63.
+    ///
+    /// Throws `DatasetError` when the sample's datasets are missing, have the wrong type or
+    /// rank, differ in length, hold an address outside 0..<64 or decreasing timestamps.
+    public func events(key: String, split: Split) throws -> CochleaEvents {
+        let name = url.path
+        guard !key.contains("/"), !key.isEmpty, keys(split).contains(key) else {
+            throw DatasetError.keyNotFound(file: name, key: key, split: split)
+        }
+        let (seconds, addresses) = try HDF5Library.withLock {
+            let s = try Self.readDoubles(file: handle.id, group: "\(split.rawValue)_timestamps",
+                                         key: key, name: name)
+            let a = try Self.readDoubles(file: handle.id, group: "\(split.rawValue)_addresses",
+                                         key: key, name: name)
+            return (s, a)
+        }
+        guard seconds.count == addresses.count else {
+            throw DatasetError.lengthMismatch(file: name, key: key, timestamps: seconds.count,
+                                              addresses: addresses.count)
+        }
+        var t = [Int64](); t.reserveCapacity(seconds.count)
+        var channel = [UInt16](); channel.reserveCapacity(seconds.count)
+        for i in 0..<seconds.count {
+            let s = seconds[i]
+            // 1e9 s bounds the value far inside Int64 µs.
+            guard s.isFinite, s >= 0, s < 1e9 else {
+                throw DatasetError.badTimestamp(file: name, key: key, index: i, value: s)
+            }
+            let us = Int64((s * 1e6).rounded())
+            if let last = t.last, us < last {
+                throw DatasetError.timestampsDecreasing(file: name, key: key, index: i)
+            }
+            let a = addresses[i]
+            guard a >= 0, a < Double(Self.channelCount), a == a.rounded() else {
+                throw DatasetError.addressOutOfRange(file: name, key: key, index: i, value: a)
+            }
+            t.append(us)
+            channel.append(UInt16(a))
+        }
+        return CochleaEvents(channelCount: Self.channelCount, t: t, channel: channel)
+    }
+
+    // MARK: Reading (callers hold the HDF5 lock)
+
+    /// A 1-D string dataset, fixed- or variable-length, as Swift strings (trailing NULs
+    /// and spaces of fixed-length strings removed).
+    private static func readStrings(file: hid_t, path: String, name: String) throws -> [String] {
+        guard H5Lexists(file, path, HDF5Library.defaultID) > 0 else {
+            throw DatasetError.missingObject(file: name, path: path)
+        }
+        let dataset = H5Dopen2(file, path, HDF5Library.defaultID)
+        guard dataset >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Dopen2") }
+        defer { H5Dclose(dataset) }
+        let type = H5Dget_type(dataset)
+        defer { H5Tclose(type) }
+        guard H5Tget_class(type) == H5T_STRING else {
+            throw DatasetError.unsupportedType(file: name, path: path, reason: "not a string array")
+        }
+        let space = H5Dget_space(dataset)
+        defer { H5Sclose(space) }
+        guard H5Sget_simple_extent_ndims(space) <= 1 else {
+            throw DatasetError.unsupportedType(file: name, path: path, reason: "not 1-D")
+        }
+        let n = Int(H5Sget_simple_extent_npoints(space))
+        guard n >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Sget_simple_extent_npoints") }
+        if n == 0 { return [] }
+        let memType = H5Tcopy(HDF5Library.types().cString)
+        defer { H5Tclose(memType) }
+        // HDF5 does not convert between ASCII and UTF-8 strings: read in the file's cset.
+        _ = H5Tset_cset(memType, H5Tget_cset(type))
+        if H5Tis_variable_str(type) > 0 {
+            _ = H5Tset_size(memType, variableSize)
+            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
+            guard H5Dread(dataset, memType, 0, 0, HDF5Library.defaultID, &pointers) >= 0 else {
+                throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
+            }
+            let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
+            _ = H5Dvlen_reclaim(memType, space, HDF5Library.defaultID, &pointers)
+            return strings
+        }
+        let size = H5Tget_size(type)
+        guard size > 0, size < 1 << 16 else {
+            throw DatasetError.unsupportedType(file: name, path: path, reason: "string size \(size)")
+        }
+        _ = H5Tset_size(memType, size)
+        // NULLPAD keeps all `size` characters (NULTERM would spend the last on a NUL).
+        _ = H5Tset_strpad(memType, H5T_STR_NULLPAD)
+        var bytes = [UInt8](repeating: 0, count: n * size)
+        guard H5Dread(dataset, memType, 0, 0, HDF5Library.defaultID, &bytes) >= 0 else {
+            throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
+        }
+        return (0..<n).map { i in
+            var field = bytes[(i * size)..<((i + 1) * size)]
+            if let nul = field.firstIndex(of: 0) { field = field[..<nul] }
+            while field.last == 0x20 { field = field.dropLast() }
+            return String(decoding: field, as: UTF8.self)
+        }
+    }
+
+    /// `H5T_VARIABLE` is `(size_t)(-1)`; Swift imports `size_t` as `Int`.
+    private static let variableSize = -1
+
+    /// A 1-D numeric dataset `group/key`, converted by HDF5 to native doubles
+    /// (exact for every integer up to 2⁵³ and for float32/float64 values).
+    private static func readDoubles(file: hid_t, group: String, key: String, name: String) throws -> [Double] {
+        let path = "\(group)/\(key)"
+        guard H5Lexists(file, group, HDF5Library.defaultID) > 0 else {
+            throw DatasetError.missingObject(file: name, path: group)
+        }
+        guard H5Lexists(file, path, HDF5Library.defaultID) > 0 else {
+            throw DatasetError.missingObject(file: name, path: path)
+        }
+        let dataset = H5Dopen2(file, path, HDF5Library.defaultID)
+        guard dataset >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Dopen2") }
+        defer { H5Dclose(dataset) }
+        let type = H5Dget_type(dataset)
+        defer { H5Tclose(type) }
+        let typeClass = H5Tget_class(type)
+        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
+            throw DatasetError.unsupportedType(file: name, path: path, reason: "not an integer or float array")
+        }
+        let space = H5Dget_space(dataset)
+        defer { H5Sclose(space) }
+        guard H5Sget_simple_extent_ndims(space) <= 1 else {
+            throw DatasetError.unsupportedType(file: name, path: path, reason: "not 1-D")
+        }
+        let n = Int(H5Sget_simple_extent_npoints(space))
+        guard n >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Sget_simple_extent_npoints") }
+        var values = [Double](repeating: 0, count: n)
+        if n > 0 {
+            guard H5Dread(dataset, HDF5Library.types().nativeDouble, 0, 0, HDF5Library.defaultID, &values) >= 0 else {
+                throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
+            }
+        }
+        return values
+    }
+}

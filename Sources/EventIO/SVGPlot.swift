@@ -1,0 +1,99 @@
+import Foundation
+
+/// Small SVG writers: a generic line plot (e.g. accuracy over epochs) and the primitives
+/// the event renderers use. Coordinates in SVG user units (px), origin top left.
+public enum SVGPlot {
+    /// One line of a plot: `points` are (x, y) in data units.
+    public struct Series: Sendable {
+        public var name: String
+        public var points: [(x: Double, y: Double)]
+        /// CSS colour, e.g. "#1f77b4".
+        public var color: String
+        public init(name: String, points: [(x: Double, y: Double)], color: String) {
+            self.name = name; self.points = points; self.color = color
+        }
+    }
+
+    /// Default colours for series without a colour of their own.
+    public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+
+    /// A line plot with axes, ticks, labels and a legend, as SVG text.
+    ///
+    /// The data range is taken from the points (or `yRange` when given); ticks are
+    /// "nice" steps of 1, 2 or 5 × 10ⁿ.
+    public static func lines(series: [Series], title: String, xLabel: String, yLabel: String,
+                             yRange: ClosedRange<Double>? = nil,
+                             width: Int = 640, height: Int = 400) -> String {
+        let all = series.flatMap(\.points)
+        let xMin = all.map(\.x).min() ?? 0, xMax = max(all.map(\.x).max() ?? 1, xMin + 1e-9)
+        let yMin = yRange?.lowerBound ?? (all.map(\.y).min() ?? 0)
+        let yMax = max(yRange?.upperBound ?? (all.map(\.y).max() ?? 1), yMin + 1e-9)
+        let left = 60.0, right = Double(width) - 20, top = 36.0, bottom = Double(height) - 46
+        func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * (right - left) }
+        func py(_ y: Double) -> Double { bottom - (y - yMin) / (yMax - yMin) * (bottom - top) }
+
+        var svg = header(width: width, height: height, background: "white")
+        svg += text(Double(width) / 2, 22, title, size: 15, anchor: "middle")
+        svg += axes(left: left, right: right, top: top, bottom: bottom,
+                    xTicks: niceTicks(xMin, xMax).map { ($0, px($0)) },
+                    yTicks: niceTicks(yMin, yMax).map { ($0, py($0)) },
+                    xLabel: xLabel, yLabel: yLabel, color: "black")
+        for (i, s) in series.enumerated() {
+            let path = s.points.map { String(format: "%.2f,%.2f", px($0.x), py($0.y)) }.joined(separator: " ")
+            svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
+            let ly = top + 8 + Double(i) * 18
+            svg += "<line x1=\"\(right - 130)\" y1=\"\(ly)\" x2=\"\(right - 110)\" y2=\"\(ly)\" stroke=\"\(s.color)\" stroke-width=\"2\"/>\n"
+            svg += text(right - 104, ly + 4, s.name, size: 12, anchor: "start")
+        }
+        return svg + "</svg>\n"
+    }
+
+    // MARK: Primitives (shared with the event renderers)
+
+    static func header(width: Int, height: Int, background: String) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"sans-serif\">\n"
+            + "<rect width=\"100%\" height=\"100%\" fill=\"\(background)\"/>\n"
+    }
+
+    static func text(_ x: Double, _ y: Double, _ s: String, size: Int, anchor: String,
+                     color: String = "black", rotate: Bool = false) -> String {
+        let escaped = s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        let transform = rotate ? " transform=\"rotate(-90 \(x) \(y))\"" : ""
+        return "<text x=\"\(x)\" y=\"\(y)\" font-size=\"\(size)\" text-anchor=\"\(anchor)\" fill=\"\(color)\"\(transform)>\(escaped)</text>\n"
+    }
+
+    /// A frame with tick marks and tick labels; ticks are (value, pixel position).
+    static func axes(left: Double, right: Double, top: Double, bottom: Double,
+                     xTicks: [(Double, Double)], yTicks: [(Double, Double)],
+                     xLabel: String, yLabel: String, color: String) -> String {
+        var s = "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(right - left)\" height=\"\(bottom - top)\" fill=\"none\" stroke=\"\(color)\"/>\n"
+        for (v, x) in xTicks {
+            s += "<line x1=\"\(x)\" y1=\"\(bottom)\" x2=\"\(x)\" y2=\"\(bottom + 5)\" stroke=\"\(color)\"/>\n"
+            s += text(x, bottom + 18, tickLabel(v), size: 11, anchor: "middle", color: color)
+        }
+        for (v, y) in yTicks {
+            s += "<line x1=\"\(left - 5)\" y1=\"\(y)\" x2=\"\(left)\" y2=\"\(y)\" stroke=\"\(color)\"/>\n"
+            s += text(left - 8, y + 4, tickLabel(v), size: 11, anchor: "end", color: color)
+        }
+        s += text((left + right) / 2, bottom + 36, xLabel, size: 12, anchor: "middle", color: color)
+        s += text(16, (top + bottom) / 2, yLabel, size: 12, anchor: "middle", color: color, rotate: true)
+        return s
+    }
+
+    /// Tick values in [lo, hi] at a step of 1, 2 or 5 × 10ⁿ giving about 4–10 ticks.
+    public static func niceTicks(_ lo: Double, _ hi: Double, target: Int = 6) -> [Double] {
+        guard hi > lo, lo.isFinite, hi.isFinite else { return [lo] }
+        let raw = (hi - lo) / Double(target)
+        let magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        var ticks: [Double] = []
+        var v = ceil(lo / step - 1e-9) * step
+        while v <= hi + step * 1e-9 { ticks.append(v); v += step }
+        return ticks
+    }
+
+    static func tickLabel(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e9 { return String(Int(v)) }
+        return String(format: "%g", v)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+@testable import EventIO
+
+final class NTidigitsTests: XCTestCase {
+    // MARK: Keys
+
+    func testKeyParsing() throws {
+        let key = try NTidigitsKey(parsing: "man-im-a-7557")
+        XCTAssertEqual(key.gender, .man)
+        XCTAssertEqual(key.speaker, "im")
+        XCTAssertEqual(key.session, "a")
+        XCTAssertEqual(key.digits, ["7", "5", "5", "7"])
+        XCTAssertFalse(key.isSingleDigit)
+        XCTAssertNil(key.audioLabel)
+        XCTAssertEqual(key.description, "man-im-a-7557")
+
+        XCTAssertEqual(try NTidigitsKey(parsing: "woman-ac-b-z").jointLabel, 0)
+        XCTAssertEqual(try NTidigitsKey(parsing: "woman-ac-b-9").jointLabel, 9)
+        let oh = try NTidigitsKey(parsing: "man-ab-b-o")
+        XCTAssertEqual(oh.audioLabel, 10)
+        XCTAssertNil(oh.jointLabel, "'oh' has no visual counterpart")
+    }
+
+    func testKeyErrors() {
+        for bad in ["man-im-a-7x", "child-im-a-7", "man-im-c-7", "man-im-a", "man--a-7", "man-im-a-"] {
+            XCTAssertThrowsError(try NTidigitsKey(parsing: bad, file: "f.hdf5"), bad) { error in
+                guard case let DatasetError.malformedKey(file, key, _) = error else {
+                    return XCTFail("\(bad): \(error)")
+                }
+                XCTAssertEqual(file, "f.hdf5"); XCTAssertEqual(key, bad)
+            }
+        }
+        XCTAssertThrowsError(try NTidigitsKey(parsing: "man-im-a-0")) { error in
+            XCTAssertTrue("\(error)".contains("unknown digit '0'"), "\(error)")
+        }
+    }
+
+    // MARK: HDF5
+
+    func testRoundTrip() throws {
+        let folder = try TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("n.hdf5")
+        var g = SeededGenerator(seed: 7)
+        var samples: [(key: String, split: Split, events: CochleaEvents)] = []
+        for (i, key) in ["man-im-a-7", "woman-ac-b-z", "man-ab-a-o12"].enumerated() {
+            var e = CochleaEvents()
+            var t: Int64 = Int64.random(in: 0...1_000_000, using: &g)
+            for _ in 0..<(50 * (i + 1)) {
+                t += Int64.random(in: 0...3_000, using: &g)
+                e.append(t: t, channel: UInt16.random(in: 0...63, using: &g))
+            }
+            samples.append((key, i == 2 ? .test : .train, e))
+        }
+        samples.append(("man-zz-b-5", .test, CochleaEvents()))   // empty sample
+        try NTidigitsFile.write(samples, to: url)
+
+        let file = try NTidigitsFile.open(url)
+        XCTAssertEqual(file.keys(.train), ["man-im-a-7", "woman-ac-b-z"])
+        XCTAssertEqual(file.keys(.test), ["man-ab-a-o12", "man-zz-b-5"])
+        for s in samples {
+            XCTAssertEqual(try file.events(key: s.key, split: s.split), s.events, s.key)
+        }
+        XCTAssertThrowsError(try file.events(key: "man-im-a-7", split: .test)) { error in
+            XCTAssertEqual(error as? DatasetError, .keyNotFound(file: url.path, key: "man-im-a-7", split: .test))
+        }
+    }
+
+    func testWriterRejectsBadInput() throws {
+        let folder = try TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("bad.hdf5")
+        let high = CochleaEvents(t: [0, 1], channel: [3, 64])
+        XCTAssertThrowsError(try NTidigitsFile.write([("man-a-a-1", .train, high)], to: url)) { error in
+            XCTAssertEqual(error as? DatasetError, .addressOutOfRange(file: url.path, key: "man-a-a-1", index: 1, value: 64))
+        }
+        let backwards = CochleaEvents(t: [5, 4], channel: [1, 1])
+        XCTAssertThrowsError(try NTidigitsFile.write([("man-a-a-1", .train, backwards)], to: url)) { error in
+            XCTAssertEqual(error as? DatasetError, .timestampsDecreasing(file: url.path, key: "man-a-a-1", index: 1))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: url.path), "nothing written on error")
+    }
+
+    /// The h5py-made fixture (bench/make_ntidigits_fixture.py): sample i of a split has
+    /// 5 + i events, event j at t = 0.0125·j + 0.5 s = 500 000 + 12 500·j µs on channel
+    /// (7j + i) mod 64. Train labels are variable-length strings, test labels fixed-length;
+    /// train addresses int32, test addresses float64.
+    func testReadsH5pyFixture() throws {
+        let url = TestPaths.fixtures.appendingPathComponent("ntidigits-mini.hdf5")
+        let file = try NTidigitsFile.open(url)
+        XCTAssertEqual(file.keys(.train), ["man-im-a-7", "woman-ac-b-z", "man-ab-a-o", "woman-xy-a-1z9"])
+        XCTAssertEqual(file.keys(.test), ["man-cd-b-3", "woman-ef-a-z"])
+        for split in Split.allCases {
+            for (i, key) in file.keys(split).enumerated() {
+                let e = try file.events(key: key, split: split)
+                XCTAssertEqual(e.count, 5 + i)
+                XCTAssertEqual(e.t, (0..<(5 + i)).map { Int64(500_000 + 12_500 * $0) }, key)
+                XCTAssertEqual(e.channel, (0..<(5 + i)).map { UInt16((7 * $0 + i) % 64) }, key)
+            }
+        }
+    }
+
+    func testMissingGroupIsTypedError() throws {
+        let folder = try TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("x.hdf5")
+        XCTAssertThrowsError(try NTidigitsFile.open(url)) { error in
+            XCTAssertEqual(error as? DatasetError, .io(file: url.path, reason: "no such file"))
+        }
+        try Data("not an hdf5 file".utf8).write(to: url)
+        XCTAssertThrowsError(try NTidigitsFile.open(url)) { error in
+            XCTAssertEqual(error as? DatasetError, .hdf5(file: url.path, path: "/", operation: "H5Fopen"))
+        }
+    }
+}

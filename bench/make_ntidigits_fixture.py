@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Writes Tests/EventIOTests/Fixtures/ntidigits-mini.hdf5: a tiny file in the N-TIDIGITS
+layout, made with h5py the way the real n-tidigits.hdf5 is (float64 timestamps in seconds,
+variable-length byte-string labels). The test split uses fixed-length labels and float64
+addresses to exercise the reader's other paths.
+
+Sample i (i = 0, 1, … in the key lists below) of a split has 5 + i events;
+event j has t = 0.0125 * j + 0.5 s and channel (7 * j + i) % 64.
+Usage: python3 bench/make_ntidigits_fixture.py
+"""
+import os
+import h5py
+import numpy as np
+
+TRAIN = ["man-im-a-7", "woman-ac-b-z", "man-ab-a-o", "woman-xy-a-1z9"]
+TEST = ["man-cd-b-3", "woman-ef-a-z"]
+
+here = os.path.dirname(os.path.abspath(__file__))
+out = os.path.join(here, "..", "Tests", "EventIOTests", "Fixtures", "ntidigits-mini.hdf5")
+
+with h5py.File(out, "w") as f:
+    f.create_dataset("train_labels", data=[k.encode() for k in TRAIN],
+                     dtype=h5py.special_dtype(vlen=bytes))
+    f.create_dataset("test_labels", data=np.array([k.encode() for k in TEST]))  # fixed-length 'S'
+    for split, keys, address_type in (("train", TRAIN, np.int32), ("test", TEST, np.float64)):
+        ts = f.create_group(split + "_timestamps")
+        ad = f.create_group(split + "_addresses")
+        for i, key in enumerate(keys):
+            j = np.arange(5 + i)
+            ts.create_dataset(key, data=(0.0125 * j + 0.5).astype(np.float64))
+            ad.create_dataset(key, data=((7 * j + i) % 64).astype(address_type))
+print(out, os.path.getsize(out), "bytes")
