@@ -33,9 +33,15 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testLinearGradients() {
-        var rng = SeededGenerator(seed: 31)
-        let layer = Linear(name: "fc", inFeatures: 5, outFeatures: 4, rng: &rng)
-        checkLayer(layer, input: randomTensor([3, 2, 5], &rng))
+        for kernel in [SynapticKernel.dense, .sparse] {
+            var rng = SeededGenerator(seed: 31)
+            let layer = Linear(name: "fc", inFeatures: 5, outFeatures: 4, rng: &rng)
+            layer.kernel = kernel
+            // Half the inputs zero, so the event-driven path skips some and weights others.
+            var x = randomTensor([3, 2, 5], &rng)
+            for i in Swift.stride(from: 0, to: x.count, by: 2) { x.scalars[i] = 0 }
+            checkLayer(layer, input: x)
+        }
     }
 
     func testConv2dGradients() {
@@ -69,9 +75,11 @@ final class LayerGradientTests: XCTestCase {
     /// `accumulateSynapticGradients` (used by its backward) vs finite differences of
     /// `synapticCurrent` for W, b, R and x.
     func testRecurrentSynapticGradients() {
+      for kernel in [SynapticKernel.dense, .sparse] {
         var rng = SeededGenerator(seed: 36)
         let layer = RecurrentSpikingLinear(name: "rnn", inFeatures: 4, outFeatures: 3,
                                            neuron: LIFParameters(tau: 0.1), rng: &rng)
+        layer.kernel = kernel
         let x = randomTensor([5, 2, 4], &rng)
         let spikes = randomSpikes([5, 2, 3], rate: 0.5, &rng)
         let r = randomTensor([5, 2, 3], &rng)
@@ -90,8 +98,9 @@ final class LayerGradientTests: XCTestCase {
         }
         for i in 0..<x.count {
             let fd = finiteDifference(x, i) { projected(layer.synapticCurrent(input: $0, spikes: spikes), r) }
-            XCTAssertEqual(dx.scalars[i], fd, accuracy: 2e-3, "x[\(i)]")
+            XCTAssertEqual(dx.scalars[i], fd, accuracy: 2e-3, "x[\(i)] \(kernel)")
         }
+      }
     }
 
     /// The spike-rate loss as a function of (continuous) spike values vs its gradient.
