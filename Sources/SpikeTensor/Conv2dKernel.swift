@@ -69,14 +69,15 @@ public enum Conv2dKernel {
     }
 
     /// Backward of `forward`. gradOutput [N, O, Ho, Wo], input [N, C, H, W] (the forward input).
-    /// ACCUMULATES into gradWeight [O, C, k, k] and gradBias [O]; overwrites gradInput
+    /// ACCUMULATES into gradWeight [O, C, k, k] and gradBias [O] when non-nil (nil skips the
+    /// im2col and dW GEMM, e.g. when `EventConv2dKernel` computes them); overwrites gradInput
     /// [N, C, H, W] when it is non-nil (nil skips the dX GEMM and col2im, e.g. first layer).
     public static func backward(gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, images: Int,
                                 geometry g: Conv2dGeometry, weight: UnsafePointer<Float>,
-                                gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
+                                gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
                                 gradInput: UnsafeMutablePointer<Float>?, workspace: inout Conv2dWorkspace) {
         if let gradInput { gradInput.update(repeating: 0, count: images * g.inputImageSize) }
-        guard images > 0 else { return }
+        guard images > 0, gradWeight != nil || gradBias != nil || gradInput != nil else { return }
         let chunk = workspace.imagesPerChunk(g, images: images)
         workspace.reserve(g, chunk: chunk)
         let pixels = g.outputPixels, outC = g.outChannels, patch = g.patchSize
@@ -97,14 +98,18 @@ public enum Conv2dKernel {
                                 }
                             }
                         }
-                        // gradBias [O, 1] += dY [O, m·P] · ones [m·P, 1]
-                        BLAS.gemm(transposeA: false, transposeB: false, m: outC, n: 1, k: width, alpha: 1,
-                                  a: dY, lda: width, b: ones, ldb: 1, beta: 1, c: gradBias, ldc: 1)
-                        parallelIm2col(input + n0 * g.inputImageSize, images: m, geometry: g, columns: cols,
-                                       columnStride: width)
-                        // gradWeight [O, C·k·k] += dY [O, m·P] · colsᵀ [m·P, C·k·k]
-                        BLAS.gemm(transposeA: false, transposeB: true, m: outC, n: patch, k: width, alpha: 1,
-                                  a: dY, lda: width, b: cols, ldb: width, beta: 1, c: gradWeight, ldc: patch)
+                        if let gradBias {
+                            // gradBias [O, 1] += dY [O, m·P] · ones [m·P, 1]
+                            BLAS.gemm(transposeA: false, transposeB: false, m: outC, n: 1, k: width, alpha: 1,
+                                      a: dY, lda: width, b: ones, ldb: 1, beta: 1, c: gradBias, ldc: 1)
+                        }
+                        if let gradWeight {
+                            parallelIm2col(input + n0 * g.inputImageSize, images: m, geometry: g, columns: cols,
+                                           columnStride: width)
+                            // gradWeight [O, C·k·k] += dY [O, m·P] · colsᵀ [m·P, C·k·k]
+                            BLAS.gemm(transposeA: false, transposeB: true, m: outC, n: patch, k: width, alpha: 1,
+                                      a: dY, lda: width, b: cols, ldb: width, beta: 1, c: gradWeight, ldc: patch)
+                        }
                         if let gradInput {
                             // dCols [C·k·k, m·P] = weightᵀ [C·k·k, O] · dY [O, m·P]  (reuses cols)
                             BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: width, k: outC, alpha: 1,

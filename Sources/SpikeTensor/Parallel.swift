@@ -26,6 +26,23 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Splits `0..<count` into exactly `min(chunks, count)` contiguous chunks and runs
+    /// `body(chunkIndex, range)` on them concurrently (chunk i covers `count·i/chunks ..< count·(i+1)/chunks`).
+    @inlinable
+    public static func forEachChunk(_ count: Int, chunks requested: Int, _ body: (Int, Range<Int>) -> Void) {
+        let chunks = max(1, min(requested, count))
+        if count <= 0 { return }
+        if chunks == 1 { body(0, 0..<count); return }
+        withoutActuallyEscaping(body) { body in
+            let shared = _UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                shared.value(chunk, (count * chunk / chunks)..<(count * (chunk + 1) / chunks))
+            }
+        }
+    }
+}
+
 /// Carries the chunk body into `concurrentPerform`'s `@Sendable` closure. Safe because
 /// `forEachChunk`'s contract is that chunks touch disjoint memory, and `concurrentPerform`
 /// returns only after every chunk finished, so nothing outlives the call.

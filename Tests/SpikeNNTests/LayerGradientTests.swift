@@ -45,14 +45,20 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testConv2dGradients() {
-        var rng = SeededGenerator(seed: 32)
-        let layer = Conv2d(name: "conv", inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
-        checkLayer(layer, input: randomTensor([2, 2, 2, 5, 4], &rng), stride: 3)
+        for kernel in [SynapticKernel.dense, .sparse] {
+            var rng = SeededGenerator(seed: 32)
+            let layer = Conv2d(name: "conv", inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
+            layer.kernel = kernel
+            var x = randomTensor([2, 2, 2, 5, 4], &rng)
+            for i in Swift.stride(from: 0, to: x.count, by: 3) { x.scalars[i] = 0 }
+            checkLayer(layer, input: x, stride: 3)
+        }
     }
 
     func testStridedConv2dGradients() {
         var rng = SeededGenerator(seed: 33)
         let layer = Conv2d(name: "conv", inChannels: 2, outChannels: 2, kernelSize: 3, stride: 2, padding: 0, rng: &rng)
+        layer.kernel = .sparse
         checkLayer(layer, input: randomTensor([2, 1, 2, 7, 6], &rng), stride: 2)
     }
 

@@ -4,7 +4,7 @@ import XCTest
 final class Conv2dKernelTests: XCTestCase {
     /// Geometries: the paper's 3×3/pad 1/stride 1, plus stride 2, no padding, 1×1, 5×5 with
     /// padding 2 on a non-square image, and a kernel as large as the padded input.
-    let geometries = [
+    static let geometries = [
         Conv2dGeometry(inChannels: 2, outChannels: 3, height: 6, width: 6, kernelSize: 3, stride: 1, padding: 1),
         Conv2dGeometry(inChannels: 3, outChannels: 2, height: 7, width: 5, kernelSize: 3, stride: 2, padding: 1),
         Conv2dGeometry(inChannels: 2, outChannels: 4, height: 5, width: 6, kernelSize: 3, stride: 1, padding: 0),
@@ -49,7 +49,7 @@ final class Conv2dKernelTests: XCTestCase {
     /// one big chunk and with a tiny column budget (one image per chunk) to cover chunking.
     func testIm2colConvMatchesDirectConvolution() {
         var rng = SeededGenerator(seed: 3)
-        for g in geometries {
+        for g in Self.geometries {
             let images = 5
             let x = randomArray(images * g.inputImageSize, &rng)
             let w = randomArray(g.weightCount, &rng)
