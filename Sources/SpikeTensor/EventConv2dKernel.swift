@@ -62,9 +62,10 @@ public enum EventConv2dKernel {
                 }
                 // [P, O] → output [O, P] + bias
                 let out = output + n * g.outputImageSize
+                transposeTiled(buffer, rows: pixels, columns: outC, into: out)
                 for o in 0..<outC {
                     let row = out + o * pixels, b = bias[o]
-                    for p in 0..<pixels { row[p] = buffer[p * outC + o] + b }
+                    for p in 0..<pixels { row[p] += b }
                 }
             }
         }
@@ -101,9 +102,10 @@ public enum EventConv2dKernel {
                     for o in 0..<outC {
                         let row = dy + o * pixels
                         var sum: Float = 0
-                        for p in 0..<pixels { dyT[p * outC + o] = row[p]; sum += row[p] }
+                        for p in 0..<pixels { sum += row[p] }
                         db[o] += sum
                     }
+                    transposeTiled(dy, rows: outC, columns: pixels, into: dyT)
                     let image = input + n * g.inputImageSize
                     for c in 0..<g.inChannels {
                         let channel = image + c * plane
@@ -130,5 +132,26 @@ public enum EventConv2dKernel {
         }
         SpikeMatmul.addTransposed(partials, rows: outC, columns: patch, into: gradWeight)
         for o in 0..<outC { gradBias[o] += partials[g.weightCount + o] }
+    }
+}
+
+/// dst [columns, rows] = srcᵀ for src [rows, columns], in 16×16 tiles so that both sides
+/// stay in cache lines.
+@inline(__always)
+func transposeTiled(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>) {
+    let tile = 16
+    var r0 = 0
+    while r0 < rows {
+        let r1 = min(rows, r0 + tile)
+        var c0 = 0
+        while c0 < columns {
+            let c1 = min(columns, c0 + tile)
+            for r in r0..<r1 {
+                let srcRow = src + r * columns
+                for c in c0..<c1 { dst[c * rows + r] = srcRow[c] }
+            }
+            c0 = c1
+        }
+        r0 = r1
     }
 }
