@@ -6,8 +6,9 @@
 ///   `maxDensity`, dense otherwise; decided per call from the actual input, so it is
 ///   deterministic for given inputs. Both paths compute the same sums (to rounding).
 ///
-/// The default, `automatic(maxDensity: 0.1)`, is where the event-driven kernel measured faster
-/// than GEMM on this machine for 512-wide layers (see docs/engine.md).
+/// The default, `automatic(maxDensity: 0.1)`, sits just below the measured crossover
+/// (`spikefuse-bench --crossover`: event-driven faster up to ≈12 % input density for a
+/// 512→512 Linear and ≈20 % for a 32→32 3×3 Conv2d on this machine; table in docs/engine.md).
 public enum SynapticKernel: Sendable, Equatable {
     case dense
     case sparse

@@ -6,6 +6,7 @@
 //   spikefuse-bench [--seconds S] [--out bench/results.json]      all configurations
 //   spikefuse-bench --single <visual|auditory> <train|infer> <batch> [--seconds S]
 //   spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
+//   spikefuse-bench --crossover     dense vs event-driven kernel times by input density
 import Foundation
 import SpikeNN
 #if canImport(Glibc)
@@ -81,6 +82,11 @@ func argument(_ name: String) -> String? {
 let budget = Double(argument("--seconds") ?? "5") ?? 5
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+
+if CommandLine.arguments.contains("--crossover") {
+    measureCrossover()
+    exit(0)
+}
 
 if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     let args = CommandLine.arguments
