@@ -45,20 +45,21 @@ public enum Conv2dKernel {
                 while n0 < images {
                     let m = min(chunk, images - n0)
                     let width = m * pixels
-                    Im2col.im2col(input + n0 * g.inputImageSize, images: m, geometry: g,
-                                  columns: cols, columnStride: width)
+                    parallelIm2col(input + n0 * g.inputImageSize, images: m, geometry: g, columns: cols, columnStride: width)
                     // prod [O, m·P] = weight [O, C·k·k] · cols [C·k·k, m·P]
                     BLAS.gemm(transposeA: false, transposeB: false, m: outC, n: width, k: g.patchSize,
                               alpha: 1, a: weight, lda: g.patchSize, b: cols, ldb: width,
                               beta: 0, c: prod, ldc: width)
                     // scatter [O, m, P] → output [m, O, P], adding the bias
-                    for img in 0..<m {
-                        let outImage = output + (n0 + img) * g.outputImageSize
-                        for o in 0..<outC {
-                            let src = prod + o * width + img * pixels
-                            let dst = outImage + o * pixels
-                            let b = bias[o]
-                            for p in 0..<pixels { dst[p] = src[p] + b }
+                    Parallel.forEachChunk(m, minimumChunk: 4) { images in
+                        for img in images {
+                            let outImage = output + (n0 + img) * g.outputImageSize
+                            for o in 0..<outC {
+                                let src = prod + o * width + img * pixels
+                                let dst = outImage + o * pixels
+                                let b = bias[o]
+                                for p in 0..<pixels { dst[p] = src[p] + b }
+                            }
                         }
                     }
                     n0 += m
@@ -68,14 +69,15 @@ public enum Conv2dKernel {
     }
 
     /// Backward of `forward`. gradOutput [N, O, Ho, Wo], input [N, C, H, W] (the forward input).
-    /// ACCUMULATES into gradWeight [O, C, k, k] and gradBias [O]; overwrites gradInput
+    /// ACCUMULATES into gradWeight [O, C, k, k] and gradBias [O] when non-nil (nil skips the
+    /// im2col and dW GEMM, e.g. when `EventConv2dKernel` computes them); overwrites gradInput
     /// [N, C, H, W] when it is non-nil (nil skips the dX GEMM and col2im, e.g. first layer).
     public static func backward(gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, images: Int,
                                 geometry g: Conv2dGeometry, weight: UnsafePointer<Float>,
-                                gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
+                                gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
                                 gradInput: UnsafeMutablePointer<Float>?, workspace: inout Conv2dWorkspace) {
         if let gradInput { gradInput.update(repeating: 0, count: images * g.inputImageSize) }
-        guard images > 0 else { return }
+        guard images > 0, gradWeight != nil || gradBias != nil || gradInput != nil else { return }
         let chunk = workspace.imagesPerChunk(g, images: images)
         workspace.reserve(g, chunk: chunk)
         let pixels = g.outputPixels, outC = g.outChannels, patch = g.patchSize
@@ -88,32 +90,50 @@ public enum Conv2dKernel {
                         let m = min(chunk, images - n0)
                         let width = m * pixels
                         // gather gradOutput [m, O, P] → dY [O, m·P]
-                        for img in 0..<m {
-                            let gImage = gradOutput + (n0 + img) * g.outputImageSize
-                            for o in 0..<outC {
-                                (dY + o * width + img * pixels).update(from: gImage + o * pixels, count: pixels)
+                        Parallel.forEachChunk(m, minimumChunk: 4) { images in
+                            for img in images {
+                                let gImage = gradOutput + (n0 + img) * g.outputImageSize
+                                for o in 0..<outC {
+                                    (dY + o * width + img * pixels).update(from: gImage + o * pixels, count: pixels)
+                                }
                             }
                         }
-                        // gradBias [O, 1] += dY [O, m·P] · ones [m·P, 1]
-                        BLAS.gemm(transposeA: false, transposeB: false, m: outC, n: 1, k: width, alpha: 1,
-                                  a: dY, lda: width, b: ones, ldb: 1, beta: 1, c: gradBias, ldc: 1)
-                        Im2col.im2col(input + n0 * g.inputImageSize, images: m, geometry: g,
-                                      columns: cols, columnStride: width)
-                        // gradWeight [O, C·k·k] += dY [O, m·P] · colsᵀ [m·P, C·k·k]
-                        BLAS.gemm(transposeA: false, transposeB: true, m: outC, n: patch, k: width, alpha: 1,
-                                  a: dY, lda: width, b: cols, ldb: width, beta: 1, c: gradWeight, ldc: patch)
+                        if let gradBias {
+                            // gradBias [O, 1] += dY [O, m·P] · ones [m·P, 1]
+                            BLAS.gemm(transposeA: false, transposeB: false, m: outC, n: 1, k: width, alpha: 1,
+                                      a: dY, lda: width, b: ones, ldb: 1, beta: 1, c: gradBias, ldc: 1)
+                        }
+                        if let gradWeight {
+                            parallelIm2col(input + n0 * g.inputImageSize, images: m, geometry: g, columns: cols,
+                                           columnStride: width)
+                            // gradWeight [O, C·k·k] += dY [O, m·P] · colsᵀ [m·P, C·k·k]
+                            BLAS.gemm(transposeA: false, transposeB: true, m: outC, n: patch, k: width, alpha: 1,
+                                      a: dY, lda: width, b: cols, ldb: width, beta: 1, c: gradWeight, ldc: patch)
+                        }
                         if let gradInput {
                             // dCols [C·k·k, m·P] = weightᵀ [C·k·k, O] · dY [O, m·P]  (reuses cols)
                             BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: width, k: outC, alpha: 1,
                                       a: weight, lda: patch, b: dY, ldb: width, beta: 0, c: cols, ldc: width)
-                            Im2col.col2im(cols, columnStride: width, images: m, geometry: g,
-                                          input: gradInput + n0 * g.inputImageSize)
+                            let dX = gradInput + n0 * g.inputImageSize
+                            Parallel.forEachChunk(m, minimumChunk: 2) { images in
+                                Im2col.col2im(cols + images.lowerBound * pixels, columnStride: width, images: images.count,
+                                              geometry: g, input: dX + images.lowerBound * g.inputImageSize)
+                            }
                         }
                         n0 += m
                     }
                 }
             }
         }
+    }
+}
+
+/// im2col of `images` images, split by image over all cores (disjoint column ranges).
+private func parallelIm2col(_ input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
+                            columns: UnsafeMutablePointer<Float>, columnStride: Int) {
+    Parallel.forEachChunk(images, minimumChunk: 2) { range in
+        Im2col.im2col(input + range.lowerBound * g.inputImageSize, images: range.count, geometry: g,
+                      columns: columns + range.lowerBound * g.outputPixels, columnStride: columnStride)
     }
 }
 

@@ -17,7 +17,7 @@ public enum Im2col {
                     let row = columns + ((c * k + ki) * k + kj) * columnStride
                     // Output columns ow with 0 ≤ ow·s − pad + kj < w.
                     let owStart = max(0, (pad - kj + s - 1) / s)
-                    let owEnd = min(ow, (w - 1 + pad - kj) / s + 1)
+                    let owEnd = w - 1 + pad - kj < 0 ? 0 : min(ow, (w - 1 + pad - kj) / s + 1)
                     for img in 0..<images {
                         let plane = input + (img * g.inChannels + c) * h * w
                         let dst = row + img * pixels
@@ -55,7 +55,7 @@ public enum Im2col {
                 for kj in 0..<k {
                     let row = columns + ((c * k + ki) * k + kj) * columnStride
                     let owStart = max(0, (pad - kj + s - 1) / s)
-                    let owEnd = min(ow, (w - 1 + pad - kj) / s + 1)
+                    let owEnd = w - 1 + pad - kj < 0 ? 0 : min(ow, (w - 1 + pad - kj) / s + 1)
                     if owStart >= owEnd { continue }
                     for img in 0..<images {
                         let plane = input + (img * g.inChannels + c) * h * w
@@ -65,8 +65,14 @@ public enum Im2col {
                             if iy < 0 || iy >= h { continue }
                             let dst = plane + iy * w
                             let col = src + y * ow
-                            var x = owStart
-                            while x < owEnd { dst[x * s - pad + kj] += col[x]; x += 1 }
+                            if s == 1 {
+                                // contiguous run: dst[x − pad + kj] += col[x]
+                                let d = dst + (owStart - pad + kj), c = col + owStart
+                                for x in 0..<(owEnd - owStart) { d[x] += c[x] }
+                            } else {
+                                var x = owStart
+                                while x < owEnd { dst[x * s - pad + kj] += col[x]; x += 1 }
+                            }
                         }
                     }
                 }

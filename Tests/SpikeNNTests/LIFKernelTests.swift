@@ -1,0 +1,120 @@
+import XCTest
+@testable import SpikeNN
+
+final class LIFKernelTests: XCTestCase {
+    func runKernelForTests(_ currents: [Float], _ grads: [Float], steps: Int, neurons: Int, _ p: LIFParameters)
+        -> (u: [Float], o: [Float], dI: [Float]) {
+        var u = [Float](repeating: .nan, count: currents.count), o = u, dI = u
+        currents.withUnsafeBufferPointer { i in
+            u.withUnsafeMutableBufferPointer { m in
+                o.withUnsafeMutableBufferPointer { s in
+                    LIFKernel.forward(current: i.baseAddress!, membrane: m.baseAddress!, spikes: s.baseAddress!,
+                                      steps: steps, neurons: neurons, parameters: p)
+                }
+            }
+        }
+        grads.withUnsafeBufferPointer { g in
+            u.withUnsafeBufferPointer { m in
+                dI.withUnsafeMutableBufferPointer { d in
+                    LIFKernel.backward(gradSpikes: g.baseAddress!, membrane: m.baseAddress!, gradCurrent: d.baseAddress!,
+                                       steps: steps, neurons: neurons, parameters: p)
+                }
+            }
+        }
+        return (u, o, dI)
+    }
+
+    /// Fused kernel vs the scalar reference on random currents, for several τ, Vth and a:
+    /// spikes and membranes identical, gradients within 1e-5 relative.
+    func testFusedKernelMatchesScalarReference() {
+        var rng = SeededGenerator(seed: 21)
+        let (steps, neurons) = (24, 40)
+        for p in [LIFParameters(tau: 0.2), LIFParameters(tau: 0.9), LIFParameters(tau: 0.1, threshold: 0.3, surrogateWidth: 0.5)] {
+            let currents = randomArray(steps * neurons, &rng, -0.4, 1.0)
+            let grads = randomArray(steps * neurons, &rng)
+            let fast = runKernelForTests(currents, grads, steps: steps, neurons: neurons, p)
+            let ref = ReferenceLIF.forward(currents: currents, steps: steps, neurons: neurons, p)
+            XCTAssertEqual(fast.o, ref.o, "spikes \(p)")
+            XCTAssertEqual(fast.u, ref.u, "membrane \(p)")
+            XCTAssertGreaterThan(ref.o.reduce(0, +), 10, "test input should make neurons fire")
+            let refGrad = ReferenceLIF.backward(gradSpikes: grads, u: ref.u, o: ref.o, steps: steps, neurons: neurons, p)
+            assertClose(fast.dI, refGrad, tolerance: 1e-5, "dI \(p)")
+        }
+    }
+
+    /// One neuron, four steps, τ = 0.5, Vth = 0.5, a = 1 (surrogate window |u − 0.5| < 0.5,
+    /// i.e. 0 < u < 1, height 1). All numbers are exact in binary floating point.
+    ///
+    /// Forward, I = [0.75, 0.25, 0.875, 0.375]:
+    ///   t0: u = 0.75                          ≥ 0.5 → o = 1 (spike)
+    ///   t1: u = 0.5·0.75·(1 − 1) + 0.25 = 0.25 (reset) → o = 0
+    ///   t2: u = 0.5·0.25·(1 − 0) + 0.875 = 1.0 → o = 1; |1.0 − 0.5| = 0.5 is NOT < 0.5 → h = 0 (window edge)
+    ///   t3: u = 0.5·1.0·(1 − 1) + 0.375 = 0.375 (reset) → o = 0
+    /// Backward, g_o = [1, 2, 3, 4], δu[4] = 0:
+    ///   t3: δo = 4;                          δu3 = 4·h(0.375)=4·1 + 0            = 4
+    ///   t2: δo = 3 + 4·(−0.5·1.0) = 1;       δu2 = 1·h(1.0)=0 + 4·0.5·(1 − 1)    = 0
+    ///   t1: δo = 2 + 0·(−0.5·0.25) = 2;      δu1 = 2·1 + 0·0.5·(1 − 0)           = 2
+    ///   t0: δo = 1 + 2·(−0.5·0.75) = 0.25;   δu0 = 0.25·1 + 2·0.5·(1 − 1)        = 0.25
+    /// (Detaching the reset would give δu0 = 1; using ≤ at the window edge would give δu2 = 1.)
+    func testHandWorkedFourStepExample() {
+        let p = LIFParameters(tau: 0.5, threshold: 0.5, surrogateWidth: 1.0)
+        let result = runKernelForTests([0.75, 0.25, 0.875, 0.375], [1, 2, 3, 4], steps: 4, neurons: 1, p)
+        XCTAssertEqual(result.u, [0.75, 0.25, 1.0, 0.375])
+        XCTAssertEqual(result.o, [1, 0, 1, 0])
+        XCTAssertEqual(result.dI, [0.25, 2, 0, 4])
+    }
+
+    /// Fails if the gradient through the reset term (∂u[t+1]/∂o[t] = −τ·u[t]) is dropped:
+    /// the kernel must match the full reference and differ clearly from the detached one.
+    func testResetPathGradientIsKept() {
+        var rng = SeededGenerator(seed: 22)
+        let (steps, neurons) = (16, 30)
+        let p = LIFParameters(tau: 0.9)
+        let currents = randomArray(steps * neurons, &rng, -0.2, 0.9)
+        let grads = randomArray(steps * neurons, &rng)
+        let fast = runKernelForTests(currents, grads, steps: steps, neurons: neurons, p)
+        let full = ReferenceLIF.backward(gradSpikes: grads, u: fast.u, o: fast.o, steps: steps, neurons: neurons, p)
+        let detached = ReferenceLIF.backward(gradSpikes: grads, u: fast.u, o: fast.o, steps: steps, neurons: neurons, p,
+                                             detachReset: true)
+        assertClose(fast.dI, full, tolerance: 1e-5, "with reset path")
+        let largestGap = zip(fast.dI, detached).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertGreaterThan(largestGap, 1e-2, "kernel gradient equals the detached-reset gradient")
+    }
+
+    /// The LIF layer on a 5-D tensor equals the kernel/reference per neuron, and each forward
+    /// restarts from u = o = 0 (running the same input twice gives the same spikes).
+    func testLIFLayerMatchesReferenceAndResetsState() {
+        var rng = SeededGenerator(seed: 23)
+        let shape = [6, 2, 3, 2, 2]
+        let input = randomTensor(shape, &rng, -0.3, 1.0)
+        let layer = LIF(LIFParameters(tau: 0.2))
+        let spikes = layer.forward(input)
+        let neurons = input.count / 6
+        let ref = ReferenceLIF.forward(currents: input.scalars, steps: 6, neurons: neurons, layer.neuron)
+        XCTAssertEqual(spikes.shape, shape)
+        XCTAssertEqual(spikes.scalars, ref.o)
+        XCTAssertEqual(layer.membrane.scalars, ref.u)
+        XCTAssertEqual(layer.forward(input).scalars, ref.o, "second forward must start from zero state")
+        let g = randomTensor(shape, &rng)
+        let dI = layer.backward(g)
+        assertClose(dI.scalars, ReferenceLIF.backward(gradSpikes: g.scalars, u: ref.u, o: ref.o, steps: 6,
+                                                      neurons: neurons, layer.neuron), tolerance: 1e-5, "layer backward")
+    }
+}
+
+extension LIFKernelTests {
+    /// Enough neurons (> 2 × 16 384) that the fused scans split across cores: still identical
+    /// spikes and reference gradients.
+    func testParallelScanMatchesScalarReference() {
+        var rng = SeededGenerator(seed: 24)
+        let (steps, neurons) = (3, 40_000)
+        let p = LIFParameters(tau: 0.2)
+        let currents = randomArray(steps * neurons, &rng, -0.4, 1.0)
+        let grads = randomArray(steps * neurons, &rng)
+        let fast = runKernelForTests(currents, grads, steps: steps, neurons: neurons, p)
+        let ref = ReferenceLIF.forward(currents: currents, steps: steps, neurons: neurons, p)
+        XCTAssertEqual(fast.o, ref.o)
+        assertClose(fast.dI, ReferenceLIF.backward(gradSpikes: grads, u: ref.u, o: ref.o, steps: steps, neurons: neurons, p),
+                    tolerance: 1e-5, "dI")
+    }
+}

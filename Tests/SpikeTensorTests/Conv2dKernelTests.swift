@@ -1,0 +1,131 @@
+import XCTest
+@testable import SpikeTensor
+
+final class Conv2dKernelTests: XCTestCase {
+    /// Geometries: the paper's 3×3/pad 1/stride 1, plus stride 2, no padding, 1×1, 5×5 with
+    /// padding 2 on a non-square image, and a kernel as large as the padded input.
+    static let geometries = [
+        Conv2dGeometry(inChannels: 2, outChannels: 3, height: 6, width: 6, kernelSize: 3, stride: 1, padding: 1),
+        Conv2dGeometry(inChannels: 3, outChannels: 2, height: 7, width: 5, kernelSize: 3, stride: 2, padding: 1),
+        Conv2dGeometry(inChannels: 2, outChannels: 4, height: 5, width: 6, kernelSize: 3, stride: 1, padding: 0),
+        Conv2dGeometry(inChannels: 3, outChannels: 2, height: 4, width: 4, kernelSize: 1, stride: 1, padding: 0),
+        Conv2dGeometry(inChannels: 1, outChannels: 2, height: 6, width: 8, kernelSize: 5, stride: 1, padding: 2),
+        Conv2dGeometry(inChannels: 2, outChannels: 2, height: 3, width: 3, kernelSize: 5, stride: 3, padding: 1),
+    ]
+
+    func runFastForTests(_ g: Conv2dGeometry, images: Int, x: [Float], w: [Float], b: [Float], dy: [Float],
+                         columnBudget: Int) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
+        var workspace = Conv2dWorkspace(columnBudget: columnBudget)
+        var y = [Float](repeating: .nan, count: images * g.outputImageSize)
+        var dx = [Float](repeating: .nan, count: images * g.inputImageSize)
+        var dw = [Float](repeating: 0, count: g.weightCount)
+        var db = [Float](repeating: 0, count: g.outChannels)
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                b.withUnsafeBufferPointer { bp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        Conv2dKernel.forward(input: xp.baseAddress!, images: images, geometry: g, weight: wp.baseAddress!,
+                                             bias: bp.baseAddress!, output: yp.baseAddress!, workspace: &workspace)
+                    }
+                    dy.withUnsafeBufferPointer { dyp in
+                        dx.withUnsafeMutableBufferPointer { dxp in
+                            dw.withUnsafeMutableBufferPointer { dwp in
+                                db.withUnsafeMutableBufferPointer { dbp in
+                                    Conv2dKernel.backward(gradOutput: dyp.baseAddress!, input: xp.baseAddress!, images: images,
+                                                          geometry: g, weight: wp.baseAddress!, gradWeight: dwp.baseAddress!,
+                                                          gradBias: dbp.baseAddress!, gradInput: dxp.baseAddress!,
+                                                          workspace: &workspace)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (y, dx, dw, db)
+    }
+
+    /// im2col + GEMM forward and backward (input, weight, bias) vs the direct convolution, with
+    /// one big chunk and with a tiny column budget (one image per chunk) to cover chunking.
+    func testIm2colConvMatchesDirectConvolution() {
+        var rng = SeededGenerator(seed: 3)
+        for g in Self.geometries {
+            let images = 5
+            let x = randomArray(images * g.inputImageSize, &rng)
+            let w = randomArray(g.weightCount, &rng)
+            let b = randomArray(g.outChannels, &rng)
+            let dy = randomArray(images * g.outputImageSize, &rng)
+            let refY = ReferenceConv2d.forward(input: x, images: images, geometry: g, weight: w, bias: b)
+            let ref = ReferenceConv2d.backward(gradOutput: dy, input: x, images: images, geometry: g, weight: w)
+            for budget in [1 << 20, 1] {
+                let fast = runFastForTests(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: budget)
+                let label = "\(g) budget \(budget)"
+                assertClose(fast.y, refY, tolerance: 1e-5, "forward " + label)
+                assertClose(fast.dx, ref.gradInput, tolerance: 1e-5, "dx " + label)
+                assertClose(fast.dw, ref.gradWeight, tolerance: 1e-5, "dw " + label)
+                assertClose(fast.db, ref.gradBias, tolerance: 1e-5, "db " + label)
+            }
+        }
+    }
+
+    /// The reference itself against a hand-computed case: a 3×3 image of ones, a 3×3 kernel of
+    /// ones, padding 1: each output counts the in-image pixels of its window (corners 4,
+    /// edges 6, centre 9), plus bias 0.5.
+    func testReferenceConvolutionHandExample() {
+        let g = Conv2dGeometry(inChannels: 1, outChannels: 1, height: 3, width: 3, kernelSize: 3, stride: 1, padding: 1)
+        let y = ReferenceConv2d.forward(input: [Float](repeating: 1, count: 9), images: 1, geometry: g,
+                                        weight: [Float](repeating: 1, count: 9), bias: [0.5])
+        XCTAssertEqual(y, [4.5, 6.5, 4.5, 6.5, 9.5, 6.5, 4.5, 6.5, 4.5])
+    }
+
+    /// Finite differences of L = Σ dy ⊙ conv(x; W, b) (Double sums) vs the fast backward.
+    /// L is linear in each of x, W, b, so a central difference is exact up to rounding.
+    func testConvBackwardMatchesFiniteDifferences() {
+        var rng = SeededGenerator(seed: 5)
+        let g = Conv2dGeometry(inChannels: 2, outChannels: 3, height: 5, width: 5, kernelSize: 3, stride: 1, padding: 1)
+        let images = 2
+        let x = randomArray(images * g.inputImageSize, &rng)
+        let w = randomArray(g.weightCount, &rng)
+        let b = randomArray(g.outChannels, &rng)
+        let dy = randomArray(images * g.outputImageSize, &rng)
+        let fast = runFastForTests(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: 1 << 20)
+        func loss(_ x: [Float], _ w: [Float], _ b: [Float]) -> Double {
+            let y = runFastForTests(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: 1 << 20).y
+            return zip(y, dy).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        let eps: Float = 1e-2
+        func fd(_ values: [Float], _ i: Int, _ evaluate: ([Float]) -> Double) -> Float {
+            var plus = values, minus = values
+            plus[i] += eps; minus[i] -= eps
+            return Float((evaluate(plus) - evaluate(minus)) / Double(2 * eps))
+        }
+        for i in stride(from: 0, to: w.count, by: 7) {
+            XCTAssertEqual(fast.dw[i], fd(w, i) { loss(x, $0, b) }, accuracy: 2e-3, "dW[\(i)]")
+        }
+        for i in 0..<b.count { XCTAssertEqual(fast.db[i], fd(b, i) { loss(x, w, $0) }, accuracy: 2e-3, "db[\(i)]") }
+        for i in stride(from: 0, to: x.count, by: 5) {
+            XCTAssertEqual(fast.dx[i], fd(x, i) { loss($0, w, b) }, accuracy: 2e-3, "dx[\(i)]")
+        }
+    }
+}
+
+extension Conv2dKernelTests {
+    /// Enough images that the per-image parallel paths (im2col, scatter, gather, col2im) split
+    /// across cores, and a budget that gives several chunks: still equal to the reference.
+    func testParallelChunkedPathsMatchReference() {
+        var rng = SeededGenerator(seed: 4)
+        let g = Conv2dGeometry(inChannels: 2, outChannels: 3, height: 6, width: 5, kernelSize: 3, stride: 1, padding: 1)
+        let images = 24
+        let x = randomArray(images * g.inputImageSize, &rng)
+        let w = randomArray(g.weightCount, &rng)
+        let b = randomArray(g.outChannels, &rng)
+        let dy = randomArray(images * g.outputImageSize, &rng)
+        let fast = runFastForTests(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: g.patchSize * g.outputPixels * 10)
+        let ref = ReferenceConv2d.backward(gradOutput: dy, input: x, images: images, geometry: g, weight: w)
+        assertClose(fast.y, ReferenceConv2d.forward(input: x, images: images, geometry: g, weight: w, bias: b),
+                    tolerance: 1e-5, "forward")
+        assertClose(fast.dx, ref.gradInput, tolerance: 1e-5, "dx")
+        assertClose(fast.dw, ref.gradWeight, tolerance: 1e-5, "dw")
+        assertClose(fast.db, ref.gradBias, tolerance: 1e-5, "db")
+    }
+}
