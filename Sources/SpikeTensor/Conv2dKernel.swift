@@ -7,7 +7,7 @@ public struct Conv2dWorkspace {
     var product: [Float] = []
     var ones: [Float] = []
 
-    public init(columnBudget: Int = 1 << 22) { self.columnBudget = columnBudget }
+    public init(columnBudget: Int = 1 << 20) { self.columnBudget = columnBudget }
 
     /// Images per chunk for `geometry`, at least 1.
     func imagesPerChunk(_ g: Conv2dGeometry, images: Int) -> Int {
