@@ -22,6 +22,13 @@ struct BenchResult: Codable {
     var implementation = "spikefuse"
     var iterations: Int
     var threads: String
+    /// 1-minute load average when the configuration finished (the machine is shared).
+    var load_average: Double
+}
+
+func loadAverage() -> Double {
+    var loads = [Double](repeating: 0, count: 3)
+    return getloadavg(&loads, 3) > 0 ? loads[0] : -1
 }
 
 let timeSteps = 64
@@ -70,7 +77,8 @@ func runSingle(model: BenchModel, task: String, batch: Int, budget: Double) -> B
     return BenchResult(model: model.rawValue, task: task, batch: batch,
                        samples_per_second: Double(iterations * batch) / elapsed,
                        peak_rss_mb: peakRSSMegabytes(), iterations: iterations,
-                       threads: ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default")
+                       threads: ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default",
+                       load_average: loadAverage())
 }
 
 func argument(_ name: String) -> String? {
@@ -116,7 +124,7 @@ let configurations: [(BenchModel, String, Int)] = [
     (.auditory, "train", 32), (.auditory, "infer", 32), (.auditory, "infer", 1),
 ]
 var results: [BenchResult] = []
-print("model     task   batch   samples/s   peak RSS (MB)   iterations")
+print("model     task   batch   samples/s   peak RSS (MB)   iterations   load avg")
 for (model, task, batch) in configurations {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
@@ -134,8 +142,8 @@ for (model, task, batch) in configurations {
         exit(1)
     }
     results.append(result)
-    print(String(format: "%-9@ %-6@ %5d %11.1f %15.0f %12d", model.rawValue, task, batch,
-                 result.samples_per_second, result.peak_rss_mb, result.iterations))
+    print(String(format: "%-9@ %-6@ %5d %11.1f %15.0f %12d %10.2f", model.rawValue, task, batch,
+                 result.samples_per_second, result.peak_rss_mb, result.iterations, result.load_average))
 }
 do {
     try encoder.encode(results).write(to: URL(fileURLWithPath: outPath))
