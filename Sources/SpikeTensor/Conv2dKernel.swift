@@ -7,7 +7,7 @@ public struct Conv2dWorkspace {
     var product: [Float] = []
     var ones: [Float] = []
 
-    public init(columnBudget: Int = 1 << 22) { self.columnBudget = columnBudget }
+    public init(columnBudget: Int = 1 << 20) { self.columnBudget = columnBudget }
 
     /// Images per chunk for `geometry`, at least 1.
     func imagesPerChunk(_ g: Conv2dGeometry, images: Int) -> Int {
@@ -76,8 +76,18 @@ public enum Conv2dKernel {
                                 geometry g: Conv2dGeometry, weight: UnsafePointer<Float>,
                                 gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
                                 gradInput: UnsafeMutablePointer<Float>?, workspace: inout Conv2dWorkspace) {
+        guard images > 0 else { return }
+        // Stride 1: dX is itself a convolution of dY with the flipped, transposed kernel
+        // (padding k − 1 − p), which avoids the large [C·k·k, m·P] dCols GEMM output and col2im.
+        if let gradInput, g.stride == 1, g.padding <= g.kernelSize - 1 {
+            backward(gradOutput: gradOutput, input: input, images: images, geometry: g, weight: weight,
+                     gradWeight: gradWeight, gradBias: gradBias, gradInput: nil, workspace: &workspace)
+            transposedConvolution(gradOutput: gradOutput, images: images, geometry: g, weight: weight,
+                                  gradInput: gradInput, workspace: &workspace)
+            return
+        }
         if let gradInput { gradInput.update(repeating: 0, count: images * g.inputImageSize) }
-        guard images > 0, gradWeight != nil || gradBias != nil || gradInput != nil else { return }
+        guard gradWeight != nil || gradBias != nil || gradInput != nil else { return }
         let chunk = workspace.imagesPerChunk(g, images: images)
         workspace.reserve(g, chunk: chunk)
         let pixels = g.outputPixels, outC = g.outChannels, patch = g.patchSize
@@ -123,6 +133,37 @@ public enum Conv2dKernel {
                         n0 += m
                     }
                 }
+            }
+        }
+    }
+}
+
+extension Conv2dKernel {
+    /// dX for stride 1 as a forward convolution:
+    /// `dX[n, c, y, x] = Σ_{o,a,b} W'[c, o, a, b] · dY[n, o, y − (k−1−p) + a, x − (k−1−p) + b]`
+    /// with `W'[c, o, a, b] = W[o, c, k−1−a, k−1−b]` and zero padding k − 1 − p.
+    // gradOutput [N, O, Ho, Wo], weight [O, C, k, k] → gradInput [N, C, H, W] (overwritten)
+    static func transposedConvolution(gradOutput: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
+                                      weight: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
+                                      workspace: inout Conv2dWorkspace) {
+        let k = g.kernelSize, inC = g.inChannels, outC = g.outChannels
+        var flipped = [Float](repeating: 0, count: g.weightCount)   // W' [C, O, k, k]
+        for o in 0..<outC {
+            for c in 0..<inC {
+                for a in 0..<k {
+                    for b in 0..<k {
+                        flipped[((c * outC + o) * k + a) * k + b] = weight[((o * inC + c) * k + (k - 1 - a)) * k + (k - 1 - b)]
+                    }
+                }
+            }
+        }
+        let zeroBias = [Float](repeating: 0, count: inC)
+        let transposed = Conv2dGeometry(inChannels: outC, outChannels: inC, height: g.outputHeight, width: g.outputWidth,
+                                        kernelSize: k, stride: 1, padding: k - 1 - g.padding)
+        flipped.withUnsafeBufferPointer { w in
+            zeroBias.withUnsafeBufferPointer { b in
+                forward(input: gradOutput, images: images, geometry: transposed, weight: w.baseAddress!, bias: b.baseAddress!,
+                        output: gradInput, workspace: &workspace)
             }
         }
     }

@@ -31,6 +31,7 @@ func profileLayers(model: BenchModel, batch: Int, iterations: Int) {
     var forwardTime = [Double](repeating: 0, count: net.layers.count)
     var backwardTime = forwardTime
     var rates = forwardTime
+    var gradDensity = forwardTime
     var lossTime = 0.0, adamTime = 0.0
     for iteration in 0...iterations {
         let scale = iteration == 0 ? 0.0 : 1.0
@@ -48,6 +49,7 @@ func profileLayers(model: BenchModel, batch: Int, iterations: Int) {
             let s = clock.now
             g = layer.backward(g)
             backwardTime[i] += scale * seconds(clock.now.t - s.t)
+            gradDensity[i] = g.count == 0 ? 0 : Double(g.scalars.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }) / Double(g.count)
         }
         s = clock.now
         adam.step()
@@ -55,10 +57,10 @@ func profileLayers(model: BenchModel, batch: Int, iterations: Int) {
         adamTime += scale * seconds(clock.now.t - s.t)
     }
     let n = Double(iterations)
-    print("layer (process CPU time)    forward ms  backward ms  output mean")
+    print("layer (process CPU time)    forward ms  backward ms  output mean  dL/dinput nonzero")
     for (i, layer) in net.layers.enumerated() {
-        print(String(format: "%-28@ %10.1f %12.1f %12.4f", "\(i) \(type(of: layer))", forwardTime[i] / n * 1000,
-                     backwardTime[i] / n * 1000, rates[i]))
+        print(String(format: "%-28@ %10.1f %12.1f %12.4f %12.4f", "\(i) \(type(of: layer))", forwardTime[i] / n * 1000,
+                     backwardTime[i] / n * 1000, rates[i], gradDensity[i]))
     }
     print(String(format: "loss %.1f ms, adam+zero %.1f ms", lossTime / n * 1000, adamTime / n * 1000))
 }

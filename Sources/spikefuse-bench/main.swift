@@ -22,6 +22,22 @@ struct BenchResult: Codable {
     var implementation = "spikefuse"
     var iterations: Int
     var threads: String
+    /// Samples per second of this process's CPU time (user + system, all threads) during the
+    /// measurement: what one fully available core would give; less sensitive to other load.
+    var samples_per_cpu_second: Double
+    /// 1-minute load average when the configuration finished (the machine is shared).
+    var load_average: Double
+}
+
+func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+func loadAverage() -> Double {
+    var loads = [Double](repeating: 0, count: 3)
+    return getloadavg(&loads, 3) > 0 ? loads[0] : -1
 }
 
 let timeSteps = 64
@@ -60,6 +76,7 @@ func runSingle(model: BenchModel, task: String, batch: Int, budget: Double) -> B
     iteration()   // warm-up: first-touch of buffers, BLAS thread start
     let clock = ContinuousClock()
     let start = clock.now
+    let cpuStart = processCPUSeconds()
     var iterations = 0
     var elapsed = 0.0
     while iterations < 2 || elapsed < budget {
@@ -67,10 +84,12 @@ func runSingle(model: BenchModel, task: String, batch: Int, budget: Double) -> B
         iterations += 1
         elapsed = seconds(clock.now - start)
     }
-    return BenchResult(model: model.rawValue, task: task, batch: batch,
-                       samples_per_second: Double(iterations * batch) / elapsed,
-                       peak_rss_mb: peakRSSMegabytes(), iterations: iterations,
-                       threads: ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default")
+    let samples = Double(iterations * batch)
+    let cpuSeconds: Double = processCPUSeconds() - cpuStart
+    let threads: String = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default"
+    return BenchResult(model: model.rawValue, task: task, batch: batch, samples_per_second: samples / elapsed,
+                       peak_rss_mb: peakRSSMegabytes(), iterations: iterations, threads: threads,
+                       samples_per_cpu_second: samples / cpuSeconds, load_average: loadAverage())
 }
 
 func argument(_ name: String) -> String? {
@@ -116,7 +135,7 @@ let configurations: [(BenchModel, String, Int)] = [
     (.auditory, "train", 32), (.auditory, "infer", 32), (.auditory, "infer", 1),
 ]
 var results: [BenchResult] = []
-print("model     task   batch   samples/s   peak RSS (MB)   iterations")
+print("model     task   batch   samples/s   samples/CPU-s   peak RSS (MB)   iterations   load avg")
 for (model, task, batch) in configurations {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
@@ -134,8 +153,9 @@ for (model, task, batch) in configurations {
         exit(1)
     }
     results.append(result)
-    print(String(format: "%-9@ %-6@ %5d %11.1f %15.0f %12d", model.rawValue, task, batch,
-                 result.samples_per_second, result.peak_rss_mb, result.iterations))
+    print(String(format: "%-9@ %-6@ %5d %11.1f %15.1f %15.0f %12d %10.2f", model.rawValue, task, batch,
+                 result.samples_per_second, result.samples_per_cpu_second, result.peak_rss_mb, result.iterations,
+                 result.load_average))
 }
 do {
     try encoder.encode(results).write(to: URL(fileURLWithPath: outPath))
