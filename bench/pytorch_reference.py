@@ -119,8 +119,10 @@ class LIF:
         """currents [T, ...] -> (spikes [T, ...] in the currents' dtype, membranes [T, ...] float32)."""
         u = o = None
         spikes, membranes = [], []
-        for t in range(currents.shape[0]):
-            u, o = self.step(currents[t], u, o)
+        # unbind, not currents[t]: the backward of T selects would zero-fill T full-size
+        # gradient buffers (quadratic in T); unbind's backward is one stack.
+        for current in currents.unbind(0):
+            u, o = self.step(current, u, o)
             spikes.append(o)
             membranes.append(u)
         return torch.stack(spikes), torch.stack(membranes)
@@ -217,8 +219,8 @@ class AudioNet(nn.Module):
             ff = layer.feedforward(x)  # [T, B, out], one GEMM over T*B rows
             u = o = None
             spikes = []
-            for t in range(x.shape[0]):
-                current = ff[t] if o is None else ff[t] + layer.recurrent(o)
+            for ff_t in ff.unbind(0):
+                current = ff_t if o is None else ff_t + layer.recurrent(o)
                 u, o = self.lif.step(current, u, o)
                 spikes.append(o)
             x = torch.stack(spikes)
