@@ -428,12 +428,15 @@ def bench(args):
     one_batch()  # warm-up (allocations, lazy init)
     batches = 0
     start = time.perf_counter()
+    cpu_start = time.process_time()
     while True:
         one_batch()
         batches += 1
         elapsed = time.perf_counter() - start
         if elapsed >= args.seconds:
             break
+    # CPU time of this process (all threads): robust when other processes share the cores.
+    cpu = time.process_time() - cpu_start
     print(json.dumps({
         "model": args.model,
         "task": args.task,
@@ -442,6 +445,9 @@ def bench(args):
         "samples_per_second": round(batches * B / elapsed, 3),
         "batches": batches,
         "seconds": round(elapsed, 3),
+        "cpu_seconds": round(cpu, 3),
+        "samples_per_cpu_second": round(batches * B / cpu, 3),
+        "load_average_1min": os.getloadavg()[0],
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "implementation": f"pytorch-{args.formulation}",
         "threads": torch.get_num_threads(),
