@@ -58,6 +58,8 @@ public struct DatasetFolderSummary: Codable, Sendable, Equatable {
     /// Joint pairs per split (with both sets; with one set, that set's first-half split sizes).
     public var train: Int
     public var test: Int
+    /// Why the joint dataset cannot be built from this folder (then train = test = 0).
+    public var problem: String?
 }
 
 public enum DatasetInspector {
@@ -136,8 +138,13 @@ public enum DatasetInspector {
         }
         let format = hasVisual && hasAudio ? "joint MNIST-DVS + N-TIDIGITS folder"
             : hasVisual ? "MNIST-DVS folder" : "N-TIDIGITS folder"
-        return DatasetFolderSummary(folder: url.path, format: format, scale: scale, classes: classes,
-                                    train: try size(.train), test: try size(.test))
+        do {
+            return DatasetFolderSummary(folder: url.path, format: format, scale: scale, classes: classes,
+                                        train: try size(.train), test: try size(.test), problem: nil)
+        } catch let error as DatasetError {
+            return DatasetFolderSummary(folder: url.path, format: format, scale: scale, classes: classes,
+                                        train: 0, test: 0, problem: error.description)
+        }
     }
 
     /// Pretty, sorted-key JSON of a summary.

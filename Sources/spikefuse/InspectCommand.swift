@@ -54,7 +54,8 @@ enum InspectCommand {
             for c in s.classes {
                 print(String(format: "%5d  %6@  %5@", c.label, c.visual.map { "\($0)" } ?? "-", c.audio.map { "\($0)" } ?? "-"))
             }
-            print("joint split (first 50 % per class): train \(s.train), test \(s.test)")
+            if let problem = s.problem { print("joint dataset not possible: \(problem)") }
+            else { print("joint split (first 50 % per class): train \(s.train), test \(s.test)") }
         } else if ["hdf5", "h5"].contains(url.pathExtension.lowercased()) {
             let file = try NTidigitsFile.open(url)
             if let key {
