@@ -8,11 +8,13 @@ enum InspectCommand {
                                  run: run)
 
     static let help = """
-    usage: spikefuse inspect FILE|DIR [--json] [--key KEY] [--scale 4|8|16]
+    usage: spikefuse inspect FILE|DIR [--json] [--key KEY] [--scale 4|8|16] [--load [--cache CACHEDIR]]
       FILE.aedat        format, sensor size, events, duration, ON/OFF counts, label (MNIST-DVS name)
       FILE.hdf5         N-TIDIGITS sample counts per split and class; with --key one sample's summary
       DIR               per-class counts of grabbed_data*/scale{S} and n-tidigits.hdf5, joint split sizes
       --json            print one JSON object
+      --load            (DIR) build the joint dataset with default settings, framing every sample
+                        (or loading the cache in CACHEDIR), and report the times
     """
 
     static func run(_ arguments: [String]) throws {
@@ -20,11 +22,17 @@ enum InspectCommand {
         var json = false
         var key: String?
         var scale = 4
+        var load = false
+        var cache: String?
         var i = 0
         while i < arguments.count {
             switch arguments[i] {
             case "--help", "-h": print(help); return
             case "--json": json = true
+            case "--load": load = true
+            case "--cache":
+                guard i + 1 < arguments.count else { throw UsageError("--cache needs a folder\n" + help) }
+                cache = arguments[i + 1]; i += 1
             case "--key":
                 guard i + 1 < arguments.count else { throw UsageError("--key needs a value\n" + help) }
                 key = arguments[i + 1]; i += 1
@@ -46,7 +54,9 @@ enum InspectCommand {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw UsageError("\(path): no such file or folder")
         }
-        if isFolder.boolValue {
+        if isFolder.boolValue, load {
+            try loadDataset(url, scale: scale, cache: cache)
+        } else if isFolder.boolValue {
             let s = try DatasetInspector.folder(url, scale: scale)
             if json { print(try DatasetInspector.json(s)); return }
             print("\(s.folder): \(s.format), scale \(s.scale)")
@@ -73,6 +83,25 @@ enum InspectCommand {
         } else {
             try printFile(try DatasetInspector.aedat(url), json: json)
         }
+    }
+
+    /// Builds (or loads) the joint dataset and reports how long it took.
+    static func loadDataset(_ url: URL, scale: Int, cache: String?) throws {
+        var configuration = JointDatasetConfiguration(dataFolder: url, cacheDirectory: cache.map { URL(fileURLWithPath: $0) })
+        configuration.scale = scale
+        let start = Date()
+        let (train, test) = try JointDataset.load(configuration)
+        let loaded = Date().timeIntervalSince(start)
+        let decodeStart = Date()
+        let n = min(train.count, 200)
+        for i in 0..<n { _ = try train.sample(i) }
+        let perSample = Date().timeIntervalSince(decodeStart) / Double(max(n, 1))
+        print("""
+        joint dataset: train \(train.count) pairs, test \(test.count) pairs
+          visual \(train.visualShape) (\(train.visualFrames.encoding), \(train.visualFrames.origin)), audio \(train.audioShape) (\(train.audioFrames.encoding), \(train.audioFrames.origin))
+          ready in \(String(format: "%.3f", loaded)) s; sample(i) takes \(String(format: "%.3f", perSample * 1000)) ms
+        """)
+        if !train.warnings.isEmpty { print("  \(train.warnings.count) source samples skipped") }
     }
 
     static func printFile(_ s: EventFileSummary, json: Bool) throws {
