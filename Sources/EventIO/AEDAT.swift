@@ -216,8 +216,14 @@ public enum AEDAT {
             if previous == .min, events.t[i] >= (1 << 32) {
                 return "first timestamp \(events.t[i]) µs does not fit 32 bits"
             }
-            if previous != .min, events.t[i] - previous >= (1 << 31) {
-                return "event \(i) comes \(events.t[i] - previous) µs after the previous one; gaps ≥ 2³¹ µs cannot be unwrapped"
+            if previous != .min {
+                // Written modulo 2³²; the reader unwraps a backwards step of more than 2³¹ µs.
+                // So a gap d must be < 2³², and < 2³¹ when it crosses a multiple of 2³².
+                let gap = events.t[i] - previous
+                let crosses = events.t[i] >> 32 != previous >> 32
+                if gap >= (1 << 32) || (crosses && gap >= (1 << 31)) {
+                    return "event \(i) comes \(gap) µs after the previous one; 32-bit timestamps cannot carry that gap unambiguously"
+                }
             }
             previous = events.t[i]
         }

@@ -142,6 +142,13 @@ final class AEDATTests: XCTestCase {
         let rec = try AEDAT.decodeRecording(AEDAT.encode(events), source: "wrap")
         XCTAssertEqual(rec.events, events)
         XCTAssertEqual(rec.timestampWraps, 1)
+        // A forward gap of 3·10⁹ µs (> 2³¹) without crossing 2³² reads back as it is …
+        let longGap = DVSEvents(sensor: .dvs128, t: [0, 3_000_000_000], x: [0, 0], y: [0, 0], polarity: [1, 1])
+        XCTAssertNil(AEDAT.encodingProblem(longGap))
+        XCTAssertEqual(try AEDAT.decode(AEDAT.encode(longGap), source: "gap"), longGap)
+        // … but a gap of 2³¹ µs across 2³² would be read as a backwards jump: refused.
+        let ambiguous = DVSEvents(sensor: .dvs128, t: [4_294_967_000, 4_294_967_000 + (1 << 31)], x: [0, 0], y: [0, 0], polarity: [1, 1])
+        XCTAssertNotNil(AEDAT.encodingProblem(ambiguous))
     }
 
     func testWriterRejectsUnencodableEvents() throws {
