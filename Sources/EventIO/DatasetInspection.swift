@@ -108,7 +108,7 @@ public enum DatasetInspector {
         let hasVisual = !layout.digitsPresent().isEmpty
         let hasAudio = FileManager.default.fileExists(atPath: hdf5.path)
         guard hasVisual || hasAudio else {
-            throw DatasetError.missingFolder(path: url.path, hint: "a data folder holds grabbed_data0…9 and/or n-tidigits.hdf5")
+            throw DatasetError.io(file: url.path, reason: "not a data folder: it holds neither grabbed_data0…9 nor n-tidigits.hdf5")
         }
         let visual = hasVisual ? try layout.recordings(requireAllDigits: false) : []
         var audio: [JointAudioSample] = []
