@@ -123,12 +123,21 @@ public enum AEDAT {
                 detail: "event body is \(bodyLength) bytes, not a multiple of 8; the last record has only \(bodyLength % 8) bytes")
         }
         let recordCount = bodyLength / 8
-        var events = DVSEvents(sensor: options.sensor)
-        events.reserveCapacity(recordCount)
+        // Output columns sized for every record, written through pointers, trimmed at the end
+        // (no per-event allocation or capacity checks).
+        var ts = [Int64](repeating: 0, count: recordCount)
+        var xs = [UInt16](repeating: 0, count: recordCount)
+        var ys = [UInt16](repeating: 0, count: recordCount)
+        var ps = [UInt8](repeating: 0, count: recordCount)
+        var kept = 0
         var skippedExternal = 0, skippedInvalid = 0, wraps = 0, clamped = 0
         let width = UInt32(options.sensor.width), height = UInt32(options.sensor.height)
         let flip = options.flipX
         try bytes.withUnsafeBytes { raw in
+        try ts.withUnsafeMutableBufferPointer { tOut in
+        try xs.withUnsafeMutableBufferPointer { xOut in
+        try ys.withUnsafeMutableBufferPointer { yOut in
+        try ps.withUnsafeMutableBufferPointer { pOut in
             var previous: Int64 = -1        // last kept timestamp, unwrapped
             var wrapOffset: Int64 = 0       // k · 2³² after k wraps
             var offset = bodyOffset
@@ -166,12 +175,18 @@ public enum AEDAT {
                     }
                 }
                 previous = t
-                events.t.append(t)
-                events.x.append(UInt16(truncatingIfNeeded: x))
-                events.y.append(UInt16(truncatingIfNeeded: y))
-                events.polarity.append(UInt8(truncatingIfNeeded: (address & 1) ^ 1))
+                tOut[kept] = t
+                xOut[kept] = UInt16(truncatingIfNeeded: x)
+                yOut[kept] = UInt16(truncatingIfNeeded: y)
+                pOut[kept] = UInt8(truncatingIfNeeded: (address & 1) ^ 1)   // file 0 = ON → 1
+                kept += 1
             }
+        }}}}}
+        if kept < recordCount {
+            let dropped = recordCount - kept
+            ts.removeLast(dropped); xs.removeLast(dropped); ys.removeLast(dropped); ps.removeLast(dropped)
         }
+        let events = DVSEvents(sensor: options.sensor, t: ts, x: xs, y: ys, polarity: ps)
         return AEDATRecording(events: events, headerLines: headerLines, bodyOffset: bodyOffset,
                               skippedExternalEvents: skippedExternal,
                               skippedInvalidAddresses: skippedInvalid,
