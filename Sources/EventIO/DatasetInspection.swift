@@ -22,6 +22,15 @@ public struct EventFileSummary: Codable, Sendable, Equatable {
         case file, format, sensor, events, durationUs = "duration_us", onEvents = "on_events",
              offEvents = "off_events", label
     }
+
+    /// Writes every key, `"label": null` included, so JSON readers always find the fields.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(file, forKey: .file); try c.encode(format, forKey: .format)
+        try c.encode(sensor, forKey: .sensor); try c.encode(events, forKey: .events)
+        try c.encode(durationUs, forKey: .durationUs); try c.encode(onEvents, forKey: .onEvents)
+        try c.encode(offEvents, forKey: .offEvents); try c.encode(label, forKey: .label)
+    }
 }
 
 /// Sample counts of an N-TIDIGITS file.
