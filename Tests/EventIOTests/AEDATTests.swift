@@ -200,6 +200,17 @@ final class AEDATTests: XCTestCase {
         }
     }
 
+    func testDirectoryAndUnwritablePaths() throws {
+        let dir = try temporaryFolder(self)
+        XCTAssertThrowsEventIOError(try AEDAT.read(dir), file: dir.path) {
+            if case .unreadable(_, "not a regular file") = $0 { return true } else { return false }
+        }
+        let nowhere = dir.appendingPathComponent("no/such/folder/x.aedat")
+        XCTAssertThrowsEventIOError(try AEDAT.write(DVSEvents(sensor: .dvs128), to: nowhere), file: nowhere.path) {
+            if case .unwritable = $0 { return true } else { return false }
+        }
+    }
+
     func testMissingOrWrongHeader() {
         XCTAssertThrowsEventIOError(try AEDAT.decode(be32(0x0A05) + be32(1), source: "nohdr"), file: "nohdr") {
             if case .badHeader = $0 { return true } else { return false }
