@@ -249,8 +249,9 @@ public enum AEDAT {
     /// where missing; a repeated version line is dropped), each ending CR LF, then the records.
     /// Timestamps are written modulo 2³² (the reader unwraps them again).
     ///
-    /// - Precondition: `encodingProblem(events) == nil` (x, y ≤ 127, polarity 0/1, times
-    ///   non-negative and non-decreasing). `write` checks this and throws instead.
+    /// Only events with `encodingProblem(events) == nil` round-trip exactly; otherwise x, y
+    /// and polarity are masked to their bit fields and times taken modulo 2³² (no trap).
+    /// `write` checks and throws `.unencodable` instead.
     public static func encode(_ events: DVSEvents, headerLines: [String] = defaultHeaderLines,
                               flipX: Bool = true) -> [UInt8] {
         var header = versionLine + "\r\n"
