@@ -251,6 +251,7 @@ extension FrameStore {
         let start = Date()
         let block = 64
         var done = 0
+        var lastReport = start
         while done < count {
             let n = min(block, count - done)
             let first = done
@@ -288,7 +289,8 @@ extension FrameStore {
             let chunk = results.records()
             if let handle { try handle.write(contentsOf: chunk) } else { memory.append(chunk) }
             done += n
-            if progress {
+            if progress, done == count || Date().timeIntervalSince(lastReport) >= 1 {
+                lastReport = Date()
                 let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-6)
                 FileHandle.standardError.write(Data("\(label): \(done)/\(count) samples (\(Int(rate)) samples/s)\n".utf8))
             }

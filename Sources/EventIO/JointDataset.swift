@@ -75,7 +75,7 @@ public struct JointDatasetCatalog: Sendable {
 /// Split and pairing: see `JointPairing` (first 50 % per class for training; audio cycled
 /// within a class). All recordings are framed once when the dataset is created (2 threads,
 /// progress on stderr) and kept bit-packed, in memory or in the cache folder, from which
-/// later runs load in well under a second.
+/// later runs load in about a second for the full 10,000 pairs (see docs/datasets.md).
 ///
 /// ```swift
 /// var config = JointDatasetConfiguration(dataFolder: URL(fileURLWithPath: "/data"),

@@ -8,7 +8,7 @@ final class JointDatasetTests: XCTestCase {
     /// Visual: 3 recordings per digit (indices 1, 2, 3) at scale 4, random events in a
     /// 30×30 patch. Audio: class c has 2 + (c mod 3) single-digit samples, split over the
     /// file's train (first half, rounded up) and test keys, plus an "oh" and a multi-digit key.
-    private func makeDataset(_ test: XCTestCase) throws -> (URL, [String: Int]) {
+    private func makeDataset(_ test: XCTestCase, extraKeys: [String] = []) throws -> (URL, [String: Int]) {
         let root = try temporaryFolder(test)
         var g = SeededGenerator(seed: 11)
         for d in 0...9 {
@@ -40,6 +40,7 @@ final class JointDatasetTests: XCTestCase {
         }
         samples.append(("man-oh-a-o", .train, CochleaEvents(t: [0, 5], channel: [1, 2])))
         samples.append(("man-mm-b-12z", .test, CochleaEvents(t: [0, 5], channel: [1, 2])))
+        for key in extraKeys { samples.append((key, .train, CochleaEvents(t: [0], channel: [1]))) }
         try NTidigitsFile.write(samples, to: root.appendingPathComponent("n-tidigits.hdf5"))
         return (root, audioLabel)
     }
@@ -160,6 +161,20 @@ final class JointDatasetTests: XCTestCase {
         c.badFiles = .stop
         XCTAssertThrowsError(try JointDataset.load(c)) { error in
             XCTAssertTrue("\(error)".contains("mnist_4_scale04_0002.aedat"), "\(error)")
+        }
+    }
+
+    func testMalformedKeySkippedOrStops() throws {
+        let (root, _) = try makeDataset(self, extraKeys: ["man-qq-a-q"])
+        let catalog = try JointDatasetCatalog(configuration: configuration(root))
+        XCTAssertEqual(catalog.malformedKeys, ["man-qq-a-q"])
+        XCTAssertEqual(catalog.audioCountPerClass, (0..<10).map { 2 + $0 % 3 })
+        XCTAssertEqual(catalog.visualCountPerClass, [Int](repeating: 3, count: 10))
+        var c = configuration(root)
+        c.badFiles = .stop
+        XCTAssertThrowsError(try JointDatasetCatalog(configuration: c)) { error in
+            guard case let DatasetError.malformedKey(_, key, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(key, "man-qq-a-q")
         }
     }
 
