@@ -125,10 +125,9 @@ public struct BackgroundActivityFilter: DVSTransform, Equatable {
             guard x < w, y < h else { return false }
             let t = events.t[i]
             let centre = (y + 1) * stride + (x + 1)
-            var newest = Int64.min
-            for d in [-stride - 1, -stride, -stride + 1, -1, 1, stride - 1, stride, stride + 1] {
-                newest = max(newest, last[centre + d])
-            }
+            let above = centre - stride, below = centre + stride
+            let newest = max(max(max(last[above - 1], last[above]), max(last[above + 1], last[centre - 1])),
+                             max(max(last[centre + 1], last[below - 1]), max(last[below], last[below + 1])))
             last[centre] = t
             return newest != .min && t - newest < window
         }
