@@ -18,37 +18,16 @@ enum InspectCommand {
     """
 
     static func run(_ arguments: [String]) throws {
-        var path: String?
-        var json = false
-        var key: String?
-        var scale = 4
-        var load = false
-        var cache: String?
-        var i = 0
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--help", "-h": print(help); return
-            case "--json": json = true
-            case "--load": load = true
-            case "--cache":
-                guard i + 1 < arguments.count else { throw UsageError("--cache needs a folder\n" + help) }
-                cache = arguments[i + 1]; i += 1
-            case "--key":
-                guard i + 1 < arguments.count else { throw UsageError("--key needs a value\n" + help) }
-                key = arguments[i + 1]; i += 1
-            case "--scale":
-                guard i + 1 < arguments.count, let s = Int(arguments[i + 1]), [4, 8, 16].contains(s) else {
-                    throw UsageError("--scale needs 4, 8 or 16\n" + help)
-                }
-                scale = s; i += 1
-            case let a where a.hasPrefix("-"): throw UsageError("unknown option \(a)\n" + help)
-            case let a:
-                guard path == nil else { throw UsageError("one FILE or DIR only\n" + help) }
-                path = a
-            }
-            i += 1
+        var a = Arguments(arguments)
+        if a.wantsHelp { print(help); return }
+        let json = a.flag("json"), load = a.flag("load")
+        let key = try a.string("key"), cache = try a.string("cache")
+        let scale = try a.int("scale") ?? 4
+        try a.finish()
+        guard [4, 8, 16].contains(scale) else { throw UsageError("--scale needs 4, 8 or 16") }
+        guard a.positional.count == 1, let path = a.positional.first else {
+            throw UsageError("inspect needs one FILE or DIR (see --help)")
         }
-        guard let path else { throw UsageError(help) }
         let url = URL(fileURLWithPath: path)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
@@ -115,10 +94,4 @@ enum InspectCommand {
           label     \(s.label ?? "-")
         """)
     }
-}
-
-/// A command-line mistake; printed as is.
-struct UsageError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -19,40 +19,20 @@ enum RenderCommand {
     """
 
     static func run(_ arguments: [String]) throws {
-        var path: String?, out: String?, key: String?
-        var slices = 1, scale = 4
-        var crop: Int?, windowMs: Int?
-        var i = 0
-        func value() throws -> String {
-            guard i + 1 < arguments.count else { throw UsageError("\(arguments[i]) needs a value\n" + help) }
-            i += 1
-            return arguments[i]
+        var a = Arguments(arguments)
+        if a.wantsHelp { print(help); return }
+        let out = try a.string("out"), key = try a.string("key")
+        let slices = try a.int("slices") ?? 1, scale = try a.int("scale") ?? 4
+        let crop = try a.int("crop"), windowMs = try a.int("window-ms")
+        try a.finish()
+        guard (1...32).contains(slices) else { throw UsageError("--slices needs 1…32") }
+        guard (1...16).contains(scale) else { throw UsageError("--scale needs 1…16") }
+        if let crop, !(1...1024).contains(crop) { throw UsageError("--crop needs 1…1024") }
+        if let windowMs, windowMs < 1 { throw UsageError("--window-ms needs a positive integer") }
+        guard a.positional.count == 1, let path = a.positional.first else {
+            throw UsageError("render needs one FILE (see --help)")
         }
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--help", "-h": print(help); return
-            case "--out": out = try value()
-            case "--key": key = try value()
-            case "--slices":
-                guard let n = Int(try value()), (1...32).contains(n) else { throw UsageError("--slices needs 1…32") }
-                slices = n
-            case "--crop":
-                guard let n = Int(try value()), (1...1024).contains(n) else { throw UsageError("--crop needs 1…1024") }
-                crop = n
-            case "--window-ms":
-                guard let n = Int(try value()), n >= 1 else { throw UsageError("--window-ms needs a positive integer") }
-                windowMs = n
-            case "--scale":
-                guard let n = Int(try value()), (1...16).contains(n) else { throw UsageError("--scale needs 1…16") }
-                scale = n
-            case let a where a.hasPrefix("-"): throw UsageError("unknown option \(a)\n" + help)
-            case let a:
-                guard path == nil else { throw UsageError("one FILE only\n" + help) }
-                path = a
-            }
-            i += 1
-        }
-        guard let path, let out else { throw UsageError(help) }
+        guard let out else { throw UsageError("render needs --out PICTURE.png|.svg") }
         let input = URL(fileURLWithPath: path), output = URL(fileURLWithPath: out)
         let svg = output.pathExtension.lowercased() == "svg"
         guard svg || output.pathExtension.lowercased() == "png" else { throw UsageError("--out must end in .png or .svg") }
