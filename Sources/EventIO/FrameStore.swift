@@ -229,7 +229,7 @@ extension FrameStore {
         var temporary: URL?
         if let cache {
             try? FileManager.default.createDirectory(at: cache.directory, withIntermediateDirectories: true)
-            let tmp = cache.directory.appendingPathComponent(".\(cache.name)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max)).tmp")
+            let tmp = cache.directory.appendingPathComponent(".\(cache.name)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).tmp")
             guard FileManager.default.createFile(atPath: tmp.path, contents: Data(header)),
                   let h = try? FileHandle(forWritingTo: tmp) else {
                 throw DatasetError.io(file: tmp.path, reason: "cannot create a cache file")

@@ -159,6 +159,10 @@ public struct JointDataset: AudioVisualDataset {
         var warnings = visualFailures + audioFailures + catalog.malformedKeys.map { "malformed key \($0)" }
         for (store, name) in [(visual, "MNIST-DVS"), (audioStore, "N-TIDIGITS")] where store.origin == .cacheHit {
             let skipped = store.valid.filter { !$0 }.count
+            if skipped > 0, configuration.badFiles == .stop {
+                throw DatasetError.io(file: store.file?.path ?? name,
+                                      reason: "\(skipped) \(name) samples were skipped when this cache was built; delete it to see the errors")
+            }
             if skipped > 0 {
                 warnings.append("\(name): \(skipped) samples were skipped when the cache was built")
             }
