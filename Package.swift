@@ -40,7 +40,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "SpikeTensorTests", dependencies: ["SpikeTensor"]),
         .testTarget(name: "SpikeNNTests", dependencies: ["SpikeNN"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EventIOTests", dependencies: ["EventIO"]),
+        .testTarget(name: "EventIOTests", dependencies: ["EventIO"], exclude: ["Fixtures"]),
         .testTarget(name: "SensorEmulationTests", dependencies: ["SensorEmulation"]),
         .testTarget(name: "MultimodalTests", dependencies: ["Multimodal"], resources: [.copy("Fixtures")]),
     ]

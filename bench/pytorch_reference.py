@@ -119,8 +119,10 @@ class LIF:
         """currents [T, ...] -> (spikes [T, ...] in the currents' dtype, membranes [T, ...] float32)."""
         u = o = None
         spikes, membranes = [], []
-        for t in range(currents.shape[0]):
-            u, o = self.step(currents[t], u, o)
+        # unbind, not currents[t]: the backward of T selects would zero-fill T full-size
+        # gradient buffers (quadratic in T); unbind's backward is one stack.
+        for current in currents.unbind(0):
+            u, o = self.step(current, u, o)
             spikes.append(o)
             membranes.append(u)
         return torch.stack(spikes), torch.stack(membranes)
@@ -217,8 +219,8 @@ class AudioNet(nn.Module):
             ff = layer.feedforward(x)  # [T, B, out], one GEMM over T*B rows
             u = o = None
             spikes = []
-            for t in range(x.shape[0]):
-                current = ff[t] if o is None else ff[t] + layer.recurrent(o)
+            for ff_t in ff.unbind(0):
+                current = ff_t if o is None else ff_t + layer.recurrent(o)
                 u, o = self.lif.step(current, u, o)
                 spikes.append(o)
             x = torch.stack(spikes)
@@ -426,12 +428,15 @@ def bench(args):
     one_batch()  # warm-up (allocations, lazy init)
     batches = 0
     start = time.perf_counter()
+    cpu_start = time.process_time()
     while True:
         one_batch()
         batches += 1
         elapsed = time.perf_counter() - start
         if elapsed >= args.seconds:
             break
+    # CPU time of this process (all threads): robust when other processes share the cores.
+    cpu = time.process_time() - cpu_start
     print(json.dumps({
         "model": args.model,
         "task": args.task,
@@ -440,6 +445,9 @@ def bench(args):
         "samples_per_second": round(batches * B / elapsed, 3),
         "batches": batches,
         "seconds": round(elapsed, 3),
+        "cpu_seconds": round(cpu, 3),
+        "samples_per_cpu_second": round(batches * B / cpu, 3),
+        "load_average_1min": os.getloadavg()[0],
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "implementation": f"pytorch-{args.formulation}",
         "threads": torch.get_num_threads(),

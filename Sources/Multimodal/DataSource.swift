@@ -5,24 +5,54 @@ import Foundation
 public enum DataSource: Codable, Sendable, Equatable {
     /// The small generated task of `SyntheticDataset` (tests, quick checks).
     case synthetic(SyntheticDatasetConfiguration)
+    /// The paper's joint MNIST-DVS + N-TIDIGITS dataset (real recordings, or the embedded
+    /// default set that `spikefuse synth` writes in the same layout).
+    case joint(JointDatasetConfiguration)
 
-    /// The training and test splits.
+    /// The training and test splits (the joint dataset frames its recordings once, or
+    /// loads them from its cache).
     public func datasets() throws -> (train: AudioVisualDataset, test: AudioVisualDataset) {
         switch self {
         case .synthetic(let c):
             return (SyntheticDataset(c, split: .train), SyntheticDataset(c, split: .test))
+        case .joint(let c):
+            let (train, test) = try JointDataset.load(c)
+            for w in train.warnings { warn(w) }
+            return (train, test)
         }
     }
 
-    /// The model input sizes this data implies, applied to `model`.
-    public func fitting(_ model: ModelConfiguration) throws -> ModelConfiguration {
-        let (train, _) = try datasets()
+    /// `[T, P, H, W]` of the visual samples, known without loading any data.
+    public var visualShape: [Int] {
+        switch self {
+        case .synthetic(let c): return [c.timesteps, c.polarities, c.imageSize, c.imageSize]
+        case .joint(let c): return c.visualShape
+        }
+    }
+
+    /// `[T, C]` of the audio samples.
+    public var audioShape: [Int] {
+        switch self {
+        case .synthetic(let c): return [c.timesteps, c.audioChannels]
+        case .joint(let c): return c.audioShape
+        }
+    }
+
+    public var classCount: Int {
+        switch self {
+        case .synthetic(let c): return c.classes
+        case .joint: return 10
+        }
+    }
+
+    /// `model` with the input sizes this data implies (T, P, image side, channels, classes).
+    public func fitting(_ model: ModelConfiguration) -> ModelConfiguration {
         var m = model
-        m.timesteps = train.visualShape[0]
-        m.polarities = train.visualShape[1]
-        m.imageSize = train.visualShape[2]
-        m.audioChannels = train.audioShape[1]
-        m.classes = train.classCount
+        m.timesteps = visualShape[0]
+        m.polarities = visualShape[1]
+        m.imageSize = visualShape[2]
+        m.audioChannels = audioShape[1]
+        m.classes = classCount
         return m
     }
 

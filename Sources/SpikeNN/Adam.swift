@@ -57,12 +57,15 @@ public final class Adam {
                     m[index].withUnsafeMutableBufferPointer { mBuf in
                         v[index].withUnsafeMutableBufferPointer { vBuf in
                             let mp = mBuf.baseAddress!, vp = vBuf.baseAddress!
-                            for i in 0..<count {
-                                let gi = g[i]
-                                mp[i] = b1 * mp[i] + (1 - b1) * gi
-                                vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
-                                let denom = vp[i].squareRoot() / biasCorrection2Sqrt + eps
-                                p[i] -= stepSize * mp[i] / denom
+                            // Elementwise and independent: split across cores (bit-identical to serial).
+                            Parallel.forEachChunk(count, minimumChunk: 65_536) { range in
+                                for i in range {
+                                    let gi = g[i]
+                                    mp[i] = b1 * mp[i] + (1 - b1) * gi
+                                    vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
+                                    let denom = vp[i].squareRoot() / biasCorrection2Sqrt + eps
+                                    p[i] -= stepSize * mp[i] / denom
+                                }
                             }
                         }
                     }

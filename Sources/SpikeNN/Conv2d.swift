@@ -2,7 +2,9 @@
 /// (or any `[…, C, H, W]`; leading dims are images) → `[T, B, O, Ho, Wo]`.
 ///
 /// `y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c]` (cross-correlation, zero padding, as PyTorch).
-/// All T·B images go through `Conv2dKernel` (im2col + GEMM, chunked). Parameters
+/// All T·B images go through `Conv2dKernel` (im2col + GEMM, chunked), or, for sparse spike
+/// input, `EventConv2dKernel` (forward and weight/bias gradients; dL/dx stays im2col + GEMM);
+/// see `kernel`. Parameters
 /// `"<name>.weight"` `[O, C, k, k]` then `"<name>.bias"` `[O]`, uniform in ±1/√(C·k·k).
 public final class Conv2d: Layer {
     public let inChannels: Int
@@ -13,10 +15,15 @@ public final class Conv2d: Layer {
     public let weight: Parameter
     public let bias: Parameter
     public var needsInputGradient = true
+    /// im2col + GEMM, event-driven, or automatic by input density (default).
+    public var kernel = SynapticKernel.standard
     public var parameters: [Parameter] { [weight, bias] }
 
     private var savedInput = Tensor(zeros: [0])
+    private var savedSparse = false
     private var workspace = Conv2dWorkspace()
+    private var weightTransposed: [Float] = []   // Wᵀ [C·k·k, O] for the event-driven forward
+    private var eventScratch: [Float] = []
 
     public init(name: String, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 rng: inout SeededGenerator) {
@@ -47,6 +54,30 @@ public final class Conv2d: Layer {
         let images = input.count / g.inputImageSize
         savedInput = input
         let outShape = Array(input.shape.dropLast(3)) + [outChannels, g.outputHeight, g.outputWidth]
+        let sparse = input.withPointer { kernel.useSparse($0, count: input.count) }
+        savedSparse = sparse
+        if sparse {
+            if weightTransposed.count != g.weightCount { weightTransposed = [Float](repeating: 0, count: g.weightCount) }
+            weight.value.withPointer { w in
+                weightTransposed.withUnsafeMutableBufferPointer {
+                    SpikeMatmul.transpose(w, rows: g.outChannels, columns: g.patchSize, into: $0.baseAddress!)
+                }
+            }
+            let need = EventConv2dKernel.forwardScratchCount(g)
+            if eventScratch.count < need { eventScratch = [Float](repeating: 0, count: need) }
+            return Tensor(shape: outShape) { y, _ in
+                input.withPointer { x in
+                    weightTransposed.withUnsafeBufferPointer { wt in
+                        bias.value.withPointer { b in
+                            eventScratch.withUnsafeMutableBufferPointer { scratch in
+                                EventConv2dKernel.forward(input: x, images: images, geometry: g, weightTransposed: wt.baseAddress!,
+                                                          bias: b, output: y, scratch: scratch.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         return Tensor(shape: outShape) { y, _ in
             input.withPointer { x in
                 weight.value.withPointer { w in
@@ -66,6 +97,24 @@ public final class Conv2d: Layer {
         precondition(gradOutput.count == images * g.outputImageSize, "Conv2d: gradOutput \(gradOutput.shape) does not match forward")
         var gradInput = needsInputGradient ? Tensor(shape: savedInput.shape) { _, _ in } : emptyGradient
         let wantInput = needsInputGradient
+        let sparse = savedSparse
+        if sparse {
+            let need = EventConv2dKernel.gradientScratchCount(g, images: images)
+            if eventScratch.count < need { eventScratch = [Float](repeating: 0, count: need) }
+            gradOutput.withPointer { dY in
+                savedInput.withPointer { x in
+                    weight.grad.withMutablePointer { dW in
+                        bias.grad.withMutablePointer { dB in
+                            eventScratch.withUnsafeMutableBufferPointer { scratch in
+                                EventConv2dKernel.accumulateParameterGradients(
+                                    gradOutput: dY, input: x, images: images, geometry: g, gradWeight: dW, gradBias: dB,
+                                    scratch: scratch.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         gradOutput.withPointer { dY in
             savedInput.withPointer { x in
                 weight.value.withPointer { w in
@@ -73,8 +122,8 @@ public final class Conv2d: Layer {
                         bias.grad.withMutablePointer { dB in
                             gradInput.withMutablePointer { dX in
                                 Conv2dKernel.backward(gradOutput: dY, input: x, images: images, geometry: g, weight: w,
-                                                      gradWeight: dW, gradBias: dB, gradInput: wantInput ? dX : nil,
-                                                      workspace: &workspace)
+                                                      gradWeight: sparse ? nil : dW, gradBias: sparse ? nil : dB,
+                                                      gradInput: wantInput ? dX : nil, workspace: &workspace)
                             }
                         }
                     }

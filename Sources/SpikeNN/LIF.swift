@@ -10,12 +10,16 @@ public final class LIF: Layer {
     /// Membrane potentials u `[T, B, …]` of the last forward (for inspection and backward).
     public private(set) var membrane = Tensor(zeros: [0])
 
-    public init(_ parameters: LIFParameters) { self.neuron = parameters }
+    public init(_ parameters: LIFParameters) {
+        _ = AllocatorTuning.applied
+        self.neuron = parameters
+    }
 
     // current [T, B, …] → spikes [T, B, …]
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank >= 2, "LIF: input must be [T, B, …], got \(input.shape)")
         let steps = input.shape[0], neurons = input.elementsPerStep, p = neuron
+        membrane = Tensor(zeros: [0])   // free the previous step's membrane before allocating
         var u = Tensor(shape: input.shape) { _, _ in }
         let spikes = Tensor(shape: input.shape) { o, _ in
             input.withPointer { i in
@@ -32,12 +36,12 @@ public final class LIF: Layer {
     public func backward(_ gradOutput: Tensor) -> Tensor {
         precondition(gradOutput.shape == membrane.shape, "LIF: gradOutput \(gradOutput.shape) vs membrane \(membrane.shape)")
         let steps = membrane.shape[0], neurons = membrane.elementsPerStep, p = neuron
-        var grad = gradOutput
-        grad.withMutablePointer { g in
-            membrane.withPointer { u in
-                LIFKernel.backward(gradSpikes: g, membrane: u, gradCurrent: g, steps: steps, neurons: neurons, parameters: p)
+        return Tensor(shape: membrane.shape) { dI, _ in
+            gradOutput.withPointer { g in
+                membrane.withPointer { u in
+                    LIFKernel.backward(gradSpikes: g, membrane: u, gradCurrent: dI, steps: steps, neurons: neurons, parameters: p)
+                }
             }
         }
-        return grad
     }
 }

@@ -26,11 +26,16 @@ public enum LIFKernel {
     public static func forward(current: UnsafePointer<Float>, membrane: UnsafeMutablePointer<Float>,
                                spikes: UnsafeMutablePointer<Float>, steps: Int, neurons: Int,
                                parameters p: LIFParameters) {
-        for t in 0..<steps {
-            forwardStep(current: current + t * neurons,
-                        previousMembrane: t == 0 ? nil : UnsafePointer(membrane + (t - 1) * neurons),
-                        membrane: membrane + t * neurons, spikes: spikes + t * neurons,
-                        neurons: neurons, parameters: p)
+        // Neurons are independent: chunks of neurons run on all cores, each scanning all T.
+        Parallel.forEachChunk(neurons, minimumChunk: 16_384) { range in
+            let offset = range.lowerBound
+            for t in 0..<steps {
+                let base = t * neurons + offset
+                forwardStep(current: current + base,
+                            previousMembrane: t == 0 ? nil : UnsafePointer(membrane + base - neurons),
+                            membrane: membrane + base, spikes: spikes + base,
+                            neurons: range.count, parameters: p)
+            }
         }
     }
 
@@ -62,13 +67,16 @@ public enum LIFKernel {
     public static func backward(gradSpikes: UnsafePointer<Float>, membrane: UnsafePointer<Float>,
                                 gradCurrent: UnsafeMutablePointer<Float>, steps: Int, neurons: Int,
                                 parameters p: LIFParameters) {
-        var t = steps - 1
-        while t >= 0 {
-            backwardStep(gradSpikes: gradSpikes + t * neurons, extraGradSpikes: nil,
-                         membrane: membrane + t * neurons,
-                         nextGradCurrent: t == steps - 1 ? nil : UnsafePointer(gradCurrent + (t + 1) * neurons),
-                         gradCurrent: gradCurrent + t * neurons, neurons: neurons, parameters: p)
-            t -= 1
+        Parallel.forEachChunk(neurons, minimumChunk: 16_384) { range in
+            let offset = range.lowerBound
+            var t = steps - 1
+            while t >= 0 {
+                let base = t * neurons + offset
+                backwardStep(gradSpikes: gradSpikes + base, extraGradSpikes: nil, membrane: membrane + base,
+                             nextGradCurrent: t == steps - 1 ? nil : UnsafePointer(gradCurrent + base + neurons),
+                             gradCurrent: gradCurrent + base, neurons: range.count, parameters: p)
+                t -= 1
+            }
         }
     }
 

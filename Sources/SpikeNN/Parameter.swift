@@ -7,6 +7,7 @@ public final class Parameter {
     public var grad: Tensor
 
     public init(name: String, value: Tensor) {
+        _ = AllocatorTuning.applied
         self.name = name
         self.value = value
         self.grad = Tensor(zeros: value.shape)

@@ -3,10 +3,11 @@
 ///     I[t] = W·x[t] + b + R·o[t−1]        (o[−1] = 0; R `[out, out]` has no bias)
 ///     u[t], o[t] from I[t] by the LIF equations (`LIFKernel`)
 ///
-/// Forward does `W·x + b` for all T·B rows in one GEMM, then per step only `R·o[t−1]`
-/// (a `[B, out]·[out, out]` GEMM) and the LIF step. Backward scans T in reverse with
+/// Forward does `W·x + b` for all T·B rows at once, then per step only `R·o[t−1]`
+/// (`[B, out]·Rᵀ`) and the LIF step. Backward scans T in reverse with
 /// `δo[t] = g_o[t] − τ·u[t]·δu[t+1] + Rᵀ·δu[t+1]` (per-step GEMM), then computes
-/// `dR = Σ_t δu[t+1]·o[t]ᵀ`, `dW = Σ_t δu[t]·x[t]ᵀ`, `db = Σ_t δu[t]` as one GEMM each.
+/// `dR = Σ_t δu[t+1]·o[t]ᵀ`, `dW = Σ_t δu[t]·x[t]ᵀ`, `db = Σ_t δu[t]` once over all steps.
+/// Products with spike operands (x, o) use `kernel` (dense GEMM or event-driven).
 ///
 /// Parameters, drawn in this order: `"<name>.weight"` `[out, in]` and `"<name>.bias"` `[out]`
 /// uniform in ±1/√in, then `"<name>.recurrent_weight"` `[out, out]` uniform in ±1/√out.
@@ -18,6 +19,8 @@ public final class RecurrentSpikingLinear: Layer {
     public let bias: Parameter
     public let recurrentWeight: Parameter
     public var needsInputGradient = true
+    /// Dense GEMM or event-driven products for W·x, R·o and their weight gradients.
+    public var kernel = SynapticKernel.standard
     public var parameters: [Parameter] { [weight, bias, recurrentWeight] }
     /// Membrane potentials `[T, B, out]` of the last forward.
     public private(set) var membrane = Tensor(zeros: [0])
@@ -25,7 +28,8 @@ public final class RecurrentSpikingLinear: Layer {
     private var savedInput = Tensor(zeros: [0])
     private var savedSpikes = Tensor(zeros: [0])
     private var stepScratch: [Float] = []
-    private var ones: [Float] = []
+    private var inputMap: AffineMap
+    private var recurrentMap: AffineMap
 
     public init(name: String, inFeatures: Int, outFeatures: Int, neuron: LIFParameters, rng: inout SeededGenerator) {
         precondition(inFeatures > 0 && outFeatures > 0, "RecurrentSpikingLinear \(name): sizes must be positive")
@@ -36,6 +40,24 @@ public final class RecurrentSpikingLinear: Layer {
         bias = Parameter.uniform(name: name + ".bias", shape: [outFeatures], fanIn: inFeatures, rng: &rng)
         recurrentWeight = Parameter.uniform(name: name + ".recurrent_weight", shape: [outFeatures, outFeatures],
                                             fanIn: outFeatures, rng: &rng)
+        inputMap = AffineMap(inFeatures: inFeatures, outFeatures: outFeatures)
+        recurrentMap = AffineMap(inFeatures: outFeatures, outFeatures: outFeatures)
+    }
+
+    /// u starts as the input projection `x·Wᵀ + b` for all T·B rows. input [T, B, in] → [T, B, out]
+    private func inputProjection(_ input: Tensor) -> Tensor {
+        let rows = input.shape[0] * input.shape[1]
+        let sparse = input.withPointer { kernel.useSparse($0, count: input.count) }
+        if sparse { weight.value.withPointer { inputMap.prepareSparse(weight: $0) } }
+        return Tensor(shape: [input.shape[0], input.shape[1], outFeatures]) { y, _ in
+            input.withPointer { x in
+                weight.value.withPointer { w in
+                    bias.value.withPointer { b in
+                        inputMap.forward(x: x, rows: rows, weight: w, bias: b, accumulate: false, sparse: sparse, y: y)
+                    }
+                }
+            }
+        }
     }
 
     // input [T, B, in] → spikes [T, B, out]
@@ -43,29 +65,22 @@ public final class RecurrentSpikingLinear: Layer {
         precondition(input.rank == 3 && input.shape[2] == inFeatures,
                      "RecurrentSpikingLinear: input must be [T, B, \(inFeatures)], got \(input.shape)")
         savedInput = input
-        let steps = input.shape[0], batch = input.shape[1], outF = outFeatures, inF = inFeatures
-        let n = batch * outF, p = neuron
-        let shape = [steps, batch, outF]
-        // u starts as the input projection I_x = x·Wᵀ + b for all steps, then is updated in place.
-        var u = Tensor(shape: shape) { y, _ in
-            input.withPointer { x in
-                weight.value.withPointer { w in
-                    bias.value.withPointer { b in
-                        Linear.affineForward(x: x, rows: steps * batch, inFeatures: inF, outFeatures: outF,
-                                             weight: w, bias: b, y: y)
-                    }
-                }
-            }
-        }
-        let spikes = Tensor(shape: shape) { o, _ in
+        membrane = Tensor(zeros: [0])
+        let steps = input.shape[0], batch = input.shape[1]
+        let n = batch * outFeatures, p = neuron, kernel = kernel
+        var u = inputProjection(input)
+        let needSparse = kernel != .dense
+        if needSparse { recurrentWeight.value.withPointer { recurrentMap.prepareSparse(weight: $0) } }
+        let spikes = Tensor(shape: u.shape) { o, _ in
             u.withMutablePointer { m in
                 recurrentWeight.value.withPointer { r in
                     for t in 0..<steps {
                         let current = m + t * n
                         if t > 0 {
                             // I[t] [B, out] += o[t−1] [B, out] · Rᵀ
-                            BLAS.gemm(transposeA: false, transposeB: true, m: batch, n: outF, k: outF, alpha: 1,
-                                      a: o + (t - 1) * n, lda: outF, b: r, ldb: outF, beta: 1, c: current, ldc: outF)
+                            let previous = UnsafePointer(o + (t - 1) * n)
+                            recurrentMap.forward(x: previous, rows: batch, weight: r, bias: nil, accumulate: true,
+                                                 sparse: kernel.useSparse(previous, count: n), y: current)
                         }
                         LIFKernel.forwardStep(current: current, previousMembrane: t == 0 ? nil : UnsafePointer(m + (t - 1) * n),
                                               membrane: current, spikes: o + t * n, neurons: n, parameters: p)
@@ -116,18 +131,11 @@ public final class RecurrentSpikingLinear: Layer {
     /// input [T, B, in], spikes [T, B, out] → currents [T, B, out]. (Forward fuses this with
     /// the LIF scan; this standalone version exists to finite-difference-check the backward.)
     public func synapticCurrent(input: Tensor, spikes: Tensor) -> Tensor {
-        let steps = input.shape[0], batch = input.shape[1], outF = outFeatures, inF = inFeatures
+        let steps = input.shape[0], batch = input.shape[1], outF = outFeatures
         precondition(spikes.shape == [steps, batch, outF], "synapticCurrent: spikes \(spikes.shape)")
         let n = batch * outF
-        return Tensor(shape: [steps, batch, outF]) { y, _ in
-            input.withPointer { x in
-                weight.value.withPointer { w in
-                    bias.value.withPointer { b in
-                        Linear.affineForward(x: x, rows: steps * batch, inFeatures: inF, outFeatures: outF,
-                                             weight: w, bias: b, y: y)
-                    }
-                }
-            }
+        var y = inputProjection(input)
+        y.withMutablePointer { y in
             spikes.withPointer { o in
                 recurrentWeight.value.withPointer { r in
                     // I[1…T−1] [(T−1)·B, out] += o[0…T−2] · Rᵀ
@@ -136,44 +144,39 @@ public final class RecurrentSpikingLinear: Layer {
                 }
             }
         }
+        return y
     }
 
     /// Backward of `synapticCurrent` given δu = dL/dI [T, B, out]: ACCUMULATES
-    /// `dR += Σ_t δu[t+1]ᵀ·o[t]`, `dW += Σ_t δu[t]ᵀ·x[t]`, `db += Σ_t δu[t]` (one GEMM each over
+    /// `dR += Σ_t δu[t+1]ᵀ·o[t]`, `dW += Σ_t δu[t]ᵀ·x[t]`, `db += Σ_t δu[t]` (each once over
     /// all steps) and returns `dL/dx = δu·W` [T, B, in] (empty when `needsInputGradient` is false).
     public func accumulateSynapticGradients(gradCurrent: Tensor, input: Tensor, spikes: Tensor) -> Tensor {
-        let steps = input.shape[0], batch = input.shape[1], outF = outFeatures, inF = inFeatures
+        let steps = input.shape[0], batch = input.shape[1], outF = outFeatures
         let n = batch * outF, rows = steps * batch
         precondition(gradCurrent.shape == [steps, batch, outF] && spikes.shape == gradCurrent.shape,
                      "accumulateSynapticGradients: shapes \(gradCurrent.shape) \(spikes.shape)")
-        if ones.count < rows { ones = [Float](repeating: 1, count: rows) }
+        let kernel = kernel
         gradCurrent.withPointer { du in
             spikes.withPointer { o in
                 recurrentWeight.grad.withMutablePointer { dR in
                     // dR [out, out] += δu[1…T−1]ᵀ · o[0…T−2]
-                    BLAS.gemm(transposeA: true, transposeB: false, m: outF, n: outF, k: (steps - 1) * batch, alpha: 1,
-                              a: du + n, lda: outF, b: o, ldb: outF, beta: 1, c: dR, ldc: outF)
+                    let count = (steps - 1) * n
+                    recurrentMap.accumulateWeightGradient(x: o, rows: (steps - 1) * batch, gradOutput: du + n,
+                                                          sparse: kernel.useSparse(o, count: count), gradWeight: dR)
                 }
             }
             input.withPointer { x in
-                ones.withUnsafeBufferPointer { one in
-                    weight.grad.withMutablePointer { dW in
-                        bias.grad.withMutablePointer { dB in
-                            Linear.affineBackwardParameters(dY: du, x: x, rows: rows, inFeatures: inF, outFeatures: outF,
-                                                            ones: one.baseAddress!, gradWeight: dW, gradBias: dB)
-                        }
-                    }
+                weight.grad.withMutablePointer { dW in
+                    inputMap.accumulateWeightGradient(x: x, rows: rows, gradOutput: du,
+                                                      sparse: kernel.useSparse(x, count: input.count), gradWeight: dW)
                 }
             }
+            bias.grad.withMutablePointer { dB in inputMap.accumulateBiasGradient(rows: rows, gradOutput: du, gradBias: dB) }
         }
         guard needsInputGradient else { return emptyGradient }
         return Tensor(shape: input.shape) { dX, _ in
             gradCurrent.withPointer { du in
-                weight.value.withPointer { w in
-                    // dX [T·B, in] = δu [T·B, out] · W [out, in]
-                    BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: inF, k: outF, alpha: 1,
-                              a: du, lda: outF, b: w, ldb: inF, beta: 0, c: dX, ldc: inF)
-                }
+                weight.value.withPointer { w in inputMap.inputGradient(rows: rows, gradOutput: du, weight: w, gradInput: dX) }
             }
         }
     }

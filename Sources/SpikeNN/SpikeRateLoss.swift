@@ -15,10 +15,10 @@ public enum SpikeRateLoss {
         let counts = spikeCounts(spikes)
         var loss = 0.0
         var perStepGrad = [Float](repeating: 0, count: batch * classes)
-        let scale = 2 / (Double(batch) * Double(steps))
+        let scale = batch == 0 || steps == 0 ? 0 : 2 / (Double(batch) * Double(steps))
         for b in 0..<batch {
             for c in 0..<classes {
-                let rate = Double(counts.scalars[b * classes + c]) / Double(steps)
+                let rate = steps == 0 ? 0 : Double(counts.scalars[b * classes + c]) / Double(steps)
                 let diff = rate - (labels[b] == c ? 1 : 0)
                 loss += diff * diff
                 perStepGrad[b * classes + c] = Float(scale * diff)
@@ -30,7 +30,7 @@ public enum SpikeRateLoss {
                 for t in 0..<steps { (g + t * n).update(from: src.baseAddress!, count: n) }
             }
         }
-        return (Float(loss / Double(batch)), gradient)
+        return (batch == 0 ? 0 : Float(loss / Double(batch)), gradient)
     }
 
     /// [T, B, C] → [B, C]: number of spikes of each output neuron over all T steps.

@@ -17,6 +17,11 @@ public final class SpikingConv2d: Layer {
         get { conv.needsInputGradient }
         set { conv.needsInputGradient = newValue }
     }
+    /// Dense or event-driven synaptic kernel (forwarded to `conv.kernel`).
+    public var kernel: SynapticKernel {
+        get { conv.kernel }
+        set { conv.kernel = newValue }
+    }
     /// Membrane potentials `[T, B, O, Ho, Wo]` of the last forward.
     public var membrane: Tensor { lif.membrane }
 

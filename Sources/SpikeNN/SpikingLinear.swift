@@ -10,6 +10,11 @@ public final class SpikingLinear: Layer {
         get { linear.needsInputGradient }
         set { linear.needsInputGradient = newValue }
     }
+    /// Dense or event-driven synaptic kernel (forwarded to `linear.kernel`).
+    public var kernel: SynapticKernel {
+        get { linear.kernel }
+        set { linear.kernel = newValue }
+    }
     /// Membrane potentials `[T, B, out]` of the last forward.
     public var membrane: Tensor { lif.membrane }
 

@@ -6,7 +6,8 @@ public enum AvgPool2dKernel {
                                kernelSize k: Int, output: UnsafeMutablePointer<Float>) {
         let oh = height / k, ow = width / k
         let scale = 1 / Float(k * k)
-        for plane in 0..<planes {
+        Parallel.forEachChunk(planes, minimumChunk: 64) { range in
+          for plane in range {
             let src = input + plane * height * width
             let dst = output + plane * oh * ow
             for i in 0..<oh {
@@ -22,6 +23,7 @@ public enum AvgPool2dKernel {
                 }
                 for j in 0..<ow { row[j] *= scale }
             }
+          }
         }
     }
 
@@ -31,7 +33,8 @@ public enum AvgPool2dKernel {
                                 kernelSize k: Int, gradInput: UnsafeMutablePointer<Float>) {
         let oh = height / k, ow = width / k
         let scale = 1 / Float(k * k)
-        for plane in 0..<planes {
+        Parallel.forEachChunk(planes, minimumChunk: 64) { range in
+          for plane in range {
             let src = gradOutput + plane * oh * ow
             let dst = gradInput + plane * height * width
             for y in 0..<height {
@@ -39,9 +42,13 @@ public enum AvgPool2dKernel {
                 let i = y / k
                 if i >= oh { row.update(repeating: 0, count: width); continue }
                 let gRow = src + i * ow
-                for x in 0..<(ow * k) { row[x] = gRow[x / k] * scale }
+                for j in 0..<ow {
+                    let v = gRow[j] * scale
+                    for b in 0..<k { row[j * k + b] = v }
+                }
                 if ow * k < width { (row + ow * k).update(repeating: 0, count: width - ow * k) }
             }
+          }
         }
     }
 

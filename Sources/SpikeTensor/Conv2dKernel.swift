@@ -7,7 +7,7 @@ public struct Conv2dWorkspace {
     var product: [Float] = []
     var ones: [Float] = []
 
-    public init(columnBudget: Int = 1 << 22) { self.columnBudget = columnBudget }
+    public init(columnBudget: Int = 1 << 20) { self.columnBudget = columnBudget }
 
     /// Images per chunk for `geometry`, at least 1.
     func imagesPerChunk(_ g: Conv2dGeometry, images: Int) -> Int {
@@ -45,20 +45,21 @@ public enum Conv2dKernel {
                 while n0 < images {
                     let m = min(chunk, images - n0)
                     let width = m * pixels
-                    Im2col.im2col(input + n0 * g.inputImageSize, images: m, geometry: g,
-                                  columns: cols, columnStride: width)
+                    parallelIm2col(input + n0 * g.inputImageSize, images: m, geometry: g, columns: cols, columnStride: width)
                     // prod [O, m·P] = weight [O, C·k·k] · cols [C·k·k, m·P]
                     BLAS.gemm(transposeA: false, transposeB: false, m: outC, n: width, k: g.patchSize,
                               alpha: 1, a: weight, lda: g.patchSize, b: cols, ldb: width,
                               beta: 0, c: prod, ldc: width)
                     // scatter [O, m, P] → output [m, O, P], adding the bias
-                    for img in 0..<m {
-                        let outImage = output + (n0 + img) * g.outputImageSize
-                        for o in 0..<outC {
-                            let src = prod + o * width + img * pixels
-                            let dst = outImage + o * pixels
-                            let b = bias[o]
-                            for p in 0..<pixels { dst[p] = src[p] + b }
+                    Parallel.forEachChunk(m, minimumChunk: 4) { images in
+                        for img in images {
+                            let outImage = output + (n0 + img) * g.outputImageSize
+                            for o in 0..<outC {
+                                let src = prod + o * width + img * pixels
+                                let dst = outImage + o * pixels
+                                let b = bias[o]
+                                for p in 0..<pixels { dst[p] = src[p] + b }
+                            }
                         }
                     }
                     n0 += m
@@ -68,14 +69,25 @@ public enum Conv2dKernel {
     }
 
     /// Backward of `forward`. gradOutput [N, O, Ho, Wo], input [N, C, H, W] (the forward input).
-    /// ACCUMULATES into gradWeight [O, C, k, k] and gradBias [O]; overwrites gradInput
+    /// ACCUMULATES into gradWeight [O, C, k, k] and gradBias [O] when non-nil (nil skips the
+    /// im2col and dW GEMM, e.g. when `EventConv2dKernel` computes them); overwrites gradInput
     /// [N, C, H, W] when it is non-nil (nil skips the dX GEMM and col2im, e.g. first layer).
     public static func backward(gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, images: Int,
                                 geometry g: Conv2dGeometry, weight: UnsafePointer<Float>,
-                                gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
+                                gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
                                 gradInput: UnsafeMutablePointer<Float>?, workspace: inout Conv2dWorkspace) {
-        if let gradInput { gradInput.update(repeating: 0, count: images * g.inputImageSize) }
         guard images > 0 else { return }
+        // Stride 1: dX is itself a convolution of dY with the flipped, transposed kernel
+        // (padding k − 1 − p), which avoids the large [C·k·k, m·P] dCols GEMM output and col2im.
+        if let gradInput, g.stride == 1, g.padding <= g.kernelSize - 1 {
+            backward(gradOutput: gradOutput, input: input, images: images, geometry: g, weight: weight,
+                     gradWeight: gradWeight, gradBias: gradBias, gradInput: nil, workspace: &workspace)
+            transposedConvolution(gradOutput: gradOutput, images: images, geometry: g, weight: weight,
+                                  gradInput: gradInput, workspace: &workspace)
+            return
+        }
+        if let gradInput { gradInput.update(repeating: 0, count: images * g.inputImageSize) }
+        guard gradWeight != nil || gradBias != nil || gradInput != nil else { return }
         let chunk = workspace.imagesPerChunk(g, images: images)
         workspace.reserve(g, chunk: chunk)
         let pixels = g.outputPixels, outC = g.outChannels, patch = g.patchSize
@@ -88,32 +100,81 @@ public enum Conv2dKernel {
                         let m = min(chunk, images - n0)
                         let width = m * pixels
                         // gather gradOutput [m, O, P] → dY [O, m·P]
-                        for img in 0..<m {
-                            let gImage = gradOutput + (n0 + img) * g.outputImageSize
-                            for o in 0..<outC {
-                                (dY + o * width + img * pixels).update(from: gImage + o * pixels, count: pixels)
+                        Parallel.forEachChunk(m, minimumChunk: 4) { images in
+                            for img in images {
+                                let gImage = gradOutput + (n0 + img) * g.outputImageSize
+                                for o in 0..<outC {
+                                    (dY + o * width + img * pixels).update(from: gImage + o * pixels, count: pixels)
+                                }
                             }
                         }
-                        // gradBias [O, 1] += dY [O, m·P] · ones [m·P, 1]
-                        BLAS.gemm(transposeA: false, transposeB: false, m: outC, n: 1, k: width, alpha: 1,
-                                  a: dY, lda: width, b: ones, ldb: 1, beta: 1, c: gradBias, ldc: 1)
-                        Im2col.im2col(input + n0 * g.inputImageSize, images: m, geometry: g,
-                                      columns: cols, columnStride: width)
-                        // gradWeight [O, C·k·k] += dY [O, m·P] · colsᵀ [m·P, C·k·k]
-                        BLAS.gemm(transposeA: false, transposeB: true, m: outC, n: patch, k: width, alpha: 1,
-                                  a: dY, lda: width, b: cols, ldb: width, beta: 1, c: gradWeight, ldc: patch)
+                        if let gradBias {
+                            // gradBias [O, 1] += dY [O, m·P] · ones [m·P, 1]
+                            BLAS.gemm(transposeA: false, transposeB: false, m: outC, n: 1, k: width, alpha: 1,
+                                      a: dY, lda: width, b: ones, ldb: 1, beta: 1, c: gradBias, ldc: 1)
+                        }
+                        if let gradWeight {
+                            parallelIm2col(input + n0 * g.inputImageSize, images: m, geometry: g, columns: cols,
+                                           columnStride: width)
+                            // gradWeight [O, C·k·k] += dY [O, m·P] · colsᵀ [m·P, C·k·k]
+                            BLAS.gemm(transposeA: false, transposeB: true, m: outC, n: patch, k: width, alpha: 1,
+                                      a: dY, lda: width, b: cols, ldb: width, beta: 1, c: gradWeight, ldc: patch)
+                        }
                         if let gradInput {
                             // dCols [C·k·k, m·P] = weightᵀ [C·k·k, O] · dY [O, m·P]  (reuses cols)
                             BLAS.gemm(transposeA: true, transposeB: false, m: patch, n: width, k: outC, alpha: 1,
                                       a: weight, lda: patch, b: dY, ldb: width, beta: 0, c: cols, ldc: width)
-                            Im2col.col2im(cols, columnStride: width, images: m, geometry: g,
-                                          input: gradInput + n0 * g.inputImageSize)
+                            let dX = gradInput + n0 * g.inputImageSize
+                            Parallel.forEachChunk(m, minimumChunk: 2) { images in
+                                Im2col.col2im(cols + images.lowerBound * pixels, columnStride: width, images: images.count,
+                                              geometry: g, input: dX + images.lowerBound * g.inputImageSize)
+                            }
                         }
                         n0 += m
                     }
                 }
             }
         }
+    }
+}
+
+extension Conv2dKernel {
+    /// dX for stride 1 as a forward convolution:
+    /// `dX[n, c, y, x] = Σ_{o,a,b} W'[c, o, a, b] · dY[n, o, y − (k−1−p) + a, x − (k−1−p) + b]`
+    /// with `W'[c, o, a, b] = W[o, c, k−1−a, k−1−b]` and zero padding k − 1 − p.
+    // gradOutput [N, O, Ho, Wo], weight [O, C, k, k] → gradInput [N, C, H, W] (overwritten)
+    static func transposedConvolution(gradOutput: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
+                                      weight: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
+                                      workspace: inout Conv2dWorkspace) {
+        let k = g.kernelSize, inC = g.inChannels, outC = g.outChannels
+        var flipped = [Float](repeating: 0, count: g.weightCount)   // W' [C, O, k, k]
+        for o in 0..<outC {
+            for c in 0..<inC {
+                for a in 0..<k {
+                    for b in 0..<k {
+                        flipped[((c * outC + o) * k + a) * k + b] = weight[((o * inC + c) * k + (k - 1 - a)) * k + (k - 1 - b)]
+                    }
+                }
+            }
+        }
+        let zeroBias = [Float](repeating: 0, count: inC)
+        let transposed = Conv2dGeometry(inChannels: outC, outChannels: inC, height: g.outputHeight, width: g.outputWidth,
+                                        kernelSize: k, stride: 1, padding: k - 1 - g.padding)
+        flipped.withUnsafeBufferPointer { w in
+            zeroBias.withUnsafeBufferPointer { b in
+                forward(input: gradOutput, images: images, geometry: transposed, weight: w.baseAddress!, bias: b.baseAddress!,
+                        output: gradInput, workspace: &workspace)
+            }
+        }
+    }
+}
+
+/// im2col of `images` images, split by image over all cores (disjoint column ranges).
+private func parallelIm2col(_ input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
+                            columns: UnsafeMutablePointer<Float>, columnStride: Int) {
+    Parallel.forEachChunk(images, minimumChunk: 2) { range in
+        Im2col.im2col(input + range.lowerBound * g.inputImageSize, images: range.count, geometry: g,
+                      columns: columns + range.lowerBound * g.outputPixels, columnStride: columnStride)
     }
 }
 

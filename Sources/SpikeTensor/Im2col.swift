@@ -65,8 +65,14 @@ public enum Im2col {
                             if iy < 0 || iy >= h { continue }
                             let dst = plane + iy * w
                             let col = src + y * ow
-                            var x = owStart
-                            while x < owEnd { dst[x * s - pad + kj] += col[x]; x += 1 }
+                            if s == 1 {
+                                // contiguous run: dst[x − pad + kj] += col[x]
+                                let d = dst + (owStart - pad + kj), c = col + owStart
+                                for x in 0..<(owEnd - owStart) { d[x] += c[x] }
+                            } else {
+                                var x = owStart
+                                while x < owEnd { dst[x * s - pad + kj] += col[x]; x += 1 }
+                            }
                         }
                     }
                 }

@@ -1,2 +1,166 @@
-// spikefuse-bench — throughput and memory benchmarks (run by `make bench`).
-print("spikefuse-bench: no benchmarks yet")
+// spikefuse-bench — training and inference throughput and peak memory of the SpikeFuse
+// engine on the paper's visual and auditory networks (T = 64, random binary inputs at 5 %
+// firing). Each configuration runs in its own child process so that its peak RSS
+// (getrusage ru_maxrss) is its own.
+//
+//   spikefuse-bench [--seconds S] [--out bench/results.json]      all configurations
+//   spikefuse-bench --single <visual|auditory> <train|infer> <batch> [--seconds S]
+//   spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
+//   spikefuse-bench --crossover     dense vs event-driven kernel times by input density
+import Foundation
+import SpikeNN
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct BenchResult: Codable {
+    var model: String
+    var task: String
+    var batch: Int
+    var samples_per_second: Double
+    var peak_rss_mb: Double
+    var implementation = "spikefuse"
+    var iterations: Int
+    var threads: String
+    /// Samples per second of this process's CPU time (user + system, all threads) during the
+    /// measurement: what one fully available core would give; less sensitive to other load.
+    var samples_per_cpu_second: Double
+    /// 1-minute load average when the configuration finished (the machine is shared).
+    var load_average: Double
+}
+
+func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+func loadAverage() -> Double {
+    var loads = [Double](repeating: 0, count: 3)
+    return getloadavg(&loads, 3) > 0 ? loads[0] : -1
+}
+
+let timeSteps = 64
+
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024   // Linux reports KiB
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+/// Runs one configuration: one warm-up iteration, then iterations until `budget` seconds pass
+/// (at least 2).
+func runSingle(model: BenchModel, task: String, batch: Int, budget: Double) -> BenchResult {
+    let net = model.makeNetwork(seed: 1)
+    net.needsInputGradient = false
+    var rng = SeededGenerator(seed: 2)
+    let shape = [timeSteps, batch] + model.sampleShape
+    let x = Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextDouble() < 0.05 ? 1 : 0 })
+    let labels = (0..<batch).map { _ in rng.nextInt(below: 10) }
+    let adam = Adam(parameters: net.parameters)
+    func iteration() {
+        if task == "train" {
+            let spikes = net.forward(x)
+            let (_, gradient) = SpikeRateLoss.mseLoss(spikes: spikes, labels: labels)
+            _ = net.backward(gradient)
+            adam.step()
+            adam.zeroGradients()
+        } else {
+            _ = SpikeRateLoss.predictions(net.forward(x))
+        }
+    }
+    iteration()   // warm-up: first-touch of buffers, BLAS thread start
+    let clock = ContinuousClock()
+    let start = clock.now
+    let cpuStart = processCPUSeconds()
+    var iterations = 0
+    var elapsed = 0.0
+    while iterations < 2 || elapsed < budget {
+        iteration()
+        iterations += 1
+        elapsed = seconds(clock.now - start)
+    }
+    let samples = Double(iterations * batch)
+    let cpuSeconds: Double = processCPUSeconds() - cpuStart
+    let threads: String = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default"
+    return BenchResult(model: model.rawValue, task: task, batch: batch, samples_per_second: samples / elapsed,
+                       peak_rss_mb: peakRSSMegabytes(), iterations: iterations, threads: threads,
+                       samples_per_cpu_second: samples / cpuSeconds, load_average: loadAverage())
+}
+
+func argument(_ name: String) -> String? {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+let budget = Double(argument("--seconds") ?? "5") ?? 5
+let encoder = JSONEncoder()
+encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+
+if CommandLine.arguments.contains("--crossover") {
+    measureCrossover()
+    exit(0)
+}
+
+if let i = CommandLine.arguments.firstIndex(of: "--profile") {
+    let args = CommandLine.arguments
+    guard i + 2 < args.count, let model = BenchModel(rawValue: args[i + 1]), let batch = Int(args[i + 2]), batch > 0 else {
+        FileHandle.standardError.write("usage: spikefuse-bench --profile <visual|auditory> <batch>\n".data(using: .utf8)!)
+        exit(2)
+    }
+    profileLayers(model: model, batch: batch, iterations: Int(argument("--iterations") ?? "3") ?? 3)
+    exit(0)
+}
+
+if let i = CommandLine.arguments.firstIndex(of: "--single") {
+    let args = CommandLine.arguments
+    guard i + 3 < args.count, let model = BenchModel(rawValue: args[i + 1]),
+          ["train", "infer"].contains(args[i + 2]), let batch = Int(args[i + 3]), batch > 0 else {
+        FileHandle.standardError.write("usage: spikefuse-bench --single <visual|auditory> <train|infer> <batch>\n".data(using: .utf8)!)
+        exit(2)
+    }
+    let result = runSingle(model: model, task: args[i + 2], batch: batch, budget: budget)
+    print(String(data: try! encoder.encode(result), encoding: .utf8)!.replacingOccurrences(of: "\n", with: " "))
+    exit(0)
+}
+
+let outPath = argument("--out") ?? "bench/results.json"
+let configurations: [(BenchModel, String, Int)] = [
+    (.visual, "train", 32), (.visual, "infer", 32), (.visual, "infer", 1),
+    (.auditory, "train", 32), (.auditory, "infer", 32), (.auditory, "infer", 1),
+]
+var results: [BenchResult] = []
+print("model     task   batch   samples/s   samples/CPU-s   peak RSS (MB)   iterations   load avg")
+for (model, task, batch) in configurations {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+    process.arguments = ["--single", model.rawValue, task, String(batch), "--seconds", String(budget)]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch {
+        FileHandle.standardError.write("cannot start \(process.executableURL!.path): \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0, let result = try? JSONDecoder().decode(BenchResult.self, from: data) else {
+        FileHandle.standardError.write("configuration \(model) \(task) \(batch) failed\n".data(using: .utf8)!)
+        exit(1)
+    }
+    results.append(result)
+    print(String(format: "%-9@ %-6@ %5d %11.1f %15.1f %15.0f %12d %10.2f", model.rawValue, task, batch,
+                 result.samples_per_second, result.samples_per_cpu_second, result.peak_rss_mb, result.iterations,
+                 result.load_average))
+}
+do {
+    try encoder.encode(results).write(to: URL(fileURLWithPath: outPath))
+    print("wrote \(outPath)")
+} catch {
+    FileHandle.standardError.write("cannot write \(outPath): \(error)\n".data(using: .utf8)!)
+    exit(1)
+}

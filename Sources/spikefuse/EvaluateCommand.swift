@@ -3,13 +3,14 @@ import Multimodal
 
 enum EvaluateCommand {
     static let help = """
-    usage: spikefuse evaluate RUN_DIR|CHECKPOINT [--json] [--batch-size N] [--limit N]
+    usage: spikefuse evaluate RUN_DIR|CHECKPOINT [--json] [--batch-size N] [--limit N] [data]
 
     Test accuracy of each head, confusion matrices and the mean attention weights per class.
     A run directory brings its data source; a bare checkpoint/weights file is evaluated on the
     data given (--synthetic by default). --json prints {"visual", "audio", "fusion", "attention"}
     (accuracies in %, heads the mode lacks omitted).
-    """
+
+    """ + DataOptions.help
 
     static func run(_ args: [String]) throws {
         var a = Arguments(args)
@@ -17,18 +18,21 @@ enum EvaluateCommand {
         let json = a.flag("json")
         let batchSize = try a.int("batch-size") ?? 32
         let limit = try a.int("limit")
-        _ = a.flag("synthetic")
+        let dataGiven = args.contains { ["--data", "--visual", "--audio", "--synthetic"].contains($0) }
+        let givenSource = try DataOptions.parse(&a)
         try a.finish()
         guard let target = a.positional.first else { throw UsageError("evaluate needs RUN_DIR or CHECKPOINT") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) else {
             throw UsageError("\(target): no such file or directory")
         }
-        var source = DataSource.synthetic(SyntheticDatasetConfiguration())
+        var source = givenSource
         var weightsURL = URL(fileURLWithPath: target)
         if isDirectory.boolValue {
+            weightsURL = URL(fileURLWithPath: target).appendingPathComponent("weights.safetensors")
+        }
+        if isDirectory.boolValue && !dataGiven {
             let dir = URL(fileURLWithPath: target)
-            weightsURL = dir.appendingPathComponent("weights.safetensors")
             let configURL = dir.appendingPathComponent("config.json")
             guard let data = FileManager.default.contents(atPath: configURL.path),
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],

@@ -1,4 +1,77 @@
+import Foundation
 import Multimodal
+
+/// Options shared by `train`, `experiment` and `evaluate`: where the data is and how it is framed.
+enum DataOptions {
+    static let help = """
+      data (one of; default --synthetic):
+        --data DIR                a folder with grabbed_data0…9/ (MNIST-DVS) and n-tidigits.hdf5,
+                                  e.g. one written by `spikefuse synth`
+        --visual DIR --audio FILE the MNIST-DVS root (grabbed_data*) and the N-TIDIGITS HDF5 file
+        --synthetic               the small generated task (tests, quick checks)
+      framing of real data (see docs/datasets.md):
+        --scale 4|8|16 (4)  --timesteps T (64)  --crop PX (32, centred on the events)  --downsample K (1)
+        --merge-polarity    one polarity channel instead of ON/OFF
+        --counts            event counts per bin instead of binary spikes
+        --split first-half|hdf5   the paper's first 50 % per class, or the HDF5 file's own audio split
+        --bad-files skip|stop     skip unreadable recordings with a warning (default), or stop
+        --cache DIR         frame cache (default ~/.cache/spikefuse); --no-cache keeps frames in memory
+    """
+
+    /// The default cache folder: `$XDG_CACHE_HOME/spikefuse` or `~/.cache/spikefuse`.
+    static var defaultCache: String {
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/spikefuse" }
+        return (env["HOME"] ?? NSTemporaryDirectory()) + "/.cache/spikefuse"
+    }
+
+    static func parse(_ a: inout Arguments) throws -> DataSource {
+        let synthetic = a.flag("synthetic")
+        let folder = try a.string("data")
+        let visual = try a.string("visual"), audio = try a.string("audio")
+        let scale = try a.int("scale"), timesteps = try a.int("timesteps")
+        let crop = try a.int("crop"), downsample = try a.int("downsample")
+        let merge = a.flag("merge-polarity"), counts = a.flag("counts")
+        let split = try a.string("split"), badFiles = try a.string("bad-files")
+        let cache = try a.string("cache"), noCache = a.flag("no-cache")
+
+        let sources = [synthetic, folder != nil, visual != nil || audio != nil].filter { $0 }.count
+        guard sources <= 1 else { throw UsageError("give one of --synthetic, --data DIR, or --visual DIR --audio FILE") }
+        if synthetic || sources == 0 {
+            guard [scale, timesteps, crop, downsample].allSatisfy({ $0 == nil }), !merge, !counts, split == nil else {
+                throw UsageError("framing options apply to real data (--data or --visual/--audio), not --synthetic")
+            }
+            return .synthetic(SyntheticDatasetConfiguration())
+        }
+        var c: JointDatasetConfiguration
+        if let folder {
+            c = JointDatasetConfiguration(dataFolder: URL(fileURLWithPath: folder))
+        } else {
+            guard let visual, let audio else { throw UsageError("--visual and --audio go together") }
+            c = JointDatasetConfiguration(mnistDVSRoot: visual, ntidigitsFile: audio)
+        }
+        c.cacheDirectory = noCache ? nil : (cache ?? defaultCache)
+        if let scale { c.scale = scale }
+        if let timesteps { c.timesteps = timesteps }
+        if let crop { c.cropSize = crop }
+        if let downsample { c.downsample = downsample }
+        c.mergePolarity = merge
+        if counts { c.value = .count }
+        if let split {
+            switch split {
+            case "first-half", "firstHalf": c.splitMode = .firstHalf
+            case "hdf5": c.splitMode = .hdf5
+            default: throw UsageError("--split must be first-half or hdf5, got '\(split)'")
+            }
+        }
+        if let badFiles {
+            guard let p = BadFilePolicy(rawValue: badFiles) else { throw UsageError("--bad-files must be skip or stop") }
+            c.badFiles = p
+        }
+        try c.validate()
+        return .joint(c)
+    }
+}
 
 /// Options shared by `train` and `experiment`: data source and model/optimiser settings.
 struct RunOptions {
@@ -6,9 +79,8 @@ struct RunOptions {
     var model: ModelConfiguration
     var training: TrainingConfiguration
 
-    static let help = """
-      data (one of):
-        --synthetic               the small generated task (default when no data is given)
+    static let help = DataOptions.help + """
+
       model (defaults: the paper's sizes; see docs/model.md):
         --visual-channels C1,C2   conv widths (32,32)        --visual-hidden N   fc1 width (128)
         --audio-hidden N          recurrent width (512)      --fusion-hidden N   fusion width H (64)
@@ -17,21 +89,19 @@ struct RunOptions {
         --threshold X             Vth (0.5)                  --surrogate-width X  a (1.0)
       training:
         --epochs N (20)  --batch-size N (32)  --lr X (1e-3)  --seed S (1)
-        --train-limit N / --test-limit N   use only the first N samples per epoch / of the test set
+        --train-limit N / --test-limit N   use only N training samples per epoch / N test samples
         --keep-checkpoints N (3)
     """
 
     static func parse(_ a: inout Arguments) throws -> RunOptions {
-        let synthetic = a.flag("synthetic")
-        _ = synthetic
-        let source = DataSource.synthetic(SyntheticDatasetConfiguration())
+        let source = try DataOptions.parse(&a)
         var model: ModelConfiguration
         if case .synthetic(let c) = source {
             model = SyntheticDataset(c, split: .train).modelConfiguration(mode: .multimodal)
         } else {
             model = ModelConfiguration()
         }
-        model = try source.fitting(model)
+        model = source.fitting(model)
         if let v = try a.intList("visual-channels") { model.visualChannels = v }
         if let v = try a.int("visual-hidden") { model.visualHidden = v }
         if let v = try a.int("audio-hidden") { model.audioHidden = v }

@@ -37,7 +37,13 @@ enum TrainCommand {
                                  p.epoch, p.epochs, p.batch, p.batches, p.loss, p.samplesPerSecond))
         }
         trainer.onEpoch = { m in status.finish(); print(describe(m)) }
+        trainer.shouldStop = { Interrupt.requested }
+        Interrupt.install()
         print("training \(options.model.mode) on \(trainSet.count) samples, testing on \(testSet.count); run directory \(out.path)")
-        return try trainer.run(resume: resume)
+        let metrics = try trainer.run(resume: resume)
+        if resume, let last = metrics.last, last.epoch >= options.training.epochs {
+            print("run complete: \(last.epoch) epochs (raise --epochs to train further)")
+        }
+        return metrics
     }
 }

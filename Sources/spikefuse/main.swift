@@ -1,5 +1,6 @@
 // spikefuse — the command-line tool. Each subcommand lives in a file of its own
 // (`<Name>Command.swift`) and registers itself in `commands` below.
+@preconcurrency import Glibc
 import Foundation
 import Multimodal
 
@@ -16,6 +17,8 @@ enum Commands {
         ("evaluate", Command(summary: "test accuracy per head, confusion, attention weights", run: EvaluateCommand.run)),
         ("experiment", Command(summary: "the paper's protocol: all modes × repeats, Table 1 and Fig. 3", run: ExperimentCommand.run)),
         ("grad", Command(summary: "losses and gradients of one batch, for cross-framework checks", run: GradCommand.run)),
+        ("inspect", InspectCommand.command),
+        ("render", RenderCommand.command),
     ]
 }
 
@@ -25,6 +28,7 @@ func printUsage() {
     print("\n`spikefuse <command> --help` describes a command's options.")
 }
 
+setvbuf(stdout, nil, _IOLBF, 0)   // line-buffered, so progress reaches logs promptly
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, name != "--help", name != "-h" else {
     printUsage()

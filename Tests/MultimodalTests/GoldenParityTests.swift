@@ -61,26 +61,13 @@ final class GoldenParityTests: XCTestCase {
         try check(weights: "golden_weights_noattention", expected: "golden_grads_noattention")
     }
 
-    /// The `spikefuse` binary built beside the test bundle.
-    private func spikefuseExecutable() -> URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("spikefuse")
-    }
-
     /// The command-line tool on the same fixture writes the same numbers.
     func testGradCommandWritesTheGoldenNumbers() throws {
-        let tool = spikefuseExecutable()
-        guard FileManager.default.isExecutableFile(atPath: tool.path) else {
-            throw XCTSkip("spikefuse binary not found at \(tool.path)")
-        }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("grad-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: out) }
-        let p = Process()
-        p.executableURL = tool
-        p.arguments = ["grad", "--weights", try fixture("golden_weights").path,
-                       "--inputs", try fixture("golden_inputs").path, "--out", out.path]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run(); p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        let r = try runSpikefuse(["grad", "--weights", try fixture("golden_weights").path,
+                                  "--inputs", try fixture("golden_inputs").path, "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
         let got = try SafeTensors.read(out), golden = try SafeTensors.read(try fixture("golden_grads"))
         for name in golden.names where name.hasPrefix("grad.") || name.hasPrefix("loss.") {
             assertClose(try XCTUnwrap(got.tensors[name], name), try XCTUnwrap(golden.tensors[name]), name)

@@ -2,7 +2,7 @@ import XCTest
 @testable import SpikeNN
 
 final class LIFKernelTests: XCTestCase {
-    private func runKernel(_ currents: [Float], _ grads: [Float], steps: Int, neurons: Int, _ p: LIFParameters)
+    func runKernelForTests(_ currents: [Float], _ grads: [Float], steps: Int, neurons: Int, _ p: LIFParameters)
         -> (u: [Float], o: [Float], dI: [Float]) {
         var u = [Float](repeating: .nan, count: currents.count), o = u, dI = u
         currents.withUnsafeBufferPointer { i in
@@ -32,7 +32,7 @@ final class LIFKernelTests: XCTestCase {
         for p in [LIFParameters(tau: 0.2), LIFParameters(tau: 0.9), LIFParameters(tau: 0.1, threshold: 0.3, surrogateWidth: 0.5)] {
             let currents = randomArray(steps * neurons, &rng, -0.4, 1.0)
             let grads = randomArray(steps * neurons, &rng)
-            let fast = runKernel(currents, grads, steps: steps, neurons: neurons, p)
+            let fast = runKernelForTests(currents, grads, steps: steps, neurons: neurons, p)
             let ref = ReferenceLIF.forward(currents: currents, steps: steps, neurons: neurons, p)
             XCTAssertEqual(fast.o, ref.o, "spikes \(p)")
             XCTAssertEqual(fast.u, ref.u, "membrane \(p)")
@@ -58,7 +58,7 @@ final class LIFKernelTests: XCTestCase {
     /// (Detaching the reset would give δu0 = 1; using ≤ at the window edge would give δu2 = 1.)
     func testHandWorkedFourStepExample() {
         let p = LIFParameters(tau: 0.5, threshold: 0.5, surrogateWidth: 1.0)
-        let result = runKernel([0.75, 0.25, 0.875, 0.375], [1, 2, 3, 4], steps: 4, neurons: 1, p)
+        let result = runKernelForTests([0.75, 0.25, 0.875, 0.375], [1, 2, 3, 4], steps: 4, neurons: 1, p)
         XCTAssertEqual(result.u, [0.75, 0.25, 1.0, 0.375])
         XCTAssertEqual(result.o, [1, 0, 1, 0])
         XCTAssertEqual(result.dI, [0.25, 2, 0, 4])
@@ -72,7 +72,7 @@ final class LIFKernelTests: XCTestCase {
         let p = LIFParameters(tau: 0.9)
         let currents = randomArray(steps * neurons, &rng, -0.2, 0.9)
         let grads = randomArray(steps * neurons, &rng)
-        let fast = runKernel(currents, grads, steps: steps, neurons: neurons, p)
+        let fast = runKernelForTests(currents, grads, steps: steps, neurons: neurons, p)
         let full = ReferenceLIF.backward(gradSpikes: grads, u: fast.u, o: fast.o, steps: steps, neurons: neurons, p)
         let detached = ReferenceLIF.backward(gradSpikes: grads, u: fast.u, o: fast.o, steps: steps, neurons: neurons, p,
                                              detachReset: true)
@@ -99,5 +99,41 @@ final class LIFKernelTests: XCTestCase {
         let dI = layer.backward(g)
         assertClose(dI.scalars, ReferenceLIF.backward(gradSpikes: g.scalars, u: ref.u, o: ref.o, steps: 6,
                                                       neurons: neurons, layer.neuron), tolerance: 1e-5, "layer backward")
+    }
+}
+
+extension LIFKernelTests {
+    /// Enough neurons (> 2 × 16 384) that the fused scans split across cores: still identical
+    /// spikes and reference gradients.
+    func testParallelScanMatchesScalarReference() {
+        var rng = SeededGenerator(seed: 24)
+        let (steps, neurons) = (3, 40_000)
+        let p = LIFParameters(tau: 0.2)
+        let currents = randomArray(steps * neurons, &rng, -0.4, 1.0)
+        let grads = randomArray(steps * neurons, &rng)
+        let fast = runKernelForTests(currents, grads, steps: steps, neurons: neurons, p)
+        let ref = ReferenceLIF.forward(currents: currents, steps: steps, neurons: neurons, p)
+        XCTAssertEqual(fast.o, ref.o)
+        assertClose(fast.dI, ReferenceLIF.backward(gradSpikes: grads, u: ref.u, o: ref.o, steps: steps, neurons: neurons, p),
+                    tolerance: 1e-5, "dI")
+    }
+}
+
+extension LIFKernelTests {
+    /// Stepping the pure single-step function T times from the zero state gives the same
+    /// spikes and membranes as the fused multi-step kernel (and the reference).
+    func testSingleStepFunctionMatchesMultiStep() {
+        var rng = SeededGenerator(seed: 25)
+        let (steps, neurons) = (10, 7)
+        let p = LIFParameters(tau: 0.9)
+        let currents = randomArray(steps * neurons, &rng, -0.3, 0.8)
+        let ref = ReferenceLIF.forward(currents: currents, steps: steps, neurons: neurons, p)
+        var state = LIFState(neurons: neurons)
+        for t in 0..<steps {
+            let (spikes, next) = LIFKernel.step(current: Array(currents[t * neurons..<(t + 1) * neurons]), state: state, parameters: p)
+            XCTAssertEqual(spikes, Array(ref.o[t * neurons..<(t + 1) * neurons]), "t = \(t)")
+            XCTAssertEqual(next.membrane, Array(ref.u[t * neurons..<(t + 1) * neurons]), "t = \(t)")
+            state = next
+        }
     }
 }

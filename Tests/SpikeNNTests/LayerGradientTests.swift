@@ -33,20 +33,32 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testLinearGradients() {
-        var rng = SeededGenerator(seed: 31)
-        let layer = Linear(name: "fc", inFeatures: 5, outFeatures: 4, rng: &rng)
-        checkLayer(layer, input: randomTensor([3, 2, 5], &rng))
+        for kernel in [SynapticKernel.dense, .sparse] {
+            var rng = SeededGenerator(seed: 31)
+            let layer = Linear(name: "fc", inFeatures: 5, outFeatures: 4, rng: &rng)
+            layer.kernel = kernel
+            // Half the inputs zero, so the event-driven path skips some and weights others.
+            var x = randomTensor([3, 2, 5], &rng)
+            for i in Swift.stride(from: 0, to: x.count, by: 2) { x.scalars[i] = 0 }
+            checkLayer(layer, input: x)
+        }
     }
 
     func testConv2dGradients() {
-        var rng = SeededGenerator(seed: 32)
-        let layer = Conv2d(name: "conv", inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
-        checkLayer(layer, input: randomTensor([2, 2, 2, 5, 4], &rng), stride: 3)
+        for kernel in [SynapticKernel.dense, .sparse] {
+            var rng = SeededGenerator(seed: 32)
+            let layer = Conv2d(name: "conv", inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
+            layer.kernel = kernel
+            var x = randomTensor([2, 2, 2, 5, 4], &rng)
+            for i in Swift.stride(from: 0, to: x.count, by: 3) { x.scalars[i] = 0 }
+            checkLayer(layer, input: x, stride: 3)
+        }
     }
 
     func testStridedConv2dGradients() {
         var rng = SeededGenerator(seed: 33)
         let layer = Conv2d(name: "conv", inChannels: 2, outChannels: 2, kernelSize: 3, stride: 2, padding: 0, rng: &rng)
+        layer.kernel = .sparse
         checkLayer(layer, input: randomTensor([2, 1, 2, 7, 6], &rng), stride: 2)
     }
 
@@ -69,9 +81,11 @@ final class LayerGradientTests: XCTestCase {
     /// `accumulateSynapticGradients` (used by its backward) vs finite differences of
     /// `synapticCurrent` for W, b, R and x.
     func testRecurrentSynapticGradients() {
+      for kernel in [SynapticKernel.dense, .sparse] {
         var rng = SeededGenerator(seed: 36)
         let layer = RecurrentSpikingLinear(name: "rnn", inFeatures: 4, outFeatures: 3,
                                            neuron: LIFParameters(tau: 0.1), rng: &rng)
+        layer.kernel = kernel
         let x = randomTensor([5, 2, 4], &rng)
         let spikes = randomSpikes([5, 2, 3], rate: 0.5, &rng)
         let r = randomTensor([5, 2, 3], &rng)
@@ -90,8 +104,9 @@ final class LayerGradientTests: XCTestCase {
         }
         for i in 0..<x.count {
             let fd = finiteDifference(x, i) { projected(layer.synapticCurrent(input: $0, spikes: spikes), r) }
-            XCTAssertEqual(dx.scalars[i], fd, accuracy: 2e-3, "x[\(i)]")
+            XCTAssertEqual(dx.scalars[i], fd, accuracy: 2e-3, "x[\(i)] \(kernel)")
         }
+      }
     }
 
     /// The spike-rate loss as a function of (continuous) spike values vs its gradient.

@@ -70,8 +70,14 @@ final class RecurrentSpikingLinearTests: XCTestCase {
     func testFullBackwardMatchesScalarReference() {
         var rng = SeededGenerator(seed: 41)
         let (inF, outF, steps, batch) = (6, 5, 10, 3)
-        for p in [LIFParameters(tau: 0.1), LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7)] {
+        let cases: [(LIFParameters, SynapticKernel)] = [
+            (LIFParameters(tau: 0.1), .dense), (LIFParameters(tau: 0.1), .sparse),
+            (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7), .dense),
+            (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7), .automatic(maxDensity: 0.5)),
+        ]
+        for (p, kernel) in cases {
             let layer = RecurrentSpikingLinear(name: "a", inFeatures: inF, outFeatures: outF, neuron: p, rng: &rng)
+            layer.kernel = kernel
             // Larger recurrent weights so the R path changes the dynamics.
             layer.recurrentWeight.value = randomTensor([outF, outF], &rng, -0.8, 0.8)
             let x = randomSpikes([steps, batch, inF], rate: 0.5, &rng)

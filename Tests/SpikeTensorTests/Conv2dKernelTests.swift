@@ -4,7 +4,7 @@ import XCTest
 final class Conv2dKernelTests: XCTestCase {
     /// Geometries: the paper's 3×3/pad 1/stride 1, plus stride 2, no padding, 1×1, 5×5 with
     /// padding 2 on a non-square image, and a kernel as large as the padded input.
-    let geometries = [
+    static let geometries = [
         Conv2dGeometry(inChannels: 2, outChannels: 3, height: 6, width: 6, kernelSize: 3, stride: 1, padding: 1),
         Conv2dGeometry(inChannels: 3, outChannels: 2, height: 7, width: 5, kernelSize: 3, stride: 2, padding: 1),
         Conv2dGeometry(inChannels: 2, outChannels: 4, height: 5, width: 6, kernelSize: 3, stride: 1, padding: 0),
@@ -13,7 +13,7 @@ final class Conv2dKernelTests: XCTestCase {
         Conv2dGeometry(inChannels: 2, outChannels: 2, height: 3, width: 3, kernelSize: 5, stride: 3, padding: 1),
     ]
 
-    private func runFast(_ g: Conv2dGeometry, images: Int, x: [Float], w: [Float], b: [Float], dy: [Float],
+    func runFastForTests(_ g: Conv2dGeometry, images: Int, x: [Float], w: [Float], b: [Float], dy: [Float],
                          columnBudget: Int) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
         var workspace = Conv2dWorkspace(columnBudget: columnBudget)
         var y = [Float](repeating: .nan, count: images * g.outputImageSize)
@@ -49,7 +49,7 @@ final class Conv2dKernelTests: XCTestCase {
     /// one big chunk and with a tiny column budget (one image per chunk) to cover chunking.
     func testIm2colConvMatchesDirectConvolution() {
         var rng = SeededGenerator(seed: 3)
-        for g in geometries {
+        for g in Self.geometries {
             let images = 5
             let x = randomArray(images * g.inputImageSize, &rng)
             let w = randomArray(g.weightCount, &rng)
@@ -58,7 +58,7 @@ final class Conv2dKernelTests: XCTestCase {
             let refY = ReferenceConv2d.forward(input: x, images: images, geometry: g, weight: w, bias: b)
             let ref = ReferenceConv2d.backward(gradOutput: dy, input: x, images: images, geometry: g, weight: w)
             for budget in [1 << 20, 1] {
-                let fast = runFast(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: budget)
+                let fast = runFastForTests(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: budget)
                 let label = "\(g) budget \(budget)"
                 assertClose(fast.y, refY, tolerance: 1e-5, "forward " + label)
                 assertClose(fast.dx, ref.gradInput, tolerance: 1e-5, "dx " + label)
@@ -88,9 +88,9 @@ final class Conv2dKernelTests: XCTestCase {
         let w = randomArray(g.weightCount, &rng)
         let b = randomArray(g.outChannels, &rng)
         let dy = randomArray(images * g.outputImageSize, &rng)
-        let fast = runFast(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: 1 << 20)
+        let fast = runFastForTests(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: 1 << 20)
         func loss(_ x: [Float], _ w: [Float], _ b: [Float]) -> Double {
-            let y = runFast(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: 1 << 20).y
+            let y = runFastForTests(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: 1 << 20).y
             return zip(y, dy).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         }
         let eps: Float = 1e-2
@@ -106,5 +106,26 @@ final class Conv2dKernelTests: XCTestCase {
         for i in stride(from: 0, to: x.count, by: 5) {
             XCTAssertEqual(fast.dx[i], fd(x, i) { loss($0, w, b) }, accuracy: 2e-3, "dx[\(i)]")
         }
+    }
+}
+
+extension Conv2dKernelTests {
+    /// Enough images that the per-image parallel paths (im2col, scatter, gather, col2im) split
+    /// across cores, and a budget that gives several chunks: still equal to the reference.
+    func testParallelChunkedPathsMatchReference() {
+        var rng = SeededGenerator(seed: 4)
+        let g = Conv2dGeometry(inChannels: 2, outChannels: 3, height: 6, width: 5, kernelSize: 3, stride: 1, padding: 1)
+        let images = 24
+        let x = randomArray(images * g.inputImageSize, &rng)
+        let w = randomArray(g.weightCount, &rng)
+        let b = randomArray(g.outChannels, &rng)
+        let dy = randomArray(images * g.outputImageSize, &rng)
+        let fast = runFastForTests(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: g.patchSize * g.outputPixels * 10)
+        let ref = ReferenceConv2d.backward(gradOutput: dy, input: x, images: images, geometry: g, weight: w)
+        assertClose(fast.y, ReferenceConv2d.forward(input: x, images: images, geometry: g, weight: w, bias: b),
+                    tolerance: 1e-5, "forward")
+        assertClose(fast.dx, ref.gradInput, tolerance: 1e-5, "dx")
+        assertClose(fast.dw, ref.gradWeight, tolerance: 1e-5, "dw")
+        assertClose(fast.db, ref.gradBias, tolerance: 1e-5, "db")
     }
 }

@@ -1,0 +1,111 @@
+/// How a synaptic layer computes `x·Wᵀ` and its weight gradient `dYᵀ·x`.
+///
+/// - `dense`: OpenBLAS GEMM over all rows.
+/// - `sparse`: event-driven (`SpikeMatmul`): only nonzero inputs (spikes) cost work.
+/// - `automatic(maxDensity:)`: sparse when the fraction of nonzero inputs is at most
+///   `maxDensity`, dense otherwise; decided per call from the actual input, so it is
+///   deterministic for given inputs. Both paths compute the same sums (to rounding).
+///
+/// The default, `automatic(maxDensity: 0.1)`, sits just below the measured crossover
+/// (`spikefuse-bench --crossover`: event-driven faster up to ≈12 % input density for a
+/// 512→512 Linear and ≈20 % for a 32→32 3×3 Conv2d on this machine; table in docs/engine.md).
+public enum SynapticKernel: Sendable, Equatable {
+    case dense
+    case sparse
+    case automatic(maxDensity: Float)
+
+    public static let standard = SynapticKernel.automatic(maxDensity: 0.1)
+
+    /// Whether to use the event-driven path for an input `x` of `count` elements.
+    func useSparse(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+        switch self {
+        case .dense: return false
+        case .sparse: return true
+        case .automatic(let maxDensity): return SpikeMatmul.density(x, count: count) <= maxDensity
+        }
+    }
+}
+
+/// Scratch buffers and dispatch for an affine map `y = x·Wᵀ (+ b)`, W `[out, in]`, shared by
+/// `Linear` and `RecurrentSpikingLinear`. Reused across calls (no per-call allocation once sized).
+struct AffineMap {
+    let inFeatures: Int
+    let outFeatures: Int
+    private var weightTransposed: [Float] = []       // Wᵀ [in, out]
+    private var gradTransposed: [Float] = []         // dWᵀ [in, out]
+    private var ones: [Float] = []
+
+    init(inFeatures: Int, outFeatures: Int) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+    }
+
+    /// Refreshes Wᵀ for the event-driven forward (call once per forward, after W changed).
+    mutating func prepareSparse(weight: UnsafePointer<Float>) {
+        if weightTransposed.count != inFeatures * outFeatures {
+            weightTransposed = [Float](repeating: 0, count: inFeatures * outFeatures)
+        }
+        let (inF, outF) = (inFeatures, outFeatures)
+        weightTransposed.withUnsafeMutableBufferPointer {
+            SpikeMatmul.transpose(weight, rows: outF, columns: inF, into: $0.baseAddress!)
+        }
+    }
+
+    // y [rows, out] = (accumulate ? y : b or 0) + x [rows, in] · Wᵀ
+    func forward(x: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                 accumulate: Bool, sparse: Bool, y: UnsafeMutablePointer<Float>) {
+        let (inF, outF) = (inFeatures, outFeatures)
+        if !accumulate {
+            if let bias {
+                for r in 0..<rows { (y + r * outF).update(from: bias, count: outF) }
+            } else {
+                y.update(repeating: 0, count: rows * outF)
+            }
+        }
+        if sparse {
+            weightTransposed.withUnsafeBufferPointer { wt in
+                SpikeMatmul.accumulateForward(x: x, rows: rows, inFeatures: inF, weightTransposed: wt.baseAddress!,
+                                              outFeatures: outF, y: y)
+            }
+        } else {
+            BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outF, k: inF, alpha: 1,
+                      a: x, lda: inF, b: weight, ldb: inF, beta: 1, c: y, ldc: outF)
+        }
+    }
+
+    // gradWeight [out, in] += dY [rows, out]ᵀ · x [rows, in]
+    mutating func accumulateWeightGradient(x: UnsafePointer<Float>, rows: Int, gradOutput dY: UnsafePointer<Float>,
+                                           sparse: Bool, gradWeight: UnsafeMutablePointer<Float>) {
+        let (inF, outF) = (inFeatures, outFeatures)
+        if sparse {
+            if gradTransposed.count != inF * outF { gradTransposed = [Float](repeating: 0, count: inF * outF) }
+            gradTransposed.withUnsafeMutableBufferPointer { buffer in
+                let dWt = buffer.baseAddress!
+                dWt.update(repeating: 0, count: inF * outF)
+                SpikeMatmul.accumulateWeightGradient(x: x, rows: rows, inFeatures: inF, gradOutput: dY, outFeatures: outF,
+                                                     gradWeightTransposed: dWt)
+                SpikeMatmul.addTransposed(dWt, rows: outF, columns: inF, into: gradWeight)
+            }
+        } else {
+            BLAS.gemm(transposeA: true, transposeB: false, m: outF, n: inF, k: rows, alpha: 1,
+                      a: dY, lda: outF, b: x, ldb: inF, beta: 1, c: gradWeight, ldc: inF)
+        }
+    }
+
+    // gradBias [out] += Σ_rows dY [rows, out]  (one GEMM with a ones vector)
+    mutating func accumulateBiasGradient(rows: Int, gradOutput dY: UnsafePointer<Float>, gradBias: UnsafeMutablePointer<Float>) {
+        if ones.count < rows { ones = [Float](repeating: 1, count: rows) }
+        let outF = outFeatures
+        ones.withUnsafeBufferPointer { one in
+            BLAS.gemm(transposeA: true, transposeB: false, m: outF, n: 1, k: rows, alpha: 1,
+                      a: dY, lda: outF, b: one.baseAddress!, ldb: 1, beta: 1, c: gradBias, ldc: 1)
+        }
+    }
+
+    // gradInput [rows, in] = dY [rows, out] · W [out, in]
+    func inputGradient(rows: Int, gradOutput dY: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                       gradInput: UnsafeMutablePointer<Float>) {
+        BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
+                  a: dY, lda: outFeatures, b: weight, ldb: inFeatures, beta: 0, c: gradInput, ldc: inFeatures)
+    }
+}

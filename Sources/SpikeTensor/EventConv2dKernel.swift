@@ -1,0 +1,157 @@
+/// Event-driven 2-D convolution for sparse spike inputs: only nonzero input pixels cost work.
+///
+/// Same maths as `Conv2dKernel` (`y[n, o, i, j] = b[o] + Σ W[o, c, ki, kj]·x[n, c, i·s − p + ki, j·s − p + kj]`),
+/// computed from the input's point of view: each nonzero `x[n, c, yy, xx] = v` adds
+/// `v·W[:, c, ki, kj]` (a contiguous row of `Wᵀ` `[C·k·k, O]`) to every output pixel
+/// `(i, j)` with `i·s − p + ki = yy`, `j·s − p + kj = xx`, in a per-image pixel-major buffer
+/// `[Ho·Wo, O]` that is then transposed to NCHW. The weight gradient is the same scatter
+/// in reverse (`dWᵀ[c, ki, kj, :] += v·dY[n, :, i, j]`).
+///
+/// Determinism: images are processed in fixed groups of `groupSize`; each group's weight
+/// gradient partial sum is reduced in group order, so results do not depend on the thread count.
+public enum EventConv2dKernel {
+    public static let groupSize = 32
+
+    /// Calls `body(row of Wᵀ, output pixel)` for every (kernel tap, output pixel) that input
+    /// pixel (yy, xx) of channel c contributes to.
+    @inline(__always)
+    static func forEachTap(c: Int, yy: Int, xx: Int, geometry g: Conv2dGeometry, _ body: (Int, Int) -> Void) {
+        let k = g.kernelSize, s = g.stride, pad = g.padding, oh = g.outputHeight, ow = g.outputWidth
+        for ki in 0..<k {
+            let a = yy + pad - ki
+            if a < 0 { break }
+            if a % s != 0 { continue }
+            let i = a / s
+            if i >= oh { continue }
+            for kj in 0..<k {
+                let b = xx + pad - kj
+                if b < 0 { break }
+                if b % s != 0 { continue }
+                let j = b / s
+                if j >= ow { continue }
+                body((c * k + ki) * k + kj, i * ow + j)
+            }
+        }
+    }
+
+    // input [N, C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O], bias [O] → output [N, O, Ho, Wo]
+    // scratch: at least Parallel.workers · Ho·Wo·O floats.
+    public static func forward(input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
+                               weightTransposed wt: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                               output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let outC = g.outChannels, pixels = g.outputPixels, plane = g.height * g.width
+        Parallel.forEachChunk(images, chunks: Parallel.workers) { slot, range in
+            let buffer = scratch + slot * pixels * outC
+            for n in range {
+                buffer.update(repeating: 0, count: pixels * outC)
+                let image = input + n * g.inputImageSize
+                for c in 0..<g.inChannels {
+                    let channel = image + c * plane
+                    for p in 0..<plane {
+                        let v = channel[p]
+                        if v == 0 { continue }
+                        forEachTap(c: c, yy: p / g.width, xx: p % g.width, geometry: g) { tap, pixel in
+                            let src = wt + tap * outC, dst = buffer + pixel * outC
+                            if v == 1 {
+                                for o in 0..<outC { dst[o] += src[o] }
+                            } else {
+                                for o in 0..<outC { dst[o] += v * src[o] }
+                            }
+                        }
+                    }
+                }
+                // [P, O] → output [O, P] + bias
+                let out = output + n * g.outputImageSize
+                transposeTiled(buffer, rows: pixels, columns: outC, into: out)
+                for o in 0..<outC {
+                    let row = out + o * pixels, b = bias[o]
+                    for p in 0..<pixels { row[p] += b }
+                }
+            }
+        }
+    }
+
+    /// Floats of scratch `forward` needs.
+    public static func forwardScratchCount(_ g: Conv2dGeometry) -> Int { Parallel.workers * g.outputPixels * g.outChannels }
+
+    /// Floats of scratch `accumulateParameterGradients` needs for `images` images.
+    public static func gradientScratchCount(_ g: Conv2dGeometry, images: Int) -> Int {
+        let groups = (images + groupSize - 1) / groupSize
+        return groups * (g.weightCount + g.outChannels) + Parallel.workers * g.outputPixels * g.outChannels
+    }
+
+    // gradOutput [N, O, Ho, Wo], input [N, C, H, W] (sparse) → gradWeight [O, C, k, k] += , gradBias [O] +=
+    public static func accumulateParameterGradients(gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>,
+                                                    images: Int, geometry g: Conv2dGeometry,
+                                                    gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
+                                                    scratch: UnsafeMutablePointer<Float>) {
+        guard images > 0 else { return }
+        let outC = g.outChannels, pixels = g.outputPixels, plane = g.height * g.width, patch = g.patchSize
+        let groups = (images + groupSize - 1) / groupSize
+        let partialSize = g.weightCount + outC                 // dWᵀ [C·k·k, O] then db [O]
+        let partials = scratch
+        let transposeArea = scratch + groups * partialSize     // per worker [P, O]
+        Parallel.forEachChunk(groups, chunks: Parallel.workers) { slot, groupRange in
+            let dyT = transposeArea + slot * pixels * outC
+            for group in groupRange {
+                let dWt = partials + group * partialSize, db = dWt + g.weightCount
+                dWt.update(repeating: 0, count: partialSize)
+                for n in (group * groupSize)..<min(images, (group + 1) * groupSize) {
+                    let dy = gradOutput + n * g.outputImageSize
+                    // dY [O, P] → dyT [P, O]; bias partial in the same pass
+                    for o in 0..<outC {
+                        let row = dy + o * pixels
+                        var sum: Float = 0
+                        for p in 0..<pixels { sum += row[p] }
+                        db[o] += sum
+                    }
+                    transposeTiled(dy, rows: outC, columns: pixels, into: dyT)
+                    let image = input + n * g.inputImageSize
+                    for c in 0..<g.inChannels {
+                        let channel = image + c * plane
+                        for p in 0..<plane {
+                            let v = channel[p]
+                            if v == 0 { continue }
+                            forEachTap(c: c, yy: p / g.width, xx: p % g.width, geometry: g) { tap, pixel in
+                                let dst = dWt + tap * outC, src = dyT + pixel * outC
+                                if v == 1 {
+                                    for o in 0..<outC { dst[o] += src[o] }
+                                } else {
+                                    for o in 0..<outC { dst[o] += v * src[o] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Reduce the group partials in group order, then dW [O, C·k·k] += dWᵀ.
+        for group in 1..<groups {
+            let src = partials + group * partialSize
+            for i in 0..<partialSize { partials[i] += src[i] }
+        }
+        SpikeMatmul.addTransposed(partials, rows: outC, columns: patch, into: gradWeight)
+        for o in 0..<outC { gradBias[o] += partials[g.weightCount + o] }
+    }
+}
+
+/// dst [columns, rows] = srcᵀ for src [rows, columns], in 16×16 tiles so that both sides
+/// stay in cache lines.
+@inline(__always)
+func transposeTiled(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>) {
+    let tile = 16
+    var r0 = 0
+    while r0 < rows {
+        let r1 = min(rows, r0 + tile)
+        var c0 = 0
+        while c0 < columns {
+            let c1 = min(columns, c0 + tile)
+            for r in r0..<r1 {
+                let srcRow = src + r * columns
+                for c in c0..<c1 { dst[c * rows + r] = srcRow[c] }
+            }
+            c0 = c1
+        }
+        r0 = r1
+    }
+}

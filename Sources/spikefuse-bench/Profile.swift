@@ -1,0 +1,66 @@
+import Foundation
+import SpikeNN
+
+/// `--profile <model> <batch>`: seconds spent in each layer's forward and backward (one
+/// warm-up iteration, then the mean of `iterations`), to find the top cost.
+func profileLayers(model: BenchModel, batch: Int, iterations: Int) {
+    let model0 = model.makeNetwork(seed: 1)
+    model0.needsInputGradient = false
+    // Split fused layers into their synaptic part and their neuron to time them apart.
+    let net = Sequential(model0.layers.flatMap { layer -> [Layer] in
+        if let l = layer as? SpikingConv2d { return [l.conv, l.lif] }
+        if let l = layer as? SpikingLinear { return [l.linear, l.lif] }
+        return [layer]
+    })
+    var rng = SeededGenerator(seed: 2)
+    let shape = [timeSteps, batch] + model.sampleShape
+    let x = Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextDouble() < 0.05 ? 1 : 0 })
+    let labels = (0..<batch).map { _ in rng.nextInt(below: 10) }
+    let adam = Adam(parameters: net.parameters)
+    // Process CPU time (all threads): less disturbed than wall time when the CPU is shared.
+    struct CPUClock {
+        struct Instant { var t: Double }
+        var now: Instant {
+            var ts = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+            return Instant(t: Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9)
+        }
+    }
+    func seconds(_ d: Double) -> Double { d }
+    let clock = CPUClock()
+    var forwardTime = [Double](repeating: 0, count: net.layers.count)
+    var backwardTime = forwardTime
+    var rates = forwardTime
+    var gradDensity = forwardTime
+    var lossTime = 0.0, adamTime = 0.0
+    for iteration in 0...iterations {
+        let scale = iteration == 0 ? 0.0 : 1.0
+        var h = x
+        for (i, layer) in net.layers.enumerated() {
+            let s = clock.now
+            h = layer.forward(h)
+            forwardTime[i] += scale * seconds(clock.now.t - s.t)
+            rates[i] = Double(h.scalars.reduce(0, +)) / Double(h.count)
+        }
+        var s = clock.now
+        var (_, g) = SpikeRateLoss.mseLoss(spikes: h, labels: labels)
+        lossTime += scale * seconds(clock.now.t - s.t)
+        for (i, layer) in net.layers.enumerated().reversed() {
+            let s = clock.now
+            g = layer.backward(g)
+            backwardTime[i] += scale * seconds(clock.now.t - s.t)
+            gradDensity[i] = g.count == 0 ? 0 : Double(g.scalars.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }) / Double(g.count)
+        }
+        s = clock.now
+        adam.step()
+        adam.zeroGradients()
+        adamTime += scale * seconds(clock.now.t - s.t)
+    }
+    let n = Double(iterations)
+    print("layer (process CPU time)    forward ms  backward ms  output mean  dL/dinput nonzero")
+    for (i, layer) in net.layers.enumerated() {
+        print(String(format: "%-28@ %10.1f %12.1f %12.4f %12.4f", "\(i) \(type(of: layer))", forwardTime[i] / n * 1000,
+                     backwardTime[i] / n * 1000, rates[i], gradDensity[i]))
+    }
+    print(String(format: "loss %.1f ms, adam+zero %.1f ms", lossTime / n * 1000, adamTime / n * 1000))
+}

@@ -1,0 +1,73 @@
+import XCTest
+@testable import Multimodal
+
+final class ExperimentTests: XCTestCase {
+    /// Hand-worked: values 90, 92, 94 → mean 92, sample variance ((−2)² + 0 + 2²)/(3 − 1) = 4, std 2.
+    func testMeanAndSampleStandardDeviation() {
+        let (mean, std) = Experiment.meanAndSampleStd([90, 92, 94])
+        XCTAssertEqual(mean, 92, accuracy: 1e-12)
+        XCTAssertEqual(std, 2, accuracy: 1e-12)
+        XCTAssertEqual(Experiment.meanAndSampleStd([5]).1, 0)
+    }
+
+    func testProtocolWritesTable1AndFigure3() throws {
+        var data = SyntheticDatasetConfiguration()
+        data.trainCount = 64
+        data.testCount = 32
+        let train = SyntheticDataset(data, split: .train), test = SyntheticDataset(data, split: .test)
+        var config = ExperimentConfiguration()
+        config.modes = [.visual, .multimodal]
+        config.repeats = 2
+        config.model = train.modelConfiguration(mode: .multimodal)
+        config.training.epochs = 2
+        config.training.batchSize = 16
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("exp-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        var lines: [String] = []
+        let runs = try Experiment.run(config, trainSet: train, testSet: test, out: out, dataDescription: [:]) { lines.append($0) }
+        XCTAssertEqual(runs.count, 4)
+        XCTAssertEqual(Set(runs.map(\.seed)), [1, 2])
+        XCTAssertEqual(lines.count, 4)
+
+        let table = try String(contentsOf: out.appendingPathComponent("table1.csv"), encoding: .utf8)
+        let rows = table.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+        XCTAssertEqual(rows.map { String($0[0]) }, ["multimodal", "visual"])
+        for row in rows {
+            XCTAssertEqual(row[1], "2")
+            let mode = TrainingMode(rawValue: String(row[0]))!
+            let acc = runs.filter { $0.mode == mode }.map(\.finalAccuracy)
+            XCTAssertEqual(Double(row[2])!, acc.reduce(0, +) / 2, accuracy: 1e-3)
+            XCTAssertEqual(Double(row[4])!, acc.max()!, accuracy: 1e-3)
+        }
+        let fig = try String(contentsOf: out.appendingPathComponent("fig3.csv"), encoding: .utf8)
+        XCTAssertEqual(fig.split(separator: "\n").count, 1 + 2 * 2, "header + 2 modes × 2 epochs")
+        let svg = try String(contentsOf: out.appendingPathComponent("fig3.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("</svg>") && svg.contains("multimodal"))
+        XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2, "one curve per mode")
+
+        // Running again resumes the finished runs instead of training anew.
+        let again = try Experiment.run(config, trainSet: train, testSet: test, out: out, dataDescription: [:]) { _ in }
+        XCTAssertEqual(again.map(\.finalAccuracy), runs.map(\.finalAccuracy))
+    }
+
+    func testEvaluateJSONOnARunDirectory() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let train = try runSpikefuse(["train", "--mode", "multimodal", "--synthetic", "--epochs", "1",
+                                       "--train-limit", "64", "--out", out.path])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(train.stdout.contains("epoch 1"), train.stdout)
+        let r = try runSpikefuse(["evaluate", out.path, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for key in ["visual", "audio", "fusion"] {
+            let acc = try XCTUnwrap(object[key] as? Double, key)
+            XCTAssertTrue((0...100).contains(acc))
+        }
+        XCTAssertEqual((object["attention"] as? [Double])?.count, 2)
+        // The accuracy matches the epoch's metrics line (same weights, same test set).
+        let metrics = try readMetricsLines(try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8),
+                                           source: "metrics")
+        XCTAssertEqual(object["fusion"] as? Double, metrics.last?.testFusion)
+    }
+}
