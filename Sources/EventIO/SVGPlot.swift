@@ -9,8 +9,12 @@ public enum SVGPlot {
         public var points: [(x: Double, y: Double)]
         /// CSS colour, e.g. "#1f77b4".
         public var color: String
-        public init(name: String, points: [(x: Double, y: Double)], color: String) {
-            self.name = name; self.points = points; self.color = color
+        /// Optional shaded band (lower, upper) at each point's x, e.g. min–max over repeats.
+        public var band: [(low: Double, high: Double)]?
+        public init(name: String, points: [(x: Double, y: Double)], color: String,
+                    band: [(low: Double, high: Double)]? = nil) {
+            precondition(band == nil || band!.count == points.count, "band needs one (low, high) per point")
+            self.name = name; self.points = points; self.color = color; self.band = band
         }
     }
 
@@ -25,25 +29,39 @@ public enum SVGPlot {
                              yRange: ClosedRange<Double>? = nil,
                              width: Int = 640, height: Int = 400) -> String {
         let all = series.flatMap(\.points)
+        let bands = series.flatMap { $0.band ?? [] }
+        let ys = all.map(\.y) + bands.map(\.low) + bands.map(\.high)
         let xMin = all.map(\.x).min() ?? 0, xMax = max(all.map(\.x).max() ?? 1, xMin + 1e-9)
-        let yMin = yRange?.lowerBound ?? (all.map(\.y).min() ?? 0)
-        let yMax = max(yRange?.upperBound ?? (all.map(\.y).max() ?? 1), yMin + 1e-9)
-        let left = 60.0, right = Double(width) - 20, top = 36.0, bottom = Double(height) - 46
+        let yMin = yRange?.lowerBound ?? (ys.min() ?? 0)
+        let yMax = max(yRange?.upperBound ?? (ys.max() ?? 1), yMin + 1e-9)
+        // The legend sits in a right margin wide enough for the longest name (≈ 7 px a character).
+        let legendWidth = Double(series.map(\.name.count).max() ?? 0) * 7 + 44
+        let width = width + Int(legendWidth)
+        let left = 60.0, right = Double(width) - 20 - legendWidth, top = 36.0, bottom = Double(height) - 46
+        // Whole-number x data (epochs) get whole-number ticks.
+        let integerX = all.allSatisfy { $0.x == $0.x.rounded() }
+        let xTicks = niceTicks(xMin, xMax).filter { !integerX || $0 == $0.rounded() }
         func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * (right - left) }
         func py(_ y: Double) -> Double { bottom - (y - yMin) / (yMax - yMin) * (bottom - top) }
 
         var svg = header(width: width, height: height, background: "white")
         svg += text(Double(width) / 2, 22, title, size: 15, anchor: "middle")
         svg += axes(left: left, right: right, top: top, bottom: bottom,
-                    xTicks: niceTicks(xMin, xMax).map { ($0, px($0)) },
+                    xTicks: xTicks.map { ($0, px($0)) },
                     yTicks: niceTicks(yMin, yMax).map { ($0, py($0)) },
                     xLabel: xLabel, yLabel: yLabel, color: "black")
+        for s in series {
+            guard let band = s.band else { continue }
+            let upper = zip(s.points, band).map { String(format: "%.2f,%.2f", px($0.x), py($1.high)) }
+            let lower = zip(s.points, band).reversed().map { String(format: "%.2f,%.2f", px($0.x), py($1.low)) }
+            svg += "<polygon fill=\"\(s.color)\" fill-opacity=\"0.15\" stroke=\"none\" points=\"\((upper + lower).joined(separator: " "))\"/>\n"
+        }
         for (i, s) in series.enumerated() {
             let path = s.points.map { String(format: "%.2f,%.2f", px($0.x), py($0.y)) }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
             let ly = top + 8 + Double(i) * 18
-            svg += "<line x1=\"\(right - 130)\" y1=\"\(ly)\" x2=\"\(right - 110)\" y2=\"\(ly)\" stroke=\"\(s.color)\" stroke-width=\"2\"/>\n"
-            svg += text(right - 104, ly + 4, s.name, size: 12, anchor: "start")
+            svg += "<line x1=\"\(right + 12)\" y1=\"\(ly)\" x2=\"\(right + 32)\" y2=\"\(ly)\" stroke=\"\(s.color)\" stroke-width=\"2\"/>\n"
+            svg += text(right + 38, ly + 4, s.name, size: 12, anchor: "start")
         }
         return svg + "</svg>\n"
     }

@@ -109,9 +109,13 @@ public enum Experiment {
             curves.append((mode.rawValue, mean, low, high))
         }
         try writeAtomically(Data(fig.utf8), to: out.appendingPathComponent("fig3.csv"))
-        let svg = LinePlotSVG(title: "Test accuracy per epoch (mean and min–max over seeds)",
-                              xLabel: "epoch", yLabel: "test accuracy (%)",
-                              series: curves.map { .init(name: $0.name, values: $0.mean, low: $0.low, high: $0.high) })
-        try writeAtomically(Data(svg.render().utf8), to: out.appendingPathComponent("fig3.svg"))
+        let svg = SVGPlot.lines(
+            series: curves.enumerated().map { k, c in
+                SVGPlot.Series(name: c.name, points: c.mean.enumerated().map { (Double($0 + 1), $1) },
+                               color: SVGPlot.palette[k % SVGPlot.palette.count],
+                               band: Array(zip(c.low, c.high).map { (low: $0, high: $1) }))
+            },
+            title: "Test accuracy per epoch (mean, min–max over seeds)", xLabel: "epoch", yLabel: "test accuracy (%)")
+        try writeAtomically(Data(svg.utf8), to: out.appendingPathComponent("fig3.svg"))
     }
 }
