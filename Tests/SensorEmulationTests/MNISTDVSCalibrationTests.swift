@@ -17,7 +17,7 @@ final class MNISTDVSCalibrationTests: XCTestCase {
     func testPresetMatchesRealRecordingStatistics() throws {
         let url = try sharedDataFolder().appendingPathComponent("mnist-dvs/mnist_0_scale04_0001.aedat")
         guard FileManager.default.fileExists(atPath: url.path) else { throw XCTSkip("missing \(url.path)") }
-        let real = DVSRecordingStats(try readDVS128AEDATForTest(url))
+        let real = DVSRecordingStats(try AEDAT.read(url))   // part A's reader: x = 127 − rawX
         let emulated = try emulatedZeroStats()
         func mean(_ f: (DVSRecordingStats) -> Double) -> Double { emulated.map(f).reduce(0, +) / Double(emulated.count) }
         let count = mean { Double($0.count) }, on = mean(\.onFraction), dur = mean(\.durationSeconds)
