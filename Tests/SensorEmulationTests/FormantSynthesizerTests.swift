@@ -25,6 +25,23 @@ final class FormantSynthesizerTests: XCTestCase {
                        synth.synthesize(digit: 7, voice: SpeakerVoice(), using: &b))
     }
 
+    /// Word durations at rate 1, no jitter (30 ms resonator tail excluded). From the table,
+    /// e.g. "one" = w 70 + ah 150 + n 90 = 310 ms × 1.25 = 387.5 ms; "zero" = 110 + 110 + 80 +
+    /// 120 + 110 = 530 ms × 1.25 = 662.5 ms (±1 sample of rounding per phoneme).
+    func testWordDurations() {
+        let synth = FormantSynthesizer()
+        var ms: [Double] = []
+        for d in 0...9 {
+            var rng = SeededGenerator(seed: 1)
+            let n = synth.speak(Phoneme.words[d], voice: SpeakerVoice(), jitter: false, using: &rng).count - 240
+            ms.append(Double(n) / 8)
+        }
+        print("word durations at rate 1 (ms), zero…nine: \(ms)")
+        XCTAssertEqual(ms[1], 387.5, accuracy: 0.5)
+        XCTAssertEqual(ms[0], 662.5, accuracy: 0.7)
+        XCTAssertTrue(ms.allSatisfy { (350...700).contains($0) })
+    }
+
     /// Magnitude of the DFT of `x` at `hz` (a single-bin Goertzel-free direct sum).
     func dftMagnitude(_ x: ArraySlice<Float>, hz: Double, fs: Double) -> Double {
         var re = 0.0, im = 0.0
