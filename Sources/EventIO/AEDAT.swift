@@ -123,12 +123,21 @@ public enum AEDAT {
                 detail: "event body is \(bodyLength) bytes, not a multiple of 8; the last record has only \(bodyLength % 8) bytes")
         }
         let recordCount = bodyLength / 8
-        var events = DVSEvents(sensor: options.sensor)
-        events.reserveCapacity(recordCount)
+        // Output columns sized for every record, written through pointers, trimmed at the end
+        // (no per-event allocation or capacity checks).
+        var ts = [Int64](repeating: 0, count: recordCount)
+        var xs = [UInt16](repeating: 0, count: recordCount)
+        var ys = [UInt16](repeating: 0, count: recordCount)
+        var ps = [UInt8](repeating: 0, count: recordCount)
+        var kept = 0
         var skippedExternal = 0, skippedInvalid = 0, wraps = 0, clamped = 0
         let width = UInt32(options.sensor.width), height = UInt32(options.sensor.height)
         let flip = options.flipX
         try bytes.withUnsafeBytes { raw in
+        try ts.withUnsafeMutableBufferPointer { tOut in
+        try xs.withUnsafeMutableBufferPointer { xOut in
+        try ys.withUnsafeMutableBufferPointer { yOut in
+        try ps.withUnsafeMutableBufferPointer { pOut in
             var previous: Int64 = -1        // last kept timestamp, unwrapped
             var wrapOffset: Int64 = 0       // k · 2³² after k wraps
             var offset = bodyOffset
@@ -166,12 +175,18 @@ public enum AEDAT {
                     }
                 }
                 previous = t
-                events.t.append(t)
-                events.x.append(UInt16(truncatingIfNeeded: x))
-                events.y.append(UInt16(truncatingIfNeeded: y))
-                events.polarity.append(UInt8(truncatingIfNeeded: (address & 1) ^ 1))
+                tOut[kept] = t
+                xOut[kept] = UInt16(truncatingIfNeeded: x)
+                yOut[kept] = UInt16(truncatingIfNeeded: y)
+                pOut[kept] = UInt8(truncatingIfNeeded: (address & 1) ^ 1)   // file 0 = ON → 1
+                kept += 1
             }
+        }}}}}
+        if kept < recordCount {
+            let dropped = recordCount - kept
+            ts.removeLast(dropped); xs.removeLast(dropped); ys.removeLast(dropped); ps.removeLast(dropped)
         }
+        let events = DVSEvents(sensor: options.sensor, t: ts, x: xs, y: ys, polarity: ps)
         return AEDATRecording(events: events, headerLines: headerLines, bodyOffset: bodyOffset,
                               skippedExternalEvents: skippedExternal,
                               skippedInvalidAddresses: skippedInvalid,
@@ -216,8 +231,14 @@ public enum AEDAT {
             if previous == .min, events.t[i] >= (1 << 32) {
                 return "first timestamp \(events.t[i]) µs does not fit 32 bits"
             }
-            if previous != .min, events.t[i] - previous >= (1 << 31) {
-                return "event \(i) comes \(events.t[i] - previous) µs after the previous one; gaps ≥ 2³¹ µs cannot be unwrapped"
+            if previous != .min {
+                // Written modulo 2³²; the reader unwraps a backwards step of more than 2³¹ µs.
+                // So a gap d must be < 2³², and < 2³¹ when it crosses a multiple of 2³².
+                let gap = events.t[i] - previous
+                let crosses = events.t[i] >> 32 != previous >> 32
+                if gap >= (1 << 32) || (crosses && gap >= (1 << 31)) {
+                    return "event \(i) comes \(gap) µs after the previous one; 32-bit timestamps cannot carry that gap unambiguously"
+                }
             }
             previous = events.t[i]
         }
@@ -228,8 +249,9 @@ public enum AEDAT {
     /// where missing; a repeated version line is dropped), each ending CR LF, then the records.
     /// Timestamps are written modulo 2³² (the reader unwraps them again).
     ///
-    /// - Precondition: `encodingProblem(events) == nil` (x, y ≤ 127, polarity 0/1, times
-    ///   non-negative and non-decreasing). `write` checks this and throws instead.
+    /// Only events with `encodingProblem(events) == nil` round-trip exactly; otherwise x, y
+    /// and polarity are masked to their bit fields and times taken modulo 2³² (no trap).
+    /// `write` checks and throws `.unencodable` instead.
     public static func encode(_ events: DVSEvents, headerLines: [String] = defaultHeaderLines,
                               flipX: Bool = true) -> [UInt8] {
         var header = versionLine + "\r\n"

@@ -23,14 +23,16 @@ public struct SpatialCrop: DVSTransform, Equatable {
         self.x = x; self.y = y; self.width = width; self.height = height
     }
     public func callAsFunction(_ events: DVSEvents) -> DVSEvents {
-        var out = DVSEvents(sensor: SensorSize(width: width, height: height))
-        out.reserveCapacity(events.count)
-        for i in 0..<events.count {
-            let ex = Int(events.x[i]) - x, ey = Int(events.y[i]) - y
-            guard ex >= 0, ex < width, ey >= 0, ey < height else { continue }
-            out.append(t: events.t[i], x: UInt16(ex), y: UInt16(ey), polarity: events.polarity[i])
+        let (x0, y0, w, h) = (x, y, width, height)
+        return events.x.withUnsafeBufferPointer { xs in
+            events.y.withUnsafeBufferPointer { ys in
+                events._mapped(sensor: SensorSize(width: w, height: h)) { i in
+                    let ex = Int(xs[i]) - x0, ey = Int(ys[i]) - y0
+                    guard ex >= 0, ex < w, ey >= 0, ey < h else { return nil }
+                    return (UInt16(truncatingIfNeeded: ex), UInt16(truncatingIfNeeded: ey))
+                }
+            }
         }
-        return out
     }
 }
 
@@ -48,8 +50,8 @@ public struct CentroidCrop: DVSTransform, Equatable {
     /// The crop box (left, top) this transform would use on `events`.
     public func box(for events: DVSEvents) -> (x: Int, y: Int) {
         guard !events.isEmpty else { return (0, 0) }
-        var sx = 0, sy = 0
-        for i in 0..<events.count { sx += Int(events.x[i]); sy += Int(events.y[i]) }
+        let sx = events.x.withUnsafeBufferPointer { $0.reduce(0) { $0 + Int($1) } }
+        let sy = events.y.withUnsafeBufferPointer { $0.reduce(0) { $0 + Int($1) } }
         let n = Double(events.count)
         func left(_ mean: Double, _ size: Int, _ sensor: Int) -> Int {
             let l = Int((mean - Double(size - 1) / 2).rounded())
@@ -75,8 +77,19 @@ public struct Downsample: DVSTransform, Equatable {
         let f = factor
         var out = events
         out.sensor = SensorSize(width: (events.sensor.width + f - 1) / f, height: (events.sensor.height + f - 1) / f)
+        // ⌊v / f⌋ from a table for on-sensor values (a division per event is slow),
+        // by division for anything beyond it.
         let divisor = UInt16(clamping: f)
-        for i in 0..<out.count { out.x[i] /= divisor; out.y[i] /= divisor }
+        let table = (0..<max(1, min(65536, max(events.sensor.width, events.sensor.height)))).map { UInt16($0 / f) }
+        table.withUnsafeBufferPointer { quotient in
+            let limit = quotient.count
+            out.x.withUnsafeMutableBufferPointer { xs in
+                for i in xs.indices { let v = Int(xs[i]); xs[i] = v < limit ? quotient[v] : xs[i] / divisor }
+            }
+            out.y.withUnsafeMutableBufferPointer { ys in
+                for i in ys.indices { let v = Int(ys[i]); ys[i] = v < limit ? quotient[v] : ys[i] / divisor }
+            }
+        }
         return out
     }
 }
@@ -112,10 +125,9 @@ public struct BackgroundActivityFilter: DVSTransform, Equatable {
             guard x < w, y < h else { return false }
             let t = events.t[i]
             let centre = (y + 1) * stride + (x + 1)
-            var newest = Int64.min
-            for d in [-stride - 1, -stride, -stride + 1, -1, 1, stride - 1, stride, stride + 1] {
-                newest = max(newest, last[centre + d])
-            }
+            let above = centre - stride, below = centre + stride
+            let newest = max(max(max(last[above - 1], last[above]), max(last[above + 1], last[centre - 1])),
+                             max(max(last[centre + 1], last[below - 1]), max(last[below], last[below + 1])))
             last[centre] = t
             return newest != .min && t - newest < window
         }

@@ -8,7 +8,8 @@ public enum FrameValue: Sendable, Equatable {
 
 /// How event times map to the T timesteps of a frame tensor.
 ///
-/// With t0 the first event's time and t1 the last's (µs, events non-decreasing in time):
+/// With t0 the earliest and t1 the latest event time (µs; the first and last event of a
+/// time-sorted stream):
 ///
 /// - `divideRecording`: T equal bins over [t0, t1]:
 ///   `bin(t) = floor((t − t0) · T / (t1 − t0 + 1))`, always in 0..<T (the +1 makes the span
@@ -34,21 +35,38 @@ struct _TimeBinner {
     /// True when (t − origin) · T cannot overflow Int64 for any t in range.
     let fitsInt64: Bool
 
+    /// A binner over the earliest…latest of `times` (which must not be empty).
+    init(_ binning: TimeBinning, timesteps: Int, times: [Int64]) {
+        var first = times[0], last = times[0]
+        times.withUnsafeBufferPointer { ts in
+            for t in ts { first = min(first, t); last = max(last, t) }
+        }
+        self.init(binning, timesteps: timesteps, first: first, last: last)
+    }
+
     init(_ binning: TimeBinning, timesteps: Int, first: Int64, last: Int64) {
         self.timesteps = Int64(timesteps)
         switch binning {
         case .divideRecording:
-            origin = first; denominator = max(1, last - first + 1); scaled = true
+            let (span, overflow) = last.subtractingReportingOverflow(first)
+            origin = first; denominator = overflow || span == .max ? .max : span + 1; scaled = true
         case .divideSpan(let start, let duration):
             origin = start; denominator = max(1, duration); scaled = true
         case .fixedDuration(let d):
             origin = first; denominator = max(1, d); scaled = false
         }
-        // Only times with 0 ≤ t − origin < denominator are scaled, so the product is < denominator · T.
-        fitsInt64 = !denominator.multipliedReportingOverflow(by: self.timesteps).overflow
+        // Only times with 0 ≤ t − origin < denominator are scaled, so the product is
+        // < denominator · T; (denominator + 1) · T also bounds binStart's numerator.
+        fitsInt64 = denominator < Int64.max / (self.timesteps + 1)
     }
 
-    /// The bin of time t, or nil when t falls outside the T bins.
+    /// First offset t − origin of bin k (0 ≤ k ≤ T), when `fitsInt64`:
+    /// scaled: ⌈k · denominator / T⌉ (bin(dt) ≥ k ⟺ dt · T ≥ k · denominator); else k · denominator.
+    @inline(__always) func binStart(_ k: Int64) -> Int64 {
+        scaled ? (k * denominator + timesteps - 1) / timesteps : k * denominator
+    }
+
+    /// The bin of time t, or nil when t falls outside the T bins (one division).
     @inline(__always) func bin(_ t: Int64) -> Int? {
         let (dt, overflow) = t.subtractingReportingOverflow(origin)
         guard !overflow, dt >= 0 else { return nil }
@@ -60,6 +78,29 @@ struct _TimeBinner {
         }
         let k = dt / denominator
         return k < timesteps ? Int(k) : nil
+    }
+}
+
+/// Bins a stream time by time, reusing the current bin's bounds while times stay inside it,
+/// so a time-sorted stream costs one division per bin instead of one per event. Gives exactly
+/// `_TimeBinner.bin` for any order of times.
+struct _BinCursor {
+    let binner: _TimeBinner
+    var bin = 0
+    var low: Int64 = 0, high: Int64 = -1   // current bin covers origin + [low, high)
+
+    init(_ binner: _TimeBinner) { self.binner = binner }
+
+    @inline(__always) mutating func next(_ t: Int64) -> Int? {
+        let dt = t &- binner.origin
+        // Fast path: same bin as the previous time (no overflow possible: low ≤ dt < high).
+        if t >= binner.origin, dt >= low, dt < high { return bin }
+        guard let k = binner.bin(t) else { return nil }
+        bin = k
+        if binner.fitsInt64 {
+            low = binner.binStart(Int64(k)); high = binner.binStart(Int64(k) + 1)
+        }
+        return k
     }
 }
 
@@ -96,7 +137,7 @@ public struct DVSFraming: Sendable, Equatable {
         var frames = Tensor(zeros: [timesteps, channels, height, width])   // [T, P, H, W]
         let n = events.count
         guard n > 0, width > 0, height > 0 else { return frames }
-        let binner = _TimeBinner(binning, timesteps: timesteps, first: events.t[0], last: events.t[n - 1])
+        var cursor = _BinCursor(_TimeBinner(binning, timesteps: timesteps, times: events.t))
         let plane = height * width, frameSize = channels * plane
         let binary = value == .binary, merge = mergePolarity
         events.t.withUnsafeBufferPointer { t in
@@ -106,7 +147,7 @@ public struct DVSFraming: Sendable, Equatable {
         frames.scalars.withUnsafeMutableBufferPointer { out in
             for i in 0..<n {
                 let x = Int(xs[i]), y = Int(ys[i])
-                guard x < width, y < height, let k = binner.bin(t[i]) else { continue }
+                guard x < width, y < height, let k = cursor.next(t[i]) else { continue }
                 let channel = merge ? 0 : (ps[i] != 0 ? 0 : 1)   // ON → 0, OFF → 1
                 let index = k * frameSize + channel * plane + y * width + x
                 if binary { out[index] = 1 } else { out[index] += 1 }
@@ -135,14 +176,14 @@ public struct CochleaFraming: Sendable, Equatable {
         var frames = Tensor(zeros: [timesteps, channels])   // [T, C]
         let n = events.count
         guard n > 0, channels > 0 else { return frames }
-        let binner = _TimeBinner(binning, timesteps: timesteps, first: events.t[0], last: events.t[n - 1])
+        var cursor = _BinCursor(_TimeBinner(binning, timesteps: timesteps, times: events.t))
         let binary = value == .binary
         events.t.withUnsafeBufferPointer { t in
         events.channel.withUnsafeBufferPointer { cs in
         frames.scalars.withUnsafeMutableBufferPointer { out in
             for i in 0..<n {
                 let c = Int(cs[i])
-                guard c < channels, let k = binner.bin(t[i]) else { continue }
+                guard c < channels, let k = cursor.next(t[i]) else { continue }
                 if binary { out[k * channels + c] = 1 } else { out[k * channels + c] += 1 }
             }
         }}}

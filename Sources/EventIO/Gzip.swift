@@ -18,7 +18,9 @@ enum _Inflate {
         if isGzip(input), input.count >= 18 {
             let n = input.count
             let hint = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
-            if hint > 0 && hint <= maximumOutput { capacity = hint + 1 }
+            // Trust the hint only as far as deflate can expand (at most ~1032:1), so a forged
+            // trailer cannot make us allocate a gigabyte up front.
+            if hint > 0 { capacity = min(hint + 1, max(1 << 16, input.count * 1032), maximumOutput) }
         }
         var stream = z_stream()
         var status = inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))

@@ -52,13 +52,33 @@ extension CochleaTransform {
 
 extension DVSEvents {
     /// The events whose index satisfies `keep`, in order (same sensor).
-    func _filtered(_ keep: (Int) -> Bool) -> DVSEvents {
-        var out = DVSEvents(sensor: sensor)
-        out.reserveCapacity(count)
-        for i in 0..<count where keep(i) {
-            out.append(t: t[i], x: x[i], y: y[i], polarity: polarity[i])
+    @inline(__always) func _filtered(_ keep: (Int) -> Bool) -> DVSEvents {
+        _mapped(sensor: sensor) { i in keep(i) ? (x[i], y[i]) : nil }
+    }
+
+    /// Keeps event i when `place(i)` returns its new (x, y), in order, on `sensor`.
+    /// Output columns are sized for every event, written through pointers, then trimmed.
+    @inline(__always) func _mapped(sensor: SensorSize, _ place: (Int) -> (UInt16, UInt16)?) -> DVSEvents {
+        let n = count
+        var ts = [Int64](repeating: 0, count: n), xs = [UInt16](repeating: 0, count: n)
+        var ys = [UInt16](repeating: 0, count: n), ps = [UInt8](repeating: 0, count: n)
+        var kept = 0
+        t.withUnsafeBufferPointer { tIn in
+        polarity.withUnsafeBufferPointer { pIn in
+        ts.withUnsafeMutableBufferPointer { tOut in
+        xs.withUnsafeMutableBufferPointer { xOut in
+        ys.withUnsafeMutableBufferPointer { yOut in
+        ps.withUnsafeMutableBufferPointer { pOut in
+            for i in 0..<n {
+                guard let (nx, ny) = place(i) else { continue }
+                tOut[kept] = tIn[i]; xOut[kept] = nx; yOut[kept] = ny; pOut[kept] = pIn[i]
+                kept += 1
+            }
+        }}}}}}
+        if kept < n {
+            ts.removeLast(n - kept); xs.removeLast(n - kept); ys.removeLast(n - kept); ps.removeLast(n - kept)
         }
-        return out
+        return DVSEvents(sensor: sensor, t: ts, x: xs, y: ys, polarity: ps)
     }
 }
 

@@ -71,9 +71,9 @@ final class AEDATTests: XCTestCase {
         XCTAssertEqual(flashed.count, (47_656 - 216) / 8)   // file size − 216-byte header, 8 bytes per event
     }
 
-    func testDigitZeroIsUprightAndUnmirrored() throws {
-        // A "0" is a ring: its centre pixels are quieter than the ring around them. With the
-        // x flip the ring is centred; this mainly checks the coordinates form one blob.
+    func testDigitZeroIsARing() throws {
+        // A "0" is a ring: its centre pixels are quieter than the ring around them (checks
+        // that x and y are decoded from the right bits; orientation: the flashed-5 test).
         let e = try AEDAT.read(try sharedData("mnist-dvs").appendingPathComponent("mnist_0_scale16_0001_qt1.aedat"))
         var grid = [Int](repeating: 0, count: 128 * 128)
         for i in 0..<e.count { grid[Int(e.y[i]) * 128 + Int(e.x[i])] += 1 }
@@ -85,6 +85,26 @@ final class AEDATTests: XCTestCase {
         }}
         // Area ratio ring : centre = (40² − 8²) / 8² = 24; per-pixel density of the hole is lower.
         XCTAssertLessThan(Double(centre) / 64, Double(ring) / (1600 - 64))
+    }
+
+    func testFlashedFiveIsUprightAndUnmirrored() throws {
+        // A "5": its top bar reaches right of the stem, its bottom curve swings left. So the
+        // mean x of the top quarter of the digit (between the 10th and 90th percentile rows)
+        // must exceed that of the bottom quarter; a mirrored (no x flip) or upside-down
+        // reading reverses this. (Measured: 61.2 vs 52.5.)
+        let e = try AEDAT.read(try sharedData("mnist-dvs").appendingPathComponent("flashed_5_dvs128.aedat"))
+        let rows = e.y.sorted()
+        let low = Double(rows[e.count / 10]), high = Double(rows[9 * e.count / 10])
+        let quarter = (high - low) / 4
+        var top: [Double] = [], bottom: [Double] = []
+        for i in 0..<e.count {
+            let y = Double(e.y[i])
+            if y >= low && y < low + quarter { top.append(Double(e.x[i])) }
+            if y > high - quarter && y <= high { bottom.append(Double(e.x[i])) }
+        }
+        let meanTop = top.reduce(0, +) / Double(top.count), meanBottom = bottom.reduce(0, +) / Double(bottom.count)
+        print("flashed_5: mean x of top quarter \(meanTop), bottom quarter \(meanBottom)")
+        XCTAssertGreaterThan(meanTop, meanBottom + 4)
     }
 
     func testMatchesPlainReferenceDecoderOnRealFiles() throws {
@@ -142,6 +162,13 @@ final class AEDATTests: XCTestCase {
         let rec = try AEDAT.decodeRecording(AEDAT.encode(events), source: "wrap")
         XCTAssertEqual(rec.events, events)
         XCTAssertEqual(rec.timestampWraps, 1)
+        // A forward gap of 3·10⁹ µs (> 2³¹) without crossing 2³² reads back as it is …
+        let longGap = DVSEvents(sensor: .dvs128, t: [0, 3_000_000_000], x: [0, 0], y: [0, 0], polarity: [1, 1])
+        XCTAssertNil(AEDAT.encodingProblem(longGap))
+        XCTAssertEqual(try AEDAT.decode(AEDAT.encode(longGap), source: "gap"), longGap)
+        // … but a gap of 2³¹ µs across 2³² would be read as a backwards jump: refused.
+        let ambiguous = DVSEvents(sensor: .dvs128, t: [4_294_967_000, 4_294_967_000 + (1 << 31)], x: [0, 0], y: [0, 0], polarity: [1, 1])
+        XCTAssertNotNil(AEDAT.encodingProblem(ambiguous))
     }
 
     func testWriterRejectsUnencodableEvents() throws {
@@ -170,6 +197,17 @@ final class AEDATTests: XCTestCase {
         let url = try temporaryFolder(self).appendingPathComponent("absent.aedat")
         XCTAssertThrowsEventIOError(try AEDAT.read(url), file: url.path) {
             if case .unreadable = $0 { return true } else { return false }
+        }
+    }
+
+    func testDirectoryAndUnwritablePaths() throws {
+        let dir = try temporaryFolder(self)
+        XCTAssertThrowsEventIOError(try AEDAT.read(dir), file: dir.path) {
+            if case .unreadable(_, "not a regular file") = $0 { return true } else { return false }
+        }
+        let nowhere = dir.appendingPathComponent("no/such/folder/x.aedat")
+        XCTAssertThrowsEventIOError(try AEDAT.write(DVSEvents(sensor: .dvs128), to: nowhere), file: nowhere.path) {
+            if case .unwritable = $0 { return true } else { return false }
         }
     }
 

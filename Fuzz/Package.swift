@@ -1,0 +1,19 @@
+// swift-tools-version:6.0
+// libFuzzer harnesses for EventIO's decoders (a separate package so the main build never
+// needs the fuzzer runtime). Build and run: `Fuzz/run.sh` (see docs/event-formats.md).
+//
+// SwiftPM links an executable's `main` under another name, so each harness's main.swift
+// hands control to libFuzzer with `LLVMFuzzerRunDriver` (declared in CFuzzerDriver).
+import PackageDescription
+
+let harness = [Target.Dependency.product(name: "EventIO", package: "SpikeFuse"), "CFuzzerDriver"]
+
+let package = Package(
+    name: "SpikeFuseFuzz",
+    dependencies: [.package(name: "SpikeFuse", path: "..")],
+    targets: [
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(name: "AEDATFuzz", dependencies: harness),
+        .executableTarget(name: "WAVFuzz", dependencies: harness),
+    ]
+)

@@ -1,0 +1,2 @@
+// Header-only target: the declaration lives in include/CFuzzerDriver.h.
+#include "CFuzzerDriver.h"

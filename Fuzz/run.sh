@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the EventIO fuzz harnesses (libFuzzer + AddressSanitizer) and runs each for a bounded
+# time: FUZZ_SECONDS (default 30) per harness. Seeds are made at run time from the first bytes
+# of the real samples in ../shared/data (never committed) plus tiny hand-made files; corpora and
+# crash artifacts go under Fuzz/.build/ (git-ignored). Exit status ≠ 0 when a harness crashes.
+#
+#   Fuzz/run.sh                 # from the repository root (or anywhere)
+#   FUZZ_SECONDS=300 Fuzz/run.sh
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+seconds="${FUZZ_SECONDS:-30}"
+
+swift build -c release -Xswiftc -sanitize=fuzzer,address --package-path "$here"
+bin="$(swift build -c release -Xswiftc -sanitize=fuzzer,address --package-path "$here" --show-bin-path)"
+
+# ../shared/data beside the repository root or one of its ancestors (worktrees sit deeper).
+data=""
+dir="$root"
+while [ "$dir" != "/" ]; do
+  dir="$(dirname "$dir")"
+  if [ -d "$dir/shared/data" ]; then data="$dir/shared/data"; break; fi
+done
+
+work="$here/.build/fuzz"
+mkdir -p "$work/aedat" "$work/wav" "$work/artifacts"
+
+# Hand-made seeds: a header-only AEDAT file, one with two events, a 4-sample 16-bit WAV.
+printf '#!AER-DAT2.0\r\n' > "$work/aedat/seed-header-only"
+printf '#!AER-DAT2.0\r\n# seed\r\n\x00\x00\x0a\x05\x00\x00\x00\x64\x00\x00\x7f\x00\x00\x00\x00\xfa' > "$work/aedat/seed-two-events"
+printf 'RIFF\x2c\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\x08\x00\x00\x00\x00\x80\xff\x7f\x00\x40\x00\xc0' > "$work/wav/seed-pcm16"
+if [ -n "$data" ]; then
+  for f in "$data"/mnist-dvs/*.aedat; do head -c 1024 "$f" > "$work/aedat/seed-$(basename "$f")"; done
+  for f in "$data"/fsdd/0_george_0.wav "$data"/fsdd/7_theo_3.wav; do
+    [ -f "$f" ] && head -c 1024 "$f" > "$work/wav/seed-$(basename "$f")"
+  done
+else
+  echo "note: shared/data not found; fuzzing from hand-made seeds only" >&2
+fi
+
+status=0
+for harness in AEDATFuzz:aedat WAVFuzz:wav; do
+  name="${harness%%:*}"; corpus="$work/${harness##*:}"
+  echo "== $name for ${seconds}s (corpus $corpus)"
+  "$bin/$name" "$corpus" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
+      -artifact_prefix="$work/artifacts/$name-" || status=$?
+done
+exit $status
