@@ -30,3 +30,23 @@ with h5py.File(out, "w") as f:
             ts.create_dataset(key, data=(0.0125 * j + 0.5).astype(np.float64))
             ad.create_dataset(key, data=((7 * j + i) % 64).astype(address_type))
 print(out, os.path.getsize(out), "bytes")
+
+# A second file with one broken sample of each kind, for the reader's error paths.
+bad = os.path.join(here, "..", "Tests", "EventIOTests", "Fixtures", "ntidigits-bad.hdf5")
+BAD = ["man-aa-a-1", "man-bb-a-2", "man-cc-a-3", "man-dd-a-4", "man-ee-a-x"]
+with h5py.File(bad, "w") as f:
+    f.create_dataset("train_labels", data=[k.encode() for k in BAD], dtype=h5py.special_dtype(vlen=bytes))
+    f.create_dataset("test_labels", data=[b"man-ff-a-5"], dtype=h5py.special_dtype(vlen=bytes))
+    ts, ad = f.create_group("train_timestamps"), f.create_group("train_addresses")
+    f.create_group("test_timestamps"); f.create_group("test_addresses")   # man-ff-a-5 missing
+    ts.create_dataset("man-aa-a-1", data=np.array([0.1, 0.2, 0.3]))
+    ad.create_dataset("man-aa-a-1", data=np.array([1, 64, 2], dtype=np.int16))      # address 64
+    ts.create_dataset("man-bb-a-2", data=np.array([0.1, 0.3, 0.2]))                 # decreasing
+    ad.create_dataset("man-bb-a-2", data=np.array([1, 2, 3], dtype=np.uint8))
+    ts.create_dataset("man-cc-a-3", data=np.array([0.1, 0.2]))
+    ad.create_dataset("man-cc-a-3", data=np.array([1, 2, 3], dtype=np.uint8))       # length mismatch
+    ts.create_dataset("man-dd-a-4", data=np.array([0.1, 0.2], dtype=np.float32))
+    ad.create_dataset("man-dd-a-4", data=np.array([1.0, 2.5]))                      # non-integral
+    ts.create_dataset("man-ee-a-x", data=np.array([0.1]))
+    ad.create_dataset("man-ee-a-x", data=np.array([1], dtype=np.uint8))             # unknown digit
+print(bad, os.path.getsize(bad), "bytes")

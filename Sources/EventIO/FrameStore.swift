@@ -229,7 +229,7 @@ extension FrameStore {
         var temporary: URL?
         if let cache {
             try? FileManager.default.createDirectory(at: cache.directory, withIntermediateDirectories: true)
-            let tmp = cache.directory.appendingPathComponent(".\(cache.name)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max)).tmp")
+            let tmp = cache.directory.appendingPathComponent(".\(cache.name)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).tmp")
             guard FileManager.default.createFile(atPath: tmp.path, contents: Data(header)),
                   let h = try? FileHandle(forWritingTo: tmp) else {
                 throw DatasetError.io(file: tmp.path, reason: "cannot create a cache file")
@@ -251,6 +251,7 @@ extension FrameStore {
         let start = Date()
         let block = 64
         var done = 0
+        var lastReport = start
         while done < count {
             let n = min(block, count - done)
             let first = done
@@ -288,7 +289,8 @@ extension FrameStore {
             let chunk = results.records()
             if let handle { try handle.write(contentsOf: chunk) } else { memory.append(chunk) }
             done += n
-            if progress {
+            if progress, done == count || Date().timeIntervalSince(lastReport) >= 1 {
+                lastReport = Date()
                 let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-6)
                 FileHandle.standardError.write(Data("\(label): \(done)/\(count) samples (\(Int(rate)) samples/s)\n".utf8))
             }

@@ -10,10 +10,12 @@ import Foundation
 /// error-stack printing to stderr (`H5Eset_auto2(H5E_DEFAULT, nil, nil)`): failures are
 /// reported as `DatasetError` values instead.
 enum HDF5Library {
-    /// `NSLock` guards the library; `@unchecked Sendable` because NSLock is itself a
-    /// thread-safe lock and `initialised` is only touched while it is held.
+    /// A recursive lock guards the library (recursive because an object that closes an HDF5
+    /// id in its `deinit` may be released while the lock is already held on this thread);
+    /// `@unchecked Sendable` because the lock is itself thread-safe and `initialised` is
+    /// only touched while it is held.
     private final class Gate: @unchecked Sendable {
-        let lock = NSLock()
+        let lock = NSRecursiveLock()
         var initialised = false
     }
     private static let gate = Gate()

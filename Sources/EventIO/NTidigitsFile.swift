@@ -132,6 +132,8 @@ public struct NTidigitsFile: Sendable {
         if n == 0 { return [] }
         let memType = H5Tcopy(HDF5Library.types().cString)
         defer { H5Tclose(memType) }
+        // HDF5 does not convert between ASCII and UTF-8 strings: read in the file's cset.
+        _ = H5Tset_cset(memType, H5Tget_cset(type))
         if H5Tis_variable_str(type) > 0 {
             _ = H5Tset_size(memType, variableSize)
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)

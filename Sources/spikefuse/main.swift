@@ -12,6 +12,8 @@ struct Command: Sendable {
 /// Registered subcommands, one line each.
 enum Commands {
     static let all: [(name: String, command: Command)] = [
+        ("inspect", InspectCommand.command),
+        ("render", RenderCommand.command),
     ]
 }
 

@@ -114,3 +114,26 @@ final class NTidigitsTests: XCTestCase {
         }
     }
 }
+
+/// Error paths of the reader on an h5py-made file with one broken sample of each kind
+/// (bench/make_ntidigits_fixture.py).
+final class NTidigitsBadFileTests: XCTestCase {
+    func testEachBrokenSampleGivesItsTypedError() throws {
+        let url = TestPaths.fixtures.appendingPathComponent("ntidigits-bad.hdf5")
+        let file = try NTidigitsFile.open(url)
+        let name = url.path
+        func error(_ key: String, _ split: Split = .train) -> DatasetError? {
+            do { _ = try file.events(key: key, split: split); return nil } catch { return error as? DatasetError }
+        }
+        XCTAssertEqual(error("man-aa-a-1"), .addressOutOfRange(file: name, key: "man-aa-a-1", index: 1, value: 64))
+        XCTAssertEqual(error("man-bb-a-2"), .timestampsDecreasing(file: name, key: "man-bb-a-2", index: 2))
+        XCTAssertEqual(error("man-cc-a-3"), .lengthMismatch(file: name, key: "man-cc-a-3", timestamps: 2, addresses: 3))
+        XCTAssertEqual(error("man-dd-a-4"), .addressOutOfRange(file: name, key: "man-dd-a-4", index: 1, value: 2.5))
+        XCTAssertEqual(error("man-ff-a-5", .test), .missingObject(file: name, path: "test_timestamps/man-ff-a-5"))
+        // The sample with an unknown digit reads fine; its key is what is wrong.
+        XCTAssertNotNil(try? file.events(key: "man-ee-a-x", split: .train))
+        XCTAssertThrowsError(try NTidigitsKey(parsing: "man-ee-a-x", file: name)) { e in
+            XCTAssertEqual(e as? DatasetError, .malformedKey(file: name, key: "man-ee-a-x", reason: "unknown digit 'x'"))
+        }
+    }
+}

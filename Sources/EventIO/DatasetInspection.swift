@@ -1,0 +1,165 @@
+import Foundation
+
+/// What `spikefuse inspect` reports about one event file, one HDF5 sample or a data folder.
+/// Encodes to JSON with snake_case keys.
+public struct EventFileSummary: Codable, Sendable, Equatable {
+    public var file: String
+    /// "AEDAT 2.0 (DVS128)" or "N-TIDIGITS HDF5 sample".
+    public var format: String
+    /// "128x128" for a DVS, "64 channels" for a cochlea.
+    public var sensor: String
+    public var events: Int
+    public var durationUs: Int64
+    /// ON/OFF counts (a cochlea sample reports all events as ON, 0 OFF: CochleaAMS1b
+    /// addresses here carry no polarity).
+    public var onEvents: Int
+    public var offEvents: Int
+    /// The class: the digit of an MNIST-DVS file name, the digits of an N-TIDIGITS key; nil
+    /// when the name says nothing.
+    public var label: String?
+
+    enum CodingKeys: String, CodingKey {
+        case file, format, sensor, events, durationUs = "duration_us", onEvents = "on_events",
+             offEvents = "off_events", label
+    }
+
+    /// Writes every key, `"label": null` included, so JSON readers always find the fields.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(file, forKey: .file); try c.encode(format, forKey: .format)
+        try c.encode(sensor, forKey: .sensor); try c.encode(events, forKey: .events)
+        try c.encode(durationUs, forKey: .durationUs); try c.encode(onEvents, forKey: .onEvents)
+        try c.encode(offEvents, forKey: .offEvents); try c.encode(label, forKey: .label)
+    }
+}
+
+/// Sample counts of an N-TIDIGITS file.
+public struct NTidigitsSummary: Codable, Sendable, Equatable {
+    public struct SplitCounts: Codable, Sendable, Equatable {
+        public var samples: Int
+        public var singleDigit: Int
+        /// Single-digit samples per class name ("z", "o", "1" … "9").
+        public var perClass: [String: Int]
+        enum CodingKeys: String, CodingKey { case samples, singleDigit = "single_digit", perClass = "per_class" }
+    }
+    public var file: String
+    public var format: String
+    public var train: SplitCounts
+    public var test: SplitCounts
+    /// Keys that do not parse.
+    public var malformedKeys: Int
+    enum CodingKeys: String, CodingKey { case file, format, train, test, malformedKeys = "malformed_keys" }
+}
+
+/// Per-class counts of a data folder and the joint dataset's split sizes.
+public struct DatasetFolderSummary: Codable, Sendable, Equatable {
+    public struct ClassCounts: Codable, Sendable, Equatable {
+        public var label: Int
+        /// MNIST-DVS recordings at the scale (nil without MNIST-DVS).
+        public var visual: Int?
+        /// Single-digit N-TIDIGITS samples (nil without the HDF5 file).
+        public var audio: Int?
+    }
+    public var folder: String
+    public var format: String
+    public var scale: Int
+    public var classes: [ClassCounts]
+    /// Joint pairs per split (with both sets; with one set, that set's first-half split sizes).
+    public var train: Int
+    public var test: Int
+    /// Why the joint dataset cannot be built from this folder (then train = test = 0).
+    public var problem: String?
+}
+
+public enum DatasetInspector {
+    /// Summary of an AEDAT file (label from an MNIST-DVS file name).
+    public static func aedat(_ url: URL) throws -> EventFileSummary {
+        let events = try AEDAT.read(url)
+        return EventFileSummary(file: url.path, format: "AEDAT 2.0 (DVS128)",
+                                sensor: "\(events.sensor.width)x\(events.sensor.height)",
+                                events: events.count, durationUs: events.durationMicroseconds,
+                                onEvents: events.onCount, offEvents: events.offCount,
+                                label: MNISTDVSFileName(parsing: url.lastPathComponent).map { "\($0.digit)" })
+    }
+
+    /// Summary of one N-TIDIGITS sample (searched in train, then test, unless `split` is given).
+    public static func ntidigitsSample(_ file: NTidigitsFile, key: String, split: Split? = nil) throws -> EventFileSummary {
+        let chosen = split ?? (file.keys(.train).contains(key) ? .train : .test)
+        let events = try file.events(key: key, split: chosen)
+        let parsed = try? NTidigitsKey(parsing: key)
+        return EventFileSummary(file: "\(file.url.path):\(chosen.rawValue)/\(key)", format: "N-TIDIGITS HDF5 sample",
+                                sensor: "\(events.channelCount) channels", events: events.count,
+                                durationUs: events.durationMicroseconds, onEvents: events.count, offEvents: 0,
+                                label: parsed.map { String($0.digits) })
+    }
+
+    /// Counts per split and class of an N-TIDIGITS file.
+    public static func ntidigits(_ file: NTidigitsFile) -> NTidigitsSummary {
+        var malformed = 0
+        func counts(_ split: Split) -> NTidigitsSummary.SplitCounts {
+            var perClass: [String: Int] = [:]
+            var single = 0
+            for key in file.keys(split) {
+                guard let k = try? NTidigitsKey(parsing: key) else { malformed += 1; continue }
+                if k.isSingleDigit { single += 1; perClass[String(k.digits), default: 0] += 1 }
+            }
+            return .init(samples: file.keys(split).count, singleDigit: single, perClass: perClass)
+        }
+        let train = counts(.train), test = counts(.test)
+        return NTidigitsSummary(file: file.url.path, format: "N-TIDIGITS HDF5", train: train, test: test,
+                                malformedKeys: malformed)
+    }
+
+    /// Counts of a data folder holding `grabbed_data*` and/or `n-tidigits.hdf5`.
+    public static func folder(_ url: URL, scale: Int = 4, splitMode: JointSplitMode = .firstHalf) throws -> DatasetFolderSummary {
+        let layout = MNISTDVSLayout(root: url, scale: scale)
+        let hdf5 = url.appendingPathComponent("n-tidigits.hdf5")
+        let hasVisual = !layout.digitsPresent().isEmpty
+        let hasAudio = FileManager.default.fileExists(atPath: hdf5.path)
+        guard hasVisual || hasAudio else {
+            throw DatasetError.io(file: url.path, reason: "not a data folder: it holds neither grabbed_data0…9 nor n-tidigits.hdf5")
+        }
+        let visual = hasVisual ? try layout.recordings(requireAllDigits: false) : []
+        var audio: [JointAudioSample] = []
+        if hasAudio {
+            let file = try NTidigitsFile.open(hdf5)
+            for split in Split.allCases {
+                for key in file.keys(split) {
+                    if let k = try? NTidigitsKey(parsing: key), let label = k.jointLabel {
+                        audio.append(JointAudioSample(key: key, fileSplit: split, label: label))
+                    }
+                }
+            }
+        }
+        let classes = (0..<10).map { c in
+            DatasetFolderSummary.ClassCounts(label: c,
+                                             visual: hasVisual ? visual.filter { $0.digit == c }.count : nil,
+                                             audio: hasAudio ? audio.filter { $0.label == c }.count : nil)
+        }
+        func size(_ split: Split) throws -> Int {
+            if hasVisual && hasAudio {
+                return try JointPairing.pairs(visualLabels: visual.map(\.digit), audioLabels: audio.map(\.label),
+                                              audioFileSplits: audio.map(\.fileSplit), mode: splitMode,
+                                              split: split, audioSource: hdf5.path).count
+            }
+            let labels = hasVisual ? visual.map(\.digit) : audio.map(\.label)
+            return JointPairing.firstHalf(labels: labels, split: split, classCount: 10).count
+        }
+        let format = hasVisual && hasAudio ? "joint MNIST-DVS + N-TIDIGITS folder"
+            : hasVisual ? "MNIST-DVS folder" : "N-TIDIGITS folder"
+        do {
+            return DatasetFolderSummary(folder: url.path, format: format, scale: scale, classes: classes,
+                                        train: try size(.train), test: try size(.test), problem: nil)
+        } catch let error as DatasetError {
+            return DatasetFolderSummary(folder: url.path, format: format, scale: scale, classes: classes,
+                                        train: 0, test: 0, problem: error.description)
+        }
+    }
+
+    /// Pretty, sorted-key JSON of a summary.
+    public static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+
+/// One single-digit N-TIDIGITS sample usable in the joint dataset.
+public struct JointAudioSample: Sendable, Hashable {
+    public var key: String
+    /// The split the HDF5 file puts it in.
+    public var fileSplit: Split
+    /// Joint label 0–9 (`z` → 0).
+    public var label: Int
+}
+
+/// What the joint dataset is made of, found without reading any events: the visual
+/// recordings (canonical order: digit, then index) and the single-digit audio samples of
+/// classes 0–9 (canonical order: the HDF5's train keys, then its test keys; `o` and
+/// multi-digit samples left out).
+public struct JointDatasetCatalog: Sendable {
+    public let visual: [MNISTDVSRecording]
+    public let audio: [JointAudioSample]
+    /// Keys that are not valid N-TIDIGITS keys (skipped with a warning under `.skip`).
+    public let malformedKeys: [String]
+    /// The opened HDF5 file.
+    public let audioFile: NTidigitsFile
+
+    public init(configuration: JointDatasetConfiguration) throws {
+        try configuration.validate()
+        visual = try MNISTDVSLayout(root: URL(fileURLWithPath: configuration.mnistDVSRoot),
+                                    scale: configuration.scale).recordings()
+        let file = try NTidigitsFile.open(URL(fileURLWithPath: configuration.ntidigitsFile))
+        var audio: [JointAudioSample] = []
+        var malformed: [String] = []
+        for split in Split.allCases {
+            for key in file.keys(split) {
+                do {
+                    let parsed = try NTidigitsKey(parsing: key, file: configuration.ntidigitsFile)
+                    if let label = parsed.jointLabel {
+                        audio.append(JointAudioSample(key: key, fileSplit: split, label: label))
+                    }
+                } catch {
+                    if configuration.badFiles == .stop { throw error }
+                    malformed.append(key)
+                    FileHandle.standardError.write(Data("warning: \(error); sample skipped\n".utf8))
+                }
+            }
+        }
+        self.audio = audio
+        self.malformedKeys = malformed
+        self.audioFile = file
+    }
+
+    /// Visual recordings per class 0–9.
+    public var visualCountPerClass: [Int] { (0..<10).map { c in visual.filter { $0.digit == c }.count } }
+    /// Audio samples per class 0–9.
+    public var audioCountPerClass: [Int] { (0..<10).map { c in audio.filter { $0.label == c }.count } }
+
+    /// The pairs of `split`, indices into `visual` and `audio`, using only the samples
+    /// marked valid (all when nil).
+    public func pairs(split: Split, mode: JointSplitMode, visualValid: [Bool]? = nil,
+                      audioValid: [Bool]? = nil) throws -> [JointPair] {
+        let v = visual.indices.filter { visualValid?[$0] ?? true }
+        let a = audio.indices.filter { audioValid?[$0] ?? true }
+        let local = try JointPairing.pairs(visualLabels: v.map { visual[$0].digit },
+                                           audioLabels: a.map { audio[$0].label },
+                                           audioFileSplits: a.map { audio[$0].fileSplit },
+                                           mode: mode, split: split, classCount: 10,
+                                           audioSource: audioFile.url.path)
+        return local.map { JointPair(visual: v[$0.visual], audio: a[$0.audio], label: $0.label) }
+    }
+}
+
+/// The paper's joint audiovisual digit dataset (§3.1–3.2): MNIST-DVS recordings paired
+/// with N-TIDIGITS single digits of the same class; 10 classes, digit 0 = `z`.
+///
+/// Visual sample: AEDAT events → `CentroidCrop(cropSize)` → `Downsample(downsample)` →
+/// `DVSFraming` → `[T, P, H, W]`. Audio sample: HDF5 events → `CochleaFraming` → `[T, 64]`.
+/// Split and pairing: see `JointPairing` (first 50 % per class for training; audio cycled
+/// within a class). All recordings are framed once when the dataset is created (2 threads,
+/// progress on stderr) and kept bit-packed, in memory or in the cache folder, from which
+/// later runs load in about a second for the full 10,000 pairs (see docs/datasets.md).
+///
+/// ```swift
+/// var config = JointDatasetConfiguration(dataFolder: URL(fileURLWithPath: "/data"),
+///                                        cacheDirectory: URL(fileURLWithPath: "/data/cache"))
+/// let (train, test) = try JointDataset.load(config)
+/// let sample = try train.sample(0)   // visual [64, 2, 32, 32], audio [64, 64], label 0
+/// ```
+public struct JointDataset: AudioVisualDataset {
+    public let configuration: JointDatasetConfiguration
+    public let split: Split
+    /// The pairs of this split, in order (by class, then visual canonical order).
+    public let pairs: [JointPair]
+    public let catalog: JointDatasetCatalog
+    /// Frames of every visual recording (`catalog.visual` order) and audio sample.
+    public let visualFrames: FrameStore
+    public let audioFrames: FrameStore
+    /// Messages about source files skipped (unreadable, malformed) while framing now.
+    public let warnings: [String]
+
+    public var count: Int { pairs.count }
+    public var classCount: Int { 10 }
+    public var visualShape: [Int] { configuration.visualShape }
+    public var audioShape: [Int] { configuration.audioShape }
+    public func label(_ index: Int) -> Int { pairs[index].label }
+
+    public func sample(_ index: Int) throws -> AudioVisualSample {
+        guard index >= 0, index < pairs.count else {
+            throw DatasetError.badConfiguration("sample index \(index) out of 0..<\(pairs.count)")
+        }
+        let p = pairs[index]
+        return AudioVisualSample(visual: visualFrames.tensor(p.visual), audio: audioFrames.tensor(p.audio),
+                                 label: p.label)
+    }
+
+    /// One split. To get both, `load` frames (or opens the cache) only once.
+    public init(configuration: JointDatasetConfiguration, split: Split) throws {
+        let both = try JointDataset.load(configuration)
+        self = split == .train ? both.train : both.test
+    }
+
+    private init(configuration: JointDatasetConfiguration, split: Split, catalog: JointDatasetCatalog,
+                 visualFrames: FrameStore, audioFrames: FrameStore, warnings: [String]) throws {
+        self.configuration = configuration; self.split = split; self.catalog = catalog
+        self.visualFrames = visualFrames; self.audioFrames = audioFrames; self.warnings = warnings
+        pairs = try catalog.pairs(split: split, mode: configuration.splitMode,
+                                  visualValid: visualFrames.valid, audioValid: audioFrames.valid)
+    }
+
+    /// Both splits, sharing one set of frames.
+    public static func load(_ configuration: JointDatasetConfiguration) throws -> (train: JointDataset, test: JointDataset) {
+        let catalog = try JointDatasetCatalog(configuration: configuration)
+        let cacheFolder = configuration.cacheDirectory.map { URL(fileURLWithPath: $0) }
+
+        let recordings = catalog.visual
+        let transform = configuration.visualTransform
+        let visualFraming = configuration.visualFraming
+        let visualKey = configuration.visualSettingsKey + "\n" + recordings.map { sourceLine($0.url) }.joined(separator: "\n")
+        let (visual, visualFailures) = try FrameStore.load(
+            count: recordings.count, shape: configuration.visualShape,
+            preferred: configuration.value == .binary ? .bits : .uint8,
+            cache: cacheFolder.map { .init(directory: $0, name: "mnist-dvs", key: visualKey) },
+            label: "MNIST-DVS frames", progress: configuration.showProgress, policy: configuration.badFiles
+        ) { i in
+            visualFraming(transform(try AEDAT.read(recordings[i].url)))
+        }
+
+        let audio = catalog.audio
+        let file = catalog.audioFile
+        let audioFraming = configuration.audioFraming
+        let audioKey = configuration.audioSettingsKey + "\n" + sourceLine(file.url) + "\n"
+            + audio.map { "\($0.fileSplit.rawValue)/\($0.key)" }.joined(separator: "\n")
+        let (audioStore, audioFailures) = try FrameStore.load(
+            count: audio.count, shape: configuration.audioShape,
+            preferred: configuration.value == .binary ? .bits : .uint8,
+            cache: cacheFolder.map { .init(directory: $0, name: "n-tidigits", key: audioKey) },
+            label: "N-TIDIGITS frames", progress: configuration.showProgress, policy: configuration.badFiles
+        ) { i in
+            audioFraming(try file.events(key: audio[i].key, split: audio[i].fileSplit))
+        }
+
+        var warnings = visualFailures + audioFailures + catalog.malformedKeys.map { "malformed key \($0)" }
+        for (store, name) in [(visual, "MNIST-DVS"), (audioStore, "N-TIDIGITS")] where store.origin == .cacheHit {
+            let skipped = store.valid.filter { !$0 }.count
+            if skipped > 0, configuration.badFiles == .stop {
+                throw DatasetError.io(file: store.file?.path ?? name,
+                                      reason: "\(skipped) \(name) samples were skipped when this cache was built; delete it to see the errors")
+            }
+            if skipped > 0 {
+                warnings.append("\(name): \(skipped) samples were skipped when the cache was built")
+            }
+        }
+        if !warnings.isEmpty {
+            FileHandle.standardError.write(Data("joint dataset: \(warnings.count) source samples skipped\n".utf8))
+        }
+        return (try JointDataset(configuration: configuration, split: .train, catalog: catalog,
+                                 visualFrames: visual, audioFrames: audioStore, warnings: warnings),
+                try JointDataset(configuration: configuration, split: .test, catalog: catalog,
+                                 visualFrames: visual, audioFrames: audioStore, warnings: warnings))
+    }
+
+    /// "path<TAB>size<TAB>mtime" of a source file (the cache key changes when the file does).
+    static func sourceLine(_ url: URL) -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
+        let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+        return "\(url.path)\t\(size)\t\(mtime)"
+    }
+}
