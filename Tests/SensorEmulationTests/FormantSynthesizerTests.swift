@@ -18,6 +18,20 @@ final class FormantSynthesizerTests: XCTestCase {
         }
     }
 
+    /// 16 kHz output: 16,000 samples per 1 s clip, finite, and the cochlea (f_hi = min(8000,
+    /// 0.45·16000) = 7,200 Hz) turns it into events.
+    func testSixteenKilohertz() throws {
+        var settings = SpeechSettings(); settings.sampleRate = 16000
+        let synth = FormantSynthesizer(settings: settings)
+        var rng = SeededGenerator(seed: 3)
+        let clip = synth.synthesize(digit: 6, voice: SpeakerVoice(pitchHz: 200, vocalTractScale: 1.1), using: &rng)
+        XCTAssertEqual(clip.count, 16000)
+        XCTAssertTrue(clip.allSatisfy { $0.isFinite && abs($0) < 1 })
+        XCTAssertEqual(CochleaEmulator().centreFrequencies(sampleRate: 16000).last!, 7200, accuracy: 1e-6)
+        let events = try CochleaEmulator().emulate(samples: clip, sampleRate: 16000, using: &rng)
+        XCTAssertGreaterThan(events.count, 500)
+    }
+
     func testSameSeedSameSamples() {
         let synth = FormantSynthesizer()
         var a = SeededGenerator(seed: 9), b = SeededGenerator(seed: 9)
