@@ -93,20 +93,44 @@ public struct DVSMonitorRecorder: Sendable {
         let cy = Float(sensor.height) / 2 + motion.centreJitter * rng.nextUniform(-1, 1)
         let omega = 2 * Double.pi / motion.periodSeconds
 
+        return try record(image: image, width: width, height: height, using: &rng) { ts in
+            (cx + ax * Float(sin(omega * ts + phx)), cy + ay * Float(sin(2 * omega * ts + phy)))
+        }
+    }
+
+    /// Emulates one recording of `image` moved along a caller-given `path`: `path(t)` is the
+    /// image centre in sensor pixels (x right, y down) at t seconds, sampled at each refresh.
+    public func record(image: [UInt8], width: Int, height: Int, using rng: inout SeededGenerator,
+                       path: (Double) -> (x: Float, y: Float)) throws -> DVSEvents {
+        guard width > 0, height > 0, image.count == width * height else {
+            throw EmulationError.imageSizeMismatch(expected: max(0, width) * max(0, height), got: image.count)
+        }
+        guard display.refreshRateHz > 0, display.sensorPixelsPerImagePixel > 0, durationMicroseconds > 0 else {
+            throw EmulationError.invalidParameter("refresh rate, display scale and duration must be > 0")
+        }
+        let sensor = emulator.sensor
         // Frames at the refresh instants, and the image's centre at each.
         let frameCount = Int(Double(durationMicroseconds) * 1e-6 * display.refreshRateHz) + 1
         var frameTimes = [Int64](), centres = [(Float, Float)]()
         for k in 0..<frameCount {
             let ts = Double(k) / display.refreshRateHz
             frameTimes.append(Int64((ts * 1e6).rounded()))
-            centres.append((cx + ax * Float(sin(omega * ts + phx)), cy + ay * Float(sin(2 * omega * ts + phy))))
+            let c = path(ts)
+            guard c.x.isFinite, c.y.isFinite else {
+                throw EmulationError.invalidParameter("motion path is not finite at t = \(ts) s")
+            }
+            centres.append((c.x, c.y))
         }
 
         // Only the pixels the image can reach need the pixel model.
         let s = display.sensorPixelsPerImagePixel
-        let halfW = Float(width) * s / 2 + abs(ax) + 2, halfH = Float(height) * s / 2 + abs(ay) + 2
-        let region = PixelRegion(x0: Int((cx - halfW).rounded(.down)), y0: Int((cy - halfH).rounded(.down)),
-                                 width: Int((2 * halfW).rounded(.up)) + 1, height: Int((2 * halfH).rounded(.up)) + 1)
+        let halfW = Float(width) * s / 2 + 2, halfH = Float(height) * s / 2 + 2
+        let minX = centres.map(\.0).min()!, maxX = centres.map(\.0).max()!
+        let minY = centres.map(\.1).min()!, maxY = centres.map(\.1).max()!
+        let x0 = max(-1, min(Float(sensor.width), minX - halfW)), x1 = max(-1, min(Float(sensor.width), maxX + halfW))
+        let y0 = max(-1, min(Float(sensor.height), minY - halfH)), y1 = max(-1, min(Float(sensor.height), maxY + halfH))
+        let region = PixelRegion(x0: Int(x0.rounded(.down)), y0: Int(y0.rounded(.down)),
+                                 width: Int((x1 - x0).rounded(.up)) + 1, height: Int((y1 - y0).rounded(.up)) + 1)
             .clipped(to: sensor)
         let values = image.map { Float($0) / 255 }
         let black = display.blackLevel, span = display.whiteLevel - display.blackLevel

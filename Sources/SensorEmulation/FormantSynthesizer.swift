@@ -84,6 +84,10 @@ public struct FormantSynthesizer: Sendable {
 
     public init(settings: SpeechSettings = SpeechSettings()) { self.settings = settings }
 
+    /// Every phoneme-table duration is multiplied by this (slower, TIDIGITS-like isolated
+    /// words: 0.39–0.66 s at rate 1 instead of the table's 0.31–0.53 s).
+    static let durationScale: Float = 1.25
+
     /// The English word for `digit`.
     public static func word(for digit: Int) -> String { Phoneme.wordNames[digit] }
 
@@ -128,7 +132,7 @@ public struct FormantSynthesizer: Sendable {
             let vt = voice.vocalTractScale
             p.f1 = min(p.f1 * vt, nyquistCap); p.f2 = min(p.f2 * vt, nyquistCap); p.f3 = min(p.f3 * vt, nyquistCap)
             p.fricationHz = min(p.fricationHz, 0.42 * fs)
-            total += max(1, Int(p.milliseconds / 1000 / max(voice.rate, 0.1) * fs))
+            total += max(1, Int(p.milliseconds * Self.durationScale / 1000 / max(voice.rate, 0.1) * fs))
             targets.append(p); ends.append(total)
         }
         let tail = Int(0.03 * fs)   // let the resonators ring out

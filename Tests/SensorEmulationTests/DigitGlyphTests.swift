@@ -62,5 +62,13 @@ final class DigitGlyphTests: XCTestCase {
             }
         }
         XCTAssertEqual(Set(images.map { $0 }).count, 10)
+        if let seeds = ProcessInfo.processInfo.environment["SPIKEFUSE_GLYPH_GRID"] {
+            for d in 0...9 {
+                let imgs = (0..<Int(seeds)!).map { s -> [UInt8] in var g = SeededGenerator(seed: UInt64(1000 * d + s)); return r.render(digit: d, using: &g) }
+                for y in stride(from: 0, to: 28, by: 2) {
+                    print(imgs.map { img in (0..<28).map { img[y * 28 + $0] > 100 || img[min(27, y + 1) * 28 + $0] > 100 ? "#" : "." }.joined() }.joined(separator: " "))
+                }
+            }
+        }
     }
 }

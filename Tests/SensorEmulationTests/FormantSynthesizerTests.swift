@@ -18,11 +18,42 @@ final class FormantSynthesizerTests: XCTestCase {
         }
     }
 
+    /// 16 kHz output: 16,000 samples per 1 s clip, finite, and the cochlea (f_hi = min(8000,
+    /// 0.45·16000) = 7,200 Hz) turns it into events.
+    func testSixteenKilohertz() throws {
+        var settings = SpeechSettings(); settings.sampleRate = 16000
+        let synth = FormantSynthesizer(settings: settings)
+        var rng = SeededGenerator(seed: 3)
+        let clip = synth.synthesize(digit: 6, voice: SpeakerVoice(pitchHz: 200, vocalTractScale: 1.1), using: &rng)
+        XCTAssertEqual(clip.count, 16000)
+        XCTAssertTrue(clip.allSatisfy { $0.isFinite && abs($0) < 1 })
+        XCTAssertEqual(CochleaEmulator().centreFrequencies(sampleRate: 16000).last!, 7200, accuracy: 1e-6)
+        let events = try CochleaEmulator().emulate(samples: clip, sampleRate: 16000, using: &rng)
+        XCTAssertGreaterThan(events.count, 500)
+    }
+
     func testSameSeedSameSamples() {
         let synth = FormantSynthesizer()
         var a = SeededGenerator(seed: 9), b = SeededGenerator(seed: 9)
         XCTAssertEqual(synth.synthesize(digit: 7, voice: SpeakerVoice(), using: &a),
                        synth.synthesize(digit: 7, voice: SpeakerVoice(), using: &b))
+    }
+
+    /// Word durations at rate 1, no jitter (30 ms resonator tail excluded). From the table,
+    /// e.g. "one" = w 70 + ah 150 + n 90 = 310 ms × 1.25 = 387.5 ms; "zero" = 110 + 110 + 80 +
+    /// 120 + 110 = 530 ms × 1.25 = 662.5 ms (±1 sample of rounding per phoneme).
+    func testWordDurations() {
+        let synth = FormantSynthesizer()
+        var ms: [Double] = []
+        for d in 0...9 {
+            var rng = SeededGenerator(seed: 1)
+            let n = synth.speak(Phoneme.words[d], voice: SpeakerVoice(), jitter: false, using: &rng).count - 240
+            ms.append(Double(n) / 8)
+        }
+        print("word durations at rate 1 (ms), zero…nine: \(ms)")
+        XCTAssertEqual(ms[1], 387.5, accuracy: 0.5)
+        XCTAssertEqual(ms[0], 662.5, accuracy: 0.7)
+        XCTAssertTrue(ms.allSatisfy { (350...700).contains($0) })
     }
 
     /// Magnitude of the DFT of `x` at `hz` (a single-bin Goertzel-free direct sum).

@@ -15,28 +15,6 @@ func sharedDataFolder() throws -> URL {
     return data
 }
 
-/// A tiny AEDAT 2.0 (DVS128) reader for the calibration test only — skips `#` header lines,
-/// then 8-byte big-endian (address, timestamp) records; x = 127 − rawX, polarity bit 0 = ON.
-func readDVS128AEDATForTest(_ url: URL) throws -> DVSEvents {
-    let bytes = [UInt8](try Data(contentsOf: url))
-    var i = 0
-    while i < bytes.count && bytes[i] == UInt8(ascii: "#") {
-        while i < bytes.count && bytes[i] != 0x0A { i += 1 }
-        i += 1
-    }
-    var events = DVSEvents(sensor: .dvs128)
-    func be32(_ o: Int) -> UInt32 {
-        UInt32(bytes[o]) << 24 | UInt32(bytes[o + 1]) << 16 | UInt32(bytes[o + 2]) << 8 | UInt32(bytes[o + 3])
-    }
-    while i + 8 <= bytes.count {
-        let a = be32(i), t = be32(i + 4)
-        events.append(t: Int64(t), x: UInt16(127 - ((a >> 1) & 0x7F)), y: UInt16((a >> 8) & 0x7F),
-                      polarity: (a & 1) == 0 ? 1 : 0)
-        i += 8
-    }
-    return events
-}
-
 /// Summary statistics of a DVS recording, as compared in the calibration table.
 struct DVSRecordingStats: CustomStringConvertible {
     var count: Int
