@@ -17,6 +17,7 @@ enum Commands {
         ("evaluate", Command(summary: "test accuracy per head, confusion, attention weights", run: EvaluateCommand.run)),
         ("experiment", Command(summary: "the paper's protocol: all modes × repeats, Table 1 and Fig. 3", run: ExperimentCommand.run)),
         ("grad", Command(summary: "losses and gradients of one batch, for cross-framework checks", run: GradCommand.run)),
+        ("synth", Command(summary: "make a DVS + cochlea dataset with the sensor emulators", run: SynthCommand.run)),
         ("inspect", InspectCommand.command),
         ("render", RenderCommand.command),
     ]
