@@ -38,35 +38,46 @@ enum RenderCommand {
         guard svg || output.pathExtension.lowercased() == "png" else { throw UsageError("--out must end in .png or .svg") }
 
         if ["hdf5", "h5"].contains(input.pathExtension.lowercased()) {
-            let file = try NTidigitsFile.open(input)
-            guard let key else {
-                throw UsageError("an HDF5 file needs --key, e.g. --key \(file.keys(.train).first ?? "man-im-a-7")")
-            }
-            let split: Split = file.keys(.train).contains(key) ? .train : .test
-            var events = try file.events(key: key, split: split)
-            if let windowMs, let t0 = events.t.first {
-                events = TimeWindow(startMicroseconds: t0, endMicroseconds: t0 + Int64(windowMs) * 1000)(events)
-            }
-            if svg {
-                try write(EventRenderer.cochleaSVG(events, title: key), to: output)
-            } else {
-                let c = EventRenderer.cochlea(events)
-                try PNG.write(rgb: c.rgb, width: c.width, height: c.height, to: output)
-            }
+            try renderCochlea(input, key: key, windowMs: windowMs, to: output)
         } else {
-            var events = try AEDAT.read(input)
-            if let windowMs, let t0 = events.t.first {
-                events = TimeWindow(startMicroseconds: t0, endMicroseconds: t0 + Int64(windowMs) * 1000)(events)
-            }
-            if let crop { events = CentroidCrop(width: crop, height: crop)(events) }
-            if svg {
-                try write(EventRenderer.dvsSVG(events, pixelScale: scale), to: output)
-            } else {
-                let c = EventRenderer.dvs(events, slices: slices, pixelScale: scale)
-                try PNG.write(rgb: c.rgb, width: c.width, height: c.height, to: output)
-            }
+            try renderDVS(input, slices: slices, scale: scale, crop: crop, windowMs: windowMs, to: output)
         }
         print("wrote \(output.path)")
+    }
+
+    /// One cochlea sample of an N-TIDIGITS file as a channel-over-time raster (PNG or SVG by extension).
+    static func renderCochlea(_ input: URL, key: String?, windowMs: Int? = nil, to output: URL) throws {
+        let file = try NTidigitsFile.open(input)
+        guard let key else {
+            throw UsageError("an HDF5 file needs --key, e.g. --key \(file.keys(.train).first ?? "man-im-a-7")")
+        }
+        let split: Split = file.keys(.train).contains(key) ? .train : .test
+        var events = try file.events(key: key, split: split)
+        if let windowMs, let t0 = events.t.first {
+            events = TimeWindow(startMicroseconds: t0, endMicroseconds: t0 + Int64(windowMs) * 1000)(events)
+        }
+        if output.pathExtension.lowercased() == "svg" {
+            try write(EventRenderer.cochleaSVG(events, title: key), to: output)
+        } else {
+            let c = EventRenderer.cochlea(events)
+            try PNG.write(rgb: c.rgb, width: c.width, height: c.height, to: output)
+        }
+    }
+
+    /// A DVS recording as accumulated ON/OFF events, optionally in time slices and cropped
+    /// around the event centroid (PNG or SVG by extension).
+    static func renderDVS(_ input: URL, slices: Int, scale: Int, crop: Int?, windowMs: Int?, to output: URL) throws {
+        var events = try AEDAT.read(input)
+        if let windowMs, let t0 = events.t.first {
+            events = TimeWindow(startMicroseconds: t0, endMicroseconds: t0 + Int64(windowMs) * 1000)(events)
+        }
+        if let crop { events = CentroidCrop(width: crop, height: crop)(events) }
+        if output.pathExtension.lowercased() == "svg" {
+            try write(EventRenderer.dvsSVG(events, pixelScale: scale), to: output)
+        } else {
+            let c = EventRenderer.dvs(events, slices: slices, pixelScale: scale)
+            try PNG.write(rgb: c.rgb, width: c.width, height: c.height, to: output)
+        }
     }
 
     static func write(_ text: String, to url: URL) throws {

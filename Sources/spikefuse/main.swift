@@ -13,6 +13,7 @@ struct Command: Sendable {
 /// Registered subcommands, one line each.
 enum Commands {
     static let all: [(name: String, command: Command)] = [
+        ("demo", Command(summary: "the whole system on the embedded default data (make demo)", run: DemoCommand.run)),
         ("train", Command(summary: "train a network (multimodal, ablation or unimodal)", run: TrainCommand.run)),
         ("evaluate", Command(summary: "test accuracy per head, confusion, attention weights", run: EvaluateCommand.run)),
         ("experiment", Command(summary: "the paper's protocol: all modes × repeats, Table 1 and Fig. 3", run: ExperimentCommand.run)),

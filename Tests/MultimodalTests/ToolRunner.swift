@@ -5,7 +5,7 @@ import Foundation
 struct ToolResult { var status: Int32; var stdout: String; var stderr: String }
 
 /// Runs the `spikefuse` binary built beside the test bundle (skips the test when absent).
-func runSpikefuse(_ arguments: [String]) throws -> ToolResult {
+func runSpikefuse(_ arguments: [String], environment: [String: String] = [:]) throws -> ToolResult {
     let tool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         .appendingPathComponent("spikefuse")
     guard FileManager.default.isExecutableFile(atPath: tool.path) else {
@@ -14,6 +14,9 @@ func runSpikefuse(_ arguments: [String]) throws -> ToolResult {
     let p = Process()
     p.executableURL = tool
     p.arguments = arguments
+    if !environment.isEmpty {
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out; p.standardError = err
     try p.run()
