@@ -40,6 +40,12 @@ enum HDF5Library {
         return t
     }
 
+    /// Property-list classes for file, group and dataset creation (`H5P_FILE_CREATE` …,
+    /// C globals set by `H5open`); call inside `withLock`.
+    static func creationClasses() -> (file: hid_t, group: hid_t, dataset: hid_t) {
+        (H5P_CLS_FILE_CREATE_ID_g, H5P_CLS_GROUP_CREATE_ID_g, H5P_CLS_DATASET_CREATE_ID_g)
+    }
+
     /// Runs `body` with exclusive access to the HDF5 library.
     static func withLock<T>(_ body: () throws -> T) rethrows -> T {
         gate.lock.lock()

@@ -38,14 +38,23 @@ extension NTidigitsFile {
         try? FileManager.default.removeItem(at: temporary)
         do {
             try HDF5Library.withLock {
-                let file = H5Fcreate(temporary.path, HDF5Library.truncate, HDF5Library.defaultID, HDF5Library.defaultID)
+                // No creation/modification times in object headers, so the same samples
+                // always give the same bytes (reproducible datasets from a seed).
+                let classes = HDF5Library.creationClasses()
+                let fileProperties = H5Pcreate(classes.file)
+                let groupProperties = H5Pcreate(classes.group)
+                let datasetProperties = H5Pcreate(classes.dataset)
+                defer { H5Pclose(fileProperties); H5Pclose(groupProperties); H5Pclose(datasetProperties) }
+                for p in [fileProperties, groupProperties, datasetProperties] { _ = H5Pset_obj_track_times(p, false) }
+                let file = H5Fcreate(temporary.path, HDF5Library.truncate, fileProperties, HDF5Library.defaultID)
                 guard file >= 0 else { throw DatasetError.hdf5(file: name, path: "/", operation: "H5Fcreate") }
                 defer { H5Fclose(file) }
                 for split in Split.allCases {
                     let chosen = samples.filter { $0.split == split }
-                    try writeStrings(chosen.map(\.key), file: file, path: "\(split.rawValue)_labels", name: name)
-                    let times = H5Gcreate2(file, "\(split.rawValue)_timestamps", 0, 0, 0)
-                    let addresses = H5Gcreate2(file, "\(split.rawValue)_addresses", 0, 0, 0)
+                    try writeStrings(chosen.map(\.key), file: file, path: "\(split.rawValue)_labels", name: name,
+                                     properties: datasetProperties)
+                    let times = H5Gcreate2(file, "\(split.rawValue)_timestamps", 0, groupProperties, 0)
+                    let addresses = H5Gcreate2(file, "\(split.rawValue)_addresses", 0, groupProperties, 0)
                     defer { H5Gclose(times); H5Gclose(addresses) }
                     guard times >= 0, addresses >= 0 else {
                         throw DatasetError.hdf5(file: name, path: "\(split.rawValue)_*", operation: "H5Gcreate2")
@@ -53,10 +62,10 @@ extension NTidigitsFile {
                     for s in chosen {
                         var seconds = s.events.t.map { Double($0) / 1e6 }
                         try writeArray(&seconds, fileType: HDF5Library.types().float64LE, memType: HDF5Library.types().nativeDouble,
-                                       group: times, key: s.key, name: name)
+                                       group: times, key: s.key, name: name, properties: datasetProperties)
                         var channels = s.events.channel.map { UInt8($0) }
                         try writeArray(&channels, fileType: HDF5Library.types().uint8LE, memType: HDF5Library.types().nativeUInt8,
-                                       group: addresses, key: s.key, name: name)
+                                       group: addresses, key: s.key, name: name, properties: datasetProperties)
                     }
                 }
             }
@@ -70,7 +79,8 @@ extension NTidigitsFile {
     }
 
     /// A 1-D variable-length string dataset (callers hold the HDF5 lock).
-    private static func writeStrings(_ strings: [String], file: hid_t, path: String, name: String) throws {
+    private static func writeStrings(_ strings: [String], file: hid_t, path: String, name: String,
+                                     properties: hid_t) throws {
         let type = H5Tcopy(HDF5Library.types().cString)
         defer { H5Tclose(type) }
         _ = H5Tset_size(type, -1)   // H5T_VARIABLE
@@ -78,7 +88,7 @@ extension NTidigitsFile {
         var dims: [hsize_t] = [hsize_t(strings.count)]
         let space = H5Screate_simple(1, &dims, nil)
         defer { H5Sclose(space) }
-        let dataset = H5Dcreate2(file, path, type, space, 0, 0, 0)
+        let dataset = H5Dcreate2(file, path, type, space, 0, properties, 0)
         guard dataset >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Dcreate2") }
         defer { H5Dclose(dataset) }
         guard !strings.isEmpty else { return }
@@ -92,11 +102,11 @@ extension NTidigitsFile {
 
     /// A 1-D numeric dataset `group/key` (callers hold the HDF5 lock).
     private static func writeArray<T>(_ values: inout [T], fileType: hid_t, memType: hid_t,
-                                      group: hid_t, key: String, name: String) throws {
+                                      group: hid_t, key: String, name: String, properties: hid_t) throws {
         var dims: [hsize_t] = [hsize_t(values.count)]
         let space = H5Screate_simple(1, &dims, nil)
         defer { H5Sclose(space) }
-        let dataset = H5Dcreate2(group, key, fileType, space, 0, 0, 0)
+        let dataset = H5Dcreate2(group, key, fileType, space, 0, properties, 0)
         guard dataset >= 0 else { throw DatasetError.hdf5(file: name, path: key, operation: "H5Dcreate2") }
         defer { H5Dclose(dataset) }
         guard !values.isEmpty else { return }

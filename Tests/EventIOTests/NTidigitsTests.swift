@@ -67,6 +67,23 @@ final class NTidigitsTests: XCTestCase {
         }
     }
 
+    /// The same samples give the same bytes (no object timestamps), and a file whose test
+    /// split is empty opens and reads.
+    func testWriterIsByteReproducibleAndAllowsAnEmptySplit() throws {
+        let folder = try TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let a = folder.appendingPathComponent("a.hdf5"), b = folder.appendingPathComponent("b.hdf5")
+        let events = CochleaEvents(channelCount: 64, t: [10, 20, 35], channel: [3, 63, 0])
+        let samples: [(key: String, split: Split, events: CochleaEvents)] = [("woman-s01-a-3", .train, events)]
+        try NTidigitsFile.write(samples, to: a)
+        Thread.sleep(forTimeInterval: 1.1)   // object timestamps have one-second resolution
+        try NTidigitsFile.write(samples, to: b)
+        XCTAssertEqual(try Data(contentsOf: a), try Data(contentsOf: b), "same samples, different bytes")
+        let file = try NTidigitsFile.open(a)
+        XCTAssertEqual(file.keys(.test), [])
+        XCTAssertEqual(try file.events(key: "woman-s01-a-3", split: .train), events)
+    }
+
     func testWriterRejectsBadInput() throws {
         let folder = try TestPaths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
