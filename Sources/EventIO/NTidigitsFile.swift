@@ -111,24 +111,15 @@ public struct NTidigitsFile: Sendable {
     /// A 1-D string dataset, fixed- or variable-length, as Swift strings (trailing NULs
     /// and spaces of fixed-length strings removed).
     private static func readStrings(file: hid_t, path: String, name: String) throws -> [String] {
-        guard H5Lexists(file, path, HDF5Library.defaultID) > 0 else {
-            throw DatasetError.missingObject(file: name, path: path)
+        try withVector(file: file, path: path, name: name, classes: [H5T_STRING],
+                       expected: "a string array") { dataset, type, space, n in
+            try readStrings(dataset: dataset, type: type, space: space, count: n, path: path, name: name)
         }
-        let dataset = H5Dopen2(file, path, HDF5Library.defaultID)
-        guard dataset >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Dopen2") }
-        defer { H5Dclose(dataset) }
-        let type = H5Dget_type(dataset)
-        defer { H5Tclose(type) }
-        guard H5Tget_class(type) == H5T_STRING else {
-            throw DatasetError.unsupportedType(file: name, path: path, reason: "not a string array")
-        }
-        let space = H5Dget_space(dataset)
-        defer { H5Sclose(space) }
-        guard H5Sget_simple_extent_ndims(space) <= 1 else {
-            throw DatasetError.unsupportedType(file: name, path: path, reason: "not 1-D")
-        }
-        let n = Int(H5Sget_simple_extent_npoints(space))
-        guard n >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Sget_simple_extent_npoints") }
+    }
+
+    /// The body of `readStrings` once the dataset is open and checked.
+    private static func readStrings(dataset: hid_t, type: hid_t, space: hid_t, count n: Int,
+                                    path: String, name: String) throws -> [String] {
         if n == 0 { return [] }
         let memType = H5Tcopy(HDF5Library.types().cString)
         defer { H5Tclose(memType) }
@@ -163,6 +154,32 @@ public struct NTidigitsFile: Sendable {
         }
     }
 
+    /// Opens the 1-D dataset `path`, checks that its type class is one of `classes`, and
+    /// runs `body(dataset, type, space, elementCount)`; ids are closed afterwards.
+    private static func withVector<T>(file: hid_t, path: String, name: String, classes: [H5T_class_t],
+                                      expected: String,
+                                      _ body: (hid_t, hid_t, hid_t, Int) throws -> T) throws -> T {
+        guard H5Lexists(file, path, HDF5Library.defaultID) > 0 else {
+            throw DatasetError.missingObject(file: name, path: path)
+        }
+        let dataset = H5Dopen2(file, path, HDF5Library.defaultID)
+        guard dataset >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Dopen2") }
+        defer { H5Dclose(dataset) }
+        let type = H5Dget_type(dataset)
+        defer { H5Tclose(type) }
+        guard classes.contains(H5Tget_class(type)) else {
+            throw DatasetError.unsupportedType(file: name, path: path, reason: "not \(expected)")
+        }
+        let space = H5Dget_space(dataset)
+        defer { H5Sclose(space) }
+        guard H5Sget_simple_extent_ndims(space) <= 1 else {
+            throw DatasetError.unsupportedType(file: name, path: path, reason: "not 1-D")
+        }
+        let n = Int(H5Sget_simple_extent_npoints(space))
+        guard n >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Sget_simple_extent_npoints") }
+        return try body(dataset, type, space, n)
+    }
+
     /// `H5T_VARIABLE` is `(size_t)(-1)`; Swift imports `size_t` as `Int`.
     private static let variableSize = -1
 
@@ -173,31 +190,15 @@ public struct NTidigitsFile: Sendable {
         guard H5Lexists(file, group, HDF5Library.defaultID) > 0 else {
             throw DatasetError.missingObject(file: name, path: group)
         }
-        guard H5Lexists(file, path, HDF5Library.defaultID) > 0 else {
-            throw DatasetError.missingObject(file: name, path: path)
-        }
-        let dataset = H5Dopen2(file, path, HDF5Library.defaultID)
-        guard dataset >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Dopen2") }
-        defer { H5Dclose(dataset) }
-        let type = H5Dget_type(dataset)
-        defer { H5Tclose(type) }
-        let typeClass = H5Tget_class(type)
-        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
-            throw DatasetError.unsupportedType(file: name, path: path, reason: "not an integer or float array")
-        }
-        let space = H5Dget_space(dataset)
-        defer { H5Sclose(space) }
-        guard H5Sget_simple_extent_ndims(space) <= 1 else {
-            throw DatasetError.unsupportedType(file: name, path: path, reason: "not 1-D")
-        }
-        let n = Int(H5Sget_simple_extent_npoints(space))
-        guard n >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Sget_simple_extent_npoints") }
-        var values = [Double](repeating: 0, count: n)
-        if n > 0 {
-            guard H5Dread(dataset, HDF5Library.types().nativeDouble, 0, 0, HDF5Library.defaultID, &values) >= 0 else {
-                throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
+        return try withVector(file: file, path: path, name: name, classes: [H5T_FLOAT, H5T_INTEGER],
+                              expected: "an integer or float array") { dataset, _, _, n in
+            var values = [Double](repeating: 0, count: n)
+            if n > 0 {
+                guard H5Dread(dataset, HDF5Library.types().nativeDouble, 0, 0, HDF5Library.defaultID, &values) >= 0 else {
+                    throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
+                }
             }
+            return values
         }
-        return values
     }
 }
