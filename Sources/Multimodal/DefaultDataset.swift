@@ -26,9 +26,11 @@ public enum DatasetSynthesis {
     /// (`grabbed_data{d}/scale4/*.aedat`, `n-tidigits.hdf5`, `manifest.json`).
     /// `progress(done, total)` is called from worker threads.
     public static func write(pairs: Int, seed: UInt64, sources: Sources, corruptFraction: Double,
+                             corruptSplits: Set<Split> = [.train, .test],
                              to folder: URL, progress: (@Sendable (Int, Int) -> Void)? = nil) throws {
         var settings = SynthesisSettings()
         settings.corruption.fraction = corruptFraction
+        settings.corruption.splits = corruptSplits
         var visual = VisualSource.procedural
         if let files = sources.images {
             var pixels: [UInt8] = [], labels: [UInt8] = []

@@ -39,10 +39,11 @@ struct HeadTally {
 }
 
 /// Runs the network over a whole dataset (inference only) and tallies every head.
-/// `samples` limits evaluation to the first N (nil = all); `perSample` sees each batch.
+/// `limit` restricts evaluation to the first N samples (nil = all); `perBatch` sees each
+/// batch with the dataset indices of its samples.
 public func evaluate(_ network: MultimodalNetwork, on dataset: AudioVisualDataset, batchSize: Int,
                      limit: Int? = nil,
-                     perBatch: ((Batch, HeadOutputs) -> Void)? = nil) throws -> EvaluationResult {
+                     perBatch: ((Range<Int>, Batch, HeadOutputs) -> Void)? = nil) throws -> EvaluationResult {
     let c = network.configuration
     let n = min(dataset.count, limit ?? dataset.count)
     var visual = HeadTally(classes: c.classes), audio = HeadTally(classes: c.classes)
@@ -53,8 +54,8 @@ public func evaluate(_ network: MultimodalNetwork, on dataset: AudioVisualDatase
     var lossSum = LossBreakdownSum()
     var start = 0
     while start < n {
-        let indices = Array(start..<min(n, start + batchSize))
-        let batch = try makeBatch(dataset, indices: indices[...])
+        let range = start..<min(n, start + batchSize)
+        let batch = try makeBatch(dataset, indices: Array(range)[...])
         let out = network.forward(visual: c.mode.usesVisual ? batch.visual : nil,
                                   audio: c.mode.usesAudio ? batch.audio : nil)
         if let o = out.visual { visual.add(spikes: o, labels: batch.labels); lossSum.add("visual", o, batch.labels) }
@@ -73,7 +74,7 @@ public func evaluate(_ network: MultimodalNetwork, on dataset: AudioVisualDatase
                 attentionSum[0] += sv / Double(t); attentionSum[1] += sa / Double(t)
             }
         }
-        perBatch?(batch, out)
+        perBatch?(range, batch, out)
         start += batchSize
     }
     let hasAttention = c.mode == .multimodal
@@ -99,5 +100,52 @@ struct LossBreakdownSum {
         var m = sums.mapValues { $0 / Double(max(samples, 1)) }
         m["total"] = sums.values.reduce(0, +) / Double(max(samples, 1))
         return m
+    }
+}
+
+/// Accuracy of each head and mean attention weights over one group of test samples.
+public struct ConditionEvaluation: Codable, Sendable, Equatable {
+    public var samples = 0
+    public var visual: Double?
+    public var audio: Double?
+    public var fusion: Double?
+    /// Mean (w_v, w_a) over the group's samples and timesteps (attention mode only).
+    public var attention: [Double]?
+}
+
+/// Evaluates the test set grouped by `condition(index)` (e.g. "clean", "visual corrupted"):
+/// per group, the accuracy of every head and the mean attention weights — the measurement of
+/// whether the attention moves to the reliable modality when one sensor fails.
+public func evaluateByCondition(_ network: MultimodalNetwork, on dataset: AudioVisualDataset, batchSize: Int,
+                                condition: @escaping (Int) -> String) throws -> [String: ConditionEvaluation] {
+    struct Tally { var n = 0, visual = 0, audio = 0, fusion = 0, wv = 0.0, wa = 0.0 }
+    var tallies: [String: Tally] = [:]
+    let mode = network.configuration.mode
+    _ = try evaluate(network, on: dataset, batchSize: batchSize) { range, batch, out in
+        let predictions = (out.visual.map(SpikeRateLoss.predictions), out.audio.map(SpikeRateLoss.predictions),
+                           out.fusion.map(SpikeRateLoss.predictions))
+        for (j, index) in range.enumerated() {
+            let y = batch.labels[j]
+            var t = tallies[condition(index)] ?? Tally()
+            t.n += 1
+            if predictions.0?[j] == y { t.visual += 1 }
+            if predictions.1?[j] == y { t.audio += 1 }
+            if predictions.2?[j] == y { t.fusion += 1 }
+            if let w = out.attention {
+                let steps = w.shape[0], b = w.shape[1]
+                for s in 0..<steps {
+                    t.wv += Double(w[flat: (s * b + j) * 2]) / Double(steps)
+                    t.wa += Double(w[flat: (s * b + j) * 2 + 1]) / Double(steps)
+                }
+            }
+            tallies[condition(index)] = t
+        }
+    }
+    return tallies.mapValues { t in
+        func pct(_ k: Int) -> Double { 100 * Double(k) / Double(max(t.n, 1)) }
+        return ConditionEvaluation(samples: t.n, visual: mode.usesVisual ? pct(t.visual) : nil,
+                                   audio: mode.usesAudio ? pct(t.audio) : nil,
+                                   fusion: mode.usesFusion ? pct(t.fusion) : nil,
+                                   attention: mode == .multimodal ? [t.wv / Double(max(t.n, 1)), t.wa / Double(max(t.n, 1))] : nil)
     }
 }

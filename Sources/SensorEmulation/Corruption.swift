@@ -40,6 +40,9 @@ public struct CorruptionSettings: Sendable, Equatable {
     public var audioBurstRateHz: Double
     /// Audio burst duration range, seconds.
     public var audioBurstSeconds: ClosedRange<Double>
+    /// The splits whose pairs may be corrupted (both by default; `[.test]` degrades the
+    /// sensors at test time only, after training on clean data).
+    public var splits: Set<Split> = [.train, .test]
 
     public init(fraction: Double = 0, visualBurstRateHz: Double = 15, visualBurstSeconds: ClosedRange<Double> = 0.4...1.0,
                 occlusionWidth: ClosedRange<Int> = 10...16, lowSNRRangeDB: ClosedRange<Float> = -6...0,

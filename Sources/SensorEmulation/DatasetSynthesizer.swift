@@ -134,7 +134,8 @@ public struct DatasetSynthesizer: Sendable {
         let label = plan.label(ofPair: i), k = plan.occurrence(ofPair: i)
         let settings = plan.settings
         var corruptionRNG = EmulationSeeds.generator(seed: plan.seed, index: i, stream: .corruption)
-        let corruption = settings.corruption.choose(using: &corruptionRNG)
+        let chosen = settings.corruption.choose(using: &corruptionRNG)
+        let corruption = settings.corruption.splits.contains(plan.split(ofPair: i)) ? chosen : .none
 
         // visual
         var glyphRNG = EmulationSeeds.generator(seed: plan.seed, index: i, stream: .glyph)

@@ -8,7 +8,9 @@ enum EvaluateCommand {
     Test accuracy of each head, confusion matrices and the mean attention weights per class.
     A run directory brings its data source; a bare checkpoint/weights file is evaluated on the
     data given (--synthetic by default). --json prints {"visual", "audio", "fusion", "attention"}
-    (accuracies in %, heads the mode lacks omitted).
+    (accuracies in %, heads the mode lacks omitted). On a folder made by `spikefuse synth --corrupt P`
+    the same measures are also given per condition (clean, visual corrupted, audio corrupted),
+    under "by_condition" in --json: does the attention move to the reliable sensor?
 
     """ + DataOptions.help
 
@@ -46,6 +48,14 @@ enum EvaluateCommand {
         try network.load(checkpoint.tensors, source: weightsURL.path)
         let (_, testSet) = try source.datasets()
         let result = try evaluate(network, on: testSet, batchSize: batchSize, limit: limit)
+        // A synthesised folder with `--corrupt`: the same measures per condition.
+        var byCondition: [String: ConditionEvaluation]?
+        if case .joint(let c) = source, let joint = testSet as? JointDataset,
+           let conditions = try CorruptionConditions.load(folder: URL(fileURLWithPath: c.mnistDVSRoot)) {
+            byCondition = try evaluateByCondition(network, on: joint, batchSize: batchSize) {
+                conditions.condition($0, in: joint)
+            }
+        }
         if json {
             var object: [String: Any] = [:]
             if let h = result.visual { object["visual"] = h.accuracy }
@@ -53,6 +63,11 @@ enum EvaluateCommand {
             if let h = result.fusion { object["fusion"] = h.accuracy }
             if let w = result.attention { object["attention"] = w }
             object["samples"] = result.samples
+            if let byCondition {
+                object["by_condition"] = try byCondition.mapValues { e -> Any in
+                    try JSONSerialization.jsonObject(with: try JSONEncoder().encode(e))
+                }
+            }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
@@ -64,6 +79,17 @@ enum EvaluateCommand {
             print("      " + (0..<head.confusion.count).map { String(format: "%5d", $0) }.joined())
             for (y, row) in head.confusion.enumerated() {
                 print(String(format: "%5d ", y) + row.map { String(format: "%5d", $0) }.joined())
+            }
+        }
+        if let byCondition {
+            print("\nby condition (manifest.json of the data folder):")
+            for (name, e) in byCondition.sorted(by: { $0.key < $1.key }) {
+                var line = "  " + name.padding(toLength: 17, withPad: " ", startingAt: 0) + String(format: "%5d samples", e.samples)
+                if let v = e.visual { line += String(format: "  visual %6.2f %%", v) }
+                if let v = e.audio { line += String(format: "  audio %6.2f %%", v) }
+                if let v = e.fusion { line += String(format: "  fused %6.2f %%", v) }
+                if let w = e.attention { line += String(format: "  w_v %.3f  w_a %.3f", w[0], w[1]) }
+                print(line)
             }
         }
         if let w = result.attention, let perClass = result.attentionPerClass {

@@ -28,11 +28,10 @@ final class AttentionBehaviourTests: XCTestCase {
 
         // Mean attention per kind of sample.
         var sums: [Informativeness: (Double, Double, Int)] = [:]
-        _ = try evaluate(trainer.network, on: test, batchSize: 50) { batch, out in
+        _ = try evaluate(trainer.network, on: test, batchSize: 50) { range, _, out in
             let w = out.attention!
             let t = w.shape[0], b = w.shape[1]
-            for j in 0..<b {
-                let index = self.indexOf(batch, j, in: test)
+            for (j, index) in range.enumerated() {
                 var sv = 0.0, sa = 0.0
                 for s in 0..<t { sv += Double(w[flat: (s * b + j) * 2]); sa += Double(w[flat: (s * b + j) * 2 + 1]) }
                 let kind = test.informativeness(index)
@@ -48,13 +47,5 @@ final class AttentionBehaviourTests: XCTestCase {
         XCTAssertGreaterThan(fused, max(vis, aud) + 10, "fusion should clearly beat both unimodal heads")
         XCTAssertGreaterThan(visualOnly.0, visualOnly.1, "visual-only samples should get more visual weight")
         XCTAssertGreaterThan(audioOnly.1, audioOnly.0, "audio-only samples should get more audio weight")
-    }
-
-    /// Evaluation runs batches in order from 0, so sample j of a batch is index start + j;
-    /// the batch's first label tells the start only up to the class cycle, hence the counter.
-    private var seen = 0
-    private func indexOf(_ batch: Batch, _ j: Int, in set: SyntheticDataset) -> Int {
-        defer { if j == batch.labels.count - 1 { seen += batch.labels.count } }
-        return seen + j
     }
 }
