@@ -63,7 +63,10 @@ public final class Linear: Layer {
         guard needsInputGradient else { return emptyGradient }
         return Tensor(shape: savedInput.shape) { dX, _ in
             gradOutput.withPointer { dY in
-                weight.value.withPointer { w in map.inputGradient(rows: rows, gradOutput: dY, weight: w, gradInput: dX) }
+                let sparse = kernel.useSparse(dY, count: gradOutput.count)
+                weight.value.withPointer { w in
+                    map.inputGradient(rows: rows, gradOutput: dY, weight: w, sparse: sparse, gradInput: dX)
+                }
             }
         }
     }

@@ -103,8 +103,17 @@ struct AffineMap {
     }
 
     // gradInput [rows, in] = dY [rows, out] · W [out, in]
+    // sparse: event-driven over the nonzero δ entries, dX[r, :] = Σ_{o: dY[r, o] ≠ 0} dY[r, o]·W[o, :]
+    // (W [out, in] is the "transposed weight" of the map dY ↦ dY·W); the surrogate window makes
+    // δ = 0 for every neuron with |u − V_th| ≥ a/2 and no gradient arriving through time.
     func inputGradient(rows: Int, gradOutput dY: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                       gradInput: UnsafeMutablePointer<Float>) {
+                       sparse: Bool = false, gradInput: UnsafeMutablePointer<Float>) {
+        if sparse {
+            gradInput.update(repeating: 0, count: rows * inFeatures)
+            SpikeMatmul.accumulateForward(x: dY, rows: rows, inFeatures: outFeatures, weightTransposed: weight,
+                                          outFeatures: inFeatures, y: gradInput)
+            return
+        }
         BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
                   a: dY, lda: outFeatures, b: weight, ldb: inFeatures, beta: 0, c: gradInput, ldc: inFeatures)
     }
