@@ -9,6 +9,8 @@ public final class LIF: Layer {
     public var parameters: [Parameter] { [] }
     /// Membrane potentials u `[T, B, …]` of the last forward (for inspection and backward).
     public private(set) var membrane = Tensor(zeros: [0])
+    /// false: inference, `forward` keeps no membrane (`membrane` stays empty; see `Layer.savesForBackward`).
+    public var savesForBackward = true
 
     public init(_ parameters: LIFParameters) {
         _ = AllocatorTuning.applied
@@ -28,12 +30,31 @@ public final class LIF: Layer {
                 }
             }
         }
-        membrane = u
+        if savesForBackward { membrane = u }
+        return spikes
+    }
+
+    /// `forward` that reuses the storage of `current` for the membrane (no second `[T, B, …]`
+    /// buffer; `LIFKernel.forward` allows membrane to alias current). `current` is left empty.
+    /// Same results as `forward(current)`.
+    public func forward(consuming current: inout Tensor) -> Tensor {
+        precondition(current.rank >= 2, "LIF: input must be [T, B, …], got \(current.shape)")
+        let steps = current.shape[0], neurons = current.elementsPerStep, p = neuron
+        membrane = Tensor(zeros: [0])
+        var u = current
+        current = Tensor(zeros: [0])   // u now holds the only reference: written in place
+        let spikes = Tensor(shape: u.shape) { o, _ in
+            u.withMutablePointer { m in
+                LIFKernel.forward(current: UnsafePointer(m), membrane: m, spikes: o, steps: steps, neurons: neurons, parameters: p)
+            }
+        }
+        if savesForBackward { membrane = u }
         return spikes
     }
 
     // gradSpikes [T, B, …] → gradCurrent [T, B, …]
     public func backward(_ gradOutput: Tensor) -> Tensor {
+        precondition(savesForBackward, "LIF.backward after an inference forward (savesForBackward == false)")
         precondition(gradOutput.shape == membrane.shape, "LIF: gradOutput \(gradOutput.shape) vs membrane \(membrane.shape)")
         let steps = membrane.shape[0], neurons = membrane.elementsPerStep, p = neuron
         return Tensor(shape: membrane.shape) { dI, _ in

@@ -13,6 +13,18 @@ public protocol Layer: AnyObject {
     func forward(_ input: Tensor) -> Tensor
     /// dL/d(output) [T, B, …out] → dL/d(input) [T, B, …in]; ACCUMULATES (+=) into each parameter's grad.
     func backward(_ gradOutput: Tensor) -> Tensor
+    /// Training mode (default true): `forward` keeps what `backward` needs (inputs, membranes).
+    /// Set to false for inference: `forward` keeps nothing (lower peak memory, no stale
+    /// activations held between batches), and `backward` must not be called. Layers without
+    /// saved state ignore it (the default implementation).
+    var savesForBackward: Bool { get set }
+}
+
+extension Layer {
+    public var savesForBackward: Bool {
+        get { true }
+        set {}
+    }
 }
 
 extension Layer {

@@ -25,6 +25,8 @@ public final class RecurrentSpikingLinear: Layer {
     public var parameters: [Parameter] { [weight, bias, recurrentWeight] }
     /// Membrane potentials `[T, B, out]` of the last forward.
     public private(set) var membrane = Tensor(zeros: [0])
+    /// false: inference, `forward` keeps no input, spikes or membrane (see `Layer.savesForBackward`).
+    public var savesForBackward = true
 
     private var savedInput = Tensor(zeros: [0])
     private var savedSpikes = Tensor(zeros: [0])
@@ -89,13 +91,19 @@ public final class RecurrentSpikingLinear: Layer {
                 }
             }
         }
-        membrane = u
-        savedSpikes = spikes
+        if savesForBackward {
+            membrane = u
+            savedSpikes = spikes
+        } else {
+            savedInput = Tensor(zeros: [0])
+            savedSpikes = Tensor(zeros: [0])
+        }
         return spikes
     }
 
     // gradSpikes [T, B, out] → gradInput [T, B, in]
     public func backward(_ gradOutput: Tensor) -> Tensor {
+        precondition(savesForBackward, "RecurrentSpikingLinear.backward after an inference forward (savesForBackward == false)")
         let steps = membrane.shape[0], batch = membrane.shape[1], outF = outFeatures
         let n = batch * outF, p = neuron
         precondition(gradOutput.shape == membrane.shape, "RecurrentSpikingLinear: gradOutput \(gradOutput.shape) vs \(membrane.shape)")

@@ -10,6 +10,12 @@ public final class Sequential: Layer {
         set { layers.first?.needsInputGradient = newValue }
     }
 
+    /// Reads the first layer's flag; setting it sets every layer's (see `Layer.savesForBackward`).
+    public var savesForBackward: Bool {
+        get { layers.first?.savesForBackward ?? true }
+        set { for layer in layers { layer.savesForBackward = newValue } }
+    }
+
     public init(_ layers: [Layer]) { self.layers = layers }
 
     public func forward(_ input: Tensor) -> Tensor {
