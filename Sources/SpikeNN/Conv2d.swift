@@ -16,7 +16,7 @@ public final class Conv2d: Layer {
     public let bias: Parameter
     public var needsInputGradient = true
     /// im2col + GEMM, event-driven, or automatic by input density (default).
-    public var kernel = SynapticKernel.standard
+    public var kernel = SynapticKernel.standardConvolution
     public var parameters: [Parameter] { [weight, bias] }
     /// false: inference, `forward` keeps no input for `backward` (see `Layer.savesForBackward`).
     public var savesForBackward = true

@@ -15,6 +15,9 @@ public enum SynapticKernel: Sendable, Equatable {
     case automatic(maxDensity: Float)
 
     public static let standard = SynapticKernel.automatic(maxDensity: 0.1)
+    /// The default of `Conv2d`: its event-driven kernel stays faster up to ≈20 % input density
+    /// (`spikefuse-bench --crossover`, docs/speed.md), e.g. pooled spikes of a 5 %-active layer (≈15 % nonzero).
+    public static let standardConvolution = SynapticKernel.automatic(maxDensity: 0.2)
 
     /// Whether to use the event-driven path for an input `x` of `count` elements.
     func useSparse(_ x: UnsafePointer<Float>, count: Int) -> Bool {

@@ -6,7 +6,7 @@ import SpikeNN
 /// by layer (process CPU ms, mean of `iterations` after one warm-up), with each layer's output
 /// density (forward) and dL/d(input) density (backward). Replicates
 /// `MultimodalNetwork.forwardBackward` with a clock around every layer (same operations).
-func profileMultimodal(dataPath: String, batch: Int, iterations: Int) throws {
+func profileMultimodal(dataPath: String, batch: Int, iterations: Int, kernel: SynapticKernel? = nil) throws {
     let file = try SafeTensors.read(URL(fileURLWithPath: dataPath))
     let net = try MultimodalNetwork(BenchData.paperConfiguration, seed: 1)
     try net.load(file.tensors, source: dataPath)
@@ -25,6 +25,13 @@ func profileMultimodal(dataPath: String, batch: Int, iterations: Int) throws {
         return names
     }
     let visualLayers = split(visual.layers, prefix: "visual"), audioLayers = split(audio.layers, prefix: "audio")
+    if let kernel {   // force one kernel choice everywhere (to measure the crossover in place)
+        for (_, layer) in visualLayers + audioLayers {
+            if let l = layer as? Conv2d { l.kernel = kernel }
+            if let l = layer as? Linear { l.kernel = kernel }
+            if let l = layer as? RecurrentSpikingLinear { l.kernel = kernel }
+        }
+    }
     let adam = Adam(parameters: net.parameters)
     var forward: [String: Double] = [:], backward: [String: Double] = [:]
     var outDensity: [String: Double] = [:], gradDensity: [String: Double] = [:]

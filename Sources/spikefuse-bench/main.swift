@@ -146,7 +146,14 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile-mm") {
     }
     do {
         try profileMultimodal(dataPath: args[i + 1], batch: Int(argument("--batch") ?? "32") ?? 32,
-                              iterations: Int(argument("--iterations") ?? "2") ?? 2)
+                              iterations: Int(argument("--iterations") ?? "2") ?? 2,
+                              kernel: argument("--kernel").flatMap { name -> SynapticKernel? in
+                                  switch name {
+                                  case "dense": return .dense
+                                  case "sparse": return .sparse
+                                  default: return Float(name).map { .automatic(maxDensity: $0) }
+                                  }
+                              })
     } catch {
         FileHandle.standardError.write("spikefuse-bench --profile-mm: \(error)\n".data(using: .utf8)!)
         exit(1)
