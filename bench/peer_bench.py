@@ -35,12 +35,18 @@ def main(argv):
     p.add_argument("--formulation", choices=["timebatched", "loop"], default="timebatched")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--timesteps", type=int, default=0,
+                   help="resample the inputs to T steps (step t = input step t mod T); 0 = as stored")
     args = p.parse_args(argv[1:])
 
     torch.set_num_threads(args.threads)
     tensors = load_file(args.data)
     cfg = dict(PAPER_CONFIG)
     cfg["mode"] = args.model
+    if args.timesteps > 0:
+        for name in ("input.visual", "input.audio"):
+            x = tensors[name]
+            tensors[name] = x[torch.arange(args.timesteps) % x.shape[0]].contiguous()
     visual_all = tensors["input.visual"]
     cfg["timesteps"] = visual_all.shape[0]
     model = SpikeFuseReference(cfg)
@@ -93,7 +99,7 @@ def main(argv):
         "seconds": elapsed, "cpu_seconds": cpu, "threads": str(torch.get_num_threads()),
         "load_average_1min": os.getloadavg()[0], "firing_rate": fired / max(neurons, 1),
         "input_density": input_density, "latency_ms": elapsed / samples * 1000 if B == 1 else None,
-        "torch": torch.__version__,
+        "torch": torch.__version__, "timesteps": visual_all.shape[0],
     }, sort_keys=True))
 
 

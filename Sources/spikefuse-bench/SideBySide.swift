@@ -26,9 +26,11 @@ struct SideBySideResult: Codable {
     var input_density: Double
     /// For batch-1 tasks: mean wall-clock milliseconds per sample (one 2-second recording, T = 64).
     var latency_ms: Double?
+    var timesteps: Int
 }
 
-func sideBySide(model: String, task: String, batch: Int, dataPath: String, budget: Double) throws -> SideBySideResult {
+func sideBySide(model: String, task: String, batch: Int, dataPath: String, budget: Double,
+                timesteps: Int? = nil) throws -> SideBySideResult {
     let file = try SafeTensors.read(URL(fileURLWithPath: dataPath))
     var config = BenchData.paperConfiguration
     switch model {
@@ -39,7 +41,10 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
     }
     let net = try MultimodalNetwork(config, seed: 1)
     try net.load(file.tensors, source: dataPath)
-    let fullVisual = try file.tensor(named: "input.visual"), fullAudio = try file.tensor(named: "input.audio")
+    var fullVisual = try file.tensor(named: "input.visual"), fullAudio = try file.tensor(named: "input.audio")
+    if let timesteps {   // memory vs T: the first T steps, or the recording repeated to T steps
+        fullVisual = resampledSteps(fullVisual, timesteps); fullAudio = resampledSteps(fullAudio, timesteps)
+    }
     let allLabels = try file.tensor(named: "input.labels").scalars.map { Int($0) }
     guard batch <= fullVisual.shape[1] else { throw BenchError.usage("batch \(batch) > \(fullVisual.shape[1]) samples in \(dataPath)") }
     let visual = config.mode.usesVisual ? firstSamples(fullVisual, batch) : nil
@@ -90,7 +95,16 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
         seconds: elapsed, cpu_seconds: cpu,
         threads: ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default",
         load_average_1min: loadAverage(), firing_rate: neurons > 0 ? fired / neurons : 0, input_density: inputDensity,
-        latency_ms: batch == 1 ? elapsed / samples * 1000 : nil)
+        latency_ms: batch == 1 ? elapsed / samples * 1000 : nil, timesteps: fullVisual.shape[0])
+}
+
+/// `[T, B, …]` → `[steps, B, …]`: step t is input step t mod T.
+func resampledSteps(_ x: Tensor, _ steps: Int) -> Tensor {
+    let t = x.shape[0], per = x.count / t
+    var out = [Float]()
+    out.reserveCapacity(steps * per)
+    for s in 0..<steps { out += x.scalars[((s % t) * per)..<((s % t + 1) * per)] }
+    return Tensor(shape: [steps] + x.shape.dropFirst(), scalars: out)
 }
 
 /// `[T, B, …]` → its first `n` samples `[T, n, …]`.

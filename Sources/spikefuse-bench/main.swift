@@ -127,7 +127,8 @@ if let i = CommandLine.arguments.firstIndex(of: "--side-by-side") {
         exit(2)
     }
     do {
-        let result = try sideBySide(model: args[i + 1], task: args[i + 2], batch: batch, dataPath: data, budget: budget)
+        let result = try sideBySide(model: args[i + 1], task: args[i + 2], batch: batch, dataPath: data, budget: budget,
+                                    timesteps: argument("--timesteps").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil })
         let compact = JSONEncoder()
         compact.outputFormatting = [.sortedKeys]
         print(String(data: try compact.encode(result), encoding: .utf8)!)
