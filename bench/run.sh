@@ -103,5 +103,17 @@ if [ "$QUICK" = 0 ]; then
   done
 fi
 
+if [ "$QUICK" = 0 ]; then
+  # Peak training memory vs T (batch 32, trained activity; inputs repeated/cut to T steps).
+  for steps in 16 32 128; do
+    "$BIN" --side-by-side multimodal train 32 --data "$DATA/trained.safetensors" --timesteps "$steps" --seconds 1 >> "$RAW"
+    if [ -n "$PYTHON" ]; then
+      "$PYTHON" bench/peer_bench.py --data "$DATA/trained.safetensors" --model multimodal --task train --batch 32 \
+        --formulation timebatched --timesteps "$steps" --seconds 1 --threads "$THREADS" >> "$RAW"
+    fi
+    tail -n 1 "$RAW" >&2
+  done
+fi
+
 "$BIN" --profile-mm "$DATA/trained.safetensors" --batch 32 | tee bench/profile.txt
 python3 bench/summarise.py "$RAW" bench/results.json bench/results.md

@@ -17,8 +17,16 @@ def main(argv):
     rows = [json.loads(line) for line in open(raw) if line.strip().startswith("{")]
     with open(out_json, "w") as f:
         json.dump(rows, f, indent=1, sort_keys=True)
+    memory = {}
+    for r in rows:
+        if r["task"] == "train" and r["model"] == "multimodal" and r["activity"] == "trained" and r["batch"] == 32:
+            impl = "spikefuse" if r["implementation"].startswith("spikefuse") else "pytorch"
+            t = r.get("timesteps", 64)
+            memory[(t, impl)] = min(memory.get((t, impl), 1e30), r["peak_rss_mb"])
     groups = {}
     for r in rows:
+        if r.get("timesteps", 64) != 64:
+            continue
         key = (r["activity"], r["model"], r["batch"], "infer" if r["task"] == "stream" else r["task"])
         groups.setdefault(key, []).append(r)
     order = {"trained": 0, "rate02": 1, "rate05": 2, "rate10": 3, "rate20": 4}
@@ -56,6 +64,15 @@ def main(argv):
         print(f"{activity:9} {model:10} {task:5} {batch:3d} {best_sf['samples_per_second']:9.1f} "
               f"{fmt(best_pt and best_pt['samples_per_second']):>9} {fmt(ratio, '.2f'):>6} {fmt(cpu_ratio, '.2f'):>9} "
               f"{sf_mem:7.0f} {fmt(pt_mem, '.0f'):>7} {fmt(mem_ratio, '.2f'):>5} {best_sf['firing_rate']:7.3f}")
+    steps = sorted({t for t, _ in memory})
+    if steps:
+        lines += ["", "Peak memory of multimodal training, batch 32, trained activity (MB; per sample = / 32):", "",
+                  "| T | SpikeFuse MB | per sample | PyTorch MB | per sample | ratio |", "|---|---|---|---|---|---|"]
+        for t in steps:
+            a, b = memory.get((t, "spikefuse")), memory.get((t, "pytorch"))
+            lines.append(f"| {t} | {a or 0:.0f} | {(a or 0) / 32:.1f} | {b or 0:.0f} | {(b or 0) / 32:.1f} | "
+                         f"{(a / b) if a and b else float('nan'):.2f} |")
+            print(f"memory T={t}: SpikeFuse {a} MB, PyTorch {b} MB")
     with open(out_md, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"wrote {out_json} ({len(rows)} entries) and {out_md}")

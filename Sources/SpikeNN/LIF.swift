@@ -52,6 +52,22 @@ public final class LIF: Layer {
         return spikes
     }
 
+    /// `backward` that writes δu over the storage of `gradOutput` (`LIFKernel.backward`
+    /// allows the alias) when it is the only reference; `gradOutput` is left empty.
+    public func backward(consuming gradOutput: inout Tensor) -> Tensor {
+        precondition(savesForBackward, "LIF.backward after an inference forward (savesForBackward == false)")
+        precondition(gradOutput.shape == membrane.shape, "LIF: gradOutput \(gradOutput.shape) vs membrane \(membrane.shape)")
+        let steps = membrane.shape[0], neurons = membrane.elementsPerStep, p = neuron
+        var g = gradOutput
+        gradOutput = Tensor(zeros: [0])   // g is now the only reference (unless the caller kept one)
+        g.withMutablePointer { d in
+            membrane.withPointer { u in
+                LIFKernel.backward(gradSpikes: UnsafePointer(d), membrane: u, gradCurrent: d, steps: steps, neurons: neurons, parameters: p)
+            }
+        }
+        return g
+    }
+
     // gradSpikes [T, B, …] → gradCurrent [T, B, …]
     public func backward(_ gradOutput: Tensor) -> Tensor {
         precondition(savesForBackward, "LIF.backward after an inference forward (savesForBackward == false)")

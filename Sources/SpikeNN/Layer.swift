@@ -18,9 +18,14 @@ public protocol Layer: AnyObject {
     /// activations held between batches), and `backward` must not be called. Layers without
     /// saved state ignore it (the default implementation).
     var savesForBackward: Bool { get set }
+    /// `backward` that may reuse the storage of `gradOutput` for its result (left empty or
+    /// unchanged); lowers the peak memory of a backward pass. Default: `backward(gradOutput)`.
+    func backward(consuming gradOutput: inout Tensor) -> Tensor
 }
 
 extension Layer {
+    public func backward(consuming gradOutput: inout Tensor) -> Tensor { backward(gradOutput) }
+
     public var savesForBackward: Bool {
         get { true }
         set {}

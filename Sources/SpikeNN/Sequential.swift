@@ -24,9 +24,11 @@ public final class Sequential: Layer {
         return x
     }
 
+    /// Each layer's gradient is handed on with `backward(consuming:)`, so a layer may write
+    /// its result over the gradient it received (lower peak memory; same numbers).
     public func backward(_ gradOutput: Tensor) -> Tensor {
         var g = gradOutput
-        for layer in layers.reversed() { g = layer.backward(g) }
+        for layer in layers.reversed() { g = layer.backward(consuming: &g) }
         return g
     }
 }

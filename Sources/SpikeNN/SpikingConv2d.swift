@@ -45,4 +45,9 @@ public final class SpikingConv2d: Layer {
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor { conv.backward(lif.backward(gradOutput)) }
+
+    /// As `backward`, with δu written over `gradOutput`'s storage (one `[T, B, …]` buffer less).
+    public func backward(consuming gradOutput: inout Tensor) -> Tensor {
+        conv.backward(lif.backward(consuming: &gradOutput))
+    }
 }

@@ -36,4 +36,9 @@ public final class SpikingLinear: Layer {
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor { linear.backward(lif.backward(gradOutput)) }
+
+    /// As `backward`, with δu written over `gradOutput`'s storage (one `[T, B, …]` buffer less).
+    public func backward(consuming gradOutput: inout Tensor) -> Tensor {
+        linear.backward(lif.backward(consuming: &gradOutput))
+    }
 }

@@ -90,4 +90,34 @@ final class SparseBackwardTests: XCTestCase {
         XCTAssertEqual(b.membrane, a.membrane)
         XCTAssertEqual(consumed.count, 0)
     }
+
+    /// `backward(consuming:)` (δu over the incoming gradient's storage) gives the same
+    /// gradients as `backward`, and a gradient the caller still holds is not modified.
+    func testConsumingBackwardEqualsBackwardAndLeavesCallerTensorsAlone() {
+        func makeNet() -> Sequential {
+            var rng = SeededGenerator(seed: 57)
+            let lif = LIFParameters(tau: 0.2)
+            return Sequential([
+                SpikingConv2d(name: "c", inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, neuron: lif, rng: &rng),
+                AvgPool2d(kernelSize: 2), Flatten(),
+                SpikingLinear(name: "f", inFeatures: 3 * 3 * 3, outFeatures: 4, neuron: lif, rng: &rng),
+            ])
+        }
+        var rng = SeededGenerator(seed: 58)
+        let x = randomSpikes([6, 2, 2, 6, 6], rate: 0.5, &rng)
+        let g = randomTensor([6, 2, 4], &rng)
+        let gCopy = g
+        // Reference: every layer's plain backward, in reverse.
+        let reference = makeNet()
+        _ = reference.forward(x)
+        var r = g
+        for layer in reference.layers.reversed() { r = layer.backward(r) }
+        let net = makeNet()
+        _ = net.forward(x)
+        let dx = net.backward(g)
+        XCTAssertEqual(g, gCopy, "the caller's gradient must stay unchanged")
+        XCTAssertEqual(dx, r)
+        for (a, b) in zip(net.parameters, reference.parameters) { XCTAssertEqual(a.grad, b.grad, a.name) }
+        XCTAssertTrue(net.parameters[0].grad.scalars.contains { $0 != 0 }, "gradient must reach the first layer")
+    }
 }
