@@ -63,10 +63,22 @@ def main(argv):
     labels = tensors["input.labels"][:B].long()
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-    with torch.no_grad():
-        out = model(visual, audio, formulation="timebatched")
-        fired = sum(float(s.sum()) for s in out["layers"].values())
-        neurons = sum(s.numel() for s in out["layers"].values())
+    if args.task == "train":   # activity by one forward (inference: from the file, see below)
+        with torch.no_grad():
+            out = model(visual, audio, formulation="timebatched")
+            fired = sum(float(s.sum()) for s in out["layers"].values())
+            neurons = sum(s.numel() for s in out["layers"].values())
+    else:   # per-layer rates written by spikefuse-bench --prepare (batch 32), weighted by size
+        sizes = {"visual.conv1": 32 * 28 * 28, "visual.conv2": 32 * 14 * 14, "visual.fc1": 128, "visual.fc2": 10,
+                 "audio.rec1": 512, "audio.rec2": 512, "audio.rec3": 512, "audio.out": 10,
+                 "fusion.hidden": 64, "fusion.output": 10}
+        with open(args.data, "rb") as f:
+            header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+        rates = json.loads(header.get("__metadata__", {}).get("firing_rates", "{}"))
+        prefixes = {"multimodal": ("visual.", "audio.", "fusion."), "visual": ("visual.",), "audio": ("audio.",)}[args.model]
+        chosen = {k: v for k, v in rates.items() if k.startswith(prefixes) and k in sizes}
+        fired = sum(v * sizes[k] for k, v in chosen.items())
+        neurons = sum(sizes[k] for k in chosen)
     inputs = [x for x in (visual, audio) if x is not None]
     input_density = sum(float((x != 0).sum()) for x in inputs) / sum(x.numel() for x in inputs)
 

@@ -46,6 +46,13 @@ enum BenchData {
         return out.map { (name: String($0.0.split(separator: ".").prefix(2).joined(separator: ".")), parameters: $0.1, membrane: $0.2, threshold: $0.3) }
     }
 
+    /// Neurons per sample of each population at paper sizes (for rates read from metadata).
+    static let populationSizes: [String: Int] = [
+        "visual.conv1": 32 * 28 * 28, "visual.conv2": 32 * 14 * 14, "visual.fc1": 128, "visual.fc2": 10,
+        "audio.rec1": 512, "audio.rec2": 512, "audio.rec3": 512, "audio.out": 10,
+        "fusion.hidden": 64, "fusion.output": 10,
+    ]
+
     /// Fraction of a population's neurons that fired in the last forward (u ≥ V_th).
     static func firingRate(_ membrane: Tensor, threshold: Float) -> Double {
         guard membrane.count > 0 else { return 0 }

@@ -51,13 +51,24 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
     let audio = config.mode.usesAudio ? firstSamples(fullAudio, batch) : nil
     let labels = Array(allLabels.prefix(batch))
 
-    // Activity of this model on these inputs.
-    _ = net.forward(visual: visual, audio: audio)
-    let pops = BenchData.populations(net)
+    // Activity of this model on these inputs: measured by one forward for training (whose
+    // peak memory is higher anyway); for inference from the file's per-layer rates (batch
+    // 32), so that no time-batched forward inflates the peak RSS of an inference process.
     var fired = 0.0, neurons = 0.0
-    for p in pops {
-        let u = p.membrane()
-        fired += BenchData.firingRate(u, threshold: p.threshold) * Double(u.count); neurons += Double(u.count)
+    if task == "train" {
+        _ = net.forward(visual: visual, audio: audio)
+        for p in BenchData.populations(net) {
+            let u = p.membrane()
+            fired += BenchData.firingRate(u, threshold: p.threshold) * Double(u.count); neurons += Double(u.count)
+        }
+    } else if let text = file.metadata["firing_rates"], let data = text.data(using: .utf8),
+              let rates = try? JSONSerialization.jsonObject(with: data) as? [String: Double] {
+        for (name, rate) in rates {
+            let inModel = (config.mode.usesVisual && name.hasPrefix("visual.")) || (config.mode.usesAudio && name.hasPrefix("audio."))
+                || (config.mode.usesFusion && name.hasPrefix("fusion."))
+            guard inModel, let size = BenchData.populationSizes[name] else { continue }
+            fired += rate * Double(size); neurons += Double(size)
+        }
     }
     let inputs = [visual, audio].compactMap { $0 }
     let inputDensity = inputs.map { BenchData.density($0) * Double($0.count) }.reduce(0, +) / Double(inputs.map(\.count).reduce(0, +))
