@@ -195,9 +195,11 @@ def grad_outputs(model, visual, audio, labels):
     loss["total"].backward()
     tensors = {}
     for head in ("visual", "audio", "fusion", "total"):
-        tensors[f"loss.{head}"] = loss[head].detach().reshape([])
+        if head in loss:
+            tensors[f"loss.{head}"] = loss[head].detach().reshape([])
     for head in ("visual", "audio", "fusion"):
-        tensors[f"spikes.{head}"] = out[head].detach().sum(0)  # [B, 10]
+        if head in out:
+            tensors[f"spikes.{head}"] = out[head].detach().sum(0)  # [B, 10]
     if "attention" in out:
         tensors["attention"] = out["attention"].detach().transpose(0, 1)  # [B, T, 2]
     for name, p in model.named_parameters():
@@ -279,6 +281,26 @@ def network_golden():
         save_file(as_f32(tensors), os.path.join(MM_FIXTURES, f"golden_grads{suffix}.safetensors"),
                   metadata=gmeta)
         results[mode] = (rates, loss, scales, max_grad_rel)
+    # Unimodal modes (L = Lv or La alone) with the same weights, to isolate subnetwork bugs.
+    for mode in ("visual", "audio"):
+        cfg = dict(base, mode=mode)
+        model = SpikeFuseReference(cfg).double()
+        model.load_state_dict({k: v for k, v in shared_state.items() if k.startswith(mode + ".")})
+        tensors, rates, loss = grad_outputs(model, visual, audio, labels)
+        m32 = check_golden(model, tensors, rates, mode)
+        t32, _, _ = grad_outputs(m32, visual.float(), audio.float(), labels)
+        for k in tensors:
+            if k.startswith(("spikes.", "activity.")):
+                assert torch.equal(tensors[k].float(), t32[k]), f"{mode}: {k} differs float32 vs float64"
+        max_grad_rel = max(((tensors[k].float() - t32[k]).abs().max() /
+                            tensors[k].abs().max().clamp_min(1e-30)).item()
+                           for k in tensors if k.startswith("grad."))
+        gmeta = {"config": json.dumps(cfg, sort_keys=True), "producer": "bench/make_fixtures.py",
+                 "mode": mode, "weights": "golden_weights.safetensors (the " + mode + ".* tensors)",
+                 "layout": "batch-major [B, ...]; spikes.* and activity.* are spike counts over T",
+                 "precision": "weights, inputs and pre-activation sums float64 (exact), membranes and their gradients float32 (as in SpikeFuse); stored as F32"}
+        save_file(as_f32(tensors), os.path.join(MM_FIXTURES, f"golden_grads_{mode}.safetensors"), metadata=gmeta)
+        results[mode] = (rates, loss, {}, max_grad_rel)
     save_file(as_f32({"visual_input": visual, "audio_input": audio}) | {"labels": labels.to(torch.int64)},
               os.path.join(MM_FIXTURES, "golden_inputs.safetensors"),
               metadata={"producer": "bench/make_fixtures.py", "seed": str(GOLDEN_SEED + 1),
