@@ -72,7 +72,8 @@ RAW=bench/raw.jsonl
 : > "$RAW"
 # glibc malloc told to keep freed blocks (as the peer measurement): no mmap/munmap
 # churn for large tensors. SpikeFuse does the same itself (AllocatorTuning).
-export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
+export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS \
+  SPIKEFUSE_THREADS=$THREADS
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 run_pair() {   # activity model task batch [pytorch formulations]
