@@ -32,6 +32,9 @@ public final class StreamingInference {
     private var fusion: StreamFusion?
     /// Number of steps since the last `reset` (0 … T).
     public private(set) var stepIndex = 0
+    /// Runs the visual and auditory subnetworks of a step on two cores (default: when more
+    /// than one worker is available). Results are identical either way (no shared state).
+    public var runsSubnetworksConcurrently = Parallel.workers > 1
 
     /// A network that `StreamingInference` cannot step (a layer type it does not know).
     public enum StreamingError: Error, CustomStringConvertible, Equatable {
@@ -103,17 +106,25 @@ public final class StreamingInference {
     /// pass the ones the mode uses (nil for the others). Allocates nothing.
     public func step(visual: UnsafePointer<Float>?, audio: UnsafePointer<Float>?) {
         var ov: UnsafePointer<Float>?, oa: UnsafePointer<Float>?
-        if !visualStages.isEmpty {
-            guard let visual else { preconditionFailure("StreamingInference: mode \(network.configuration.mode) needs visual input") }
-            var x = visual
-            for stage in visualStages { x = stage.step(x, first: stepIndex == 0) }
+        if !visualStages.isEmpty, visual == nil { preconditionFailure("StreamingInference: mode \(network.configuration.mode) needs visual input") }
+        if !audioStages.isEmpty, audio == nil { preconditionFailure("StreamingInference: mode \(network.configuration.mode) needs audio input") }
+        let first = stepIndex == 0
+        func runVisual() {
+            guard var x = visual, !visualStages.isEmpty else { return }
+            for stage in visualStages { x = stage.step(x, first: first) }
             ov = x
         }
-        if !audioStages.isEmpty {
-            guard let audio else { preconditionFailure("StreamingInference: mode \(network.configuration.mode) needs audio input") }
-            var x = audio
-            for stage in audioStages { x = stage.step(x, first: stepIndex == 0) }
+        func runAudio() {
+            guard var x = audio, !audioStages.isEmpty else { return }
+            for stage in audioStages { x = stage.step(x, first: first) }
             oa = x
+        }
+        if runsSubnetworksConcurrently && !visualStages.isEmpty && !audioStages.isEmpty {
+            // The two subnetworks share no state: one on each core, then the fusion.
+            Parallel.forEachChunk(2, chunks: 2) { chunk, _ in if chunk == 0 { runVisual() } else { runAudio() } }
+        } else {
+            runVisual()
+            runAudio()
         }
         if let ov, let oa {
             switch fusion {

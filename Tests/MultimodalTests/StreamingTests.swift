@@ -33,8 +33,11 @@ final class StreamingTests: XCTestCase {
         for head in [batched.visual, batched.audio, batched.fusion] {
             XCTAssertTrue(try XCTUnwrap(head).scalars.contains(1), "\(weights): a silent head cannot test streaming")
         }
-        // A second run after the implicit reset gives the same spikes (no state leaks).
+        // A second run after the implicit reset gives the same spikes (no state leaks), and
+        // so does a run with the two subnetworks stepped one after the other on one core.
         XCTAssertEqual(stream.run(visual: visual, audio: audio).fusion, batched.fusion, "\(weights): second run")
+        stream.runsSubnetworksConcurrently.toggle()
+        XCTAssertEqual(stream.run(visual: visual, audio: audio).fusion, batched.fusion, "\(weights): other threading")
     }
 
     func testAttentionModelStreamsTheSameSpikes() throws { try assertSameOutputs("golden_weights") }
