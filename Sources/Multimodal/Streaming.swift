@@ -105,64 +105,101 @@ public final class StreamingInference {
     /// One time step. `visual`: frame `[B, P, S, S]` (B·P·S·S floats), `audio`: `[B, channels]`;
     /// pass the ones the mode uses (nil for the others). Allocates nothing.
     public func step(visual: UnsafePointer<Float>?, audio: UnsafePointer<Float>?) {
-        var ov: UnsafePointer<Float>?, oa: UnsafePointer<Float>?
         if !visualStages.isEmpty, visual == nil { preconditionFailure("StreamingInference: mode \(network.configuration.mode) needs visual input") }
         if !audioStages.isEmpty, audio == nil { preconditionFailure("StreamingInference: mode \(network.configuration.mode) needs audio input") }
         let first = stepIndex == 0
-        func runVisual() {
-            guard var x = visual, !visualStages.isEmpty else { return }
-            for stage in visualStages { x = stage.step(x, first: first) }
-            ov = x
-        }
-        func runAudio() {
-            guard var x = audio, !audioStages.isEmpty else { return }
-            for stage in audioStages { x = stage.step(x, first: first) }
-            oa = x
-        }
+        var ov: UnsafePointer<Float>?, oa: UnsafePointer<Float>?
         if runsSubnetworksConcurrently && !visualStages.isEmpty && !audioStages.isEmpty {
             // The two subnetworks share no state: one on each core, then the fusion.
-            Parallel.forEachChunk(2, chunks: 2) { chunk, _ in if chunk == 0 { runVisual() } else { runAudio() } }
-        } else {
-            runVisual()
-            runAudio()
-        }
-        if let ov, let oa {
-            switch fusion {
-            case .attention(let s): s.step(visual: ov, audio: oa, first: stepIndex == 0)
-            case .concatenation(let stages, let input):
-                let classes = network.configuration.classes
-                let c = input.pointer
-                for b in 0..<batch {
-                    (c + b * 2 * classes).update(from: ov + b * classes, count: classes)
-                    (c + b * 2 * classes + classes).update(from: oa + b * classes, count: classes)
-                }
-                var x = UnsafePointer(c)
-                for stage in stages { x = stage.step(x, first: stepIndex == 0) }
-            case nil: break
+            Parallel.forEachChunk(2, chunks: 2) { chunk, _ in
+                if chunk == 0 { ov = stepVisual(visual, first: first) } else { oa = stepAudio(audio, first: first) }
             }
+        } else {
+            ov = stepVisual(visual, first: first)
+            oa = stepAudio(audio, first: first)
         }
+        if let ov, let oa { stepFusion(visual: ov, audio: oa, first: first) }
         stepIndex += 1
     }
 
-    /// Runs a whole time-major batch step by step from a fresh state (for tests and
-    /// comparisons with `MultimodalNetwork.forward`): `visual` `[T, B, P, S, S]`, `audio`
-    /// `[T, B, 64]` → output spikes `[T, B, C]` per head and attention `[T, B, 2]`.
+    /// The visual subnetwork's step: frame → its output spikes `[B, C]` (nil without one).
+    private func stepVisual(_ visual: UnsafePointer<Float>?, first: Bool) -> UnsafePointer<Float>? {
+        guard var x = visual, !visualStages.isEmpty else { return nil }
+        for stage in visualStages { x = stage.step(x, first: first) }
+        return x
+    }
+
+    /// The auditory subnetwork's step: cochlea frame → its output spikes `[B, C]`.
+    private func stepAudio(_ audio: UnsafePointer<Float>?, first: Bool) -> UnsafePointer<Float>? {
+        guard var x = audio, !audioStages.isEmpty else { return nil }
+        for stage in audioStages { x = stage.step(x, first: first) }
+        return x
+    }
+
+    /// The fusion's step on the two heads' spikes `[B, C]` each.
+    private func stepFusion(visual ov: UnsafePointer<Float>, audio oa: UnsafePointer<Float>, first: Bool) {
+        switch fusion {
+        case .attention(let s): s.step(visual: ov, audio: oa, first: first)
+        case .concatenation(let stages, let input):
+            let classes = network.configuration.classes
+            let c = input.pointer
+            for b in 0..<batch {
+                (c + b * 2 * classes).update(from: ov + b * classes, count: classes)
+                (c + b * 2 * classes + classes).update(from: oa + b * classes, count: classes)
+            }
+            var x = UnsafePointer(c)
+            for stage in stages { x = stage.step(x, first: first) }
+        case nil: break
+        }
+    }
+
+    /// Runs a whole time-major batch step by step from a fresh state (for offline use, tests
+    /// and comparisons with `MultimodalNetwork.forward`): `visual` `[T, B, P, S, S]`, `audio`
+    /// `[T, B, 64]` → output spikes `[T, B, C]` per head and attention `[T, B, 2]`. With
+    /// `runsSubnetworksConcurrently`, the visual subnetwork steps through all T steps on one
+    /// core while the auditory one does on the other (one hand-off per recording instead of
+    /// one per step), then the fusion steps through T; the spikes are those of `step`.
     public func run(visual: Tensor?, audio: Tensor?) -> HeadOutputs {
         let steps = (visual ?? audio)!.shape[0]
         precondition((visual?.shape[1] ?? batch) == batch && (audio?.shape[1] ?? batch) == batch,
                      "StreamingInference.run: batch differs from \(batch)")
         reset()
-        let classes = network.configuration.classes
-        var vOut = [Float](), aOut = [Float](), fOut = [Float](), wOut = [Float]()
+        let classes = network.configuration.classes, n = batch * classes
+        var vOut = [Float](repeating: 0, count: visualStages.isEmpty ? 0 : steps * n)
+        var aOut = [Float](repeating: 0, count: audioStages.isEmpty ? 0 : steps * n)
+        var fOut = [Float](), wOut = [Float]()
         let visualStep = visual.map { $0.count / steps } ?? 0, audioStep = audio.map { $0.count / steps } ?? 0
         withOptionalPointer(visual) { vx in
             withOptionalPointer(audio) { ax in
-                for t in 0..<steps {
-                    step(visual: vx.map { $0 + t * visualStep }, audio: ax.map { $0 + t * audioStep })
-                    vOut += visualSpikes; aOut += audioSpikes; fOut += fusionSpikes; wOut += attentionWeights
+                vOut.withUnsafeMutableBufferPointer { vo in
+                    aOut.withUnsafeMutableBufferPointer { ao in
+                        func visualAll() {
+                            for t in 0..<steps {
+                                if let o = stepVisual(vx.map { $0 + t * visualStep }, first: t == 0) { (vo.baseAddress! + t * n).update(from: o, count: n) }
+                            }
+                        }
+                        func audioAll() {
+                            for t in 0..<steps {
+                                if let o = stepAudio(ax.map { $0 + t * audioStep }, first: t == 0) { (ao.baseAddress! + t * n).update(from: o, count: n) }
+                            }
+                        }
+                        if runsSubnetworksConcurrently && !visualStages.isEmpty && !audioStages.isEmpty {
+                            Parallel.forEachChunk(2, chunks: 2) { chunk, _ in if chunk == 0 { visualAll() } else { audioAll() } }
+                        } else {
+                            visualAll()
+                            audioAll()
+                        }
+                        if fusion != nil && !visualStages.isEmpty && !audioStages.isEmpty {
+                            for t in 0..<steps {
+                                stepFusion(visual: vo.baseAddress! + t * n, audio: ao.baseAddress! + t * n, first: t == 0)
+                                fOut += fusionSpikes; wOut += attentionWeights
+                            }
+                        }
+                    }
                 }
             }
         }
+        stepIndex = steps
         var out = HeadOutputs()
         if !vOut.isEmpty { out.visual = Tensor(shape: [steps, batch, classes], scalars: vOut) }
         if !aOut.isEmpty { out.audio = Tensor(shape: [steps, batch, classes], scalars: aOut) }

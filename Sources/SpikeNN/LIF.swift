@@ -43,6 +43,11 @@ public final class LIF: Layer {
         membrane = Tensor(zeros: [0])
         var u = current
         current = Tensor(zeros: [0])   // u now holds the only reference: written in place
+        if !savesForBackward {
+            // Inference: no membrane history; the spikes overwrite the currents.
+            u.withMutablePointer { LIFKernel.forwardSpikesInPlace($0, steps: steps, neurons: neurons, parameters: p) }
+            return u
+        }
         let spikes = Tensor(shape: u.shape) { o, _ in
             u.withMutablePointer { m in
                 LIFKernel.forward(current: UnsafePointer(m), membrane: m, spikes: o, steps: steps, neurons: neurons, parameters: p)

@@ -89,6 +89,13 @@ final class SparseBackwardTests: XCTestCase {
         XCTAssertEqual(b.forward(consuming: &consumed), spikes)
         XCTAssertEqual(b.membrane, a.membrane)
         XCTAssertEqual(consumed.count, 0)
+        // Inference: spikes written over the currents, no membrane kept; same spikes.
+        let c = LIF(LIFParameters(tau: 0.3))
+        c.savesForBackward = false
+        var again = current
+        XCTAssertEqual(c.forward(consuming: &again), spikes)
+        XCTAssertEqual(c.membrane.count, 0)
+        XCTAssertTrue(spikes.scalars.contains(1) && spikes.scalars.contains(0), "the case must have both")
     }
 
     /// `backward(consuming:)` (δu over the incoming gradient's storage) gives the same
