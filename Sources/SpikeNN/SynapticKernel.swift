@@ -6,18 +6,20 @@
 ///   `maxDensity`, dense otherwise; decided per call from the actual input, so it is
 ///   deterministic for given inputs. Both paths compute the same sums (to rounding).
 ///
-/// The default, `automatic(maxDensity: 0.1)`, sits just below the measured crossover
-/// (`spikefuse-bench --crossover`: event-driven faster up to ≈12 % input density for a
-/// 512→512 Linear and ≈20 % for a 32→32 3×3 Conv2d on this machine; table in docs/engine.md).
+/// The defaults sit at the measured crossovers (`spikefuse-bench --crossover`, process CPU time,
+/// two runs, table in docs/speed.md): `standard` = `automatic(maxDensity: 0.14)` for Linear and
+/// recurrent layers (event-driven faster up to ≈15 % nonzeros for a 512→512 map, for x·Wᵀ + dW
+/// and for δ·W alike), `standardConvolution` = `automatic(maxDensity: 0.17)` for Conv2d (32→32
+/// 3×3 on 14×14: crossover ≈17 %).
 public enum SynapticKernel: Sendable, Equatable {
     case dense
     case sparse
     case automatic(maxDensity: Float)
 
-    public static let standard = SynapticKernel.automatic(maxDensity: 0.1)
-    /// The default of `Conv2d`: its event-driven kernel stays faster up to ≈20 % input density
+    public static let standard = SynapticKernel.automatic(maxDensity: 0.14)
+    /// The default of `Conv2d`: its event-driven kernel stays faster up to ≈17 % input density
     /// (`spikefuse-bench --crossover`, docs/speed.md), e.g. pooled spikes of a 5 %-active layer (≈15 % nonzero).
-    public static let standardConvolution = SynapticKernel.automatic(maxDensity: 0.2)
+    public static let standardConvolution = SynapticKernel.automatic(maxDensity: 0.17)
 
     /// Whether to use the event-driven path for an input `x` of `count` elements.
     func useSparse(_ x: UnsafePointer<Float>, count: Int) -> Bool {
