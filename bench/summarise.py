@@ -32,7 +32,7 @@ def main(argv):
     order = {"trained": 0, "rate02": 1, "rate05": 2, "rate10": 3, "rate20": 4}
     lines = [
         "| activity | model | task | batch | SpikeFuse samples/s | PyTorch samples/s | ratio | "
-        "ratio per CPU-s | SpikeFuse peak MB | PyTorch peak MB | memory ratio | firing | load |",
+        "ratio per CPU-s | SpikeFuse peak MB | PyTorch peak MB (fastest / lowest) | memory ratio (vs lowest) | firing | load |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     print(f"{'activity':9} {'model':10} {'task':5} {'B':>3} {'SF/s':>9} {'PT/s':>9} {'ratio':>6} "
@@ -45,21 +45,25 @@ def main(argv):
         if not sf:
             continue
         best_sf = max(sf, key=lambda e: e["samples_per_second"])
-        sf_mem = min(e["peak_rss_mb"] for e in sf)
+        # Memory of the fastest entry on each side; the ratio is against the peer's LOWEST
+        # peak of that configuration (the conservative comparison).
+        sf_mem = best_sf["peak_rss_mb"]
         best_pt = max(pt, key=lambda e: e["samples_per_second"]) if pt else None
 
         def fmt(x, spec=".1f"):
             return "–" if x is None else format(x, spec)
         ratio = best_sf["samples_per_second"] / best_pt["samples_per_second"] if best_pt else None
+        # (ratio per CPU-s: best SpikeFuse entry vs the peer's best samples per CPU-second)
         cpu_ratio = (best_sf["samples_per_cpu_second"] / max(e["samples_per_cpu_second"] for e in pt)) if pt else None
-        pt_mem = min(e["peak_rss_mb"] for e in pt) if pt else None
-        mem_ratio = sf_mem / pt_mem if pt_mem else None
+        pt_mem = best_pt["peak_rss_mb"] if pt else None
+        pt_low = min(e["peak_rss_mb"] for e in pt) if pt else None
+        mem_ratio = sf_mem / pt_low if pt_low else None
         sf_name = best_sf["implementation"].replace("spikefuse", "SF")
         pt_name = best_pt["implementation"].replace("pytorch-", "") if best_pt else ""
         lines.append(
             f"| {activity} | {model} | {task} | {batch} | {fmt(best_sf['samples_per_second'])} ({sf_name}) | "
             f"{fmt(best_pt and best_pt['samples_per_second'])} ({pt_name}) | {fmt(ratio, '.2f')}× | "
-            f"{fmt(cpu_ratio, '.2f')}× | {sf_mem:.0f} | {fmt(pt_mem, '.0f')} | {fmt(mem_ratio, '.2f')} | "
+            f"{fmt(cpu_ratio, '.2f')}× | {sf_mem:.0f} | {fmt(pt_mem, '.0f')} / {fmt(pt_low, '.0f')} | {fmt(mem_ratio, '.2f')} | "
             f"{best_sf['firing_rate']:.3f} | {best_sf['load_average_1min']:.1f} |")
         print(f"{activity:9} {model:10} {task:5} {batch:3d} {best_sf['samples_per_second']:9.1f} "
               f"{fmt(best_pt and best_pt['samples_per_second']):>9} {fmt(ratio, '.2f'):>6} {fmt(cpu_ratio, '.2f'):>9} "
