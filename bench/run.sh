@@ -2,14 +2,15 @@
 # Side-by-side benchmark: SpikeFuse and the project's PyTorch peer on the same weights and
 # inputs, interleaved configuration by configuration, each in its own process (so ru_maxrss
 # is that configuration's peak). Writes bench/results.json, bench/results.md and
-# bench/profile.txt (per-layer profile of multimodal training).
+# bench/results-profile.txt (per-layer profile of multimodal training).
 #
 #   bash bench/run.sh [--seconds S] [--weights W] [--quick]
 #     --seconds S   measuring time per configuration (default 4; at least 2 batches)
 #     --weights W   trained multimodal weights (default runs/demo/weights.safetensors if present;
 #                   otherwise a short stand-in training run on a paper-sized synthetic task)
 #     --quick       only the trained activity level (skip the 2/5/10/20 % scaled networks)
-#   FORMULATIONS="timebatched loop" (PyTorch formulations; the best counts), THREADS=2.
+#   FORMULATIONS="timebatched loop" (PyTorch formulations; the best counts), THREADS=2,
+#   MODELS="multimodal visual audio", OUT=bench/results (writes $OUT.json, $OUT.md, $OUT-profile.txt).
 #   SWEEP_TRAIN_FORMULATIONS="timebatched": for training in the 2–20 % sweep only (PyTorch's
 #   loop formulation trains the multimodal model ~3x slower and takes ~15 s per batch).
 #
@@ -68,6 +69,7 @@ PREPARE=("$BIN" --prepare --data-dir "$DATA")
 if [ -n "$WEIGHTS" ]; then PREPARE+=(--weights "$WEIGHTS"); fi
 "${PREPARE[@]}"
 
+OUT=${OUT:-bench/results}   # → $OUT.json, $OUT.md, and bench/raw.jsonl (every line)
 RAW=bench/raw.jsonl
 : > "$RAW"
 # glibc malloc told to keep freed blocks (as the peer measurement): no mmap/munmap
@@ -91,7 +93,7 @@ run_pair() {   # activity model task batch [pytorch formulations]
   tail -n 1 "$RAW" >&2
 }
 
-for model in multimodal visual audio; do
+for model in ${MODELS:-multimodal visual audio}; do
   run_pair trained "$model" train 32
   run_pair trained "$model" infer 32
   run_pair trained "$model" infer 1
@@ -116,5 +118,5 @@ if [ "$QUICK" = 0 ]; then
   done
 fi
 
-"$BIN" --profile-mm "$DATA/trained.safetensors" --batch 32 | tee bench/profile.txt
-python3 bench/summarise.py "$RAW" bench/results.json bench/results.md
+"$BIN" --profile-mm "$DATA/trained.safetensors" --batch 32 | tee "$OUT-profile.txt"
+python3 bench/summarise.py "$RAW" "$OUT.json" "$OUT.md"
