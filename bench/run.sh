@@ -76,7 +76,7 @@ RAW=bench/raw.jsonl
 # churn for large tensors. SpikeFuse does the same itself (AllocatorTuning).
 export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS \
   SPIKEFUSE_THREADS=$THREADS
-echo "# $(date -u +%FT%TZ) $(nproc) CPUs, load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "# $(date -u +%FT%TZ) $(nproc --all) CPUs, $THREADS threads, load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 run_pair() {   # activity model task batch [pytorch formulations]
   local file="$DATA/$1.safetensors" model=$2 task=$3 batch=$4 formulations=${5:-$FORMULATIONS}
