@@ -161,8 +161,15 @@ public final class StreamingInference {
     /// one per step), then the fusion steps through T; the spikes are those of `step`.
     public func run(visual: Tensor?, audio: Tensor?) -> HeadOutputs {
         let steps = (visual ?? audio)!.shape[0]
-        precondition((visual?.shape[1] ?? batch) == batch && (audio?.shape[1] ?? batch) == batch,
-                     "StreamingInference.run: batch differs from \(batch)")
+        let c = network.configuration
+        if let visual {
+            precondition(visual.shape == [steps, batch, c.polarities, c.imageSize, c.imageSize],
+                         "StreamingInference.run: visual \(visual.shape), expected [T, \(batch), \(c.polarities), \(c.imageSize), \(c.imageSize)]")
+        }
+        if let audio {
+            precondition(audio.shape == [steps, batch, c.audioChannels],
+                         "StreamingInference.run: audio \(audio.shape), expected [T, \(batch), \(c.audioChannels)]")
+        }
         reset()
         let classes = network.configuration.classes, n = batch * classes
         var vOut = [Float](repeating: 0, count: visualStages.isEmpty ? 0 : steps * n)
