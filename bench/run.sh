@@ -1,9 +1,122 @@
 #!/usr/bin/env bash
-# Builds spikefuse-bench in release and runs every configuration; writes bench/results.json.
-#   bash bench/run.sh [--seconds S]      (S = measuring time per configuration, default 5)
-# Same build flags as the Makefile (release + -enable-testing) so no rebuild is triggered.
+# Side-by-side benchmark: SpikeFuse and the project's PyTorch peer on the same weights and
+# inputs, interleaved configuration by configuration, each in its own process (so ru_maxrss
+# is that configuration's peak). Writes bench/results.json, bench/results.md and
+# bench/results-profile.txt (per-layer profile of multimodal training).
+#
+#   bash bench/run.sh [--seconds S] [--weights W] [--quick]
+#     --seconds S   measuring time per configuration (default 4; at least 2 batches)
+#     --weights W   trained multimodal weights (default runs/demo/weights.safetensors if present;
+#                   otherwise a short stand-in training run on a paper-sized synthetic task)
+#     --quick       only the trained activity level (skip the 2/5/10/20 % scaled networks)
+#   FORMULATIONS="timebatched loop" (PyTorch formulations; the best counts), THREADS=2,
+#   MODELS="multimodal visual audio", OUT=bench/results (writes $OUT.json, $OUT.md, $OUT-profile.txt).
+#   SWEEP_TRAIN_FORMULATIONS="timebatched": for training in the 2–20 % sweep only (PyTorch's
+#   loop formulation trains the multimodal model ~3x slower and takes ~15 s per batch).
+#
+# The shared inputs (weights + one batch, safetensors) are written once to runs/bench-data/
+# by `spikefuse-bench --prepare`; delete that folder to regenerate them.
+# Python/PyTorch are used only here, never by the build or the tests: the system python3 if
+# it imports torch, else a virtual environment bench/.venv created on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+SECONDS_PER_RUN=4
+WEIGHTS=""
+QUICK=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) SECONDS_PER_RUN="$2"; shift 2 ;;
+    --weights) WEIGHTS="$2"; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    *) echo "usage: bash bench/run.sh [--seconds S] [--weights W] [--quick]" >&2; exit 2 ;;
+  esac
+done
+if [ -z "$WEIGHTS" ] && [ -f runs/demo/weights.safetensors ]; then WEIGHTS=runs/demo/weights.safetensors; fi
+FORMULATIONS=${FORMULATIONS:-"timebatched loop"}
+THREADS=${THREADS:-2}
+DATA=runs/bench-data
+
+# Same build flags as the Makefile (release + -enable-testing), so no rebuild is triggered.
 FLAGS=(-c release -Xswiftc -enable-testing)
 swift build "${FLAGS[@]}" --product spikefuse-bench
-"$(swift build "${FLAGS[@]}" --show-bin-path)/spikefuse-bench" --out bench/results.json "$@"
+BIN="$(swift build "${FLAGS[@]}" --show-bin-path)/spikefuse-bench"
+
+# PyTorch: system python3 if it has torch, else bench/.venv (created only when needed).
+PYTHON=""
+if python3 -c "import torch, safetensors" 2>/dev/null; then
+  PYTHON=python3
+else
+  if [ ! -x bench/.venv/bin/python ]; then
+    echo "torch is not importable; creating bench/.venv" >&2
+    python3 -m venv --system-site-packages bench/.venv || true
+  fi
+  if [ -x bench/.venv/bin/python ] && ! bench/.venv/bin/python -c "import torch, safetensors" 2>/dev/null; then
+    if [ -d /opt/wheels ]; then
+      bench/.venv/bin/python -m pip install --quiet --find-links /opt/wheels torch safetensors || true
+    else
+      bench/.venv/bin/python -m pip install --quiet torch safetensors || true
+    fi
+  fi
+  if [ -x bench/.venv/bin/python ] && bench/.venv/bin/python -c "import torch, safetensors" 2>/dev/null; then
+    PYTHON=bench/.venv/bin/python
+  else
+    echo "warning: no PyTorch available; measuring SpikeFuse only" >&2
+  fi
+fi
+
+PREPARE=("$BIN" --prepare --data-dir "$DATA")
+if [ -n "$WEIGHTS" ]; then PREPARE+=(--weights "$WEIGHTS"); fi
+"${PREPARE[@]}"
+
+OUT=${OUT:-bench/results}   # → $OUT.json, $OUT.md, and bench/raw.jsonl (every line)
+RAW=bench/raw.jsonl
+: > "$RAW"
+# glibc malloc told to keep freed blocks (as the issue's peer measurement): no mmap/munmap
+# churn for large tensors. SpikeFuse does the same itself (AllocatorTuning).
+export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS \
+  SPIKEFUSE_THREADS=$THREADS
+echo "# $(date -u +%FT%TZ) $(nproc --all) CPUs, $THREADS threads, load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+run_pair() {   # activity model task batch [pytorch formulations]
+  local file="$DATA/$1.safetensors" model=$2 task=$3 batch=$4 formulations=${5:-$FORMULATIONS}
+  "$BIN" --side-by-side "$model" "$task" "$batch" --data "$file" --seconds "$SECONDS_PER_RUN" >> "$RAW"
+  if [ "$task" = infer ]; then
+    "$BIN" --side-by-side "$model" stream "$batch" --data "$file" --seconds "$SECONDS_PER_RUN" >> "$RAW"
+  fi
+  if [ -n "$PYTHON" ]; then
+    for formulation in $formulations; do
+      "$PYTHON" bench/peer_bench.py --data "$file" --model "$model" --task "$task" --batch "$batch" \
+        --formulation "$formulation" --seconds "$SECONDS_PER_RUN" --threads "$THREADS" >> "$RAW"
+    done
+  fi
+  tail -n 1 "$RAW" >&2
+}
+
+for model in ${MODELS:-multimodal visual audio}; do
+  run_pair trained "$model" train 32
+  run_pair trained "$model" infer 32
+  run_pair trained "$model" infer 1
+done
+if [ "$QUICK" = 0 ]; then
+  for activity in rate02 rate05 rate10 rate20; do
+    run_pair "$activity" multimodal train 32 "${SWEEP_TRAIN_FORMULATIONS:-timebatched}"
+    run_pair "$activity" multimodal infer 32
+    run_pair "$activity" multimodal infer 1
+  done
+fi
+
+if [ "$QUICK" = 0 ]; then
+  # Peak training memory vs T (batch 32, trained activity; inputs repeated/cut to T steps).
+  for steps in 16 32 128; do
+    "$BIN" --side-by-side multimodal train 32 --data "$DATA/trained.safetensors" --timesteps "$steps" --seconds 1 >> "$RAW"
+    if [ -n "$PYTHON" ]; then
+      "$PYTHON" bench/peer_bench.py --data "$DATA/trained.safetensors" --model multimodal --task train --batch 32 \
+        --formulation timebatched --timesteps "$steps" --seconds 1 --threads "$THREADS" >> "$RAW"
+    fi
+    tail -n 1 "$RAW" >&2
+  done
+fi
+
+"$BIN" --profile-mm "$DATA/trained.safetensors" --batch 32 | tee "$OUT-profile.txt"
+python3 bench/summarise.py "$RAW" "$OUT.json" "$OUT.md"

@@ -16,8 +16,10 @@ public final class Conv2d: Layer {
     public let bias: Parameter
     public var needsInputGradient = true
     /// im2col + GEMM, event-driven, or automatic by input density (default).
-    public var kernel = SynapticKernel.standard
+    public var kernel = SynapticKernel.standardConvolution
     public var parameters: [Parameter] { [weight, bias] }
+    /// false: inference, `forward` keeps no input for `backward` (see `Layer.savesForBackward`).
+    public var savesForBackward = true
 
     private var savedInput = Tensor(zeros: [0])
     private var savedSparse = false
@@ -52,7 +54,7 @@ public final class Conv2d: Layer {
     public func forward(_ input: Tensor) -> Tensor {
         let g = geometry(for: input.shape)
         let images = input.count / g.inputImageSize
-        savedInput = input
+        savedInput = savesForBackward ? input : Tensor(zeros: [0])
         let outShape = Array(input.shape.dropLast(3)) + [outChannels, g.outputHeight, g.outputWidth]
         let sparse = input.withPointer { kernel.useSparse($0, count: input.count) }
         savedSparse = sparse
@@ -92,6 +94,7 @@ public final class Conv2d: Layer {
 
     // gradOutput [T, B, O, Ho, Wo] → gradInput [T, B, C, H, W]
     public func backward(_ gradOutput: Tensor) -> Tensor {
+        precondition(savesForBackward, "Conv2d.backward after an inference forward (savesForBackward == false)")
         let g = geometry(for: savedInput.shape)
         let images = savedInput.count / g.inputImageSize
         precondition(gradOutput.count == images * g.outputImageSize, "Conv2d: gradOutput \(gradOutput.shape) does not match forward")

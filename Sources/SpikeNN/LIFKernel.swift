@@ -39,6 +39,36 @@ public enum LIFKernel {
         }
     }
 
+    /// Inference form of `forward` that keeps no membrane history: the spikes are written over
+    /// the currents (`io` [T, N]: I in, o out) and u[t−1] lives in a per-chunk buffer of N
+    /// floats. The same arithmetic as `forwardStep`, so the same spikes as `forward`.
+    public static func forwardSpikesInPlace(_ io: UnsafeMutablePointer<Float>, steps: Int, neurons: Int,
+                                            parameters p: LIFParameters) {
+        let tau = p.tau, vth = p.threshold
+        Parallel.forEachChunk(neurons, minimumChunk: 16_384) { range in
+            let n = range.count
+            let previous = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+            defer { previous.deallocate() }
+            for t in 0..<steps {
+                let row = io + t * neurons + range.lowerBound
+                if t == 0 {
+                    for i in 0..<n {
+                        let u = row[i]
+                        previous[i] = u
+                        row[i] = u >= vth ? 1 : 0
+                    }
+                } else {
+                    for i in 0..<n {
+                        let up = previous[i]
+                        let u = (up >= vth ? 0 : tau * up) + row[i]
+                        previous[i] = u
+                        row[i] = u >= vth ? 1 : 0
+                    }
+                }
+            }
+        }
+    }
+
     /// One time step: current [N], previous membrane [N] (nil at t = 0) → membrane [N], spikes [N].
     /// The previous spikes are recomputed as `u[t−1] ≥ V_th`.
     @inline(__always)

@@ -13,6 +13,23 @@ public protocol Layer: AnyObject {
     func forward(_ input: Tensor) -> Tensor
     /// dL/d(output) [T, B, …out] → dL/d(input) [T, B, …in]; ACCUMULATES (+=) into each parameter's grad.
     func backward(_ gradOutput: Tensor) -> Tensor
+    /// Training mode (default true): `forward` keeps what `backward` needs (inputs, membranes).
+    /// Set to false for inference: `forward` keeps nothing (lower peak memory, no stale
+    /// activations held between batches), and `backward` must not be called. Layers without
+    /// saved state ignore it (the default implementation).
+    var savesForBackward: Bool { get set }
+    /// `backward` that may reuse the storage of `gradOutput` for its result (left empty or
+    /// unchanged); lowers the peak memory of a backward pass. Default: `backward(gradOutput)`.
+    func backward(consuming gradOutput: inout Tensor) -> Tensor
+}
+
+extension Layer {
+    public func backward(consuming gradOutput: inout Tensor) -> Tensor { backward(gradOutput) }
+
+    public var savesForBackward: Bool {
+        get { true }
+        set {}
+    }
 }
 
 extension Layer {

@@ -13,6 +13,8 @@ public final class Linear: Layer {
     /// Dense GEMM or event-driven product (default: automatic by input density).
     public var kernel = SynapticKernel.standard
     public var parameters: [Parameter] { [weight, bias] }
+    /// false: inference, `forward` keeps no input for `backward` (see `Layer.savesForBackward`).
+    public var savesForBackward = true
 
     private var savedInput = Tensor(zeros: [0])
     private var savedSparse = false
@@ -30,7 +32,7 @@ public final class Linear: Layer {
     // input [rows…, in] → output [rows…, out]
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.shape.last == inFeatures, "Linear: input \(input.shape), expected last dim \(inFeatures)")
-        savedInput = input
+        savedInput = savesForBackward ? input : Tensor(zeros: [0])
         let rows = input.count / inFeatures
         var shape = input.shape
         shape[shape.count - 1] = outFeatures
@@ -50,6 +52,7 @@ public final class Linear: Layer {
 
     // gradOutput [rows…, out] → gradInput [rows…, in]; accumulates weight/bias grads
     public func backward(_ gradOutput: Tensor) -> Tensor {
+        precondition(savesForBackward, "Linear.backward after an inference forward (savesForBackward == false)")
         let rows = savedInput.count / inFeatures
         precondition(gradOutput.count == rows * outFeatures, "Linear: gradOutput \(gradOutput.shape) does not match forward")
         gradOutput.withPointer { dY in
@@ -63,7 +66,10 @@ public final class Linear: Layer {
         guard needsInputGradient else { return emptyGradient }
         return Tensor(shape: savedInput.shape) { dX, _ in
             gradOutput.withPointer { dY in
-                weight.value.withPointer { w in map.inputGradient(rows: rows, gradOutput: dY, weight: w, gradInput: dX) }
+                let sparse = kernel.useSparse(dY, count: gradOutput.count)
+                weight.value.withPointer { w in
+                    map.inputGradient(rows: rows, gradOutput: dY, weight: w, sparse: sparse, gradInput: dX)
+                }
             }
         }
     }

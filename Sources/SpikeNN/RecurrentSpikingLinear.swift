@@ -7,7 +7,8 @@
 /// (`[B, out]·Rᵀ`) and the LIF step. Backward scans T in reverse with
 /// `δo[t] = g_o[t] − τ·u[t]·δu[t+1] + Rᵀ·δu[t+1]` (per-step GEMM), then computes
 /// `dR = Σ_t δu[t+1]·o[t]ᵀ`, `dW = Σ_t δu[t]·x[t]ᵀ`, `db = Σ_t δu[t]` once over all steps.
-/// Products with spike operands (x, o) use `kernel` (dense GEMM or event-driven).
+/// Products with spike operands (x, o) use `kernel` (dense GEMM or event-driven), and so do
+/// the backward products with δu (`δu[t+1]·R`, `δu·W`), which are zero outside the surrogate window.
 ///
 /// Parameters, drawn in this order: `"<name>.weight"` `[out, in]` and `"<name>.bias"` `[out]`
 /// uniform in ±1/√in, then `"<name>.recurrent_weight"` `[out, out]` uniform in ±1/√out.
@@ -24,6 +25,8 @@ public final class RecurrentSpikingLinear: Layer {
     public var parameters: [Parameter] { [weight, bias, recurrentWeight] }
     /// Membrane potentials `[T, B, out]` of the last forward.
     public private(set) var membrane = Tensor(zeros: [0])
+    /// false: inference, `forward` keeps no input, spikes or membrane (see `Layer.savesForBackward`).
+    public var savesForBackward = true
 
     private var savedInput = Tensor(zeros: [0])
     private var savedSpikes = Tensor(zeros: [0])
@@ -88,13 +91,19 @@ public final class RecurrentSpikingLinear: Layer {
                 }
             }
         }
-        membrane = u
-        savedSpikes = spikes
+        if savesForBackward {
+            membrane = u
+            savedSpikes = spikes
+        } else {
+            savedInput = Tensor(zeros: [0])
+            savedSpikes = Tensor(zeros: [0])
+        }
         return spikes
     }
 
     // gradSpikes [T, B, out] → gradInput [T, B, in]
     public func backward(_ gradOutput: Tensor) -> Tensor {
+        precondition(savesForBackward, "RecurrentSpikingLinear.backward after an inference forward (savesForBackward == false)")
         let steps = membrane.shape[0], batch = membrane.shape[1], outF = outFeatures
         let n = batch * outF, p = neuron
         precondition(gradOutput.shape == membrane.shape, "RecurrentSpikingLinear: gradOutput \(gradOutput.shape) vs \(membrane.shape)")
@@ -111,8 +120,10 @@ public final class RecurrentSpikingLinear: Layer {
                                 let next: UnsafePointer<Float>? = t == steps - 1 ? nil : UnsafePointer(du + (t + 1) * n)
                                 if let next {
                                     // dL/do[t] via R: [B, out] = δu[t+1] [B, out] · R [out, out]
-                                    BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: outF, k: outF, alpha: 1,
-                                              a: next, lda: outF, b: r, ldb: outF, beta: 0, c: recurrentGrad, ldc: outF)
+                                    // (event-driven over the nonzero δu[t+1] when sparse enough)
+                                    recurrentMap.inputGradient(rows: batch, gradOutput: next, weight: r,
+                                                               sparse: kernel.useSparse(next, count: n),
+                                                               gradInput: recurrentGrad)
                                 }
                                 LIFKernel.backwardStep(gradSpikes: g + t * n, extraGradSpikes: next == nil ? nil : UnsafePointer(recurrentGrad),
                                                        membrane: u + t * n, nextGradCurrent: next, gradCurrent: du + t * n,
@@ -176,7 +187,10 @@ public final class RecurrentSpikingLinear: Layer {
         guard needsInputGradient else { return emptyGradient }
         return Tensor(shape: input.shape) { dX, _ in
             gradCurrent.withPointer { du in
-                weight.value.withPointer { w in inputMap.inputGradient(rows: rows, gradOutput: du, weight: w, gradInput: dX) }
+                let sparse = kernel.useSparse(du, count: gradCurrent.count)
+                weight.value.withPointer { w in
+                    inputMap.inputGradient(rows: rows, gradOutput: du, weight: w, sparse: sparse, gradInput: dX)
+                }
             }
         }
     }

@@ -10,6 +10,12 @@ public final class Sequential: Layer {
         set { layers.first?.needsInputGradient = newValue }
     }
 
+    /// Reads the first layer's flag; setting it sets every layer's (see `Layer.savesForBackward`).
+    public var savesForBackward: Bool {
+        get { layers.first?.savesForBackward ?? true }
+        set { for layer in layers { layer.savesForBackward = newValue } }
+    }
+
     public init(_ layers: [Layer]) { self.layers = layers }
 
     public func forward(_ input: Tensor) -> Tensor {
@@ -18,9 +24,11 @@ public final class Sequential: Layer {
         return x
     }
 
+    /// Each layer's gradient is handed on with `backward(consuming:)`, so a layer may write
+    /// its result over the gradient it received (lower peak memory; same numbers).
     public func backward(_ gradOutput: Tensor) -> Tensor {
         var g = gradOutput
-        for layer in layers.reversed() { g = layer.backward(g) }
+        for layer in layers.reversed() { g = layer.backward(consuming: &g) }
         return g
     }
 }

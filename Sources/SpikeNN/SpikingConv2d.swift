@@ -34,8 +34,20 @@ public final class SpikingConv2d: Layer {
 
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 5, "SpikingConv2d: input must be [T, B, C, H, W], got \(input.shape)")
-        return lif.forward(conv.forward(input))
+        var current = conv.forward(input)
+        return lif.forward(consuming: &current)   // membrane written over the current
+    }
+
+    /// false: inference, neither part keeps anything for `backward` (see `Layer.savesForBackward`).
+    public var savesForBackward: Bool {
+        get { conv.savesForBackward }
+        set { conv.savesForBackward = newValue; lif.savesForBackward = newValue }
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor { conv.backward(lif.backward(gradOutput)) }
+
+    /// As `backward`, with δu written over `gradOutput`'s storage (one `[T, B, …]` buffer less).
+    public func backward(consuming gradOutput: inout Tensor) -> Tensor {
+        conv.backward(lif.backward(consuming: &gradOutput))
+    }
 }

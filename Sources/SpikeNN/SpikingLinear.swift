@@ -25,8 +25,20 @@ public final class SpikingLinear: Layer {
 
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 3, "SpikingLinear: input must be [T, B, in], got \(input.shape)")
-        return lif.forward(linear.forward(input))
+        var current = linear.forward(input)
+        return lif.forward(consuming: &current)   // membrane written over the current
+    }
+
+    /// false: inference, neither part keeps anything for `backward` (see `Layer.savesForBackward`).
+    public var savesForBackward: Bool {
+        get { linear.savesForBackward }
+        set { linear.savesForBackward = newValue; lif.savesForBackward = newValue }
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor { linear.backward(lif.backward(gradOutput)) }
+
+    /// As `backward`, with δu written over `gradOutput`'s storage (one `[T, B, …]` buffer less).
+    public func backward(consuming gradOutput: inout Tensor) -> Tensor {
+        linear.backward(lif.backward(consuming: &gradOutput))
+    }
 }

@@ -6,15 +6,20 @@
 ///   `maxDensity`, dense otherwise; decided per call from the actual input, so it is
 ///   deterministic for given inputs. Both paths compute the same sums (to rounding).
 ///
-/// The default, `automatic(maxDensity: 0.1)`, sits just below the measured crossover
-/// (`spikefuse-bench --crossover`: event-driven faster up to ≈12 % input density for a
-/// 512→512 Linear and ≈20 % for a 32→32 3×3 Conv2d on this machine; table in docs/engine.md).
+/// The defaults sit at the measured crossovers (`spikefuse-bench --crossover`, process CPU time,
+/// two runs, table in docs/speed.md): `standard` = `automatic(maxDensity: 0.14)` for Linear and
+/// recurrent layers (event-driven faster up to ≈15 % nonzeros for a 512→512 map, for x·Wᵀ + dW
+/// and for δ·W alike), `standardConvolution` = `automatic(maxDensity: 0.17)` for Conv2d (32→32
+/// 3×3 on 14×14: crossover ≈17 %).
 public enum SynapticKernel: Sendable, Equatable {
     case dense
     case sparse
     case automatic(maxDensity: Float)
 
-    public static let standard = SynapticKernel.automatic(maxDensity: 0.1)
+    public static let standard = SynapticKernel.automatic(maxDensity: 0.14)
+    /// The default of `Conv2d`: its event-driven kernel stays faster up to ≈17 % input density
+    /// (`spikefuse-bench --crossover`, docs/speed.md), e.g. pooled spikes of a 5 %-active layer (≈15 % nonzero).
+    public static let standardConvolution = SynapticKernel.automatic(maxDensity: 0.17)
 
     /// Whether to use the event-driven path for an input `x` of `count` elements.
     func useSparse(_ x: UnsafePointer<Float>, count: Int) -> Bool {
@@ -103,8 +108,17 @@ struct AffineMap {
     }
 
     // gradInput [rows, in] = dY [rows, out] · W [out, in]
+    // sparse: event-driven over the nonzero δ entries, dX[r, :] = Σ_{o: dY[r, o] ≠ 0} dY[r, o]·W[o, :]
+    // (W [out, in] is the "transposed weight" of the map dY ↦ dY·W); the surrogate window makes
+    // δ = 0 for every neuron with |u − V_th| ≥ a/2 and no gradient arriving through time.
     func inputGradient(rows: Int, gradOutput dY: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                       gradInput: UnsafeMutablePointer<Float>) {
+                       sparse: Bool = false, gradInput: UnsafeMutablePointer<Float>) {
+        if sparse {
+            gradInput.update(repeating: 0, count: rows * inFeatures)
+            SpikeMatmul.accumulateForward(x: dY, rows: rows, inFeatures: outFeatures, weightTransposed: weight,
+                                          outFeatures: inFeatures, y: gradInput)
+            return
+        }
         BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
                   a: dY, lda: outFeatures, b: weight, ldb: inFeatures, beta: 0, c: gradInput, ldc: inFeatures)
     }

@@ -10,6 +10,15 @@ public enum AvgPool2dKernel {
           for plane in range {
             let src = input + plane * height * width
             let dst = output + plane * oh * ow
+            if k == 2 {
+                // The common 2×2 case, unrolled: the same additions in the same order as the
+                // general loop below ((0 + (x00 + x01)) + (x10 + x11)), so identical bits.
+                for i in 0..<oh {
+                    let row = dst + i * ow, r0 = src + 2 * i * width, r1 = r0 + width
+                    for j in 0..<ow { row[j] = ((r0[2 * j] + r0[2 * j + 1]) + (r1[2 * j] + r1[2 * j + 1])) * scale }
+                }
+                continue
+            }
             for i in 0..<oh {
                 let row = dst + i * ow
                 for j in 0..<ow { row[j] = 0 }
@@ -42,9 +51,13 @@ public enum AvgPool2dKernel {
                 let i = y / k
                 if i >= oh { row.update(repeating: 0, count: width); continue }
                 let gRow = src + i * ow
-                for j in 0..<ow {
-                    let v = gRow[j] * scale
-                    for b in 0..<k { row[j * k + b] = v }
+                if k == 2 {
+                    for j in 0..<ow { let v = gRow[j] * scale; row[2 * j] = v; row[2 * j + 1] = v }
+                } else {
+                    for j in 0..<ow {
+                        let v = gRow[j] * scale
+                        for b in 0..<k { row[j * k + b] = v }
+                    }
                 }
                 if ow * k < width { (row + ow * k).update(repeating: 0, count: width - ow * k) }
             }

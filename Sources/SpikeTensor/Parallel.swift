@@ -5,8 +5,12 @@ import Dispatch
 /// and do no cross-chunk reduction, so results are bit-identical to a serial run whatever the
 /// thread count or scheduling.
 public enum Parallel {
-    /// Number of worker chunks: the active core count (cached).
-    public static let workers: Int = max(1, sysconfActiveProcessors())
+    /// Number of worker chunks: the active core count, or `SPIKEFUSE_THREADS` when set to a
+    /// positive integer (cached at first use). Results do not depend on it (disjoint chunks).
+    public static let workers: Int = {
+        if let text = getenv("SPIKEFUSE_THREADS").map({ String(cString: $0) }), let n = Int(text), n > 0 { return n }
+        return max(1, sysconfActiveProcessors())
+    }()
 
     /// Runs `body(range)` over chunks of at least `minimumChunk` elements; serial when small.
     @inlinable

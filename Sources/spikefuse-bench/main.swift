@@ -7,6 +7,10 @@
 //   spikefuse-bench --single <visual|auditory> <train|infer> <batch> [--seconds S]
 //   spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
 //   spikefuse-bench --crossover     dense vs event-driven kernel times by input density
+//   spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W] [--train-batches 60]   shared weights + inputs
+//   spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
+//   spikefuse-bench --profile-mm FILE [--batch 32]   per-layer profile of multimodal training
+// bench/run.sh runs the side-by-side comparison with the PyTorch peer (bench/peer_bench.py).
 import Foundation
 import SpikeNN
 #if canImport(Glibc)
@@ -101,6 +105,62 @@ func argument(_ name: String) -> String? {
 let budget = Double(argument("--seconds") ?? "5") ?? 5
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+
+if CommandLine.arguments.contains("--prepare") {
+    // Writes the shared weights + inputs files (BenchData) that are missing.
+    let directory = URL(fileURLWithPath: argument("--data-dir") ?? "runs/bench-data")
+    let weights = argument("--weights").map { URL(fileURLWithPath: $0) }
+    do {
+        try BenchData.prepare(directory: directory, demoWeights: weights, trainBatches: Int(argument("--train-batches") ?? "60") ?? 60)
+    } catch {
+        FileHandle.standardError.write("spikefuse-bench --prepare: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    exit(0)
+}
+
+if let i = CommandLine.arguments.firstIndex(of: "--side-by-side") {
+    // --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE: one JSON line.
+    let args = CommandLine.arguments
+    guard i + 3 < args.count, let batch = Int(args[i + 3]), batch > 0, let data = argument("--data") else {
+        FileHandle.standardError.write("usage: spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE [--seconds S]\n".data(using: .utf8)!)
+        exit(2)
+    }
+    do {
+        let result = try sideBySide(model: args[i + 1], task: args[i + 2], batch: batch, dataPath: data, budget: budget,
+                                    timesteps: argument("--timesteps").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil })
+        let compact = JSONEncoder()
+        compact.outputFormatting = [.sortedKeys]
+        print(String(data: try compact.encode(result), encoding: .utf8)!)
+    } catch {
+        FileHandle.standardError.write("spikefuse-bench --side-by-side: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    exit(0)
+}
+
+if let i = CommandLine.arguments.firstIndex(of: "--profile-mm") {
+    let args = CommandLine.arguments
+    guard i + 1 < args.count else {
+        FileHandle.standardError.write("usage: spikefuse-bench --profile-mm <data file> [--batch B] [--iterations N]\n".data(using: .utf8)!)
+        exit(2)
+    }
+    do {
+        try profileMultimodal(dataPath: args[i + 1], batch: Int(argument("--batch") ?? "32") ?? 32,
+                              iterations: Int(argument("--iterations") ?? "2") ?? 2,
+                              kernel: argument("--kernel").flatMap { name -> SynapticKernel? in
+                                  switch name {
+                                  case "dense": return .dense
+                                  case "sparse": return .sparse
+                                  default: return Float(name).map { .automatic(maxDensity: $0) }
+                                  }
+                              })
+    } catch {
+        FileHandle.standardError.write("spikefuse-bench --profile-mm: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    exit(0)
+}
 
 if CommandLine.arguments.contains("--crossover") {
     measureCrossover()

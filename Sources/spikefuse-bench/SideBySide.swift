@@ -1,0 +1,134 @@
+import Foundation
+import Multimodal
+import SpikeNN
+
+/// One configuration of the side-by-side benchmark on a `BenchData` file (weights + inputs
+/// shared with the PyTorch peer). Models: `multimodal` (attention fusion), `visual`,
+/// `audio` (mode of the same name, loading that subnetwork's weights). Tasks: `train`
+/// (forward, L = Lv + La + Lm, STBP backward, Adam), `infer` (time-batched forward without
+/// saving anything for backward, prediction), `stream` (StreamingInference step by step).
+struct SideBySideResult: Codable {
+    var model: String
+    var task: String
+    var batch: Int
+    var activity: String
+    var samples_per_second: Double
+    var samples_per_cpu_second: Double
+    var peak_rss_mb: Double
+    var implementation: String
+    var iterations: Int
+    var seconds: Double
+    var cpu_seconds: Double
+    var threads: String
+    var load_average_1min: Double
+    /// Mean firing rate over all spiking neurons of the model on these inputs (one forward).
+    var firing_rate: Double
+    var input_density: Double
+    /// For batch-1 tasks: mean wall-clock milliseconds per sample (one 2-second recording, T = 64).
+    var latency_ms: Double?
+    var timesteps: Int
+}
+
+func sideBySide(model: String, task: String, batch: Int, dataPath: String, budget: Double,
+                timesteps: Int? = nil) throws -> SideBySideResult {
+    let file = try SafeTensors.read(URL(fileURLWithPath: dataPath))
+    var config = BenchData.paperConfiguration
+    switch model {
+    case "multimodal": config.mode = .multimodal
+    case "visual": config.mode = .visual
+    case "audio": config.mode = .audio
+    default: throw BenchError.usage("unknown model \(model)")
+    }
+    let net = try MultimodalNetwork(config, seed: 1)
+    try net.load(file.tensors, source: dataPath)
+    var fullVisual = try file.tensor(named: "input.visual"), fullAudio = try file.tensor(named: "input.audio")
+    if let timesteps {   // memory vs T: the first T steps, or the recording repeated to T steps
+        fullVisual = resampledSteps(fullVisual, timesteps); fullAudio = resampledSteps(fullAudio, timesteps)
+    }
+    let allLabels = try file.tensor(named: "input.labels").scalars.map { Int($0) }
+    guard batch <= fullVisual.shape[1] else { throw BenchError.usage("batch \(batch) > \(fullVisual.shape[1]) samples in \(dataPath)") }
+    let visual = config.mode.usesVisual ? firstSamples(fullVisual, batch) : nil
+    let audio = config.mode.usesAudio ? firstSamples(fullAudio, batch) : nil
+    let labels = Array(allLabels.prefix(batch))
+
+    // Activity of this model on these inputs: measured by one forward for training (whose
+    // peak memory is higher anyway); for inference from the file's per-layer rates (batch
+    // 32), so that no time-batched forward inflates the peak RSS of an inference process.
+    var fired = 0.0, neurons = 0.0
+    if task == "train" {
+        _ = net.forward(visual: visual, audio: audio)
+        for p in BenchData.populations(net) {
+            let u = p.membrane()
+            fired += BenchData.firingRate(u, threshold: p.threshold) * Double(u.count); neurons += Double(u.count)
+        }
+    } else if let text = file.metadata["firing_rates"], let data = text.data(using: .utf8),
+              let rates = try? JSONSerialization.jsonObject(with: data) as? [String: Double] {
+        for (name, rate) in rates {
+            let inModel = (config.mode.usesVisual && name.hasPrefix("visual.")) || (config.mode.usesAudio && name.hasPrefix("audio."))
+                || (config.mode.usesFusion && name.hasPrefix("fusion."))
+            guard inModel, let size = BenchData.populationSizes[name] else { continue }
+            fired += rate * Double(size); neurons += Double(size)
+        }
+    }
+    let inputs = [visual, audio].compactMap { $0 }
+    let inputDensity = inputs.map { BenchData.density($0) * Double($0.count) }.reduce(0, +) / Double(inputs.map(\.count).reduce(0, +))
+
+    let adam = Adam(parameters: net.parameters)
+    var stream: StreamingInference?
+    if task == "stream" { stream = try StreamingInference(net, batch: batch) }
+    if task == "infer" { net.setTraining(false) }
+    func iteration() {
+        switch task {
+        case "train":
+            _ = net.forwardBackward(visual: visual, audio: audio, labels: labels)
+            adam.step(); adam.zeroGradients()
+        case "infer":
+            _ = SpikeRateLoss.predictions(net.forward(visual: visual, audio: audio).decisive)
+        default:
+            _ = stream!.run(visual: visual, audio: audio)
+        }
+    }
+    iteration()   // warm-up
+    let clock = ContinuousClock()
+    let start = clock.now, cpuStart = processCPUSeconds()
+    var iterations = 0, elapsed = 0.0
+    while iterations < 2 || elapsed < budget {
+        iteration()
+        iterations += 1
+        elapsed = seconds(clock.now - start)
+    }
+    let cpu = processCPUSeconds() - cpuStart
+    let samples = Double(iterations * batch)
+    return SideBySideResult(
+        model: model, task: task, batch: batch, activity: file.metadata["activity"] ?? dataPath,
+        samples_per_second: samples / elapsed, samples_per_cpu_second: samples / cpu, peak_rss_mb: peakRSSMegabytes(),
+        implementation: task == "stream" ? "spikefuse-stream" : "spikefuse", iterations: iterations,
+        seconds: elapsed, cpu_seconds: cpu,
+        threads: ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default",
+        load_average_1min: loadAverage(), firing_rate: neurons > 0 ? fired / neurons : 0, input_density: inputDensity,
+        latency_ms: batch == 1 ? elapsed / samples * 1000 : nil, timesteps: fullVisual.shape[0])
+}
+
+/// `[T, B, …]` → `[steps, B, …]`: step t is input step t mod T.
+func resampledSteps(_ x: Tensor, _ steps: Int) -> Tensor {
+    let t = x.shape[0], per = x.count / t
+    var out = [Float]()
+    out.reserveCapacity(steps * per)
+    for s in 0..<steps { out += x.scalars[((s % t) * per)..<((s % t + 1) * per)] }
+    return Tensor(shape: [steps] + x.shape.dropFirst(), scalars: out)
+}
+
+/// `[T, B, …]` → its first `n` samples `[T, n, …]`.
+func firstSamples(_ x: Tensor, _ n: Int) -> Tensor {
+    let steps = x.shape[0], b = x.shape[1], per = x.count / (steps * b)
+    if n == b { return x }
+    var out = [Float]()
+    out.reserveCapacity(steps * n * per)
+    for t in 0..<steps { out += x.scalars[(t * b * per)..<((t * b + n) * per)] }
+    return Tensor(shape: [steps, n] + x.shape.dropFirst(2), scalars: out)
+}
+
+enum BenchError: Error, CustomStringConvertible {
+    case usage(String)
+    var description: String { switch self { case .usage(let s): return s } }
+}

@@ -1,0 +1,87 @@
+import XCTest
+@testable import Multimodal
+
+/// Streaming (step-by-step) inference against the time-batched forward on the golden
+/// fixtures, whose synaptic sums are exact in Float32 (weights on a 2⁻¹² grid, binary
+/// inputs; see docs/peer.md), so the two paths must give bit-identical spikes whatever the
+/// summation order.
+final class StreamingTests: XCTestCase {
+    private func fixture(_ name: String) throws -> URL {
+        let dir = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+        return dir.appendingPathComponent(name + ".safetensors")
+    }
+
+    /// The golden network of `weights` and the golden inputs time-major `[T, B, …]`.
+    private func golden(_ weights: String) throws -> (MultimodalNetwork, visual: Tensor, audio: Tensor) {
+        let w = try Checkpoint.read(try fixture(weights))
+        let x = try SafeTensors.read(try fixture("golden_inputs"))
+        let network = try MultimodalNetwork(w.configuration, seed: 0)
+        try network.load(w.tensors, source: weights)
+        return (network, swapLeadingAxes(try x.tensor(named: "visual_input")), swapLeadingAxes(try x.tensor(named: "audio_input")))
+    }
+
+    private func assertSameOutputs(_ weights: String) throws {
+        let (network, visual, audio) = try golden(weights)
+        let batched = network.forward(visual: visual, audio: audio)
+        let stream = try StreamingInference(network, batch: visual.shape[1])
+        let streamed = stream.run(visual: visual, audio: audio)
+        XCTAssertEqual(streamed.visual, batched.visual, "\(weights): visual spikes")
+        XCTAssertEqual(streamed.audio, batched.audio, "\(weights): audio spikes")
+        XCTAssertEqual(streamed.fusion, batched.fusion, "\(weights): fused spikes")
+        XCTAssertEqual(streamed.attention, batched.attention, "\(weights): attention weights")
+        // The fixture must exercise every head: spikes present in each.
+        for head in [batched.visual, batched.audio, batched.fusion] {
+            XCTAssertTrue(try XCTUnwrap(head).scalars.contains(1), "\(weights): a silent head cannot test streaming")
+        }
+        // A second run after the implicit reset gives the same spikes (no state leaks), and
+        // so does a run with the two subnetworks stepped one after the other on one core.
+        XCTAssertEqual(stream.run(visual: visual, audio: audio).fusion, batched.fusion, "\(weights): second run")
+        stream.runsSubnetworksConcurrently.toggle()
+        XCTAssertEqual(stream.run(visual: visual, audio: audio).fusion, batched.fusion, "\(weights): other threading")
+    }
+
+    func testAttentionModelStreamsTheSameSpikes() throws { try assertSameOutputs("golden_weights") }
+
+    func testConcatenationModelStreamsTheSameSpikes() throws { try assertSameOutputs("golden_weights_noattention") }
+
+    /// Batch 1 (a live sensor): each sample of the golden batch streamed on its own gives
+    /// that sample's slice of the batched output.
+    func testBatchOneStreamsMatchTheirBatchSlices() throws {
+        let (network, visual, audio) = try golden("golden_weights")
+        let batched = network.forward(visual: visual, audio: audio)
+        let steps = visual.shape[0], batch = visual.shape[1], classes = network.configuration.classes
+        let stream = try StreamingInference(network, batch: 1)
+        let frame = visual.count / (steps * batch), channels = audio.count / (steps * batch)
+        for b in 0..<batch {
+            stream.reset()
+            var got: [Float] = []
+            for t in 0..<steps {
+                let v = Array(visual.scalars[((t * batch + b) * frame)..<((t * batch + b + 1) * frame)])
+                let a = Array(audio.scalars[((t * batch + b) * channels)..<((t * batch + b + 1) * channels)])
+                v.withUnsafeBufferPointer { vp in
+                    a.withUnsafeBufferPointer { ap in stream.step(visual: vp.baseAddress!, audio: ap.baseAddress!) }
+                }
+                got += stream.fusionSpikes
+            }
+            var want: [Float] = []
+            let fused = try XCTUnwrap(batched.fusion)
+            for t in 0..<steps { want += fused.scalars[((t * batch + b) * classes)..<((t * batch + b + 1) * classes)] }
+            XCTAssertEqual(got, want, "sample \(b)")
+            XCTAssertEqual(stream.stepIndex, steps)
+        }
+    }
+
+    /// Weights changed after construction are picked up by `refreshWeights`.
+    func testRefreshWeightsFollowsLoadedWeights() throws {
+        let (network, visual, audio) = try golden("golden_weights")
+        let stream = try StreamingInference(network, batch: visual.shape[1])
+        let before = stream.run(visual: visual, audio: audio)
+        for p in network.parameters where p.name.hasPrefix("audio.rec1.") {
+            p.value = Tensor(shape: p.value.shape, scalars: p.value.scalars.map { $0 * 2 })
+        }
+        let batched = network.forward(visual: visual, audio: audio)
+        XCTAssertNotEqual(batched.audio, before.audio, "doubling audio.rec1 must change the audio spikes")
+        stream.refreshWeights()
+        XCTAssertEqual(stream.run(visual: visual, audio: audio).audio, batched.audio)
+    }
+}

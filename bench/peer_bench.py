@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""The PyTorch peer on the side-by-side benchmark's shared inputs (one JSON line).
+
+Reads a file written by `spikefuse-bench --prepare` (weights of the multimodal network by
+checkpoint name, `input.visual` [T, B, 2, 28, 28], `input.audio` [T, B, 64], `input.labels`
+[B]), builds the network of bench/pytorch_reference.py for the model's mode, loads those
+weights and runs one configuration for --seconds (after one warm-up batch):
+
+  train: zero_grad, forward, L = Lv + La + Lm (the mode's heads), backward, Adam step
+  infer: forward under torch.no_grad()
+
+    python3 bench/peer_bench.py --data runs/bench-data/trained.safetensors \
+        --model multimodal --task train --batch 32 --formulation timebatched --seconds 5
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+import torch
+from safetensors.torch import load_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_reference import PAPER_CONFIG, SpikeFuseReference, losses  # noqa: E402
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True)
+    p.add_argument("--model", choices=["multimodal", "visual", "audio"], default="multimodal")
+    p.add_argument("--task", choices=["train", "infer"], default="train")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--formulation", choices=["timebatched", "loop"], default="timebatched")
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--timesteps", type=int, default=0,
+                   help="resample the inputs to T steps (step t = input step t mod T); 0 = as stored")
+    args = p.parse_args(argv[1:])
+
+    torch.set_num_threads(args.threads)
+    tensors = load_file(args.data)
+    cfg = dict(PAPER_CONFIG)
+    cfg["mode"] = args.model
+    if args.timesteps > 0:
+        for name in ("input.visual", "input.audio"):
+            x = tensors[name]
+            tensors[name] = x[torch.arange(args.timesteps) % x.shape[0]].contiguous()
+    visual_all = tensors["input.visual"]
+    cfg["timesteps"] = visual_all.shape[0]
+    model = SpikeFuseReference(cfg)
+    own = model.state_dict()
+    missing = [k for k in own if k not in tensors]
+    if missing:
+        raise SystemExit(f"{args.data}: no tensors {missing}")
+    model.load_state_dict({k: tensors[k] for k in own})
+    B = args.batch
+    if B > visual_all.shape[1]:
+        raise SystemExit(f"{args.data}: batch {B} > {visual_all.shape[1]} samples")
+    visual = visual_all[:, :B].contiguous() if args.model != "audio" else None
+    audio = tensors["input.audio"][:, :B].contiguous() if args.model != "visual" else None
+    labels = tensors["input.labels"][:B].long()
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    if args.task == "train":   # activity by one forward (inference: from the file, see below)
+        with torch.no_grad():
+            out = model(visual, audio, formulation="timebatched")
+            fired = sum(float(s.sum()) for s in out["layers"].values())
+            neurons = sum(s.numel() for s in out["layers"].values())
+    else:   # per-layer rates written by spikefuse-bench --prepare (batch 32), weighted by size
+        sizes = {"visual.conv1": 32 * 28 * 28, "visual.conv2": 32 * 14 * 14, "visual.fc1": 128, "visual.fc2": 10,
+                 "audio.rec1": 512, "audio.rec2": 512, "audio.rec3": 512, "audio.out": 10,
+                 "fusion.hidden": 64, "fusion.output": 10}
+        with open(args.data, "rb") as f:
+            header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+        rates = json.loads(header.get("__metadata__", {}).get("firing_rates", "{}"))
+        prefixes = {"multimodal": ("visual.", "audio.", "fusion."), "visual": ("visual.",), "audio": ("audio.",)}[args.model]
+        chosen = {k: v for k, v in rates.items() if k.startswith(prefixes) and k in sizes}
+        fired = sum(v * sizes[k] for k, v in chosen.items())
+        neurons = sum(sizes[k] for k in chosen)
+    inputs = [x for x in (visual, audio) if x is not None]
+    input_density = sum(float((x != 0).sum()) for x in inputs) / sum(x.numel() for x in inputs)
+
+    def one_batch():
+        if args.task == "train":
+            optimiser.zero_grad(set_to_none=True)
+            o = model(visual, audio, formulation=args.formulation)
+            losses(model, o, labels)["total"].backward()
+            optimiser.step()
+        else:
+            with torch.no_grad():
+                model(visual, audio, formulation=args.formulation)
+
+    one_batch()
+    batches, start, cpu_start = 0, time.perf_counter(), time.process_time()
+    while True:
+        one_batch()
+        batches += 1
+        elapsed = time.perf_counter() - start
+        if batches >= 2 and elapsed >= args.seconds:
+            break
+    cpu = time.process_time() - cpu_start
+    samples = batches * B
+    print(json.dumps({
+        "model": args.model, "task": args.task, "batch": B,
+        "activity": os.path.splitext(os.path.basename(args.data))[0],
+        "samples_per_second": samples / elapsed, "samples_per_cpu_second": samples / cpu,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "implementation": f"pytorch-{args.formulation}", "iterations": batches,
+        "seconds": elapsed, "cpu_seconds": cpu, "threads": str(torch.get_num_threads()),
+        "load_average_1min": os.getloadavg()[0], "firing_rate": fired / max(neurons, 1),
+        "input_density": input_density, "latency_ms": elapsed / samples * 1000 if B == 1 else None,
+        "torch": torch.__version__, "timesteps": visual_all.shape[0],
+    }, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
