@@ -45,6 +45,8 @@ public func evaluate(_ network: MultimodalNetwork, on dataset: AudioVisualDatase
                      limit: Int? = nil,
                      perBatch: ((Range<Int>, Batch, HeadOutputs) -> Void)? = nil) throws -> EvaluationResult {
     let c = network.configuration
+    network.setTraining(false)          // keep nothing for backward while evaluating
+    defer { network.setTraining(true) }
     let n = min(dataset.count, limit ?? dataset.count)
     var visual = HeadTally(classes: c.classes), audio = HeadTally(classes: c.classes)
     var fusion = HeadTally(classes: c.classes)

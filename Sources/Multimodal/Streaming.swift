@@ -216,21 +216,6 @@ public final class StreamingInference {
     }
 }
 
-extension MultimodalNetwork {
-    /// Training (true, the default) or inference mode (false) for every layer: in inference
-    /// mode no layer keeps inputs or membranes for backward (`Layer.savesForBackward`), so
-    /// evaluation holds only the activations in flight. `forwardBackward` needs training mode.
-    public func setTraining(_ training: Bool) {
-        visual?.savesForBackward = training
-        audio?.savesForBackward = training
-        if let f = fusion as? AttentionFusion {
-            for layer: Layer in [f.hidden, f.hiddenNeuron, f.attention, f.outputNeuron] { layer.savesForBackward = training }
-        } else if let f = fusion as? ConcatenationFusion {
-            f.network.savesForBackward = training
-        }
-    }
-}
-
 private enum StreamFusion {
     case attention(AttentionStreamStage)
     /// The fusion's layers and the buffer of their concatenated input `[B, 2C]`.
