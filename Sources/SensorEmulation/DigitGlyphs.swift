@@ -19,9 +19,9 @@ public struct HandwritingSettings: Sendable, Equatable {
     /// Range of the ink intensity (peak pixel value / 255).
     public var ink: ClosedRange<Float>
 
-    public init(rotationDegrees: Float = 14, shear: Float = 0.3, scale: ClosedRange<Float> = 0.8...1.05,
-                aspect: Float = 0.15, translation: Float = 1.5, strokeWidth: ClosedRange<Float> = 1.5...3.2,
-                wobble: Float = 0.045, ink: ClosedRange<Float> = 0.8...1) {
+    public init(rotationDegrees: Float = 20, shear: Float = 0.45, scale: ClosedRange<Float> = 0.8...1.05,
+                aspect: Float = 0.25, translation: Float = 1.5, strokeWidth: ClosedRange<Float> = 1.2...3.6,
+                wobble: Float = 0.075, ink: ClosedRange<Float> = 0.8...1) {
         self.rotationDegrees = rotationDegrees; self.shear = shear; self.scale = scale; self.aspect = aspect
         self.translation = translation; self.strokeWidth = strokeWidth; self.wobble = wobble; self.ink = ink
     }

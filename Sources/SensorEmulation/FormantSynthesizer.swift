@@ -44,8 +44,8 @@ public struct SpeechSettings: Sendable, Equatable {
 
     public init(sampleRate: Double = 8000, clipSeconds: Double = 1.0, referenceRMS: Float = 0.1,
                 pitchRangeHz: ClosedRange<Float> = 80...250, vocalTractVariation: Float = 0.15,
-                rateVariation: Float = 0.25, loudnessVariationDB: Float = 6, formantJitter: Float = 0.08,
-                durationJitter: Float = 0.15, pitchJitter: Float = 0.01, snrRangeDB: ClosedRange<Float> = 10...30) {
+                rateVariation: Float = 0.15, loudnessVariationDB: Float = 6, formantJitter: Float = 0.06,
+                durationJitter: Float = 0.10, pitchJitter: Float = 0.01, snrRangeDB: ClosedRange<Float> = 20...40) {
         self.sampleRate = sampleRate; self.clipSeconds = clipSeconds; self.referenceRMS = referenceRMS
         self.pitchRangeHz = pitchRangeHz; self.vocalTractVariation = vocalTractVariation
         self.rateVariation = rateVariation; self.loudnessVariationDB = loudnessVariationDB

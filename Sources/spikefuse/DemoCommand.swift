@@ -19,7 +19,7 @@ enum DemoCommand {
       --data DIR      use this dataset folder instead of the default set
     """
     static let defaultPairs = 1000
-    static let defaultEpochs = 8
+    static let defaultEpochs = 12
 
     static func run(_ args: [String]) throws {
         var a = Arguments(args)
