@@ -18,8 +18,8 @@ enum DemoCommand {
       --seed S        seed of the data and of the training (1)
       --data DIR      use this dataset folder instead of the default set
     """
-    static let defaultPairs = 1000
-    static let defaultEpochs = 12
+    static let defaultPairs = 2000
+    static let defaultEpochs = 6
 
     static func run(_ args: [String]) throws {
         var a = Arguments(args)
