@@ -4,9 +4,9 @@ import Foundation
 ///
 /// The defaults are calibrated so that the paper's V-network does not saturate (sloppy
 /// handwriting: rotation ±20°, slant ±0.45, aspect ±25 %, pen 1.2–3.6 px, wobble σ 7.5 % of
-/// the height, which blurs 1/7, 3/5/8, 4/9). With ±14°, 0.3, 15 %, 1.5–3.2 px, 4.5 % the
-/// V-network reached 99.6 % in the demo setting; measured accuracies and commands:
-/// docs/emulators.md, "Difficulty knobs".
+/// the height; the V-network then confuses 3/5/8, 4/9 and 7/9 most). With ±14°, 0.3, 15 %,
+/// 1.5–3.2 px, 4.5 % the V-network reached 99.6 % in the demo setting, now 87–90 %; measured
+/// accuracies and commands: docs/emulators.md, "Difficulty knobs".
 public struct HandwritingSettings: Sendable, Equatable {
     /// ± range of the rotation, degrees.
     public var rotationDegrees: Float

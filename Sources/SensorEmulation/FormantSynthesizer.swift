@@ -22,7 +22,8 @@ public struct SpeakerVoice: Sendable, Equatable {
 /// The defaults are calibrated for the paper's A-network (τ = 0.1 recurrent SNN): studio-like
 /// SNR 20–40 dB (TIDIGITS was recorded in a quiet room), rate ±15 %, formant σ 6 %, duration
 /// σ 10 %. With 10–30 dB, ±25 %, 8 %, 15 % the A-network reached only ~58 % test accuracy in
-/// the demo setting; measured accuracies and commands: docs/emulators.md, "Difficulty knobs".
+/// the demo setting (alone it reaches 80–84 % on the new defaults; in the multimodal mode its
+/// training is unstable, see docs/emulators.md, "Difficulty knobs", for the measured runs).
 public struct SpeechSettings: Sendable, Equatable {
     /// Output sample rate, Hz (8000 or 16000).
     public var sampleRate: Double
