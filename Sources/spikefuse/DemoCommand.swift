@@ -18,8 +18,8 @@ enum DemoCommand {
       --seed S        seed of the data and of the training (1)
       --data DIR      use this dataset folder instead of the default set
     """
-    static let defaultPairs = 1000
-    static let defaultEpochs = 8
+    static let defaultPairs = 2000
+    static let defaultEpochs = 6
 
     static func run(_ args: [String]) throws {
         var a = Arguments(args)
@@ -33,9 +33,11 @@ enum DemoCommand {
         guard pairs >= 20 else { throw UsageError("--pairs must be at least 20 (two per digit)") }
         let start = Date()
 
-        // 1. The embedded default dataset, synthesised once.
+        // 1. The embedded default dataset, synthesised once. The version in the folder name
+        //    changes whenever SensorEmulation's default settings do (v2: difficulty calibrated,
+        //    issue 5), so a set cached with older defaults is not reused.
         let folder = URL(fileURLWithPath: dataOverride
-            ?? "\(DataOptions.defaultCache)/default-set-v1-\(pairs)-seed\(seed)")
+            ?? "\(DataOptions.defaultCache)/default-set-v2-\(pairs)-seed\(seed)")
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("manifest.json").path)
             || dataOverride != nil {
             print("data: \(folder.path)")
