@@ -14,6 +14,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var trainLimit: Int?
     /// Evaluate on at most this many test samples (nil = all).
     public var testLimit: Int?
+    /// Rescale the gradients of each batch so that their global L2 norm (over all
+    /// parameters) is at most this value before the Adam step — PyTorch's
+    /// `clip_grad_norm_`. nil (the default, as in the paper) leaves gradients as they are.
+    public var clipGradientNorm: Float?
     public init() {}
 }
 
@@ -182,6 +186,7 @@ public final class Trainer {
             let (loss, _) = network.forwardBackward(visual: model.mode.usesVisual ? batch.visual : nil,
                                                     audio: model.mode.usesAudio ? batch.audio : nil,
                                                     labels: batch.labels)
+            if let maxNorm = training.clipGradientNorm { clipGradientNorm(network.parameters, maxNorm: maxNorm) }
             optimiser.step()
             let n = Double(indices.count)
             lossSums["visual", default: 0] += Double(loss.visual) * n
@@ -240,6 +245,24 @@ public final class Trainer {
     private func appendMetrics(_ m: EpochMetrics) throws {
         try writeMetrics(try readMetrics() + [m])
     }
+}
+
+/// Scales all gradients by `maxNorm / ‖g‖` when their global L2 norm ‖g‖ (summed in Double
+/// over every parameter) exceeds `maxNorm`; returns ‖g‖ before clipping.
+@discardableResult
+public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
+    var sum = 0.0
+    for p in parameters {
+        p.grad.scalars.withUnsafeBufferPointer { g in for v in g { sum += Double(v) * Double(v) } }
+    }
+    let norm = Float(sum.squareRoot())
+    if norm > maxNorm {
+        let scale = maxNorm / (norm + 1e-6)   // PyTorch adds 1e-6 to the norm
+        for p in parameters {
+            p.grad.scalars.withUnsafeMutableBufferPointer { g in for i in g.indices { g[i] *= scale } }
+        }
+    }
+    return norm
 }
 
 /// A run stopped on request (e.g. Ctrl-C) before finishing; resume continues it.

@@ -91,6 +91,7 @@ struct RunOptions {
         --epochs N (20)  --batch-size N (32)  --lr X (1e-3)  --seed S (1)
         --train-limit N / --test-limit N   use only N training samples per epoch / N test samples
         --keep-checkpoints N (3)
+        --clip-grad-norm X        clip the global gradient norm to X before each step (off, as in the paper)
     """
 
     static func parse(_ a: inout Arguments) throws -> RunOptions {
@@ -123,6 +124,10 @@ struct RunOptions {
         if let v = try a.int("train-limit") { training.trainLimit = v }
         if let v = try a.int("test-limit") { training.testLimit = v }
         if let v = try a.int("keep-checkpoints") { training.keepCheckpoints = v }
+        if let v = try a.double("clip-grad-norm") {
+            guard v > 0 else { throw UsageError("--clip-grad-norm must be positive") }
+            training.clipGradientNorm = Float(v)
+        }
         return RunOptions(source: source, model: model, training: training)
     }
 }
