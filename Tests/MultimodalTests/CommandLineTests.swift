@@ -39,3 +39,26 @@ final class CommandLineTests: XCTestCase {
         assertOneLineError(r, mentions: "'visual_input' has shape [3, 12, 2, 27, 27]")
     }
 }
+
+/// `spikefuse synth` writes a folder that `spikefuse inspect` (and the loaders behind it) read
+/// as a joint MNIST-DVS + N-TIDIGITS dataset.
+final class SynthInspectTests: XCTestCase {
+    func testSynthesisedFolderInspectsAsAJointDataset() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synth-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let synth = try runSpikefuse(["synth", "--out", dir.path, "--pairs", "30", "--seed", "3"])
+        XCTAssertEqual(synth.status, 0, synth.stderr)
+        let r = try runSpikefuse(["inspect", dir.path, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        // 30 pairs = 3 per digit: ⌈3/2⌉ = 2 per class train, 1 test.
+        XCTAssertEqual(object["train"] as? Int, 20, r.stdout)
+        XCTAssertEqual(object["test"] as? Int, 10, r.stdout)
+        XCTAssertNotNil(object["classes"], r.stdout)
+        let file = try runSpikefuse(["inspect", dir.appendingPathComponent("grabbed_data7/scale4/mnist_7_scale04_0001.aedat").path, "--json"])
+        let fileObject = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(file.stdout.utf8)) as? [String: Any], file.stdout)
+        XCTAssertEqual(fileObject["format"] as? String, "AEDAT 2.0 (DVS128)")
+        XCTAssertGreaterThan(fileObject["events"] as? Int ?? 0, 1000)
+        XCTAssertEqual(fileObject["label"] as? String, "7")
+    }
+}
