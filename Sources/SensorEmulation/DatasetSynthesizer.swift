@@ -51,6 +51,24 @@ public struct SynthesisPlan: Sendable {
     public func split(ofPair i: Int) -> Split {
         occurrence(ofPair: i) < (count(ofClass: label(ofPair: i)) + 1) / 2 ? .train : .test
     }
+
+    /// Which of the `sourceCount` real images or recordings of pair i's class the pair uses,
+    /// and how many earlier pairs of its split already used that source (`repetition`).
+    ///
+    /// The class's sources are split like its pairs: the first ⌈s/2⌉ serve the training pairs,
+    /// the rest the test pairs, each cycled when a split has more pairs than sources (the
+    /// paper's "first 50 % for training", applied to every source set). No image or
+    /// recording appears in both splits, so test accuracy is measured on unseen digits and
+    /// utterances. With one source only, both splits share it.
+    public func source(ofPair i: Int, sourceCount s: Int) -> (index: Int, repetition: Int) {
+        precondition(s > 0, "a class without sources")
+        let k = occurrence(ofPair: i)
+        if s == 1 { return (0, k) }
+        let trainSources = (s + 1) / 2
+        if split(ofPair: i) == .train { return (k % trainSources, k / trainSources) }
+        let j = k - (count(ofClass: label(ofPair: i)) + 1) / 2, testSources = s - trainSources
+        return (trainSources + j % testSources, j / testSources)
+    }
 }
 
 /// One emulated MNIST-DVS-like recording.
@@ -146,7 +164,8 @@ public struct DatasetSynthesizer: Sendable {
             width = DigitGlyphRenderer.side; height = DigitGlyphRenderer.side
         case let .images(images, labels):
             let ofClass = labels.indices.filter { Int(labels[$0]) == label }
-            image = images.image(ofClass[k % ofClass.count]); width = images.cols; height = images.rows
+            image = images.image(ofClass[plan.source(ofPair: i, sourceCount: ofClass.count).index])
+            width = images.cols; height = images.rows
         }
         var dvsRNG = EmulationSeeds.generator(seed: plan.seed, index: i, stream: .dvs)
         var visual = try settings.recorder.record(image: image, width: width, height: height, using: &dvsRNG)
@@ -171,11 +190,14 @@ public struct DatasetSynthesizer: Sendable {
             sampleRate = settings.speech.sampleRate
             key = "\(speaker.gender.rawValue)-s\(String(format: "%02d", k / 2 + 1))-\(session)-\(digitChar)"
         case let .recordings(files):
+            // Ordered by (index, speaker), so both splits hold every speaker and no utterance
+            // (FSDD's own split is by index too; 4 speakers are too few to split by speaker).
             let ofClass = files.filter { $0.digit == label }
-            let file = ofClass[k % ofClass.count]
+                .sorted { ($0.index, $0.speaker) < ($1.index, $1.speaker) }
+            let (index, cycle) = plan.source(ofPair: i, sourceCount: ofClass.count)
+            let file = ofClass[index]
             let wave = try WAV.read(file.url)
             samples = wave.mono; sampleRate = Double(wave.sampleRate)
-            let cycle = k / ofClass.count
             key = "man-\(file.speaker)\(file.index)\(cycle > 0 ? "r\(cycle)" : "")-\(session)-\(digitChar)"
         }
         var cochleaRNG = EmulationSeeds.generator(seed: plan.seed, index: i, stream: .cochlea)

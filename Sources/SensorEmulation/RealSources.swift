@@ -44,8 +44,9 @@ public struct SpokenDigitFile: Sendable, Hashable {
 public enum VisualSource: Sendable {
     /// Procedural handwriting (`DigitGlyphRenderer`).
     case procedural
-    /// Real images with labels (e.g. MNIST from `IDX.readImages`/`IDX.readLabels`); the k-th
-    /// recording of digit d shows the (k mod n_d)-th image of class d.
+    /// Real images with labels (e.g. MNIST from `IDX.readImages`/`IDX.readLabels`), in order;
+    /// training pairs of digit d show the first half of its images, test pairs the second
+    /// half (`SynthesisPlan.source(ofPair:sourceCount:)`).
     case images(IDXImages, labels: [UInt8])
 }
 
@@ -53,7 +54,8 @@ public enum VisualSource: Sendable {
 public enum AudioSource: Sendable {
     /// Procedural formant speech (`FormantSynthesizer`).
     case procedural
-    /// Real recordings (e.g. `SpokenDigitFile.list(folder:)` of FSDD); the k-th recording of
-    /// digit d uses file (k mod n_d) of that digit.
+    /// Real recordings (e.g. `SpokenDigitFile.list(folder:)` of FSDD); digit d's files ordered
+    /// by (index, speaker), training pairs use the first half, test pairs the second
+    /// (`SynthesisPlan.source(ofPair:sourceCount:)`).
     case recordings([SpokenDigitFile])
 }

@@ -11,6 +11,36 @@ final class RealSourcesTests: XCTestCase {
         }
     }
 
+    /// Real sources are split like the pairs: no image or recording serves both splits, every
+    /// source of a split is used, and (source, repetition) never repeats within a class.
+    func testRealSourcesAreSplitLikeThePairs() {
+        for (pairs, sources) in [(100, 7), (1000, 200), (10_000, 200), (10_000, 1009), (30, 1), (41, 3)] {
+            let plan = SynthesisPlan(pairCount: pairs, seed: 1)
+            for digit in 0..<10 {
+                let ids = (0..<pairs).filter { plan.label(ofPair: $0) == digit }
+                var used: [Split: Set<Int>] = [.train: [], .test: []]
+                var seen = Set<[Int]>()
+                for i in ids {
+                    let (index, repetition) = plan.source(ofPair: i, sourceCount: sources)
+                    XCTAssertTrue((0..<sources).contains(index))
+                    used[plan.split(ofPair: i)]!.insert(index)
+                    XCTAssertTrue(seen.insert([index, repetition]).inserted, "pair \(i) repeats source \(index)×\(repetition)")
+                }
+                let train = used[.train]!, test = used[.test]!
+                if sources > 1 {
+                    XCTAssertTrue(train.isDisjoint(with: test), "\(pairs) pairs, \(sources) sources, digit \(digit)")
+                    // a split with at least as many pairs as its half of the sources uses all of them
+                    let trainPairs = ids.filter { plan.split(ofPair: $0) == .train }.count
+                    XCTAssertEqual(train.count, min(trainPairs, (sources + 1) / 2))
+                    let testPairs = ids.count - trainPairs
+                    XCTAssertEqual(test.count, min(testPairs, sources - (sources + 1) / 2))
+                } else {
+                    XCTAssertEqual(train.union(test), [0])
+                }
+            }
+        }
+    }
+
     /// Real FSDD recordings and real MNIST images through the same emulators (skips without
     /// ../shared/data). Prints the per-recording event counts used in docs/emulators.md.
     func testRealSourcesThroughTheEmulators() throws {
