@@ -39,15 +39,17 @@ struct HeadTally {
 }
 
 /// Runs the network over a whole dataset (inference only) and tallies every head.
-/// `limit` restricts evaluation to the first N samples (nil = all); `perBatch` sees each
-/// batch with the dataset indices of its samples.
+/// `limit` restricts evaluation to N samples spread evenly over the dataset (indices
+/// ⌊i·count/N⌋, so a dataset listed class by class keeps every class; nil = all);
+/// `perBatch` sees each batch with the dataset indices of its samples.
 public func evaluate(_ network: MultimodalNetwork, on dataset: AudioVisualDataset, batchSize: Int,
                      limit: Int? = nil,
-                     perBatch: ((Range<Int>, Batch, HeadOutputs) -> Void)? = nil) throws -> EvaluationResult {
+                     perBatch: (([Int], Batch, HeadOutputs) -> Void)? = nil) throws -> EvaluationResult {
     let c = network.configuration
     network.setTraining(false)          // keep nothing for backward while evaluating
     defer { network.setTraining(true) }
     let n = min(dataset.count, limit ?? dataset.count)
+    let indices = evenlySpreadIndices(count: n, of: dataset.count)
     var visual = HeadTally(classes: c.classes), audio = HeadTally(classes: c.classes)
     var fusion = HeadTally(classes: c.classes)
     var attentionSum = [Double](repeating: 0, count: 2)
@@ -56,8 +58,8 @@ public func evaluate(_ network: MultimodalNetwork, on dataset: AudioVisualDatase
     var lossSum = LossBreakdownSum()
     var start = 0
     while start < n {
-        let range = start..<min(n, start + batchSize)
-        let batch = try makeBatch(dataset, indices: Array(range)[...])
+        let chosen = Array(indices[start..<min(n, start + batchSize)])
+        let batch = try makeBatch(dataset, indices: chosen[...])
         let out = network.forward(visual: c.mode.usesVisual ? batch.visual : nil,
                                   audio: c.mode.usesAudio ? batch.audio : nil)
         if let o = out.visual { visual.add(spikes: o, labels: batch.labels); lossSum.add("visual", o, batch.labels) }
@@ -76,7 +78,7 @@ public func evaluate(_ network: MultimodalNetwork, on dataset: AudioVisualDatase
                 attentionSum[0] += sv / Double(t); attentionSum[1] += sa / Double(t)
             }
         }
-        perBatch?(range, batch, out)
+        perBatch?(chosen, batch, out)
         start += batchSize
     }
     let hasAttention = c.mode == .multimodal
@@ -150,4 +152,10 @@ public func evaluateByCondition(_ network: MultimodalNetwork, on dataset: AudioV
                                    fusion: mode.usesFusion ? pct(t.fusion) : nil,
                                    attention: mode == .multimodal ? [t.wv / Double(max(t.n, 1)), t.wa / Double(max(t.n, 1))] : nil)
     }
+}
+
+/// `count` indices spread evenly over `0..<total`: ⌊i·total/count⌋ for i < count (all of
+/// them when count = total).
+func evenlySpreadIndices(count: Int, of total: Int) -> [Int] {
+    (0..<count).map { $0 * total / count }
 }

@@ -6,6 +6,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var epochs = 20
     public var batchSize = 32
     public var learningRate: Float = 1e-3
+    /// Learning rate of the auditory subnetwork's parameters (`audio.*`); nil = `learningRate`
+    /// (the paper: one rate for all). A documented option, not the paper's: with Adam at
+    /// 1e-3 the 512R×3 recurrent network learns erratically on real speech (docs/model.md).
+    public var audioLearningRate: Float?
     /// Seeds weight initialisation and the per-epoch shuffle.
     public var seed: UInt64 = 1
     /// Checkpoints kept in the run directory (older ones are deleted); at least 1.
@@ -123,6 +127,11 @@ public final class Trainer {
         let fm = FileManager.default
         try fm.createDirectory(at: checkpointDirectory, withIntermediateDirectories: true)
         let optimiser = Adam(parameters: network.parameters, learningRate: training.learningRate)
+        if let audioRate = training.audioLearningRate {
+            optimiser.learningRateScales = network.parameters.map {
+                $0.name.hasPrefix("audio.") ? audioRate / training.learningRate : 1
+            }
+        }
         var shuffler = SeededGenerator(seed: training.seed ^ 0x5348_5546_464C_45)   // "SHUFFLE"
         var history: [EpochMetrics] = []
         var firstEpoch = 1

@@ -20,9 +20,13 @@ public enum AdamStateError: Error, CustomStringConvertible, Equatable {
 ///     p ← p − lr · m̂ / (√v̂ + ε),   m̂ = m/(1 − β1ᵗ),  v̂ = v/(1 − β2ᵗ)
 ///
 /// evaluated in PyTorch's order: `p −= (lr/(1 − β1ᵗ)) · m / (√v/√(1 − β2ᵗ) + ε)`.
+///
+/// `learningRateScales[i]` multiplies lr for parameter i (PyTorch's parameter groups with
+/// their own `lr`); all 1 by default.
 public final class Adam {
     public let parameters: [Parameter]
     public var learningRate: Float
+    public var learningRateScales: [Float]
     public let beta1: Float
     public let beta2: Float
     public let epsilon: Float
@@ -37,6 +41,7 @@ public final class Adam {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
+        learningRateScales = [Float](repeating: 1, count: parameters.count)
         m = parameters.map { [Float](repeating: 0, count: $0.value.count) }
         v = m
     }
@@ -52,6 +57,7 @@ public final class Adam {
         let (b1, b2, eps) = (beta1, beta2, epsilon)
         for (index, parameter) in parameters.enumerated() {
             let count = parameter.value.count
+            let stepSize = stepSize * learningRateScales[index]
             parameter.grad.withPointer { g in
                 parameter.value.withMutablePointer { p in
                     m[index].withUnsafeMutableBufferPointer { mBuf in

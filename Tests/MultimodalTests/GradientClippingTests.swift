@@ -15,4 +15,31 @@ final class GradientClippingTests: XCTestCase {
         XCTAssertEqual(b.grad.scalars[0], 0.8, accuracy: 1e-6)
         XCTAssertEqual(b.grad.scalars[1], 0)
     }
+
+    /// `audioLearningRate` applies to the `audio.*` parameters only: at 0 they keep their
+    /// initial values through training while the visual and fusion parameters move.
+    func testAudioLearningRateAppliesToTheAuditorySubnetworkOnly() throws {
+        var data = SyntheticDatasetConfiguration()
+        data.trainCount = 32; data.testCount = 16
+        let train = SyntheticDataset(data, split: .train), test = SyntheticDataset(data, split: .test)
+        var training = TrainingConfiguration()
+        training.epochs = 1; training.batchSize = 16; training.seed = 5
+        training.audioLearningRate = 0
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sf-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trainer = try Trainer(model: train.modelConfiguration(mode: .multimodal), training: training,
+                                  trainSet: train, testSet: test, runDirectory: dir)
+        let before = Dictionary(uniqueKeysWithValues: trainer.network.parameters.map { ($0.name, $0.value.scalars) })
+        try trainer.run()
+        var movedOutsideAudio = 0
+        for p in trainer.network.parameters {
+            if p.name.hasPrefix("audio.") {
+                XCTAssertEqual(p.value.scalars, before[p.name], "\(p.name) moved at lr 0")
+            } else if p.value.scalars != before[p.name] {
+                movedOutsideAudio += 1
+            }
+        }
+        XCTAssertGreaterThan(movedOutsideAudio, 0)
+        XCTAssertTrue(trainer.network.parameters.contains { $0.name.hasPrefix("audio.") })
+    }
 }

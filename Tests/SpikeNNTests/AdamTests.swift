@@ -24,6 +24,27 @@ final class AdamTests: XCTestCase {
         XCTAssertEqual(p.grad.scalars, [0, 0])
     }
 
+    /// A learning-rate scale s on one parameter gives exactly the steps of an Adam at lr·s,
+    /// and leaves the other parameters' steps unchanged.
+    func testLearningRateScaleIsAParameterGroupRate() {
+        let grads: [[Float]] = [[0.5, -0.2], [-0.25, 0.3], [0.1, 0.1]]
+        let scaled = Parameter(name: "a", value: Tensor(shape: [2], scalars: [1, -1]))
+        let plain = Parameter(name: "b", value: Tensor(shape: [2], scalars: [1, -1]))
+        let alone = Parameter(name: "a", value: Tensor(shape: [2], scalars: [1, -1]))
+        let both = Adam(parameters: [scaled, plain], learningRate: 0.1)
+        both.learningRateScales = [0.25, 1]
+        let reference = Adam(parameters: [alone], learningRate: 0.025)
+        let referencePlain = Parameter(name: "b", value: Tensor(shape: [2], scalars: [1, -1]))
+        let reference2 = Adam(parameters: [referencePlain], learningRate: 0.1)
+        for g in grads {
+            for p in [scaled, plain, alone, referencePlain] { p.grad = Tensor(shape: [2], scalars: g) }
+            both.step(); reference.step(); reference2.step()
+        }
+        XCTAssertEqual(scaled.value.scalars, alone.value.scalars)
+        XCTAssertEqual(plain.value.scalars, referencePlain.value.scalars)
+        XCTAssertNotEqual(scaled.value.scalars, plain.value.scalars)
+    }
+
     /// State round trip: a fresh optimiser loaded with the state continues identically.
     func testStateRoundTripAndErrors() throws {
         let p1 = Parameter(name: "w", value: Tensor(shape: [3], scalars: [1, 2, 3]))
