@@ -10,6 +10,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// (the paper: one rate for all). A documented option, not the paper's: with Adam at
     /// 1e-3 the 512R×3 recurrent network learns erratically on real speech (docs/model.md).
     public var audioLearningRate: Float?
+    /// How the learning rates change over the epochs; nil = constant (the paper).
+    public var learningRateSchedule: LearningRateSchedule?
     /// Seeds weight initialisation and the per-epoch shuffle.
     public var seed: UInt64 = 1
     /// Checkpoints kept in the run directory (older ones are deleted); at least 1.
@@ -23,6 +25,22 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// `clip_grad_norm_`. nil (the default, as in the paper) leaves gradients as they are.
     public var clipGradientNorm: Float?
     public init() {}
+}
+
+/// Learning rate per epoch. `cosine` is PyTorch's `CosineAnnealingLR(T_max = E, eta_min = 0)`
+/// stepped once per epoch: epoch e (1…E) uses lr·½·(1 + cos(π·(e − 1)/E)), so the first epoch
+/// runs at the full rate and the last at a small fraction of it.
+public enum LearningRateSchedule: String, Codable, Sendable {
+    case constant
+    case cosine
+
+    /// The factor applied to every learning rate in `epoch` (1-based) of `epochs`.
+    public func factor(epoch: Int, of epochs: Int) -> Float {
+        switch self {
+        case .constant: return 1
+        case .cosine: return Float(0.5 * (1 + cos(Double.pi * Double(epoch - 1) / Double(max(epochs, 1)))))
+        }
+    }
 }
 
 /// What one epoch achieved; one JSON line per epoch in `metrics.jsonl`.
@@ -181,6 +199,8 @@ public final class Trainer {
     }
 
     private func trainEpoch(_ epoch: Int, optimiser: Adam, shuffler: inout SeededGenerator) throws -> EpochMetrics {
+        optimiser.learningRate = training.learningRate
+            * (training.learningRateSchedule ?? .constant).factor(epoch: epoch, of: training.epochs)
         var order = Array(0..<trainSet.count)
         shuffler.shuffle(&order)
         if let limit = training.trainLimit { order = Array(order.prefix(limit)) }

@@ -91,6 +91,7 @@ struct RunOptions {
         --epochs N (20)  --batch-size N (32)  --lr X (1e-3)  --seed S (1)
         --lr-audio X              learning rate of the auditory subnetwork (default: --lr, as in
                                   the paper; 1e-4 trains it stably on real speech, docs/model.md)
+        --lr-schedule constant|cosine   constant (the paper) or cosine annealing to 0 over the epochs
         --train-limit N / --test-limit N   use only N training samples per epoch / N test samples
         --keep-checkpoints N (3)
         --clip-grad-norm X        clip the global gradient norm to X before each step (off, as in the paper)
@@ -122,6 +123,10 @@ struct RunOptions {
         if let v = try a.int("epochs") { training.epochs = v }
         if let v = try a.int("batch-size") { training.batchSize = v }
         if let v = try a.double("lr") { training.learningRate = Float(v) }
+        if let v = try a.string("lr-schedule") {
+            guard let schedule = LearningRateSchedule(rawValue: v) else { throw UsageError("--lr-schedule must be constant or cosine") }
+            training.learningRateSchedule = schedule
+        }
         if let v = try a.double("lr-audio") {
             guard v >= 0 else { throw UsageError("--lr-audio must not be negative") }
             training.audioLearningRate = Float(v)

@@ -43,3 +43,15 @@ final class GradientClippingTests: XCTestCase {
         XCTAssertTrue(trainer.network.parameters.contains { $0.name.hasPrefix("audio.") })
     }
 }
+
+final class LearningRateScheduleTests: XCTestCase {
+    /// Cosine over E = 4 epochs: ½(1 + cos(π·k/4)) for k = 0…3 = 1, 0.853553, 0.5, 0.146447
+    /// (cos(π/4) = 0.707107, cos(3π/4) = −0.707107); constant is 1 throughout.
+    func testCosineFactors() {
+        let expected: [Float] = [1, 0.853553, 0.5, 0.146447]
+        for (e, f) in expected.enumerated() {
+            XCTAssertEqual(LearningRateSchedule.cosine.factor(epoch: e + 1, of: 4), f, accuracy: 1e-5)
+            XCTAssertEqual(LearningRateSchedule.constant.factor(epoch: e + 1, of: 4), 1)
+        }
+    }
+}
