@@ -42,9 +42,11 @@ public enum Experiment {
                            testSet: AudioVisualDataset, out: URL, dataDescription: [String: String],
                            log: (String) -> Void) throws -> [ExperimentRun] {
         var runs: [ExperimentRun] = []
-        for mode in config.modes {
-            for r in 0..<config.repeats {
-                let seed = config.firstSeed + UInt64(r)
+        // Seed by seed, every mode of a seed before the next seed, so a protocol stopped
+        // part-way has comparable modes for the seeds it finished.
+        for r in 0..<config.repeats {
+            let seed = config.firstSeed + UInt64(r)
+            for mode in config.modes {
                 var model = config.model
                 model.mode = mode
                 var training = config.training
@@ -52,10 +54,11 @@ public enum Experiment {
                 let dir = out.appendingPathComponent(mode.rawValue).appendingPathComponent("seed-\(seed)")
                 let trainer = try Trainer(model: model, training: training, trainSet: trainSet, testSet: testSet,
                                           runDirectory: dir, dataDescription: dataDescription)
-                let start = Date()
                 let hasCheckpoint = !(trainer.checkpointEpochs().isEmpty)
                 let metrics = try trainer.run(resume: hasCheckpoint)
-                let run = ExperimentRun(mode: mode, seed: seed, metrics: metrics, seconds: Date().timeIntervalSince(start))
+                // Wall time from the metrics, so a run finished across several invocations counts all of them.
+                let seconds = metrics.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds }
+                let run = ExperimentRun(mode: mode, seed: seed, metrics: metrics, seconds: seconds)
                 runs.append(run)
                 log(String(format: "%@ seed %llu: %.2f %% (%.0f s)", mode.rawValue, seed, run.finalAccuracy, run.seconds))
             }
@@ -82,7 +85,7 @@ public enum Experiment {
         return (mean, v.squareRoot())
     }
 
-    /// Writes `table1.md`, `table1.csv`, `fig3.csv` and `fig3.svg` into `out`.
+    /// Writes `table1.md`, `table1.csv`, `runs.csv`, `fig3.csv` and `fig3.svg` into `out`.
     public static func writeReports(_ runs: [ExperimentRun], to out: URL) throws {
         let rows = table(runs)
         var md = "| Mode | Runs | Mean (%) | Std | Best (%) |\n|---|---|---|---|---|\n"
@@ -93,6 +96,20 @@ public enum Experiment {
         }
         try writeAtomically(Data(md.utf8), to: out.appendingPathComponent("table1.md"))
         try writeAtomically(Data(csv.utf8), to: out.appendingPathComponent("table1.csv"))
+
+        // Every run: final accuracy of each head, best epoch, mean attention, wall time.
+        var each = "mode,seed,epochs,final,best,best_epoch,visual,audio,fusion,w_v,w_a,seconds\n"
+        func cell(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
+        for run in runs {
+            guard let last = run.metrics.last else { continue }
+            let accuracies = run.metrics.map { decisiveAccuracy($0, mode: run.mode) }
+            let best = accuracies.enumerated().max { $0.element < $1.element }!
+            each += "\(run.mode.rawValue),\(run.seed),\(run.metrics.count),\(cell(run.finalAccuracy)),"
+                + "\(cell(best.element)),\(best.offset + 1),\(cell(last.testVisual)),\(cell(last.testAudio)),"
+                + "\(cell(last.testFusion)),\(cell(last.attention?[0])),\(cell(last.attention?[1])),"
+                + String(format: "%.0f\n", run.seconds)
+        }
+        try writeAtomically(Data(each.utf8), to: out.appendingPathComponent("runs.csv"))
 
         // Fig. 3: per-epoch test accuracy, mean and spread (min, max) over repeats.
         var curves: [(name: String, mean: [Double], low: [Double], high: [Double])] = []

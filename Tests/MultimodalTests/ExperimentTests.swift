@@ -28,6 +28,23 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(runs.count, 4)
         XCTAssertEqual(Set(runs.map(\.seed)), [1, 2])
         XCTAssertEqual(lines.count, 4)
+        // Seed-major: both modes of seed 1 before seed 2.
+        XCTAssertEqual(runs.map(\.seed), [1, 1, 2, 2])
+        XCTAssertEqual(runs.map(\.mode), [.visual, .multimodal, .visual, .multimodal])
+        // Wall time comes from the metrics (so it survives resumes).
+        for run in runs {
+            XCTAssertEqual(run.seconds, run.metrics.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds }, accuracy: 1e-9)
+        }
+        let each = try String(contentsOf: out.appendingPathComponent("runs.csv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        XCTAssertEqual(each.count, 1 + 4)
+        for (row, run) in zip(each.dropFirst(), runs) {
+            XCTAssertEqual(String(row[0]), run.mode.rawValue); XCTAssertEqual(String(row[1]), "\(run.seed)")
+            XCTAssertEqual(Double(row[3])!, run.finalAccuracy, accuracy: 1e-3)
+            let best = run.metrics.map { Experiment.decisiveAccuracy($0, mode: run.mode) }.max()!
+            XCTAssertEqual(Double(row[4])!, best, accuracy: 1e-3)
+            XCTAssertEqual(row[9].isEmpty, run.mode != .multimodal, "w_v only for the attention model")
+        }
 
         let table = try String(contentsOf: out.appendingPathComponent("table1.csv"), encoding: .utf8)
         let rows = table.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
