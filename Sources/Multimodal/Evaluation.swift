@@ -121,11 +121,12 @@ public struct ConditionEvaluation: Codable, Sendable, Equatable {
 /// per group, the accuracy of every head and the mean attention weights — the measurement of
 /// whether the attention moves to the reliable modality when one sensor fails.
 public func evaluateByCondition(_ network: MultimodalNetwork, on dataset: AudioVisualDataset, batchSize: Int,
+                                limit: Int? = nil,
                                 condition: @escaping (Int) -> String) throws -> [String: ConditionEvaluation] {
     struct Tally { var n = 0, visual = 0, audio = 0, fusion = 0, wv = 0.0, wa = 0.0 }
     var tallies: [String: Tally] = [:]
     let mode = network.configuration.mode
-    _ = try evaluate(network, on: dataset, batchSize: batchSize) { range, batch, out in
+    _ = try evaluate(network, on: dataset, batchSize: batchSize, limit: limit) { range, batch, out in
         let predictions = (out.visual.map(SpikeRateLoss.predictions), out.audio.map(SpikeRateLoss.predictions),
                            out.fusion.map(SpikeRateLoss.predictions))
         for (j, index) in range.enumerated() {

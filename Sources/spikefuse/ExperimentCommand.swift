@@ -8,7 +8,14 @@ enum ExperimentCommand {
     The paper's protocol: every mode trained REPEATS times with seeds first-seed, first-seed+1, …;
     writes DIR/table1.md and table1.csv (mean, std, best test accuracy per mode) and
     DIR/fig3.csv and fig3.svg (test accuracy per epoch, mean and min–max over seeds).
-    Each run lives in DIR/<mode>/seed-<s>/ and is resumed if interrupted.
+    Each run lives in DIR/<mode>/seed-<s>/ and is resumed if interrupted; DIR/runs.csv lists them.
+
+      --faults F1,F2,…   after training, evaluate every run on the test split of each folder
+                         (written by `spikefuse synth --corrupt P --corrupt-split test` with the
+                         training data's seed): DIR/faults.md, faults.csv and faults.svg give the
+                         accuracy of every mode and the attention weights (w_v, w_a) on clean,
+                         visual-corrupted and audio-corrupted samples
+      --fault-limit N    evaluate N test samples of each fault set, spread over the classes (all)
 
     """ + RunOptions.help
 
@@ -25,8 +32,13 @@ enum ExperimentCommand {
         if let m = try a.string("modes") {
             config.modes = try m.split(separator: ",").map { try TrainingMode(parsing: String($0)) }
         }
+        let faultFolders = try a.string("faults").map { $0.split(separator: ",").map { URL(fileURLWithPath: String($0)) } } ?? []
+        let faultLimit = try a.int("fault-limit")
         let options = try RunOptions.parse(&a)
         try a.finish()
+        guard faultFolders.isEmpty || { if case .joint = options.source { return true } else { return false } }() else {
+            throw UsageError("--faults needs real-layout data (--data or --visual/--audio), not --synthetic")
+        }
         config.model = options.model
         config.training = options.training
         let (trainSet, testSet) = try options.source.datasets()
@@ -34,6 +46,16 @@ enum ExperimentCommand {
         let runs = try Experiment.run(config, trainSet: trainSet, testSet: testSet, out: dir,
                                       dataDescription: ["source": options.source.jsonString()]) { print($0) }
         print("\n" + (try String(contentsOf: dir.appendingPathComponent("table1.md"), encoding: .utf8)))
-        print("\(runs.count) runs; reports in \(dir.path) (table1.md, table1.csv, fig3.csv, fig3.svg)")
+        print("\(runs.count) runs; reports in \(dir.path) (table1.md, table1.csv, runs.csv, fig3.csv, fig3.svg)")
+        if case .joint(let framing) = options.source, !faultFolders.isEmpty {
+            let sets = try faultFolders.map { try FaultTestSet.load(folder: $0, framing: framing) }
+            let rows = try FaultEvaluation.evaluate(runs: runs, weights: { mode, seed in
+                dir.appendingPathComponent(mode.rawValue).appendingPathComponent("seed-\(seed)")
+                    .appendingPathComponent("weights.safetensors")
+            }, sets: sets, batchSize: options.training.batchSize, limit: faultLimit) { print($0) }
+            try FaultEvaluation.writeReports(rows, clean: runs, to: dir)
+            print("\n" + (try String(contentsOf: dir.appendingPathComponent("faults.md"), encoding: .utf8)))
+            print("fault reports in \(dir.path) (faults.md, faults.csv, faults.svg)")
+        }
     }
 }
