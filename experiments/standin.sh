@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The protocol of docs/results.md on the two stand-in sets, from scratch:
+#   1. the real-digit stand-in: real MNIST images → emulated DVS, real FSDD speech → emulated
+#      cochlea, 10,000 pairs; and the embedded procedural set (`make demo`'s data), 2,000 pairs;
+#   2. for each set, the same data with one sensor degraded in 20 % and 40 % of the test pairs;
+#   3. the four modes × SEEDS seeds (`spikefuse experiment`), seeds run JOBS at a time, one
+#      thread each, then every run evaluated on the faulty test sets (`--faults`).
+# Usage (from the repository root, after `make build`):
+#   MNIST_IDX=train-images.gz,test-images.gz FSDD=path/to/fsdd/recordings experiments/standin.sh
+# Settings (environment): OUT (runs/standin), SEEDS (5), JOBS (2), EPOCHS (4),
+#   STANDIN_TRAIN_LIMIT (2500), STANDIN_TEST_LIMIT (2000), LR_AUDIO (1e-4), SETS ("standin procedural").
+set -euo pipefail
+BIN=${BIN:-$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/spikefuse}
+OUT=${OUT:-runs/standin}
+SEEDS=${SEEDS:-5}; JOBS=${JOBS:-2}; EPOCHS=${EPOCHS:-4}; LR_AUDIO=${LR_AUDIO:-1e-4}
+STANDIN_TRAIN_LIMIT=${STANDIN_TRAIN_LIMIT:-2500}; STANDIN_TEST_LIMIT=${STANDIN_TEST_LIMIT:-2000}
+SETS=${SETS:-standin procedural}
+mkdir -p "$OUT/data"
+
+synth() {   # synth FOLDER ARGS…: skipped when FOLDER already holds a finished set
+    [ -f "$1/manifest.json" ] || "$BIN" synth --out "$1" "${@:2}"
+}
+
+for set in $SETS; do
+    case $set in
+        standin)
+            : "${MNIST_IDX:?set MNIST_IDX to MNIST image IDX files, comma-separated (labels are found beside them)}"
+            : "${FSDD:?set FSDD to a folder of {digit}_{speaker}_{index}.wav recordings}"
+            sources=(--pairs 10000 --seed 1 --images "$MNIST_IDX" --audio "$FSDD")
+            limits=(--train-limit "$STANDIN_TRAIN_LIMIT" --test-limit "$STANDIN_TEST_LIMIT")
+            faultLimit=(--fault-limit "$STANDIN_TEST_LIMIT") ;;
+        procedural)
+            sources=(--pairs 2000 --seed 1); limits=(); faultLimit=() ;;
+        *) echo "unknown set $set (standin or procedural)" >&2; exit 2 ;;
+    esac
+    data=$OUT/data/$set
+    synth "$data" "${sources[@]}"
+    for p in 0.2 0.4; do synth "$data-corrupt$p" "${sources[@]}" --corrupt $p --corrupt-split test; done
+    common=(--data "$data" --epochs "$EPOCHS" --lr-audio "$LR_AUDIO" "${limits[@]}")
+    # Train: one process per seed, JOBS at a time, one thread each (bit-reproducible per seed).
+    seq 1 "$SEEDS" | xargs -P "$JOBS" -I{} env SPIKEFUSE_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+        "$BIN" experiment --out "$OUT/$set" --repeats 1 --first-seed {} "${common[@]}" > "$OUT/$set-train.log"
+    # Gather every seed (finished runs are loaded, not retrained) and evaluate under faults.
+    "$BIN" experiment --out "$OUT/$set" --repeats "$SEEDS" "${common[@]}" \
+        --faults "$data-corrupt0.2,$data-corrupt0.4" "${faultLimit[@]}" | tee "$OUT/$set-report.txt"
+done
