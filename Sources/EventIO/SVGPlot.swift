@@ -1,6 +1,6 @@
 import Foundation
 
-/// Small SVG writers: a generic line plot (e.g. accuracy over epochs) and the primitives
+/// Small SVG writers: a generic line plot (e.g. accuracy over epochs), a grouped bar chart and the primitives
 /// the event renderers use. Coordinates in SVG user units (px), origin top left.
 public enum SVGPlot {
     /// One line of a plot: `points` are (x, y) in data units.
@@ -61,6 +61,44 @@ public enum SVGPlot {
             svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
             let ly = top + 8 + Double(i) * 18
             svg += "<line x1=\"\(right + 12)\" y1=\"\(ly)\" x2=\"\(right + 32)\" y2=\"\(ly)\" stroke=\"\(s.color)\" stroke-width=\"2\"/>\n"
+            svg += text(right + 38, ly + 4, s.name, size: 12, anchor: "start")
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// A grouped bar chart: one group per label, one bar per series in each group
+    /// (`values[series][group]`), with a zero line, y ticks and a legend, as SVG text. Bars
+    /// of negative values hang below the zero line.
+    public static func bars(groups: [String], series: [(name: String, color: String, values: [Double])],
+                            title: String, yLabel: String, width: Int = 640, height: Int = 400) -> String {
+        precondition(series.allSatisfy { $0.values.count == groups.count }, "one value per group in every series")
+        let values = series.flatMap(\.values)
+        let yMin = min(0, values.min() ?? 0), yMax = max(max(0, values.max() ?? 1), yMin + 1e-9)
+        let legendWidth = Double(series.map(\.name.count).max() ?? 0) * 7 + 44
+        let width = width + Int(legendWidth)
+        let left = 60.0, right = Double(width) - 20 - legendWidth, top = 36.0, bottom = Double(height) - 46
+        func py(_ y: Double) -> Double { bottom - (y - yMin) / (yMax - yMin) * (bottom - top) }
+        let groupWidth = (right - left) / Double(max(groups.count, 1))
+        let barWidth = groupWidth * 0.8 / Double(max(series.count, 1))
+
+        var svg = header(width: width, height: height, background: "white")
+        svg += text(Double(width) / 2, 22, title, size: 15, anchor: "middle")
+        svg += axes(left: left, right: right, top: top, bottom: bottom,
+                    xTicks: [], yTicks: niceTicks(yMin, yMax).map { ($0, py($0)) },
+                    xLabel: "", yLabel: yLabel, color: "black")
+        for (g, label) in groups.enumerated() {
+            let x0 = left + Double(g) * groupWidth + groupWidth * 0.1
+            for (k, s) in series.enumerated() {
+                let v = s.values[g], y = py(max(v, 0)), h = abs(py(v) - py(0))
+                svg += String(format: "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%@\"/>\n",
+                              x0 + Double(k) * barWidth, y, barWidth * 0.95, h, s.color)
+            }
+            svg += text(left + (Double(g) + 0.5) * groupWidth, bottom + 18, label, size: 11, anchor: "middle")
+        }
+        svg += String(format: "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n", left, py(0), right, py(0))
+        for (i, s) in series.enumerated() {
+            let ly = top + 8 + Double(i) * 18
+            svg += "<rect x=\"\(right + 12)\" y=\"\(ly - 6)\" width=\"20\" height=\"12\" fill=\"\(s.color)\"/>\n"
             svg += text(right + 38, ly + 4, s.name, size: 12, anchor: "start")
         }
         return svg + "</svg>\n"

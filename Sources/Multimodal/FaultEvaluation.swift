@@ -112,9 +112,10 @@ public enum FaultEvaluation {
         }
     }
 
-    /// Writes `faults.md`, `faults.csv` and `faults.svg` (accuracy against the fraction of
+    /// Writes `faults.md`, `faults.csv`, `faults.svg` (accuracy against the fraction of
     /// faulty pairs, one line per mode, mean and min–max over seeds; fraction 0 is the
-    /// protocol's clean test accuracy from `clean`).
+    /// protocol's clean test accuracy from `clean`) and `faults-attention.svg` (the attention
+    /// model's mean w_v and w_a per set and condition, as bars).
     public static func writeReports(_ rows: [FaultRow], clean: [ExperimentRun], to out: URL) throws {
         var md = "| Test set | Mode | Condition | Samples | Mean (%) | Std | w_v | w_a |\n|---|---|---|---|---|---|---|---|\n"
         var csv = "set,fraction,mode,condition,samples,runs,mean,std,min,max,w_v,w_a\n"
@@ -150,5 +151,17 @@ public enum FaultEvaluation {
         let svg = SVGPlot.lines(series: series, title: "Test accuracy with failing sensors (mean, min–max over seeds)",
                                 xLabel: "fraction of test pairs with one sensor degraded", yLabel: "test accuracy (%)")
         try writeAtomically(Data(svg.utf8), to: out.appendingPathComponent("faults.svg"))
+
+        // Where the attention goes: mean (w_v, w_a) of the attention model per set and condition.
+        let attention = rows.filter { $0.mode == .multimodal && $0.condition != "all" && $0.attention != nil }
+        if !attention.isEmpty {
+            let groups = attention.map { "\($0.set): \($0.condition.replacingOccurrences(of: " corrupted", with: " bad"))" }
+            let bars = SVGPlot.bars(groups: groups, series: [
+                ("w_v (visual)", SVGPlot.palette[0], attention.map { $0.attention![0] }),
+                ("w_a (audio)", SVGPlot.palette[1], attention.map { $0.attention![1] }),
+            ], title: "Attention weights of the multimodal model per test condition (mean over seeds)",
+               yLabel: "mean attention weight", width: max(640, 130 * groups.count))
+            try writeAtomically(Data(bars.utf8), to: out.appendingPathComponent("faults-attention.svg"))
+        }
     }
 }

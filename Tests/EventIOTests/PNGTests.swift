@@ -75,4 +75,17 @@ final class PNGTests: XCTestCase {
         XCTAssertTrue(svg.contains(">train</text>"))
         XCTAssertTrue(svg.hasSuffix("</svg>\n"))
     }
+
+    /// Bars: values 2 and −1 on a y range [−1, 2]; the plot spans y = 36…354 px (height 400,
+    /// bottom margin 46), so 1 unit = 318/3 = 106 px: the bar of 2 is 212 px tall and ends on
+    /// the zero line at 354 − 106 = 248; the bar of −1 hangs 106 px below it.
+    func testGroupedBarSVG() {
+        let svg = SVGPlot.bars(groups: ["clean", "bad"], series: [("w_v", "#00f", [2, -1])],
+                               title: "Attention", yLabel: "weight", width: 640, height: 400)
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        XCTAssertTrue(svg.contains(">clean</text>") && svg.contains(">bad</text>") && svg.contains(">w_v</text>"))
+        XCTAssertTrue(svg.contains("y=\"36.00\" width="), "the bar of 2 starts at the top of the plot")
+        XCTAssertTrue(svg.contains("height=\"212.00\""), svg)
+        XCTAssertTrue(svg.contains("y=\"248.00\" width=") && svg.contains("height=\"106.00\""), "the bar of −1 hangs from zero")
+    }
 }

@@ -56,5 +56,9 @@ final class FaultEvaluationTests: XCTestCase {
         XCTAssertEqual(csv.split(separator: "\n").count, 1 + rows.count)
         let svg = try String(contentsOf: out.appendingPathComponent("faults.svg"), encoding: .utf8)
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2, "one line per mode")
+        let bars = try String(contentsOf: out.appendingPathComponent("faults-attention.svg"), encoding: .utf8)
+        let attentionGroups = rows.filter { $0.mode == .multimodal && $0.condition != "all" }.count
+        // background + plot frame + 2 bars per group + 2 legend swatches
+        XCTAssertEqual(bars.components(separatedBy: "<rect").count - 1, 2 + 2 * attentionGroups + 2)
     }
 }
