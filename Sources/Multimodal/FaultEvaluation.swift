@@ -160,7 +160,7 @@ public enum FaultEvaluation {
                 ("w_v (visual)", SVGPlot.palette[0], attention.map { $0.attention![0] }),
                 ("w_a (audio)", SVGPlot.palette[1], attention.map { $0.attention![1] }),
             ], title: "Attention weights of the multimodal model per test condition (mean over seeds)",
-               yLabel: "mean attention weight", width: max(640, 130 * groups.count))
+               yLabel: "mean attention weight", width: max(640, 165 * groups.count))
             try writeAtomically(Data(bars.utf8), to: out.appendingPathComponent("faults-attention.svg"))
         }
     }
