@@ -4,17 +4,21 @@
 #      cochlea, 10,000 pairs; and the embedded procedural set (`make demo`'s data), 2,000 pairs;
 #   2. for each set, the same data with one sensor degraded in 20 % and 40 % of the test pairs;
 #   3. the four modes × SEEDS seeds (`spikefuse experiment`), seeds run JOBS at a time, one
-#      thread each, then every run evaluated on the faulty test sets (`--faults`).
+#      thread each, then every run evaluated on the faulty test sets (`--faults`);
+#   4. for the sets in TRAIN_FAULT_SETS: the four modes trained and tested on data with 40 %
+#      faulty pairs in both splits, TRAIN_FAULT_SEEDS seeds, evaluated per condition.
 # Usage (from the repository root, after `make build`):
 #   MNIST_IDX=train-images.gz,test-images.gz FSDD=path/to/fsdd/recordings experiments/standin.sh
 # Settings (environment): OUT (runs/standin), SEEDS (5), JOBS (2), EPOCHS (4),
-#   STANDIN_TRAIN_LIMIT (2500), STANDIN_TEST_LIMIT (2000), LR_AUDIO (1e-4), SETS ("standin procedural").
+#   STANDIN_TRAIN_LIMIT (2500), STANDIN_TEST_LIMIT (2000), LR_AUDIO (1e-4), SETS ("standin procedural"),
+#   TRAIN_FAULT_SETS (procedural), TRAIN_FAULT_SEEDS (3).
 set -euo pipefail
 BIN=${BIN:-$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/spikefuse}
 OUT=${OUT:-runs/standin}
 SEEDS=${SEEDS:-5}; JOBS=${JOBS:-2}; EPOCHS=${EPOCHS:-4}; LR_AUDIO=${LR_AUDIO:-1e-4}
 STANDIN_TRAIN_LIMIT=${STANDIN_TRAIN_LIMIT:-2500}; STANDIN_TEST_LIMIT=${STANDIN_TEST_LIMIT:-2000}
 SETS=${SETS:-standin procedural}
+TRAIN_FAULT_SETS=${TRAIN_FAULT_SETS:-procedural}; TRAIN_FAULT_SEEDS=${TRAIN_FAULT_SEEDS:-3}
 mkdir -p "$OUT/data"
 
 synth() {   # synth FOLDER ARGS…: skipped when FOLDER already holds a finished set
@@ -43,4 +47,13 @@ for set in $SETS; do
     # Gather every seed (finished runs are loaded, not retrained) and evaluate under faults.
     "$BIN" experiment --out "$OUT/$set" --repeats "$SEEDS" "${common[@]}" \
         --faults "$data-corrupt0.2,$data-corrupt0.4" "${faultLimit[@]}" | tee "$OUT/$set-report.txt"
+    # Faults in training and test data alike.
+    if [[ " $TRAIN_FAULT_SETS " == *" $set "* ]] && [ "$TRAIN_FAULT_SEEDS" -gt 0 ]; then
+        synth "$data-corrupt0.4-all" "${sources[@]}" --corrupt 0.4 --corrupt-split all
+        faulty=(--data "$data-corrupt0.4-all" --epochs "$EPOCHS" --lr-audio "$LR_AUDIO" "${limits[@]}")
+        seq 1 "$TRAIN_FAULT_SEEDS" | xargs -P "$JOBS" -I{} env SPIKEFUSE_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+            "$BIN" experiment --out "$OUT/$set-trainfaults" --repeats 1 --first-seed {} "${faulty[@]}" > "$OUT/$set-trainfaults-train.log"
+        "$BIN" experiment --out "$OUT/$set-trainfaults" --repeats "$TRAIN_FAULT_SEEDS" "${faulty[@]}" \
+            --faults "$data-corrupt0.4-all" "${faultLimit[@]}" | tee "$OUT/$set-trainfaults-report.txt"
+    fi
 done
