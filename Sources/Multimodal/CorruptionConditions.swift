@@ -14,12 +14,20 @@ public struct CorruptionConditions: Sendable {
 
     /// Reads `folder/manifest.json`; nil when the folder has none or nothing was corrupted.
     public static func load(folder: URL) throws -> CorruptionConditions? {
+        try manifest(folder: folder).flatMap(CorruptionConditions.init(manifest:))
+    }
+
+    /// `folder/manifest.json` as `synth` wrote it; nil when the folder has none.
+    public static func manifest(folder: URL) throws -> DatasetWriter.Manifest? {
         let url = folder.appendingPathComponent("manifest.json")
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        let manifest: DatasetWriter.Manifest
-        do { manifest = try JSONDecoder().decode(DatasetWriter.Manifest.self, from: data) } catch {
+        do { return try JSONDecoder().decode(DatasetWriter.Manifest.self, from: data) } catch {
             throw CheckpointError.invalid(url.path, "not a SpikeFuse dataset manifest: \(error)")
         }
+    }
+
+    /// The degraded recordings a manifest lists; nil when nothing was corrupted.
+    public init?(manifest: DatasetWriter.Manifest) {
         var visual = Set<String>(), audio = Set<String>()
         for p in manifest.pairs {
             switch CorruptionKind(rawValue: p.corruption)?.modality {
@@ -28,7 +36,8 @@ public struct CorruptionConditions: Sendable {
             default: break
             }
         }
-        return visual.isEmpty && audio.isEmpty ? nil : CorruptionConditions(visual: visual, audio: audio)
+        if visual.isEmpty && audio.isEmpty { return nil }
+        self.visual = visual; self.audio = audio
     }
 
     /// The condition of sample `index` of `dataset`.

@@ -29,10 +29,15 @@ public struct ExperimentRun: Sendable {
 public enum Experiment {
     /// The accuracy the mode is judged by: fusion for multimodal modes, else its only head.
     public static func decisiveAccuracy(_ m: EpochMetrics, mode: TrainingMode) -> Double {
+        decisive(visual: m.testVisual, audio: m.testAudio, fusion: m.testFusion, mode: mode)
+    }
+
+    /// The deciding head's accuracy among the heads' (nil = the mode lacks that head).
+    public static func decisive(visual: Double?, audio: Double?, fusion: Double?, mode: TrainingMode) -> Double {
         switch mode {
-        case .multimodal, .multimodalNoAttention: return m.testFusion ?? 0
-        case .visual: return m.testVisual ?? 0
-        case .audio: return m.testAudio ?? 0
+        case .multimodal, .multimodalNoAttention: return fusion ?? 0
+        case .visual: return visual ?? 0
+        case .audio: return audio ?? 0
         }
     }
 

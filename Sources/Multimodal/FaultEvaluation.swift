@@ -22,17 +22,13 @@ public struct FaultTestSet {
         var c = framing
         c.mnistDVSRoot = folder.path
         c.ntidigitsFile = folder.appendingPathComponent("n-tidigits.hdf5").path
+        guard let manifest = try CorruptionConditions.manifest(folder: folder) else {
+            throw CheckpointError.invalid(folder.appendingPathComponent("manifest.json").path,
+                                          "missing: a fault test set is a folder written by `spikefuse synth --corrupt P`")
+        }
         let (_, test) = try JointDataset.load(c)
-        let manifestURL = folder.appendingPathComponent("manifest.json")
-        guard let data = FileManager.default.contents(atPath: manifestURL.path) else {
-            throw CheckpointError.invalid(manifestURL.path, "missing: a fault test set is a folder written by `spikefuse synth --corrupt P`")
-        }
-        let manifest: DatasetWriter.Manifest
-        do { manifest = try JSONDecoder().decode(DatasetWriter.Manifest.self, from: data) } catch {
-            throw CheckpointError.invalid(manifestURL.path, "not a SpikeFuse dataset manifest: \(error)")
-        }
         return FaultTestSet(name: String(format: "corrupt %g", manifest.corruptFraction), fraction: manifest.corruptFraction,
-                            dataset: test, conditions: try CorruptionConditions.load(folder: folder))
+                            dataset: test, conditions: CorruptionConditions(manifest: manifest))
     }
 }
 
@@ -75,18 +71,17 @@ public enum FaultEvaluation {
                     let groups = try evaluateByCondition(network, on: set.dataset, batchSize: batchSize, limit: limit) {
                         set.conditions?.condition($0, in: set.dataset) ?? "clean"
                     }
-                    var all = ConditionEvaluation()
-                    var correct = 0.0, wv = 0.0, wa = 0.0
+                    var samples = 0, correct = 0.0, wv = 0.0, wa = 0.0
                     for (name, g) in groups {
-                        let acc = decisive(g, mode: mode)
-                        correct += acc * Double(g.samples); all.samples += g.samples
+                        let acc = Experiment.decisive(visual: g.visual, audio: g.audio, fusion: g.fusion, mode: mode)
+                        correct += acc * Double(g.samples); samples += g.samples
                         wv += (g.attention?[0] ?? 0) * Double(g.samples); wa += (g.attention?[1] ?? 0) * Double(g.samples)
                         perCondition[name, default: (g.samples, [], 0, 0)].accuracies.append(acc)
                         perCondition[name]!.wv += g.attention?[0] ?? 0
                         perCondition[name]!.wa += g.attention?[1] ?? 0
                     }
-                    let n = Double(max(all.samples, 1))
-                    perCondition["all", default: (all.samples, [], 0, 0)].accuracies.append(correct / n)
+                    let n = Double(max(samples, 1))
+                    perCondition["all", default: (samples, [], 0, 0)].accuracies.append(correct / n)
                     perCondition["all"]!.wv += wv / n
                     perCondition["all"]!.wa += wa / n
                     log(String(format: "%@ on %@, seed %llu: %.2f %%", mode.rawValue, set.name, run.seed, correct / n))
@@ -101,15 +96,6 @@ public enum FaultEvaluation {
             }
         }
         return rows
-    }
-
-    /// The accuracy a mode is judged by, from a condition's evaluation.
-    static func decisive(_ e: ConditionEvaluation, mode: TrainingMode) -> Double {
-        switch mode {
-        case .multimodal, .multimodalNoAttention: return e.fusion ?? 0
-        case .visual: return e.visual ?? 0
-        case .audio: return e.audio ?? 0
-        }
     }
 
     /// Writes `faults.md`, `faults.csv`, `faults.svg` (accuracy against the fraction of

@@ -19,7 +19,7 @@ enum EvaluateCommand {
         if a.wantsHelp { print(help); return }
         let json = a.flag("json")
         let batchSize = try a.int("batch-size") ?? 32
-        let limit = try a.int("limit")
+        let limit = try positiveLimit(&a, "limit")
         let dataGiven = args.contains { ["--data", "--visual", "--audio", "--synthetic"].contains($0) }
         let givenSource = try DataOptions.parse(&a)
         try a.finish()

@@ -33,7 +33,7 @@ enum ExperimentCommand {
             config.modes = try m.split(separator: ",").map { try TrainingMode(parsing: String($0)) }
         }
         let faultFolders = try a.string("faults").map { $0.split(separator: ",").map { URL(fileURLWithPath: String($0)) } } ?? []
-        let faultLimit = try a.int("fault-limit")
+        let faultLimit = try positiveLimit(&a, "fault-limit")
         let options = try RunOptions.parse(&a)
         try a.finish()
         guard faultFolders.isEmpty || { if case .joint = options.source { return true } else { return false } }() else {

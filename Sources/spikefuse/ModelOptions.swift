@@ -122,7 +122,10 @@ struct RunOptions {
         var training = TrainingConfiguration()
         if let v = try a.int("epochs") { training.epochs = v }
         if let v = try a.int("batch-size") { training.batchSize = v }
-        if let v = try a.double("lr") { training.learningRate = Float(v) }
+        if let v = try a.double("lr") {
+            guard v > 0 else { throw UsageError("--lr must be positive") }
+            training.learningRate = Float(v)
+        }
         if let v = try a.string("lr-schedule") {
             guard let schedule = LearningRateSchedule(rawValue: v) else { throw UsageError("--lr-schedule must be constant or cosine") }
             training.learningRateSchedule = schedule
@@ -132,8 +135,8 @@ struct RunOptions {
             training.audioLearningRate = Float(v)
         }
         if let v = try a.uint64("seed") { training.seed = v }
-        if let v = try a.int("train-limit") { training.trainLimit = v }
-        if let v = try a.int("test-limit") { training.testLimit = v }
+        training.trainLimit = try positiveLimit(&a, "train-limit")
+        training.testLimit = try positiveLimit(&a, "test-limit")
         if let v = try a.int("keep-checkpoints") { training.keepCheckpoints = v }
         if let v = try a.double("clip-grad-norm") {
             guard v > 0 else { throw UsageError("--clip-grad-norm must be positive") }
@@ -153,4 +156,11 @@ func describe(_ m: EpochMetrics) -> String {
     if let w = m.attention { parts.append(String(format: "attention w_v %.3f w_a %.3f", w[0], w[1])) }
     parts.append(String(format: "%.1f samples/s", m.samplesPerSecond))
     return parts.joined(separator: "  ")
+}
+
+/// `--NAME N`, a sample count that must be at least 1; nil when absent.
+func positiveLimit(_ a: inout Arguments, _ name: String) throws -> Int? {
+    guard let v = try a.int(name) else { return nil }
+    guard v >= 1 else { throw UsageError("--\(name) must be at least 1 (got \(v))") }
+    return v
 }

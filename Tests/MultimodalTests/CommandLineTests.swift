@@ -27,6 +27,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("unknown command 'fly'"))
     }
 
+    /// Sample limits and learning rates that would crash or poison training are usage errors.
+    func testBadLimitsAndLearningRatesAreOneClearLine() throws {
+        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--test-limit", "-1"]), mentions: "--test-limit must be at least 1")
+        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--train-limit", "0"]), mentions: "--train-limit must be at least 1")
+        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--lr", "0", "--lr-audio", "1e-4"]), mentions: "--lr must be positive")
+        assertOneLineError(try runSpikefuse(["experiment", "--out", "/tmp/x", "--fault-limit", "-5"]), mentions: "--fault-limit must be at least 1")
+        assertOneLineError(try runSpikefuse(["evaluate", "/tmp", "--limit", "0"]), mentions: "--limit must be at least 1")
+    }
+
     func testWrongInputShapeInGradIsReported() throws {
         let dir = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
         let x = FileManager.default.temporaryDirectory.appendingPathComponent("x-\(UUID()).safetensors")
