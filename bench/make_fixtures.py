@@ -316,6 +316,34 @@ def network_golden():
             print(f"wrote Tests/MultimodalTests/Fixtures/{f} ({os.path.getsize(os.path.join(MM_FIXTURES, f))} bytes)")
 
 
+def attention_fc_golden():
+    """`attention_readout: fc`: the golden attention weights plus the golden ablation's
+    fusion.fc1/fc2 (both already on the 2^-12 grid) -> golden_{weights,grads}_attention_fc."""
+    from safetensors.torch import load_file
+    visual, audio, labels = golden_inputs()
+    attention = load_file(os.path.join(MM_FIXTURES, "golden_weights.safetensors"))
+    ablation = load_file(os.path.join(MM_FIXTURES, "golden_weights_noattention.safetensors"))
+    cfg = dict(GOLDEN_CONFIG, mode="multimodal", attention_readout="fc")
+    model = SpikeFuseReference(cfg).double()
+    state = dict(attention, **{k: v for k, v in ablation.items() if k.startswith("fusion.fc")})
+    model.load_state_dict({k: v.double() for k, v in state.items()})
+    tensors, rates, loss = grad_outputs(model, visual, audio, labels)
+    m32 = check_golden(model, tensors, rates, "attention fc")
+    t32, _, _ = grad_outputs(m32, visual.float(), audio.float(), labels)
+    for k in tensors:
+        if k.startswith(("spikes.", "activity.", "attention")):
+            assert torch.equal(tensors[k].float(), t32[k]), f"attention fc: {k} differs float32 vs float64"
+    config_json = json.dumps(cfg, sort_keys=True)
+    save_file(as_f32(dict(model.named_parameters())), os.path.join(MM_FIXTURES, "golden_weights_attention_fc.safetensors"),
+              metadata={"config": config_json, "producer": "bench/make_fixtures.py",
+                        "init": "golden_weights.safetensors + fusion.fc1/fc2 of golden_weights_noattention.safetensors"})
+    save_file(as_f32(tensors), os.path.join(MM_FIXTURES, "golden_grads_attention_fc.safetensors"),
+              metadata={"config": config_json, "producer": "bench/make_fixtures.py", "mode": "multimodal",
+                        "layout": "batch-major [B, ...]; spikes.* and activity.* are spike counts over T"})
+    print(f"attention fc: losses {loss}")
+    print("  firing rates: " + ", ".join(f"{k} {v:.3f}" for k, v in rates.items()))
+
+
 def main(argv):
     which = argv[1:] or ["safetensors", "lif", "network"]
     os.makedirs(NN_FIXTURES, exist_ok=True)
@@ -326,6 +354,8 @@ def main(argv):
         lif_golden()
     if "network" in which:
         network_golden()
+    if "network" in which or "attention-fc" in which:
+        attention_fc_golden()
 
 
 if __name__ == "__main__":

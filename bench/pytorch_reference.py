@@ -20,7 +20,8 @@ Semantics (binding; the Swift side implements exactly the same):
   Attention fusion (tau 0.9), mode "multimodal": c[t] = concat(o_v[t], o_a[t]) (20) ->
       fusion.hidden Linear(20->H) + LIF -> fusion.attention Linear(H->2) = [w_v, w_a]
       (plain affine; "softmax" normalisation optional) -> output LIF (10 neurons) with
-      input current w_v o_v[t] + w_a o_a[t].
+      input current w_v o_v[t] + w_a o_a[t]; with "attention_readout": "fc" instead
+      concat(w_v o_v[t], w_a o_a[t]) -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
   Mode "multimodal-noattention": concat -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
   Loss per head: mean over batch of sum_c (Y_c - (1/T) sum_t o_c[t])^2; total
       L = Lv + La + Lm (multimodal modes), Lv (visual), La (audio).
@@ -248,7 +249,15 @@ class AttentionFusion(nn.Module):
         self.attention = nn.Linear(cfg["fusion_hidden"], 2)
         self.normalisation = cfg["attention_normalisation"]
         self.lif = LIF(cfg["tau_fusion"], cfg["threshold"], cfg["surrogate_width"])
-        self.layer_names = ["fusion.hidden", "fusion.output"]
+        self.readout = cfg.get("attention_readout", "sum")
+        if self.readout == "fc":
+            self.fc1 = nn.Linear(2 * cfg["classes"], cfg["fusion_hidden"])
+            self.fc2 = nn.Linear(cfg["fusion_hidden"], cfg["classes"])
+            self.layer_names = ["fusion.hidden", "fusion.fc1", "fusion.fc2"]
+        elif self.readout == "sum":
+            self.layer_names = ["fusion.hidden", "fusion.output"]
+        else:
+            raise ValueError(f"unknown attention_readout {self.readout!r}")
 
     def weights(self, hidden_spikes):
         w = self.attention(hidden_spikes)
@@ -263,6 +272,12 @@ class AttentionFusion(nn.Module):
         h, _ = self.lif.scan(self.hidden(torch.cat([o_v, o_a], dim=-1)))
         record["fusion.hidden"] = h
         w = self.weights(h)
+        if self.readout == "fc":
+            h2, _ = self.lif.scan(self.fc1(torch.cat([w[..., 0:1] * o_v, w[..., 1:2] * o_a], dim=-1)))
+            record["fusion.fc1"] = h2
+            out, _ = self.lif.scan(self.fc2(h2))
+            record["fusion.fc2"] = out
+            return out, w
         out, _ = self.lif.scan(w[..., 0:1] * o_v + w[..., 1:2] * o_a)
         record["fusion.output"] = out
         return out, w
@@ -272,6 +287,14 @@ class AttentionFusion(nn.Module):
         u, h = self.lif.step(self.hidden(torch.cat([o_v, o_a], dim=-1)), u, o)
         state["fusion.hidden"] = (u, h)
         w = self.weights(h)
+        if self.readout == "fc":
+            u, o = state.get("fusion.fc1", (None, None))
+            u, h2 = self.lif.step(self.fc1(torch.cat([w[..., 0:1] * o_v, w[..., 1:2] * o_a], dim=-1)), u, o)
+            state["fusion.fc1"] = (u, h2)
+            u, o = state.get("fusion.fc2", (None, None))
+            u, o = self.lif.step(self.fc2(h2), u, o)
+            state["fusion.fc2"] = (u, o)
+            return o, w
         u, o = state.get("fusion.output", (None, None))
         u, o = self.lif.step(w[..., 0:1] * o_v + w[..., 1:2] * o_a, u, o)
         state["fusion.output"] = (u, o)

@@ -16,16 +16,23 @@ public protocol FusionNetwork: AnyObject {
 ///     c[t]          = concat(o_v[t], o_a[t])                     [B, 2C]
 ///     h[t]          = LIF(W_h·c[t] + b_h)                        [B, H]   fusion.hidden
 ///     [w_v, w_a][t] = W_att·h[t] + b_att  (optionally softmax)   [B, 2]   fusion.attention
+///
+/// then, with the paper's readout (`.sum`), one output layer with no weights of its own:
+///
 ///     u[t]          = τ·u[t−1]·(1 − o[t−1]) + w_v[t]·o_v[t] + w_a[t]·o_a[t]
 ///     o[t]          = 1{u[t] ≥ Vth}                              [B, C]   the fused output
 ///
-/// The output layer has no weights of its own: its input current is the attention-weighted
-/// sum of the two modalities' output spikes.
+/// or, with `.fc`, the ablation's two FC LIF layers on the weighted spikes:
+///
+///     o[t]          = fc2(fc1(concat(w_v[t]·o_v[t], w_a[t]·o_a[t])))   [B, 2C] → [B, H] → [B, C]
 public final class AttentionFusion: FusionNetwork {
     public let hidden: Linear
     public let hiddenNeuron: LIF
     public let attention: Linear
+    /// The output LIF of the `.sum` readout (unused with `.fc`).
     public let outputNeuron: LIF
+    /// `fusion.fc1`, `fusion.fc2` of the `.fc` readout; nil with `.sum`.
+    public let head: Sequential?
     public let normalisation: AttentionNormalisation
     public let classes: Int
     private var lastVisual = Tensor(zeros: [0]), lastAudio = Tensor(zeros: [0])
@@ -37,11 +44,12 @@ public final class AttentionFusion: FusionNetwork {
         hiddenNeuron = LIF(c.fusionNeuron)
         attention = Linear(name: "fusion.attention", inFeatures: c.fusionHidden, outFeatures: 2, rng: &rng)
         outputNeuron = LIF(c.fusionNeuron)
+        head = c.attentionReadout == .fc ? fusionHead(c, rng: &rng) : nil
         normalisation = c.attentionNormalisation
         classes = c.classes
     }
 
-    public var parameters: [Parameter] { hidden.parameters + attention.parameters }
+    public var parameters: [Parameter] { hidden.parameters + attention.parameters + (head?.parameters ?? []) }
 
     public func forward(visual ov: Tensor, audio oa: Tensor) -> Tensor {
         lastVisual = ov; lastAudio = oa
@@ -49,31 +57,44 @@ public final class AttentionFusion: FusionNetwork {
         var w = attention.forward(h)                                                  // [T, B, 2]
         if normalisation == .softmax { softmaxPairsInPlace(&w) }
         attentionWeights = w
-        return outputNeuron.forward(weightedSum(w, ov, oa))                           // [T, B, C]
+        let (wv, wa) = (scaledRows(ov, by: w, column: 0), scaledRows(oa, by: w, column: 1))   // [T, B, C] each
+        if let head { return head.forward(concatenateFeatures(wv, wa)) }                      // [T, B, C]
+        var current = wv
+        addInPlace(&current, wa)
+        return outputNeuron.forward(current)                                          // [T, B, C]
     }
 
     public func backward(_ gradOutput: Tensor) -> (visual: Tensor, audio: Tensor) {
         guard let w = attentionWeights else { preconditionFailure("AttentionFusion.backward before forward") }
-        let gI = outputNeuron.backward(gradOutput)                                    // dL/dI [T, B, C]
-        let rows = gI.count / classes
+        // dL/d(w_v·o_v) and dL/d(w_a·o_a), each [T, B, C]
+        let (gWeightedV, gWeightedA): (Tensor, Tensor)
+        if let head {
+            (gWeightedV, gWeightedA) = splitFeatures(head.backward(gradOutput), first: classes)
+        } else {
+            let gI = outputNeuron.backward(gradOutput)                               // dL/dI [T, B, C]
+            (gWeightedV, gWeightedA) = (gI, gI)
+        }
+        let rows = gWeightedV.count / classes
         var gW = Tensor(zeros: w.shape)                                               // dL/dw [T, B, 2]
-        var gv = Tensor(zeros: gI.shape), ga = Tensor(zeros: gI.shape)
-        gI.scalars.withUnsafeBufferPointer { g in
-            lastVisual.scalars.withUnsafeBufferPointer { ov in
-                lastAudio.scalars.withUnsafeBufferPointer { oa in
-                    w.scalars.withUnsafeBufferPointer { pw in
-                        gW.scalars.withUnsafeMutableBufferPointer { pgw in
-                            gv.scalars.withUnsafeMutableBufferPointer { pgv in
-                                ga.scalars.withUnsafeMutableBufferPointer { pga in
-                                    for r in 0..<rows {
-                                        let wv = pw[2 * r], wa = pw[2 * r + 1]
-                                        var sv: Float = 0, sa: Float = 0
-                                        for k in 0..<classes {
-                                            let i = r * classes + k
-                                            sv += g[i] * ov[i]; sa += g[i] * oa[i]
-                                            pgv[i] = g[i] * wv; pga[i] = g[i] * wa
+        var gv = Tensor(zeros: gWeightedV.shape), ga = Tensor(zeros: gWeightedA.shape)
+        gWeightedV.scalars.withUnsafeBufferPointer { g1 in
+            gWeightedA.scalars.withUnsafeBufferPointer { g2 in
+                lastVisual.scalars.withUnsafeBufferPointer { ov in
+                    lastAudio.scalars.withUnsafeBufferPointer { oa in
+                        w.scalars.withUnsafeBufferPointer { pw in
+                            gW.scalars.withUnsafeMutableBufferPointer { pgw in
+                                gv.scalars.withUnsafeMutableBufferPointer { pgv in
+                                    ga.scalars.withUnsafeMutableBufferPointer { pga in
+                                        for r in 0..<rows {
+                                            let wv = pw[2 * r], wa = pw[2 * r + 1]
+                                            var sv: Float = 0, sa: Float = 0
+                                            for k in 0..<classes {
+                                                let i = r * classes + k
+                                                sv += g1[i] * ov[i]; sa += g2[i] * oa[i]
+                                                pgv[i] = g1[i] * wv; pga[i] = g2[i] * wa
+                                            }
+                                            pgw[2 * r] = sv; pgw[2 * r + 1] = sa
                                         }
-                                        pgw[2 * r] = sv; pgw[2 * r + 1] = sa
                                     }
                                 }
                             }
@@ -89,27 +110,33 @@ public final class AttentionFusion: FusionNetwork {
         return (gv, ga)
     }
 
-    /// `I[t, b, k] = w_v[t, b]·o_v[t, b, k] + w_a[t, b]·o_a[t, b, k]`.
-    private func weightedSum(_ w: Tensor, _ ov: Tensor, _ oa: Tensor) -> Tensor {
-        var current = Tensor(zeros: ov.shape)
-        let rows = ov.count / classes
-        current.scalars.withUnsafeMutableBufferPointer { out in
+    /// `out[t, b, k] = w[t, b, column]·x[t, b, k]` for `x` `[T, B, C]`, `w` `[T, B, 2]`.
+    private func scaledRows(_ x: Tensor, by w: Tensor, column: Int) -> Tensor {
+        var out = Tensor(zeros: x.shape)
+        let rows = x.count / classes
+        out.scalars.withUnsafeMutableBufferPointer { po in
             w.scalars.withUnsafeBufferPointer { pw in
-                ov.scalars.withUnsafeBufferPointer { pv in
-                    oa.scalars.withUnsafeBufferPointer { pa in
-                        for r in 0..<rows {
-                            let wv = pw[2 * r], wa = pw[2 * r + 1]
-                            for k in 0..<classes {
-                                let i = r * classes + k
-                                out[i] = wv * pv[i] + wa * pa[i]
-                            }
-                        }
+                x.scalars.withUnsafeBufferPointer { px in
+                    for r in 0..<rows {
+                        let scale = pw[2 * r + column]
+                        for k in 0..<classes { po[r * classes + k] = scale * px[r * classes + k] }
                     }
                 }
             }
         }
-        return current
+        return out
     }
+}
+
+/// The ablation's two FC LIF layers, τ = 0.9: `fusion.fc1` 2C→H, LIF → `fusion.fc2` H→C, LIF
+/// (the no-attention fusion, and the attention fusion's `.fc` readout).
+func fusionHead(_ c: ModelConfiguration, rng: inout SeededGenerator) -> Sequential {
+    Sequential([
+        SpikingLinear(name: "fusion.fc1", inFeatures: 2 * c.classes, outFeatures: c.fusionHidden,
+                      neuron: c.fusionNeuron, rng: &rng),
+        SpikingLinear(name: "fusion.fc2", inFeatures: c.fusionHidden, outFeatures: c.classes,
+                      neuron: c.fusionNeuron, rng: &rng),
+    ])
 }
 
 /// softmax over each consecutive pair: `[w_v, w_a] → [e^w_v, e^w_a] / (e^w_v + e^w_a)`.
@@ -143,12 +170,7 @@ public final class ConcatenationFusion: FusionNetwork {
     public let classes: Int
 
     public init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
-        network = Sequential([
-            SpikingLinear(name: "fusion.fc1", inFeatures: 2 * c.classes, outFeatures: c.fusionHidden,
-                          neuron: c.fusionNeuron, rng: &rng),
-            SpikingLinear(name: "fusion.fc2", inFeatures: c.fusionHidden, outFeatures: c.classes,
-                          neuron: c.fusionNeuron, rng: &rng),
-        ])
+        network = fusionHead(c, rng: &rng)
         classes = c.classes
     }
 

@@ -34,6 +34,17 @@ public enum AttentionNormalisation: String, Codable, Sendable {
     case softmax
 }
 
+/// What the attention-weighted output spikes of the two modalities feed.
+public enum AttentionReadout: String, Codable, Sendable {
+    /// The paper's eq. 5: one output LIF layer whose input current is `w_v·o_v + w_a·o_a`
+    /// (no weights of its own: a per-class weighted vote of the two heads).
+    case sum
+    /// An option: `concat(w_v·o_v, w_a·o_a)` → `fusion.fc1` 2C→H, LIF → `fusion.fc2` H→C, LIF,
+    /// the same two FC layers as the ablation without attention, so that the with/without
+    /// comparison differs only in the attention (docs/results.md, "Why attention lost").
+    case fc
+}
+
 /// A configuration value that cannot be used.
 public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
     case invalid(String)
@@ -78,6 +89,8 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var surrogateWidth: Float = 1.0
     /// The paper's plain affine attention weights, or softmax-normalised ones (an option).
     public var attentionNormalisation: AttentionNormalisation = .none
+    /// What the attention-weighted spikes feed: the paper's weighted sum, or the ablation's FC layers.
+    public var attentionReadout: AttentionReadout = .sum
 
     public init() {}
 
@@ -94,6 +107,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         case tauFusion = "tau_fusion"
         case surrogateWidth = "surrogate_width"
         case attentionNormalisation = "attention_normalisation"
+        case attentionReadout = "attention_readout"
     }
 
     public init(from decoder: Decoder) throws {
@@ -116,6 +130,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         surrogateWidth = try c.decodeIfPresent(Float.self, forKey: .surrogateWidth) ?? d.surrogateWidth
         attentionNormalisation = try c.decodeIfPresent(AttentionNormalisation.self,
                                                        forKey: .attentionNormalisation) ?? d.attentionNormalisation
+        attentionReadout = try c.decodeIfPresent(AttentionReadout.self, forKey: .attentionReadout) ?? d.attentionReadout
     }
 
     /// Checks the sizes fit together; throws a message naming the bad setting.

@@ -55,7 +55,7 @@ public final class StreamingInference {
             audioStages = try makeStages(audio.layers, inputShape: [c.audioChannels], batch: batch)
         }
         if let attention = network.fusion as? AttentionFusion {
-            fusion = .attention(AttentionStreamStage(attention, batch: batch))
+            fusion = .attention(try AttentionStreamStage(attention, batch: batch))
         } else if let concatenation = network.fusion as? ConcatenationFusion {
             fusion = .concatenation(try makeStages(concatenation.network.layers, inputShape: [2 * c.classes], batch: batch),
                                     input: StreamBuffer(batch * 2 * c.classes))
@@ -91,7 +91,7 @@ public final class StreamingInference {
     /// Output spikes `[B, C]` of the fusion at the last step (empty in unimodal modes).
     public var fusionSpikes: UnsafeBufferPointer<Float> {
         switch fusion {
-        case .attention(let s): return UnsafeBufferPointer(start: s.output.pointer, count: s.output.count)
+        case .attention(let s): return s.head.last?.outputBuffer ?? UnsafeBufferPointer(start: s.output.pointer, count: s.output.count)
         case .concatenation(let stages, _): return stages.last!.outputBuffer
         case nil: return UnsafeBufferPointer(start: nil, count: 0)
         }
@@ -395,7 +395,8 @@ final class PoolStreamStage: StreamStage {
 }
 
 /// The attention fusion of one step (see `AttentionFusion`): concat → hidden LIF → [w_v, w_a]
-/// → output LIF with input `w_v·o_v + w_a·o_a`.
+/// → output LIF with input `w_v·o_v + w_a·o_a` (`.sum`), or the FC head on
+/// `concat(w_v·o_v, w_a·o_a)` (`.fc`).
 final class AttentionStreamStage {
     let fusion: AttentionFusion
     let batch: Int, classes: Int
@@ -406,9 +407,13 @@ final class AttentionStreamStage {
     let current: StreamBuffer
     let output: StreamBuffer
     let outputNeurons: StreamNeurons
+    /// The `.fc` readout's stages (fusion.fc1, fusion.fc2); empty with `.sum`.
+    let head: [StreamStage]
+    /// Input `[B, 2C]` of the `.fc` head: `concat(w_v·o_v, w_a·o_a)`.
+    let weighted: StreamBuffer
     var weights: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: weightsBuffer.pointer, count: weightsBuffer.count) }
 
-    init(_ fusion: AttentionFusion, batch: Int) {
+    init(_ fusion: AttentionFusion, batch: Int) throws {
         self.fusion = fusion
         self.batch = batch
         classes = fusion.classes
@@ -420,9 +425,15 @@ final class AttentionStreamStage {
         current = StreamBuffer(batch * classes)
         output = StreamBuffer(batch * classes)
         outputNeurons = StreamNeurons(fusion.outputNeuron.neuron, count: batch * classes)
+        let width = 2 * fusion.classes
+        head = try fusion.head.map { try makeStages($0.layers, inputShape: [width], batch: batch) } ?? []
+        weighted = StreamBuffer(fusion.head == nil ? 0 : batch * width)
     }
-    func refreshWeights() { hidden.refreshWeights(); attention.refresh() }
-    func reset() { hidden.reset(); output.zero(); outputNeurons.membrane.zero(); weightsBuffer.zero() }
+    func refreshWeights() { hidden.refreshWeights(); attention.refresh(); head.forEach { $0.refreshWeights() } }
+    func reset() {
+        hidden.reset(); output.zero(); outputNeurons.membrane.zero(); weightsBuffer.zero()
+        head.forEach { $0.reset() }
+    }
 
     // o_v, o_a [B, C] → fused spikes [B, C] in output
     func step(visual ov: UnsafePointer<Float>, audio oa: UnsafePointer<Float>, first: Bool) {
@@ -440,14 +451,27 @@ final class AttentionStreamStage {
                 w[2 * r] = ev / (ev + ea); w[2 * r + 1] = ea / (ev + ea)
             }
         }
-        for r in 0..<batch {
-            let wv = w[2 * r], wa = w[2 * r + 1]
-            for k in 0..<classes {
-                let j = r * classes + k
-                i[j] = wv * ov[j] + wa * oa[j]
+        if head.isEmpty {
+            for r in 0..<batch {
+                let wv = w[2 * r], wa = w[2 * r + 1]
+                for k in 0..<classes {
+                    let j = r * classes + k
+                    i[j] = wv * ov[j] + wa * oa[j]
+                }
             }
+            outputNeurons.step(current: i, spikes: output.pointer, first: first)
+        } else {
+            let x = weighted.pointer
+            for r in 0..<batch {
+                let wv = w[2 * r], wa = w[2 * r + 1]
+                for k in 0..<classes {
+                    x[r * 2 * classes + k] = wv * ov[r * classes + k]
+                    x[r * 2 * classes + classes + k] = wa * oa[r * classes + k]
+                }
+            }
+            var y = UnsafePointer(x)
+            for stage in head { y = stage.step(y, first: first) }
         }
-        outputNeurons.step(current: i, spikes: output.pointer, first: first)
     }
 }
 

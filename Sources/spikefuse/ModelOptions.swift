@@ -85,6 +85,8 @@ struct RunOptions {
         --visual-channels C1,C2   conv widths (32,32)        --visual-hidden N   fc1 width (128)
         --audio-hidden N          recurrent width (512)      --fusion-hidden N   fusion width H (64)
         --attention none|softmax  attention normalisation (none = the paper's eq. 5)
+        --attention-readout sum|fc   what the weighted spikes feed: the output LIF (sum, eq. 5)
+                                  or the ablation's two FC layers (fc; docs/results.md)
         --tau-visual/--tau-audio/--tau-fusion X   decay τ (0.2 / 0.1 / 0.9)
         --threshold X             Vth (0.5)                  --surrogate-width X  a (1.0)
       training:
@@ -113,6 +115,10 @@ struct RunOptions {
         if let v = try a.string("attention") {
             guard let n = AttentionNormalisation(rawValue: v) else { throw UsageError("--attention must be none or softmax") }
             model.attentionNormalisation = n
+        }
+        if let v = try a.string("attention-readout") {
+            guard let r = AttentionReadout(rawValue: v) else { throw UsageError("--attention-readout must be sum or fc") }
+            model.attentionReadout = r
         }
         if let v = try a.double("tau-visual") { model.tauVisual = Float(v) }
         if let v = try a.double("tau-audio") { model.tauAudio = Float(v) }

@@ -61,6 +61,11 @@ final class GoldenParityTests: XCTestCase {
         try check(weights: "golden_weights_noattention", expected: "golden_grads_noattention")
     }
 
+    /// `attention_readout: fc` (the attention-weighted spikes feed fusion.fc1/fc2).
+    func testAttentionWithFCReadoutMatchesPyTorch() throws {
+        try check(weights: "golden_weights_attention_fc", expected: "golden_grads_attention_fc")
+    }
+
     /// The command-line tool on the same fixture writes the same numbers.
     func testGradCommandWritesTheGoldenNumbers() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("grad-\(UUID()).safetensors")

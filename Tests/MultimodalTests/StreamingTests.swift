@@ -44,6 +44,8 @@ final class StreamingTests: XCTestCase {
 
     func testConcatenationModelStreamsTheSameSpikes() throws { try assertSameOutputs("golden_weights_noattention") }
 
+    func testAttentionWithFCReadoutStreamsTheSameSpikes() throws { try assertSameOutputs("golden_weights_attention_fc") }
+
     /// Batch 1 (a live sensor): each sample of the golden batch streamed on its own gives
     /// that sample's slice of the batched output.
     func testBatchOneStreamsMatchTheirBatchSlices() throws {
