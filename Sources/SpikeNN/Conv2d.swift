@@ -21,7 +21,13 @@ public final class Conv2d: Layer {
     /// false: inference, `forward` keeps no input for `backward` (see `Layer.savesForBackward`).
     public var savesForBackward = true
 
-    private var savedInput = Tensor(zeros: [0])
+    /// Keep a spike input (all 0/1) bit-packed for backward, 1 bit per element (`SavedInput`);
+    /// false keeps it as Float32 (the oracle of the packed path in the tests).
+    public var packsSavedSpikes = true
+
+    private var saved = SavedInput()
+    /// Bytes of input kept for backward by the last forward.
+    var savedInputByteCount: Int { saved.byteCount }
     private var savedSparse = false
     private var workspace = Conv2dWorkspace()
     private var weightTransposed: [Float] = []   // Wᵀ [C·k·k, O] for the event-driven forward
@@ -54,7 +60,7 @@ public final class Conv2d: Layer {
     public func forward(_ input: Tensor) -> Tensor {
         let g = geometry(for: input.shape)
         let images = input.count / g.inputImageSize
-        savedInput = savesForBackward ? input : Tensor(zeros: [0])
+        saved = SavedInput(input, keep: savesForBackward, pack: packsSavedSpikes)
         let outShape = Array(input.shape.dropLast(3)) + [outChannels, g.outputHeight, g.outputWidth]
         let sparse = input.withPointer { kernel.useSparse($0, count: input.count) }
         savedSparse = sparse
@@ -95,6 +101,7 @@ public final class Conv2d: Layer {
     // gradOutput [T, B, O, Ho, Wo] → gradInput [T, B, C, H, W]
     public func backward(_ gradOutput: Tensor) -> Tensor {
         precondition(savesForBackward, "Conv2d.backward after an inference forward (savesForBackward == false)")
+        let savedInput = saved.tensor()
         let g = geometry(for: savedInput.shape)
         let images = savedInput.count / g.inputImageSize
         precondition(gradOutput.count == images * g.outputImageSize, "Conv2d: gradOutput \(gradOutput.shape) does not match forward")

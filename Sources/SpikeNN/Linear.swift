@@ -16,7 +16,13 @@ public final class Linear: Layer {
     /// false: inference, `forward` keeps no input for `backward` (see `Layer.savesForBackward`).
     public var savesForBackward = true
 
-    private var savedInput = Tensor(zeros: [0])
+    /// Keep a spike input (all 0/1) bit-packed for backward, 1 bit per element (`SavedInput`);
+    /// false keeps it as Float32 (the oracle of the packed path in the tests).
+    public var packsSavedSpikes = true
+
+    private var saved = SavedInput()
+    /// Bytes of input kept for backward by the last forward.
+    var savedInputByteCount: Int { saved.byteCount }
     private var savedSparse = false
     private var map: AffineMap
 
@@ -32,7 +38,7 @@ public final class Linear: Layer {
     // input [rows…, in] → output [rows…, out]
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.shape.last == inFeatures, "Linear: input \(input.shape), expected last dim \(inFeatures)")
-        savedInput = savesForBackward ? input : Tensor(zeros: [0])
+        saved = SavedInput(input, keep: savesForBackward, pack: packsSavedSpikes)
         let rows = input.count / inFeatures
         var shape = input.shape
         shape[shape.count - 1] = outFeatures
@@ -53,6 +59,7 @@ public final class Linear: Layer {
     // gradOutput [rows…, out] → gradInput [rows…, in]; accumulates weight/bias grads
     public func backward(_ gradOutput: Tensor) -> Tensor {
         precondition(savesForBackward, "Linear.backward after an inference forward (savesForBackward == false)")
+        let savedInput = saved.tensor()
         let rows = savedInput.count / inFeatures
         precondition(gradOutput.count == rows * outFeatures, "Linear: gradOutput \(gradOutput.shape) does not match forward")
         gradOutput.withPointer { dY in

@@ -28,8 +28,14 @@ public final class RecurrentSpikingLinear: Layer {
     /// false: inference, `forward` keeps no input, spikes or membrane (see `Layer.savesForBackward`).
     public var savesForBackward = true
 
-    private var savedInput = Tensor(zeros: [0])
-    private var savedSpikes = Tensor(zeros: [0])
+    /// Keep the spike input (if all 0/1) and the layer's own spikes bit-packed for backward, 1 bit per element (`SavedInput`);
+    /// false keeps it as Float32 (the oracle of the packed path in the tests).
+    public var packsSavedSpikes = true
+
+    private var savedInput = SavedInput()
+    private var savedSpikes = SavedInput()
+    /// Bytes of input and spikes kept for backward by the last forward.
+    var savedInputByteCount: Int { savedInput.byteCount + savedSpikes.byteCount }
     private var stepScratch: [Float] = []
     private var inputMap: AffineMap
     private var recurrentMap: AffineMap
@@ -67,7 +73,6 @@ public final class RecurrentSpikingLinear: Layer {
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 3 && input.shape[2] == inFeatures,
                      "RecurrentSpikingLinear: input must be [T, B, \(inFeatures)], got \(input.shape)")
-        savedInput = input
         membrane = Tensor(zeros: [0])
         let steps = input.shape[0], batch = input.shape[1]
         let n = batch * outFeatures, p = neuron, kernel = kernel
@@ -91,13 +96,9 @@ public final class RecurrentSpikingLinear: Layer {
                 }
             }
         }
-        if savesForBackward {
-            membrane = u
-            savedSpikes = spikes
-        } else {
-            savedInput = Tensor(zeros: [0])
-            savedSpikes = Tensor(zeros: [0])
-        }
+        savedInput = SavedInput(input, keep: savesForBackward, pack: packsSavedSpikes)
+        savedSpikes = SavedInput(spikes, keep: savesForBackward, pack: packsSavedSpikes)
+        if savesForBackward { membrane = u }
         return spikes
     }
 
@@ -135,7 +136,7 @@ public final class RecurrentSpikingLinear: Layer {
                 }
             }
         }
-        return accumulateSynapticGradients(gradCurrent: gradCurrent, input: savedInput, spikes: savedSpikes)
+        return accumulateSynapticGradients(gradCurrent: gradCurrent, input: savedInput.tensor(), spikes: savedSpikes.tensor())
     }
 
     /// The synaptic part on its own, for given spikes: `I[t] = W·x[t] + b + R·o[t−1]` (o[−1] = 0).

@@ -1,0 +1,56 @@
+/// A binary tensor — every element 0 or 1, i.e. spikes — stored at 1 bit per element instead
+/// of 32: the form in which layers keep spike inputs between a training forward and its
+/// backward (BPTT needs the whole `[T, B, …]` history). Packing is exact: `unpacked()` gives
+/// back the same tensor bit for bit.
+///
+/// Layout: element i of the row-major tensor is bit `i % 64` of `words[i / 64]`.
+public struct PackedSpikes: Sendable, Equatable {
+    /// Shape of the packed tensor, e.g. `[T, B, N]`.
+    public let shape: [Int]
+    /// ⌈count / 64⌉ words of 64 bits.
+    public let words: [UInt64]
+
+    /// Packs `tensor`; nil when some element is neither 0 nor 1 (e.g. pooled spikes ¼, ½ …),
+    /// which must then be kept as Float32.
+    public init?(_ tensor: Tensor) {
+        let count = tensor.count
+        var binary = true
+        let words = [UInt64](unsafeUninitializedCapacity: (count + 63) / 64) { w, initialized in
+            tensor.scalars.withUnsafeBufferPointer { x in
+                var i = 0, word = 0
+                while i < count && binary {
+                    let end = min(i + 64, count)
+                    var bits: UInt64 = 0
+                    for j in i..<end {
+                        let v = x[j]
+                        if v == 1 { bits |= 1 << UInt64(j - i) } else if v != 0 { binary = false }
+                    }
+                    w[word] = bits
+                    word += 1; i = end
+                }
+                initialized = word
+            }
+        }
+        guard binary else { return nil }
+        self.shape = tensor.shape
+        self.words = words
+    }
+
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+    /// Bytes of packed storage (count / 8, rounded up to whole words).
+    public var byteCount: Int { words.count * 8 }
+
+    /// The Float32 tensor (0/1) again.
+    public func unpacked() -> Tensor {
+        let count = self.count
+        return Tensor(shape: shape) { x, _ in
+            words.withUnsafeBufferPointer { w in
+                for k in 0..<w.count {
+                    let bits = w[k], base = k * 64
+                    for j in 0..<min(64, count - base) { x[base + j] = (bits >> UInt64(j)) & 1 == 1 ? 1 : 0 }
+                }
+            }
+        }
+    }
+}
