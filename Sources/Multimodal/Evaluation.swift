@@ -157,6 +157,6 @@ public func evaluateByCondition(_ network: MultimodalNetwork, on dataset: AudioV
 
 /// `count` indices spread evenly over `0..<total`: ⌊i·total/count⌋ for i < count (all of
 /// them when count = total).
-func evenlySpreadIndices(count: Int, of total: Int) -> [Int] {
+public func evenlySpreadIndices(count: Int, of total: Int) -> [Int] {
     (0..<count).map { $0 * total / count }
 }

@@ -107,8 +107,22 @@ enum BenchData {
         return (net, SyntheticDataset(d, split: .test))
     }
 
+    /// One batch of the joint dataset's test split in `folder` (e.g. the demo's data), framed at
+    /// paper sizes (28×28 crop, T = 64), `batch` samples spread evenly over the split
+    /// (the split is class-ordered, so every digit is in the batch).
+    static func jointTestBatch(_ folder: URL) throws -> Batch {
+        var c = JointDatasetConfiguration(dataFolder: folder)
+        c.cropSize = 28
+        c.timesteps = timesteps
+        c.showProgress = false
+        let test = try JointDataset(configuration: c, split: .test)
+        return try makeBatch(test, indices: evenlySpreadIndices(count: batch, of: test.count)[...])
+    }
+
     /// Writes `<directory>/<activity>.safetensors` for every activity level that is missing.
-    static func prepare(directory: URL, demoWeights: URL?, trainBatches: Int) throws {
+    /// `trained`: `demoWeights` (paper sizes) on the test inputs of `demoData` when given, else
+    /// on a synthetic paper-sized test batch; without weights, a short stand-in training run.
+    static func prepare(directory: URL, demoWeights: URL?, demoData: URL?, trainBatches: Int) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         func write(_ name: String, _ net: MultimodalNetwork, visual: Tensor, audio: Tensor, labels: [Int], source: String, inputDensity: Double) throws {
             _ = net.forward(visual: visual, audio: audio)
@@ -130,9 +144,11 @@ enum BenchData {
                 let checkpoint = try Checkpoint.read(demoWeights)
                 let net = try MultimodalNetwork(paperConfiguration, seed: 1)
                 try net.load(checkpoint.tensors, source: demoWeights.path)
-                let x = try makeBatch(SyntheticDataset(d, split: .test), indices: Array(0..<batch)[...])
+                let x = try demoData.map(jointTestBatch) ?? makeBatch(SyntheticDataset(d, split: .test), indices: Array(0..<batch)[...])
+                let inputs = demoData.map { "its test split \($0.path), 28×28 crop, \(batch) samples spread over the split" }
+                    ?? "synthetic paper-sized test batch"
                 try write("trained", net, visual: x.visual, audio: x.audio, labels: x.labels,
-                          source: "demo checkpoint \(demoWeights.path); inputs: synthetic paper-sized test batch", inputDensity: density(x.visual))
+                          source: "checkpoint \(demoWeights.path); inputs: \(inputs)", inputDensity: density(x.visual))
             } else {
                 note("no demo checkpoint: training a stand-in (\(trainBatches) batches of \(batch), synthetic paper-sized task)")
                 let (net, test) = try trainStandIn(batches: trainBatches)

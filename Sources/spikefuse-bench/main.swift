@@ -7,7 +7,7 @@
 //   spikefuse-bench --single <visual|auditory> <train|infer> <batch> [--seconds S]
 //   spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
 //   spikefuse-bench --crossover     dense vs event-driven kernel times by input density
-//   spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W] [--train-batches 60]   shared weights + inputs
+//   spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]   shared weights + inputs
 //   spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
 //   spikefuse-bench --profile-mm FILE [--batch 32]   per-layer profile of multimodal training
 // bench/run.sh runs the side-by-side comparison with the PyTorch peer (bench/peer_bench.py).
@@ -111,7 +111,8 @@ if CommandLine.arguments.contains("--prepare") {
     let directory = URL(fileURLWithPath: argument("--data-dir") ?? "runs/bench-data")
     let weights = argument("--weights").map { URL(fileURLWithPath: $0) }
     do {
-        try BenchData.prepare(directory: directory, demoWeights: weights, trainBatches: Int(argument("--train-batches") ?? "60") ?? 60)
+        try BenchData.prepare(directory: directory, demoWeights: weights,
+                              demoData: argument("--inputs").map { URL(fileURLWithPath: $0) }, trainBatches: Int(argument("--train-batches") ?? "60") ?? 60)
     } catch {
         FileHandle.standardError.write("spikefuse-bench --prepare: \(error)\n".data(using: .utf8)!)
         exit(1)
