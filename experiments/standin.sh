@@ -5,21 +5,34 @@
 #   2. for each set, the same data with one sensor degraded in 20 % and 40 % of the test pairs;
 #   3. the four modes × SEEDS seeds (`spikefuse experiment`), seeds run JOBS at a time, one
 #      thread each, then every run evaluated on the faulty test sets (`--faults`);
-#   4. for the sets in TRAIN_FAULT_SETS: the four modes trained and tested on data with 40 %
-#      faulty pairs in both splits, TRAIN_FAULT_SEEDS seeds, evaluated per condition.
+#   4. the same for the attention model with the FC readout (`--attention-readout fc`, into
+#      OUT/<set>-fc), the probe of docs/results.md "What limits attention here";
+#   5. for the sets in TRAIN_FAULT_SETS: the four modes and the FC readout trained and tested
+#      on data with 40 % faulty pairs in both splits, TRAIN_FAULT_SEEDS seeds, per condition.
 # Usage (from the repository root, after `make build`):
 #   MNIST_IDX=train-images.gz,test-images.gz FSDD=path/to/fsdd/recordings experiments/standin.sh
 # Settings (environment): OUT (runs/standin), SEEDS (5), JOBS (2), EPOCHS (4),
-#   STANDIN_TRAIN_LIMIT (2500), STANDIN_TEST_LIMIT (2000), LR_AUDIO (1e-4), SETS ("standin procedural"),
-#   TRAIN_FAULT_SETS (procedural), TRAIN_FAULT_SEEDS (3).
+#   STANDIN_TRAIN_LIMIT (2500), STANDIN_TEST_LIMIT (2000), STANDIN_FAULT_LIMIT (1000), LR_AUDIO (1e-4), SETS ("standin procedural"),
+#   TRAIN_FAULT_SETS ("procedural standin"), TRAIN_FAULT_SEEDS (3).
 set -euo pipefail
 BIN=${BIN:-$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/spikefuse}
 OUT=${OUT:-runs/standin}
 SEEDS=${SEEDS:-5}; JOBS=${JOBS:-2}; EPOCHS=${EPOCHS:-4}; LR_AUDIO=${LR_AUDIO:-1e-4}
 STANDIN_TRAIN_LIMIT=${STANDIN_TRAIN_LIMIT:-2500}; STANDIN_TEST_LIMIT=${STANDIN_TEST_LIMIT:-2000}
+STANDIN_FAULT_LIMIT=${STANDIN_FAULT_LIMIT:-1000}
 SETS=${SETS:-standin procedural}
-TRAIN_FAULT_SETS=${TRAIN_FAULT_SETS:-procedural}; TRAIN_FAULT_SEEDS=${TRAIN_FAULT_SEEDS:-3}
+TRAIN_FAULT_SETS=${TRAIN_FAULT_SETS:-procedural standin}; TRAIN_FAULT_SEEDS=${TRAIN_FAULT_SEEDS:-3}
 mkdir -p "$OUT/data"
+
+# protocol DIR SEEDS FAULTS ARGS…: train seeds 1…SEEDS of `experiment ARGS` into DIR, one process
+# per seed, JOBS at a time, one thread each (bit-reproducible per seed); then gather every seed
+# (finished runs are loaded, not retrained), evaluate on the fault sets FAULTS, report.
+protocol() {
+    local dir=$1 seeds=$2 faults=$3; shift 3
+    seq 1 "$seeds" | xargs -P "$JOBS" -I{} env SPIKEFUSE_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+        "$BIN" experiment --out "$dir" --repeats 1 --first-seed {} "$@" > "$dir-train.log"
+    "$BIN" experiment --out "$dir" --repeats "$seeds" "$@" --faults "$faults" "${faultLimit[@]}" | tee "$dir-report.txt"
+}
 
 synth() {   # synth FOLDER ARGS…: skipped when FOLDER already holds a finished set
     [ -f "$1/manifest.json" ] || "$BIN" synth --out "$1" "${@:2}"
@@ -32,7 +45,7 @@ for set in $SETS; do
             : "${FSDD:?set FSDD to a folder of {digit}_{speaker}_{index}.wav recordings}"
             sources=(--pairs 10000 --seed 1 --images "$MNIST_IDX" --audio "$FSDD")
             limits=(--train-limit "$STANDIN_TRAIN_LIMIT" --test-limit "$STANDIN_TEST_LIMIT")
-            faultLimit=(--fault-limit "$STANDIN_TEST_LIMIT") ;;
+            faultLimit=(--fault-limit "$STANDIN_FAULT_LIMIT") ;;
         procedural)
             sources=(--pairs 2000 --seed 1); limits=(); faultLimit=() ;;
         *) echo "unknown set $set (standin or procedural)" >&2; exit 2 ;;
@@ -41,19 +54,17 @@ for set in $SETS; do
     synth "$data" "${sources[@]}"
     for p in 0.2 0.4; do synth "$data-corrupt$p" "${sources[@]}" --corrupt $p --corrupt-split test; done
     common=(--data "$data" --epochs "$EPOCHS" --lr-audio "$LR_AUDIO" "${limits[@]}")
-    # Train: one process per seed, JOBS at a time, one thread each (bit-reproducible per seed).
-    seq 1 "$SEEDS" | xargs -P "$JOBS" -I{} env SPIKEFUSE_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-        "$BIN" experiment --out "$OUT/$set" --repeats 1 --first-seed {} "${common[@]}" > "$OUT/$set-train.log"
-    # Gather every seed (finished runs are loaded, not retrained) and evaluate under faults.
-    "$BIN" experiment --out "$OUT/$set" --repeats "$SEEDS" "${common[@]}" \
-        --faults "$data-corrupt0.2,$data-corrupt0.4" "${faultLimit[@]}" | tee "$OUT/$set-report.txt"
+    mkdir -p "$OUT/$set" "$OUT/$set-fc"
+    protocol "$OUT/$set" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}"
+    protocol "$OUT/$set-fc" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
+        --modes multimodal --attention-readout fc
     # Faults in training and test data alike.
     if [[ " $TRAIN_FAULT_SETS " == *" $set "* ]] && [ "$TRAIN_FAULT_SEEDS" -gt 0 ]; then
         synth "$data-corrupt0.4-all" "${sources[@]}" --corrupt 0.4 --corrupt-split all
         faulty=(--data "$data-corrupt0.4-all" --epochs "$EPOCHS" --lr-audio "$LR_AUDIO" "${limits[@]}")
-        seq 1 "$TRAIN_FAULT_SEEDS" | xargs -P "$JOBS" -I{} env SPIKEFUSE_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-            "$BIN" experiment --out "$OUT/$set-trainfaults" --repeats 1 --first-seed {} "${faulty[@]}" > "$OUT/$set-trainfaults-train.log"
-        "$BIN" experiment --out "$OUT/$set-trainfaults" --repeats "$TRAIN_FAULT_SEEDS" "${faulty[@]}" \
-            --faults "$data-corrupt0.4-all" "${faultLimit[@]}" | tee "$OUT/$set-trainfaults-report.txt"
+        mkdir -p "$OUT/$set-trainfaults" "$OUT/$set-trainfaults-fc"
+        protocol "$OUT/$set-trainfaults" "$TRAIN_FAULT_SEEDS" "$data-corrupt0.4-all" "${faulty[@]}"
+        protocol "$OUT/$set-trainfaults-fc" "$TRAIN_FAULT_SEEDS" "$data-corrupt0.4-all" "${faulty[@]}" \
+            --modes multimodal --attention-readout fc
     fi
 done
