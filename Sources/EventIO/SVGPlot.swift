@@ -34,18 +34,15 @@ public enum SVGPlot {
         let xMin = all.map(\.x).min() ?? 0, xMax = max(all.map(\.x).max() ?? 1, xMin + 1e-9)
         let yMin = yRange?.lowerBound ?? (ys.min() ?? 0)
         let yMax = max(yRange?.upperBound ?? (ys.max() ?? 1), yMin + 1e-9)
-        // The legend sits in a right margin wide enough for the longest name (≈ 7 px a character).
-        let legendWidth = Double(series.map(\.name.count).max() ?? 0) * 7 + 44
-        let width = width + Int(legendWidth)
-        let left = 60.0, right = Double(width) - 20 - legendWidth, top = 36.0, bottom = Double(height) - 46
+        let frame = PlotFrame(names: series.map(\.name), width: width, height: height)
+        let (left, right, top, bottom) = (frame.left, frame.right, frame.top, frame.bottom)
         // Whole-number x data (epochs) get whole-number ticks.
         let integerX = all.allSatisfy { $0.x == $0.x.rounded() }
         let xTicks = niceTicks(xMin, xMax).filter { !integerX || $0 == $0.rounded() }
         func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * (right - left) }
         func py(_ y: Double) -> Double { bottom - (y - yMin) / (yMax - yMin) * (bottom - top) }
 
-        var svg = header(width: width, height: height, background: "white")
-        svg += text(Double(width) / 2, 22, title, size: 15, anchor: "middle")
+        var svg = frame.start(title: title)
         svg += axes(left: left, right: right, top: top, bottom: bottom,
                     xTicks: xTicks.map { ($0, px($0)) },
                     yTicks: niceTicks(yMin, yMax).map { ($0, py($0)) },
@@ -59,9 +56,7 @@ public enum SVGPlot {
         for (i, s) in series.enumerated() {
             let path = s.points.map { String(format: "%.2f,%.2f", px($0.x), py($0.y)) }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
-            let ly = top + 8 + Double(i) * 18
-            svg += "<line x1=\"\(right + 12)\" y1=\"\(ly)\" x2=\"\(right + 32)\" y2=\"\(ly)\" stroke=\"\(s.color)\" stroke-width=\"2\"/>\n"
-            svg += text(right + 38, ly + 4, s.name, size: 12, anchor: "start")
+            svg += frame.legendEntry(i, name: s.name, color: s.color, box: false)
         }
         return svg + "</svg>\n"
     }
@@ -74,15 +69,13 @@ public enum SVGPlot {
         precondition(series.allSatisfy { $0.values.count == groups.count }, "one value per group in every series")
         let values = series.flatMap(\.values)
         let yMin = min(0, values.min() ?? 0), yMax = max(max(0, values.max() ?? 1), yMin + 1e-9)
-        let legendWidth = Double(series.map(\.name.count).max() ?? 0) * 7 + 44
-        let width = width + Int(legendWidth)
-        let left = 60.0, right = Double(width) - 20 - legendWidth, top = 36.0, bottom = Double(height) - 46
+        let frame = PlotFrame(names: series.map(\.name), width: width, height: height)
+        let (left, right, top, bottom) = (frame.left, frame.right, frame.top, frame.bottom)
         func py(_ y: Double) -> Double { bottom - (y - yMin) / (yMax - yMin) * (bottom - top) }
         let groupWidth = (right - left) / Double(max(groups.count, 1))
         let barWidth = groupWidth * 0.8 / Double(max(series.count, 1))
 
-        var svg = header(width: width, height: height, background: "white")
-        svg += text(Double(width) / 2, 22, title, size: 15, anchor: "middle")
+        var svg = frame.start(title: title)
         svg += axes(left: left, right: right, top: top, bottom: bottom,
                     xTicks: [], yTicks: niceTicks(yMin, yMax).map { ($0, py($0)) },
                     xLabel: "", yLabel: yLabel, color: "black")
@@ -96,12 +89,38 @@ public enum SVGPlot {
             svg += text(left + (Double(g) + 0.5) * groupWidth, bottom + 18, label, size: 11, anchor: "middle")
         }
         svg += String(format: "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n", left, py(0), right, py(0))
-        for (i, s) in series.enumerated() {
-            let ly = top + 8 + Double(i) * 18
-            svg += "<rect x=\"\(right + 12)\" y=\"\(ly - 6)\" width=\"20\" height=\"12\" fill=\"\(s.color)\"/>\n"
-            svg += text(right + 38, ly + 4, s.name, size: 12, anchor: "start")
-        }
+        for (i, s) in series.enumerated() { svg += frame.legendEntry(i, name: s.name, color: s.color, box: true) }
         return svg + "</svg>\n"
+    }
+
+    /// The layout both charts share: the plot area, and a legend in a right margin wide
+    /// enough for the longest series name (≈ 7 px a character). Pixels from the top left.
+    struct PlotFrame {
+        /// Total width: the requested plot width plus the legend margin.
+        let width: Int, height: Int
+        let left: Double, right: Double, top: Double, bottom: Double
+
+        init(names: [String], width plotWidth: Int, height: Int) {
+            let legendWidth = Double(names.map(\.count).max() ?? 0) * 7 + 44
+            width = plotWidth + Int(legendWidth)
+            self.height = height
+            left = 60; right = Double(width) - 20 - legendWidth; top = 36; bottom = Double(height) - 46
+        }
+
+        /// The SVG header, white background and centred title.
+        func start(title: String) -> String {
+            header(width: width, height: height, background: "white")
+                + text(Double(width) / 2, 22, title, size: 15, anchor: "middle")
+        }
+
+        /// Legend row `i`: a line (line plots) or a filled box (bar charts), then the name.
+        func legendEntry(_ i: Int, name: String, color: String, box: Bool) -> String {
+            let ly = top + 8 + Double(i) * 18
+            let marker = box
+                ? "<rect x=\"\(right + 12)\" y=\"\(ly - 6)\" width=\"20\" height=\"12\" fill=\"\(color)\"/>\n"
+                : "<line x1=\"\(right + 12)\" y1=\"\(ly)\" x2=\"\(right + 32)\" y2=\"\(ly)\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+            return marker + text(right + 38, ly + 4, name, size: 12, anchor: "start")
+        }
     }
 
     // MARK: Primitives (shared with the event renderers)
