@@ -12,9 +12,9 @@ import SpikeNN
 ///     input.labels  [B]
 ///     metadata: activity, firing_rates (JSON, per spiking layer), input_density, source
 ///
-/// Activity levels: `trained` (weights trained on the demo data when a demo checkpoint
-/// exists, else a short stand-in training run on a paper-sized synthetic task, see
-/// `trainStandIn`) and `rate02/05/10/20`: the seeded initial network with every spiking layer's
+/// Activity levels: `trained` (paper-sized weights given with `--weights`, by default
+/// `bench/run.sh`'s demo recipe trained at 28×28, on the test inputs of `--inputs`; without
+/// weights, a short stand-in training run on a paper-sized synthetic task, see `trainStandIn`) and `rate02/05/10/20`: the seeded initial network with every spiking layer's
 /// parameters scaled, layer by layer in network order, so that it fires at 2/5/10/20 % on
 /// random inputs of the same density.
 enum BenchData {
@@ -88,7 +88,7 @@ enum BenchData {
         }
     }
 
-    /// A short stand-in training run (used only when no demo checkpoint exists): the paper's
+    /// A short stand-in training run (used only when no weights are given): the paper's
     /// multimodal network trained with Adam (lr 1e-3) for `batches` batches of 32 on
     /// `SyntheticDataset` at paper sizes (T = 64, 2×28×28, 64 channels; 60 prototype pixels).
     static func trainStandIn(batches: Int) throws -> (MultimodalNetwork, SyntheticDataset) {
@@ -150,7 +150,7 @@ enum BenchData {
                 try write("trained", net, visual: x.visual, audio: x.audio, labels: x.labels,
                           source: "checkpoint \(demoWeights.path); inputs: \(inputs)", inputDensity: density(x.visual))
             } else {
-                note("no demo checkpoint: training a stand-in (\(trainBatches) batches of \(batch), synthetic paper-sized task)")
+                note("no weights given: training a stand-in (\(trainBatches) batches of \(batch), synthetic paper-sized task)")
                 let (net, test) = try trainStandIn(batches: trainBatches)
                 let x = try makeBatch(test, indices: Array(0..<batch)[...])
                 try write("trained", net, visual: x.visual, audio: x.audio, labels: x.labels,
