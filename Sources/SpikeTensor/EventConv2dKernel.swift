@@ -14,22 +14,9 @@ public enum EventConv2dKernel {
 
     /// Calls `body(row of Wᵀ, output pixel)` for every (kernel tap, output pixel) that input
     /// pixel (yy, xx) of channel c contributes to.
-    /// Taps in increasing (ki, kj) order; each tap reaches a different output pixel.
     @inline(__always)
     static func forEachTap(c: Int, yy: Int, xx: Int, geometry g: Conv2dGeometry, _ body: (Int, Int) -> Void) {
         let k = g.kernelSize, s = g.stride, pad = g.padding, oh = g.outputHeight, ow = g.outputWidth
-        if s == 1 {
-            // Output pixel (i, j) = (yy + pad − ki, xx + pad − kj), inside [0, oh) × [0, ow):
-            // the valid taps are a rectangle, found without dividing.
-            let kiLow = max(0, yy + pad - oh + 1), kiHigh = min(k - 1, yy + pad)
-            let kjLow = max(0, xx + pad - ow + 1), kjHigh = min(k - 1, xx + pad)
-            guard kiLow <= kiHigh, kjLow <= kjHigh else { return }
-            for ki in kiLow...kiHigh {
-                let tapRow = (c * k + ki) * k, pixelRow = (yy + pad - ki) * ow + xx + pad
-                for kj in kjLow...kjHigh { body(tapRow + kj, pixelRow - kj) }
-            }
-            return
-        }
         for ki in 0..<k {
             let a = yy + pad - ki
             if a < 0 { break }
@@ -59,18 +46,16 @@ public enum EventConv2dKernel {
                 buffer.update(repeating: 0, count: pixels * outC)
                 let image = input + n * g.inputImageSize
                 for c in 0..<g.inChannels {
-                    for yy in 0..<g.height {
-                        let row = image + c * plane + yy * g.width
-                        for xx in 0..<g.width {
-                            let v = row[xx]
-                            if v == 0 { continue }
-                            forEachTap(c: c, yy: yy, xx: xx, geometry: g) { tap, pixel in
-                                let src = wt + tap * outC, dst = buffer + pixel * outC
-                                if v == 1 {
-                                    for o in 0..<outC { dst[o] += src[o] }
-                                } else {
-                                    for o in 0..<outC { dst[o] += v * src[o] }
-                                }
+                    let channel = image + c * plane
+                    for p in 0..<plane {
+                        let v = channel[p]
+                        if v == 0 { continue }
+                        forEachTap(c: c, yy: p / g.width, xx: p % g.width, geometry: g) { tap, pixel in
+                            let src = wt + tap * outC, dst = buffer + pixel * outC
+                            if v == 1 {
+                                for o in 0..<outC { dst[o] += src[o] }
+                            } else {
+                                for o in 0..<outC { dst[o] += v * src[o] }
                             }
                         }
                     }
@@ -123,18 +108,16 @@ public enum EventConv2dKernel {
                     transposeTiled(dy, rows: outC, columns: pixels, into: dyT)
                     let image = input + n * g.inputImageSize
                     for c in 0..<g.inChannels {
-                        for yy in 0..<g.height {
-                            let row = image + c * plane + yy * g.width
-                            for xx in 0..<g.width {
-                                let v = row[xx]
-                                if v == 0 { continue }
-                                forEachTap(c: c, yy: yy, xx: xx, geometry: g) { tap, pixel in
-                                    let dst = dWt + tap * outC, src = dyT + pixel * outC
-                                    if v == 1 {
-                                        for o in 0..<outC { dst[o] += src[o] }
-                                    } else {
-                                        for o in 0..<outC { dst[o] += v * src[o] }
-                                    }
+                        let channel = image + c * plane
+                        for p in 0..<plane {
+                            let v = channel[p]
+                            if v == 0 { continue }
+                            forEachTap(c: c, yy: p / g.width, xx: p % g.width, geometry: g) { tap, pixel in
+                                let dst = dWt + tap * outC, src = dyT + pixel * outC
+                                if v == 1 {
+                                    for o in 0..<outC { dst[o] += src[o] }
+                                } else {
+                                    for o in 0..<outC { dst[o] += v * src[o] }
                                 }
                             }
                         }
