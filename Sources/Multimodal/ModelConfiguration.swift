@@ -41,7 +41,7 @@ public enum AttentionReadout: String, Codable, Sendable {
     case sum
     /// An option: `concat(w_v·o_v, w_a·o_a)` → `fusion.fc1` 2C→H, LIF → `fusion.fc2` H→C, LIF,
     /// the same two FC layers as the ablation without attention, so that the with/without
-    /// comparison differs only in the attention (docs/results.md, "Why attention lost").
+    /// comparison differs only in the attention (docs/results.md, "What limits attention here").
     case fc
 }
 

@@ -24,18 +24,6 @@ struct SavedInput {
         }
     }
 
-    /// Shape of the kept input.
-    var shape: [Int] {
-        switch storage {
-        case .none: return [0]
-        case .dense(let t): return t.shape
-        case .packed(let p): return p.shape
-        }
-    }
-
-    /// Whether the input is held at 1 bit per element.
-    var isPacked: Bool { if case .packed = storage { return true } else { return false } }
-
     /// Bytes held: 4 per element dense, 1/8 per element packed.
     var byteCount: Int {
         switch storage {

@@ -34,6 +34,8 @@ final class CommandLineTests: XCTestCase {
         assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--lr", "0", "--lr-audio", "1e-4"]), mentions: "--lr must be positive")
         assertOneLineError(try runSpikefuse(["experiment", "--out", "/tmp/x", "--fault-limit", "-5"]), mentions: "--fault-limit must be at least 1")
         assertOneLineError(try runSpikefuse(["evaluate", "/tmp", "--limit", "0"]), mentions: "--limit must be at least 1")
+        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--attention-readout", "dense"]),
+                           mentions: "--attention-readout must be sum or fc")
     }
 
     func testWrongInputShapeInGradIsReported() throws {
