@@ -22,6 +22,8 @@ Semantics (binding; the Swift side implements exactly the same):
       (plain affine; "softmax" normalisation optional) -> output LIF (10 neurons) with
       input current w_v o_v[t] + w_a o_a[t]; with "attention_readout": "fc" instead
       concat(w_v o_v[t], w_a o_a[t]) -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
+      "attention_init": "identity" starts fusion.attention at weight 0, bias 1 (w_v = w_a = 1;
+      0.5 each with softmax) instead of PyTorch's default.
   Mode "multimodal-noattention": concat -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
   Loss per head: mean over batch of sum_c (Y_c - (1/T) sum_t o_c[t])^2; total
       L = Lv + La + Lm (multimodal modes), Lv (visual), La (audio).
@@ -258,6 +260,13 @@ class AttentionFusion(nn.Module):
             self.layer_names = ["fusion.hidden", "fusion.output"]
         else:
             raise ValueError(f"unknown attention_readout {self.readout!r}")
+        init = cfg.get("attention_init", "random")
+        if init == "identity":
+            with torch.no_grad():
+                self.attention.weight.zero_()
+                self.attention.bias.fill_(0.0 if self.normalisation == "softmax" else 1.0)
+        elif init != "random":
+            raise ValueError(f"unknown attention_init {init!r}")
 
     def weights(self, hidden_spikes):
         w = self.attention(hidden_spikes)

@@ -39,12 +39,22 @@ public final class AttentionFusion: FusionNetwork {
     /// `[T, B, 2]` weights actually applied (after the optional softmax).
     public private(set) var attentionWeights: Tensor?
 
+    /// With `c.attentionInit == .identity` the FC head (if any) is drawn first, so it gets the
+    /// same weights as `ConcatenationFusion` from the same generator, and `fusion.attention`
+    /// starts at weight 0, bias 1: `w_v = w_a = 1` for every input (0.5 each after softmax).
     public init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
+        let identity = c.attentionInit == .identity
+        let earlyHead = identity && c.attentionReadout == .fc ? fusionHead(c, rng: &rng) : nil
         hidden = Linear(name: "fusion.hidden", inFeatures: 2 * c.classes, outFeatures: c.fusionHidden, rng: &rng)
         hiddenNeuron = LIF(c.fusionNeuron)
         attention = Linear(name: "fusion.attention", inFeatures: c.fusionHidden, outFeatures: 2, rng: &rng)
         outputNeuron = LIF(c.fusionNeuron)
-        head = c.attentionReadout == .fc ? fusionHead(c, rng: &rng) : nil
+        head = earlyHead ?? (c.attentionReadout == .fc ? fusionHead(c, rng: &rng) : nil)
+        if identity {
+            attention.weight.value = Tensor(zeros: attention.weight.value.shape)
+            let start: Float = c.attentionNormalisation == .softmax ? 0 : 1   // softmax(0, 0) = (0.5, 0.5)
+            attention.bias.value = Tensor(shape: [2], scalars: [start, start])
+        }
         normalisation = c.attentionNormalisation
         classes = c.classes
     }

@@ -45,6 +45,17 @@ public enum AttentionReadout: String, Codable, Sendable {
     case fc
 }
 
+/// How `fusion.attention` (the layer that outputs `[w_v, w_a]`) starts training.
+public enum AttentionInitialisation: String, Codable, Sendable {
+    /// PyTorch's default uniform initialisation, as every other layer (the paper does not say).
+    case random
+    /// An option: weights 0 and biases 1, so every sample starts at `w_v = w_a = 1`
+    /// (`0.5` each with softmax). With the `.fc` readout the fusion then starts as exactly the
+    /// ablation without attention, same seed, same `fusion.fc1`/`fc2`; training can only
+    /// learn a departure from it (docs/results.md, "What limits attention here").
+    case identity
+}
+
 /// A configuration value that cannot be used.
 public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
     case invalid(String)
@@ -91,6 +102,8 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var attentionNormalisation: AttentionNormalisation = .none
     /// What the attention-weighted spikes feed: the paper's weighted sum, or the ablation's FC layers.
     public var attentionReadout: AttentionReadout = .sum
+    /// How `fusion.attention` starts: PyTorch-default random, or at `w_v = w_a = 1` (an option).
+    public var attentionInit: AttentionInitialisation = .random
 
     public init() {}
 
@@ -108,6 +121,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         case surrogateWidth = "surrogate_width"
         case attentionNormalisation = "attention_normalisation"
         case attentionReadout = "attention_readout"
+        case attentionInit = "attention_init"
     }
 
     public init(from decoder: Decoder) throws {
@@ -131,6 +145,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         attentionNormalisation = try c.decodeIfPresent(AttentionNormalisation.self,
                                                        forKey: .attentionNormalisation) ?? d.attentionNormalisation
         attentionReadout = try c.decodeIfPresent(AttentionReadout.self, forKey: .attentionReadout) ?? d.attentionReadout
+        attentionInit = try c.decodeIfPresent(AttentionInitialisation.self, forKey: .attentionInit) ?? d.attentionInit
     }
 
     /// Checks the sizes fit together; throws a message naming the bad setting.

@@ -87,6 +87,8 @@ struct RunOptions {
         --attention none|softmax  attention normalisation (none = the paper's eq. 5)
         --attention-readout sum|fc   what the weighted spikes feed: the output LIF (sum, eq. 5)
                                   or the ablation's two FC layers (fc; docs/results.md)
+        --attention-init random|identity   fusion.attention starts random (PyTorch default) or at
+                                  w_v = w_a = 1 (identity; docs/results.md)
         --tau-visual/--tau-audio/--tau-fusion X   decay τ (0.2 / 0.1 / 0.9)
         --threshold X             Vth (0.5)                  --surrogate-width X  a (1.0)
       training:
@@ -119,6 +121,10 @@ struct RunOptions {
         if let v = try a.string("attention-readout") {
             guard let r = AttentionReadout(rawValue: v) else { throw UsageError("--attention-readout must be sum or fc") }
             model.attentionReadout = r
+        }
+        if let v = try a.string("attention-init") {
+            guard let i = AttentionInitialisation(rawValue: v) else { throw UsageError("--attention-init must be random or identity") }
+            model.attentionInit = i
         }
         if let v = try a.double("tau-visual") { model.tauVisual = Float(v) }
         if let v = try a.double("tau-audio") { model.tauAudio = Float(v) }

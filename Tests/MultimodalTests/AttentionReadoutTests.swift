@@ -77,4 +77,109 @@ final class AttentionReadoutTests: XCTestCase {
         var rng = SeededGenerator(seed: 1)
         XCTAssertNil(AttentionFusion(ModelConfiguration(), rng: &rng).head, "the paper's readout has no FC head")
     }
+
+    // MARK: --attention-init identity
+
+    /// A small whole network: 8×8 visual input, T = 10.
+    private func smallNetworkConfiguration(_ mode: TrainingMode) -> ModelConfiguration {
+        var c = ModelConfiguration()
+        c.mode = mode
+        c.timesteps = 10
+        c.imageSize = 8
+        c.visualChannels = [4, 4]
+        c.visualHidden = 16
+        c.audioChannels = 12
+        c.audioHidden = 16
+        c.fusionHidden = 16
+        return c
+    }
+
+    func testIdentityInitialisedFCAttentionStartsAsTheAblationOfTheSameSeed() throws {
+        var c = smallNetworkConfiguration(.multimodal)
+        c.attentionReadout = .fc
+        c.attentionInit = .identity
+        let attention = try MultimodalNetwork(c, seed: 7)
+        let ablation = try MultimodalNetwork(smallNetworkConfiguration(.multimodalNoAttention), seed: 7)
+        let a = try XCTUnwrap(attention.fusion as? AttentionFusion), b = try XCTUnwrap(ablation.fusion as? ConcatenationFusion)
+        let head = try XCTUnwrap(a.head)
+        for (p, q) in zip(head.parameters, b.parameters) {
+            XCTAssertEqual(p.value, q.value, "\(p.name): drawn as the ablation's, from the same seed")
+        }
+        XCTAssertTrue(a.attention.weight.value.scalars.allSatisfy { $0 == 0 })
+        XCTAssertEqual(a.attention.bias.value.scalars, [1, 1])
+
+        // At fusion level, on spikes dense enough to drive every layer: the ablation's output.
+        var rng = SeededGenerator(seed: 8)
+        let shape = [12, 3, c.classes]
+        let ov = spikes(shape, &rng), oa = spikes(shape, &rng)
+        let fusedA = a.forward(visual: ov, audio: oa), fusedB = b.forward(visual: ov, audio: oa)
+        XCTAssertEqual(fusedA, fusedB, "w = (1, 1) at the start: the ablation's fused spikes")
+        XCTAssertTrue(fusedB.scalars.contains(1), "a silent fusion cannot test the start")
+        XCTAssertTrue(try XCTUnwrap(a.attentionWeights).scalars.allSatisfy { $0 == 1 })
+
+        // The first gradient reaches the heads exactly as in the ablation: W_att = 0 blocks the
+        // attention branch's contribution to dL/d o_v and dL/d o_a.
+        let g = Tensor(shape: shape, scalars: (0..<fusedA.count).map { _ in rng.nextUniform(-1, 1) })
+        let (gvA, gaA) = a.backward(g)
+        let (gvB, gaB) = b.backward(g)
+        XCTAssertEqual(gvA, gvB)
+        XCTAssertEqual(gaA, gaB)
+        XCTAssertTrue(a.attention.weight.grad.scalars.contains { $0 != 0 },
+                      "the attention weights must get a gradient, or they could never leave the identity")
+    }
+
+    func testIdentityInitialisationOfTheSumReadoutAndSoftmax() throws {
+        var c = configuration()
+        c.attentionReadout = .sum
+        c.attentionInit = .identity
+        var rng = SeededGenerator(seed: 9)
+        let plain = AttentionFusion(c, rng: &rng)
+        c.attentionNormalisation = .softmax
+        let softmax = AttentionFusion(c, rng: &rng)
+        let shape = [12, 3, c.classes]
+        let ov = spikes(shape, &rng), oa = spikes(shape, &rng)
+        _ = plain.forward(visual: ov, audio: oa)
+        _ = softmax.forward(visual: ov, audio: oa)
+        XCTAssertTrue(try XCTUnwrap(plain.attentionWeights).scalars.allSatisfy { $0 == 1 })
+        XCTAssertTrue(try XCTUnwrap(softmax.attentionWeights).scalars.allSatisfy { $0 == 0.5 })
+
+        XCTAssertEqual(try ModelConfiguration.fromJSON("{}").attentionInit, .random)
+        XCTAssertEqual(try ModelConfiguration.fromJSON(c.jsonString()), c)
+        XCTAssertTrue(c.jsonString().contains("\"attention_init\":\"identity\""))
+        var r1 = SeededGenerator(seed: 2), r2 = SeededGenerator(seed: 2)
+        let random = AttentionFusion(configuration(), rng: &r1)
+        XCTAssertTrue(random.attention.weight.value.scalars.contains { $0 != 0 }, "the default stays random")
+        var fc = configuration()
+        fc.attentionInit = .identity
+        let identity = AttentionFusion(fc, rng: &r2)
+        XCTAssertNotEqual(random.hidden.weight.value, identity.hidden.weight.value,
+                          "identity draws the FC head first (the ablation's order), so fusion.hidden differs")
+    }
+
+    /// The documented trap: with the paper's sum readout and plain weights, `identity` puts
+    /// w_v = w_a = 1 on 0/1 spikes, so the output membrane only ever holds 0 or ≥ 1 and never
+    /// enters the rectangular surrogate's window (Vth ± a/2 = (0, 1)): no gradient reaches the
+    /// attention, which stays at w = (1, 1) — an untrained vote. Softmax starts at 0.5 each,
+    /// inside the window, and trains.
+    func testIdentityWithThePlainSumReadoutPassesNoGradientButSoftmaxDoes() throws {
+        var c = configuration()
+        c.attentionReadout = .sum
+        c.attentionInit = .identity
+        var rng = SeededGenerator(seed: 10)
+        let plain = AttentionFusion(c, rng: &rng)
+        c.attentionNormalisation = .softmax
+        let softmax = AttentionFusion(c, rng: &rng)
+        let shape = [12, 3, c.classes]
+        let ov = spikes(shape, &rng), oa = spikes(shape, &rng)
+        let g = Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextUniform(-1, 1) })
+        for fusion in [plain, softmax] {
+            _ = fusion.forward(visual: ov, audio: oa)
+            _ = fusion.backward(g)
+        }
+        for p in plain.parameters {
+            XCTAssertTrue(p.grad.scalars.allSatisfy { $0 == 0 }, "\(p.name): no gradient at w = (1, 1)")
+        }
+        XCTAssertTrue(softmax.attention.bias.grad.scalars.contains { $0 != 0 }, "w = (0.5, 0.5) is inside the window")
+        XCTAssertTrue(softmax.attention.weight.grad.scalars.contains { $0 != 0 })
+    }
 }

@@ -36,6 +36,8 @@ final class CommandLineTests: XCTestCase {
         assertOneLineError(try runSpikefuse(["evaluate", "/tmp", "--limit", "0"]), mentions: "--limit must be at least 1")
         assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--attention-readout", "dense"]),
                            mentions: "--attention-readout must be sum or fc")
+        assertOneLineError(try runSpikefuse(["experiment", "--out", "/tmp/x", "--attention-init", "zeros"]),
+                           mentions: "--attention-init must be random or identity")
     }
 
     func testWrongInputShapeInGradIsReported() throws {
