@@ -148,6 +148,19 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         attentionInit = try c.decodeIfPresent(AttentionInitialisation.self, forKey: .attentionInit) ?? d.attentionInit
     }
 
+    /// A warning when the attention as configured can never train: `identity` with the sum
+    /// readout and plain weights starts every output neuron on sums of 0/1 spikes at weight 1,
+    /// whose membrane never enters the surrogate window (Vth − a/2, Vth + a/2) for the defaults
+    /// (Vth = 0.5, a = 1). Nil otherwise.
+    public var attentionTrainingWarning: String? {
+        guard mode == .multimodal, attentionInit == .identity, attentionReadout == .sum,
+              attentionNormalisation == .none, threshold - surrogateWidth / 2 >= 0, threshold + surrogateWidth / 2 <= 1
+        else { return nil }
+        return "--attention-init identity with the sum readout and plain weights never trains the attention "
+            + "(no surrogate gradient at w = 1): the fusion stays an equal vote of the two heads. "
+            + "Use --attention softmax or --attention-readout fc (docs/model.md)"
+    }
+
     /// Checks the sizes fit together; throws a message naming the bad setting.
     public func validate() throws {
         func need(_ ok: Bool, _ message: String) throws {

@@ -154,6 +154,9 @@ struct RunOptions {
             guard v > 0 else { throw UsageError("--clip-grad-norm must be positive") }
             training.clipGradientNorm = Float(v)
         }
+        if let warning = model.attentionTrainingWarning {
+            FileHandle.standardError.write(Data("spikefuse: warning: \(warning)\n".utf8))
+        }
         return RunOptions(source: source, model: model, training: training)
     }
 }

@@ -179,6 +179,12 @@ final class AttentionReadoutTests: XCTestCase {
         for p in plain.parameters {
             XCTAssertTrue(p.grad.scalars.allSatisfy { $0 == 0 }, "\(p.name): no gradient at w = (1, 1)")
         }
+        var trap = c
+        trap.attentionNormalisation = .none
+        XCTAssertNotNil(trap.attentionTrainingWarning, "the CLI warns about the plain identity sum readout")
+        XCTAssertNil(c.attentionTrainingWarning, "softmax trains")
+        trap.attentionReadout = .fc
+        XCTAssertNil(trap.attentionTrainingWarning, "the FC readout trains")
         XCTAssertTrue(softmax.attention.bias.grad.scalars.contains { $0 != 0 }, "w = (0.5, 0.5) is inside the window")
         XCTAssertTrue(softmax.attention.weight.grad.scalars.contains { $0 != 0 })
     }
