@@ -413,13 +413,24 @@ def rate_loss(spikes, labels, classes):
     return ((target - rate) ** 2).sum(dim=1).mean()
 
 
+def count_cross_entropy(spikes, labels):
+    """spikes [T, B, classes], labels [B] -> mean_b -log softmax(counts)[y] ("fusion_loss": "ce")."""
+    return F.cross_entropy(spikes.sum(dim=0), labels)
+
+
 def losses(model, out, labels):
     """The loss per head and the total L (eq. 6) for the model's mode."""
     classes = model.cfg["classes"]
+    fusion_loss = model.cfg.get("fusion_loss", "mse")
+    if fusion_loss not in ("mse", "ce"):
+        raise ValueError(f"unknown fusion_loss {fusion_loss!r}")
     result = {}
     for head in ("visual", "audio", "fusion"):
         if head in out:
-            result[head] = rate_loss(out[head], labels, classes)
+            if head == "fusion" and fusion_loss == "ce":
+                result[head] = count_cross_entropy(out[head], labels)
+            else:
+                result[head] = rate_loss(out[head], labels, classes)
     result["total"] = sum(result.values())
     return result
 

@@ -56,6 +56,16 @@ public enum AttentionInitialisation: String, Codable, Sendable {
     case identity
 }
 
+/// The loss of the fused output, Lm in L = Lv + La + Lm (Lv and La stay the paper's rate MSE).
+public enum FusionLoss: String, Codable, Sendable {
+    /// The paper's eq. 7: MSE between the fused spike rates and the one-hot label.
+    case rateMSE = "mse"
+    /// An option: cross-entropy on the fused spike counts (`SpikeRateLoss.countCrossEntropyLoss`),
+    /// which rewards the right class out-firing the others rather than exact rates
+    /// (docs/results.md, "What limits attention here", item 7).
+    case countCrossEntropy = "ce"
+}
+
 /// A configuration value that cannot be used.
 public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
     case invalid(String)
@@ -104,6 +114,8 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var attentionReadout: AttentionReadout = .sum
     /// How `fusion.attention` starts: PyTorch-default random, or at `w_v = w_a = 1` (an option).
     public var attentionInit: AttentionInitialisation = .random
+    /// Lm: the paper's rate MSE, or cross-entropy on the fused spike counts (an option).
+    public var fusionLoss: FusionLoss = .rateMSE
 
     public init() {}
 
@@ -122,6 +134,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         case attentionNormalisation = "attention_normalisation"
         case attentionReadout = "attention_readout"
         case attentionInit = "attention_init"
+        case fusionLoss = "fusion_loss"
     }
 
     public init(from decoder: Decoder) throws {
@@ -146,6 +159,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
                                                        forKey: .attentionNormalisation) ?? d.attentionNormalisation
         attentionReadout = try c.decodeIfPresent(AttentionReadout.self, forKey: .attentionReadout) ?? d.attentionReadout
         attentionInit = try c.decodeIfPresent(AttentionInitialisation.self, forKey: .attentionInit) ?? d.attentionInit
+        fusionLoss = try c.decodeIfPresent(FusionLoss.self, forKey: .fusionLoss) ?? d.fusionLoss
     }
 
     /// A warning when the attention as configured can never train: `identity` with the sum

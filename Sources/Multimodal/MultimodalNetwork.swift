@@ -101,7 +101,9 @@ public final class MultimodalNetwork {
             loss.audio = l; gradAudio = g
         }
         if let fusion, let om = out.fusion {
-            let (l, g) = SpikeRateLoss.mseLoss(spikes: om, labels: labels)
+            let (l, g) = configuration.fusionLoss == .countCrossEntropy
+                ? SpikeRateLoss.countCrossEntropyLoss(spikes: om, labels: labels)
+                : SpikeRateLoss.mseLoss(spikes: om, labels: labels)
             loss.fusion = l
             let (gv, ga) = fusion.backward(g)
             addInPlace(&gradVisual!, gv)

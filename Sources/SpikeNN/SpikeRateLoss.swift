@@ -1,3 +1,5 @@
+import Foundation
+
 /// Spike-rate mean-squared-error loss (paper eq. 7) and spike-count prediction.
 ///
 ///     L = (1/B) · Σ_b Σ_c (Y[b, c] − r[b, c])²,   r[b, c] = (1/T) · Σ_t o[t, b, c]
@@ -22,6 +24,41 @@ public enum SpikeRateLoss {
                 let diff = rate - (labels[b] == c ? 1 : 0)
                 loss += diff * diff
                 perStepGrad[b * classes + c] = Float(scale * diff)
+            }
+        }
+        let n = batch * classes
+        let gradient = Tensor(shape: spikes.shape) { g, _ in
+            perStepGrad.withUnsafeBufferPointer { src in
+                for t in 0..<steps { (g + t * n).update(from: src.baseAddress!, count: n) }
+            }
+        }
+        return (batch == 0 ? 0 : Float(loss / Double(batch)), gradient)
+    }
+
+    /// Cross-entropy on the spike counts, used as logits (an option for the fusion loss Lm):
+    ///
+    ///     L = (1/B) · Σ_b −log p[b, y_b],   p[b, ·] = softmax(n[b, ·]),   n[b, c] = Σ_t o[t, b, c]
+    ///
+    /// `dL/do[t, b, c] = (p[b, c] − Y[b, c]) / B` for every t. Unlike the rate MSE it asks only
+    /// that the right class out-fire the others, not that every rate match a one-hot target:
+    /// once the right class leads by a few spikes the gradient vanishes.
+    /// spikes [T, B, C], labels [B] → (loss, gradient dL/d(spikes) [T, B, C])
+    public static func countCrossEntropyLoss(spikes: Tensor, labels: [Int]) -> (loss: Float, gradient: Tensor) {
+        precondition(spikes.rank == 3, "countCrossEntropyLoss: spikes must be [T, B, C], got \(spikes.shape)")
+        let steps = spikes.shape[0], batch = spikes.shape[1], classes = spikes.shape[2]
+        precondition(labels.count == batch, "countCrossEntropyLoss: \(labels.count) labels for batch \(batch)")
+        precondition(labels.allSatisfy { $0 >= 0 && $0 < classes }, "countCrossEntropyLoss: label outside 0..<\(classes)")
+        let counts = spikeCounts(spikes)
+        var loss = 0.0
+        var perStepGrad = [Float](repeating: 0, count: batch * classes)
+        for b in 0..<batch {
+            let row = (0..<classes).map { Double(counts.scalars[b * classes + $0]) }
+            let top = row.max() ?? 0
+            let exps = row.map { exp($0 - top) }
+            let total = exps.reduce(0, +)
+            loss -= log(exps[labels[b]] / total)
+            for c in 0..<classes {
+                perStepGrad[b * classes + c] = Float((exps[c] / total - (labels[b] == c ? 1 : 0)) / Double(batch))
             }
         }
         let n = batch * classes

@@ -89,6 +89,8 @@ struct RunOptions {
                                   or the ablation's two FC layers (fc; docs/results.md)
         --attention-init random|identity   fusion.attention starts random (PyTorch default) or at
                                   w_v = w_a = 1 (identity; docs/results.md)
+        --fusion-loss mse|ce      Lm: the paper's spike-rate MSE, or cross-entropy on the fused
+                                  spike counts (ce; docs/results.md)
         --tau-visual/--tau-audio/--tau-fusion X   decay τ (0.2 / 0.1 / 0.9)
         --threshold X             Vth (0.5)                  --surrogate-width X  a (1.0)
       training:
@@ -121,6 +123,10 @@ struct RunOptions {
         if let v = try a.string("attention-readout") {
             guard let r = AttentionReadout(rawValue: v) else { throw UsageError("--attention-readout must be sum or fc") }
             model.attentionReadout = r
+        }
+        if let v = try a.string("fusion-loss") {
+            guard let l = FusionLoss(rawValue: v) else { throw UsageError("--fusion-loss must be mse or ce") }
+            model.fusionLoss = l
         }
         if let v = try a.string("attention-init") {
             guard let i = AttentionInitialisation(rawValue: v) else { throw UsageError("--attention-init must be random or identity") }

@@ -188,4 +188,31 @@ final class AttentionReadoutTests: XCTestCase {
         XCTAssertTrue(softmax.attention.bias.grad.scalars.contains { $0 != 0 }, "w = (0.5, 0.5) is inside the window")
         XCTAssertTrue(softmax.attention.weight.grad.scalars.contains { $0 != 0 })
     }
+
+    // MARK: --fusion-loss ce
+
+    func testFusionLossOptionChangesOnlyLm() throws {
+        var mse = smallNetworkConfiguration(.multimodal)
+        mse.timesteps = 6
+        var ce = mse
+        ce.fusionLoss = .countCrossEntropy
+        XCTAssertEqual(try ModelConfiguration.fromJSON("{}").fusionLoss, .rateMSE)
+        XCTAssertEqual(try ModelConfiguration.fromJSON(ce.jsonString()), ce)
+        XCTAssertTrue(ce.jsonString().contains("\"fusion_loss\":\"ce\""))
+
+        var rng = SeededGenerator(seed: 11)
+        let visual = Tensor(shape: [6, 3, 2, 8, 8], scalars: (0..<(6 * 3 * 128)).map { _ in rng.nextUniform(0, 1) < 0.5 ? 1 : 0 })
+        let audio = Tensor(shape: [6, 3, 12], scalars: (0..<(6 * 3 * 12)).map { _ in rng.nextUniform(0, 1) < 0.5 ? 1 : 0 })
+        let labels = [2, 7, 4]
+        let a = try MultimodalNetwork(mse, seed: 3), b = try MultimodalNetwork(ce, seed: 3)
+        let (lossA, outA) = a.forwardBackward(visual: visual, audio: audio, labels: labels)
+        let (lossB, outB) = b.forwardBackward(visual: visual, audio: audio, labels: labels)
+        XCTAssertEqual(outA.fusion, outB.fusion, "the same network and input")
+        XCTAssertEqual(lossA.visual, lossB.visual)
+        XCTAssertEqual(lossA.audio, lossB.audio)
+        let fused = try XCTUnwrap(outB.fusion)
+        XCTAssertEqual(lossA.fusion, SpikeRateLoss.mseLoss(spikes: fused, labels: labels).loss)
+        XCTAssertEqual(lossB.fusion, SpikeRateLoss.countCrossEntropyLoss(spikes: fused, labels: labels).loss)
+        XCTAssertNotEqual(lossA.fusion, lossB.fusion)
+    }
 }

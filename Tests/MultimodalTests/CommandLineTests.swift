@@ -38,6 +38,8 @@ final class CommandLineTests: XCTestCase {
                            mentions: "--attention-readout must be sum or fc")
         assertOneLineError(try runSpikefuse(["experiment", "--out", "/tmp/x", "--attention-init", "zeros"]),
                            mentions: "--attention-init must be random or identity")
+        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--fusion-loss", "hinge"]),
+                           mentions: "--fusion-loss must be mse or ce")
     }
 
     func testWrongInputShapeInGradIsReported() throws {
