@@ -26,13 +26,7 @@ public enum SpikeRateLoss {
                 perStepGrad[b * classes + c] = Float(scale * diff)
             }
         }
-        let n = batch * classes
-        let gradient = Tensor(shape: spikes.shape) { g, _ in
-            perStepGrad.withUnsafeBufferPointer { src in
-                for t in 0..<steps { (g + t * n).update(from: src.baseAddress!, count: n) }
-            }
-        }
-        return (batch == 0 ? 0 : Float(loss / Double(batch)), gradient)
+        return (batch == 0 ? 0 : Float(loss / Double(batch)), repeatedOverSteps(perStepGrad, shape: spikes.shape))
     }
 
     /// Cross-entropy on the spike counts, used as logits (an option for the fusion loss Lm):
@@ -45,7 +39,7 @@ public enum SpikeRateLoss {
     /// spikes [T, B, C], labels [B] → (loss, gradient dL/d(spikes) [T, B, C])
     public static func countCrossEntropyLoss(spikes: Tensor, labels: [Int]) -> (loss: Float, gradient: Tensor) {
         precondition(spikes.rank == 3, "countCrossEntropyLoss: spikes must be [T, B, C], got \(spikes.shape)")
-        let steps = spikes.shape[0], batch = spikes.shape[1], classes = spikes.shape[2]
+        let batch = spikes.shape[1], classes = spikes.shape[2]
         precondition(labels.count == batch, "countCrossEntropyLoss: \(labels.count) labels for batch \(batch)")
         precondition(labels.allSatisfy { $0 >= 0 && $0 < classes }, "countCrossEntropyLoss: label outside 0..<\(classes)")
         let counts = spikeCounts(spikes)
@@ -61,13 +55,19 @@ public enum SpikeRateLoss {
                 perStepGrad[b * classes + c] = Float((exps[c] / total - (labels[b] == c ? 1 : 0)) / Double(batch))
             }
         }
-        let n = batch * classes
-        let gradient = Tensor(shape: spikes.shape) { g, _ in
-            perStepGrad.withUnsafeBufferPointer { src in
-                for t in 0..<steps { (g + t * n).update(from: src.baseAddress!, count: n) }
+        return (batch == 0 ? 0 : Float(loss / Double(batch)), repeatedOverSteps(perStepGrad, shape: spikes.shape))
+    }
+
+    /// `[B·C]` → `[T, B, C]`: the same per-sample gradient at every timestep (both losses depend
+    /// on the spikes only through their counts).
+    private static func repeatedOverSteps(_ perStep: [Float], shape: [Int]) -> Tensor {
+        let steps = shape[0], n = perStep.count
+        return Tensor(shape: shape) { g, _ in
+            perStep.withUnsafeBufferPointer { src in
+                guard let base = src.baseAddress else { return }
+                for t in 0..<steps { (g + t * n).update(from: base, count: n) }
             }
         }
-        return (batch == 0 ? 0 : Float(loss / Double(batch)), gradient)
     }
 
     /// [T, B, C] → [B, C]: number of spikes of each output neuron over all T steps.
