@@ -414,7 +414,8 @@ def rate_loss(spikes, labels, classes):
 
 
 def count_cross_entropy(spikes, labels):
-    """spikes [T, B, classes], labels [B] -> mean_b -log softmax(counts)[y] ("fusion_loss": "ce")."""
+    """spikes [T, B, classes], labels [B] -> mean_b -log softmax(counts)[y]; "fusion_loss": "ce"
+    uses (2/T) times this as Lm, as SpikeFuse does."""
     return F.cross_entropy(spikes.sum(dim=0), labels)
 
 
@@ -428,7 +429,7 @@ def losses(model, out, labels):
     for head in ("visual", "audio", "fusion"):
         if head in out:
             if head == "fusion" and fusion_loss == "ce":
-                result[head] = count_cross_entropy(out[head], labels)
+                result[head] = 2.0 / out[head].shape[0] * count_cross_entropy(out[head], labels)
             else:
                 result[head] = rate_loss(out[head], labels, classes)
     result["total"] = sum(result.values())

@@ -60,9 +60,10 @@ public enum AttentionInitialisation: String, Codable, Sendable {
 public enum FusionLoss: String, Codable, Sendable {
     /// The paper's eq. 7: MSE between the fused spike rates and the one-hot label.
     case rateMSE = "mse"
-    /// An option: cross-entropy on the fused spike counts (`SpikeRateLoss.countCrossEntropyLoss`),
-    /// which rewards the right class out-firing the others rather than exact rates
-    /// (docs/results.md, "What limits attention here", item 7).
+    /// An option: (2/T)·cross-entropy on the fused spike counts (`SpikeRateLoss.countCrossEntropyLoss`,
+    /// weighted so that its gradient per spike stays within the rate MSE's 2/T), which rewards
+    /// the right class out-firing the others rather than exact rates
+    /// (docs/results.md, "What limits attention here", items 7 and 9).
     case countCrossEntropy = "ce"
 }
 

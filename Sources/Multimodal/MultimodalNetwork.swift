@@ -101,9 +101,16 @@ public final class MultimodalNetwork {
             loss.audio = l; gradAudio = g
         }
         if let fusion, let om = out.fusion {
-            let (l, g) = configuration.fusionLoss == .countCrossEntropy
-                ? SpikeRateLoss.countCrossEntropyLoss(spikes: om, labels: labels)
-                : SpikeRateLoss.mseLoss(spikes: om, labels: labels)
+            var (l, g) = SpikeRateLoss.mseLoss(spikes: om, labels: labels)
+            if configuration.fusionLoss == .countCrossEntropy {
+                // (2/T)·CE: a gradient per spike of at most 2/T, the rate MSE's scale. Unscaled,
+                // the CE gradient is T/2 times larger and Lm overwhelms Lv and La (measured:
+                // the heads collapse to chance within 2 epochs on the procedural set).
+                let weight = 2 / Float(om.shape[0])
+                (l, g) = SpikeRateLoss.countCrossEntropyLoss(spikes: om, labels: labels)
+                l *= weight
+                g.scalars.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= weight } }
+            }
             loss.fusion = l
             let (gv, ga) = fusion.backward(g)
             addInPlace(&gradVisual!, gv)

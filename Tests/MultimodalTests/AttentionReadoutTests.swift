@@ -212,7 +212,8 @@ final class AttentionReadoutTests: XCTestCase {
         XCTAssertEqual(lossA.audio, lossB.audio)
         let fused = try XCTUnwrap(outB.fusion)
         XCTAssertEqual(lossA.fusion, SpikeRateLoss.mseLoss(spikes: fused, labels: labels).loss)
-        XCTAssertEqual(lossB.fusion, SpikeRateLoss.countCrossEntropyLoss(spikes: fused, labels: labels).loss)
+        XCTAssertEqual(lossB.fusion, 2 / 6 * SpikeRateLoss.countCrossEntropyLoss(spikes: fused, labels: labels).loss,
+                       accuracy: 1e-6, "Lm = (2/T)·CE, T = 6")
         XCTAssertNotEqual(lossA.fusion, lossB.fusion)
     }
 }
