@@ -104,8 +104,9 @@ public final class MultimodalNetwork {
             var (l, g) = SpikeRateLoss.mseLoss(spikes: om, labels: labels)
             if configuration.fusionLoss == .countCrossEntropy {
                 // (2/T)·CE: a gradient per spike of at most 2/T, the rate MSE's scale. Unscaled,
-                // the CE gradient is T/2 times larger and Lm overwhelms Lv and La (measured:
-                // the heads collapse to chance within 2 epochs on the procedural set).
+                // the CE gradient is T/2 times larger and Lm overwhelms Lv and La (measured on
+                // the procedural set, seed 1: the visual head ends at or below chance, 0.4 % and
+                // 14.7 %, with and without attention).
                 let weight = 2 / Float(om.shape[0])
                 (l, g) = SpikeRateLoss.countCrossEntropyLoss(spikes: om, labels: labels)
                 l *= weight
