@@ -101,8 +101,11 @@ public final class MultimodalNetwork {
             loss.audio = l; gradAudio = g
         }
         if let fusion, let om = out.fusion {
-            var (l, g) = SpikeRateLoss.mseLoss(spikes: om, labels: labels)
-            if configuration.fusionLoss == .countCrossEntropy {
+            var (l, g): (Float, Tensor)
+            switch configuration.fusionLoss {
+            case .rateMSE:
+                (l, g) = SpikeRateLoss.mseLoss(spikes: om, labels: labels)
+            case .countCrossEntropy:
                 // (2/T)·CE: a gradient per spike of at most 2/T, the rate MSE's scale. Unscaled,
                 // the CE gradient is T/2 times larger and Lm overwhelms Lv and La (measured on
                 // the procedural set, seed 1: the visual head ends at or below chance, 0.4 % and

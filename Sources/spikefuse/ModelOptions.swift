@@ -116,22 +116,10 @@ struct RunOptions {
         if let v = try a.int("visual-hidden") { model.visualHidden = v }
         if let v = try a.int("audio-hidden") { model.audioHidden = v }
         if let v = try a.int("fusion-hidden") { model.fusionHidden = v }
-        if let v = try a.string("attention") {
-            guard let n = AttentionNormalisation(rawValue: v) else { throw UsageError("--attention must be none or softmax") }
-            model.attentionNormalisation = n
-        }
-        if let v = try a.string("attention-readout") {
-            guard let r = AttentionReadout(rawValue: v) else { throw UsageError("--attention-readout must be sum or fc") }
-            model.attentionReadout = r
-        }
-        if let v = try a.string("fusion-loss") {
-            guard let l = FusionLoss(rawValue: v) else { throw UsageError("--fusion-loss must be mse or ce") }
-            model.fusionLoss = l
-        }
-        if let v = try a.string("attention-init") {
-            guard let i = AttentionInitialisation(rawValue: v) else { throw UsageError("--attention-init must be random or identity") }
-            model.attentionInit = i
-        }
+        if let v: AttentionNormalisation = try choice(&a, "attention", "--attention must be none or softmax") { model.attentionNormalisation = v }
+        if let v: AttentionReadout = try choice(&a, "attention-readout", "--attention-readout must be sum or fc") { model.attentionReadout = v }
+        if let v: FusionLoss = try choice(&a, "fusion-loss", "--fusion-loss must be mse or ce") { model.fusionLoss = v }
+        if let v: AttentionInitialisation = try choice(&a, "attention-init", "--attention-init must be random or identity") { model.attentionInit = v }
         if let v = try a.double("tau-visual") { model.tauVisual = Float(v) }
         if let v = try a.double("tau-audio") { model.tauAudio = Float(v) }
         if let v = try a.double("tau-fusion") { model.tauFusion = Float(v) }
@@ -177,6 +165,15 @@ func describe(_ m: EpochMetrics) -> String {
     if let w = m.attention { parts.append(String(format: "attention w_v %.3f w_a %.3f", w[0], w[1])) }
     parts.append(String(format: "%.1f samples/s", m.samplesPerSecond))
     return parts.joined(separator: "  ")
+}
+
+/// `--NAME VALUE` for an option whose values are an enum's raw values; nil when absent,
+/// a usage error with `message` when the value is not one of them.
+func choice<T: RawRepresentable>(_ a: inout Arguments, _ name: String, _ message: String) throws -> T?
+where T.RawValue == String {
+    guard let v = try a.string(name) else { return nil }
+    guard let value = T(rawValue: v) else { throw UsageError(message) }
+    return value
 }
 
 /// `--NAME N`, a sample count that must be at least 1; nil when absent.
