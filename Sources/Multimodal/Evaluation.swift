@@ -6,6 +6,22 @@ public struct HeadEvaluation: Codable, Sendable, Equatable {
     public var accuracy: Double
     /// `confusion[true][predicted]` counts.
     public var confusion: [[Int]]
+    /// Classes whose output neuron fired no spike on any sample of the set. A LIF neuron whose
+    /// membrane stays below Vth − a/2 gets no surrogate gradient (eq. 9), so a silent output
+    /// neuron behind trained weights is usually a dead one: its class is never predicted
+    /// (docs/results.md, item 8).
+    public var silentOutputs: [Int]
+
+    public init(accuracy: Double, confusion: [[Int]], silentOutputs: [Int] = []) {
+        self.accuracy = accuracy
+        self.confusion = confusion
+        self.silentOutputs = silentOutputs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accuracy, confusion
+        case silentOutputs = "silent_outputs"
+    }
 }
 
 public struct EvaluationResult: Codable, Sendable, Equatable {
@@ -24,17 +40,27 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     public var decisiveAccuracy: Double { (fusion ?? visual ?? audio)?.accuracy ?? 0 }
 }
 
-/// Accumulates predictions of one head.
+/// Accumulates predictions and output spike counts of one head.
 struct HeadTally {
     var confusion: [[Int]]
-    init(classes: Int) { confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes) }
+    /// Output spikes per class, summed over samples and timesteps.
+    var spikesPerClass: [Float]
+    init(classes: Int) {
+        confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
+        spikesPerClass = Array(repeating: 0, count: classes)
+    }
+    /// `spikes`: a head's output spike trains `[T, B, C]`.
     mutating func add(spikes: Tensor, labels: [Int]) {
+        let counts = SpikeRateLoss.spikeCounts(spikes)               // [B, C]
+        let classes = counts.shape[1]
+        for (i, n) in counts.scalars.enumerated() { spikesPerClass[i % classes] += n }
         for (p, y) in zip(SpikeRateLoss.predictions(spikes), labels) { confusion[y][p] += 1 }
     }
     var result: HeadEvaluation {
         let total = confusion.joined().reduce(0, +)
         let correct = confusion.indices.reduce(0) { $0 + confusion[$1][$1] }
-        return HeadEvaluation(accuracy: total == 0 ? 0 : 100 * Double(correct) / Double(total), confusion: confusion)
+        return HeadEvaluation(accuracy: total == 0 ? 0 : 100 * Double(correct) / Double(total), confusion: confusion,
+                              silentOutputs: total == 0 ? [] : spikesPerClass.indices.filter { spikesPerClass[$0] == 0 })
     }
 }
 

@@ -102,8 +102,9 @@ public enum Experiment {
         try writeAtomically(Data(md.utf8), to: out.appendingPathComponent("table1.md"))
         try writeAtomically(Data(csv.utf8), to: out.appendingPathComponent("table1.csv"))
 
-        // Every run: final accuracy of each head, best epoch, mean attention, wall time.
-        var each = "mode,seed,epochs,final,best,best_epoch,visual,audio,fusion,w_v,w_a,seconds\n"
+        // Every run: final accuracy of each head, best epoch, mean attention, wall time, and the
+        // classes whose deciding output neuron fired no spike on the test set (space-separated).
+        var each = "mode,seed,epochs,final,best,best_epoch,visual,audio,fusion,w_v,w_a,seconds,silent_outputs\n"
         func cell(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
         for run in runs {
             guard let last = run.metrics.last else { continue }
@@ -112,7 +113,8 @@ public enum Experiment {
             each += "\(run.mode.rawValue),\(run.seed),\(run.metrics.count),\(cell(run.finalAccuracy)),"
                 + "\(cell(best.element)),\(best.offset + 1),\(cell(last.testVisual)),\(cell(last.testAudio)),"
                 + "\(cell(last.testFusion)),\(cell(last.attention?[0])),\(cell(last.attention?[1])),"
-                + String(format: "%.0f\n", run.seconds)
+                + String(format: "%.0f,", run.seconds)
+                + (last.silentOutputs ?? []).map(String.init).joined(separator: " ") + "\n"
         }
         try writeAtomically(Data(each.utf8), to: out.appendingPathComponent("runs.csv"))
 

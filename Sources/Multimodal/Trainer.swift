@@ -54,6 +54,9 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var testFusion: Double?
     /// Mean test attention weights (w_v, w_a), attention mode only.
     public var attention: [Double]?
+    /// Classes whose deciding output neuron (fused if present) fired no spike on the test
+    /// set; nil when every output neuron fired (`HeadEvaluation.silentOutputs`).
+    public var silentOutputs: [Int]?
     public var testLoss: [String: Double]
     /// Training throughput (forward + backward + Adam) over the epoch.
     public var samplesPerSecond: Double
@@ -62,6 +65,7 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case epoch, attention
+        case silentOutputs = "silent_outputs"
         case trainLoss = "train_loss", testLoss = "test_loss"
         case testVisual = "test_visual", testAudio = "test_audio", testFusion = "test_fusion"
         case samplesPerSecond = "samples_per_second", trainSeconds = "train_seconds", testSeconds = "test_seconds"
@@ -236,9 +240,18 @@ public final class Trainer {
         if !model.mode.usesFusion { trainLoss["fusion"] = nil }
         let testStart = Date()
         let result = try evaluate(network, on: testSet, batchSize: training.batchSize, limit: training.testLimit)
+        let silent = (result.fusion ?? result.visual ?? result.audio)?.silentOutputs ?? []
+        if !silent.isEmpty {
+            let head = result.fusion != nil ? "fused" : result.visual != nil ? "visual" : "auditory"
+            let which = silent.count == model.classes
+                ? "every \(head) output neuron" : "the \(head) output neurons of class \(silent.map(String.init).joined(separator: ", "))"
+            warn("epoch \(epoch): \(which) fired no spike on the \(result.samples) test samples; a silent LIF "
+                 + "neuron gets no surrogate gradient (dead output neurons, docs/results.md item 8)")
+        }
         return EpochMetrics(epoch: epoch, trainLoss: trainLoss,
                             testVisual: result.visual?.accuracy, testAudio: result.audio?.accuracy,
                             testFusion: result.fusion?.accuracy, attention: result.attention,
+                            silentOutputs: silent.isEmpty ? nil : silent,
                             testLoss: result.loss,
                             samplesPerSecond: Double(seen) / max(trainSeconds, 1e-9),
                             trainSeconds: trainSeconds, testSeconds: Date().timeIntervalSince(testStart))

@@ -8,7 +8,8 @@ enum EvaluateCommand {
     Test accuracy of each head, confusion matrices and the mean attention weights per class.
     A run directory brings its data source; a bare checkpoint/weights file is evaluated on the
     data given (--synthetic by default). --json prints {"visual", "audio", "fusion", "attention"}
-    (accuracies in %, heads the mode lacks omitted). On a folder made by `spikefuse synth --corrupt P`
+    (accuracies in %, heads the mode lacks omitted), and "silent_outputs_<head>": the classes
+    whose output neuron fired no spike on any sample (dead output neurons). On a folder made by `spikefuse synth --corrupt P`
     the same measures are also given per condition (clean, visual corrupted, audio corrupted),
     under "by_condition" in --json: does the attention move to the reliable sensor?
 
@@ -61,6 +62,9 @@ enum EvaluateCommand {
             if let h = result.visual { object["visual"] = h.accuracy }
             if let h = result.audio { object["audio"] = h.accuracy }
             if let h = result.fusion { object["fusion"] = h.accuracy }
+            for (name, h) in [("visual", result.visual), ("audio", result.audio), ("fusion", result.fusion)] {
+                if let h, !h.silentOutputs.isEmpty { object["silent_outputs_" + name] = h.silentOutputs }
+            }
             if let w = result.attention { object["attention"] = w }
             object["samples"] = result.samples
             if let byCondition {
@@ -79,6 +83,10 @@ enum EvaluateCommand {
             print("      " + (0..<head.confusion.count).map { String(format: "%5d", $0) }.joined())
             for (y, row) in head.confusion.enumerated() {
                 print(String(format: "%5d ", y) + row.map { String(format: "%5d", $0) }.joined())
+            }
+            if !head.silentOutputs.isEmpty {
+                print("silent output neurons (no spike on any sample): class "
+                      + head.silentOutputs.map(String.init).joined(separator: ", "))
             }
         }
         if let byCondition {

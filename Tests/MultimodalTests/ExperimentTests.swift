@@ -44,6 +44,8 @@ final class ExperimentTests: XCTestCase {
             let best = run.metrics.map { Experiment.decisiveAccuracy($0, mode: run.mode) }.max()!
             XCTAssertEqual(Double(row[4])!, best, accuracy: 1e-3)
             XCTAssertEqual(row[9].isEmpty, run.mode != .multimodal, "w_v only for the attention model")
+            XCTAssertEqual(row.count, 13)
+            XCTAssertEqual(String(row[12]), (run.metrics.last?.silentOutputs ?? []).map(String.init).joined(separator: " "))
         }
 
         let table = try String(contentsOf: out.appendingPathComponent("table1.csv"), encoding: .utf8)
