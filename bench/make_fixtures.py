@@ -344,6 +344,34 @@ def attention_fc_golden():
     print("  firing rates: " + ", ".join(f"{k} {v:.3f}" for k, v in rates.items()))
 
 
+def fusion_only_golden():
+    """The bar-clearing options together on the golden attention weights: softmax weights,
+    Lm = (2/T)·count cross-entropy, and `fusion_gradient: fusion-only` (the heads' spikes
+    detached at the fusion's input) -> golden_{weights,grads}_fusion_only."""
+    from safetensors.torch import load_file
+    visual, audio, labels = golden_inputs()
+    attention = load_file(os.path.join(MM_FIXTURES, "golden_weights.safetensors"))
+    cfg = dict(GOLDEN_CONFIG, mode="multimodal", attention_normalisation="softmax", fusion_loss="ce",
+               fusion_gradient="fusion-only")
+    model = SpikeFuseReference(cfg).double()
+    model.load_state_dict({k: v.double() for k, v in attention.items()})
+    tensors, rates, loss = grad_outputs(model, visual, audio, labels)
+    m32 = check_golden(model, tensors, rates, "fusion only")
+    t32, _, _ = grad_outputs(m32, visual.float(), audio.float(), labels)
+    for k in tensors:   # softmax weights are not exact sums: compared within float32 rounding
+        if k.startswith(("spikes.", "activity.")):
+            assert torch.equal(tensors[k].float(), t32[k]), f"fusion only: {k} differs float32 vs float64"
+    assert torch.allclose(tensors["attention"].float(), t32["attention"], atol=1e-6), "fusion only: attention"
+    config_json = json.dumps(cfg, sort_keys=True)
+    save_file(as_f32(dict(model.named_parameters())), os.path.join(MM_FIXTURES, "golden_weights_fusion_only.safetensors"),
+              metadata={"config": config_json, "producer": "bench/make_fixtures.py",
+                        "init": "golden_weights.safetensors"})
+    save_file(as_f32(tensors), os.path.join(MM_FIXTURES, "golden_grads_fusion_only.safetensors"),
+              metadata={"config": config_json, "producer": "bench/make_fixtures.py", "mode": "multimodal",
+                        "layout": "batch-major [B, ...]; spikes.* and activity.* are spike counts over T"})
+    print(f"fusion only: losses {loss}")
+
+
 def main(argv):
     which = argv[1:] or ["safetensors", "lif", "network"]
     os.makedirs(NN_FIXTURES, exist_ok=True)
@@ -356,6 +384,8 @@ def main(argv):
         network_golden()
     if "network" in which or "attention-fc" in which:
         attention_fc_golden()
+    if "network" in which or "fusion-only" in which:
+        fusion_only_golden()
 
 
 if __name__ == "__main__":

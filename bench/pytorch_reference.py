@@ -24,6 +24,8 @@ Semantics (binding; the Swift side implements exactly the same):
       concat(w_v o_v[t], w_a o_a[t]) -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
       "attention_init": "identity" starts fusion.attention at weight 0, bias 1 (w_v = w_a = 1;
       0.5 each with softmax) instead of PyTorch's default.
+  "fusion_gradient": "fusion-only" detaches o_v, o_a at the fusion's input, so Lm trains
+      the fusion only (default "end-to-end": Lm also trains both subnetworks).
   Mode "multimodal-noattention": concat -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
   Loss per head: mean over batch of sum_c (Y_c - (1/T) sum_t o_c[t])^2; total
       L = Lv + La + Lm (multimodal modes), Lv (visual), La (audio).
@@ -347,6 +349,11 @@ class SpikeFuseReference(nn.Module):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
         self.mode = mode
+        gradient = cfg.get("fusion_gradient", "end-to-end")
+        if gradient not in ("end-to-end", "fusion-only"):
+            raise ValueError(f"unknown fusion_gradient {gradient!r}")
+        # "fusion-only": Lm trains the fusion alone; the heads' spikes enter it detached.
+        self.into_fusion = (lambda o: o.detach()) if gradient == "fusion-only" else (lambda o: o)
         if mode != "audio":
             self.visual = VisualNet(cfg)
         if mode != "visual":
@@ -377,7 +384,8 @@ class SpikeFuseReference(nn.Module):
             if hasattr(self, "audio"):
                 out["audio"] = self.audio.timebatched(audio, record)
             if hasattr(self, "fusion"):
-                fused, w = self.fusion.timebatched(out["visual"], out["audio"], record)
+                fused, w = self.fusion.timebatched(self.into_fusion(out["visual"]),
+                                                   self.into_fusion(out["audio"]), record)
                 out["fusion"] = fused
                 if w is not None:
                     out["attention"] = w
@@ -393,7 +401,7 @@ class SpikeFuseReference(nn.Module):
             steps["visual"].append(o_v)
             steps["audio"].append(o_a)
             if hasattr(self, "fusion"):
-                o_m, w = self.fusion.step(o_v, o_a, state)
+                o_m, w = self.fusion.step(self.into_fusion(o_v), self.into_fusion(o_a), state)
                 steps["fusion"].append(o_m)
                 steps["attention"].append(w)
             for name in self.layer_names():

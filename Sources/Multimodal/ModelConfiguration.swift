@@ -67,6 +67,19 @@ public enum FusionLoss: String, Codable, Sendable {
     case countCrossEntropy = "ce"
 }
 
+/// Where the gradient of Lm goes.
+public enum FusionGradient: String, Codable, Sendable {
+    /// The paper's end-to-end STBP: Lm trains the fusion and, through it, both subnetworks,
+    /// added to the gradients of Lv and La.
+    case endToEnd = "end-to-end"
+    /// An option: Lm trains the fusion's own parameters only; the subnetworks' output spikes
+    /// enter the fusion as constants (PyTorch's `.detach()`), so each subnetwork trains on its
+    /// own loss exactly as in its unimodal run of the same seed, and the attention learns to
+    /// weigh two independently trained heads (docs/results.md, "What limits attention here",
+    /// item 10).
+    case fusionOnly = "fusion-only"
+}
+
 /// A configuration value that cannot be used.
 public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
     case invalid(String)
@@ -117,6 +130,8 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var attentionInit: AttentionInitialisation = .random
     /// Lm: the paper's rate MSE, or cross-entropy on the fused spike counts (an option).
     public var fusionLoss: FusionLoss = .rateMSE
+    /// Whether Lm also trains the subnetworks (the paper) or only the fusion (an option).
+    public var fusionGradient: FusionGradient = .endToEnd
 
     public init() {}
 
@@ -136,6 +151,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         case attentionReadout = "attention_readout"
         case attentionInit = "attention_init"
         case fusionLoss = "fusion_loss"
+        case fusionGradient = "fusion_gradient"
     }
 
     public init(from decoder: Decoder) throws {
@@ -161,6 +177,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         attentionReadout = try c.decodeIfPresent(AttentionReadout.self, forKey: .attentionReadout) ?? d.attentionReadout
         attentionInit = try c.decodeIfPresent(AttentionInitialisation.self, forKey: .attentionInit) ?? d.attentionInit
         fusionLoss = try c.decodeIfPresent(FusionLoss.self, forKey: .fusionLoss) ?? d.fusionLoss
+        fusionGradient = try c.decodeIfPresent(FusionGradient.self, forKey: .fusionGradient) ?? d.fusionGradient
     }
 
     /// A warning when the attention as configured can never train: `identity` with the sum

@@ -86,7 +86,8 @@ public final class MultimodalNetwork {
 
     /// Forward, loss and backward for one batch; gradients are ACCUMULATED into each
     /// parameter's `grad` (zero them first). The gradient of Lm flows through the fusion
-    /// into both subnetworks, added to the gradients of Lv and La (end-to-end training).
+    /// into both subnetworks, added to the gradients of Lv and La (end-to-end training), or,
+    /// with `fusionGradient == .fusionOnly`, stops at the fusion's input.
     public func forwardBackward(visual visualInput: Tensor?, audio audioInput: Tensor?,
                                 labels: [Int]) -> (loss: LossBreakdown, outputs: HeadOutputs) {
         let out = forward(visual: visualInput, audio: audioInput)
@@ -116,9 +117,11 @@ public final class MultimodalNetwork {
                 g.scalars.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= weight } }
             }
             loss.fusion = l
-            let (gv, ga) = fusion.backward(g)
-            addInPlace(&gradVisual!, gv)
-            addInPlace(&gradAudio!, ga)
+            let (gv, ga) = fusion.backward(g)           // the fusion's own parameter gradients accumulate here
+            if configuration.fusionGradient == .endToEnd {
+                addInPlace(&gradVisual!, gv)
+                addInPlace(&gradAudio!, ga)
+            }
         }
         if let visual, let g = gradVisual { _ = visual.backward(g) }
         if let audio, let g = gradAudio { _ = audio.backward(g) }

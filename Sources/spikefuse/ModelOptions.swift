@@ -91,6 +91,8 @@ struct RunOptions {
                                   w_v = w_a = 1 (identity; docs/results.md)
         --fusion-loss mse|ce      Lm: the paper's spike-rate MSE, or cross-entropy on the fused
                                   spike counts (ce; docs/results.md)
+        --fusion-gradient end-to-end|fusion-only   Lm trains the fusion and both subnetworks
+                                  (the paper), or the fusion only (docs/results.md)
         --tau-visual/--tau-audio/--tau-fusion X   decay τ (0.2 / 0.1 / 0.9)
         --threshold X             Vth (0.5)                  --surrogate-width X  a (1.0)
       training:
@@ -120,6 +122,7 @@ struct RunOptions {
         if let v: AttentionReadout = try choice(&a, "attention-readout", "--attention-readout must be sum or fc") { model.attentionReadout = v }
         if let v: FusionLoss = try choice(&a, "fusion-loss", "--fusion-loss must be mse or ce") { model.fusionLoss = v }
         if let v: AttentionInitialisation = try choice(&a, "attention-init", "--attention-init must be random or identity") { model.attentionInit = v }
+        if let v: FusionGradient = try choice(&a, "fusion-gradient", "--fusion-gradient must be end-to-end or fusion-only") { model.fusionGradient = v }
         if let v = try a.double("tau-visual") { model.tauVisual = Float(v) }
         if let v = try a.double("tau-audio") { model.tauAudio = Float(v) }
         if let v = try a.double("tau-fusion") { model.tauFusion = Float(v) }

@@ -66,6 +66,12 @@ final class GoldenParityTests: XCTestCase {
         try check(weights: "golden_weights_attention_fc", expected: "golden_grads_attention_fc")
     }
 
+    /// Softmax weights, Lm = (2/T)·count cross-entropy and `fusion_gradient: fusion-only` together
+    /// (the setting of docs/results.md item 10): PyTorch detaches the heads' spikes at the fusion.
+    func testFusionOnlyCrossEntropySoftmaxMatchesPyTorch() throws {
+        try check(weights: "golden_weights_fusion_only", expected: "golden_grads_fusion_only")
+    }
+
     /// The command-line tool on the same fixture writes the same numbers.
     func testGradCommandWritesTheGoldenNumbers() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("grad-\(UUID()).safetensors")
