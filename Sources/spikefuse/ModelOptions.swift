@@ -135,9 +135,8 @@ struct RunOptions {
             guard v > 0 else { throw UsageError("--lr must be positive") }
             training.learningRate = Float(v)
         }
-        if let v = try a.string("lr-schedule") {
-            guard let schedule = LearningRateSchedule(rawValue: v) else { throw UsageError("--lr-schedule must be constant or cosine") }
-            training.learningRateSchedule = schedule
+        if let v: LearningRateSchedule = try choice(&a, "lr-schedule", "--lr-schedule must be constant or cosine") {
+            training.learningRateSchedule = v
         }
         if let v = try a.double("lr-audio") {
             guard v >= 0 else { throw UsageError("--lr-audio must not be negative") }

@@ -40,6 +40,8 @@ final class CommandLineTests: XCTestCase {
                            mentions: "--attention-init must be random or identity")
         assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--fusion-loss", "hinge"]),
                            mentions: "--fusion-loss must be mse or ce")
+        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--lr-schedule", "step"]),
+                           mentions: "--lr-schedule must be constant or cosine")
         assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--fusion-gradient", "none"]),
                            mentions: "--fusion-gradient must be end-to-end or fusion-only")
     }
