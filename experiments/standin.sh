@@ -8,10 +8,11 @@
 #   4. the same for the attention model with the FC readout (`--attention-readout fc`, into
 #      OUT/<set>-fc), and with the FC readout started at w_v = w_a = 1 (`--attention-init
 #      identity`, into OUT/<set>-fc-identity): the probes of docs/results.md "What limits
-#      attention here"; then the setting that clears the bar (softmax weights started at
-#      0.5 / 0.5, Lm = count cross-entropy: `--attention softmax --attention-init identity
-#      --fusion-loss ce`, into OUT/<set>-softmax-ce) and concatenation with the same loss
-#      (OUT/<set>-concat-ce), so both fusions are compared under one loss;
+#      attention here"; then the setting that clears the bar on the procedural set (softmax
+#      weights started at 0.5 / 0.5, Lm = count cross-entropy: `--attention softmax
+#      --attention-init identity --fusion-loss ce`, into OUT/<set>-softmax-ce, item 9) and
+#      the same with Lm training the fusion only (`--fusion-gradient fusion-only`, into
+#      OUT/<set>-softmax-ce-fo, item 10);
 #   5. for the sets in TRAIN_FAULT_SETS: the four modes and the FC readout trained and tested
 #      on data with 40 % faulty pairs in both splits, TRAIN_FAULT_SEEDS seeds, per condition.
 # Usage (from the repository root, after `make build`):
@@ -59,7 +60,7 @@ for set in $SETS; do
     synth "$data" "${sources[@]}"
     for p in 0.2 0.4; do synth "$data-corrupt$p" "${sources[@]}" --corrupt $p --corrupt-split test; done
     common=(--data "$data" --epochs "$EPOCHS" --lr-audio "$LR_AUDIO" "${limits[@]}")
-    mkdir -p "$OUT/$set" "$OUT/$set-fc" "$OUT/$set-fc-identity" "$OUT/$set-softmax-ce" "$OUT/$set-concat-ce"
+    mkdir -p "$OUT/$set" "$OUT/$set-fc" "$OUT/$set-fc-identity" "$OUT/$set-softmax-ce" "$OUT/$set-softmax-ce-fo"
     protocol "$OUT/$set" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}"
     protocol "$OUT/$set-fc" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
         --modes multimodal --attention-readout fc
@@ -67,8 +68,8 @@ for set in $SETS; do
         --modes multimodal --attention-readout fc --attention-init identity
     protocol "$OUT/$set-softmax-ce" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
         --modes multimodal --attention softmax --attention-init identity --fusion-loss ce
-    protocol "$OUT/$set-concat-ce" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
-        --modes multimodal-noattention --fusion-loss ce
+    protocol "$OUT/$set-softmax-ce-fo" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
+        --modes multimodal --attention softmax --attention-init identity --fusion-loss ce --fusion-gradient fusion-only
     # Faults in training and test data alike.
     if [[ " $TRAIN_FAULT_SETS " == *" $set "* ]] && [ "$TRAIN_FAULT_SEEDS" -gt 0 ]; then
         synth "$data-corrupt0.4-all" "${sources[@]}" --corrupt 0.4 --corrupt-split all
