@@ -8,8 +8,8 @@ public struct HeadEvaluation: Codable, Sendable, Equatable {
     public var confusion: [[Int]]
     /// Classes whose output neuron fired no spike on any sample of the set. A LIF neuron whose
     /// membrane stays below Vth − a/2 gets no surrogate gradient (eq. 9), so a silent output
-    /// neuron behind trained weights is usually a dead one: its class is never predicted
-    /// (docs/results.md, item 8).
+    /// neuron behind trained weights is usually a dead one: its class is predicted only by a
+    /// tie, when every output is silent (docs/results.md, item 8).
     public var silentOutputs: [Int]
 
     public init(accuracy: Double, confusion: [[Int]], silentOutputs: [Int] = []) {

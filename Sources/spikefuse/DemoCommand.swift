@@ -91,7 +91,8 @@ enum DemoCommand {
         | fused (attention)     | \(percent(last.testFusion)) |
 
         """ + (last.attention.map { String(format: "mean attention weights: w_v %.3f, w_a %.3f\n", $0[0], $0[1]) } ?? "")
-            + String(format: "wall-clock time: %.0f s\n", Date().timeIntervalSince(start)) + """
+            + String(format: "wall-clock time: %.0f s (this call); training and testing, all epochs: %.0f s\n",
+                     Date().timeIntervalSince(start), metrics.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds }) + """
         run directory: \(out.path)  (config.json, metrics.jsonl, checkpoints/, weights.safetensors)
         pictures:      \(visualPicture.path)
                        \(audioPicture.path)

@@ -9,9 +9,10 @@ enum EvaluateCommand {
     A run directory brings its data source; a bare checkpoint/weights file is evaluated on the
     data given (--synthetic by default). --json prints {"visual", "audio", "fusion", "attention"}
     (accuracies in %, heads the mode lacks omitted), and "silent_outputs_<head>": the classes
-    whose output neuron fired no spike on any sample (dead output neurons). On a folder made by `spikefuse synth --corrupt P`
-    the same measures are also given per condition (clean, visual corrupted, audio corrupted),
-    under "by_condition" in --json: does the attention move to the reliable sensor?
+    whose output neuron fired no spike on any sample (dead output neurons). On a folder made by
+    `spikefuse synth --corrupt P` the same measures are also given per condition (clean, visual
+    corrupted, audio corrupted), under "by_condition" in --json: does the attention move to the
+    reliable sensor?
 
     """ + DataOptions.help
 
