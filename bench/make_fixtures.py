@@ -345,14 +345,14 @@ def attention_fc_golden():
 
 
 def fusion_only_golden():
-    """The bar-clearing options together on the golden attention weights: softmax weights,
-    Lm = (2/T)·count cross-entropy, and `fusion_gradient: fusion-only` (the heads' spikes
-    detached at the fusion's input) -> golden_{weights,grads}_fusion_only."""
+    """The attention options together on the golden attention weights: softmax weights scaled
+    by 1.5, Lm = (2/T)·count cross-entropy, and `fusion_gradient: fusion-only` (the heads'
+    spikes detached at the fusion's input) -> golden_{weights,grads}_fusion_only."""
     from safetensors.torch import load_file
     visual, audio, labels = golden_inputs()
     attention = load_file(os.path.join(MM_FIXTURES, "golden_weights.safetensors"))
     cfg = dict(GOLDEN_CONFIG, mode="multimodal", attention_normalisation="softmax", fusion_loss="ce",
-               fusion_gradient="fusion-only")
+               fusion_gradient="fusion-only", attention_scale=1.5)
     model = SpikeFuseReference(cfg).double()
     model.load_state_dict({k: v.double() for k, v in attention.items()})
     tensors, rates, loss = grad_outputs(model, visual, audio, labels)

@@ -24,6 +24,7 @@ Semantics (binding; the Swift side implements exactly the same):
       concat(w_v o_v[t], w_a o_a[t]) -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
       "attention_init": "identity" starts fusion.attention at weight 0, bias 1 (w_v = w_a = 1;
       0.5 each with softmax) instead of PyTorch's default.
+  "attention_scale": S multiplies the softmax weights (w = S softmax(z); default 1).
   "fusion_gradient": "fusion-only" detaches o_v, o_a at the fusion's input, so Lm trains
       the fusion only (default "end-to-end": Lm also trains both subnetworks).
   Mode "multimodal-noattention": concat -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
@@ -252,6 +253,9 @@ class AttentionFusion(nn.Module):
         self.hidden = nn.Linear(2 * cfg["classes"], cfg["fusion_hidden"])
         self.attention = nn.Linear(cfg["fusion_hidden"], 2)
         self.normalisation = cfg["attention_normalisation"]
+        self.scale = float(cfg.get("attention_scale", 1.0))   # w = scale * softmax(z)
+        if self.scale != 1.0 and self.normalisation != "softmax":
+            raise ValueError("attention_scale scales softmax weights")
         self.lif = LIF(cfg["tau_fusion"], cfg["threshold"], cfg["surrogate_width"])
         self.readout = cfg.get("attention_readout", "sum")
         if self.readout == "fc":
@@ -273,7 +277,7 @@ class AttentionFusion(nn.Module):
     def weights(self, hidden_spikes):
         w = self.attention(hidden_spikes)
         if self.normalisation == "softmax":
-            w = torch.softmax(w, dim=-1)
+            w = self.scale * torch.softmax(w, dim=-1)
         elif self.normalisation != "none":
             raise ValueError(f"unknown attention_normalisation {self.normalisation!r}")
         return w

@@ -34,6 +34,8 @@ public final class AttentionFusion: FusionNetwork {
     /// `fusion.fc1`, `fusion.fc2` of the `.fc` readout; nil with `.sum`.
     public let head: Sequential?
     public let normalisation: AttentionNormalisation
+    /// S in `[w_v, w_a] = S·softmax(z)` (1 unless `attention_scale` is set; softmax only).
+    public let scale: Float
     public let classes: Int
     private var lastVisual = Tensor(zeros: [0]), lastAudio = Tensor(zeros: [0])
     /// `[T, B, 2]` weights actually applied (after the optional softmax).
@@ -56,6 +58,7 @@ public final class AttentionFusion: FusionNetwork {
             attention.bias.value = Tensor(shape: [2], scalars: [start, start])
         }
         normalisation = c.attentionNormalisation
+        scale = c.attentionScale
         classes = c.classes
     }
 
@@ -65,7 +68,7 @@ public final class AttentionFusion: FusionNetwork {
         lastVisual = ov; lastAudio = oa
         let h = hiddenNeuron.forward(hidden.forward(concatenateFeatures(ov, oa)))   // [T, B, H]
         var w = attention.forward(h)                                                  // [T, B, 2]
-        if normalisation == .softmax { softmaxPairsInPlace(&w) }
+        if normalisation == .softmax { softmaxPairsInPlace(&w, scale: scale) }
         attentionWeights = w
         let (wv, wa) = (scaledRows(ov, by: w, column: 0), scaledRows(oa, by: w, column: 1))   // [T, B, C] each
         if let head { return head.forward(concatenateFeatures(wv, wa)) }                      // [T, B, C]
@@ -113,7 +116,7 @@ public final class AttentionFusion: FusionNetwork {
                 }
             }
         }
-        if normalisation == .softmax { softmaxPairsBackwardInPlace(&gW, weights: w) }
+        if normalisation == .softmax { softmaxPairsBackwardInPlace(&gW, weights: w, scale: scale) }
         let gH = hiddenNeuron.backward(attention.backward(gW))                       // dL/dI_hidden [T, B, H]
         let (gvc, gac) = splitFeatures(hidden.backward(gH), first: classes)
         addInPlace(&gv, gvc); addInPlace(&ga, gac)
@@ -149,25 +152,28 @@ func fusionHead(_ c: ModelConfiguration, rng: inout SeededGenerator) -> Sequenti
     ])
 }
 
-/// softmax over each consecutive pair: `[w_v, w_a] → [e^w_v, e^w_a] / (e^w_v + e^w_a)`.
-func softmaxPairsInPlace(_ w: inout Tensor) {
+/// Scaled softmax over each consecutive pair:
+/// `[z_v, z_a] → S·[e^z_v, e^z_a] / (e^z_v + e^z_a)` (S = `scale`, 1 for the plain softmax).
+func softmaxPairsInPlace(_ w: inout Tensor, scale: Float = 1) {
     w.scalars.withUnsafeMutableBufferPointer { p in
         for r in 0..<(p.count / 2) {
             let m = max(p[2 * r], p[2 * r + 1])
             let ev = expf(p[2 * r] - m), ea = expf(p[2 * r + 1] - m)
-            p[2 * r] = ev / (ev + ea); p[2 * r + 1] = ea / (ev + ea)
+            p[2 * r] = scale * (ev / (ev + ea)); p[2 * r + 1] = scale * (ea / (ev + ea))
         }
     }
 }
 
-/// Softmax backward per pair: `g_i ← s_i·(g_i − Σ_j g_j·s_j)`, with `s` the softmax output.
-func softmaxPairsBackwardInPlace(_ g: inout Tensor, weights s: Tensor) {
+/// Backward of `softmaxPairsInPlace` per pair, from its output `w = S·s`:
+/// `g_i ← S·s_i·(g_i − Σ_j g_j·s_j)`.
+func softmaxPairsBackwardInPlace(_ g: inout Tensor, weights w: Tensor, scale: Float = 1) {
     g.scalars.withUnsafeMutableBufferPointer { pg in
-        s.scalars.withUnsafeBufferPointer { ps in
+        w.scalars.withUnsafeBufferPointer { pw in
             for r in 0..<(pg.count / 2) {
-                let dot = pg[2 * r] * ps[2 * r] + pg[2 * r + 1] * ps[2 * r + 1]
-                pg[2 * r] = ps[2 * r] * (pg[2 * r] - dot)
-                pg[2 * r + 1] = ps[2 * r + 1] * (pg[2 * r + 1] - dot)
+                let sv = pw[2 * r] / scale, sa = pw[2 * r + 1] / scale
+                let dot = pg[2 * r] * sv + pg[2 * r + 1] * sa
+                pg[2 * r] = scale * sv * (pg[2 * r] - dot)
+                pg[2 * r + 1] = scale * sa * (pg[2 * r + 1] - dot)
             }
         }
     }

@@ -132,6 +132,10 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var fusionLoss: FusionLoss = .rateMSE
     /// Whether Lm also trains the subnetworks (the paper) or only the fusion (an option).
     public var fusionGradient: FusionGradient = .endToEnd
+    /// S in `[w_v, w_a] = S·softmax(z)` (softmax normalisation only; 1 = plain softmax). With
+    /// S > 2·Vth the equal split S/2 is above the threshold, so a small drift of the weights
+    /// no longer decides which head fires the output alone (docs/results.md, item 11).
+    public var attentionScale: Float = 1
 
     public init() {}
 
@@ -152,6 +156,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         case attentionInit = "attention_init"
         case fusionLoss = "fusion_loss"
         case fusionGradient = "fusion_gradient"
+        case attentionScale = "attention_scale"
     }
 
     public init(from decoder: Decoder) throws {
@@ -178,6 +183,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         attentionInit = try c.decodeIfPresent(AttentionInitialisation.self, forKey: .attentionInit) ?? d.attentionInit
         fusionLoss = try c.decodeIfPresent(FusionLoss.self, forKey: .fusionLoss) ?? d.fusionLoss
         fusionGradient = try c.decodeIfPresent(FusionGradient.self, forKey: .fusionGradient) ?? d.fusionGradient
+        attentionScale = try c.decodeIfPresent(Float.self, forKey: .attentionScale) ?? d.attentionScale
     }
 
     /// A warning when the attention as configured can never train: `identity` with the sum
@@ -185,12 +191,14 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// whose membrane never enters the surrogate window (Vth − a/2, Vth + a/2) for the defaults
     /// (Vth = 0.5, a = 1). Nil otherwise.
     public var attentionTrainingWarning: String? {
+        // The start weight of each head: 1 (plain) or S/2 (softmax, scale S).
+        let start = attentionNormalisation == .softmax ? attentionScale / 2 : 1
         guard mode == .multimodal, attentionInit == .identity, attentionReadout == .sum,
-              attentionNormalisation == .none, threshold - surrogateWidth / 2 >= 0, threshold + surrogateWidth / 2 <= 1
+              threshold - surrogateWidth / 2 >= 0, start >= threshold + surrogateWidth / 2
         else { return nil }
-        return "--attention-init identity with the sum readout and plain weights never trains the attention "
-            + "(no surrogate gradient at w = 1): the fusion stays an equal vote of the two heads. "
-            + "Use --attention softmax or --attention-readout fc (docs/model.md)"
+        return "--attention-init identity with the sum readout starts at w_v = w_a = \(start), which never trains "
+            + "the attention (no surrogate gradient there): the fusion stays an equal vote of the two heads. "
+            + "Use --attention softmax (with --attention-scale below 2) or --attention-readout fc (docs/model.md)"
     }
 
     /// Checks the sizes fit together; throws a message naming the bad setting.
@@ -211,6 +219,9 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         for (name, tau) in [("tau_visual", tauVisual), ("tau_audio", tauAudio), ("tau_fusion", tauFusion)] {
             try need(tau >= 0 && tau < 1, "\(name) must be in [0, 1) (got \(tau))")
         }
+        try need(attentionScale > 0 && attentionScale.isFinite, "attention_scale must be positive (got \(attentionScale))")
+        try need(attentionScale == 1 || attentionNormalisation == .softmax,
+                 "attention_scale scales softmax weights: use it with attention_normalisation softmax")
     }
 
     /// Shape `[P, H, W]` of one visual frame.

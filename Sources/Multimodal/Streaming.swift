@@ -448,7 +448,7 @@ final class AttentionStreamStage {
             for r in 0..<batch {   // the same operations as softmaxPairsInPlace
                 let m = max(w[2 * r], w[2 * r + 1])
                 let ev = expf(w[2 * r] - m), ea = expf(w[2 * r + 1] - m)
-                w[2 * r] = ev / (ev + ea); w[2 * r + 1] = ea / (ev + ea)
+                w[2 * r] = fusion.scale * (ev / (ev + ea)); w[2 * r + 1] = fusion.scale * (ea / (ev + ea))
             }
         }
         if head.isEmpty {

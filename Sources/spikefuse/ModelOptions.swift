@@ -93,6 +93,8 @@ struct RunOptions {
                                   spike counts (ce; docs/results.md)
         --fusion-gradient end-to-end|fusion-only   Lm trains the fusion and both subnetworks
                                   (the paper), or the fusion only (docs/results.md)
+        --attention-scale S       softmax weights S·softmax(z) (1); S > 1 lifts the equal split
+                                  above Vth (docs/results.md)
         --tau-visual/--tau-audio/--tau-fusion X   decay τ (0.2 / 0.1 / 0.9)
         --threshold X             Vth (0.5)                  --surrogate-width X  a (1.0)
       training:
@@ -123,6 +125,7 @@ struct RunOptions {
         if let v: FusionLoss = try choice(&a, "fusion-loss", "--fusion-loss must be mse or ce") { model.fusionLoss = v }
         if let v: AttentionInitialisation = try choice(&a, "attention-init", "--attention-init must be random or identity") { model.attentionInit = v }
         if let v: FusionGradient = try choice(&a, "fusion-gradient", "--fusion-gradient must be end-to-end or fusion-only") { model.fusionGradient = v }
+        if let v = try a.double("attention-scale") { model.attentionScale = Float(v) }
         if let v = try a.double("tau-visual") { model.tauVisual = Float(v) }
         if let v = try a.double("tau-audio") { model.tauAudio = Float(v) }
         if let v = try a.double("tau-fusion") { model.tauFusion = Float(v) }

@@ -66,8 +66,9 @@ final class GoldenParityTests: XCTestCase {
         try check(weights: "golden_weights_attention_fc", expected: "golden_grads_attention_fc")
     }
 
-    /// Softmax weights, Lm = (2/T)·count cross-entropy and `fusion_gradient: fusion-only` together
-    /// (the setting of docs/results.md item 10): PyTorch detaches the heads' spikes at the fusion.
+    /// Softmax weights scaled by 1.5, Lm = (2/T)·count cross-entropy and `fusion_gradient:
+    /// fusion-only` together (docs/results.md items 9–11): PyTorch computes `1.5·softmax(z)` and
+    /// detaches the heads' spikes at the fusion.
     func testFusionOnlyCrossEntropySoftmaxMatchesPyTorch() throws {
         try check(weights: "golden_weights_fusion_only", expected: "golden_grads_fusion_only")
     }

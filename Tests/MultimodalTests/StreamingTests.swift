@@ -46,6 +46,9 @@ final class StreamingTests: XCTestCase {
 
     func testAttentionWithFCReadoutStreamsTheSameSpikes() throws { try assertSameOutputs("golden_weights_attention_fc") }
 
+    /// Softmax weights scaled by 1.5 (`attention_scale`), CE and fusion-only (training-only options).
+    func testScaledSoftmaxAttentionStreamsTheSameSpikes() throws { try assertSameOutputs("golden_weights_fusion_only") }
+
     /// Batch 1 (a live sensor): each sample of the golden batch streamed on its own gives
     /// that sample's slice of the batched output.
     func testBatchOneStreamsMatchTheirBatchSlices() throws {
