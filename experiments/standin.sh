@@ -12,7 +12,8 @@
 #      weights started at 0.5 / 0.5, Lm = count cross-entropy: `--attention softmax
 #      --attention-init identity --fusion-loss ce`, into OUT/<set>-softmax-ce, item 9) and
 #      the same with Lm training the fusion only (`--fusion-gradient fusion-only`, into
-#      OUT/<set>-softmax-ce-fo, item 10);
+#      OUT/<set>-softmax-ce-fo, item 10), and that with the softmax weights scaled by 1.5
+#      (`--attention-scale 1.5`, into OUT/<set>-scale-fo, item 11);
 #   5. for the sets in TRAIN_FAULT_SETS: the four modes and the FC readout trained and tested
 #      on data with 40 % faulty pairs in both splits, TRAIN_FAULT_SEEDS seeds, per condition.
 # Usage (from the repository root, after `make build`):
@@ -60,7 +61,7 @@ for set in $SETS; do
     synth "$data" "${sources[@]}"
     for p in 0.2 0.4; do synth "$data-corrupt$p" "${sources[@]}" --corrupt $p --corrupt-split test; done
     common=(--data "$data" --epochs "$EPOCHS" --lr-audio "$LR_AUDIO" "${limits[@]}")
-    mkdir -p "$OUT/$set" "$OUT/$set-fc" "$OUT/$set-fc-identity" "$OUT/$set-softmax-ce" "$OUT/$set-softmax-ce-fo"
+    mkdir -p "$OUT/$set" "$OUT/$set-fc" "$OUT/$set-fc-identity" "$OUT/$set-softmax-ce" "$OUT/$set-softmax-ce-fo" "$OUT/$set-scale-fo"
     protocol "$OUT/$set" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}"
     protocol "$OUT/$set-fc" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
         --modes multimodal --attention-readout fc
@@ -70,6 +71,9 @@ for set in $SETS; do
         --modes multimodal --attention softmax --attention-init identity --fusion-loss ce
     protocol "$OUT/$set-softmax-ce-fo" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
         --modes multimodal --attention softmax --attention-init identity --fusion-loss ce --fusion-gradient fusion-only
+    protocol "$OUT/$set-scale-fo" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
+        --modes multimodal --attention softmax --attention-init identity --fusion-loss ce --fusion-gradient fusion-only \
+        --attention-scale 1.5
     # Faults in training and test data alike.
     if [[ " $TRAIN_FAULT_SETS " == *" $set "* ]] && [ "$TRAIN_FAULT_SEEDS" -gt 0 ]; then
         synth "$data-corrupt0.4-all" "${sources[@]}" --corrupt 0.4 --corrupt-split all
