@@ -316,32 +316,43 @@ def network_golden():
             print(f"wrote Tests/MultimodalTests/Fixtures/{f} ({os.path.getsize(os.path.join(MM_FIXTURES, f))} bytes)")
 
 
+def variant_golden(label, suffix, cfg, state, init_note, exact_attention=True):
+    """A golden fixture for a configuration variant of the golden attention model: `state`
+    loaded into `SpikeFuseReference(cfg)`, one forward + backward on the golden inputs, the
+    float32 forward checked against float64 -> golden_{weights,grads}_<suffix>. Softmax
+    weights are not exact sums, so with `exact_attention=False` the attention weights are
+    compared within float32 rounding instead of exactly."""
+    visual, audio, labels = golden_inputs()
+    model = SpikeFuseReference(cfg).double()
+    model.load_state_dict({k: v.double() for k, v in state.items()})
+    tensors, rates, loss = grad_outputs(model, visual, audio, labels)
+    m32 = check_golden(model, tensors, rates, label)
+    t32, _, _ = grad_outputs(m32, visual.float(), audio.float(), labels)
+    exact = ("spikes.", "activity.", "attention") if exact_attention else ("spikes.", "activity.")
+    for k in tensors:
+        if k.startswith(exact):
+            assert torch.equal(tensors[k].float(), t32[k]), f"{label}: {k} differs float32 vs float64"
+    if not exact_attention:
+        assert torch.allclose(tensors["attention"].float(), t32["attention"], atol=1e-6), f"{label}: attention"
+    config_json = json.dumps(cfg, sort_keys=True)
+    save_file(as_f32(dict(model.named_parameters())), os.path.join(MM_FIXTURES, f"golden_weights_{suffix}.safetensors"),
+              metadata={"config": config_json, "producer": "bench/make_fixtures.py", "init": init_note})
+    save_file(as_f32(tensors), os.path.join(MM_FIXTURES, f"golden_grads_{suffix}.safetensors"),
+              metadata={"config": config_json, "producer": "bench/make_fixtures.py", "mode": "multimodal",
+                        "layout": "batch-major [B, ...]; spikes.* and activity.* are spike counts over T"})
+    print(f"{label}: losses {loss}")
+    print("  firing rates: " + ", ".join(f"{k} {v:.3f}" for k, v in rates.items()))
+
+
 def attention_fc_golden():
     """`attention_readout: fc`: the golden attention weights plus the golden ablation's
     fusion.fc1/fc2 (both already on the 2^-12 grid) -> golden_{weights,grads}_attention_fc."""
     from safetensors.torch import load_file
-    visual, audio, labels = golden_inputs()
     attention = load_file(os.path.join(MM_FIXTURES, "golden_weights.safetensors"))
     ablation = load_file(os.path.join(MM_FIXTURES, "golden_weights_noattention.safetensors"))
-    cfg = dict(GOLDEN_CONFIG, mode="multimodal", attention_readout="fc")
-    model = SpikeFuseReference(cfg).double()
     state = dict(attention, **{k: v for k, v in ablation.items() if k.startswith("fusion.fc")})
-    model.load_state_dict({k: v.double() for k, v in state.items()})
-    tensors, rates, loss = grad_outputs(model, visual, audio, labels)
-    m32 = check_golden(model, tensors, rates, "attention fc")
-    t32, _, _ = grad_outputs(m32, visual.float(), audio.float(), labels)
-    for k in tensors:
-        if k.startswith(("spikes.", "activity.", "attention")):
-            assert torch.equal(tensors[k].float(), t32[k]), f"attention fc: {k} differs float32 vs float64"
-    config_json = json.dumps(cfg, sort_keys=True)
-    save_file(as_f32(dict(model.named_parameters())), os.path.join(MM_FIXTURES, "golden_weights_attention_fc.safetensors"),
-              metadata={"config": config_json, "producer": "bench/make_fixtures.py",
-                        "init": "golden_weights.safetensors + fusion.fc1/fc2 of golden_weights_noattention.safetensors"})
-    save_file(as_f32(tensors), os.path.join(MM_FIXTURES, "golden_grads_attention_fc.safetensors"),
-              metadata={"config": config_json, "producer": "bench/make_fixtures.py", "mode": "multimodal",
-                        "layout": "batch-major [B, ...]; spikes.* and activity.* are spike counts over T"})
-    print(f"attention fc: losses {loss}")
-    print("  firing rates: " + ", ".join(f"{k} {v:.3f}" for k, v in rates.items()))
+    variant_golden("attention fc", "attention_fc", dict(GOLDEN_CONFIG, mode="multimodal", attention_readout="fc"),
+                   state, "golden_weights.safetensors + fusion.fc1/fc2 of golden_weights_noattention.safetensors")
 
 
 def fusion_only_golden():
@@ -349,27 +360,10 @@ def fusion_only_golden():
     by 1.5, Lm = (2/T)·count cross-entropy, and `fusion_gradient: fusion-only` (the heads'
     spikes detached at the fusion's input) -> golden_{weights,grads}_fusion_only."""
     from safetensors.torch import load_file
-    visual, audio, labels = golden_inputs()
     attention = load_file(os.path.join(MM_FIXTURES, "golden_weights.safetensors"))
     cfg = dict(GOLDEN_CONFIG, mode="multimodal", attention_normalisation="softmax", fusion_loss="ce",
                fusion_gradient="fusion-only", attention_scale=1.5)
-    model = SpikeFuseReference(cfg).double()
-    model.load_state_dict({k: v.double() for k, v in attention.items()})
-    tensors, rates, loss = grad_outputs(model, visual, audio, labels)
-    m32 = check_golden(model, tensors, rates, "fusion only")
-    t32, _, _ = grad_outputs(m32, visual.float(), audio.float(), labels)
-    for k in tensors:   # softmax weights are not exact sums: compared within float32 rounding
-        if k.startswith(("spikes.", "activity.")):
-            assert torch.equal(tensors[k].float(), t32[k]), f"fusion only: {k} differs float32 vs float64"
-    assert torch.allclose(tensors["attention"].float(), t32["attention"], atol=1e-6), "fusion only: attention"
-    config_json = json.dumps(cfg, sort_keys=True)
-    save_file(as_f32(dict(model.named_parameters())), os.path.join(MM_FIXTURES, "golden_weights_fusion_only.safetensors"),
-              metadata={"config": config_json, "producer": "bench/make_fixtures.py",
-                        "init": "golden_weights.safetensors"})
-    save_file(as_f32(tensors), os.path.join(MM_FIXTURES, "golden_grads_fusion_only.safetensors"),
-              metadata={"config": config_json, "producer": "bench/make_fixtures.py", "mode": "multimodal",
-                        "layout": "batch-major [B, ...]; spikes.* and activity.* are spike counts over T"})
-    print(f"fusion only: losses {loss}")
+    variant_golden("fusion only", "fusion_only", cfg, attention, "golden_weights.safetensors", exact_attention=False)
 
 
 def main(argv):

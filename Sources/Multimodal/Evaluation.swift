@@ -54,7 +54,7 @@ struct HeadTally {
         let counts = SpikeRateLoss.spikeCounts(spikes)               // [B, C]
         let classes = counts.shape[1]
         for (i, n) in counts.scalars.enumerated() { spikesPerClass[i % classes] += n }
-        for (p, y) in zip(SpikeRateLoss.predictions(spikes), labels) { confusion[y][p] += 1 }
+        for (p, y) in zip(SpikeRateLoss.predictions(counts: counts), labels) { confusion[y][p] += 1 }
     }
     var result: HeadEvaluation {
         let total = confusion.joined().reduce(0, +)
@@ -153,8 +153,8 @@ public func evaluateByCondition(_ network: MultimodalNetwork, on dataset: AudioV
     var tallies: [String: Tally] = [:]
     let mode = network.configuration.mode
     _ = try evaluate(network, on: dataset, batchSize: batchSize, limit: limit) { range, batch, out in
-        let predictions = (out.visual.map(SpikeRateLoss.predictions), out.audio.map(SpikeRateLoss.predictions),
-                           out.fusion.map(SpikeRateLoss.predictions))
+        let predict: (Tensor) -> [Int] = { SpikeRateLoss.predictions($0) }
+        let predictions = (out.visual.map(predict), out.audio.map(predict), out.fusion.map(predict))
         for (j, index) in range.enumerated() {
             let y = batch.labels[j]
             var t = tallies[condition(index)] ?? Tally()

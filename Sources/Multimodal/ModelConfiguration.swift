@@ -187,9 +187,10 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     }
 
     /// A warning when the attention as configured can never train: `identity` with the sum
-    /// readout and plain weights starts every output neuron on sums of 0/1 spikes at weight 1,
-    /// whose membrane never enters the surrogate window (Vth − a/2, Vth + a/2) for the defaults
-    /// (Vth = 0.5, a = 1). Nil otherwise.
+    /// readout starts every output neuron on sums of 0/1 spikes at a weight w₀ (1 with plain
+    /// weights, S/2 with softmax scaled by S). When w₀ ≥ Vth + a/2 and Vth − a/2 ≥ 0 (the
+    /// defaults: plain weights, or S ≥ 2) the membrane is 0 or ≥ w₀, never inside the surrogate
+    /// window (Vth − a/2, Vth + a/2), so no gradient reaches the attention. Nil otherwise.
     public var attentionTrainingWarning: String? {
         // The start weight of each head: 1 (plain) or S/2 (softmax, scale S).
         let start = attentionNormalisation == .softmax ? attentionScale / 2 : 1

@@ -83,7 +83,11 @@ public enum SpikeRateLoss {
 
     /// Argmax of the spike counts per sample, ties → the lowest class index.
     public static func predictions(_ spikes: Tensor) -> [Int] {
-        let counts = spikeCounts(spikes)
+        predictions(counts: spikeCounts(spikes))
+    }
+
+    /// The same from spike counts `[B, C]` already summed over T (`spikeCounts`).
+    public static func predictions(counts: Tensor) -> [Int] {
         let batch = counts.shape[0], classes = counts.shape[1]
         return (0..<batch).map { b in
             var best = 0
