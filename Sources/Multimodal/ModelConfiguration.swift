@@ -245,6 +245,25 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
+    /// The settings in which `self` (this run) and `other` (e.g. a checkpoint's) differ, one
+    /// `"name: A here, B in other"` line per JSON key, sorted by name; empty when equal.
+    public func differences(from other: ModelConfiguration, otherName: String = "the checkpoint") -> [String] {
+        let mine = jsonFields(), theirs = other.jsonFields()
+        return Set(mine.keys).union(theirs.keys).sorted().compactMap { key in
+            let (a, b) = (mine[key] ?? "(unset)", theirs[key] ?? "(unset)")
+            return a == b ? nil : "\(key): \(a) here, \(b) in \(otherName)"
+        }
+    }
+
+    /// Each top-level JSON field as its compact JSON text.
+    private func jsonFields() -> [String: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(jsonString().utf8)) as? [String: Any] else { return [:] }
+        return object.mapValues { value in
+            let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys, .fragmentsAllowed])
+            return data.map { String(decoding: $0.dropFirst().dropLast(), as: UTF8.self) } ?? "\(value)"
+        }
+    }
+
     /// Reads the configuration from a JSON string (checkpoint metadata "config").
     public static func fromJSON(_ text: String) throws -> ModelConfiguration {
         do {

@@ -160,8 +160,9 @@ public final class Trainer {
 
         if resume, let (epoch, checkpoint) = try newestCheckpoint() {
             guard checkpoint.configuration == model else {
+                let what = model.differences(from: checkpoint.configuration).joined(separator: "; ")
                 throw CheckpointError.mismatch(checkpointURL(epoch: epoch).path,
-                                               "its model configuration differs from this run's")
+                                               "its model configuration differs from this run's (\(what))")
             }
             try network.load(checkpoint.tensors, source: checkpointURL(epoch: epoch).path)
             try optimiser.loadState(checkpoint.tensors, stepCount: checkpoint.adamStep)

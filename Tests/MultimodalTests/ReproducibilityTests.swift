@@ -76,6 +76,28 @@ final class ReproducibilityTests: XCTestCase {
         }
     }
 
+    /// Resuming with other model settings (e.g. a forgotten data option) names each setting
+    /// that differs, with both values.
+    func testResumeWithOtherSettingsNamesWhatDiffers() throws {
+        let (model, training, train, test) = setup(mode: .visual)
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var short = training
+        short.epochs = 1
+        try Trainer(model: model, training: short, trainSet: train, testSet: test, runDirectory: dir).run()
+        var other = model
+        other.visualHidden = model.visualHidden + 3
+        other.tauVisual = 0.25
+        XCTAssertEqual(model.differences(from: model), [])
+        let t = try Trainer(model: other, training: training, trainSet: train, testSet: test, runDirectory: dir)
+        XCTAssertThrowsError(try t.run(resume: true)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("epoch-0001.safetensors: cannot resume"), text)
+            XCTAssertTrue(text.contains("tau_visual: 0.25 here, 0.2 in the checkpoint; "
+                                        + "visual_hidden: \(model.visualHidden + 3) here, \(model.visualHidden) in the checkpoint"), text)
+        }
+    }
+
     func testCheckpointRoundTripRestoresEverything() throws {
         let (model, training, train, test) = setup(mode: .multimodalNoAttention)
         let dir = tempDir()
