@@ -42,9 +42,11 @@ public enum Experiment {
     }
 
     /// Runs every (mode, seed) into `out/<mode>/seed-<s>/`, resuming finished or
-    /// interrupted runs, then writes the reports. Returns the runs.
+    /// interrupted runs, then writes the reports. Returns the runs. `prepare` sees each
+    /// run's trainer before it starts (to show progress, or to stop it).
     public static func run(_ config: ExperimentConfiguration, trainSet: AudioVisualDataset,
                            testSet: AudioVisualDataset, out: URL, dataDescription: [String: String],
+                           prepare: (Trainer, TrainingMode, UInt64) -> Void = { _, _, _ in },
                            log: (String) -> Void) throws -> [ExperimentRun] {
         var runs: [ExperimentRun] = []
         // Seed by seed, every mode of a seed before the next seed, so a protocol stopped
@@ -60,6 +62,7 @@ public enum Experiment {
                 let trainer = try Trainer(model: model, training: training, trainSet: trainSet, testSet: testSet,
                                           runDirectory: dir, dataDescription: dataDescription)
                 let hasCheckpoint = !(trainer.checkpointEpochs().isEmpty)
+                prepare(trainer, mode, seed)
                 let metrics = try trainer.run(resume: hasCheckpoint)
                 // Wall time from the metrics, so a run finished across several invocations counts all of them.
                 let seconds = metrics.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds }

@@ -135,7 +135,7 @@ public final class Trainer {
     }
 
     /// Epoch numbers of the checkpoints present, ascending.
-    func checkpointEpochs() -> [Int] {
+    public func checkpointEpochs() -> [Int] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointDirectory.path)) ?? []
         return names.compactMap { name -> Int? in
             guard name.hasPrefix("epoch-"), name.hasSuffix(".safetensors") else { return nil }

@@ -43,8 +43,27 @@ enum ExperimentCommand {
         config.training = options.training
         let (trainSet, testSet) = try options.source.datasets()
         let dir = URL(fileURLWithPath: out)
-        let runs = try Experiment.run(config, trainSet: trainSet, testSet: testSet, out: dir,
-                                      dataDescription: ["source": options.source.jsonString()]) { print($0) }
+        let status = StatusLine()
+        Interrupt.install()
+        let runs: [ExperimentRun]
+        do {
+            runs = try Experiment.run(config, trainSet: trainSet, testSet: testSet, out: dir,
+                                      dataDescription: ["source": options.source.jsonString()],
+                                      prepare: { trainer, mode, seed in
+            let done = trainer.checkpointEpochs().max() ?? 0
+            if done < config.training.epochs {
+                print("\(mode) seed \(seed): training epochs \(done + 1)…\(config.training.epochs) in \(trainer.runDirectory.path)")
+            }
+            trainer.onProgress = { p in
+                status.update(String(format: "%@ seed %llu  epoch %d/%d  batch %d/%d  loss %.4f  %.1f samples/s",
+                                     mode.rawValue, seed, p.epoch, p.epochs, p.batch, p.batches, p.loss, p.samplesPerSecond))
+            }
+            trainer.onEpoch = { m in status.finish(); print("  " + describe(m)) }
+            trainer.shouldStop = { Interrupt.requested }
+        }) { print($0) }
+        } catch let stop as TrainingInterrupted {
+            throw ExperimentInterrupted(epoch: stop.epoch, batch: stop.batch)
+        }
         print("\n" + (try String(contentsOf: dir.appendingPathComponent("table1.md"), encoding: .utf8)))
         print("\(runs.count) runs; reports in \(dir.path) (table1.md, table1.csv, runs.csv, fig3.csv, fig3.svg)")
         if case .joint(let framing) = options.source, !faultFolders.isEmpty {
@@ -57,5 +76,14 @@ enum ExperimentCommand {
             print("\n" + (try String(contentsOf: dir.appendingPathComponent("faults.md"), encoding: .utf8)))
             print("fault reports in \(dir.path) (faults.md, faults.csv, faults.svg)")
         }
+    }
+}
+
+/// Ctrl-C during `spikefuse experiment`: how to continue (the same command, not `--resume`).
+struct ExperimentInterrupted: Error, CustomStringConvertible {
+    let epoch: Int, batch: Int
+    var description: String {
+        "interrupted in epoch \(epoch) after batch \(batch); the same command again continues every "
+            + "unfinished run from its last checkpoint"
     }
 }

@@ -89,4 +89,24 @@ final class ExperimentTests: XCTestCase {
                                            source: "metrics")
         XCTAssertEqual(object["fusion"] as? Double, metrics.last?.testFusion)
     }
+
+    /// `spikefuse experiment` shows each run's start and epochs, and the same command with a
+    /// larger `--epochs` trains only the new epochs of every finished run.
+    func testExperimentCommandShowsProgressAndExtendsRuns() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sf-xcli-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let base = ["experiment", "--out", out.path, "--synthetic", "--modes", "visual", "--repeats", "1",
+                    "--train-limit", "32", "--test-limit", "32", "--batch-size", "16"]
+        let first = try runSpikefuse(base + ["--epochs", "1"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("visual seed 1: training epochs 1…1 in "), first.stdout)
+        XCTAssertTrue(first.stdout.contains("\n  epoch 1  loss "), first.stdout)
+        let longer = try runSpikefuse(base + ["--epochs", "2"])
+        XCTAssertEqual(longer.status, 0, longer.stderr)
+        XCTAssertTrue(longer.stdout.contains("visual seed 1: training epochs 2…2 in "), longer.stdout)
+        XCTAssertFalse(longer.stdout.contains("  epoch 1  loss "), longer.stdout)
+        let metrics = try readMetricsLines(try String(contentsOf: out.appendingPathComponent("visual/seed-1/metrics.jsonl"),
+                                                      encoding: .utf8), source: "metrics")
+        XCTAssertEqual(metrics.map(\.epoch), [1, 2])
+    }
 }
