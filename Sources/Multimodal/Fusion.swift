@@ -156,11 +156,18 @@ func fusionHead(_ c: ModelConfiguration, rng: inout SeededGenerator) -> Sequenti
 /// `[z_v, z_a] → S·[e^z_v, e^z_a] / (e^z_v + e^z_a)` (S = `scale`, 1 for the plain softmax).
 func softmaxPairsInPlace(_ w: inout Tensor, scale: Float = 1) {
     w.scalars.withUnsafeMutableBufferPointer { p in
-        for r in 0..<(p.count / 2) {
-            let m = max(p[2 * r], p[2 * r + 1])
-            let ev = expf(p[2 * r] - m), ea = expf(p[2 * r + 1] - m)
-            p[2 * r] = scale * (ev / (ev + ea)); p[2 * r + 1] = scale * (ea / (ev + ea))
-        }
+        softmaxPairsInPlace(p.baseAddress!, pairs: p.count / 2, scale: scale)
+    }
+}
+
+/// The same on `pairs` consecutive pairs at `w` (training and streaming share it, so both
+/// give the same weights bit for bit).
+@inline(__always)
+func softmaxPairsInPlace(_ w: UnsafeMutablePointer<Float>, pairs: Int, scale: Float) {
+    for r in 0..<pairs {
+        let m = max(w[2 * r], w[2 * r + 1])
+        let ev = expf(w[2 * r] - m), ea = expf(w[2 * r + 1] - m)
+        w[2 * r] = scale * (ev / (ev + ea)); w[2 * r + 1] = scale * (ea / (ev + ea))
     }
 }
 

@@ -259,7 +259,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     private func jsonFields() -> [String: String] {
         guard let object = try? JSONSerialization.jsonObject(with: Data(jsonString().utf8)) as? [String: Any] else { return [:] }
         return object.mapValues { value in
-            let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys, .fragmentsAllowed])
+            let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys])   // in an array: any value is valid JSON
             return data.map { String(decoding: $0.dropFirst().dropLast(), as: UTF8.self) } ?? "\(value)"
         }
     }

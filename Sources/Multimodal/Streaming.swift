@@ -444,13 +444,7 @@ final class AttentionStreamStage {
         }
         let h = hidden.step(UnsafePointer(c), first: first)                    // [B, H]
         attention.apply(h, rows: batch, into: w)                                // [B, 2]
-        if fusion.normalisation == .softmax {
-            for r in 0..<batch {   // the same operations as softmaxPairsInPlace
-                let m = max(w[2 * r], w[2 * r + 1])
-                let ev = expf(w[2 * r] - m), ea = expf(w[2 * r + 1] - m)
-                w[2 * r] = fusion.scale * (ev / (ev + ea)); w[2 * r + 1] = fusion.scale * (ea / (ev + ea))
-            }
-        }
+        if fusion.normalisation == .softmax { softmaxPairsInPlace(w, pairs: batch, scale: fusion.scale) }
         if head.isEmpty {
             for r in 0..<batch {
                 let wv = w[2 * r], wa = w[2 * r + 1]

@@ -54,12 +54,7 @@ enum ExperimentCommand {
             if done < config.training.epochs {
                 print("\(mode) seed \(seed): training epochs \(done + 1)…\(config.training.epochs) in \(trainer.runDirectory.path)")
             }
-            trainer.onProgress = { p in
-                status.update(String(format: "%@ seed %llu  epoch %d/%d  batch %d/%d  loss %.4f  %.1f samples/s",
-                                     mode.rawValue, seed, p.epoch, p.epochs, p.batch, p.batches, p.loss, p.samplesPerSecond))
-            }
-            trainer.onEpoch = { m in status.finish(); print("  " + describe(m)) }
-            trainer.shouldStop = { Interrupt.requested }
+            showProgress(of: trainer, status: status, label: "\(mode) seed \(seed)")
         }) { print($0) }
         } catch let stop as TrainingInterrupted {
             throw ExperimentInterrupted(epoch: stop.epoch, batch: stop.batch)

@@ -31,13 +31,7 @@ enum TrainCommand {
         let trainer = try Trainer(model: options.model, training: options.training,
                                   trainSet: trainSet, testSet: testSet, runDirectory: out,
                                   dataDescription: ["source": options.source.jsonString()])
-        let status = StatusLine()
-        trainer.onProgress = { p in
-            status.update(String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %.1f samples/s",
-                                 p.epoch, p.epochs, p.batch, p.batches, p.loss, p.samplesPerSecond))
-        }
-        trainer.onEpoch = { m in status.finish(); print(describe(m)) }
-        trainer.shouldStop = { Interrupt.requested }
+        showProgress(of: trainer, status: StatusLine())
         Interrupt.install()
         print("training \(options.model.mode) on \(trainSet.count) samples, testing on \(testSet.count); run directory \(out.path)")
         let metrics = try trainer.run(resume: resume)
@@ -46,4 +40,16 @@ enum TrainCommand {
         }
         return metrics
     }
+}
+
+/// A status line per batch, one printed line per epoch (`describe`), and a stop on Ctrl-C;
+/// `label` (e.g. "audio seed 2") leads the status line and indents the epoch lines.
+func showProgress(of trainer: Trainer, status: StatusLine, label: String? = nil) {
+    trainer.onProgress = { p in
+        status.update((label.map { $0 + "  " } ?? "")
+                      + String(format: "epoch %d/%d  batch %d/%d  loss %.4f  %.1f samples/s",
+                               p.epoch, p.epochs, p.batch, p.batches, p.loss, p.samplesPerSecond))
+    }
+    trainer.onEpoch = { m in status.finish(); print((label == nil ? "" : "  ") + describe(m)) }
+    trainer.shouldStop = { Interrupt.requested }
 }
