@@ -316,12 +316,13 @@ def network_golden():
             print(f"wrote Tests/MultimodalTests/Fixtures/{f} ({os.path.getsize(os.path.join(MM_FIXTURES, f))} bytes)")
 
 
-def variant_golden(label, suffix, cfg, state, init_note, exact_attention=True):
+def variant_golden(label, suffix, cfg, state, init_note, exact_attention=True, exact_fused=True):
     """A golden fixture for a configuration variant of the golden attention model: `state`
     loaded into `SpikeFuseReference(cfg)`, one forward + backward on the golden inputs, the
     float32 forward checked against float64 -> golden_{weights,grads}_<suffix>. Softmax
     weights are not exact sums, so with `exact_attention=False` the attention weights are
-    compared within float32 rounding instead of exactly."""
+    compared within float32 rounding instead of exactly; with `exact_fused=False` (a real-valued
+    fused output, the integrator readout) so is the fused output."""
     visual, audio, labels = golden_inputs()
     model = SpikeFuseReference(cfg).double()
     model.load_state_dict({k: v.double() for k, v in state.items()})
@@ -330,10 +331,12 @@ def variant_golden(label, suffix, cfg, state, init_note, exact_attention=True):
     t32, _, _ = grad_outputs(m32, visual.float(), audio.float(), labels)
     exact = ("spikes.", "activity.", "attention") if exact_attention else ("spikes.", "activity.")
     for k in tensors:
-        if k.startswith(exact):
+        if k.startswith(exact) and (exact_fused or k != "spikes.fusion"):
             assert torch.equal(tensors[k].float(), t32[k]), f"{label}: {k} differs float32 vs float64"
     if not exact_attention:
         assert torch.allclose(tensors["attention"].float(), t32["attention"], atol=1e-6), f"{label}: attention"
+    if not exact_fused:
+        assert torch.allclose(tensors["spikes.fusion"].float(), t32["spikes.fusion"], atol=1e-5), f"{label}: fused output"
     config_json = json.dumps(cfg, sort_keys=True)
     save_file(as_f32(dict(model.named_parameters())), os.path.join(MM_FIXTURES, f"golden_weights_{suffix}.safetensors"),
               metadata={"config": config_json, "producer": "bench/make_fixtures.py", "init": init_note})
@@ -366,6 +369,18 @@ def fusion_only_golden():
     variant_golden("fusion only", "fusion_only", cfg, attention, "golden_weights.safetensors", exact_attention=False)
 
 
+def integrator_golden():
+    """`attention_readout: integrator` with the options of `fusion_only_golden`, but
+    `attention_scale` 0.25 (the setting of docs/results.md item 13): the fused output is the
+    weighted current, its "spike counts" real sums -> golden_{weights,grads}_integrator."""
+    from safetensors.torch import load_file
+    attention = load_file(os.path.join(MM_FIXTURES, "golden_weights.safetensors"))
+    cfg = dict(GOLDEN_CONFIG, mode="multimodal", attention_normalisation="softmax", fusion_loss="ce",
+               fusion_gradient="fusion-only", attention_scale=0.25, attention_readout="integrator")
+    variant_golden("integrator", "integrator", cfg, attention, "golden_weights.safetensors",
+                   exact_attention=False, exact_fused=False)
+
+
 def main(argv):
     which = argv[1:] or ["safetensors", "lif", "network"]
     os.makedirs(NN_FIXTURES, exist_ok=True)
@@ -380,6 +395,8 @@ def main(argv):
         attention_fc_golden()
     if "network" in which or "fusion-only" in which:
         fusion_only_golden()
+    if "network" in which or "integrator" in which:
+        integrator_golden()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ Semantics (binding; the Swift side implements exactly the same):
       fusion.hidden Linear(20->H) + LIF -> fusion.attention Linear(H->2) = [w_v, w_a]
       (plain affine; "softmax" normalisation optional) -> output LIF (10 neurons) with
       input current w_v o_v[t] + w_a o_a[t]; with "attention_readout": "fc" instead
-      concat(w_v o_v[t], w_a o_a[t]) -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
+      concat(w_v o_v[t], w_a o_a[t]) -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF;
+      with "attention_readout": "integrator" no output neuron: the fused output is the current
+      w_v o_v[t] + w_a o_a[t] itself, and its sum over t gives the class scores.
       "attention_init": "identity" starts fusion.attention at weight 0, bias 1 (w_v = w_a = 1;
       0.5 each with softmax) instead of PyTorch's default.
   "attention_scale": S multiplies the softmax weights (w = S softmax(z); default 1).
@@ -264,6 +266,8 @@ class AttentionFusion(nn.Module):
             self.layer_names = ["fusion.hidden", "fusion.fc1", "fusion.fc2"]
         elif self.readout == "sum":
             self.layer_names = ["fusion.hidden", "fusion.output"]
+        elif self.readout == "integrator":   # no output neuron: the weighted current is the output
+            self.layer_names = ["fusion.hidden"]
         else:
             raise ValueError(f"unknown attention_readout {self.readout!r}")
         init = cfg.get("attention_init", "random")
@@ -293,6 +297,8 @@ class AttentionFusion(nn.Module):
             out, _ = self.lif.scan(self.fc2(h2))
             record["fusion.fc2"] = out
             return out, w
+        if self.readout == "integrator":
+            return w[..., 0:1] * o_v + w[..., 1:2] * o_a, w
         out, _ = self.lif.scan(w[..., 0:1] * o_v + w[..., 1:2] * o_a)
         record["fusion.output"] = out
         return out, w
@@ -310,6 +316,8 @@ class AttentionFusion(nn.Module):
             u, o = self.lif.step(self.fc2(h2), u, o)
             state["fusion.fc2"] = (u, o)
             return o, w
+        if self.readout == "integrator":
+            return w[..., 0:1] * o_v + w[..., 1:2] * o_a, w
         u, o = state.get("fusion.output", (None, None))
         u, o = self.lif.step(w[..., 0:1] * o_v + w[..., 1:2] * o_a, u, o)
         state["fusion.output"] = (u, o)

@@ -25,6 +25,12 @@ public protocol FusionNetwork: AnyObject {
 /// or, with `.fc`, the ablation's two FC LIF layers on the weighted spikes:
 ///
 ///     o[t]          = fc2(fc1(concat(w_v[t]·o_v[t], w_a[t]·o_a[t])))   [B, 2C] → [B, H] → [B, C]
+///
+/// or, with `.integrator`, no output neuron: the fused output is the weighted current, whose
+/// sum over t (the class scores, as spike counts are for the other readouts) is the weighted
+/// vote of the two heads' spike counts:
+///
+///     o[t]          = w_v[t]·o_v[t] + w_a[t]·o_a[t]              [B, C]   real-valued
 public final class AttentionFusion: FusionNetwork {
     public let hidden: Linear
     public let hiddenNeuron: LIF
@@ -37,6 +43,8 @@ public final class AttentionFusion: FusionNetwork {
     /// S in `[w_v, w_a] = S·softmax(z)` (1 unless `attention_scale` is set; softmax only).
     public let scale: Float
     public let classes: Int
+    /// True with the `.integrator` readout: the weighted current is the output (no LIF).
+    public let integrates: Bool
     private var lastVisual = Tensor(zeros: [0]), lastAudio = Tensor(zeros: [0])
     /// `[T, B, 2]` weights actually applied (after the optional softmax).
     public private(set) var attentionWeights: Tensor?
@@ -60,6 +68,7 @@ public final class AttentionFusion: FusionNetwork {
         normalisation = c.attentionNormalisation
         scale = c.attentionScale
         classes = c.classes
+        integrates = c.attentionReadout == .integrator
     }
 
     public var parameters: [Parameter] { hidden.parameters + attention.parameters + (head?.parameters ?? []) }
@@ -74,7 +83,7 @@ public final class AttentionFusion: FusionNetwork {
         if let head { return head.forward(concatenateFeatures(wv, wa)) }                      // [T, B, C]
         var current = wv
         addInPlace(&current, wa)
-        return outputNeuron.forward(current)                                          // [T, B, C]
+        return integrates ? current : outputNeuron.forward(current)                   // [T, B, C]
     }
 
     public func backward(_ gradOutput: Tensor) -> (visual: Tensor, audio: Tensor) {
@@ -84,7 +93,7 @@ public final class AttentionFusion: FusionNetwork {
         if let head {
             (gWeightedV, gWeightedA) = splitFeatures(head.backward(gradOutput), first: classes)
         } else {
-            let gI = outputNeuron.backward(gradOutput)                               // dL/dI [T, B, C]
+            let gI = integrates ? gradOutput : outputNeuron.backward(gradOutput)     // dL/dI [T, B, C]
             (gWeightedV, gWeightedA) = (gI, gI)
         }
         let rows = gWeightedV.count / classes

@@ -43,6 +43,13 @@ public enum AttentionReadout: String, Codable, Sendable {
     /// the same two FC layers as the ablation without attention, so that the with/without
     /// comparison differs only in the attention (docs/results.md, "What limits attention here").
     case fc
+    /// An option: no output neurons. The fused output is the weighted current itself,
+    /// `w_v[t]·o_v[t] + w_a[t]·o_a[t]` `[T, B, C]`, and the class scores are its sum over time
+    /// (a non-spiking integrator without leak or threshold): the weighted vote of the two
+    /// heads' spike counts. The paper's output LIF (Vth = 0.5) fires at any input of 0.5 or
+    /// more, so for weights ≥ 0.5 it counts the union of the two heads' spikes and the weights
+    /// change little; the integrator keeps them graded (docs/results.md, item 13).
+    case integrator
 }
 
 /// How `fusion.attention` (the layer that outputs `[w_v, w_a]`) starts training.

@@ -102,20 +102,7 @@ public final class MultimodalNetwork {
             loss.audio = l; gradAudio = g
         }
         if let fusion, let om = out.fusion {
-            var (l, g): (Float, Tensor)
-            switch configuration.fusionLoss {
-            case .rateMSE:
-                (l, g) = SpikeRateLoss.mseLoss(spikes: om, labels: labels)
-            case .countCrossEntropy:
-                // (2/T)·CE: a gradient per spike of at most 2/T, the rate MSE's scale. Unscaled,
-                // the CE gradient is T/2 times larger and Lm overwhelms Lv and La (measured on
-                // the procedural set, seed 1: the visual head ends at or below chance, 0.4 % and
-                // 14.7 %, with and without attention).
-                let weight = 2 / Float(om.shape[0])
-                (l, g) = SpikeRateLoss.countCrossEntropyLoss(spikes: om, labels: labels)
-                l *= weight
-                g.scalars.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= weight } }
-            }
+            let (l, g) = fusionLoss(om, labels: labels)
             loss.fusion = l
             let (gv, ga) = fusion.backward(g)           // the fusion's own parameter gradients accumulate here
             if configuration.fusionGradient == .endToEnd {
@@ -126,6 +113,24 @@ public final class MultimodalNetwork {
         if let visual, let g = gradVisual { _ = visual.backward(g) }
         if let audio, let g = gradAudio { _ = audio.backward(g) }
         return (loss, out)
+    }
+
+    /// Lm of the fused output `[T, B, C]` (`configuration.fusionLoss`) and its gradient.
+    public func fusionLoss(_ fused: Tensor, labels: [Int]) -> (loss: Float, gradient: Tensor) {
+        switch configuration.fusionLoss {
+        case .rateMSE:
+            return SpikeRateLoss.mseLoss(spikes: fused, labels: labels)
+        case .countCrossEntropy:
+            // (2/T)·CE: a gradient per spike of at most 2/T, the rate MSE's scale. Unscaled,
+            // the CE gradient is T/2 times larger and Lm overwhelms Lv and La (measured on
+            // the procedural set, seed 1: the visual head ends at or below chance, 0.4 % and
+            // 14.7 %, with and without attention).
+            let weight = 2 / Float(fused.shape[0])
+            var (l, g) = SpikeRateLoss.countCrossEntropyLoss(spikes: fused, labels: labels)
+            l *= weight
+            g.scalars.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= weight } }
+            return (l, g)
+        }
     }
 
     /// The parameters as named tensors, for safetensors checkpoints (PyTorch names and layout).

@@ -395,8 +395,8 @@ final class PoolStreamStage: StreamStage {
 }
 
 /// The attention fusion of one step (see `AttentionFusion`): concat → hidden LIF → [w_v, w_a]
-/// → output LIF with input `w_v·o_v + w_a·o_a` (`.sum`), or the FC head on
-/// `concat(w_v·o_v, w_a·o_a)` (`.fc`).
+/// → output LIF with input `w_v·o_v + w_a·o_a` (`.sum`), that input itself (`.integrator`),
+/// or the FC head on `concat(w_v·o_v, w_a·o_a)` (`.fc`).
 final class AttentionStreamStage {
     let fusion: AttentionFusion
     let batch: Int, classes: Int
@@ -453,7 +453,11 @@ final class AttentionStreamStage {
                     i[j] = wv * ov[j] + wa * oa[j]
                 }
             }
-            outputNeurons.step(current: i, spikes: output.pointer, first: first)
+            if fusion.integrates {
+                output.pointer.update(from: i, count: batch * classes)          // the current is the output
+            } else {
+                outputNeurons.step(current: i, spikes: output.pointer, first: first)
+            }
         } else {
             let x = weighted.pointer
             for r in 0..<batch {

@@ -3,7 +3,8 @@ import Multimodal
 
 enum EvaluateCommand {
     static let help = """
-    usage: spikefuse evaluate RUN_DIR|CHECKPOINT [--json] [--batch-size N] [--limit N] [data]
+    usage: spikefuse evaluate RUN_DIR|CHECKPOINT [--json] [--batch-size N] [--limit N]
+                              [--split test|train] [--save-outputs FILE] [data]
 
     Test accuracy of each head, confusion matrices and the mean attention weights per class.
     A run directory brings its data source; a bare checkpoint/weights file is evaluated on the
@@ -14,6 +15,11 @@ enum EvaluateCommand {
     corrupted, audio corrupted), under "by_condition" in --json: does the attention move to the
     reliable sensor?
 
+    --split train evaluates the training split instead of the test split (how far the heads
+    and the attention fit what they were trained on). --save-outputs FILE writes what every
+    head fired, sample by sample, as safetensors for analysis elsewhere: visual, audio, fusion
+    [N, T, C] spikes, attention [N, T, 2], label and index [N] (docs/model.md).
+
     """ + DataOptions.help
 
     static func run(_ args: [String]) throws {
@@ -22,6 +28,9 @@ enum EvaluateCommand {
         let json = a.flag("json")
         let batchSize = try a.int("batch-size") ?? 32
         let limit = try positiveLimit(&a, "limit")
+        let split = try a.string("split") ?? "test"
+        guard ["test", "train"].contains(split) else { throw UsageError("--split must be test or train, not \(split)") }
+        let outputsPath = try a.string("save-outputs")
         let dataGiven = args.contains { ["--data", "--visual", "--audio", "--synthetic"].contains($0) }
         let givenSource = try DataOptions.parse(&a)
         try a.finish()
@@ -48,11 +57,19 @@ enum EvaluateCommand {
         let checkpoint = try Checkpoint.read(weightsURL)
         let network = try MultimodalNetwork(checkpoint.configuration, seed: 0)
         try network.load(checkpoint.tensors, source: weightsURL.path)
-        let (_, testSet) = try source.datasets()
-        let result = try evaluate(network, on: testSet, batchSize: batchSize, limit: limit)
+        let (trainSet, testSet) = try source.datasets()
+        let evaluated = split == "train" ? trainSet : testSet
+        var recorder = outputsPath == nil ? nil : OutputRecorder()
+        let result = try evaluate(network, on: evaluated, batchSize: batchSize, limit: limit) { indices, batch, out in
+            recorder?.add(indices: indices, batch: batch, outputs: out)
+        }
+        if let outputsPath, let recorder {
+            try recorder.write(to: URL(fileURLWithPath: outputsPath),
+                               metadata: ["weights": weightsURL.path, "split": split, "epoch": "\(checkpoint.epoch)"])
+        }
         // A synthesised folder with `--corrupt`: the same measures per condition.
         var byCondition: [String: ConditionEvaluation]?
-        if case .joint(let c) = source, let joint = testSet as? JointDataset,
+        if split == "test", case .joint(let c) = source, let joint = testSet as? JointDataset,
            let conditions = try CorruptionConditions.load(folder: URL(fileURLWithPath: c.mnistDVSRoot)) {
             byCondition = try evaluateByCondition(network, on: joint, batchSize: batchSize) {
                 conditions.condition($0, in: joint)
@@ -77,7 +94,7 @@ enum EvaluateCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("\(weightsURL.path): mode \(checkpoint.configuration.mode), epoch \(checkpoint.epoch), \(result.samples) test samples")
+        print("\(weightsURL.path): mode \(checkpoint.configuration.mode), epoch \(checkpoint.epoch), \(result.samples) \(split) samples")
         for (name, head) in [("visual", result.visual), ("audio", result.audio), ("fused", result.fusion)] {
             guard let head else { continue }
             print(String(format: "\n%@ head: %.2f %% correct; confusion (rows: true class, columns: predicted)", name, head.accuracy))

@@ -85,8 +85,9 @@ struct RunOptions {
         --visual-channels C1,C2   conv widths (32,32)        --visual-hidden N   fc1 width (128)
         --audio-hidden N          recurrent width (512)      --fusion-hidden N   fusion width H (64)
         --attention none|softmax  attention normalisation (none = the paper's eq. 5)
-        --attention-readout sum|fc   what the weighted spikes feed: the output LIF (sum, eq. 5)
-                                  or the ablation's two FC layers (fc; docs/results.md)
+        --attention-readout sum|fc|integrator   what the weighted spikes feed: the output LIF
+                                  (sum, eq. 5), the ablation's two FC layers (fc), or no neuron:
+                                  scores are the weighted spike counts (integrator; docs/results.md)
         --attention-init random|identity   fusion.attention starts random (PyTorch default) or at
                                   w_v = w_a = 1 (identity; docs/results.md)
         --fusion-loss mse|ce      Lm: the paper's spike-rate MSE, or cross-entropy on the fused
@@ -121,7 +122,7 @@ struct RunOptions {
         if let v = try a.int("audio-hidden") { model.audioHidden = v }
         if let v = try a.int("fusion-hidden") { model.fusionHidden = v }
         if let v: AttentionNormalisation = try choice(&a, "attention", "--attention must be none or softmax") { model.attentionNormalisation = v }
-        if let v: AttentionReadout = try choice(&a, "attention-readout", "--attention-readout must be sum or fc") { model.attentionReadout = v }
+        if let v: AttentionReadout = try choice(&a, "attention-readout", "--attention-readout must be sum, fc or integrator") { model.attentionReadout = v }
         if let v: FusionLoss = try choice(&a, "fusion-loss", "--fusion-loss must be mse or ce") { model.fusionLoss = v }
         if let v: AttentionInitialisation = try choice(&a, "attention-init", "--attention-init must be random or identity") { model.attentionInit = v }
         if let v: FusionGradient = try choice(&a, "fusion-gradient", "--fusion-gradient must be end-to-end or fusion-only") { model.fusionGradient = v }

@@ -69,6 +69,52 @@ final class AttentionReadoutTests: XCTestCase {
         XCTAssertEqual(withAudio, otherAudio, "w_a = 0: the auditory spikes cannot reach the output")
     }
 
+    // MARK: --attention-readout integrator
+
+    /// The integrator readout outputs `w_v·o_v + w_a·o_a` itself, and the attention's
+    /// gradient through it is exact: the loss is smooth in `fusion.attention`'s parameters
+    /// (the only threshold, the hidden LIF, lies before them), so central differences of the
+    /// count cross-entropy must match backward.
+    func testIntegratorReadoutIsTheWeightedVoteWithExactAttentionGradients() throws {
+        var c = configuration()
+        c.attentionReadout = .integrator
+        c.attentionNormalisation = .softmax
+        c.attentionScale = 1.5
+        var rng = SeededGenerator(seed: 8)
+        let fusion = AttentionFusion(c, rng: &rng)
+        XCTAssertNil(fusion.head)
+        XCTAssertTrue(fusion.integrates)
+        let shape = [12, 4, c.classes]
+        let ov = spikes(shape, &rng), oa = spikes(shape, &rng)
+        let labels = [3, 0, 9, 5]
+        let fused = fusion.forward(visual: ov, audio: oa)
+        let w = try XCTUnwrap(fusion.attentionWeights)
+        for r in 0..<(shape[0] * shape[1]) {
+            XCTAssertEqual(w[flat: 2 * r] + w[flat: 2 * r + 1], 1.5, accuracy: 1e-5)
+            for k in 0..<c.classes {
+                let i = r * c.classes + k
+                XCTAssertEqual(fused[flat: i], w[flat: 2 * r] * ov[flat: i] + w[flat: 2 * r + 1] * oa[flat: i], "row \(r) class \(k)")
+            }
+        }
+        XCTAssertTrue(Set(w.scalars).count > 2, "the weights must vary over samples and steps to test them")
+
+        func loss() -> Float { SpikeRateLoss.countCrossEntropyLoss(spikes: fusion.forward(visual: ov, audio: oa), labels: labels).loss }
+        let (_, g) = SpikeRateLoss.countCrossEntropyLoss(spikes: fused, labels: labels)
+        for p in fusion.parameters { p.grad = Tensor(zeros: p.value.shape) }
+        _ = fusion.backward(g)
+        for p in [fusion.attention.weight, fusion.attention.bias] {
+            for j in stride(from: 0, to: p.value.count, by: max(1, p.value.count / 12)) {
+                let original = p.value[flat: j], eps: Float = 1e-2
+                p.value[flat: j] = original + eps; let up = loss()
+                p.value[flat: j] = original - eps; let down = loss()
+                p.value[flat: j] = original
+                let numeric = (up - down) / (2 * eps)
+                XCTAssertEqual(p.grad[flat: j], numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "\(p.name)[\(j)]")
+            }
+        }
+        XCTAssertNotEqual(fusion.attention.bias.grad[flat: 0], 0, "the attention must receive a gradient")
+    }
+
     func testConfigurationDefaultsToThePapersSumAndRoundTrips() throws {
         XCTAssertEqual(try ModelConfiguration.fromJSON("{}").attentionReadout, .sum)
         let c = configuration()

@@ -35,7 +35,7 @@ final class CommandLineTests: XCTestCase {
         assertOneLineError(try runSpikefuse(["experiment", "--out", "/tmp/x", "--fault-limit", "-5"]), mentions: "--fault-limit must be at least 1")
         assertOneLineError(try runSpikefuse(["evaluate", "/tmp", "--limit", "0"]), mentions: "--limit must be at least 1")
         assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--attention-readout", "dense"]),
-                           mentions: "--attention-readout must be sum or fc")
+                           mentions: "--attention-readout must be sum, fc or integrator")
         assertOneLineError(try runSpikefuse(["experiment", "--out", "/tmp/x", "--attention-init", "zeros"]),
                            mentions: "--attention-init must be random or identity")
         assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--fusion-loss", "hinge"]),

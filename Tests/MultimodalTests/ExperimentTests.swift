@@ -88,6 +88,30 @@ final class ExperimentTests: XCTestCase {
         let metrics = try readMetricsLines(try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8),
                                            source: "metrics")
         XCTAssertEqual(object["fusion"] as? Double, metrics.last?.testFusion)
+
+        // --save-outputs: every head's spikes per sample; their counts give the same accuracy.
+        let saved = out.appendingPathComponent("outputs.safetensors")
+        let s = try runSpikefuse(["evaluate", out.path, "--json", "--limit", "20", "--save-outputs", saved.path])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        let file = try SafeTensors.read(saved)
+        let visual = try file.tensor(named: "visual"), labels = try file.tensor(named: "label")
+        XCTAssertEqual(visual.shape[0], 20)
+        XCTAssertEqual(try file.tensor(named: "attention").shape, [20, visual.shape[1], 2])
+        XCTAssertEqual(try file.tensor(named: "index").scalars, evenlySpreadIndices(count: 20, of: 256).map(Float.init),
+                       "the evaluated samples, in order")
+        let saidFused = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(s.stdout.utf8)) as? [String: Any])["fusion"] as? Double
+        let fused = try file.tensor(named: "fusion")
+        let predicted = SpikeRateLoss.predictions(swapLeadingAxes(fused))
+        let correct = zip(predicted, labels.scalars).filter { Float($0) == $1 }.count
+        XCTAssertEqual(saidFused, 100 * Double(correct) / 20, "the saved fused spikes give the printed accuracy")
+
+        // --split train evaluates the training split; a wrong split is one clear error.
+        let t = try runSpikefuse(["evaluate", out.path, "--split", "train", "--limit", "16"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        XCTAssertTrue(t.stdout.contains("16 train samples"), t.stdout)
+        let bad = try runSpikefuse(["evaluate", out.path, "--split", "validation"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--split must be test or train"), bad.stderr)
     }
 
     /// `spikefuse experiment` shows each run's start and epochs, and the same command with a
