@@ -14,7 +14,11 @@
 #      the same with Lm training the fusion only (`--fusion-gradient fusion-only`, into
 #      OUT/<set>-softmax-ce-fo, item 10), and that with the softmax weights scaled by 1.5
 #      (`--attention-scale 1.5`, into OUT/<set>-scale-fo, item 11);
-#   5. for the sets in TRAIN_FAULT_SETS: the four modes and the FC readout trained and tested
+#   5. item 13: the setting of item 11 with the integrator readout (`--attention-readout
+#      integrator --attention-scale 0.25`, into OUT/<set>-integrator): on the stand-in 8 epochs
+#      with `--lr-schedule cosine`, with concatenation under the same protocol (OUT/standin-cos8);
+#      on the procedural set EPOCHS, then the same runs extended to 8 epochs;
+#   6. for the sets in TRAIN_FAULT_SETS: the four modes and the FC readout trained and tested
 #      on data with 40 % faulty pairs in both splits, TRAIN_FAULT_SEEDS seeds, per condition.
 # Usage (from the repository root, after `make build`):
 #   MNIST_IDX=train-images.gz,test-images.gz FSDD=path/to/fsdd/recordings experiments/standin.sh
@@ -74,6 +78,20 @@ for set in $SETS; do
     protocol "$OUT/$set-scale-fo" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
         --modes multimodal --attention softmax --attention-init identity --fusion-loss ce --fusion-gradient fusion-only \
         --attention-scale 1.5
+    # Item 13: the integrator readout.
+    integrator=(--modes multimodal --attention softmax --attention-init identity --fusion-loss ce
+                --fusion-gradient fusion-only --attention-readout integrator --attention-scale 0.25)
+    mkdir -p "$OUT/$set-integrator"
+    if [ "$set" = standin ]; then
+        cosine=(--data "$data" --epochs 8 --lr-audio "$LR_AUDIO" --lr-schedule cosine "${limits[@]}")
+        mkdir -p "$OUT/$set-cos8"
+        protocol "$OUT/$set-integrator" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${cosine[@]}" "${integrator[@]}"
+        protocol "$OUT/$set-cos8" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${cosine[@]}" --modes multimodal-noattention
+    else
+        protocol "$OUT/$set-integrator" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" "${integrator[@]}"
+        extended=(--data "$data" --epochs 8 --lr-audio "$LR_AUDIO" "${limits[@]}")
+        protocol "$OUT/$set-integrator" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${extended[@]}" "${integrator[@]}"
+    fi
     # Faults in training and test data alike.
     if [[ " $TRAIN_FAULT_SETS " == *" $set "* ]] && [ "$TRAIN_FAULT_SEEDS" -gt 0 ]; then
         synth "$data-corrupt0.4-all" "${sources[@]}" --corrupt 0.4 --corrupt-split all
