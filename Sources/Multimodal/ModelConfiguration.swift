@@ -193,6 +193,16 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         attentionScale = try c.decodeIfPresent(Float.self, forKey: .attentionScale) ?? d.attentionScale
     }
 
+    /// A warning when the integrator readout is trained by the rate MSE: its scores are
+    /// weighted spike counts, not spikes, and the MSE asks their rates to equal a one-hot
+    /// target, which rewards the head whose rates fit it rather than the more accurate one
+    /// (docs/results.md, item 7). Nil otherwise.
+    public var readoutLossWarning: String? {
+        guard mode == .multimodal, attentionReadout == .integrator, fusionLoss == .rateMSE else { return nil }
+        return "--attention-readout integrator with the rate-MSE Lm: the integrator's output is weighted spike counts, "
+            + "not spikes, and the MSE fits their rates to a one-hot target. Use --fusion-loss ce (docs/model.md)"
+    }
+
     /// A warning when the attention as configured can never train: `identity` with the sum
     /// readout starts every output neuron on sums of 0/1 spikes at a weight w₀ (1 with plain
     /// weights, S/2 with softmax scaled by S). When w₀ ≥ Vth + a/2 and Vth − a/2 ≥ 0 (the

@@ -154,7 +154,7 @@ struct RunOptions {
             guard v > 0 else { throw UsageError("--clip-grad-norm must be positive") }
             training.clipGradientNorm = Float(v)
         }
-        if let warning = model.attentionTrainingWarning {
+        for warning in [model.attentionTrainingWarning, model.readoutLossWarning].compactMap({ $0 }) {
             FileHandle.standardError.write(Data("spikefuse: warning: \(warning)\n".utf8))
         }
         return RunOptions(source: source, model: model, training: training)

@@ -115,6 +115,22 @@ final class AttentionReadoutTests: XCTestCase {
         XCTAssertNotEqual(fusion.attention.bias.grad[flat: 0], 0, "the attention must receive a gradient")
     }
 
+    func testIntegratorWithTheRateMSEWarnsAndRoundTrips() throws {
+        var c = ModelConfiguration()
+        c.attentionReadout = .integrator
+        XCTAssertNotNil(c.readoutLossWarning, "the default Lm is the rate MSE")
+        XCTAssertTrue(c.jsonString().contains("\"attention_readout\":\"integrator\""))
+        XCTAssertEqual(try ModelConfiguration.fromJSON(c.jsonString()), c)
+        c.fusionLoss = .countCrossEntropy
+        XCTAssertNil(c.readoutLossWarning)
+        c.fusionLoss = .rateMSE
+        c.attentionReadout = .sum
+        XCTAssertNil(c.readoutLossWarning, "the paper's readout outputs spikes")
+        c.attentionReadout = .integrator
+        c.mode = .multimodalNoAttention
+        XCTAssertNil(c.readoutLossWarning, "no attention, no readout")
+    }
+
     func testConfigurationDefaultsToThePapersSumAndRoundTrips() throws {
         XCTAssertEqual(try ModelConfiguration.fromJSON("{}").attentionReadout, .sum)
         let c = configuration()
