@@ -18,7 +18,7 @@
 #      integrator --attention-scale 0.25`, into OUT/<set>-integrator): on the stand-in 8 epochs
 #      with `--lr-schedule cosine`, with concatenation under the same protocol (OUT/standin-cos8);
 #      on the procedural set EPOCHS, then the same runs extended to 8 epochs;
-#   6. for the sets in TRAIN_FAULT_SETS: the four modes and the FC readout trained and tested
+#   6. for the sets in TRAIN_FAULT_SETS: the four modes, the FC readout and item 13's setting trained and tested
 #      on data with 40 % faulty pairs in both splits, TRAIN_FAULT_SEEDS seeds, per condition.
 # Usage (from the repository root, after `make build`):
 #   MNIST_IDX=train-images.gz,test-images.gz FSDD=path/to/fsdd/recordings experiments/standin.sh
@@ -96,9 +96,11 @@ for set in $SETS; do
     if [[ " $TRAIN_FAULT_SETS " == *" $set "* ]] && [ "$TRAIN_FAULT_SEEDS" -gt 0 ]; then
         synth "$data-corrupt0.4-all" "${sources[@]}" --corrupt 0.4 --corrupt-split all
         faulty=(--data "$data-corrupt0.4-all" --epochs "$EPOCHS" --lr-audio "$LR_AUDIO" "${limits[@]}")
-        mkdir -p "$OUT/$set-trainfaults" "$OUT/$set-trainfaults-fc"
+        mkdir -p "$OUT/$set-trainfaults" "$OUT/$set-trainfaults-fc" "$OUT/$set-trainfaults-integrator"
         protocol "$OUT/$set-trainfaults" "$TRAIN_FAULT_SEEDS" "$data-corrupt0.4-all" "${faulty[@]}"
         protocol "$OUT/$set-trainfaults-fc" "$TRAIN_FAULT_SEEDS" "$data-corrupt0.4-all" "${faulty[@]}" \
             --modes multimodal --attention-readout fc
+        protocol "$OUT/$set-trainfaults-integrator" "$TRAIN_FAULT_SEEDS" "$data-corrupt0.4-all" "${faulty[@]}" \
+            "${integrator[@]}"
     fi
 done
