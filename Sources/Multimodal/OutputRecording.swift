@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Tensors written (N samples, T timesteps, C classes; heads the mode lacks are omitted):
 ///
-///     visual, audio, fusion   [N, T, C]   output spikes (0/1)
+///     visual, audio, fusion   [N, T, C]   output spikes (0/1; the integrator readout's fusion: its real-valued current)
 ///     attention               [N, T, 2]   (w_v, w_a) actually applied (attention mode only)
 ///     label, index            [N]         true class and dataset index, as floats
 public struct OutputRecorder {
