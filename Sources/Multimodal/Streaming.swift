@@ -437,7 +437,8 @@ final class AttentionStreamStage {
 
     // o_v, o_a [B, C] → fused spikes [B, C] in output
     func step(visual ov: UnsafePointer<Float>, audio oa: UnsafePointer<Float>, first: Bool) {
-        let c = concatenated.pointer, w = weightsBuffer.pointer, i = current.pointer
+        // The integrator's output is the weighted current itself: write it there directly.
+        let c = concatenated.pointer, w = weightsBuffer.pointer, i = fusion.integrates ? output.pointer : current.pointer
         for b in 0..<batch {
             (c + b * 2 * classes).update(from: ov + b * classes, count: classes)
             (c + b * 2 * classes + classes).update(from: oa + b * classes, count: classes)
@@ -453,11 +454,7 @@ final class AttentionStreamStage {
                     i[j] = wv * ov[j] + wa * oa[j]
                 }
             }
-            if fusion.integrates {
-                output.pointer.update(from: i, count: batch * classes)          // the current is the output
-            } else {
-                outputNeurons.step(current: i, spikes: output.pointer, first: first)
-            }
+            if !fusion.integrates { outputNeurons.step(current: i, spikes: output.pointer, first: first) }
         } else {
             let x = weighted.pointer
             for r in 0..<batch {

@@ -31,6 +31,13 @@ enum EvaluateCommand {
         let split = try a.string("split") ?? "test"
         guard ["test", "train"].contains(split) else { throw UsageError("--split must be test or train, not \(split)") }
         let outputsPath = try a.string("save-outputs")
+        if let outputsPath {   // checked before the evaluation, not after it
+            let folder = URL(fileURLWithPath: outputsPath).deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw UsageError("--save-outputs \(outputsPath): folder \(folder) does not exist")
+            }
+        }
         let dataGiven = args.contains { ["--data", "--visual", "--audio", "--synthetic"].contains($0) }
         let givenSource = try DataOptions.parse(&a)
         try a.finish()

@@ -112,6 +112,9 @@ final class ExperimentTests: XCTestCase {
         let bad = try runSpikefuse(["evaluate", out.path, "--split", "validation"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("--split must be test or train"), bad.stderr)
+        let nowhere = try runSpikefuse(["evaluate", out.path, "--save-outputs", "/nonexistent-folder/o.safetensors"])
+        XCTAssertNotEqual(nowhere.status, 0)
+        XCTAssertTrue(nowhere.stderr.contains("/nonexistent-folder"), nowhere.stderr)
     }
 
     /// `spikefuse experiment` shows each run's start and epochs, and the same command with a
