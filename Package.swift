@@ -6,11 +6,13 @@
 // C libraries come from Debian through system-library targets (pkg-config).
 import PackageDescription
 
-let optimise: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Every build, tests included, is checked: release is `-O` (preconditions and overflow checks
+// on). Hot loops run over raw pointers, which carry no bounds checks of their own.
 
 let package = Package(
     name: "SpikeFuse",
     products: [
+        .library(name: "AtomicFiles", targets: ["AtomicFiles"]),
         .library(name: "SpikeTensor", targets: ["SpikeTensor"]),
         .library(name: "SpikeNN", targets: ["SpikeNN"]),
         .library(name: "EventIO", targets: ["EventIO"]),
@@ -28,16 +30,17 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Public modules
-        .target(name: "SpikeTensor", dependencies: ["CBLAS"], swiftSettings: optimise),
-        .target(name: "SpikeNN", dependencies: ["SpikeTensor"], swiftSettings: optimise),
-        .target(name: "EventIO", dependencies: ["SpikeTensor", "CHDF5", "CZlib"], swiftSettings: optimise),
-        .target(name: "SensorEmulation", dependencies: ["EventIO"], swiftSettings: optimise),
-        .target(name: "Multimodal", dependencies: ["SpikeNN", "EventIO", "SensorEmulation"],
-                swiftSettings: optimise),
-        .executableTarget(name: "spikefuse", dependencies: ["Multimodal"], swiftSettings: optimise),
-        .executableTarget(name: "spikefuse-bench", dependencies: ["Multimodal"], swiftSettings: optimise),
+        .target(name: "AtomicFiles"),
+        .target(name: "SpikeTensor", dependencies: ["CBLAS"]),
+        .target(name: "SpikeNN", dependencies: ["SpikeTensor", "AtomicFiles"]),
+        .target(name: "EventIO", dependencies: ["SpikeTensor", "AtomicFiles", "CHDF5", "CZlib"]),
+        .target(name: "SensorEmulation", dependencies: ["EventIO", "AtomicFiles"]),
+        .target(name: "Multimodal", dependencies: ["SpikeNN", "EventIO", "SensorEmulation"]),
+        .executableTarget(name: "spikefuse", dependencies: ["Multimodal"]),
+        .executableTarget(name: "spikefuse-bench", dependencies: ["Multimodal"]),
 
         // MARK: Tests
+        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
         .testTarget(name: "SpikeTensorTests", dependencies: ["SpikeTensor"]),
         .testTarget(name: "SpikeNNTests", dependencies: ["SpikeNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"], exclude: ["Fixtures"]),

@@ -185,7 +185,7 @@ def check_finite_differences():
         w = fusion.weights(h)
         return w[..., 0:1] * o_v + w[..., 1:2] * o_a
     check("gradcheck attention-weighted current", torch.autograd.gradcheck(current, (hidden,)))
-    fusion.normalisation = "softmax"
+    fusion.scale = 1.0   # softmax weights (the integrator readout uses 0.25)
     check("gradcheck softmax attention-weighted current", torch.autograd.gradcheck(current, (hidden,)))
 
 

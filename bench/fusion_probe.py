@@ -59,8 +59,9 @@ def constant_weights(fusion, ov, oa, labels):
 
 def retrain(cfg, train, test, readout, scale, seed=1, epochs=8):
     torch.manual_seed(seed)
-    fusion = AttentionFusion(dict(cfg, attention_readout=readout, attention_scale=scale,
-                                  attention_normalisation="softmax", attention_init="identity"))
+    fusion = AttentionFusion(dict(cfg, attention_readout="integrator"))   # softmax, equal start
+    fusion.readout = readout
+    fusion.scale = scale
     optimiser = torch.optim.Adam(fusion.parameters(), lr=1e-3)
     (tv, ta, ty), (sv, sa, sy) = train, test
     curve = []
@@ -95,7 +96,7 @@ def main(argv):
         constant_weights(fusion, ov, oa, labels)
     if len(argv) > 3:
         tv, ta, _, _, ty = read_outputs(argv[3])
-        for readout, scale in (("sum", 1.5), ("integrator", 1.5), ("integrator", 0.25), ("integrator", 0.094)):
+        for readout, scale in (("neuron", 1.5), ("integrator", 1.5), ("integrator", 0.25), ("integrator", 0.094)):
             curve = retrain(cfg, (tv, ta, ty), (ov, oa, labels), readout, scale)
             print(f"retrained attention, {readout} readout, S = {scale}: test per epoch "
                   + " ".join(f"{a:.2f}" for a in curve))

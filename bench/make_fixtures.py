@@ -347,36 +347,13 @@ def variant_golden(label, suffix, cfg, state, init_note, exact_attention=True, e
     print("  firing rates: " + ", ".join(f"{k} {v:.3f}" for k, v in rates.items()))
 
 
-def attention_fc_golden():
-    """`attention_readout: fc`: the golden attention weights plus the golden ablation's
-    fusion.fc1/fc2 (both already on the 2^-12 grid) -> golden_{weights,grads}_attention_fc."""
-    from safetensors.torch import load_file
-    attention = load_file(os.path.join(MM_FIXTURES, "golden_weights.safetensors"))
-    ablation = load_file(os.path.join(MM_FIXTURES, "golden_weights_noattention.safetensors"))
-    state = dict(attention, **{k: v for k, v in ablation.items() if k.startswith("fusion.fc")})
-    variant_golden("attention fc", "attention_fc", dict(GOLDEN_CONFIG, mode="multimodal", attention_readout="fc"),
-                   state, "golden_weights.safetensors + fusion.fc1/fc2 of golden_weights_noattention.safetensors")
-
-
-def fusion_only_golden():
-    """The attention options together on the golden attention weights: softmax weights scaled
-    by 1.5, Lm = (2/T)·count cross-entropy, and `fusion_gradient: fusion-only` (the heads'
-    spikes detached at the fusion's input) -> golden_{weights,grads}_fusion_only."""
-    from safetensors.torch import load_file
-    attention = load_file(os.path.join(MM_FIXTURES, "golden_weights.safetensors"))
-    cfg = dict(GOLDEN_CONFIG, mode="multimodal", attention_normalisation="softmax", fusion_loss="ce",
-               fusion_gradient="fusion-only", attention_scale=1.5)
-    variant_golden("fusion only", "fusion_only", cfg, attention, "golden_weights.safetensors", exact_attention=False)
-
-
 def integrator_golden():
-    """`attention_readout: integrator` with the options of `fusion_only_golden`, but
-    `attention_scale` 0.25 (the setting of docs/results.md item 13): the fused output is the
-    weighted current, its "spike counts" real sums -> golden_{weights,grads}_integrator."""
+    """`attention_readout: integrator` (SpikeFuse's IntegratorFusion: 0.25 softmax weights, no
+    output neuron, (2/T) CE as Lm, heads detached) on the golden attention weights: the fused
+    output is the weighted current, its "spike counts" real sums -> golden_{weights,grads}_integrator."""
     from safetensors.torch import load_file
     attention = load_file(os.path.join(MM_FIXTURES, "golden_weights.safetensors"))
-    cfg = dict(GOLDEN_CONFIG, mode="multimodal", attention_normalisation="softmax", fusion_loss="ce",
-               fusion_gradient="fusion-only", attention_scale=0.25, attention_readout="integrator")
+    cfg = dict(GOLDEN_CONFIG, mode="multimodal", attention_readout="integrator")
     variant_golden("integrator", "integrator", cfg, attention, "golden_weights.safetensors",
                    exact_attention=False, exact_fused=False)
 
@@ -391,10 +368,6 @@ def main(argv):
         lif_golden()
     if "network" in which:
         network_golden()
-    if "network" in which or "attention-fc" in which:
-        attention_fc_golden()
-    if "network" in which or "fusion-only" in which:
-        fusion_only_golden()
     if "network" in which or "integrator" in which:
         integrator_golden()
 

@@ -19,16 +19,13 @@ Semantics (binding; the Swift side implements exactly the same):
       I[t] = W x[t] + b + R o[t-1]   (R = recurrent_weight [out, out], no bias).
   Attention fusion (tau 0.9), mode "multimodal": c[t] = concat(o_v[t], o_a[t]) (20) ->
       fusion.hidden Linear(20->H) + LIF -> fusion.attention Linear(H->2) = [w_v, w_a]
-      (plain affine; "softmax" normalisation optional) -> output LIF (10 neurons) with
-      input current w_v o_v[t] + w_a o_a[t]; with "attention_readout": "fc" instead
-      concat(w_v o_v[t], w_a o_a[t]) -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF;
-      with "attention_readout": "integrator" no output neuron: the fused output is the current
-      w_v o_v[t] + w_a o_a[t] itself, and its sum over t gives the class scores.
-      "attention_init": "identity" starts fusion.attention at weight 0, bias 1 (w_v = w_a = 1;
-      0.5 each with softmax) instead of PyTorch's default.
-  "attention_scale": S multiplies the softmax weights (w = S softmax(z); default 1).
-  "fusion_gradient": "fusion-only" detaches o_v, o_a at the fusion's input, so Lm trains
-      the fusion only (default "end-to-end": Lm also trains both subnetworks).
+      (plain affine) -> output LIF (10 neurons) with input current w_v o_v[t] + w_a o_a[t]
+      ("attention_readout": "neuron", the paper's, the default).
+      With "attention_readout": "integrator" (SpikeFuse's IntegratorFusion) the weights are
+      0.25 softmax(z), fusion.attention starts at weight 0, bias 0 (the equal split), there
+      is no output neuron (the fused output is w_v o_v[t] + w_a o_a[t] itself, its sum over t
+      the class scores), Lm is (2/T) cross-entropy on those scores, and o_v, o_a enter the
+      fusion detached (Lm trains the fusion only).
   Mode "multimodal-noattention": concat -> fusion.fc1 (20->H) + LIF -> fusion.fc2 (H->10) + LIF.
   Loss per head: mean over batch of sum_c (Y_c - (1/T) sum_t o_c[t])^2; total
       L = Lv + La + Lm (multimodal modes), Lv (visual), La (audio).
@@ -66,7 +63,7 @@ PAPER_CONFIG = {
     "tau_fusion": 0.9,
     "threshold": 0.5,
     "surrogate_width": 1.0,
-    "attention_normalisation": "none",
+    "attention_readout": "neuron",
 }
 
 MODES = ("visual", "audio", "multimodal", "multimodal-noattention")
@@ -254,36 +251,24 @@ class AttentionFusion(nn.Module):
         super().__init__()
         self.hidden = nn.Linear(2 * cfg["classes"], cfg["fusion_hidden"])
         self.attention = nn.Linear(cfg["fusion_hidden"], 2)
-        self.normalisation = cfg["attention_normalisation"]
-        self.scale = float(cfg.get("attention_scale", 1.0))   # w = scale * softmax(z)
-        if self.scale != 1.0 and self.normalisation != "softmax":
-            raise ValueError("attention_scale scales softmax weights")
         self.lif = LIF(cfg["tau_fusion"], cfg["threshold"], cfg["surrogate_width"])
-        self.readout = cfg.get("attention_readout", "sum")
-        if self.readout == "fc":
-            self.fc1 = nn.Linear(2 * cfg["classes"], cfg["fusion_hidden"])
-            self.fc2 = nn.Linear(cfg["fusion_hidden"], cfg["classes"])
-            self.layer_names = ["fusion.hidden", "fusion.fc1", "fusion.fc2"]
-        elif self.readout == "sum":
+        self.readout = cfg.get("attention_readout", "neuron")
+        if self.readout == "neuron":
+            self.scale = None                    # the paper's plain affine weights
             self.layer_names = ["fusion.hidden", "fusion.output"]
         elif self.readout == "integrator":   # no output neuron: the weighted current is the output
+            self.scale = 0.25                    # w = 0.25 softmax(z), starting at the equal split
             self.layer_names = ["fusion.hidden"]
-        else:
-            raise ValueError(f"unknown attention_readout {self.readout!r}")
-        init = cfg.get("attention_init", "random")
-        if init == "identity":
             with torch.no_grad():
                 self.attention.weight.zero_()
-                self.attention.bias.fill_(0.0 if self.normalisation == "softmax" else 1.0)
-        elif init != "random":
-            raise ValueError(f"unknown attention_init {init!r}")
+                self.attention.bias.zero_()
+        else:
+            raise ValueError(f"unknown attention_readout {self.readout!r}")
 
     def weights(self, hidden_spikes):
         w = self.attention(hidden_spikes)
-        if self.normalisation == "softmax":
+        if self.scale is not None:
             w = self.scale * torch.softmax(w, dim=-1)
-        elif self.normalisation != "none":
-            raise ValueError(f"unknown attention_normalisation {self.normalisation!r}")
         return w
 
     def timebatched(self, o_v, o_a, record):
@@ -291,12 +276,6 @@ class AttentionFusion(nn.Module):
         h, _ = self.lif.scan(self.hidden(torch.cat([o_v, o_a], dim=-1)))
         record["fusion.hidden"] = h
         w = self.weights(h)
-        if self.readout == "fc":
-            h2, _ = self.lif.scan(self.fc1(torch.cat([w[..., 0:1] * o_v, w[..., 1:2] * o_a], dim=-1)))
-            record["fusion.fc1"] = h2
-            out, _ = self.lif.scan(self.fc2(h2))
-            record["fusion.fc2"] = out
-            return out, w
         if self.readout == "integrator":
             return w[..., 0:1] * o_v + w[..., 1:2] * o_a, w
         out, _ = self.lif.scan(w[..., 0:1] * o_v + w[..., 1:2] * o_a)
@@ -308,14 +287,6 @@ class AttentionFusion(nn.Module):
         u, h = self.lif.step(self.hidden(torch.cat([o_v, o_a], dim=-1)), u, o)
         state["fusion.hidden"] = (u, h)
         w = self.weights(h)
-        if self.readout == "fc":
-            u, o = state.get("fusion.fc1", (None, None))
-            u, h2 = self.lif.step(self.fc1(torch.cat([w[..., 0:1] * o_v, w[..., 1:2] * o_a], dim=-1)), u, o)
-            state["fusion.fc1"] = (u, h2)
-            u, o = state.get("fusion.fc2", (None, None))
-            u, o = self.lif.step(self.fc2(h2), u, o)
-            state["fusion.fc2"] = (u, o)
-            return o, w
         if self.readout == "integrator":
             return w[..., 0:1] * o_v + w[..., 1:2] * o_a, w
         u, o = state.get("fusion.output", (None, None))
@@ -361,11 +332,9 @@ class SpikeFuseReference(nn.Module):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
         self.mode = mode
-        gradient = cfg.get("fusion_gradient", "end-to-end")
-        if gradient not in ("end-to-end", "fusion-only"):
-            raise ValueError(f"unknown fusion_gradient {gradient!r}")
-        # "fusion-only": Lm trains the fusion alone; the heads' spikes enter it detached.
-        self.into_fusion = (lambda o: o.detach()) if gradient == "fusion-only" else (lambda o: o)
+        # The integrator readout: Lm trains the fusion alone; the heads' spikes enter it detached.
+        integrator = mode == "multimodal" and cfg.get("attention_readout", "neuron") == "integrator"
+        self.into_fusion = (lambda o: o.detach()) if integrator else (lambda o: o)
         if mode != "audio":
             self.visual = VisualNet(cfg)
         if mode != "visual":
@@ -434,17 +403,15 @@ def rate_loss(spikes, labels, classes):
 
 
 def count_cross_entropy(spikes, labels):
-    """spikes [T, B, classes], labels [B] -> mean_b -log softmax(counts)[y]; "fusion_loss": "ce"
-    uses (2/T) times this as Lm, as SpikeFuse does."""
+    """spikes [T, B, classes], labels [B] -> mean_b -log softmax(counts)[y]; the integrator
+    readout uses (2/T) times this as Lm, as SpikeFuse does."""
     return F.cross_entropy(spikes.sum(dim=0), labels)
 
 
 def losses(model, out, labels):
     """The loss per head and the total L (eq. 6) for the model's mode."""
     classes = model.cfg["classes"]
-    fusion_loss = model.cfg.get("fusion_loss", "mse")
-    if fusion_loss not in ("mse", "ce"):
-        raise ValueError(f"unknown fusion_loss {fusion_loss!r}")
+    fusion_loss = "ce" if model.cfg.get("attention_readout", "neuron") == "integrator" else "mse"
     result = {}
     for head in ("visual", "audio", "fusion"):
         if head in out:

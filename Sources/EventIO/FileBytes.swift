@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import AtomicFiles
 import Foundation
 
 /// Whole-file reads and atomic writes shared by the EventIO readers and writers.
@@ -37,35 +38,10 @@ enum _FileBytes {
         return bytes
     }
 
-    /// Writes `bytes` to `url` atomically: a temporary file in the same folder, then `rename(2)`,
-    /// so readers never see a half-written file.
+    /// Writes `bytes` to `url` atomically (`AtomicFile`).
     static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-        let path = url.path
-        let dir = url.deletingLastPathComponent().path
-        // A unique name: pid + wall-clock nanoseconds (O_EXCL refuses a clash rather than clobbering).
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let tmp = (dir.isEmpty ? "." : dir) + "/.\(url.lastPathComponent).tmp-\(getpid())-\(now.tv_sec)\(now.tv_nsec)"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw EventIOError.unwritable(file: path, detail: "\(tmp): \(_errnoText())") }
-        var failure: String?
-        bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = _errnoText(); return
-                }
-                done += n
-            }
-        }
-        if failure == nil, fsync(fd) != 0 { failure = _errnoText() }
-        close(fd)
-        if failure == nil, rename(tmp, path) != 0 { failure = _errnoText() }
-        if let failure {
-            unlink(tmp)
-            throw EventIOError.unwritable(file: path, detail: failure)
+        do { try AtomicFile.write(bytes, to: url) } catch {
+            throw EventIOError.unwritable(file: url.path, detail: error.reason)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import AtomicFiles
 import Foundation
 
 /// What to do when one source file of a dataset cannot be read or framed.
@@ -229,7 +230,7 @@ extension FrameStore {
         var temporary: URL?
         if let cache {
             try? FileManager.default.createDirectory(at: cache.directory, withIntermediateDirectories: true)
-            let tmp = cache.directory.appendingPathComponent(".\(cache.name)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).tmp")
+            let tmp = AtomicFile.temporaryURL(for: cacheFile(directory: cache.directory, name: cache.name, key: cache.key))
             guard FileManager.default.createFile(atPath: tmp.path, contents: Data(header)),
                   let h = try? FileHandle(forWritingTo: tmp) else {
                 throw DatasetError.io(file: tmp.path, reason: "cannot create a cache file")
@@ -300,8 +301,8 @@ extension FrameStore {
             try handle.write(contentsOf: validity)
             try handle.close()
             let url = cacheFile(directory: cache.directory, name: cache.name, key: cache.key)
-            guard rename(temporary.path, url.path) == 0 else {
-                throw DatasetError.io(file: url.path, reason: "cannot rename the cache file into place (errno \(errno))")
+            do { try AtomicFile.commit(temporary, to: url) } catch {
+                throw DatasetError.io(file: url.path, reason: "cannot put the cache file into place: \(error.reason)")
             }
             succeeded = true
             let data = try Data(contentsOf: url, options: .alwaysMapped)

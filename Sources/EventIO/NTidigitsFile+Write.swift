@@ -1,3 +1,4 @@
+import AtomicFiles
 import CHDF5
 import Foundation
 
@@ -33,9 +34,7 @@ extension NTidigitsFile {
                 }
             }
         }
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
-        try? FileManager.default.removeItem(at: temporary)
+        let temporary = AtomicFile.temporaryURL(for: url)
         do {
             try HDF5Library.withLock {
                 // No creation/modification times in object headers, so the same samples
@@ -69,8 +68,8 @@ extension NTidigitsFile {
                     }
                 }
             }
-            guard rename(temporary.path, name) == 0 else {
-                throw DatasetError.io(file: name, reason: "cannot rename the temporary file into place (errno \(errno))")
+            do { try AtomicFile.commit(temporary, to: url) } catch {
+                throw DatasetError.io(file: name, reason: "cannot put the file into place: \(error.reason)")
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)

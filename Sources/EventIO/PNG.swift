@@ -1,3 +1,4 @@
+import AtomicFiles
 import CZlib
 import Foundation
 
@@ -42,10 +43,8 @@ public enum PNG {
     /// Writes an 8-bit RGB PNG atomically (temporary file, then rename).
     public static func write(rgb: [UInt8], width: Int, height: Int, to url: URL) throws {
         let bytes = try encode(rgb: rgb, width: width, height: height)
-        do {
-            try Data(bytes).write(to: url, options: .atomic)
-        } catch {
-            throw DatasetError.io(file: url.path, reason: "cannot write PNG: \(error.localizedDescription)")
+        do { try AtomicFile.write(bytes, to: url) } catch {
+            throw DatasetError.io(file: url.path, reason: "cannot write PNG: \(error.reason)")
         }
     }
 

@@ -26,65 +26,14 @@ public enum TrainingMode: String, Codable, Sendable, CaseIterable, CustomStringC
     }
 }
 
-/// How the attention weights `[w_v, w_a]` are produced from the attention layer's output.
-public enum AttentionNormalisation: String, Codable, Sendable {
-    /// The paper's eq. 5: the plain affine output of `fusion.attention`.
-    case none
-    /// `softmax` over the two weights, so `w_v + w_a = 1` and both are positive.
-    case softmax
-}
-
-/// What the attention-weighted output spikes of the two modalities feed.
-public enum AttentionReadout: String, Codable, Sendable {
+/// What reads out the attention-weighted spikes of the two modalities (mode `multimodal`).
+public enum AttentionReadout: String, Codable, Sendable, CaseIterable {
     /// The paper's eq. 5: one output LIF layer whose input current is `w_v·o_v + w_a·o_a`
-    /// (no weights of its own: a per-class weighted vote of the two heads).
-    case sum
-    /// An option: `concat(w_v·o_v, w_a·o_a)` → `fusion.fc1` 2C→H, LIF → `fusion.fc2` H→C, LIF,
-    /// the same two FC layers as the ablation without attention, so that the with/without
-    /// comparison differs only in the attention (docs/results.md, "What limits attention here").
-    case fc
-    /// An option: no output neurons. The fused output is the weighted current itself,
-    /// `w_v[t]·o_v[t] + w_a[t]·o_a[t]` `[T, B, C]`, and the class scores are its sum over time
-    /// (a non-spiking integrator without leak or threshold): the weighted vote of the two
-    /// heads' spike counts. The paper's output LIF (Vth = 0.5) fires at any input of 0.5 or
-    /// more, so for weights ≥ 0.5 it counts the union of the two heads' spikes and the weights
-    /// change little; the integrator keeps them graded (docs/results.md, item 13).
+    /// (`AttentionFusion`), trained end to end with the rate MSE.
+    case outputNeuron = "neuron"
+    /// This project's extension: no output neuron; the class scores are the weighted spike
+    /// counts (`IntegratorFusion`, docs/results.md "The integrator readout").
     case integrator
-}
-
-/// How `fusion.attention` (the layer that outputs `[w_v, w_a]`) starts training.
-public enum AttentionInitialisation: String, Codable, Sendable {
-    /// PyTorch's default uniform initialisation, as every other layer (the paper does not say).
-    case random
-    /// An option: weights 0 and biases 1, so every sample starts at `w_v = w_a = 1`
-    /// (`0.5` each with softmax). With the `.fc` readout the fusion then starts as exactly the
-    /// ablation without attention, same seed, same `fusion.fc1`/`fc2`; training can only
-    /// learn a departure from it (docs/results.md, "What limits attention here").
-    case identity
-}
-
-/// The loss of the fused output, Lm in L = Lv + La + Lm (Lv and La stay the paper's rate MSE).
-public enum FusionLoss: String, Codable, Sendable {
-    /// The paper's eq. 7: MSE between the fused spike rates and the one-hot label.
-    case rateMSE = "mse"
-    /// An option: (2/T)·cross-entropy on the fused spike counts (`SpikeRateLoss.countCrossEntropyLoss`,
-    /// weighted so that its gradient per spike stays within the rate MSE's 2/T), which rewards
-    /// the right class out-firing the others rather than exact rates
-    /// (docs/results.md, "What limits attention here", items 7 and 9).
-    case countCrossEntropy = "ce"
-}
-
-/// Where the gradient of Lm goes.
-public enum FusionGradient: String, Codable, Sendable {
-    /// The paper's end-to-end STBP: Lm trains the fusion and, through it, both subnetworks,
-    /// added to the gradients of Lv and La.
-    case endToEnd = "end-to-end"
-    /// An option: Lm trains the fusion's own parameters only; the subnetworks' output spikes
-    /// enter the fusion as constants (PyTorch's `.detach()`), so each subnetwork trains on its
-    /// own loss exactly as in its unimodal run of the same seed, and the attention learns to
-    /// weigh two independently trained heads (docs/results.md, "What limits attention here",
-    /// item 10).
-    case fusionOnly = "fusion-only"
 }
 
 /// A configuration value that cannot be used.
@@ -129,95 +78,10 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var threshold: Float = 0.5
     /// Width a of the rectangular surrogate gradient (paper: 1.0).
     public var surrogateWidth: Float = 1.0
-    /// The paper's plain affine attention weights, or softmax-normalised ones (an option).
-    public var attentionNormalisation: AttentionNormalisation = .none
-    /// What the attention-weighted spikes feed: the paper's weighted sum, or the ablation's FC layers.
-    public var attentionReadout: AttentionReadout = .sum
-    /// How `fusion.attention` starts: PyTorch-default random, or at `w_v = w_a = 1` (an option).
-    public var attentionInit: AttentionInitialisation = .random
-    /// Lm: the paper's rate MSE, or cross-entropy on the fused spike counts (an option).
-    public var fusionLoss: FusionLoss = .rateMSE
-    /// Whether Lm also trains the subnetworks (the paper) or only the fusion (an option).
-    public var fusionGradient: FusionGradient = .endToEnd
-    /// S in `[w_v, w_a] = S·softmax(z)` (softmax normalisation only; 1 = plain softmax). With
-    /// S > 2·Vth the equal split S/2 is above the threshold, so a small drift of the weights
-    /// no longer decides which head fires the output alone (docs/results.md, item 11).
-    public var attentionScale: Float = 1
+    /// The attention fusion's readout: the paper's output neuron, or the integrator extension.
+    public var attentionReadout: AttentionReadout = .outputNeuron
 
     public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case mode, timesteps, polarities, classes, threshold
-        case imageSize = "image_size"
-        case visualChannels = "visual_channels"
-        case visualHidden = "visual_hidden"
-        case audioChannels = "audio_channels"
-        case audioHidden = "audio_hidden"
-        case fusionHidden = "fusion_hidden"
-        case tauVisual = "tau_visual"
-        case tauAudio = "tau_audio"
-        case tauFusion = "tau_fusion"
-        case surrogateWidth = "surrogate_width"
-        case attentionNormalisation = "attention_normalisation"
-        case attentionReadout = "attention_readout"
-        case attentionInit = "attention_init"
-        case fusionLoss = "fusion_loss"
-        case fusionGradient = "fusion_gradient"
-        case attentionScale = "attention_scale"
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = ModelConfiguration()
-        mode = try c.decodeIfPresent(TrainingMode.self, forKey: .mode) ?? d.mode
-        timesteps = try c.decodeIfPresent(Int.self, forKey: .timesteps) ?? d.timesteps
-        polarities = try c.decodeIfPresent(Int.self, forKey: .polarities) ?? d.polarities
-        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? d.imageSize
-        visualChannels = try c.decodeIfPresent([Int].self, forKey: .visualChannels) ?? d.visualChannels
-        visualHidden = try c.decodeIfPresent(Int.self, forKey: .visualHidden) ?? d.visualHidden
-        audioChannels = try c.decodeIfPresent(Int.self, forKey: .audioChannels) ?? d.audioChannels
-        audioHidden = try c.decodeIfPresent(Int.self, forKey: .audioHidden) ?? d.audioHidden
-        fusionHidden = try c.decodeIfPresent(Int.self, forKey: .fusionHidden) ?? d.fusionHidden
-        classes = try c.decodeIfPresent(Int.self, forKey: .classes) ?? d.classes
-        tauVisual = try c.decodeIfPresent(Float.self, forKey: .tauVisual) ?? d.tauVisual
-        tauAudio = try c.decodeIfPresent(Float.self, forKey: .tauAudio) ?? d.tauAudio
-        tauFusion = try c.decodeIfPresent(Float.self, forKey: .tauFusion) ?? d.tauFusion
-        threshold = try c.decodeIfPresent(Float.self, forKey: .threshold) ?? d.threshold
-        surrogateWidth = try c.decodeIfPresent(Float.self, forKey: .surrogateWidth) ?? d.surrogateWidth
-        attentionNormalisation = try c.decodeIfPresent(AttentionNormalisation.self,
-                                                       forKey: .attentionNormalisation) ?? d.attentionNormalisation
-        attentionReadout = try c.decodeIfPresent(AttentionReadout.self, forKey: .attentionReadout) ?? d.attentionReadout
-        attentionInit = try c.decodeIfPresent(AttentionInitialisation.self, forKey: .attentionInit) ?? d.attentionInit
-        fusionLoss = try c.decodeIfPresent(FusionLoss.self, forKey: .fusionLoss) ?? d.fusionLoss
-        fusionGradient = try c.decodeIfPresent(FusionGradient.self, forKey: .fusionGradient) ?? d.fusionGradient
-        attentionScale = try c.decodeIfPresent(Float.self, forKey: .attentionScale) ?? d.attentionScale
-    }
-
-    /// A warning when the integrator readout is trained by the rate MSE: its scores are
-    /// weighted spike counts, not spikes, and the MSE asks their rates to equal a one-hot
-    /// target, which rewards the head whose rates fit it rather than the more accurate one
-    /// (docs/results.md, item 7). Nil otherwise.
-    public var readoutLossWarning: String? {
-        guard mode == .multimodal, attentionReadout == .integrator, fusionLoss == .rateMSE else { return nil }
-        return "--attention-readout integrator with the rate-MSE Lm: the integrator's output is weighted spike counts, "
-            + "not spikes, and the MSE fits their rates to a one-hot target. Use --fusion-loss ce (docs/model.md)"
-    }
-
-    /// A warning when the attention as configured can never train: `identity` with the sum
-    /// readout starts every output neuron on sums of 0/1 spikes at a weight w₀ (1 with plain
-    /// weights, S/2 with softmax scaled by S). When w₀ ≥ Vth + a/2 and Vth − a/2 ≥ 0 (the
-    /// defaults: plain weights, or S ≥ 2) the membrane is 0 or ≥ w₀, never inside the surrogate
-    /// window (Vth − a/2, Vth + a/2), so no gradient reaches the attention. Nil otherwise.
-    public var attentionTrainingWarning: String? {
-        // The start weight of each head: 1 (plain) or S/2 (softmax, scale S).
-        let start = attentionNormalisation == .softmax ? attentionScale / 2 : 1
-        guard mode == .multimodal, attentionInit == .identity, attentionReadout == .sum,
-              threshold - surrogateWidth / 2 >= 0, start >= threshold + surrogateWidth / 2
-        else { return nil }
-        return "--attention-init identity with the sum readout starts at w_v = w_a = \(start), which never trains "
-            + "the attention (no surrogate gradient there): the fusion stays an equal vote of the two heads. "
-            + "Use --attention softmax (with --attention-scale below 2) or --attention-readout fc (docs/model.md)"
-    }
 
     /// Checks the sizes fit together; throws a message naming the bad setting.
     public func validate() throws {
@@ -237,9 +101,6 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         for (name, tau) in [("tau_visual", tauVisual), ("tau_audio", tauAudio), ("tau_fusion", tauFusion)] {
             try need(tau >= 0 && tau < 1, "\(name) must be in [0, 1) (got \(tau))")
         }
-        try need(attentionScale > 0 && attentionScale.isFinite, "attention_scale must be positive (got \(attentionScale))")
-        try need(attentionScale == 1 || attentionNormalisation == .softmax,
-                 "attention_scale scales softmax weights: use it with attention_normalisation softmax")
     }
 
     /// Shape `[P, H, W]` of one visual frame.
@@ -255,11 +116,18 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         LIFParameters(tau: tauFusion, threshold: threshold, surrogateWidth: surrogateWidth)
     }
 
-    /// The configuration as one JSON string (sorted keys), for checkpoint metadata.
+    /// The configuration as one JSON object with `snake_case` keys (sorted), for checkpoint
+    /// metadata and config.json. The keys are the property names in snake case; nothing else
+    /// spells them.
     public func jsonString() -> String {
+        String(decoding: try! Self.encoder.encode(self), as: UTF8.self)
+    }
+
+    static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
     }
 
     /// The settings in which `self` (this run) and `other` (e.g. a checkpoint's) differ, one
@@ -281,12 +149,33 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         }
     }
 
-    /// Reads the configuration from a JSON string (checkpoint metadata "config").
+    /// Reads a configuration from JSON (checkpoint metadata "config", config.json's "model").
+    /// Keys left out take their defaults; a key this version does not know is an error that
+    /// names it (an option of an older version, or a typo), never silently ignored.
     public static func fromJSON(_ text: String) throws -> ModelConfiguration {
+        guard let given = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+            throw ConfigurationError.invalid("config is not a JSON object: \(text.prefix(80))")
+        }
+        return try fromJSONObject(given)
+    }
+
+    /// `fromJSON` on an already parsed object.
+    public static func fromJSONObject(_ given: [String: Any]) throws -> ModelConfiguration {
+        let defaults = try! JSONSerialization.jsonObject(with: encoder.encode(ModelConfiguration())) as! [String: Any]
+        let unknown = Set(given.keys).subtracting(defaults.keys).sorted()
+        guard unknown.isEmpty else {
+            throw ConfigurationError.invalid("config: unknown setting\(unknown.count == 1 ? "" : "s") "
+                + unknown.joined(separator: ", ") + " (known: " + defaults.keys.sorted().joined(separator: ", ")
+                + "; settings removed in this version are listed in docs/model.md)")
+        }
+        let merged = defaults.merging(given) { _, new in new }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
-            return try JSONDecoder().decode(ModelConfiguration.self, from: Data(text.utf8))
+            let data = try JSONSerialization.data(withJSONObject: merged)
+            return try decoder.decode(ModelConfiguration.self, from: data)
         } catch {
-            throw ConfigurationError.invalid("config JSON is not a model configuration: \(error)")
+            throw ConfigurationError.invalid("config is not a model configuration: \(error)")
         }
     }
 }

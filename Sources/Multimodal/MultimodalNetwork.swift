@@ -55,7 +55,11 @@ public final class MultimodalNetwork {
         visual = mode.usesVisual ? makeVisualNetwork(configuration, rng: &visualRNG) : nil
         audio = mode.usesAudio ? makeAudioNetwork(configuration, rng: &audioRNG) : nil
         switch mode {
-        case .multimodal: fusion = AttentionFusion(configuration, rng: &fusionRNG)
+        case .multimodal:
+            switch configuration.attentionReadout {
+            case .outputNeuron: fusion = AttentionFusion(configuration, rng: &fusionRNG)
+            case .integrator: fusion = IntegratorFusion(configuration, rng: &fusionRNG)
+            }
         case .multimodalNoAttention: fusion = ConcatenationFusion(configuration, rng: &fusionRNG)
         case .visual, .audio: fusion = nil
         }
@@ -86,8 +90,8 @@ public final class MultimodalNetwork {
 
     /// Forward, loss and backward for one batch; gradients are ACCUMULATED into each
     /// parameter's `grad` (zero them first). The gradient of Lm flows through the fusion
-    /// into both subnetworks, added to the gradients of Lv and La (end-to-end training), or,
-    /// with `fusionGradient == .fusionOnly`, stops at the fusion's input.
+    /// into both subnetworks, added to the gradients of Lv and La (end-to-end training), unless
+    /// the fusion says otherwise (`FusionNetwork.trainsSubnetworks`, `loss`).
     public func forwardBackward(visual visualInput: Tensor?, audio audioInput: Tensor?,
                                 labels: [Int]) -> (loss: LossBreakdown, outputs: HeadOutputs) {
         let out = forward(visual: visualInput, audio: audioInput)
@@ -102,10 +106,10 @@ public final class MultimodalNetwork {
             loss.audio = l; gradAudio = g
         }
         if let fusion, let om = out.fusion {
-            let (l, g) = fusionLoss(om, labels: labels)
+            let (l, g) = fusion.loss(om, labels: labels)
             loss.fusion = l
             let (gv, ga) = fusion.backward(g)           // the fusion's own parameter gradients accumulate here
-            if configuration.fusionGradient == .endToEnd {
+            if fusion.trainsSubnetworks {
                 addInPlace(&gradVisual!, gv)
                 addInPlace(&gradAudio!, ga)
             }
@@ -113,24 +117,6 @@ public final class MultimodalNetwork {
         if let visual, let g = gradVisual { _ = visual.backward(g) }
         if let audio, let g = gradAudio { _ = audio.backward(g) }
         return (loss, out)
-    }
-
-    /// Lm of the fused output `[T, B, C]` (`configuration.fusionLoss`) and its gradient.
-    public func fusionLoss(_ fused: Tensor, labels: [Int]) -> (loss: Float, gradient: Tensor) {
-        switch configuration.fusionLoss {
-        case .rateMSE:
-            return SpikeRateLoss.mseLoss(spikes: fused, labels: labels)
-        case .countCrossEntropy:
-            // (2/T)·CE: a gradient per spike of at most 2/T, the rate MSE's scale. Unscaled,
-            // the CE gradient is T/2 times larger and Lm overwhelms Lv and La (measured on
-            // the procedural set, seed 1: the visual head ends at or below chance, 0.4 % and
-            // 14.7 %, with and without attention).
-            let weight = 2 / Float(fused.shape[0])
-            var (l, g) = SpikeRateLoss.countCrossEntropyLoss(spikes: fused, labels: labels)
-            l *= weight
-            g.scalars.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= weight } }
-            return (l, g)
-        }
     }
 
     /// The parameters as named tensors, for safetensors checkpoints (PyTorch names and layout).
@@ -156,10 +142,6 @@ public final class MultimodalNetwork {
     public func setTraining(_ training: Bool) {
         visual?.savesForBackward = training
         audio?.savesForBackward = training
-        if let f = fusion as? AttentionFusion {
-            for layer: Layer in [f.hidden, f.hiddenNeuron, f.attention, f.outputNeuron] { layer.savesForBackward = training }
-        } else if let f = fusion as? ConcatenationFusion {
-            f.network.savesForBackward = training
-        }
+        fusion?.savesForBackward = training
     }
 }

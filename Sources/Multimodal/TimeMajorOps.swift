@@ -5,19 +5,20 @@ func concatenateFeatures(_ a: Tensor, _ b: Tensor) -> Tensor {
     let fa = a.shape.last!, fb = b.shape.last!
     let rows = a.count / fa
     precondition(rows == b.count / fb, "concatenateFeatures: \(a.shape) and \(b.shape) differ in rows")
-    var out = Tensor(zeros: Array(a.shape.dropLast()) + [fa + fb])
-    out.scalars.withUnsafeMutableBufferPointer { o in
-        a.scalars.withUnsafeBufferPointer { pa in
-            b.scalars.withUnsafeBufferPointer { pb in
-                for r in 0..<rows {
-                    let base = r * (fa + fb)
-                    for j in 0..<fa { o[base + j] = pa[r * fa + j] }
-                    for j in 0..<fb { o[base + fa + j] = pb[r * fb + j] }
-                }
-            }
-        }
+    return Tensor(shape: Array(a.shape.dropLast()) + [fa + fb]) { o, _ in
+        a.withPointer { pa in b.withPointer { pb in concatenateRows(pa, fa, pb, fb, rows: rows, into: o) } }
     }
-    return out
+}
+
+/// The row-wise concatenation both the time-batched fusions (rows = T·B) and their steps
+/// (rows = B) use: a [rows, fa], b [rows, fb] → out [rows, fa + fb].
+@inline(__always)
+func concatenateRows(_ a: UnsafePointer<Float>, _ fa: Int, _ b: UnsafePointer<Float>, _ fb: Int, rows: Int,
+                     into out: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        (out + r * (fa + fb)).update(from: a + r * fa, count: fa)
+        (out + r * (fa + fb) + fa).update(from: b + r * fb, count: fb)
+    }
 }
 
 /// The inverse of `concatenateFeatures`: `[T, B, Fa + Fb]` → (`[T, B, Fa]`, `[T, B, Fb]`).

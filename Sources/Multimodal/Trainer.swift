@@ -20,10 +20,6 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var trainLimit: Int?
     /// Evaluate on at most this many test samples (nil = all).
     public var testLimit: Int?
-    /// Rescale the gradients of each batch so that their global L2 norm (over all
-    /// parameters) is at most this value before the Adam step — PyTorch's
-    /// `clip_grad_norm_`. nil (the default, as in the paper) leaves gradients as they are.
-    public var clipGradientNorm: Float?
     public init() {}
 }
 
@@ -80,12 +76,8 @@ public struct TrainingProgress: Sendable {
     public var samplesPerSecond: Double
 }
 
-/// Trains a `MultimodalNetwork` and keeps a run directory:
-///
-///     RUN_DIR/config.json                  model + training configuration + data description
-///     RUN_DIR/metrics.jsonl                one EpochMetrics per line
-///     RUN_DIR/checkpoints/epoch-NNNN.safetensors   weights + Adam + epoch + RNG (atomic)
-///     RUN_DIR/weights.safetensors          latest weights only (for evaluate / PyTorch)
+/// Trains a `MultimodalNetwork` and keeps a run directory (`RunDirectory`: config.json,
+/// metrics.jsonl, checkpoints/, weights.safetensors).
 ///
 /// `resume: true` continues from the newest readable checkpoint and gives the same result
 /// as an uninterrupted run with the same seed (same thread count).
@@ -127,27 +119,18 @@ public final class Trainer {
         network = try MultimodalNetwork(model, seed: training.seed)
     }
 
-    var checkpointDirectory: URL { runDirectory.appendingPathComponent("checkpoints") }
-    var metricsURL: URL { runDirectory.appendingPathComponent("metrics.jsonl") }
-
-    func checkpointURL(epoch: Int) -> URL {
-        checkpointDirectory.appendingPathComponent(String(format: "epoch-%04d.safetensors", epoch))
-    }
+    /// The run's files.
+    public var run: RunDirectory { RunDirectory(runDirectory) }
+    func checkpointURL(epoch: Int) -> URL { run.checkpointURL(epoch: epoch) }
 
     /// Epoch numbers of the checkpoints present, ascending.
-    public func checkpointEpochs() -> [Int] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointDirectory.path)) ?? []
-        return names.compactMap { name -> Int? in
-            guard name.hasPrefix("epoch-"), name.hasSuffix(".safetensors") else { return nil }
-            return Int(name.dropFirst(6).dropLast(12))
-        }.sorted()
-    }
+    public func checkpointEpochs() -> [Int] { run.checkpointEpochs() }
 
     /// Runs the remaining epochs; returns the metrics of every epoch (earlier ones too when resuming).
     @discardableResult
     public func run(resume: Bool = false) throws -> [EpochMetrics] {
         let fm = FileManager.default
-        try fm.createDirectory(at: checkpointDirectory, withIntermediateDirectories: true)
+        try run.prepare()
         let optimiser = Adam(parameters: network.parameters, learningRate: training.learningRate)
         if let audioRate = training.audioLearningRate {
             optimiser.learningRateScales = network.parameters.map {
@@ -167,24 +150,24 @@ public final class Trainer {
             try network.load(checkpoint.tensors, source: checkpointURL(epoch: epoch).path)
             try optimiser.loadState(checkpoint.tensors, stepCount: checkpoint.adamStep)
             shuffler = SeededGenerator(state: checkpoint.rngState)
-            history = try readMetrics().filter { $0.epoch <= epoch }
-            try writeMetrics(history)          // drop lines of epochs after the checkpoint
+            history = try run.readMetrics().filter { $0.epoch <= epoch }
+            try run.writeMetrics(history)          // drop lines of epochs after the checkpoint
             firstEpoch = epoch + 1
         } else if resume {
             throw CheckpointError.noCheckpoint(runDirectory.path)
         } else {
-            try writeMetrics([])
+            try run.writeMetrics([])
         }
-        try writeRunConfiguration()
+        try run.writeConfiguration(.init(model: model, training: training, data: dataDescription))
 
         for epoch in firstEpoch..<(training.epochs + 1) where firstEpoch <= training.epochs {
             let metrics = try trainEpoch(epoch, optimiser: optimiser, shuffler: &shuffler)
             history.append(metrics)
-            try appendMetrics(metrics)
+            try run.writeMetrics(history)
             try Checkpoint.write(network: network, optimiser: optimiser, epoch: epoch, rng: shuffler,
                                  to: checkpointURL(epoch: epoch))
             try SafeTensors.write(network.namedTensors(), metadata: ["config": model.jsonString(), "epoch": String(epoch)],
-                                  to: runDirectory.appendingPathComponent("weights.safetensors"))
+                                  to: run.weightsURL)
             for old in checkpointEpochs().dropLast(training.keepCheckpoints) {
                 try? fm.removeItem(at: checkpointURL(epoch: old))
             }
@@ -220,7 +203,6 @@ public final class Trainer {
             let (loss, _) = network.forwardBackward(visual: model.mode.usesVisual ? batch.visual : nil,
                                                     audio: model.mode.usesAudio ? batch.audio : nil,
                                                     labels: batch.labels)
-            if let maxNorm = training.clipGradientNorm { clipGradientNorm(network.parameters, maxNorm: maxNorm) }
             optimiser.step()
             let n = Double(indices.count)
             lossSums["visual", default: 0] += Double(loss.visual) * n
@@ -257,55 +239,6 @@ public final class Trainer {
                             samplesPerSecond: Double(seen) / max(trainSeconds, 1e-9),
                             trainSeconds: trainSeconds, testSeconds: Date().timeIntervalSince(testStart))
     }
-
-    // MARK: run-directory files
-
-    private func writeRunConfiguration() throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        struct RunConfiguration: Encodable {
-            let model: ModelConfiguration
-            let training: TrainingConfiguration
-            let data: [String: String]
-        }
-        let data = try encoder.encode(RunConfiguration(model: model, training: training, data: dataDescription))
-        try writeAtomically(data, to: runDirectory.appendingPathComponent("config.json"))
-    }
-
-    func readMetrics() throws -> [EpochMetrics] {
-        guard let text = try? String(contentsOf: metricsURL, encoding: .utf8) else { return [] }
-        return try readMetricsLines(text, source: metricsURL.path)
-    }
-
-    private func writeMetrics(_ metrics: [EpochMetrics]) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var text = ""
-        for m in metrics { text += String(decoding: try encoder.encode(m), as: UTF8.self) + "\n" }
-        try writeAtomically(Data(text.utf8), to: metricsURL)
-    }
-
-    private func appendMetrics(_ m: EpochMetrics) throws {
-        try writeMetrics(try readMetrics() + [m])
-    }
-}
-
-/// Scales all gradients by `maxNorm / ‖g‖` when their global L2 norm ‖g‖ (summed in Double
-/// over every parameter) exceeds `maxNorm`; returns ‖g‖ before clipping.
-@discardableResult
-public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
-    var sum = 0.0
-    for p in parameters {
-        p.grad.scalars.withUnsafeBufferPointer { g in for v in g { sum += Double(v) * Double(v) } }
-    }
-    let norm = Float(sum.squareRoot())
-    if norm > maxNorm {
-        let scale = maxNorm / (norm + 1e-6)   // PyTorch adds 1e-6 to the norm
-        for p in parameters {
-            p.grad.scalars.withUnsafeMutableBufferPointer { g in for i in g.indices { g[i] *= scale } }
-        }
-    }
-    return norm
 }
 
 /// A run stopped on request (e.g. Ctrl-C) before finishing; resume continues it.
@@ -325,19 +258,6 @@ public func readMetricsLines(_ text: String, source: String) throws -> [EpochMet
         }
     }
     return out
-}
-
-/// Writes `data` to a temporary file beside `url`, then renames it over `url`, so a
-/// crash leaves either the old or the new file, never a torn one.
-public func writeAtomically(_ data: Data, to url: URL) throws {
-    let tmp = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    try data.write(to: tmp)
-    if rename(tmp.path, url.path) != 0 {
-        let why = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: tmp)
-        throw CheckpointError.invalid(url.path, "could not replace file: \(why)")
-    }
 }
 
 /// A warning line on standard error.

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 
 /// Writes a synthesised dataset in the original datasets' layouts:
@@ -65,7 +66,7 @@ public enum DatasetWriter {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let url = folder.appendingPathComponent("manifest.json")
-        do { try encoder.encode(manifest).write(to: url, options: .atomic) } catch {
+        do { try AtomicFile.write(try encoder.encode(manifest), to: url) } catch {
             throw DatasetError.io(file: url.path, reason: "cannot write the manifest: \(error)")
         }
     }

@@ -11,6 +11,13 @@ public final class AvgPool2d: Layer {
         self.kernelSize = kernelSize
     }
 
+    /// One step: `[B, C, H, W]` → `[B, C, H/k, W/k]`.
+    public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
+        precondition(inputShape.count == 3 && inputShape[1] >= kernelSize && inputShape[2] >= kernelSize,
+                     "AvgPool2d: step input \(inputShape) must be [C, H, W] with H, W ≥ \(kernelSize)")
+        return AvgPool2dStep(kernelSize: kernelSize, batch: batch, inputShape: inputShape)
+    }
+
     // input [T, B, C, H, W] → output [T, B, C, H/k, W/k]
     public func forward(_ input: Tensor) -> Tensor {
         let s = input.shape
@@ -39,4 +46,23 @@ public final class AvgPool2d: Layer {
             }
         }
     }
+}
+
+/// The step of `AvgPool2d` (`AvgPool2dKernel` on the B·C planes of one time bin).
+final class AvgPool2dStep: LayerStep {
+    let kernelSize: Int, planes: Int, height: Int, width: Int
+    let output: StepBuffer
+    let outputShape: [Int]
+    init(kernelSize: Int, batch: Int, inputShape: [Int]) {
+        self.kernelSize = kernelSize
+        planes = batch * inputShape[0]; height = inputShape[1]; width = inputShape[2]
+        outputShape = [inputShape[0], height / kernelSize, width / kernelSize]
+        output = StepBuffer(batch * outputShape.reduce(1, *))
+    }
+    func step(_ input: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        AvgPool2dKernel.forward(input: input, planes: planes, height: height, width: width, kernelSize: kernelSize,
+                                output: output.pointer)
+        return UnsafePointer(output.pointer)
+    }
+    func reset() {}
 }

@@ -56,6 +56,11 @@ public final class Conv2d: Layer {
                               width: shape[shape.count - 1], kernelSize: kernelSize, stride: stride, padding: padding)
     }
 
+    /// One step: `y[t] = W ⋆ x[t] + b` for B images, event-driven over the active input pixels.
+    public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
+        Conv2dStep(self, batch: batch, geometry: geometry(for: inputShape))
+    }
+
     // input [T, B, C, H, W] → output [T, B, O, Ho, Wo]
     public func forward(_ input: Tensor) -> Tensor {
         let g = geometry(for: input.shape)
@@ -142,4 +147,32 @@ public final class Conv2d: Layer {
         }
         return gradInput
     }
+}
+
+/// The step of `Conv2d`: x[t] [B, C, H, W] → y[t] [B, O, Ho, Wo] = W ⋆ x[t] + b
+/// (`EventConv2dKernel`, the event-driven kernel of the multi-step forward).
+final class Conv2dStep: LayerStep {
+    let conv: Conv2d
+    let batch: Int
+    let geometry: Conv2dGeometry
+    let weight: TransposedWeight
+    let output: StepBuffer
+    let scratch: StepBuffer
+    var outputShape: [Int] { [geometry.outChannels, geometry.outputHeight, geometry.outputWidth] }
+    init(_ conv: Conv2d, batch: Int, geometry: Conv2dGeometry) {
+        self.conv = conv
+        self.batch = batch
+        self.geometry = geometry
+        weight = TransposedWeight(conv.weight)
+        output = StepBuffer(batch * geometry.outputImageSize)
+        scratch = StepBuffer(EventConv2dKernel.forwardScratchCount(geometry))
+    }
+    func step(_ input: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        conv.bias.value.withPointer { b in
+            EventConv2dKernel.forward(input: input, images: batch, geometry: geometry, weightTransposed: weight.pointer,
+                                      bias: b, output: output.pointer, scratch: scratch.pointer)
+        }
+        return UnsafePointer(output.pointer)
+    }
+    func reset() {}
 }

@@ -6,6 +6,9 @@ public final class Flatten: Layer {
 
     public init() {}
 
+    /// One step: the same floats, one sample's shape flattened.
+    public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep { FlattenStep(inputShape) }
+
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank >= 2, "Flatten: input must be [T, B, …], got \(input.shape)")
         inputShape = input.shape
@@ -16,4 +19,12 @@ public final class Flatten: Layer {
         guard needsInputGradient else { return emptyGradient }
         return gradOutput.reshaped(inputShape)
     }
+}
+
+/// The step of `Flatten`: passes its input through; only the shape changes.
+final class FlattenStep: LayerStep {
+    let outputShape: [Int]
+    init(_ inputShape: [Int]) { outputShape = [inputShape.reduce(1, *)] }
+    func step(_ input: UnsafePointer<Float>) -> UnsafePointer<Float> { input }
+    func reset() {}
 }

@@ -12,9 +12,11 @@ public final class LIF: Layer {
     /// false: inference, `forward` keeps no membrane (`membrane` stays empty; see `Layer.savesForBackward`).
     public var savesForBackward = true
 
-    public init(_ parameters: LIFParameters) {
-        _ = AllocatorTuning.applied
-        self.neuron = parameters
+    public init(_ parameters: LIFParameters) { self.neuron = parameters }
+
+    /// The step of eqs. 1–4 (`LIFKernel.forwardStep`); `forward` is its scan over T.
+    public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
+        LIFStep(neuron, batch: batch, shape: inputShape)
     }
 
     // current [T, B, …] → spikes [T, B, …]

@@ -21,6 +21,9 @@ public protocol Layer: AnyObject {
     /// `backward` that may reuse the storage of `gradOutput` for its result (left empty or
     /// unchanged); lowers the peak memory of a backward pass. Default: `backward(gradOutput)`.
     func backward(consuming gradOutput: inout Tensor) -> Tensor
+    /// The layer's single time step (`LayerStep`) for `batch` streams of samples shaped
+    /// `inputShape` (without T and B). `forward` over `[T, B, …]` equals scanning it from reset.
+    func makeStep(batch: Int, inputShape: [Int]) -> LayerStep
 }
 
 extension Layer {

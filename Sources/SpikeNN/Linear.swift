@@ -35,6 +35,12 @@ public final class Linear: Layer {
         map = AffineMap(inFeatures: inFeatures, outFeatures: outFeatures)
     }
 
+    /// One step: `y[t] = b + W·x[t]` for B rows, event-driven over the nonzero inputs.
+    public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
+        precondition(inputShape == [inFeatures], "Linear: step input \(inputShape), expected [\(inFeatures)]")
+        return LinearStep(weight: weight, bias: bias, batch: batch)
+    }
+
     // input [rows…, in] → output [rows…, out]
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.shape.last == inFeatures, "Linear: input \(input.shape), expected last dim \(inFeatures)")
@@ -80,4 +86,35 @@ public final class Linear: Layer {
             }
         }
     }
+}
+
+/// The step of `Linear` (and the input part of `RecurrentSpikingLinear`'s):
+/// x[t] [B, in] → y[t] [B, out] = b + x[t]·Wᵀ.
+final class LinearStep: LayerStep {
+    let weight: TransposedWeight
+    let bias: Parameter?
+    let batch: Int
+    let output: StepBuffer
+    var outputShape: [Int] { [weight.rows] }
+    init(weight: Parameter, bias: Parameter?, batch: Int) {
+        self.weight = TransposedWeight(weight)
+        self.bias = bias
+        self.batch = batch
+        output = StepBuffer(batch * self.weight.rows)
+    }
+    /// y [B, out] = b (or 0) + x [B, in]·Wᵀ
+    func apply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let outF = weight.rows
+        if let bias {
+            bias.value.withPointer { b in for r in 0..<batch { (y + r * outF).update(from: b, count: outF) } }
+        } else {
+            y.update(repeating: 0, count: batch * outF)
+        }
+        accumulateEventDriven(x, rows: batch, weight: weight, into: y)
+    }
+    func step(_ input: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        apply(input, into: output.pointer)
+        return UnsafePointer(output.pointer)
+    }
+    func reset() {}
 }

@@ -3,11 +3,13 @@
 /// `backward` ACCUMULATES into it, `Adam.zeroGradients()` clears it.
 public final class Parameter {
     public let name: String
-    public var value: Tensor
+    /// The value; every change (assignment or in-place update) bumps `version`.
+    public var value: Tensor { didSet { version &+= 1 } }
     public var grad: Tensor
+    /// Counts changes of `value`, so derived data (a step's cached Wᵀ) knows when it is stale.
+    public private(set) var version = 0
 
     public init(name: String, value: Tensor) {
-        _ = AllocatorTuning.applied
         self.name = name
         self.value = value
         self.grad = Tensor(zeros: value.shape)

@@ -69,6 +69,12 @@ public final class RecurrentSpikingLinear: Layer {
         }
     }
 
+    /// One step: `I[t] = b + W·x[t] + R·o[t−1]`, then the LIF step.
+    public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
+        precondition(inputShape == [inFeatures], "RecurrentSpikingLinear: step input \(inputShape), expected [\(inFeatures)]")
+        return RecurrentStep(self, batch: batch)
+    }
+
     // input [T, B, in] → spikes [T, B, out]
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 3 && input.shape[2] == inFeatures,
@@ -195,4 +201,30 @@ public final class RecurrentSpikingLinear: Layer {
             }
         }
     }
+}
+
+/// The step of `RecurrentSpikingLinear`: x[t] [B, in], o[t−1] [B, out] → o[t] [B, out] with
+/// `I[t] = b + x[t]·Wᵀ + o[t−1]·Rᵀ` (event-driven) and the LIF step.
+final class RecurrentStep: LayerStep {
+    let input: LinearStep
+    let recurrent: TransposedWeight
+    let neurons: LIFStep
+    let batch: Int
+    private var first = true
+    var outputShape: [Int] { neurons.outputShape }
+    init(_ layer: RecurrentSpikingLinear, batch: Int) {
+        input = LinearStep(weight: layer.weight, bias: layer.bias, batch: batch)
+        recurrent = TransposedWeight(layer.recurrentWeight)
+        neurons = LIFStep(layer.neuron, batch: batch, shape: [layer.outFeatures])
+        self.batch = batch
+    }
+    func step(_ x: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        let current = input.output.pointer
+        input.apply(x, into: current)
+        // I[t] += o[t−1]·Rᵀ: the layer's own spikes of the previous step (none at t = 0)
+        if !first { accumulateEventDriven(UnsafePointer(neurons.spikes.pointer), rows: batch, weight: recurrent, into: current) }
+        first = false
+        return neurons.step(UnsafePointer(current))
+    }
+    func reset() { neurons.reset(); first = true }
 }

@@ -12,6 +12,7 @@
 // with -Ounchecked (no bounds checks): a corrupt file gives a `SafeTensorsError`, never
 // a crash.
 
+import AtomicFiles
 import Foundation
 import SpikeTensor
 #if canImport(Glibc)
@@ -420,18 +421,8 @@ public enum SafeTensors {
                              to url: URL) throws(SafeTensorsError) {
         let path = url.path
         let bytes = try encode(tensors, metadata: metadata, source: path)
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(
-            ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
-        do {
-            try Data(bytes).write(to: temporary)
-        } catch {
-            throw .writeFailed(source: path, reason: "temporary file \(temporary.path): \(error.localizedDescription)")
-        }
-        if rename(temporary.path, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw .writeFailed(source: path, reason: "rename from \(temporary.path) failed: \(reason)")
+        do { try AtomicFile.write(bytes, to: url) } catch {
+            throw .writeFailed(source: path, reason: error.reason)
         }
     }
 }

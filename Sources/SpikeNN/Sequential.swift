@@ -18,6 +18,11 @@ public final class Sequential: Layer {
 
     public init(_ layers: [Layer]) { self.layers = layers }
 
+    /// The layers' steps in order.
+    public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
+        makeSteps(layers, batch: batch, inputShape: inputShape)
+    }
+
     public func forward(_ input: Tensor) -> Tensor {
         var x = input
         for layer in layers { x = layer.forward(x) }

@@ -27,6 +27,12 @@ extension SynapseThenLIF {
         set { synapse.savesForBackward = newValue; lif.savesForBackward = newValue }
     }
 
+    /// The synapse's step, then the neurons' step.
+    public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
+        let synapseStep = synapse.makeStep(batch: batch, inputShape: inputShape)
+        return ChainStep([synapseStep, lif.makeStep(batch: batch, inputShape: synapseStep.outputShape)], inputShape: inputShape)
+    }
+
     /// Membrane potentials of the last forward (same shape as the output).
     public var membrane: Tensor { lif.membrane }
 

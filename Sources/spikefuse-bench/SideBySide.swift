@@ -75,7 +75,7 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
 
     let adam = Adam(parameters: net.parameters)
     var stream: StreamingInference?
-    if task == "stream" { stream = try StreamingInference(net, batch: batch) }
+    if task == "stream" { stream = StreamingInference(net, batch: batch) }
     if task == "infer" { net.setTraining(false) }
     func iteration() {
         switch task {

@@ -44,6 +44,7 @@ func loadAverage() -> Double {
     return getloadavg(&loads, 3) > 0 ? loads[0] : -1
 }
 
+AllocatorTuning.apply()   // as the spikefuse tool does at start-up
 let timeSteps = 64
 
 func peakRSSMegabytes() -> Double {

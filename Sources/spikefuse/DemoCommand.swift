@@ -18,7 +18,7 @@ enum DemoCommand {
       --seed S        seed of the data and of the training (1)
       --data DIR      use this dataset folder instead of the default set
     """
-    static let defaultPairs = 2000
+    static let defaultPairs = DefaultDataSet.pairs
     static let defaultEpochs = 6
 
     static func run(_ args: [String]) throws {
@@ -33,19 +33,14 @@ enum DemoCommand {
         guard pairs >= 20 else { throw UsageError("--pairs must be at least 20 (two per digit)") }
         let start = Date()
 
-        // 1. The embedded default dataset, synthesised once. The version in the folder name
-        //    changes whenever SensorEmulation's default settings do (v2: difficulty calibrated,
-        //    issue 5), so a set cached with older defaults is not reused.
-        let folder = URL(fileURLWithPath: dataOverride
-            ?? "\(DataOptions.defaultCache)/default-set-v2-\(pairs)-seed\(seed)")
-        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("manifest.json").path)
-            || dataOverride != nil {
+        // 1. The embedded default dataset, synthesised once.
+        let folder: URL
+        if let dataOverride {
+            folder = URL(fileURLWithPath: dataOverride)
             print("data: \(folder.path)")
         } else {
-            print("synthesising the embedded default dataset (once): \(pairs) pairs → \(folder.path)")
-            try SynthCommand.synthesize(pairs: pairs, seed: seed, sources: DatasetSynthesis.Sources(), corrupt: 0, to: folder)
+            folder = try DefaultDataSet.folder(pairs: pairs, seed: seed)
         }
-
         // 2. Train the paper's multimodal network with attention.
         var data = JointDatasetConfiguration(dataFolder: folder)
         data.cacheDirectory = DataOptions.defaultCache
@@ -54,7 +49,7 @@ enum DemoCommand {
         training.epochs = epochs
         training.seed = seed
         let options = RunOptions(source: source, model: source.fitting(ModelConfiguration()), training: training)
-        let resume = FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoints").path)
+        let resume = RunDirectory(out).hasCheckpoints
         var metrics: [EpochMetrics]
         do {
             metrics = try TrainCommand.train(options, out: out, resume: resume)

@@ -38,7 +38,6 @@ enum EvaluateCommand {
                 throw UsageError("--save-outputs \(outputsPath): folder \(folder) does not exist")
             }
         }
-        let dataGiven = args.contains { ["--data", "--visual", "--audio", "--synthetic"].contains($0) }
         let givenSource = try DataOptions.parse(&a)
         try a.finish()
         guard let target = a.positional.first else { throw UsageError("evaluate needs RUN_DIR or CHECKPOINT") }
@@ -46,24 +45,15 @@ enum EvaluateCommand {
         guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) else {
             throw UsageError("\(target): no such file or directory")
         }
-        var source = givenSource
-        var weightsURL = URL(fileURLWithPath: target)
-        if isDirectory.boolValue {
-            weightsURL = URL(fileURLWithPath: target).appendingPathComponent("weights.safetensors")
-        }
-        if isDirectory.boolValue && !dataGiven {
-            let dir = URL(fileURLWithPath: target)
-            let configURL = dir.appendingPathComponent("config.json")
-            guard let data = FileManager.default.contents(atPath: configURL.path),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let dataInfo = object["data"] as? [String: String], let text = dataInfo["source"] else {
-                throw UsageError("\(configURL.path): missing or unreadable (is \(target) a SpikeFuse run directory?)")
-            }
-            source = try DataSource.fromJSON(text, source: configURL.path)
-        }
+        // A run directory brings its own data unless data is given; a bare weights file
+        // is evaluated on the data given, or on the embedded default set.
+        let run = isDirectory.boolValue ? RunDirectory(URL(fileURLWithPath: target)) : nil
+        let weightsURL = run?.weightsURL ?? URL(fileURLWithPath: target)
+        let source = try givenSource ?? run?.readDataSource() ?? DataOptions.defaultSource()
         let checkpoint = try Checkpoint.read(weightsURL)
         let network = try MultimodalNetwork(checkpoint.configuration, seed: 0)
         try network.load(checkpoint.tensors, source: weightsURL.path)
+        try DefaultDataSet.prepare(source)
         let (trainSet, testSet) = try source.datasets()
         let evaluated = split == "train" ? trainSet : testSet
         var recorder = outputsPath == nil ? nil : OutputRecorder()

@@ -41,6 +41,7 @@ enum ExperimentCommand {
         }
         config.model = options.model
         config.training = options.training
+        try DefaultDataSet.prepare(options.source)
         let (trainSet, testSet) = try options.source.datasets()
         let dir = URL(fileURLWithPath: out)
         let status = StatusLine()

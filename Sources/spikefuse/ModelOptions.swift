@@ -4,7 +4,7 @@ import Multimodal
 /// Options shared by `train`, `experiment` and `evaluate`: where the data is and how it is framed.
 enum DataOptions {
     static let help = """
-      data (one of; default --synthetic):
+      data (default: the embedded default set of `spikefuse demo`, synthesised once):
         --data DIR                a folder with grabbed_data0…9/ (MNIST-DVS) and n-tidigits.hdf5,
                                   e.g. one written by `spikefuse synth`
         --visual DIR --audio FILE the MNIST-DVS root (grabbed_data*) and the N-TIDIGITS HDF5 file
@@ -15,8 +15,16 @@ enum DataOptions {
         --counts            event counts per bin instead of binary spikes
         --split first-half|hdf5   the paper's first 50 % per class, or the HDF5 file's own audio split
         --bad-files skip|stop     skip unreadable recordings with a warning (default), or stop
-        --cache DIR         frame cache (default ~/.cache/spikefuse); --no-cache keeps frames in memory
+        --cache DIR|none    frame cache (default ~/.cache/spikefuse); none keeps frames in memory
     """
+
+    /// The embedded default set, framed with the defaults (`DefaultDataSet.prepare`
+    /// synthesises it before its first use).
+    static func defaultSource() throws -> DataSource {
+        var c = JointDatasetConfiguration(dataFolder: DefaultDataSet.path())
+        c.cacheDirectory = defaultCache
+        return .joint(c)
+    }
 
     /// The default cache folder: `$XDG_CACHE_HOME/spikefuse` or `~/.cache/spikefuse`.
     static var defaultCache: String {
@@ -25,7 +33,9 @@ enum DataOptions {
         return (env["HOME"] ?? NSTemporaryDirectory()) + "/.cache/spikefuse"
     }
 
-    static func parse(_ a: inout Arguments) throws -> DataSource {
+    /// The data options given, or nil when none is (not even a framing option): the caller
+    /// then picks its default (a run's own data, or the embedded default set).
+    static func parse(_ a: inout Arguments) throws -> DataSource? {
         let synthetic = a.flag("synthetic")
         let folder = try a.string("data")
         let visual = try a.string("visual"), audio = try a.string("audio")
@@ -33,24 +43,29 @@ enum DataOptions {
         let crop = try a.int("crop"), downsample = try a.int("downsample")
         let merge = a.flag("merge-polarity"), counts = a.flag("counts")
         let split = try a.string("split"), badFiles = try a.string("bad-files")
-        let cache = try a.string("cache"), noCache = a.flag("no-cache")
+        let cache = try a.string("cache")
 
         let sources = [synthetic, folder != nil, visual != nil || audio != nil].filter { $0 }.count
+        let framing = [scale, timesteps, crop, downsample].contains { $0 != nil } || merge || counts
+            || split != nil || badFiles != nil || cache != nil
+        if sources == 0 && !framing { return nil }
         guard sources <= 1 else { throw UsageError("give one of --synthetic, --data DIR, or --visual DIR --audio FILE") }
-        if synthetic || sources == 0 {
+        if synthetic {
             guard [scale, timesteps, crop, downsample].allSatisfy({ $0 == nil }), !merge, !counts, split == nil else {
-                throw UsageError("framing options apply to real data (--data or --visual/--audio), not --synthetic")
+                throw UsageError("framing options apply to event data (--data or --visual/--audio), not --synthetic")
             }
             return .synthetic(SyntheticDatasetConfiguration())
         }
         var c: JointDatasetConfiguration
-        if let folder {
+        if sources == 0 {
+            c = JointDatasetConfiguration(dataFolder: DefaultDataSet.path())
+        } else if let folder {
             c = JointDatasetConfiguration(dataFolder: URL(fileURLWithPath: folder))
         } else {
             guard let visual, let audio else { throw UsageError("--visual and --audio go together") }
             c = JointDatasetConfiguration(mnistDVSRoot: visual, ntidigitsFile: audio)
         }
-        c.cacheDirectory = noCache ? nil : (cache ?? defaultCache)
+        c.cacheDirectory = cache == "none" ? nil : (cache ?? defaultCache)
         if let scale { c.scale = scale }
         if let timesteps { c.timesteps = timesteps }
         if let crop { c.cropSize = crop }
@@ -81,57 +96,30 @@ struct RunOptions {
 
     static let help = DataOptions.help + """
 
-      model (defaults: the paper's sizes; see docs/model.md):
-        --visual-channels C1,C2   conv widths (32,32)        --visual-hidden N   fc1 width (128)
-        --audio-hidden N          recurrent width (512)      --fusion-hidden N   fusion width H (64)
-        --attention none|softmax  attention normalisation (none = the paper's eq. 5)
-        --attention-readout sum|fc|integrator   what the weighted spikes feed: the output LIF
-                                  (sum, eq. 5), the ablation's two FC layers (fc), or no neuron:
-                                  scores are the weighted spike counts (integrator; docs/results.md)
-        --attention-init random|identity   fusion.attention starts random (PyTorch default) or at
-                                  w_v = w_a = 1 (identity; docs/results.md)
-        --fusion-loss mse|ce      Lm: the paper's spike-rate MSE, or cross-entropy on the fused
-                                  spike counts (ce; docs/results.md)
-        --fusion-gradient end-to-end|fusion-only   Lm trains the fusion and both subnetworks
-                                  (the paper), or the fusion only (docs/results.md)
-        --attention-scale S       softmax weights S·softmax(z) (1); S > 1 lifts the equal split
-                                  above Vth (docs/results.md)
-        --tau-visual/--tau-audio/--tau-fusion X   decay τ (0.2 / 0.1 / 0.9)
-        --threshold X             Vth (0.5)                  --surrogate-width X  a (1.0)
+      model (default: the paper's network and sizes; docs/model.md):
+        --readout neuron|integrator   the attention's readout: the paper's output neuron (eq. 5),
+                                  or the integrator extension (docs/results.md)
+        --config JSON|FILE        other model settings, as in config.json's "model", e.g.
+                                  '{"audio_hidden": 256, "tau_visual": 0.3}'
       training:
         --epochs N (20)  --batch-size N (32)  --lr X (1e-3)  --seed S (1)
         --lr-audio X              learning rate of the auditory subnetwork (default: --lr, as in
                                   the paper; 1e-4 trains it stably on real speech, docs/model.md)
         --lr-schedule constant|cosine   constant (the paper) or cosine annealing to 0 over the epochs
         --train-limit N / --test-limit N   use only N training samples per epoch / N test samples
-        --keep-checkpoints N (3)
-        --clip-grad-norm X        clip the global gradient norm to X before each step (off, as in the paper)
     """
 
     static func parse(_ a: inout Arguments) throws -> RunOptions {
-        let source = try DataOptions.parse(&a)
+        let source = try DataOptions.parse(&a) ?? DataOptions.defaultSource()
         var model: ModelConfiguration
         if case .synthetic(let c) = source {
             model = SyntheticDataset(c, split: .train).modelConfiguration(mode: .multimodal)
         } else {
             model = ModelConfiguration()
         }
+        if let text = try a.string("config") { model = try modelSettings(text, over: model) }
         model = source.fitting(model)
-        if let v = try a.intList("visual-channels") { model.visualChannels = v }
-        if let v = try a.int("visual-hidden") { model.visualHidden = v }
-        if let v = try a.int("audio-hidden") { model.audioHidden = v }
-        if let v = try a.int("fusion-hidden") { model.fusionHidden = v }
-        if let v: AttentionNormalisation = try choice(&a, "attention", "--attention must be none or softmax") { model.attentionNormalisation = v }
-        if let v: AttentionReadout = try choice(&a, "attention-readout", "--attention-readout must be sum, fc or integrator") { model.attentionReadout = v }
-        if let v: FusionLoss = try choice(&a, "fusion-loss", "--fusion-loss must be mse or ce") { model.fusionLoss = v }
-        if let v: AttentionInitialisation = try choice(&a, "attention-init", "--attention-init must be random or identity") { model.attentionInit = v }
-        if let v: FusionGradient = try choice(&a, "fusion-gradient", "--fusion-gradient must be end-to-end or fusion-only") { model.fusionGradient = v }
-        if let v = try a.double("attention-scale") { model.attentionScale = Float(v) }
-        if let v = try a.double("tau-visual") { model.tauVisual = Float(v) }
-        if let v = try a.double("tau-audio") { model.tauAudio = Float(v) }
-        if let v = try a.double("tau-fusion") { model.tauFusion = Float(v) }
-        if let v = try a.double("threshold") { model.threshold = Float(v) }
-        if let v = try a.double("surrogate-width") { model.surrogateWidth = Float(v) }
+        if let v: AttentionReadout = try choice(&a, "readout", "--readout must be neuron or integrator") { model.attentionReadout = v }
         var training = TrainingConfiguration()
         if let v = try a.int("epochs") { training.epochs = v }
         if let v = try a.int("batch-size") { training.batchSize = v }
@@ -149,15 +137,30 @@ struct RunOptions {
         if let v = try a.uint64("seed") { training.seed = v }
         training.trainLimit = try positiveLimit(&a, "train-limit")
         training.testLimit = try positiveLimit(&a, "test-limit")
-        if let v = try a.int("keep-checkpoints") { training.keepCheckpoints = v }
-        if let v = try a.double("clip-grad-norm") {
-            guard v > 0 else { throw UsageError("--clip-grad-norm must be positive") }
-            training.clipGradientNorm = Float(v)
-        }
-        for warning in [model.attentionTrainingWarning, model.readoutLossWarning].compactMap({ $0 }) {
-            FileHandle.standardError.write(Data("spikefuse: warning: \(warning)\n".utf8))
-        }
         return RunOptions(source: source, model: model, training: training)
+    }
+
+    /// `--config`: a JSON object (inline, or the path of a file holding one) whose keys are
+    /// model settings; they replace those of `base`. The input sizes still follow the data.
+    static func modelSettings(_ text: String, over base: ModelConfiguration) throws -> ModelConfiguration {
+        let json: String
+        if text.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
+            json = text
+        } else {
+            guard let data = FileManager.default.contents(atPath: text) else {
+                throw UsageError("--config \(text): not a JSON object and no such file")
+            }
+            json = String(decoding: data, as: UTF8.self)
+        }
+        guard let given = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else {
+            throw UsageError("--config \(text): not a JSON object")
+        }
+        let baseObject = (try? JSONSerialization.jsonObject(with: Data(base.jsonString().utf8))) as? [String: Any] ?? [:]
+        do {
+            return try ModelConfiguration.fromJSONObject(baseObject.merging(given) { _, new in new })
+        } catch {
+            throw UsageError("--config \(text): \(error)")
+        }
     }
 }
 

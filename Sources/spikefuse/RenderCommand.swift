@@ -1,4 +1,4 @@
-import EventIO
+import Multimodal
 import Foundation
 
 /// `spikefuse render FILE --out PICTURE.png|.svg [--slices N] [--key KEY] [--scale PX]`:
@@ -81,8 +81,8 @@ enum RenderCommand {
     }
 
     static func write(_ text: String, to url: URL) throws {
-        do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
-            throw UsageError("\(url.path): cannot write: \(error.localizedDescription)")
+        do { try AtomicFile.write(Array(text.utf8), to: url) } catch {
+            throw UsageError(error.description)
         }
     }
 }

@@ -27,6 +27,7 @@ enum TrainCommand {
 
     /// Trains with a live status line and one printed line per epoch.
     static func train(_ options: RunOptions, out: URL, resume: Bool) throws -> [EpochMetrics] {
+        try DefaultDataSet.prepare(options.source)
         let (trainSet, testSet) = try options.source.datasets()
         let trainer = try Trainer(model: options.model, training: options.training,
                                   trainSet: trainSet, testSet: testSet, runDirectory: out,

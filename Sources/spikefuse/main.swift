@@ -31,6 +31,7 @@ func printUsage() {
 }
 
 setvbuf(stdout, nil, _IOLBF, 0)   // line-buffered, so progress reaches logs promptly
+AllocatorTuning.apply()           // once, at start-up: keep large activation buffers in the heap
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, name != "--help", name != "-h" else {
     printUsage()

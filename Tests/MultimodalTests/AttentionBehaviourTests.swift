@@ -14,7 +14,6 @@ final class AttentionBehaviourTests: XCTestCase {
         data.audioOnlyFraction = 0.5
         let train = SyntheticDataset(data, split: .train), test = SyntheticDataset(data, split: .test)
         var model = train.modelConfiguration(mode: .multimodal)
-        model.attentionNormalisation = .none   // the paper's plain affine weights (eq. 5)
         var training = TrainingConfiguration()
         training.epochs = 8
         training.learningRate = 5e-3

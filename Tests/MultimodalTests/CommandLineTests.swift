@@ -34,16 +34,17 @@ final class CommandLineTests: XCTestCase {
         assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--lr", "0", "--lr-audio", "1e-4"]), mentions: "--lr must be positive")
         assertOneLineError(try runSpikefuse(["experiment", "--out", "/tmp/x", "--fault-limit", "-5"]), mentions: "--fault-limit must be at least 1")
         assertOneLineError(try runSpikefuse(["evaluate", "/tmp", "--limit", "0"]), mentions: "--limit must be at least 1")
-        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--attention-readout", "dense"]),
-                           mentions: "--attention-readout must be sum, fc or integrator")
-        assertOneLineError(try runSpikefuse(["experiment", "--out", "/tmp/x", "--attention-init", "zeros"]),
-                           mentions: "--attention-init must be random or identity")
-        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--fusion-loss", "hinge"]),
-                           mentions: "--fusion-loss must be mse or ce")
+        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--readout", "dense"]),
+                           mentions: "--readout must be neuron or integrator")
+        assertOneLineError(try runSpikefuse(["experiment", "--out", "/tmp/x", "--config", "{\"attention_scale\": 2}"]),
+                           mentions: "unknown setting attention_scale")
+        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--config", "/nonexistent/model.json"]),
+                           mentions: "--config /nonexistent/model.json")
+        // Options removed with the experiment knobs (issue 16) are unknown, not ignored.
+        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--fusion-loss", "ce"]),
+                           mentions: "unknown option '--fusion-loss'")
         assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--lr-schedule", "step"]),
                            mentions: "--lr-schedule must be constant or cosine")
-        assertOneLineError(try runSpikefuse(["train", "--out", "/tmp/x", "--fusion-gradient", "none"]),
-                           mentions: "--fusion-gradient must be end-to-end or fusion-only")
     }
 
     func testWrongInputShapeInGradIsReported() throws {

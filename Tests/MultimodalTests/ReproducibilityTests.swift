@@ -54,7 +54,7 @@ final class ReproducibilityTests: XCTestCase {
         var batches = 0
         first.shouldStop = { batches += 1; return batches == 6 + 3 }
         XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is TrainingInterrupted, "\($0)") }
-        XCTAssertEqual(try first.readMetrics().count, 1)
+        XCTAssertEqual(try first.run.readMetrics().count, 1)
 
         let resumed = try Trainer(model: model, training: training, trainSet: train, testSet: test, runDirectory: killed)
         let got = try resumed.run(resume: true)
@@ -63,7 +63,7 @@ final class ReproducibilityTests: XCTestCase {
             XCTAssertEqual(p.value.scalars, q.value.scalars, "parameter \(p.name) differs after resume")
         }
         // The metrics file holds each epoch exactly once.
-        XCTAssertEqual(try resumed.readMetrics().map(\.epoch), [1, 2, 3])
+        XCTAssertEqual(try resumed.run.readMetrics().map(\.epoch), [1, 2, 3])
     }
 
     func testResumeWithoutCheckpointIsAClearError() throws {

@@ -41,7 +41,7 @@ final class SilentOutputTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(before.fusion).silentOutputs.contains(3))
         let metrics = try trainer.run()
         XCTAssertTrue(try XCTUnwrap(metrics.last?.silentOutputs).contains(3))
-        XCTAssertEqual(try trainer.readMetrics().last?.silentOutputs, metrics.last?.silentOutputs)
+        XCTAssertEqual(try trainer.run.readMetrics().last?.silentOutputs, metrics.last?.silentOutputs)
 
         bias.value[flat: 3] = 1000       // now it fires at every step
         let after = try evaluate(trainer.network, on: test, batchSize: 10)

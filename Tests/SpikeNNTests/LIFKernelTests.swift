@@ -118,22 +118,3 @@ extension LIFKernelTests {
                     tolerance: 1e-5, "dI")
     }
 }
-
-extension LIFKernelTests {
-    /// Stepping the pure single-step function T times from the zero state gives the same
-    /// spikes and membranes as the fused multi-step kernel (and the reference).
-    func testSingleStepFunctionMatchesMultiStep() {
-        var rng = SeededGenerator(seed: 25)
-        let (steps, neurons) = (10, 7)
-        let p = LIFParameters(tau: 0.9)
-        let currents = randomArray(steps * neurons, &rng, -0.3, 0.8)
-        let ref = ReferenceLIF.forward(currents: currents, steps: steps, neurons: neurons, p)
-        var state = LIFState(neurons: neurons)
-        for t in 0..<steps {
-            let (spikes, next) = LIFKernel.step(current: Array(currents[t * neurons..<(t + 1) * neurons]), state: state, parameters: p)
-            XCTAssertEqual(spikes, Array(ref.o[t * neurons..<(t + 1) * neurons]), "t = \(t)")
-            XCTAssertEqual(next.membrane, Array(ref.u[t * neurons..<(t + 1) * neurons]), "t = \(t)")
-            state = next
-        }
-    }
-}
