@@ -5,7 +5,7 @@
 #   2. for each set, the same data with one sensor degraded in 20 % and 40 % of the test pairs;
 #   3. the four modes × SEEDS seeds (`spikefuse experiment`), seeds run JOBS at a time, one
 #      thread each, then every run evaluated on the faulty test sets (`--faults`);
-#   4. the same for the attention model with the FC readout (`--attention-readout fc`, into
+#   4. (at commit 50f0416 only: its options were removed in issue 16) the same for the attention model with the FC readout (`--attention-readout fc`, into
 #      OUT/<set>-fc), and with the FC readout started at w_v = w_a = 1 (`--attention-init
 #      identity`, into OUT/<set>-fc-identity): the probes of docs/results.md "What limits
 #      attention here"; then the setting that clears the bar on the procedural set (softmax
@@ -65,22 +65,12 @@ for set in $SETS; do
     synth "$data" "${sources[@]}"
     for p in 0.2 0.4; do synth "$data-corrupt$p" "${sources[@]}" --corrupt $p --corrupt-split test; done
     common=(--data "$data" --epochs "$EPOCHS" --lr-audio "$LR_AUDIO" "${limits[@]}")
-    mkdir -p "$OUT/$set" "$OUT/$set-fc" "$OUT/$set-fc-identity" "$OUT/$set-softmax-ce" "$OUT/$set-softmax-ce-fo" "$OUT/$set-scale-fo"
+    mkdir -p "$OUT/$set"
     protocol "$OUT/$set" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}"
-    protocol "$OUT/$set-fc" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
-        --modes multimodal --attention-readout fc
-    protocol "$OUT/$set-fc-identity" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
-        --modes multimodal --attention-readout fc --attention-init identity
-    protocol "$OUT/$set-softmax-ce" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
-        --modes multimodal --attention softmax --attention-init identity --fusion-loss ce
-    protocol "$OUT/$set-softmax-ce-fo" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
-        --modes multimodal --attention softmax --attention-init identity --fusion-loss ce --fusion-gradient fusion-only
-    protocol "$OUT/$set-scale-fo" "$SEEDS" "$data-corrupt0.2,$data-corrupt0.4" "${common[@]}" \
-        --modes multimodal --attention softmax --attention-init identity --fusion-loss ce --fusion-gradient fusion-only \
-        --attention-scale 1.5
+    # Items 4 and 9-11 (the FC readout, identity start, CE, fusion-only, scaled softmax) used
+    # options removed in issue 16; run them at commit 50f0416 (docs/model.md).
     # Item 13: the integrator readout.
-    integrator=(--modes multimodal --attention softmax --attention-init identity --fusion-loss ce
-                --fusion-gradient fusion-only --attention-readout integrator --attention-scale 0.25)
+    integrator=(--modes multimodal --readout integrator)
     mkdir -p "$OUT/$set-integrator"
     if [ "$set" = standin ]; then
         cosine=(--data "$data" --epochs 8 --lr-audio "$LR_AUDIO" --lr-schedule cosine "${limits[@]}")
@@ -96,10 +86,8 @@ for set in $SETS; do
     if [[ " $TRAIN_FAULT_SETS " == *" $set "* ]] && [ "$TRAIN_FAULT_SEEDS" -gt 0 ]; then
         synth "$data-corrupt0.4-all" "${sources[@]}" --corrupt 0.4 --corrupt-split all
         faulty=(--data "$data-corrupt0.4-all" --epochs "$EPOCHS" --lr-audio "$LR_AUDIO" "${limits[@]}")
-        mkdir -p "$OUT/$set-trainfaults" "$OUT/$set-trainfaults-fc" "$OUT/$set-trainfaults-integrator"
+        mkdir -p "$OUT/$set-trainfaults" "$OUT/$set-trainfaults-integrator"
         protocol "$OUT/$set-trainfaults" "$TRAIN_FAULT_SEEDS" "$data-corrupt0.4-all" "${faulty[@]}"
-        protocol "$OUT/$set-trainfaults-fc" "$TRAIN_FAULT_SEEDS" "$data-corrupt0.4-all" "${faulty[@]}" \
-            --modes multimodal --attention-readout fc
         protocol "$OUT/$set-trainfaults-integrator" "$TRAIN_FAULT_SEEDS" "$data-corrupt0.4-all" "${faulty[@]}" \
             "${integrator[@]}"
     fi

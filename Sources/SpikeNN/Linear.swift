@@ -68,23 +68,8 @@ public final class Linear: Layer {
         let savedInput = saved.tensor()
         let rows = savedInput.count / inFeatures
         precondition(gradOutput.count == rows * outFeatures, "Linear: gradOutput \(gradOutput.shape) does not match forward")
-        gradOutput.withPointer { dY in
-            savedInput.withPointer { x in
-                weight.grad.withMutablePointer { dW in
-                    map.accumulateWeightGradient(x: x, rows: rows, gradOutput: dY, sparse: savedSparse, gradWeight: dW)
-                }
-            }
-            bias.grad.withMutablePointer { dB in map.accumulateBiasGradient(rows: rows, gradOutput: dY, gradBias: dB) }
-        }
-        guard needsInputGradient else { return emptyGradient }
-        return Tensor(shape: savedInput.shape) { dX, _ in
-            gradOutput.withPointer { dY in
-                let sparse = kernel.useSparse(dY, count: gradOutput.count)
-                weight.value.withPointer { w in
-                    map.inputGradient(rows: rows, gradOutput: dY, weight: w, sparse: sparse, gradInput: dX)
-                }
-            }
-        }
+        return map.backward(x: savedInput, gradOutput: gradOutput, rows: rows, weight: weight, bias: bias,
+                            sparseInput: savedSparse, kernel: kernel, needsInputGradient: needsInputGradient)
     }
 }
 

@@ -183,23 +183,10 @@ public final class RecurrentSpikingLinear: Layer {
                                                           sparse: kernel.useSparse(o, count: count), gradWeight: dR)
                 }
             }
-            input.withPointer { x in
-                weight.grad.withMutablePointer { dW in
-                    inputMap.accumulateWeightGradient(x: x, rows: rows, gradOutput: du,
-                                                      sparse: kernel.useSparse(x, count: input.count), gradWeight: dW)
-                }
-            }
-            bias.grad.withMutablePointer { dB in inputMap.accumulateBiasGradient(rows: rows, gradOutput: du, gradBias: dB) }
         }
-        guard needsInputGradient else { return emptyGradient }
-        return Tensor(shape: input.shape) { dX, _ in
-            gradCurrent.withPointer { du in
-                let sparse = kernel.useSparse(du, count: gradCurrent.count)
-                weight.value.withPointer { w in
-                    inputMap.inputGradient(rows: rows, gradOutput: du, weight: w, sparse: sparse, gradInput: dX)
-                }
-            }
-        }
+        let sparseInput = input.withPointer { kernel.useSparse($0, count: input.count) }
+        return inputMap.backward(x: input, gradOutput: gradCurrent, rows: rows, weight: weight, bias: bias,
+                                 sparseInput: sparseInput, kernel: kernel, needsInputGradient: needsInputGradient)
     }
 }
 

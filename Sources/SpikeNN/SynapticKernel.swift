@@ -107,6 +107,29 @@ struct AffineMap {
         }
     }
 
+    /// The backward of `y = x·Wᵀ + b` over `rows` rows: ACCUMULATES `dW += dYᵀ·x` (event-driven
+    /// when `sparseInput`) and `db += Σ_rows dY`, and returns `dL/dx = dY·W` shaped like `x`
+    /// (empty when `needsInputGradient` is false; event-driven over dY when `kernel` says so).
+    // x [rows, in], dY [rows, out] → dX [rows, in]
+    mutating func backward(x: Tensor, gradOutput dY: Tensor, rows: Int, weight: Parameter, bias: Parameter,
+                           sparseInput: Bool, kernel: SynapticKernel, needsInputGradient: Bool) -> Tensor {
+        dY.withPointer { g in
+            x.withPointer { px in
+                weight.grad.withMutablePointer { dW in
+                    accumulateWeightGradient(x: px, rows: rows, gradOutput: g, sparse: sparseInput, gradWeight: dW)
+                }
+            }
+            bias.grad.withMutablePointer { dB in accumulateBiasGradient(rows: rows, gradOutput: g, gradBias: dB) }
+        }
+        guard needsInputGradient else { return emptyGradient }
+        return Tensor(shape: x.shape) { dX, _ in
+            dY.withPointer { g in
+                let sparse = kernel.useSparse(g, count: dY.count)
+                weight.value.withPointer { w in inputGradient(rows: rows, gradOutput: g, weight: w, sparse: sparse, gradInput: dX) }
+            }
+        }
+    }
+
     // gradInput [rows, in] = dY [rows, out] · W [out, in]
     // sparse: event-driven over the nonzero δ entries, dX[r, :] = Σ_{o: dY[r, o] ≠ 0} dY[r, o]·W[o, :]
     // (W [out, in] is the "transposed weight" of the map dY ↦ dY·W); the surrogate window makes

@@ -34,31 +34,45 @@ public enum EventConv2dKernel {
         }
     }
 
+    /// For every nonzero pixel v of one image `[C, H, W]` and every (kernel tap, output pixel)
+    /// it contributes to: `rows(tap)[0..<width] += v · …` as `body` says, in input order.
+    /// `body(tap, pixel, v)`; forward and weight gradient both scatter this way.
+    @inline(__always)
+    static func forEachActiveTap(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
+                                 _ body: (_ tap: Int, _ pixel: Int, _ v: Float) -> Void) {
+        let plane = g.height * g.width
+        for c in 0..<g.inChannels {
+            let channel = image + c * plane
+            for p in 0..<plane {
+                let v = channel[p]
+                if v == 0 { continue }
+                forEachTap(c: c, yy: p / g.width, xx: p % g.width, geometry: g) { tap, pixel in body(tap, pixel, v) }
+            }
+        }
+    }
+
+    /// `dst[0..<count] += v·src[0..<count]` (a plain add for a spike, v = 1).
+    @inline(__always)
+    static func addScaled(_ src: UnsafePointer<Float>, _ v: Float, into dst: UnsafeMutablePointer<Float>, count: Int) {
+        if v == 1 {
+            for o in 0..<count { dst[o] += src[o] }
+        } else {
+            for o in 0..<count { dst[o] += v * src[o] }
+        }
+    }
+
     // input [N, C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O], bias [O] → output [N, O, Ho, Wo]
     // scratch: at least Parallel.workers · Ho·Wo·O floats.
     public static func forward(input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
                                weightTransposed wt: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let outC = g.outChannels, pixels = g.outputPixels, plane = g.height * g.width
+        let outC = g.outChannels, pixels = g.outputPixels
         Parallel.forEachChunk(images, chunks: Parallel.workers) { slot, range in
             let buffer = scratch + slot * pixels * outC
             for n in range {
                 buffer.update(repeating: 0, count: pixels * outC)
-                let image = input + n * g.inputImageSize
-                for c in 0..<g.inChannels {
-                    let channel = image + c * plane
-                    for p in 0..<plane {
-                        let v = channel[p]
-                        if v == 0 { continue }
-                        forEachTap(c: c, yy: p / g.width, xx: p % g.width, geometry: g) { tap, pixel in
-                            let src = wt + tap * outC, dst = buffer + pixel * outC
-                            if v == 1 {
-                                for o in 0..<outC { dst[o] += src[o] }
-                            } else {
-                                for o in 0..<outC { dst[o] += v * src[o] }
-                            }
-                        }
-                    }
+                forEachActiveTap(input + n * g.inputImageSize, geometry: g) { tap, pixel, v in
+                    addScaled(wt + tap * outC, v, into: buffer + pixel * outC, count: outC)
                 }
                 // [P, O] → output [O, P] + bias
                 let out = output + n * g.outputImageSize
@@ -86,7 +100,7 @@ public enum EventConv2dKernel {
                                                     gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
                                                     scratch: UnsafeMutablePointer<Float>) {
         guard images > 0 else { return }
-        let outC = g.outChannels, pixels = g.outputPixels, plane = g.height * g.width, patch = g.patchSize
+        let outC = g.outChannels, pixels = g.outputPixels, patch = g.patchSize
         let groups = (images + groupSize - 1) / groupSize
         let partialSize = g.weightCount + outC                 // dWᵀ [C·k·k, O] then db [O]
         let partials = scratch
@@ -106,21 +120,8 @@ public enum EventConv2dKernel {
                         db[o] += sum
                     }
                     transposeTiled(dy, rows: outC, columns: pixels, into: dyT)
-                    let image = input + n * g.inputImageSize
-                    for c in 0..<g.inChannels {
-                        let channel = image + c * plane
-                        for p in 0..<plane {
-                            let v = channel[p]
-                            if v == 0 { continue }
-                            forEachTap(c: c, yy: p / g.width, xx: p % g.width, geometry: g) { tap, pixel in
-                                let dst = dWt + tap * outC, src = dyT + pixel * outC
-                                if v == 1 {
-                                    for o in 0..<outC { dst[o] += src[o] }
-                                } else {
-                                    for o in 0..<outC { dst[o] += v * src[o] }
-                                }
-                            }
-                        }
+                    forEachActiveTap(input + n * g.inputImageSize, geometry: g) { tap, pixel, v in
+                        addScaled(UnsafePointer(dyT + pixel * outC), v, into: dWt + tap * outC, count: outC)
                     }
                 }
             }

@@ -10,8 +10,7 @@ enum DataOptions {
         --visual DIR --audio FILE the MNIST-DVS root (grabbed_data*) and the N-TIDIGITS HDF5 file
         --synthetic               the small generated task (tests, quick checks)
       framing of real data (see docs/datasets.md):
-        --scale 4|8|16 (4)  --timesteps T (64)  --crop PX (32, centred on the events)  --downsample K (1)
-        --merge-polarity    one polarity channel instead of ON/OFF
+        --scale 4|8|16 (4)  --timesteps T (64)  --crop PX (32, centred on the events)
         --counts            event counts per bin instead of binary spikes
         --split first-half|hdf5   the paper's first 50 % per class, or the HDF5 file's own audio split
         --bad-files skip|stop     skip unreadable recordings with a warning (default), or stop
@@ -40,18 +39,17 @@ enum DataOptions {
         let folder = try a.string("data")
         let visual = try a.string("visual"), audio = try a.string("audio")
         let scale = try a.int("scale"), timesteps = try a.int("timesteps")
-        let crop = try a.int("crop"), downsample = try a.int("downsample")
-        let merge = a.flag("merge-polarity"), counts = a.flag("counts")
+        let crop = try a.int("crop"), counts = a.flag("counts")
         let split = try a.string("split"), badFiles = try a.string("bad-files")
         let cache = try a.string("cache")
 
         let sources = [synthetic, folder != nil, visual != nil || audio != nil].filter { $0 }.count
-        let framing = [scale, timesteps, crop, downsample].contains { $0 != nil } || merge || counts
+        let framing = [scale, timesteps, crop].contains { $0 != nil } || counts
             || split != nil || badFiles != nil || cache != nil
         if sources == 0 && !framing { return nil }
         guard sources <= 1 else { throw UsageError("give one of --synthetic, --data DIR, or --visual DIR --audio FILE") }
         if synthetic {
-            guard [scale, timesteps, crop, downsample].allSatisfy({ $0 == nil }), !merge, !counts, split == nil else {
+            guard [scale, timesteps, crop].allSatisfy({ $0 == nil }), !counts, split == nil else {
                 throw UsageError("framing options apply to event data (--data or --visual/--audio), not --synthetic")
             }
             return .synthetic(SyntheticDatasetConfiguration())
@@ -69,8 +67,6 @@ enum DataOptions {
         if let scale { c.scale = scale }
         if let timesteps { c.timesteps = timesteps }
         if let crop { c.cropSize = crop }
-        if let downsample { c.downsample = downsample }
-        c.mergePolarity = merge
         if counts { c.value = .count }
         if let split {
             switch split {

@@ -13,7 +13,7 @@ final class AttentionBehaviourTests: XCTestCase {
         data.visualOnlyFraction = 0.5
         data.audioOnlyFraction = 0.5
         let train = SyntheticDataset(data, split: .train), test = SyntheticDataset(data, split: .test)
-        var model = train.modelConfiguration(mode: .multimodal)
+        let model = train.modelConfiguration(mode: .multimodal)
         var training = TrainingConfiguration()
         training.epochs = 8
         training.learningRate = 5e-3

@@ -47,6 +47,18 @@ final class CommandLineTests: XCTestCase {
                            mentions: "--lr-schedule must be constant or cosine")
     }
 
+    /// `train --help` stays short: at most 25 options, none of the removed experiment knobs.
+    func testTrainHelpListsAtMost25Options() throws {
+        let r = try runSpikefuse(["train", "--help"])
+        XCTAssertEqual(r.status, 0)
+        let regex = try NSRegularExpression(pattern: "--[a-z][a-z-]*")
+        let options = Set(regex.matches(in: r.stdout, range: NSRange(r.stdout.startIndex..., in: r.stdout))
+            .map { String(r.stdout[Range($0.range, in: r.stdout)!]) })
+        XCTAssertLessThanOrEqual(options.count, 25, options.sorted().joined(separator: " "))
+        XCTAssertTrue(options.contains("--readout") && options.contains("--config"))
+        XCTAssertFalse(options.contains("--attention-scale"))
+    }
+
     func testWrongInputShapeInGradIsReported() throws {
         let dir = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
         let x = FileManager.default.temporaryDirectory.appendingPathComponent("x-\(UUID()).safetensors")

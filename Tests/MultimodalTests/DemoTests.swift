@@ -16,7 +16,7 @@ final class DemoTests: XCTestCase {
         for picture in ["visual-sample.png", "audio-sample.png", "accuracy.svg"] {
             let path = out + "/pictures/" + picture
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            XCTAssertGreaterThan(size ?? 0, 100, "\(picture) missing or empty")
+            XCTAssertGreaterThan(size, 100, "\(picture) missing or empty")
         }
         let metrics = try readMetricsLines(try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8), source: "m")
         XCTAssertEqual(metrics.map(\.epoch), [1])

@@ -89,6 +89,12 @@ final class ExperimentTests: XCTestCase {
                                            source: "metrics")
         XCTAssertEqual(object["fusion"] as? Double, metrics.last?.testFusion)
 
+        // Data given as --data=DIR replaces the run's own (it was once ignored): a missing
+        // folder is then the error, named.
+        let other = try runSpikefuse(["evaluate", out.path, "--data=/nonexistent/spikefuse-data"])
+        XCTAssertNotEqual(other.status, 0)
+        XCTAssertTrue(other.stderr.contains("/nonexistent/spikefuse-data"), other.stderr)
+
         // --save-outputs: every head's spikes per sample; their counts give the same accuracy.
         let saved = out.appendingPathComponent("outputs.safetensors")
         let s = try runSpikefuse(["evaluate", out.path, "--json", "--limit", "20", "--save-outputs", saved.path])
