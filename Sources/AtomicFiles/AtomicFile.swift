@@ -22,12 +22,16 @@ public enum AtomicFile {
             .appendingPathComponent(temporaryPrefix(for: url) + "\(getpid())-\(UUID().uuidString)")
     }
 
+    /// Test hook: when set, `commit` asks it about every target and fails with the reason it
+    /// returns (a full disk, without filling one). Never set outside tests.
+    nonisolated(unsafe) static var injectedFailure: ((URL) -> String?)?
+
     /// Flushes the finished temporary file `temporary` and renames it over `url`; on failure
     /// removes `temporary` and throws.
     public static func commit(_ temporary: URL, to url: URL) throws(AtomicFileError) {
-        var failure: String?
-        let fd = open(temporary.path, O_RDONLY)
-        if fd < 0 { failure = "cannot reopen \(temporary.path): \(errnoText())" } else {
+        var failure: String? = injectedFailure?(url)
+        let fd = failure == nil ? open(temporary.path, O_RDONLY) : -1
+        if failure != nil {} else if fd < 0 { failure = "cannot reopen \(temporary.path): \(errnoText())" } else {
             if fsync(fd) != 0 { failure = "fsync: \(errnoText())" }
             close(fd)
         }

@@ -1,4 +1,5 @@
 import CHDF5
+import Glibc
 import Foundation
 
 /// An N-TIDIGITS HDF5 file (`n-tidigits.hdf5`), read and written through the HDF5 C library.
@@ -41,9 +42,12 @@ public struct NTidigitsFile: Sendable {
     /// Opens `url` read-only and reads its key lists.
     public static func open(_ url: URL) throws -> NTidigitsFile {
         let name = url.path
-        guard FileManager.default.fileExists(atPath: name) else {
-            throw DatasetError.io(file: name, reason: "no such file")
+        var info = stat()
+        guard stat(name, &info) == 0 else {   // names the reason: missing, a symlink loop, no permission…
+            throw DatasetError.io(file: name, reason: String(cString: strerror(errno)))
         }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
+        try checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim)
         return try HDF5Library.withLock {
             let id = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
             guard id >= 0 else { throw DatasetError.hdf5(file: name, path: "/", operation: "H5Fopen") }
@@ -104,6 +108,63 @@ public struct NTidigitsFile: Sendable {
             channel.append(UInt16(a))
         }
         return CochleaEvents(channelCount: Self.channelCount, t: t, channel: channel)
+    }
+
+    // MARK: Reading an untrusted file in a child process
+
+    /// Files already read whole by a child process, by path, size and modification time.
+    nonisolated(unsafe) private static var checked: Set<String> = []   // guarded by the HDF5 lock
+
+    /// Reads every key list and every sample of the file once in a child process (`fork`)
+    /// before this process touches it. libhdf5 does not validate everything it reads: a file
+    /// with a few flipped bytes has crashed it (SIGSEGV in `memcpy ← H5HG_read ← H5Dread`
+    /// while reading the variable-length key strings). In the child such a crash ends the
+    /// child only, and here it becomes one error naming the file. Clean errors (a bad type, a
+    /// missing dataset, a bad sample) are not the child's business: this process meets them
+    /// itself, sample by sample, as typed errors. The fork happens inside the HDF5 lock, so
+    /// no other thread is in the library at that moment, and the child, alone with the
+    /// forking thread, can take the (recursive) lock again. A file that reads without a crash
+    /// is remembered by path, size and modification time and not checked again.
+    static func checkInChildProcess(_ name: String, size: Int, modified: timespec) throws {
+        let signature = "\(name)|\(size)|\(modified.tv_sec).\(modified.tv_nsec)"
+        let pid: pid_t? = HDF5Library.withLock {
+            if checked.contains(signature) { return nil }
+            return fork()
+        }
+        guard let pid else { return }
+        if pid == 0 {   // the child: read everything, exit without cleanup
+            // A crash must end the child at once and silently: default signal actions (no
+            // crash report from the Swift runtime) and no stderr (libhdf5 may print).
+            for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] { signal(sig, SIG_DFL) }
+            let null = Glibc.open("/dev/null", O_WRONLY)
+            if null >= 0 { dup2(null, 2) }
+            readEverything(name)
+            _exit(0)
+        }
+        guard pid > 0 else { throw DatasetError.io(file: name, reason: "fork: \(String(cString: strerror(errno)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let signal = status & 0x7f
+        if signal != 0 {
+            throw DatasetError.io(file: name, reason: "the HDF5 library crashed (signal \(signal)) reading this file: it is corrupt")
+        }
+        HDF5Library.withLock { _ = checked.insert(signature) }
+    }
+
+    /// Opens `name` and reads both key lists and every sample of both splits, ignoring
+    /// clean errors (the child's work: only a crash matters there).
+    private static func readEverything(_ name: String) {
+        let id = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
+        guard id >= 0 else { return }
+        defer { H5Fclose(id) }
+        for split in Split.allCases {
+            let keys = (try? readStrings(file: id, path: "\(split.rawValue)_labels", name: name)) ?? []
+            for key in keys where !key.isEmpty && !key.contains("/") {
+                for group in ["\(split.rawValue)_timestamps", "\(split.rawValue)_addresses"] {
+                    _ = try? readDoubles(file: id, group: group, key: key, name: name)
+                }
+            }
+        }
     }
 
     // MARK: Reading (callers hold the HDF5 lock)
@@ -177,6 +238,13 @@ public struct NTidigitsFile: Sendable {
         }
         let n = Int(H5Sget_simple_extent_npoints(space))
         guard n >= 0 else { throw DatasetError.hdf5(file: name, path: path, operation: "H5Sget_simple_extent_npoints") }
+        // Every stored element takes file space; allow generous compression (64×) but refuse
+        // sizes no file of this length can hold before allocating for them.
+        var fileSize: hsize_t = 0
+        guard H5Fget_filesize(file, &fileSize) >= 0, n <= 64 * max(Int(fileSize), 1) else {
+            throw DatasetError.unsupportedType(file: name, path: path,
+                                               reason: "\(n) elements cannot fit in a file of \(fileSize) bytes (corrupt?)")
+        }
         return try body(dataset, type, space, n)
     }
 

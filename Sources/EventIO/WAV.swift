@@ -129,7 +129,11 @@ public enum WAV {
             throw EventIOError.unsupportedEncoding(file: source,
                 detail: "\(tag == 1 ? "PCM" : "float") with \(bits) bits per sample")
         }
-        guard channels >= 1, sampleRate >= 1, blockAlign == channels * bits / 8 else {
+        guard (1_000...384_000).contains(sampleRate) else {
+            throw EventIOError.badHeader(file: source,
+                detail: "sample rate \(sampleRate) Hz is outside 1 kHz–384 kHz (at byte \(body + 4))")
+        }
+        guard channels >= 1, blockAlign == channels * bits / 8 else {
             throw EventIOError.badHeader(file: source,
                 detail: "'fmt ' fields disagree: \(channels) channels, \(sampleRate) Hz, \(bits) bits, block align \(blockAlign)")
         }
@@ -143,6 +147,9 @@ public enum WAV {
                 detail: "'data' chunk of \(size) bytes ends inside a \(format.blockAlign)-byte sample frame")
         }
         let frames = size / format.blockAlign
+        guard frames > 0 else {
+            throw EventIOError.malformed(file: source, detail: "the 'data' chunk at byte \(chunkOffset) holds no samples")
+        }
         let bytesPerSample = format.bits / 8
         var channels = [[Float]](repeating: [], count: format.channels)
         for c in 0..<format.channels {
@@ -176,6 +183,12 @@ public enum WAV {
                     }
                 }
                 initialised = frames
+            }
+        }
+        for (c, samples) in channels.enumerated() {
+            if let i = samples.firstIndex(where: { !$0.isFinite }) {
+                throw EventIOError.malformed(file: source,
+                    detail: "sample \(i) of channel \(c) is \(samples[i]) (at byte \(body + i * format.blockAlign + c * bytesPerSample))")
             }
         }
         return Waveform(sampleRate: format.sampleRate, channels: channels)

@@ -35,7 +35,10 @@ public struct Checkpoint {
         guard let configText = file.metadata["config"] else {
             throw CheckpointError.invalid(url.path, "no 'config' metadata (not a SpikeFuse checkpoint or weights file)")
         }
-        let configuration = try ModelConfiguration.fromJSON(configText)
+        let configuration: ModelConfiguration
+        do { configuration = try ModelConfiguration.fromJSON(configText) } catch {
+            throw CheckpointError.invalid(url.path, "its 'config' metadata: \(error)")
+        }
         let epoch = Int(file.metadata["epoch"] ?? "0") ?? 0
         let step = Int(file.metadata["adam_step"] ?? "0") ?? 0
         var state: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)

@@ -38,6 +38,12 @@ public enum DatasetSynthesis {
             for (imageURL, labelURL) in files {
                 let images = try IDX.readImages(imageURL)
                 let l = try IDX.readLabels(labelURL)
+                guard images.count > 0, images.rows > 0, images.cols > 0 else {
+                    throw ConfigurationError.invalid("\(imageURL.path): \(images.count) images of \(images.rows)×\(images.cols) pixels; need at least one image of at least 1×1")
+                }
+                if let bad = l.firstIndex(where: { $0 > 9 }) {
+                    throw ConfigurationError.invalid("\(labelURL.path): label \(l[bad]) at index \(bad) is not a digit 0–9")
+                }
                 guard l.count == images.count else {
                     throw ConfigurationError.invalid("\(labelURL.path): \(l.count) labels for \(images.count) images in \(imageURL.path)")
                 }

@@ -23,16 +23,20 @@ public enum GradientReport {
         let network = try MultimodalNetwork(configuration, seed: 0)
         try network.load(weights, source: weightsSource)
         guard let labelTensor = inputs["labels"] else { throw Failure.input(inputsSource, "no tensor 'labels' [B]") }
+        guard labelTensor.count > 0 else { throw Failure.input(inputsSource, "'labels' is empty: a batch needs at least one sample") }
+        if let bad = labelTensor.scalars.first(where: { !$0.isFinite || $0 != $0.rounded() || $0 < 0 || $0 >= Float(configuration.classes) }) {
+            throw Failure.input(inputsSource, "labels must be integers in 0..<\(configuration.classes), found \(bad)")
+        }
         let labels = labelTensor.scalars.map { Int($0) }
         let b = labels.count
-        guard labels.allSatisfy({ $0 >= 0 && $0 < configuration.classes }) else {
-            throw Failure.input(inputsSource, "labels must be integers in 0..<\(configuration.classes), got \(labels)")
-        }
         func input(_ name: String, _ perStep: [Int]) throws -> Tensor? {
             guard let t = inputs[name] else { throw Failure.input(inputsSource, "no tensor '\(name)'") }
             let want = [b, configuration.timesteps] + perStep
             guard t.shape == want else {
                 throw Failure.input(inputsSource, "'\(name)' has shape \(t.shape), expected [B, T, …] = \(want)")
+            }
+            if let i = t.scalars.firstIndex(where: { !$0.isFinite }) {
+                throw Failure.input(inputsSource, "'\(name)' holds \(t.scalars[i]) at element \(i) (inputs must be finite)")
             }
             return swapLeadingAxes(t)   // [B, T, …] → [T, B, …]
         }

@@ -26,12 +26,15 @@ public struct LossBreakdown: Sendable, Equatable {
 public enum WeightsError: Error, CustomStringConvertible, Equatable {
     case missing(source: String, name: String)
     case shape(source: String, name: String, expected: [Int], found: [Int])
+    case nonFinite(source: String, name: String, index: Int, value: Float)
     public var description: String {
         switch self {
         case let .missing(source, name):
             return "\(source): no tensor '\(name)' (the model needs it; wrong --mode or sizes?)"
         case let .shape(source, name, expected, found):
             return "\(source): tensor '\(name)' has shape \(found), the model needs \(expected)"
+        case let .nonFinite(source, name, index, value):
+            return "\(source): tensor '\(name)' holds \(value) at element \(index) (weights must be finite numbers)"
         }
     }
 }
@@ -124,16 +127,21 @@ public final class MultimodalNetwork {
         parameters.map { ($0.name, $0.value) }
     }
 
-    /// Loads parameters by name; every parameter must be present with the right shape.
-    /// Extra tensors (optimiser state, other modes' layers) are ignored.
+    /// Loads parameters by name; every parameter must be present with the right shape and
+    /// hold finite numbers only (a NaN or infinity is refused, naming the tensor and element).
+    /// Nothing is loaded unless everything is valid. Extra tensors (optimiser state, other
+    /// modes' layers) are ignored.
     public func load(_ tensors: [String: Tensor], source: String) throws {
         for p in parameters {
             guard let t = tensors[p.name] else { throw WeightsError.missing(source: source, name: p.name) }
             guard t.shape == p.value.shape else {
                 throw WeightsError.shape(source: source, name: p.name, expected: p.value.shape, found: t.shape)
             }
-            p.value = t
+            if let i = t.scalars.firstIndex(where: { !$0.isFinite }) {
+                throw WeightsError.nonFinite(source: source, name: p.name, index: i, value: t.scalars[i])
+            }
         }
+        for p in parameters { p.value = tensors[p.name]! }
     }
 
     /// Training (true, the default) or inference mode (false) for every layer: in inference

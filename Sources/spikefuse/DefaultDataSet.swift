@@ -25,13 +25,13 @@ enum DefaultDataSet {
     /// are checked, and a run can fail fast, before the 15 s of synthesis).
     static func prepare(_ source: DataSource) throws {
         if case .joint(let c) = source, URL(fileURLWithPath: c.mnistDVSRoot).standardizedFileURL == path().standardizedFileURL {
-            try synthesiseIfMissing(path(), pairs: pairs, seed: 1)
+            try synthesiseIfMissing(path(), pairs: pairs, seed: 1, quiet: true)
         }
     }
 
-    private static func synthesiseIfMissing(_ folder: URL, pairs: Int, seed: UInt64) throws {
+    private static func synthesiseIfMissing(_ folder: URL, pairs: Int, seed: UInt64, quiet: Bool = false) throws {
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("manifest.json").path) {
-            print("data: the embedded default set, \(folder.path)")
+            if !quiet { print("data: the embedded default set, \(folder.path)") }
         } else {
             print("synthesising the embedded default dataset (once): \(pairs) pairs → \(folder.path)")
             try SynthCommand.synthesize(pairs: pairs, seed: seed, sources: DatasetSynthesis.Sources(), corrupt: 0, to: folder)

@@ -14,7 +14,7 @@ private func riff(_ chunks: [(String, [UInt8])]) -> [UInt8] {
 
 private func fmt(tag: UInt16, channels: UInt16, rate: UInt32, bits: UInt16) -> [UInt8] {
     let align = channels * bits / 8
-    return le16(tag) + le16(channels) + le32(rate) + le32(rate * UInt32(align)) + le16(align) + le16(bits)
+    return le16(tag) + le16(channels) + le32(rate) + le32(rate &* UInt32(align)) + le16(align) + le16(bits)
 }
 
 final class WAVTests: XCTestCase {
@@ -65,6 +65,21 @@ final class WAVTests: XCTestCase {
         let ext = fmt(tag: 0xFFFE, channels: 1, rate: 8000, bits: 16) + le16(22) + le16(16) + le32(4) + guid
         let bytes = riff([("LIST", Array("odd".utf8)), ("fmt ", ext), ("fact", le32(2)), ("data", le16(16384) + le16(0xC000))])
         XCTAssertEqual(try WAV.decode(bytes, source: "ext").channels, [[0.5, -0.5]])
+    }
+
+    /// Audio that would become a sample with no events, or garbage, is refused, naming the file.
+    func testEmptyAbsurdAndNonFiniteAudioAreRefused() throws {
+        func message(_ bytes: [UInt8]) -> String {
+            do { _ = try WAV.decode(bytes, source: "x.wav"); return "" } catch { return "\(error)" }
+        }
+        let empty = message(riff([("fmt ", fmt(tag: 1, channels: 1, rate: 8000, bits: 16)), ("data", [])]))
+        XCTAssertTrue(empty.contains("x.wav") && empty.contains("no samples"), empty)
+        let absurd = message(riff([("fmt ", fmt(tag: 1, channels: 1, rate: 4_294_967_295, bits: 16)), ("data", le16(1))]))
+        XCTAssertTrue(absurd.contains("x.wav") && absurd.contains("4294967295 Hz"), absurd)
+        let slow = message(riff([("fmt ", fmt(tag: 1, channels: 1, rate: 999, bits: 16)), ("data", le16(1))]))
+        XCTAssertTrue(slow.contains("999 Hz"), slow)
+        let nan = message(riff([("fmt ", fmt(tag: 3, channels: 1, rate: 8000, bits: 32)), ("data", le32(0) + le32(Float.nan.bitPattern))]))
+        XCTAssertTrue(nan.contains("x.wav") && nan.contains("sample 1") && nan.contains("nan"), nan)
     }
 
     func testWriteReadRoundTripAllEncodings() throws {

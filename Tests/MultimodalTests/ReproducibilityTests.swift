@@ -1,5 +1,6 @@
 import XCTest
 @testable import Multimodal
+@testable import AtomicFiles
 
 /// Same seed → the same run bit for bit; a run killed mid-epoch and resumed → the same
 /// metrics and weights as the uninterrupted run.
@@ -64,6 +65,41 @@ final class ReproducibilityTests: XCTestCase {
         }
         // The metrics file holds each epoch exactly once.
         XCTAssertEqual(try resumed.run.readMetrics().map(\.epoch), [1, 2, 3])
+    }
+
+    /// A disk that fills while epoch 2's checkpoint is written: the run stops with an error
+    /// naming that file, epoch 1's checkpoint is intact, no temporary file is left, and
+    /// `--resume` then gives the uninterrupted run's result. A temporary file left by a kill
+    /// is removed by the resume.
+    func testFullDiskLosesNoCheckpointAndResumeRecovers() throws {
+        let (model, training, train, test) = setup()
+        let whole = tempDir(), full = tempDir()
+        defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: full) }
+        let reference = try Trainer(model: model, training: training, trainSet: train, testSet: test, runDirectory: whole)
+        _ = try reference.run()
+
+        let first = try Trainer(model: model, training: training, trainSet: train, testSet: test, runDirectory: full)
+        AtomicFile.injectedFailure = { $0.lastPathComponent == "epoch-0002.safetensors" ? "No space left on device" : nil }
+        defer { AtomicFile.injectedFailure = nil }
+        XCTAssertThrowsError(try first.run()) { error in
+            XCTAssertTrue("\(error)".contains("epoch-0002.safetensors"), "\(error)")
+            XCTAssertTrue("\(error)".contains("No space left"), "\(error)")
+        }
+        AtomicFile.injectedFailure = nil
+        let run = RunDirectory(full)
+        XCTAssertEqual(run.checkpointEpochs(), [1])
+        XCTAssertEqual(try Checkpoint.read(run.checkpointURL(epoch: 1)).epoch, 1)
+        let names = try FileManager.default.contentsOfDirectory(atPath: run.checkpointFolder.path)
+        XCTAssertFalse(names.contains { $0.contains(".tmp-") }, "\(names)")
+
+        let stale = AtomicFile.temporaryURL(for: run.checkpointURL(epoch: 2))   // as a kill mid-write leaves
+        try Data([1, 2, 3]).write(to: stale)
+        let resumed = try Trainer(model: model, training: training, trainSet: train, testSet: test, runDirectory: full)
+        _ = try resumed.run(resume: true)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path), "resume removes stale temporary files")
+        for (p, q) in zip(reference.network.parameters, resumed.network.parameters) {
+            XCTAssertEqual(p.value.scalars, q.value.scalars, "parameter \(p.name) differs after the full disk and resume")
+        }
     }
 
     func testResumeWithoutCheckpointIsAClearError() throws {
