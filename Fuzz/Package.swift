@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// libFuzzer harnesses for EventIO's decoders (a separate package so the main build never
+// libFuzzer harnesses for every parser (AEDAT, WAV, IDX/gzip, N-TIDIGITS HDF5, the frame
+// cache, safetensors with its config metadata, run-directory files) (a separate package so the main build never
 // needs the fuzzer runtime). Build and run: `Fuzz/run.sh` (see docs/event-formats.md).
 //
 // SwiftPM links an executable's `main` under another name, so each harness's main.swift
@@ -7,6 +8,7 @@
 import PackageDescription
 
 let harness = [Target.Dependency.product(name: "EventIO", package: "SpikeFuse"), "CFuzzerDriver"]
+let modelHarness = [Target.Dependency.product(name: "Multimodal", package: "SpikeFuse"), "CFuzzerDriver"]
 
 let package = Package(
     name: "SpikeFuseFuzz",
@@ -15,5 +17,10 @@ let package = Package(
         .target(name: "CFuzzerDriver"),
         .executableTarget(name: "AEDATFuzz", dependencies: harness),
         .executableTarget(name: "WAVFuzz", dependencies: harness),
+        .executableTarget(name: "IDXFuzz", dependencies: harness),
+        .executableTarget(name: "HDF5Fuzz", dependencies: harness),
+        .executableTarget(name: "FrameCacheFuzz", dependencies: harness),
+        .executableTarget(name: "SafeTensorsFuzz", dependencies: modelHarness),
+        .executableTarget(name: "RunFilesFuzz", dependencies: modelHarness),
     ]
 )

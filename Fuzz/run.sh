@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the EventIO fuzz harnesses (libFuzzer + AddressSanitizer) and runs each for a bounded
-# time: FUZZ_SECONDS (default 30) per harness. Seeds are made at run time from the first bytes
+# Builds the fuzz harnesses of every parser (libFuzzer + AddressSanitizer) and runs each for a
+# bounded time: FUZZ_SECONDS (default 60) per harness; FUZZ_TARGETS picks some ("HDF5Fuzz IDXFuzz"). Seeds are made at run time from the first bytes
 # of the real samples in ../shared/data (never committed) plus tiny hand-made files; corpora and
 # crash artifacts go under Fuzz/.build/ (git-ignored). Exit status ≠ 0 when a harness crashes.
 #
@@ -9,7 +9,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
-seconds="${FUZZ_SECONDS:-30}"
+seconds="${FUZZ_SECONDS:-60}"
 
 swift build -c release -Xswiftc -sanitize=fuzzer,address --package-path "$here"
 bin="$(swift build -c release -Xswiftc -sanitize=fuzzer,address --package-path "$here" --show-bin-path)"
@@ -23,7 +23,7 @@ while [ "$dir" != "/" ]; do
 done
 
 work="$here/.build/fuzz"
-mkdir -p "$work/aedat" "$work/wav" "$work/artifacts"
+mkdir -p "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/cache" "$work/safetensors" "$work/run" "$work/artifacts"
 
 # Hand-made seeds: a header-only AEDAT file, one with two events, a 4-sample 16-bit WAV.
 printf '#!AER-DAT2.0\r\n' > "$work/aedat/seed-header-only"
@@ -34,15 +34,28 @@ if [ -n "$data" ]; then
   for f in "$data"/fsdd/0_george_0.wav "$data"/fsdd/7_theo_3.wav; do
     [ -f "$f" ] && head -c 1024 "$f" > "$work/wav/seed-$(basename "$f")"
   done
+  for f in "$data"/mnist/*; do head -c 2048 "$f" > "$work/idx/seed-$(basename "$f")"; done
 else
   echo "note: shared/data not found; fuzzing from hand-made seeds only" >&2
 fi
+# IDX: a 2-image 2x2 file and 2 labels, plain. HDF5: the test fixtures, the three files that
+# once crashed libhdf5 among them. safetensors: the test fixtures. Run files: a config.json.
+printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02\x03\x04\x05\x06\x07\x08' > "$work/idx/seed-images"
+printf '\x00\x00\x08\x01\x00\x00\x00\x02\x03\x07' > "$work/idx/seed-labels"
+cp "$root"/Tests/EventIOTests/Fixtures/*.hdf5 "$work/hdf5/"
+cp "$root"/Tests/SpikeNNTests/Fixtures/*.safetensors "$work/safetensors/"
+cp "$root"/Tests/MultimodalTests/Fixtures/golden_weights*.safetensors "$work/safetensors/"
+printf '{"model": {"mode": "audio", "audio_hidden": 8}, "training": {"epochs": 1, "batchSize": 4, "learningRate": 0.001, "seed": 1, "keepCheckpoints": 3}, "data": {"source": "{\\"synthetic\\": {\\"_0\\": {}}}"}}' > "$work/run/seed-config"
 
 status=0
-for harness in AEDATFuzz:aedat WAVFuzz:wav; do
+targets="${FUZZ_TARGETS:-AEDATFuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz}"
+corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
+  FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;; esac; }
+for name in $targets; do
+  harness="$name:$(corpus_of "$name")"
   name="${harness%%:*}"; corpus="$work/${harness##*:}"
   echo "== $name for ${seconds}s (corpus $corpus)"
-  "$bin/$name" "$corpus" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
+  "$bin/$name" "$corpus" -max_total_time="$seconds" -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$work/artifacts/$name-" || status=$?
 done
 exit $status

@@ -50,3 +50,17 @@ with h5py.File(bad, "w") as f:
     ts.create_dataset("man-ee-a-x", data=np.array([0.1]))
     ad.create_dataset("man-ee-a-x", data=np.array([1], dtype=np.uint8))             # unknown digit
 print(bad, os.path.getsize(bad), "bytes")
+
+# A third with a key listed twice and a sample with no events (issue 18: a duplicate key was
+# used twice, an empty sample trained on without a word).
+dup = os.path.join(here, "..", "Tests", "EventIOTests", "Fixtures", "ntidigits-duplicate-empty.hdf5")
+with h5py.File(dup, "w") as f:
+    f.create_dataset("train_labels", data=[b"man-im-a-7", b"man-ab-a-3", b"man-im-a-7"], dtype=h5py.special_dtype(vlen=bytes))
+    f.create_dataset("test_labels", data=[b"woman-ef-a-z"], dtype=h5py.special_dtype(vlen=bytes))
+    for split, keys in (("train", ["man-im-a-7", "man-ab-a-3"]), ("test", ["woman-ef-a-z"])):
+        ts, ad = f.create_group(split + "_timestamps"), f.create_group(split + "_addresses")
+        for key in keys:
+            n = 0 if key == "man-ab-a-3" else 4                                       # man-ab-a-3: no events
+            ts.create_dataset(key, data=(0.1 * np.arange(n) + 0.2).astype(np.float64))
+            ad.create_dataset(key, data=(np.arange(n) % 64).astype(np.uint8))
+print(dup, os.path.getsize(dup), "bytes")

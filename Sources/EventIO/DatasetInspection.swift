@@ -48,7 +48,15 @@ public struct NTidigitsSummary: Codable, Sendable, Equatable {
     public var test: SplitCounts
     /// Keys that do not parse.
     public var malformedKeys: Int
-    enum CodingKeys: String, CodingKey { case file, format, train, test, malformedKeys = "malformed_keys" }
+    /// Keys listed more than once in a split (each is used once).
+    public var duplicateKeys: Int
+    /// Samples with no events (they frame to all-zero inputs) and samples that do not read.
+    public var emptySamples: Int
+    public var unreadableSamples: Int
+    enum CodingKeys: String, CodingKey {
+        case file, format, train, test, malformedKeys = "malformed_keys", duplicateKeys = "duplicate_keys"
+        case emptySamples = "empty_samples", unreadableSamples = "unreadable_samples"
+    }
 }
 
 /// Per-class counts of a data folder and the joint dataset's split sizes.
@@ -106,8 +114,16 @@ public enum DatasetInspector {
             return .init(samples: file.keys(split).count, singleDigit: single, perClass: perClass)
         }
         let train = counts(.train), test = counts(.test)
+        var empty = 0, unreadable = 0
+        for split in Split.allCases {
+            for key in file.keys(split) {
+                if let events = try? file.events(key: key, split: split) { if events.count == 0 { empty += 1 } } else { unreadable += 1 }
+            }
+        }
         return NTidigitsSummary(file: file.url.path, format: "N-TIDIGITS HDF5", train: train, test: test,
-                                malformedKeys: malformed)
+                                malformedKeys: malformed,
+                                duplicateKeys: Split.allCases.reduce(0) { $0 + file.duplicateKeys($1).count },
+                                emptySamples: empty, unreadableSamples: unreadable)
     }
 
     /// Counts of a data folder holding `grabbed_data*` and/or `n-tidigits.hdf5`.

@@ -133,13 +133,16 @@ public struct JointDataset: AudioVisualDataset {
         let transform = configuration.visualTransform
         let visualFraming = configuration.visualFraming
         let visualKey = configuration.visualSettingsKey + "\n" + recordings.map { sourceLine($0.url) }.joined(separator: "\n")
+        let emptyVisual = EmptySampleTally(), emptyAudio = EmptySampleTally()
         let (visual, visualFailures) = try FrameStore.load(
             count: recordings.count, shape: configuration.visualShape,
             preferred: configuration.value == .binary ? .bits : .uint8,
             cache: cacheFolder.map { .init(directory: $0, name: "mnist-dvs", key: visualKey) },
             label: "MNIST-DVS frames", progress: configuration.showProgress, policy: configuration.badFiles
         ) { i in
-            visualFraming(transform(try AEDAT.read(recordings[i].url)))
+            let events = try AEDAT.read(recordings[i].url)
+            if events.count == 0 { emptyVisual.add(recordings[i].url.lastPathComponent) }
+            return visualFraming(transform(events))
         }
 
         let audio = catalog.audio
@@ -153,10 +156,24 @@ public struct JointDataset: AudioVisualDataset {
             cache: cacheFolder.map { .init(directory: $0, name: "n-tidigits", key: audioKey) },
             label: "N-TIDIGITS frames", progress: configuration.showProgress, policy: configuration.badFiles
         ) { i in
-            audioFraming(try file.events(key: audio[i].key, split: audio[i].fileSplit))
+            let events = try file.events(key: audio[i].key, split: audio[i].fileSplit)
+            if events.count == 0 { emptyAudio.add(audio[i].key) }
+            return audioFraming(events)
         }
 
         var warnings = visualFailures + audioFailures + catalog.malformedKeys.map { "malformed key \($0)" }
+        for split in Split.allCases where !file.duplicateKeys(split).isEmpty {
+            let keys = file.duplicateKeys(split)
+            warnings.append("\(file.url.path): \(keys.count) keys listed more than once in \(split.rawValue)_labels, "
+                            + "each used once: \(keys.prefix(5).joined(separator: ", "))\(keys.count > 5 ? ", …" : "")")
+        }
+        for (tally, name) in [(emptyVisual, "MNIST-DVS recordings"), (emptyAudio, "N-TIDIGITS samples")] {
+            let names = tally.names
+            if !names.isEmpty {
+                warnings.append("\(names.count) \(name) have no events (all-zero inputs, trained on as such): "
+                                + names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : ""))
+            }
+        }
         for (store, name) in [(visual, "MNIST-DVS"), (audioStore, "N-TIDIGITS")] where store.origin == .cacheHit {
             let skipped = store.valid.filter { !$0 }.count
             if skipped > 0, configuration.badFiles == .stop {
@@ -168,7 +185,7 @@ public struct JointDataset: AudioVisualDataset {
             }
         }
         if !warnings.isEmpty {
-            FileHandle.standardError.write(Data("joint dataset: \(warnings.count) source samples skipped\n".utf8))
+            FileHandle.standardError.write(Data("joint dataset: \(warnings.count) warnings about the source data (below)\n".utf8))
         }
         return (try JointDataset(configuration: configuration, split: .train, catalog: catalog,
                                  visualFrames: visual, audioFrames: audioStore, warnings: warnings),
@@ -183,4 +200,13 @@ public struct JointDataset: AudioVisualDataset {
         let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
         return "\(url.path)\t\(size)\t\(mtime)"
     }
+}
+
+/// Names of the samples that had no events, collected by the two framing threads.
+/// `@unchecked Sendable`: every access holds `lock`.
+final class EmptySampleTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [String] = []
+    func add(_ name: String) { lock.lock(); collected.append(name); lock.unlock() }
+    var names: [String] { lock.lock(); defer { lock.unlock() }; return collected.sorted() }
 }

@@ -29,6 +29,8 @@ public struct NTidigitsFile: Sendable {
     public let url: URL
     private let trainKeys: [String]
     private let testKeys: [String]
+    /// Keys that appear more than once in a split's label list (each is used once).
+    private let repeatedKeys: [Split: [String]]
     private let handle: Handle
 
     /// Owns the open HDF5 file id and closes it when the last copy goes away.
@@ -59,14 +61,25 @@ public struct NTidigitsFile: Sendable {
                     throw DatasetError.missingObject(file: name, path: group)
                 }
             }
-            return NTidigitsFile(url: url, trainKeys: train, testKeys: test, handle: handle)
+            /// Each key once, in first-occurrence order; the repeats are reported, never used twice.
+            func unique(_ keys: [String]) -> (keys: [String], repeated: [String]) {
+                var seen = Set<String>(), out: [String] = [], repeated: [String] = []
+                for k in keys { if seen.insert(k).inserted { out.append(k) } else if !repeated.contains(k) { repeated.append(k) } }
+                return (out, repeated)
+            }
+            let (trainUnique, trainRepeated) = unique(train), (testUnique, testRepeated) = unique(test)
+            return NTidigitsFile(url: url, trainKeys: trainUnique, testKeys: testUnique,
+                                 repeatedKeys: [.train: trainRepeated, .test: testRepeated], handle: handle)
         }
     }
 
-    /// The sample keys of a split, in the file's order (`{split}_labels`).
+    /// The sample keys of a split, in the file's order (`{split}_labels`), each once.
     public func keys(_ split: Split) -> [String] {
         split == .train ? trainKeys : testKeys
     }
+
+    /// Keys listed more than once in `{split}_labels` (`keys` holds each once).
+    public func duplicateKeys(_ split: Split) -> [String] { repeatedKeys[split] ?? [] }
 
     /// The events of sample `key` in `split`, timestamps in µs, channels 0–63.
     ///

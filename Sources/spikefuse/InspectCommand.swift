@@ -59,6 +59,9 @@ enum InspectCommand {
                 print("  \(name): \(counts.samples) samples, \(counts.singleDigit) single-digit [\(classes)]")
             }
             if s.malformedKeys > 0 { print("  \(s.malformedKeys) malformed keys") }
+            if s.duplicateKeys > 0 { print("  \(s.duplicateKeys) keys listed more than once (each used once)") }
+            if s.emptySamples > 0 { print("  \(s.emptySamples) samples with no events") }
+            if s.unreadableSamples > 0 { print("  \(s.unreadableSamples) samples that do not read (spikefuse inspect FILE --key KEY says why)") }
         } else {
             try printFile(try DatasetInspector.aedat(url), json: json)
         }

@@ -180,3 +180,20 @@ final class NTidigitsCorruptFileTests: XCTestCase {
         _ = try file.events(key: file.keys(.train)[0], split: .train)
     }
 }
+
+/// A key listed twice is used once and reported; a sample with no events is counted
+/// (ntidigits-duplicate-empty.hdf5, bench/make_ntidigits_fixture.py).
+final class NTidigitsDuplicateAndEmptyTests: XCTestCase {
+    func testDuplicateKeysAreUsedOnceAndCountedWithEmptySamples() throws {
+        let file = try NTidigitsFile.open(TestPaths.fixtures.appendingPathComponent("ntidigits-duplicate-empty.hdf5"))
+        XCTAssertEqual(file.keys(.train), ["man-im-a-7", "man-ab-a-3"])
+        XCTAssertEqual(file.duplicateKeys(.train), ["man-im-a-7"])
+        XCTAssertEqual(file.duplicateKeys(.test), [])
+        XCTAssertEqual(try file.events(key: "man-ab-a-3", split: .train).count, 0)
+        let summary = DatasetInspector.ntidigits(file)
+        XCTAssertEqual(summary.train.samples, 2)
+        XCTAssertEqual(summary.duplicateKeys, 1)
+        XCTAssertEqual(summary.emptySamples, 1)
+        XCTAssertEqual(summary.unreadableSamples, 0)
+    }
+}
