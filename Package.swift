@@ -2,12 +2,14 @@
 // SpikeFuse — event-based multimodal spiking neural networks in Swift.
 //
 // Modules in dependency order:
-//   SpikeTensor → SpikeNN → EventIO → SensorEmulation → Multimodal → spikefuse
+//   AtomicFiles, SpikeTensor → SpikeNN → EventIO → SensorEmulation → Multimodal → spikefuse
 // C libraries come from Debian through system-library targets (pkg-config).
 import PackageDescription
 
 // Every build, tests included, is checked: release is `-O` (preconditions and overflow checks
-// on). Hot loops run over raw pointers, which carry no bounds checks of their own.
+// on). Hot loops run over raw pointers, which carry no bounds checks of their own. Measured
+// against -Ounchecked (spikefuse-bench --single … train 32, two runs each): visual training
+// 35 vs 38 samples/s, auditory 145 vs 166; the demo's training 20.5 vs 20.3 samples/s.
 
 let package = Package(
     name: "SpikeFuse",

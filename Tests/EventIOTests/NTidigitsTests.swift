@@ -157,10 +157,11 @@ final class NTidigitsBadFileTests: XCTestCase {
 
 /// Files with a few flipped bytes that crashed libhdf5 inside this process (SIGSEGV while
 /// reading the key strings; a dataset extent of 2⁵² elements that made the reader allocate
-/// petabytes). Made by flipping bits of ntidigits-mini.hdf5; kept as regression inputs.
+/// petabytes). Made by flipping bits of ntidigits-mini.hdf5, and one found by HDF5Fuzz (an
+/// overlapping memcpy in H5HG_read under AddressSanitizer, SIGSEGV without); kept as regression inputs.
 final class NTidigitsCorruptFileTests: XCTestCase {
     func testFilesThatCrashedTheLibraryAreOneErrorNamingTheFile() throws {
-        for name in ["ntidigits-crash-heap", "ntidigits-crash-heap2", "ntidigits-huge-extent"] {
+        for name in ["ntidigits-crash-heap", "ntidigits-crash-heap2", "ntidigits-crash-overlap", "ntidigits-huge-extent"] {
             let url = TestPaths.fixtures.appendingPathComponent(name + ".hdf5")
             do {
                 let file = try NTidigitsFile.open(url)

@@ -4,6 +4,8 @@ import Multimodal
 
 /// libFuzzer entry point: arbitrary bytes as a safetensors file (header JSON parser, dtypes,
 /// offsets), then its `config` metadata as a model configuration, as `Checkpoint.read` does.
+let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("stfuzz-\(getpid()).safetensors")
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : []
@@ -13,6 +15,8 @@ public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
             _ = try? c.validate()
         }
     }
+    // The same bytes as a checkpoint file (epoch, adam_step, rng_state metadata).
+    if (try? Data(bytes).write(to: checkpoint)) != nil { _ = try? Checkpoint.read(checkpoint) }
     // The same bytes as a configuration text (config.json's "model", --config).
     _ = try? ModelConfiguration.fromJSON(String(decoding: bytes, as: UTF8.self))
     return 0
