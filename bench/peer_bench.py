@@ -32,7 +32,7 @@ def main(argv):
     p.add_argument("--model", choices=["multimodal", "visual", "audio"], default="multimodal")
     p.add_argument("--task", choices=["train", "infer"], default="train")
     p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--formulation", choices=["timebatched", "loop"], default="timebatched")
+    p.add_argument("--formulation", choices=["timebatched", "loop", "fused"], default="timebatched")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--timesteps", type=int, default=0,

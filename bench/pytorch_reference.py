@@ -30,10 +30,15 @@ Semantics (binding; the Swift side implements exactly the same):
   Loss per head: mean over batch of sum_c (Y_c - (1/T) sum_t o_c[t])^2; total
       L = Lv + La + Lm (multimodal modes), Lv (visual), La (audio).
 
-Two formulations with identical maths:
+Three formulations with identical maths:
   "loop":        the whole network advances one timestep at a time;
   "timebatched": each feed-forward layer (conv, linear, the feed-forward part of the
-                 recurrent layers) runs once over all T*B rows, then the LIF scan runs.
+                 recurrent layers) runs once over all T*B rows, then the LIF scan runs
+                 step by step under autograd;
+  "fused":       as timebatched, but every LIF scan (and each recurrent layer's whole
+                 scan) is one custom autograd.Function with a hand-written BPTT backward
+                 over T (eq. 8, the reset path kept) -- the formulation of SpikingJelly's
+                 and Norse's fast CPU paths, and the strongest peer written here.
 """
 import argparse
 import json
@@ -93,8 +98,93 @@ def spike(u, threshold, width):
     return SpikeFunction.apply(u, threshold, width)
 
 
+class FusedLIFScan(torch.autograd.Function):
+    """The LIF scan over T as one autograd node: forward eqs. 1-4, backward the STBP scan of
+    eq. 8 with the rectangular surrogate (eq. 9), reset path kept:
+        do[t] = g[t] - tau u[t] du[t+1]          du[t] = do[t] h(u[t]) + tau (1 - o[t]) du[t+1]
+    Only the float32 membranes are saved; spikes are recomputed as u >= Vth."""
+
+    @staticmethod
+    def forward(ctx, currents, tau, threshold, width):
+        c32 = currents.to(torch.float32)
+        u = torch.empty_like(c32)
+        tau_t = torch.tensor(tau, dtype=torch.float32)
+        prev = None
+        for t in range(c32.shape[0]):
+            # the same float32 operation order as LIF.step: bit-identical membranes
+            ut = c32[t] if prev is None else tau_t * prev * (1 - (prev >= threshold).to(torch.float32)) + c32[t]
+            u[t] = ut
+            prev = ut
+        ctx.save_for_backward(u)
+        ctx.constants = (tau, threshold, width)
+        return (u >= threshold).to(currents.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_spikes):
+        (u,) = ctx.saved_tensors
+        tau, threshold, width = ctx.constants
+        g = grad_spikes.to(torch.float32)
+        h = ((u - threshold).abs() < width / 2).to(torch.float32) / width
+        keep = tau * (u < threshold).to(torch.float32)    # tau (1 - o[t])
+        grad_current = torch.empty_like(u)
+        du_next = torch.zeros_like(u[0])
+        for t in range(u.shape[0] - 1, -1, -1):
+            du = (g[t] - tau * u[t] * du_next) * h[t] + keep[t] * du_next
+            grad_current[t] = du
+            du_next = du
+        return grad_current.to(grad_spikes.dtype), None, None, None
+
+
+class FusedRecurrentScan(torch.autograd.Function):
+    """A recurrent LIF layer's whole scan as one autograd node:
+        I[t] = ff[t] + R o[t-1],  then the LIF step;   ff = W x + b for all T at once (outside).
+    Backward: do[t] = g[t] - tau u[t] du[t+1] + du[t+1] R, du[t] as in FusedLIFScan, then
+    dR = sum_t du[t+1]^T o[t] (one GEMM) and d ff = du."""
+
+    @staticmethod
+    def forward(ctx, ff, recurrent_weight, tau, threshold, width):
+        u = torch.empty(ff.shape, dtype=torch.float32)
+        spikes = torch.empty_like(ff)
+        tau_t = torch.tensor(tau, dtype=torch.float32)
+        prev_u = prev_o = None
+        for t in range(ff.shape[0]):
+            current = ff[t] if prev_o is None else ff[t] + F.linear(prev_o, recurrent_weight)
+            c32 = current.to(torch.float32)
+            ut = c32 if prev_u is None else tau_t * prev_u * (1 - prev_o.to(torch.float32)) + c32
+            ot = (ut >= threshold).to(ff.dtype)
+            u[t] = ut; spikes[t] = ot
+            prev_u, prev_o = ut, ot
+        ctx.save_for_backward(u, spikes, recurrent_weight)
+        ctx.constants = (tau, threshold, width)
+        return spikes
+
+    @staticmethod
+    def backward(ctx, grad_spikes):
+        u, spikes, r = ctx.saved_tensors
+        tau, threshold, width = ctx.constants
+        g = grad_spikes.to(torch.float32)
+        r32 = r.to(torch.float32)
+        h = ((u - threshold).abs() < width / 2).to(torch.float32) / width
+        keep = tau * (u < threshold).to(torch.float32)
+        du_all = torch.empty_like(u)
+        du_next = torch.zeros_like(u[0])
+        for t in range(u.shape[0] - 1, -1, -1):
+            do = g[t] - tau * u[t] * du_next
+            if t < u.shape[0] - 1:
+                do = do + du_next @ r32
+            du = do * h[t] + keep[t] * du_next
+            du_all[t] = du
+            du_next = du
+        n = u.shape[-1]
+        grad_r = du_all[1:].reshape(-1, n).t() @ spikes[:-1].to(torch.float32).reshape(-1, n)
+        return du_all.to(grad_spikes.dtype), grad_r.to(r.dtype), None, None, None
+
+
 class LIF:
-    """Parameters of an iterative LIF population: decay tau, threshold Vth, surrogate width a."""
+    """Parameters of an iterative LIF population: decay tau, threshold Vth, surrogate width a.
+    `LIF.fused` (set by the "fused" formulation) makes `scan` one FusedLIFScan node."""
+
+    fused = False
 
     def __init__(self, tau, threshold=0.5, width=1.0):
         self.tau = float(tau)
@@ -121,7 +211,10 @@ class LIF:
         return u, o
 
     def scan(self, currents):
-        """currents [T, ...] -> (spikes [T, ...] in the currents' dtype, membranes [T, ...] float32)."""
+        """currents [T, ...] -> (spikes [T, ...] in the currents' dtype, membranes [T, ...] float32;
+        None with the fused formulation, which keeps them inside its autograd node)."""
+        if LIF.fused:
+            return FusedLIFScan.apply(currents, self.tau, self.threshold, self.width), None
         u = o = None
         spikes, membranes = [], []
         # unbind, not currents[t]: the backward of T selects would zero-fill T full-size
@@ -222,6 +315,10 @@ class AudioNet(nn.Module):
         # x [T, B, channels] -> output spikes [T, B, classes]
         for name, layer in self.layers():
             ff = layer.feedforward(x)  # [T, B, out], one GEMM over T*B rows
+            if LIF.fused:
+                x = FusedRecurrentScan.apply(ff, layer.recurrent_weight, self.lif.tau, self.lif.threshold, self.lif.width)
+                record[name] = x
+                continue
             u = o = None
             spikes = []
             for ff_t in ff.unbind(0):
@@ -357,6 +454,12 @@ class SpikeFuseReference(nn.Module):
         Returns a dict: "visual", "audio", "fusion" output spikes [T, B, classes] (those
         the mode has), "attention" [T, B, 2] (mode multimodal) and "layers" {name: spikes}.
         """
+        if formulation == "fused":
+            LIF.fused = True
+            try:
+                return self.forward(visual, audio, "timebatched")
+            finally:
+                LIF.fused = False
         record = {}
         out = {"layers": record}
         if formulation == "timebatched":
@@ -497,7 +600,7 @@ def main(argv):
     b.add_argument("--batch", type=int, default=32)
     b.add_argument("--timesteps", type=int, default=64)
     b.add_argument("--seconds", type=float, default=10.0)
-    b.add_argument("--formulation", choices=["loop", "timebatched"], default="timebatched")
+    b.add_argument("--formulation", choices=["loop", "timebatched", "fused"], default="timebatched")
     b.add_argument("--rate", type=float, default=0.05, help="input firing probability per bin")
     b.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv[1:])

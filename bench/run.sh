@@ -15,7 +15,7 @@
 #                   is synthesised first if missing.
 #     --stand-in    instead, a short stand-in training run on a paper-sized synthetic task
 #     --quick       only the trained activity level (skip the 2/5/10/20 % scaled networks)
-#   FORMULATIONS="timebatched loop" (PyTorch formulations; the best counts), THREADS=2,
+#   FORMULATIONS="fused timebatched loop" (PyTorch formulations; the best counts), THREADS=2,
 #   MODELS="multimodal visual audio", OUT=bench/results (writes $OUT.json, $OUT.md, $OUT-profile.txt).
 #   SWEEP_TRAIN_FORMULATIONS="timebatched": for training in the 2–20 % sweep only (PyTorch's
 #   loop formulation trains the multimodal model ~3x slower and takes ~15 s per batch).
@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bash bench/run.sh [--seconds S] [--weights W [--inputs DATA]] [--stand-in] [--quick]" >&2; exit 2 ;;
   esac
 done
-FORMULATIONS=${FORMULATIONS:-"timebatched loop"}
+FORMULATIONS=${FORMULATIONS:-"fused timebatched loop"}
 THREADS=${THREADS:-2}
 DATA=runs/bench-data
 

@@ -161,8 +161,25 @@ public struct NTidigitsFile: Sendable {
             _exit(0)
         }
         guard pid > 0 else { throw DatasetError.io(file: name, reason: "fork: \(String(cString: strerror(errno)))") }
+        // A corrupt file can also make libhdf5 loop forever: give the child a time limit that
+        // grows with the file (60 s, plus 1 s per 8 MB; SPIKEFUSE_HDF5_CHECK_SECONDS replaces
+        // the 60, for tests and fuzzing), then kill it.
+        let base = ProcessInfo.processInfo.environment["SPIKEFUSE_HDF5_CHECK_SECONDS"].flatMap(Double.init) ?? 60
+        let limit = base + Double(size) / 8e6
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let start = Date()
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { throw DatasetError.io(file: name, reason: "waitpid: \(String(cString: strerror(errno)))") }
+            if Date().timeIntervalSince(start) > limit {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                throw DatasetError.io(file: name, reason: "reading this file did not finish within \(Int(limit)) s "
+                                      + "(the HDF5 library looping on a corrupt file): it is corrupt")
+            }
+            usleep(2_000)
+        }
         let signal = status & 0x7f, code = (status >> 8) & 0xff
         if signal != 0 {
             throw DatasetError.io(file: name, reason: "the HDF5 library crashed (signal \(signal)) reading this file: it is corrupt")

@@ -174,6 +174,19 @@ final class NTidigitsCorruptFileTests: XCTestCase {
         }
     }
 
+    /// A file on which libhdf5 loops forever: the check's child is killed after its time
+    /// limit (3 s here, SPIKEFUSE_HDF5_CHECK_SECONDS) and the file is one error.
+    func testFileThatMadeTheLibraryLoopIsKilledAndReported() throws {
+        setenv("SPIKEFUSE_HDF5_CHECK_SECONDS", "3", 1)
+        defer { unsetenv("SPIKEFUSE_HDF5_CHECK_SECONDS") }
+        let url = TestPaths.fixtures.appendingPathComponent("ntidigits-hang.hdf5")
+        let start = Date()
+        XCTAssertThrowsError(try NTidigitsFile.open(url)) { error in
+            XCTAssertTrue("\(error)".contains(url.path) && "\(error)".contains("did not finish"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30)
+    }
+
     /// The intact file still opens and reads (the child-process check passes it).
     func testIntactFileStillReads() throws {
         let file = try NTidigitsFile.open(TestPaths.fixtures.appendingPathComponent("ntidigits-mini.hdf5"))
