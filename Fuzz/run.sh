@@ -48,6 +48,7 @@ cp "$root"/Tests/MultimodalTests/Fixtures/golden_weights*.safetensors "$work/saf
 printf '{"model": {"mode": "audio", "audio_hidden": 8}, "training": {"epochs": 1, "batchSize": 4, "learningRate": 0.001, "seed": 1, "keepCheckpoints": 3}, "data": {"source": "{\\"synthetic\\": {\\"_0\\": {}}}"}}' > "$work/run/seed-config"
 
 status=0
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"   # see -detect_leaks=0 below
 targets="${FUZZ_TARGETS:-AEDATFuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz}"
 corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
   FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;; esac; }

@@ -199,7 +199,10 @@ extension FrameStore {
         let rank = Int(try u32())
         guard rank == shape.count else { return nil }
         let dims = try (0..<rank).map { _ in Int(try u32()) }
-        let storedCount = try bytes(8).withUnsafeBytes { Int($0.loadUnaligned(as: UInt64.self).littleEndian) }
+        let rawCount = try bytes(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
+        guard let storedCount = Int(exactly: rawCount) else {   // found by FrameCacheFuzz: trapped here before
+            throw DatasetError.corruptCache(file: url.path, reason: "sample count \(rawCount) is not a count")
+        }
         guard dims == shape, storedCount == count else { return nil }
         let recordBytes = encoding.recordBytes(elements: shape.reduce(1, *))
         let recordsOffset = offset

@@ -66,6 +66,14 @@ final class FrameStoreTests: XCTestCase {
         let (rebuilt, _) = try load(binary, preferred: .bits, cache: spec)
         XCTAssertEqual(rebuilt.origin, .cacheBuilt)
         XCTAssertTrue(rebuilt.valid.allSatisfy { $0 })
+        // A sample count of 2⁶⁴ − 1 in the header (found by FrameCacheFuzz: it trapped converting
+        // to Int) is a corrupt cache: rebuilt, not a crash.
+        var header = try Data(contentsOf: file)
+        let countOffset = 8 + 4 + 4 + "k1".utf8.count + 4 + 4 + 4 * 2
+        header.replaceSubrange(countOffset..<(countOffset + 8), with: [UInt8](repeating: 0xFF, count: 8))
+        try header.write(to: file)
+        let (afterBadCount, _) = try load(binary, preferred: .bits, cache: spec)
+        XCTAssertEqual(afterBadCount.origin, .cacheBuilt)
         // A different key is a different file: a miss.
         let (other, _) = try load(binary, preferred: .bits, cache: .init(directory: folder, name: "t", key: "k2"))
         XCTAssertEqual(other.origin, .cacheBuilt)
