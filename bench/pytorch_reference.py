@@ -102,19 +102,20 @@ class FusedLIFScan(torch.autograd.Function):
     """The LIF scan over T as one autograd node: forward eqs. 1-4, backward the STBP scan of
     eq. 8 with the rectangular surrogate (eq. 9), reset path kept:
         do[t] = g[t] - tau u[t] du[t+1]          du[t] = do[t] h(u[t]) + tau (1 - o[t]) du[t+1]
-    Only the float32 membranes are saved; spikes are recomputed as u >= Vth."""
+    rewritten as du[t] = g[t] h[t] + m[t] du[t+1] with m = tau (1 - o) - tau u h computed for all
+    T at once, so each reverse step is one in-place addcmul. Only the float32 membranes are
+    saved; spikes are recomputed as u >= Vth."""
 
     @staticmethod
     def forward(ctx, currents, tau, threshold, width):
         c32 = currents.to(torch.float32)
         u = torch.empty_like(c32)
-        tau_t = torch.tensor(tau, dtype=torch.float32)
-        prev = None
-        for t in range(c32.shape[0]):
-            # the same float32 operation order as LIF.step: bit-identical membranes
-            ut = c32[t] if prev is None else tau_t * prev * (1 - (prev >= threshold).to(torch.float32)) + c32[t]
-            u[t] = ut
-            prev = ut
+        u[0] = c32[0]
+        keep = torch.empty_like(c32[0])
+        for t in range(1, c32.shape[0]):
+            # u[t] = tau u[t-1] (1 - o[t-1]) + I[t]: the same float32 products as LIF.step
+            torch.mul((u[t - 1] < threshold).to(torch.float32), tau, out=keep)
+            torch.addcmul(c32[t], u[t - 1], keep, out=u[t])
         ctx.save_for_backward(u)
         ctx.constants = (tau, threshold, width)
         return (u >= threshold).to(currents.dtype)
@@ -123,61 +124,60 @@ class FusedLIFScan(torch.autograd.Function):
     def backward(ctx, grad_spikes):
         (u,) = ctx.saved_tensors
         tau, threshold, width = ctx.constants
-        g = grad_spikes.to(torch.float32)
         h = ((u - threshold).abs() < width / 2).to(torch.float32) / width
-        keep = tau * (u < threshold).to(torch.float32)    # tau (1 - o[t])
-        grad_current = torch.empty_like(u)
-        du_next = torch.zeros_like(u[0])
-        for t in range(u.shape[0] - 1, -1, -1):
-            du = (g[t] - tau * u[t] * du_next) * h[t] + keep[t] * du_next
-            grad_current[t] = du
-            du_next = du
-        return grad_current.to(grad_spikes.dtype), None, None, None
+        gh = grad_spikes.to(torch.float32) * h
+        m = tau * (u < threshold).to(torch.float32) - tau * u * h
+        du = torch.empty_like(u)
+        du[-1] = gh[-1]
+        for t in range(u.shape[0] - 2, -1, -1):
+            torch.addcmul(gh[t], m[t], du[t + 1], out=du[t])
+        return du.to(grad_spikes.dtype), None, None, None
 
 
 class FusedRecurrentScan(torch.autograd.Function):
     """A recurrent LIF layer's whole scan as one autograd node:
         I[t] = ff[t] + R o[t-1],  then the LIF step;   ff = W x + b for all T at once (outside).
-    Backward: do[t] = g[t] - tau u[t] du[t+1] + du[t+1] R, du[t] as in FusedLIFScan, then
+    Backward: du[t] = g[t] h[t] + m[t] du[t+1] + h[t] (du[t+1] R) (m as in FusedLIFScan), then
     dR = sum_t du[t+1]^T o[t] (one GEMM) and d ff = du."""
 
     @staticmethod
     def forward(ctx, ff, recurrent_weight, tau, threshold, width):
-        u = torch.empty(ff.shape, dtype=torch.float32)
-        spikes = torch.empty_like(ff)
-        tau_t = torch.tensor(tau, dtype=torch.float32)
-        prev_u = prev_o = None
-        for t in range(ff.shape[0]):
-            current = ff[t] if prev_o is None else ff[t] + F.linear(prev_o, recurrent_weight)
-            c32 = current.to(torch.float32)
-            ut = c32 if prev_u is None else tau_t * prev_u * (1 - prev_o.to(torch.float32)) + c32
-            ot = (ut >= threshold).to(ff.dtype)
-            u[t] = ut; spikes[t] = ot
-            prev_u, prev_o = ut, ot
+        f32 = ff.to(torch.float32)
+        r32 = recurrent_weight.to(torch.float32)
+        u = torch.empty_like(f32)
+        spikes = torch.empty_like(f32)
+        u[0] = f32[0]
+        spikes[0] = (u[0] >= threshold).to(torch.float32)
+        current = torch.empty_like(f32[0])
+        keep = torch.empty_like(f32[0])
+        for t in range(1, f32.shape[0]):
+            torch.addmm(f32[t], spikes[t - 1], r32.t(), out=current)      # I[t] = ff[t] + o[t-1] R^T
+            torch.mul(1 - spikes[t - 1], tau, out=keep)
+            torch.addcmul(current, u[t - 1], keep, out=u[t])
+            spikes[t].copy_(u[t] >= threshold)
         ctx.save_for_backward(u, spikes, recurrent_weight)
         ctx.constants = (tau, threshold, width)
-        return spikes
+        return spikes.to(ff.dtype)
 
     @staticmethod
     def backward(ctx, grad_spikes):
         u, spikes, r = ctx.saved_tensors
         tau, threshold, width = ctx.constants
-        g = grad_spikes.to(torch.float32)
         r32 = r.to(torch.float32)
         h = ((u - threshold).abs() < width / 2).to(torch.float32) / width
-        keep = tau * (u < threshold).to(torch.float32)
-        du_all = torch.empty_like(u)
-        du_next = torch.zeros_like(u[0])
-        for t in range(u.shape[0] - 1, -1, -1):
-            do = g[t] - tau * u[t] * du_next
-            if t < u.shape[0] - 1:
-                do = do + du_next @ r32
-            du = do * h[t] + keep[t] * du_next
-            du_all[t] = du
-            du_next = du
+        gh = grad_spikes.to(torch.float32) * h
+        m = tau * (1 - spikes) - tau * u * h
+        du = torch.empty_like(u)
+        du[-1] = gh[-1]
+        back = torch.empty_like(u[0])
+        for t in range(u.shape[0] - 2, -1, -1):
+            torch.mm(du[t + 1], r32, out=back)                              # (R^T du[t+1]) as rows
+            back.mul_(h[t])
+            back.addcmul_(m[t], du[t + 1])
+            torch.add(gh[t], back, out=du[t])
         n = u.shape[-1]
-        grad_r = du_all[1:].reshape(-1, n).t() @ spikes[:-1].to(torch.float32).reshape(-1, n)
-        return du_all.to(grad_spikes.dtype), grad_r.to(r.dtype), None, None, None
+        grad_r = du[1:].reshape(-1, n).t() @ spikes[:-1].reshape(-1, n)
+        return du.to(grad_spikes.dtype), grad_r.to(r.dtype), None, None, None
 
 
 class LIF:
