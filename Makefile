@@ -2,7 +2,7 @@
 #   make demo    build, synthesise the embedded default data, train, report
 #   make test    run every test
 #   make bench   speed and memory benchmarks (SpikeFuse, and the PyTorch peer when available)
-#   make fuzz    bounded fuzzing of the AEDAT and WAV parsers
+#   make fuzz    bounded fuzzing of every parser (60 s each; FUZZ_SECONDS, FUZZ_TARGETS)
 #   make reproduce MNIST_DVS=DIR NTIDIGITS=FILE   the paper's protocol on the real datasets
 #   make reproduce-standin MNIST_IDX=A,B FSDD=DIR  docs/results.md's stand-in protocol
 

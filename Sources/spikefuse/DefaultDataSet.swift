@@ -25,16 +25,21 @@ enum DefaultDataSet {
     /// are checked, and a run can fail fast, before the 15 s of synthesis).
     static func prepare(_ source: DataSource) throws {
         if case .joint(let c) = source, URL(fileURLWithPath: c.mnistDVSRoot).standardizedFileURL == path().standardizedFileURL {
-            try synthesiseIfMissing(path(), pairs: pairs, seed: 1, quiet: true)
+            try synthesiseIfMissing(path(), pairs: pairs, seed: 1)
         }
     }
 
-    private static func synthesiseIfMissing(_ folder: URL, pairs: Int, seed: UInt64, quiet: Bool = false) throws {
+    /// The folder last announced (so the demo, which prepares the set and then trains on it,
+    /// says so once).
+    nonisolated(unsafe) private static var announced: URL?
+
+    private static func synthesiseIfMissing(_ folder: URL, pairs: Int, seed: UInt64) throws {
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("manifest.json").path) {
-            if !quiet { print("data: the embedded default set, \(folder.path)") }
+            if announced != folder { print("data: the embedded default set, \(folder.path)") }
         } else {
             print("synthesising the embedded default dataset (once): \(pairs) pairs → \(folder.path)")
             try SynthCommand.synthesize(pairs: pairs, seed: seed, sources: DatasetSynthesis.Sources(), corrupt: 0, to: folder)
         }
+        announced = folder
     }
 }
