@@ -77,6 +77,9 @@ public struct DatasetFolderSummary: Codable, Sendable, Equatable {
     public var test: Int
     /// Why the joint dataset cannot be built from this folder (then train = test = 0).
     public var problem: String?
+    /// The folder's n-tidigits.hdf5 in detail (duplicate keys, samples with no events), if any.
+    public var audioFile: NTidigitsSummary?
+    enum CodingKeys: String, CodingKey { case folder, format, scale, classes, train, test, problem, audioFile = "audio_file" }
 }
 
 public enum DatasetInspector {
@@ -137,8 +140,10 @@ public enum DatasetInspector {
         }
         let visual = hasVisual ? try layout.recordings(requireAllDigits: false) : []
         var audio: [JointAudioSample] = []
+        var audioFile: NTidigitsSummary?
         if hasAudio {
             let file = try NTidigitsFile.open(hdf5)
+            audioFile = ntidigits(file)
             for split in Split.allCases {
                 for key in file.keys(split) {
                     if let k = try? NTidigitsKey(parsing: key), let label = k.jointLabel {
@@ -165,10 +170,10 @@ public enum DatasetInspector {
             : hasVisual ? "MNIST-DVS folder" : "N-TIDIGITS folder"
         do {
             return DatasetFolderSummary(folder: url.path, format: format, scale: scale, classes: classes,
-                                        train: try size(.train), test: try size(.test), problem: nil)
+                                        train: try size(.train), test: try size(.test), problem: nil, audioFile: audioFile)
         } catch let error as DatasetError {
             return DatasetFolderSummary(folder: url.path, format: format, scale: scale, classes: classes,
-                                        train: 0, test: 0, problem: error.description)
+                                        train: 0, test: 0, problem: error.description, audioFile: audioFile)
         }
     }
 

@@ -45,6 +45,11 @@ enum InspectCommand {
             }
             if let problem = s.problem { print("joint dataset not possible: \(problem)") }
             else { print("joint split (first 50 % per class): train \(s.train), test \(s.test)") }
+            if let a = s.audioFile {
+                if a.duplicateKeys > 0 { print("n-tidigits.hdf5: \(a.duplicateKeys) keys listed more than once (each used once)") }
+                if a.emptySamples > 0 { print("n-tidigits.hdf5: \(a.emptySamples) samples with no events") }
+                if a.unreadableSamples > 0 { print("n-tidigits.hdf5: \(a.unreadableSamples) samples that do not read") }
+            }
         } else if ["hdf5", "h5"].contains(url.pathExtension.lowercased()) {
             let file = try NTidigitsFile.open(url)
             if let key {

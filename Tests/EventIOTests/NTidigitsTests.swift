@@ -210,4 +210,15 @@ final class NTidigitsDuplicateAndEmptyTests: XCTestCase {
         XCTAssertEqual(summary.emptySamples, 1)
         XCTAssertEqual(summary.unreadableSamples, 0)
     }
+
+    /// `inspect DIR` reports the same for a folder's n-tidigits.hdf5.
+    func testFolderSummaryCountsThemToo() throws {
+        let folder = try TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: TestPaths.fixtures.appendingPathComponent("ntidigits-duplicate-empty.hdf5"),
+                                         to: folder.appendingPathComponent("n-tidigits.hdf5"))
+        let summary = try DatasetInspector.folder(folder)
+        XCTAssertEqual(summary.audioFile?.duplicateKeys, 1)
+        XCTAssertEqual(summary.audioFile?.emptySamples, 1)
+    }
 }
