@@ -29,11 +29,18 @@ public enum AtomicFile {
     /// Flushes the finished temporary file `temporary` and renames it over `url`; on failure
     /// removes `temporary` and throws.
     public static func commit(_ temporary: URL, to url: URL) throws(AtomicFileError) {
+        try commit(temporary, to: url, flushed: false)
+    }
+
+    /// `commit`; `flushed`: the caller already `fsync`ed the temporary file.
+    static func commit(_ temporary: URL, to url: URL, flushed: Bool) throws(AtomicFileError) {
         var failure: String? = injectedFailure?(url)
-        let fd = failure == nil ? open(temporary.path, O_RDONLY) : -1
-        if failure != nil {} else if fd < 0 { failure = "cannot reopen \(temporary.path): \(errnoText())" } else {
-            if fsync(fd) != 0 { failure = "fsync: \(errnoText())" }
-            close(fd)
+        if failure == nil && !flushed {
+            let fd = open(temporary.path, O_RDONLY)
+            if fd < 0 { failure = "cannot reopen \(temporary.path): \(errnoText())" } else {
+                if fsync(fd) != 0 { failure = "fsync: \(errnoText())" }
+                close(fd)
+            }
         }
         if failure == nil, rename(temporary.path, url.path) != 0 { failure = "rename from \(temporary.path): \(errnoText())" }
         if let failure {
@@ -72,12 +79,13 @@ public enum AtomicFile {
                 done += n
             }
         }
+        if failure == nil, fsync(fd) != 0 { failure = "fsync: \(errnoText())" }
         close(fd)
         if let failure {
             unlink(temporary.path)
             throw AtomicFileError(path: url.path, reason: "writing \(temporary.path): \(failure)")
         }
-        try commit(temporary, to: url)
+        try commit(temporary, to: url, flushed: true)
     }
 
     /// Removes the temporary files a killed writer left beside the files in `folder`

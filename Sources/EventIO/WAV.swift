@@ -185,7 +185,8 @@ public enum WAV {
                 initialised = frames
             }
         }
-        for (c, samples) in channels.enumerated() {
+        // Only IEEE float samples can be NaN or infinite (PCM codes map into −1…1).
+        for (c, samples) in channels.enumerated() where format.tag == 3 {
             if let i = samples.firstIndex(where: { !$0.isFinite }) {
                 throw EventIOError.malformed(file: source,
                     detail: "sample \(i) of channel \(c) is \(samples[i]) (at byte \(body + i * format.blockAlign + c * bytesPerSample))")

@@ -102,23 +102,26 @@ final class AttentionWeightingStep {
     let concatenated: StepBuffer
     let hidden: LayerStep
     let attention: LayerStep
-    private var last: UnsafePointer<Float>?
+    /// The weights `[B, 2]` of the last step, normalised here (not in the attention step's buffer).
+    let output: StepBuffer
+    private var stepped = false
     init(_ a: AttentionWeighting, batch: Int, classes: Int) {
         self.batch = batch; self.classes = classes
         softmaxScale = a.softmaxScale
         concatenated = StepBuffer(batch * 2 * classes)
         hidden = makeSteps([a.hidden, a.hiddenNeuron], batch: batch, inputShape: [2 * classes])
         attention = a.attention.makeStep(batch: batch, inputShape: hidden.outputShape)
+        output = StepBuffer(batch * 2)
     }
-    var weights: UnsafePointer<Float>? { last }
+    var weights: UnsafePointer<Float>? { stepped ? UnsafePointer(output.pointer) : nil }
     func step(visual ov: UnsafePointer<Float>, audio oa: UnsafePointer<Float>) -> UnsafePointer<Float> {
         concatenateRows(ov, classes, oa, classes, rows: batch, into: concatenated.pointer)
-        let w = UnsafeMutablePointer(mutating: attention.step(hidden.step(concatenated.pointer)))   // the step's own buffer
-        if let s = softmaxScale { softmaxPairsInPlace(w, pairs: batch, scale: s) }
-        last = UnsafePointer(w)
-        return UnsafePointer(w)
+        output.pointer.update(from: attention.step(hidden.step(concatenated.pointer)), count: output.count)
+        if let s = softmaxScale { softmaxPairsInPlace(output.pointer, pairs: batch, scale: s) }
+        stepped = true
+        return UnsafePointer(output.pointer)
     }
-    func reset() { hidden.reset(); attention.reset(); last = nil }
+    func reset() { hidden.reset(); attention.reset(); output.zero(); stepped = false }
 }
 
 /// The weighted vote of eq. 5, row by row (rows = T·B time-batched, B in a step):
