@@ -68,6 +68,7 @@ PAPER_CONFIG = {
     "tau_fusion": 0.9,
     "threshold": 0.5,
     "surrogate_width": 1.0,
+    "audio_surrogate_dampening": 0.3,
     "attention_readout": "neuron",
 }
 
@@ -78,24 +79,25 @@ MODES = ("visual", "audio", "multimodal", "multimodal-noattention")
 # Spike function and LIF dynamics
 
 class SpikeFunction(torch.autograd.Function):
-    """Heaviside step forward, rectangular surrogate backward (eq. 9)."""
+    """Heaviside step forward, rectangular surrogate backward (eq. 9, height = dampening / width)."""
 
     @staticmethod
-    def forward(ctx, u, threshold, width):
+    def forward(ctx, u, threshold, width, height):
         ctx.save_for_backward(u)
         ctx.threshold = threshold
         ctx.width = width
+        ctx.height = height
         return (u >= threshold).to(u.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
         (u,) = ctx.saved_tensors
-        window = ((u - ctx.threshold).abs() < ctx.width / 2).to(u.dtype) / ctx.width
-        return grad_output * window, None, None
+        window = ((u - ctx.threshold).abs() < ctx.width / 2).to(u.dtype) * ctx.height
+        return grad_output * window, None, None, None
 
 
-def spike(u, threshold, width):
-    return SpikeFunction.apply(u, threshold, width)
+def spike(u, threshold, width, height):
+    return SpikeFunction.apply(u, threshold, width, height)
 
 
 class FusedLIFScan(torch.autograd.Function):
@@ -107,7 +109,7 @@ class FusedLIFScan(torch.autograd.Function):
     saved; spikes are recomputed as u >= Vth."""
 
     @staticmethod
-    def forward(ctx, currents, tau, threshold, width):
+    def forward(ctx, currents, tau, threshold, width, height):
         c32 = currents.to(torch.float32)
         u = torch.empty_like(c32)
         u[0] = c32[0]
@@ -117,21 +119,21 @@ class FusedLIFScan(torch.autograd.Function):
             torch.mul((u[t - 1] < threshold).to(torch.float32), tau, out=keep)
             torch.addcmul(c32[t], u[t - 1], keep, out=u[t])
         ctx.save_for_backward(u)
-        ctx.constants = (tau, threshold, width)
+        ctx.constants = (tau, threshold, width, height)
         return (u >= threshold).to(currents.dtype)
 
     @staticmethod
     def backward(ctx, grad_spikes):
         (u,) = ctx.saved_tensors
-        tau, threshold, width = ctx.constants
-        h = ((u - threshold).abs() < width / 2).to(torch.float32) / width
+        tau, threshold, width, height = ctx.constants
+        h = ((u - threshold).abs() < width / 2).to(torch.float32) * height
         gh = grad_spikes.to(torch.float32) * h
         m = tau * (u < threshold).to(torch.float32) - tau * u * h
         du = torch.empty_like(u)
         du[-1] = gh[-1]
         for t in range(u.shape[0] - 2, -1, -1):
             torch.addcmul(gh[t], m[t], du[t + 1], out=du[t])
-        return du.to(grad_spikes.dtype), None, None, None
+        return du.to(grad_spikes.dtype), None, None, None, None
 
 
 class FusedRecurrentScan(torch.autograd.Function):
@@ -141,7 +143,7 @@ class FusedRecurrentScan(torch.autograd.Function):
     dR = sum_t du[t+1]^T o[t] (one GEMM) and d ff = du."""
 
     @staticmethod
-    def forward(ctx, ff, recurrent_weight, tau, threshold, width):
+    def forward(ctx, ff, recurrent_weight, tau, threshold, width, height):
         f32 = ff.to(torch.float32)
         r32 = recurrent_weight.to(torch.float32)
         u = torch.empty_like(f32)
@@ -156,15 +158,15 @@ class FusedRecurrentScan(torch.autograd.Function):
             torch.addcmul(current, u[t - 1], keep, out=u[t])
             spikes[t].copy_(u[t] >= threshold)
         ctx.save_for_backward(u, spikes, recurrent_weight)
-        ctx.constants = (tau, threshold, width)
+        ctx.constants = (tau, threshold, width, height)
         return spikes.to(ff.dtype)
 
     @staticmethod
     def backward(ctx, grad_spikes):
         u, spikes, r = ctx.saved_tensors
-        tau, threshold, width = ctx.constants
+        tau, threshold, width, height = ctx.constants
         r32 = r.to(torch.float32)
-        h = ((u - threshold).abs() < width / 2).to(torch.float32) / width
+        h = ((u - threshold).abs() < width / 2).to(torch.float32) * height
         gh = grad_spikes.to(torch.float32) * h
         m = tau * (1 - spikes) - tau * u * h
         du = torch.empty_like(u)
@@ -177,7 +179,7 @@ class FusedRecurrentScan(torch.autograd.Function):
             torch.add(gh[t], back, out=du[t])
         n = u.shape[-1]
         grad_r = du[1:].reshape(-1, n).t() @ spikes[:-1].reshape(-1, n)
-        return du.to(grad_spikes.dtype), grad_r.to(r.dtype), None, None, None
+        return du.to(grad_spikes.dtype), grad_r.to(r.dtype), None, None, None, None
 
 
 class LIF:
@@ -186,10 +188,13 @@ class LIF:
 
     fused = False
 
-    def __init__(self, tau, threshold=0.5, width=1.0):
+    def __init__(self, tau, threshold=0.5, width=1.0, dampening=1.0):
         self.tau = float(tau)
         self.threshold = float(threshold)
         self.width = float(width)
+        # the surrogate's height dampening / width, rounded to float32 as SpikeFuse computes it
+        self.height = (torch.tensor(float(dampening), dtype=torch.float32)
+                       / torch.tensor(self.width, dtype=torch.float32)).item()
 
     def step(self, current, u, o):
         """One step of eqs. 1-2. `u`, `o` are the previous state (None at t = 0).
@@ -207,14 +212,14 @@ class LIF:
         else:
             tau = torch.tensor(self.tau, dtype=torch.float32)
             u = tau * u * (1 - o.to(torch.float32)) + current32
-        o = spike(u, self.threshold, self.width).to(current.dtype)
+        o = spike(u, self.threshold, self.width, self.height).to(current.dtype)
         return u, o
 
     def scan(self, currents):
         """currents [T, ...] -> (spikes [T, ...] in the currents' dtype, membranes [T, ...] float32;
         None with the fused formulation, which keeps them inside its autograd node)."""
         if LIF.fused:
-            return FusedLIFScan.apply(currents, self.tau, self.threshold, self.width), None
+            return FusedLIFScan.apply(currents, self.tau, self.threshold, self.width, self.height), None
         u = o = None
         spikes, membranes = [], []
         # unbind, not currents[t]: the backward of T selects would zero-fill T full-size
@@ -304,7 +309,7 @@ class AudioNet(nn.Module):
         self.rec2 = RecurrentLinear(h, h)
         self.rec3 = RecurrentLinear(h, h)
         self.out = RecurrentLinear(h, cfg["classes"])
-        self.lif = LIF(cfg["tau_audio"], cfg["threshold"], cfg["surrogate_width"])
+        self.lif = LIF(cfg["tau_audio"], cfg["threshold"], cfg["surrogate_width"], cfg["audio_surrogate_dampening"])
         self.layer_names = ["audio.rec1", "audio.rec2", "audio.rec3", "audio.out"]
 
     def layers(self):
@@ -316,7 +321,7 @@ class AudioNet(nn.Module):
         for name, layer in self.layers():
             ff = layer.feedforward(x)  # [T, B, out], one GEMM over T*B rows
             if LIF.fused:
-                x = FusedRecurrentScan.apply(ff, layer.recurrent_weight, self.lif.tau, self.lif.threshold, self.lif.width)
+                x = FusedRecurrentScan.apply(ff, layer.recurrent_weight, self.lif.tau, self.lif.threshold, self.lif.width, self.lif.height)
                 record[name] = x
                 continue
             u = o = None

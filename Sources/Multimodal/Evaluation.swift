@@ -186,3 +186,17 @@ public func evaluateByCondition(_ network: MultimodalNetwork, on dataset: AudioV
 public func evenlySpreadIndices(count: Int, of total: Int) -> [Int] {
     (0..<count).map { $0 * total / count }
 }
+
+/// The activity of every spiking layer of the visual and auditory networks (`NeuronActivity`)
+/// on one batch of up to `samples` test samples spread evenly over `dataset`.
+public func measureActivity(_ network: MultimodalNetwork, on dataset: AudioVisualDataset,
+                            samples: Int = 64) throws -> [NeuronActivity] {
+    let c = network.configuration
+    let n = min(dataset.count, samples)
+    guard n > 0 else { return [] }
+    let batch = try makeBatch(dataset, indices: evenlySpreadIndices(count: n, of: dataset.count)[...])
+    network.setTraining(true)           // keep the membranes of this forward
+    _ = network.forward(visual: c.mode.usesVisual ? batch.visual : nil,
+                        audio: c.mode.usesAudio ? batch.audio : nil)
+    return (network.visual.map(NeuronActivity.of) ?? []) + (network.audio.map(NeuronActivity.of) ?? [])
+}

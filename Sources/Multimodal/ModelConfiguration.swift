@@ -78,6 +78,13 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var threshold: Float = 0.5
     /// Width a of the rectangular surrogate gradient (paper: 1.0).
     public var surrogateWidth: Float = 1.0
+    /// Dampening γ of the auditory neurons' surrogate, h(u) = (γ/a)·1{|u − V_th| < a/2}
+    /// (`LIFParameters.surrogateDampening`). The paper's eq. 9 has γ = 1; this project's default
+    /// 0.3 (Bellec et al., 2018) keeps the recurrent layers' BPTT from exploding: with γ = 1 the
+    /// gradient of `audio.rec1` grows by 10⁶–10²³ over the 64 steps within two epochs at lr
+    /// 1e-3 and training collapses (docs/model.md "The auditory network's surrogate"). The
+    /// visual and cross-modal neurons, which have no recurrence, keep the paper's γ = 1.
+    public var audioSurrogateDampening: Float = 0.3
     /// The attention fusion's readout: the paper's output neuron, or the integrator extension.
     public var attentionReadout: AttentionReadout = .outputNeuron
 
@@ -98,6 +105,8 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
                  "layer widths must be positive")
         try need(classes >= 2, "classes must be at least 2 (got \(classes))")
         try need(threshold > 0 && surrogateWidth > 0, "threshold and surrogate_width must be positive")
+        try need(audioSurrogateDampening > 0 && audioSurrogateDampening <= 1,
+                 "audio_surrogate_dampening must be in (0, 1] (got \(audioSurrogateDampening))")
         for (name, tau) in [("tau_visual", tauVisual), ("tau_audio", tauAudio), ("tau_fusion", tauFusion)] {
             try need(tau >= 0 && tau < 1, "\(name) must be in [0, 1) (got \(tau))")
         }
@@ -110,7 +119,8 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         LIFParameters(tau: tauVisual, threshold: threshold, surrogateWidth: surrogateWidth)
     }
     public var audioNeuron: LIFParameters {
-        LIFParameters(tau: tauAudio, threshold: threshold, surrogateWidth: surrogateWidth)
+        LIFParameters(tau: tauAudio, threshold: threshold, surrogateWidth: surrogateWidth,
+                      surrogateDampening: audioSurrogateDampening)
     }
     public var fusionNeuron: LIFParameters {
         LIFParameters(tau: tauFusion, threshold: threshold, surrogateWidth: surrogateWidth)

@@ -54,6 +54,11 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     /// set; nil when every output neuron fired (`HeadEvaluation.silentOutputs`).
     public var silentOutputs: [Int]?
     public var testLoss: [String: Double]
+    /// Per spiking layer, what its neurons did on a fixed batch of test samples after the
+    /// epoch (firing rate, silent neurons, membrane statistics, surrogate window; `NeuronActivity`).
+    public var activity: [NeuronActivity]?
+    /// Per layer, the L2 norm of its parameters' loss gradient, mean over the epoch's batches.
+    public var gradientNorms: [String: Double]?
     /// Training throughput (forward + backward + Adam) over the epoch.
     public var samplesPerSecond: Double
     public var trainSeconds: Double
@@ -62,6 +67,7 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case epoch, attention
         case silentOutputs = "silent_outputs"
+        case activity, gradientNorms = "gradient_norms"
         case trainLoss = "train_loss", testLoss = "test_loss"
         case testVisual = "test_visual", testAudio = "test_audio", testFusion = "test_fusion"
         case samplesPerSecond = "samples_per_second", trainSeconds = "train_seconds", testSeconds = "test_seconds"
@@ -196,6 +202,7 @@ public final class Trainer {
         var lossSums: [String: Double] = [:]
         let start = Date()
         var seen = 0
+        var gradientNormSums: [String: Double] = [:]
         for b in 0..<batches {
             let indices = order[(b * training.batchSize)..<min(order.count, (b + 1) * training.batchSize)]
             let batch = try makeBatch(trainSet, indices: indices)
@@ -203,6 +210,7 @@ public final class Trainer {
             let (loss, _) = network.forwardBackward(visual: model.mode.usesVisual ? batch.visual : nil,
                                                     audio: model.mode.usesAudio ? batch.audio : nil,
                                                     labels: batch.labels)
+            for (layer, norm) in network.parameters.gradientNormsByLayer() { gradientNormSums[layer, default: 0] += norm }
             optimiser.step()
             let n = Double(indices.count)
             lossSums["visual", default: 0] += Double(loss.visual) * n
@@ -231,11 +239,14 @@ public final class Trainer {
             warn("epoch \(epoch): \(which) fired no spike on the \(result.samples) test samples; a silent LIF "
                  + "neuron gets no surrogate gradient (dead output neurons, docs/results.md item 8)")
         }
+        let activity = try measureActivity(network, on: testSet)
         return EpochMetrics(epoch: epoch, trainLoss: trainLoss,
                             testVisual: result.visual?.accuracy, testAudio: result.audio?.accuracy,
                             testFusion: result.fusion?.accuracy, attention: result.attention,
                             silentOutputs: silent.isEmpty ? nil : silent,
                             testLoss: result.loss,
+                            activity: activity.isEmpty ? nil : activity,
+                            gradientNorms: gradientNormSums.mapValues { $0 / Double(max(batches, 1)) },
                             samplesPerSecond: Double(seen) / max(trainSeconds, 1e-9),
                             trainSeconds: trainSeconds, testSeconds: Date().timeIntervalSince(testStart))
     }

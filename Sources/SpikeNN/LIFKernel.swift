@@ -6,7 +6,7 @@
 ///     o[t] = g(u[t]) = 1 if u[t] ≥ V_th else 0        (4)
 ///
 /// Backward (STBP, eq. 8) with the rectangular surrogate (eq. 9)
-/// `∂o/∂u ≈ h(u) = (1/a)·1{|u − V_th| < a/2}`, scanning t = T−1 … 0 with δu[T] = 0.
+/// `∂o/∂u ≈ h(u) = (γ/a)·1{|u − V_th| < a/2}` (γ = 1 in the paper; `LIFParameters.surrogateDampening`), scanning t = T−1 … 0 with δu[T] = 0.
 /// The reset path is kept (not detached): `∂u[t+1]/∂o[t] = −τ·u[t]`, `∂u[t+1]/∂u[t] = τ(1 − o[t])`:
 ///
 ///     δo[t] = g_o[t] + δu[t+1] · (−τ · u[t])      (+ (Rᵀ δu[t+1]) in a recurrent layer)
@@ -19,7 +19,7 @@ public enum LIFKernel {
     /// Surrogate derivative h(u) of eq. 9.
     @inline(__always)
     public static func surrogate(_ u: Float, _ p: LIFParameters) -> Float {
-        abs(u - p.threshold) < 0.5 * p.surrogateWidth ? 1 / p.surrogateWidth : 0
+        abs(u - p.threshold) < 0.5 * p.surrogateWidth ? p.surrogateHeight : 0
     }
 
     // current [T, N] → membrane [T, N], spikes [T, N]. `membrane` may alias `current`.
@@ -118,7 +118,7 @@ public enum LIFKernel {
                                     gradCurrent: UnsafeMutablePointer<Float>, neurons: Int,
                                     parameters p: LIFParameters) {
         let tau = p.tau, vth = p.threshold
-        let halfWidth = 0.5 * p.surrogateWidth, height = 1 / p.surrogateWidth
+        let halfWidth = 0.5 * p.surrogateWidth, height = p.surrogateHeight
         if let next = nextGradCurrent {
             for i in 0..<neurons {
                 let u = membrane[i]

@@ -15,6 +15,12 @@ enum EvaluateCommand {
     corrupted, audio corrupted), under "by_condition" in --json: does the attention move to the
     reliable sensor?
 
+    It also reports what each spiking layer's neurons do on 64 samples of the evaluated split
+    ("activity" in --json): firing rate (spikes per neuron per step), the fraction of neurons
+    that never fire, membrane mean and spread, and the fraction of steps inside the surrogate
+    gradient's window (where a neuron can learn). Training records the same per epoch in
+    metrics.jsonl, with the gradient norm per layer.
+
     --split train evaluates the training split instead of the test split (how far the heads
     and the attention fit what they were trained on). --save-outputs FILE writes what every
     head fired, sample by sample, as safetensors for analysis elsewhere: visual, audio, fusion
@@ -64,6 +70,7 @@ enum EvaluateCommand {
             try recorder.write(to: URL(fileURLWithPath: outputsPath),
                                metadata: ["weights": weightsURL.path, "split": split, "epoch": "\(checkpoint.epoch)"])
         }
+        let activity = try measureActivity(network, on: evaluated)
         // A synthesised folder with `--corrupt`: the same measures per condition.
         var byCondition: [String: ConditionEvaluation]?
         if split == "test", case .joint(let c) = source, let joint = testSet as? JointDataset,
@@ -82,6 +89,7 @@ enum EvaluateCommand {
             }
             if let w = result.attention { object["attention"] = w }
             object["samples"] = result.samples
+            object["activity"] = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(activity))
             if let byCondition {
                 object["by_condition"] = try byCondition.mapValues { e -> Any in
                     try JSONSerialization.jsonObject(with: try JSONEncoder().encode(e))
@@ -115,6 +123,7 @@ enum EvaluateCommand {
                 print(line)
             }
         }
+        print("\n" + activityTable(activity))
         if let w = result.attention, let perClass = result.attentionPerClass {
             print(String(format: "\nmean attention weights: w_v %.4f  w_a %.4f", w[0], w[1]))
             for (y, pair) in perClass.enumerated() {
@@ -122,4 +131,15 @@ enum EvaluateCommand {
             }
         }
     }
+}
+
+/// The activity of each spiking layer as an aligned table (`NeuronActivity`).
+func activityTable(_ activity: [NeuronActivity]) -> String {
+    var lines = ["layer          firing rate  never fire  membrane mean ± sd  in surrogate window"]
+    for a in activity {
+        lines.append(a.layer.padding(toLength: 15, withPad: " ", startingAt: 0)
+                     + String(format: "%11.4f  %9.1f %%  %8.3f ± %-7.3f  %17.1f %%", a.firingRate, 100 * a.silentFraction,
+                              a.membraneMean, a.membraneStd, 100 * a.surrogateFraction))
+    }
+    return lines.joined(separator: "\n")
 }

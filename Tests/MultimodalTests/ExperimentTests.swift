@@ -88,6 +88,12 @@ final class ExperimentTests: XCTestCase {
         let metrics = try readMetricsLines(try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8),
                                            source: "metrics")
         XCTAssertEqual(object["fusion"] as? Double, metrics.last?.testFusion)
+        // What each spiking layer did: the same measure as the epoch's metrics line.
+        let activity = try XCTUnwrap(object["activity"] as? [[String: Any]])
+        XCTAssertEqual(activity.compactMap { $0["layer"] as? String }, metrics.last?.activity?.map(\.layer))
+        XCTAssertEqual(activity.first?["firing_rate"] as? Double, metrics.last?.activity?.first?.firingRate)
+        let text = try runSpikefuse(["evaluate", out.path])
+        XCTAssertTrue(text.stdout.contains("in surrogate window") && text.stdout.contains("audio.rec1"), text.stdout)
 
         // Data given as --data=DIR replaces the run's own (it was once ignored): a missing
         // folder is then the error, named.

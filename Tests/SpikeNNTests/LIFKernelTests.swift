@@ -29,7 +29,8 @@ final class LIFKernelTests: XCTestCase {
     func testFusedKernelMatchesScalarReference() {
         var rng = SeededGenerator(seed: 21)
         let (steps, neurons) = (24, 40)
-        for p in [LIFParameters(tau: 0.2), LIFParameters(tau: 0.9), LIFParameters(tau: 0.1, threshold: 0.3, surrogateWidth: 0.5)] {
+        for p in [LIFParameters(tau: 0.2), LIFParameters(tau: 0.9), LIFParameters(tau: 0.1, threshold: 0.3, surrogateWidth: 0.5),
+                  LIFParameters(tau: 0.1, threshold: 0.5, surrogateWidth: 1.0, surrogateDampening: 0.3)] {
             let currents = randomArray(steps * neurons, &rng, -0.4, 1.0)
             let grads = randomArray(steps * neurons, &rng)
             let fast = runKernelForTests(currents, grads, steps: steps, neurons: neurons, p)

@@ -74,6 +74,7 @@ final class RecurrentSpikingLinearTests: XCTestCase {
             (LIFParameters(tau: 0.1), .dense), (LIFParameters(tau: 0.1), .sparse),
             (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7), .dense),
             (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7), .automatic(maxDensity: 0.5)),
+            (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7, surrogateDampening: 0.3), .dense),
         ]
         for (p, kernel) in cases {
             let layer = RecurrentSpikingLinear(name: "a", inFeatures: inF, outFeatures: outF, neuron: p, rng: &rng)

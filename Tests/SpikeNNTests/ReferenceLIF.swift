@@ -27,7 +27,7 @@ enum ReferenceLIF {
     }
 
     static func h(_ u: Float, _ p: LIFParameters) -> Double {
-        abs(Double(u) - Double(p.threshold)) < Double(p.surrogateWidth) / 2 ? 1 / Double(p.surrogateWidth) : 0
+        abs(Double(u) - Double(p.threshold)) < Double(p.surrogateWidth) / 2 ? Double(p.surrogateDampening) / Double(p.surrogateWidth) : 0
     }
 
     /// gradSpikes [T, N], u [T, N], o [T, N] → dL/dI [T, N]

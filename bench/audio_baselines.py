@@ -1,0 +1,95 @@
+"""Non-spiking baselines on the auditory input of a SpikeFuse dataset folder: how much of
+the digit a plain model reads from the same cochlea frames that the A-Network gets.
+
+    python3 bench/audio_baselines.py DATA_FOLDER [--epochs 30] [--seed 1] [--counts] [--bin-ms MS]
+
+DATA_FOLDER holds `n-tidigits.hdf5` (e.g. one written by `spikefuse synth`). Frames are made
+as SpikeFuse makes them by default (docs/datasets.md): T = 64 equal bins over each
+recording's first..last event, 64 channels, binary (1 where a channel had an event in the
+bin). Reported, test accuracy in % on the file's test group:
+  - mlp: 4096 -> 256 -> 10 MLP (ReLU, cross-entropy, Adam 1e-3, batch 32) on the binary frames;
+  - logistic-counts: softmax regression on log(1 + event counts) in 64 channels x 16 bins.
+Labels are the last character of each key (z = 0, o = 0 as in the loaders, digits 1-9).
+Python is not needed by SpikeFuse; this is a reference for docs/results.md.
+"""
+import argparse
+
+import h5py
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+def label_of(key):
+    c = key.split("-")[-1][-1]
+    return 0 if c in "zo" else int(c)
+
+
+def frames(f, split, bins, binary, bin_us=None):
+    group_a, group_t = f[f"{split}_addresses"], f[f"{split}_timestamps"]
+    keys = sorted(group_a.keys())
+    x = np.zeros((len(keys), bins, 64), np.float32)
+    for i, k in enumerate(keys):
+        a = group_a[k][:].astype(np.int64)
+        t = group_t[k][:].astype(np.float64)
+        if len(t) == 0:
+            continue
+        t0, t1 = t.min(), t.max()
+        # SpikeFuse bins integer microseconds: bin = floor((t - t0) * T / (t1 - t0 + 1 us))
+        us = np.round((t - t0) * 1e6).astype(np.int64)
+        span = int(round((t1 - t0) * 1e6)) + 1
+        b = (us * bins) // span if bin_us is None else us // bin_us   # fixed bins: events after T bins dropped
+        keep = b < bins
+        np.add.at(x[i], (b[keep], a[keep]), 1)
+    if binary:
+        x = (x > 0).astype(np.float32)
+    return torch.tensor(x.reshape(len(keys), -1)), torch.tensor([label_of(k) for k in keys])
+
+
+def train(model, x, y, xt, yt, epochs, seed):
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    best = 0.0
+    for epoch in range(epochs):
+        order = torch.randperm(len(x))
+        for i in range(0, len(x), 32):
+            j = order[i:i + 32]
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x[j]), y[j]).backward()
+            opt.step()
+        with torch.no_grad():
+            acc = (model(xt).argmax(1) == yt).float().mean().item() * 100
+            train_acc = (model(x).argmax(1) == y).float().mean().item() * 100
+        print(f"  epoch {epoch + 1}: test {acc:.2f} %  train {train_acc:.2f} %")
+        best = acc
+    return best
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("folder")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--counts", action="store_true", help="the MLP reads log(1 + counts) instead of binary frames")
+    p.add_argument("--bin-ms", type=float, help="the MLP's frames have fixed bins of this length from the first event")
+    args = p.parse_args()
+    f = h5py.File(f"{args.folder}/n-tidigits.hdf5", "r")
+    bin_us = None if args.bin_ms is None else int(args.bin_ms * 1000)
+    x, y = frames(f, "train", 64, not args.counts, bin_us)
+    xt, yt = frames(f, "test", 64, not args.counts, bin_us)
+    if args.counts:
+        x, xt = torch.log1p(x), torch.log1p(xt)
+    torch.manual_seed(args.seed)
+    what = ("log counts" if args.counts else "binary frames") + (f", {args.bin_ms} ms bins" if bin_us else "")
+    print(f"mlp on {what} ({len(x)} train, {len(xt)} test):")
+    mlp = train(nn.Sequential(nn.Linear(4096, 256), nn.ReLU(), nn.Linear(256, 10)), x, y, xt, yt, args.epochs, args.seed)
+    c, yc = frames(f, "train", 16, False)
+    ct, _ = frames(f, "test", 16, False)
+    print("logistic regression on log counts (64 channels x 16 bins):")
+    torch.manual_seed(args.seed)
+    logistic = train(nn.Linear(1024, 10), torch.log1p(c), yc, torch.log1p(ct), yt, args.epochs, args.seed)
+    print(f"final: mlp {mlp:.2f} %, logistic-counts {logistic:.2f} %")
+
+
+if __name__ == "__main__":
+    main()
