@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "EventIO", targets: ["EventIO"]),
         .library(name: "SensorEmulation", targets: ["SensorEmulation"]),
         .library(name: "Multimodal", targets: ["Multimodal"]),
+        .library(name: "NIRInterchange", targets: ["NIRInterchange"]),
         .executable(name: "spikefuse", targets: ["spikefuse"]),
     ],
     targets: [
@@ -38,7 +39,8 @@ let package = Package(
         .target(name: "EventIO", dependencies: ["SpikeTensor", "AtomicFiles", "CHDF5", "CZlib"]),
         .target(name: "SensorEmulation", dependencies: ["EventIO", "AtomicFiles"]),
         .target(name: "Multimodal", dependencies: ["SpikeNN", "EventIO", "SensorEmulation"]),
-        .executableTarget(name: "spikefuse", dependencies: ["Multimodal"]),
+        .target(name: "NIRInterchange", dependencies: ["Multimodal"]),
+        .executableTarget(name: "spikefuse", dependencies: ["Multimodal", "NIRInterchange"]),
         .executableTarget(name: "spikefuse-bench", dependencies: ["Multimodal"]),
 
         // MARK: Tests
@@ -48,5 +50,6 @@ let package = Package(
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"], exclude: ["Fixtures"]),
         .testTarget(name: "SensorEmulationTests", dependencies: ["SensorEmulation"]),
         .testTarget(name: "MultimodalTests", dependencies: ["Multimodal"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NIRInterchangeTests", dependencies: ["NIRInterchange"], resources: [.copy("Fixtures")]),
     ]
 )

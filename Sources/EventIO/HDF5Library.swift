@@ -30,13 +30,16 @@ enum HDF5Library {
     /// and never changes afterwards; read them only inside `withLock` (after `H5open`).
     struct Types {
         let cString: hid_t, nativeDouble: hid_t, nativeUInt8: hid_t, float64LE: hid_t, uint8LE: hid_t
+        let nativeFloat: hid_t, float32LE: hid_t, nativeInt64: hid_t, int64LE: hid_t
     }
 
     /// The predefined types; call inside `withLock`.
     static func types() -> Types {
         let t = Types(cString: H5T_C_S1_g, nativeDouble: H5T_NATIVE_DOUBLE_g,
                                           nativeUInt8: H5T_NATIVE_UINT8_g, float64LE: H5T_IEEE_F64LE_g,
-                                          uint8LE: H5T_STD_U8LE_g)
+                                          uint8LE: H5T_STD_U8LE_g,
+                      nativeFloat: H5T_NATIVE_FLOAT_g, float32LE: H5T_IEEE_F32LE_g,
+                      nativeInt64: H5T_NATIVE_INT64_g, int64LE: H5T_STD_I64LE_g)
         return t
     }
 

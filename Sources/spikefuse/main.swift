@@ -19,6 +19,8 @@ enum Commands {
         ("experiment", Command(summary: "the paper's protocol: all modes × repeats, Table 1 and Fig. 3", run: ExperimentCommand.run)),
         ("grad", Command(summary: "losses and gradients of one batch, for cross-framework checks", run: GradCommand.run)),
         ("synth", Command(summary: "make a DVS + cochlea dataset with the sensor emulators", run: SynthCommand.run)),
+        ("export", Command(summary: "a trained network as a NIR graph (Lava, snnTorch, Norse, …)", run: ExportCommand.run)),
+        ("import", Command(summary: "a NIR graph as SpikeFuse weights, for evaluate and streaming", run: ImportCommand.run)),
         ("inspect", InspectCommand.command),
         ("render", RenderCommand.command),
     ]

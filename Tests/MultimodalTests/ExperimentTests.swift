@@ -149,3 +149,51 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(metrics.map(\.epoch), [1, 2])
     }
 }
+
+/// `spikefuse export --nir` and `spikefuse import` (docs/interop.md) from the command line:
+/// a trained auditory run exported, imported back, and evaluated to the run's own accuracy;
+/// `import --check` reports the agreement with given spikes; errors name what is wrong.
+final class NIRCommandLineTests: XCTestCase {
+    func testExportImportEvaluateRoundTrip() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nir-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run"), graph = dir.appendingPathComponent("a.nir")
+        let weights = dir.appendingPathComponent("imported.safetensors")
+        let train = try runSpikefuse(["train", "--mode", "audio", "--synthetic", "--epochs", "1",
+                                      "--train-limit", "64", "--out", run.path])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let export = try runSpikefuse(["export", run.path, "--nir", graph.path])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertTrue(export.stdout.contains("NIR nodes"), export.stdout)
+        let imported = try runSpikefuse(["import", graph.path, "--out", weights.path])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        let a = try runSpikefuse(["evaluate", run.path, "--json"])
+        let b = try runSpikefuse(["evaluate", weights.path, "--synthetic", "--json"])
+        XCTAssertEqual(b.status, 0, b.stderr)
+        let accuracy = { (s: String) in (try? JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])?["audio"] as? Double }
+        XCTAssertNotNil(accuracy(a.stdout))
+        XCTAssertEqual(accuracy(a.stdout), accuracy(b.stdout), "the imported network scores as the run does")
+
+        // --check: the run's own output spikes on a batch agree on every entry.
+        let checkpoint = try Checkpoint.read(run.appendingPathComponent("weights.safetensors"))
+        let network = try MultimodalNetwork(checkpoint.configuration, seed: 0)
+        try network.load(checkpoint.tensors, source: "run")
+        var rng = SeededGenerator(seed: 5)
+        let c = checkpoint.configuration
+        let input = Tensor(shape: [c.timesteps, 3, c.audioChannels],
+                           scalars: (0..<(c.timesteps * 3 * c.audioChannels)).map { _ in rng.nextUniform() < 0.3 ? 1 : 0 })
+        let spikes = network.forward(visual: nil, audio: input).audio!
+        let io = dir.appendingPathComponent("io.safetensors")
+        try SafeTensors.write([("input", input), ("spikes", spikes)], to: io)
+        let check = try runSpikefuse(["import", graph.path, "--check", io.path])
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertTrue(check.stdout.contains("100.000 %"), check.stdout)
+
+        let missing = try runSpikefuse(["import", dir.appendingPathComponent("none.nir").path, "--out", weights.path])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("none.nir"), missing.stderr)
+        let noTarget = try runSpikefuse(["export", run.path])
+        XCTAssertTrue(noTarget.stderr.contains("--nir"), noTarget.stderr)
+    }
+}

@@ -1,0 +1,323 @@
+import Foundation
+import Multimodal
+
+/// SpikeFuse's networks as NIR graphs and back.
+///
+/// **The neuron.** SpikeFuse's iterative LIF, per time step of length dt,
+/// `u[t] = k·u[t−1]·(1 − o[t−1]) + I[t]`, `o[t] = u[t] ≥ V_th` (k is the paper's τ, a
+/// per-step decay), is NIR's continuous LIF `τ·dv/dt = (v_leak − v) + r·I` integrated by
+/// forward Euler with step dt and reset to v_reset = 0 after a spike:
+/// `v[t] = (1 − dt/τ)·v[t−1] + (dt/τ)·r·I[t]`. Hence, as snnTorch maps its `beta`:
+///
+///     τ = dt / (1 − k),   r = τ / dt,   v_leak = 0,   v_reset = 0,   v_threshold = V_th
+///
+/// with dt = `NIRExport.dt` (stored in the graph's metadata as `dt`, seconds). Each LIF node's
+/// metadata also keeps k itself (`spikefuse_decay`), so an import gives back exactly the float
+/// that was exported. One mismatch remains: NIR spikes when v *exceeds* v_threshold, SpikeFuse
+/// when u ≥ V_th; they differ only where a membrane lands exactly on the threshold.
+///
+/// **Average pooling** is exported as `SumPool2d` (which more NIR backends read) with the
+/// following layer's weights divided by the window's size; import multiplies them back
+/// (exact: the factor is a power of two for 2×2 windows).
+///
+/// **Recurrence** (`audio.rec*`): `Affine(W, b)` into the LIF node, and the cycle
+/// `LIF → Linear(R) → LIF` (NIR's edges carry one step of delay around a cycle).
+///
+/// **Fusion.** The concatenation ablation is exact: `fusion.fc1`'s weight is split by columns
+/// into an `Affine` from the visual output (with the bias) and a `Linear` from the auditory
+/// output, both into one LIF node. The attention's product `w_v[t]·o_v[t] + w_a[t]·o_a[t]`
+/// multiplies two signals, which no NIR node does (NIR has weights, not gates). The export
+/// of `multimodal` therefore replaces the per-step weights by constants, given by the caller
+/// (`spikefuse export` uses the run's mean test attention weights), as two diagonal `Linear`
+/// nodes into the output LIF; `fusion.hidden` and `fusion.attention` are not exported, and the
+/// graph's metadata says so (`attention`). The integrator readout has no output neuron and is
+/// not exported.
+public enum NIRExport {
+    /// The nominal time step written to the graph (seconds); only the ratio τ/dt matters.
+    public static let dt = 1e-4
+
+    /// The NIR graph of `network`; `attentionWeights` (w_v, w_a) replaces the attention of a
+    /// `multimodal` network (required there, ignored otherwise).
+    public static func graph(_ network: MultimodalNetwork, attentionWeights: (Float, Float)? = nil) throws -> NIRGraph {
+        let c = network.configuration
+        let p = Dictionary(uniqueKeysWithValues: network.namedTensors().map { ($0.name, $0.tensor) })
+        var g = NIRGraph()
+        g.metadata = ["dt": .floats([dt], shape: [], bits: 64), "source": .string("SpikeFuse"),
+                      "mode": .string(c.mode.rawValue), "config": .string(c.jsonString()),
+                      "spike_rule": .string("SpikeFuse spikes when v >= v_threshold; NIR's rule is v > v_threshold")]
+        func edge(_ a: String, _ b: String) { g.edges.append((a, b)) }
+        func lif(_ name: String, shape: [Int], decay: Float) {
+            let n = shape.reduce(1, *)
+            let tau = Float(dt / (1 - Double(decay)))
+            let r = Float(Double(tau) / dt)
+            g.nodes[name] = .lif(tau: Tensor(repeating: tau, shape: shape), r: Tensor(repeating: r, shape: shape),
+                                 vLeak: Tensor(zeros: shape), vThreshold: Tensor(repeating: c.threshold, shape: shape),
+                                 vReset: Tensor(zeros: shape))
+            g.nodeMetadata[name] = ["spikefuse_decay": .floats([Double(decay)], shape: [], bits: 32)]
+            precondition(n > 0)
+        }
+        var outputs: [String] = []
+        if c.mode.usesVisual {
+            let s = c.imageSize, (c1, c2) = (c.visualChannels[0], c.visualChannels[1])
+            g.nodes["input_visual"] = .input(shape: c.visualFrameShape)
+            let convs = [("visual_conv1", "visual.conv1", 1.0 as Float, s), ("visual_conv2", "visual.conv2", 0.25, s / 2)]
+            var previous = "input_visual"
+            for (i, (node, name, scale, side)) in convs.enumerated() {
+                g.nodes[node] = .conv2d(weight: scaled(p[name + ".weight"]!, scale), bias: p[name + ".bias"]!, stride: [1, 1],
+                                        padding: [1, 1], dilation: [1, 1], groups: 1, inputShape: [side, side])
+                lif(node + "_lif", shape: [i == 0 ? c1 : c2, side, side], decay: c.tauVisual)
+                g.nodes[node + "_pool"] = .sumPool2d(kernel: [2, 2], stride: [2, 2], padding: [0, 0])
+                edge(previous, node); edge(node, node + "_lif"); edge(node + "_lif", node + "_pool")
+                previous = node + "_pool"
+            }
+            g.nodes["visual_flatten"] = .flatten(startDim: 0, endDim: -1, inputShape: [c2, s / 4, s / 4])
+            edge(previous, "visual_flatten")
+            g.nodes["visual_fc1"] = .affine(weight: scaled(p["visual.fc1.weight"]!, 0.25), bias: p["visual.fc1.bias"]!)
+            lif("visual_fc1_lif", shape: [c.visualHidden], decay: c.tauVisual)
+            g.nodes["visual_fc2"] = .affine(weight: p["visual.fc2.weight"]!, bias: p["visual.fc2.bias"]!)
+            lif("visual_fc2_lif", shape: [c.classes], decay: c.tauVisual)
+            edge("visual_flatten", "visual_fc1"); edge("visual_fc1", "visual_fc1_lif")
+            edge("visual_fc1_lif", "visual_fc2"); edge("visual_fc2", "visual_fc2_lif")
+            outputs.append("visual_fc2_lif")
+        }
+        if c.mode.usesAudio {
+            g.nodes["input_audio"] = .input(shape: [c.audioChannels])
+            var previous = "input_audio"
+            for (layer, width) in [("rec1", c.audioHidden), ("rec2", c.audioHidden), ("rec3", c.audioHidden), ("out", c.classes)] {
+                let node = "audio_" + layer, name = "audio." + layer
+                g.nodes[node] = .affine(weight: p[name + ".weight"]!, bias: p[name + ".bias"]!)
+                lif(node + "_lif", shape: [width], decay: c.tauAudio)
+                g.nodes[node + "_recurrent"] = .linear(weight: p[name + ".recurrent_weight"]!)
+                edge(previous, node); edge(node, node + "_lif")
+                edge(node + "_lif", node + "_recurrent"); edge(node + "_recurrent", node + "_lif")
+                previous = node + "_lif"
+            }
+            outputs.append(previous)
+        }
+        switch c.mode {
+        case .visual, .audio:
+            g.nodes["output"] = .output(shape: [c.classes])
+            edge(outputs[0], "output")
+        case .multimodalNoAttention:
+            let w = p["fusion.fc1.weight"]!, h = c.fusionHidden, k = c.classes
+            g.nodes["fusion_fc1_visual"] = .affine(weight: columns(w, 0..<k), bias: p["fusion.fc1.bias"]!)
+            g.nodes["fusion_fc1_audio"] = .linear(weight: columns(w, k..<(2 * k)))
+            lif("fusion_fc1_lif", shape: [h], decay: c.tauFusion)
+            g.nodes["fusion_fc2"] = .affine(weight: p["fusion.fc2.weight"]!, bias: p["fusion.fc2.bias"]!)
+            lif("fusion_fc2_lif", shape: [k], decay: c.tauFusion)
+            g.nodes["output"] = .output(shape: [k])
+            edge(outputs[0], "fusion_fc1_visual"); edge(outputs[1], "fusion_fc1_audio")
+            edge("fusion_fc1_visual", "fusion_fc1_lif"); edge("fusion_fc1_audio", "fusion_fc1_lif")
+            edge("fusion_fc1_lif", "fusion_fc2"); edge("fusion_fc2", "fusion_fc2_lif"); edge("fusion_fc2_lif", "output")
+        case .multimodal:
+            guard c.attentionReadout == .outputNeuron else {
+                throw NIRError.unsupported(file: "(export)", node: "fusion",
+                                           reason: "the integrator readout has no output neuron and is not exported to NIR")
+            }
+            guard let (wv, wa) = attentionWeights else {
+                throw NIRError.unsupported(file: "(export)", node: "fusion",
+                                           reason: "the attention's product w·o has no NIR node; give the constant weights to use instead")
+            }
+            let k = c.classes
+            g.nodes["fusion_visual"] = .linear(weight: diagonal(wv, k))
+            g.nodes["fusion_audio"] = .linear(weight: diagonal(wa, k))
+            lif("fusion_output", shape: [k], decay: c.tauFusion)
+            g.nodes["output"] = .output(shape: [k])
+            edge(outputs[0], "fusion_visual"); edge(outputs[1], "fusion_audio")
+            edge("fusion_visual", "fusion_output"); edge("fusion_audio", "fusion_output"); edge("fusion_output", "output")
+            g.metadata["attention"] = .string("replaced by constant weights w_v = \(wv), w_a = \(wa) "
+                + "(NIR cannot express w[t]·o[t]); fusion.hidden and fusion.attention are not exported")
+        }
+        return g
+    }
+
+    static func scaled(_ t: Tensor, _ factor: Float) -> Tensor {
+        factor == 1 ? t : Tensor(shape: t.shape, scalars: t.scalars.map { $0 * factor })
+    }
+
+    private static func columns(_ w: Tensor, _ range: Range<Int>) -> Tensor {
+        let rows = w.shape[0], cols = w.shape[1]
+        var out: [Float] = []
+        for r in 0..<rows { for j in range { out.append(w.scalars[r * cols + j]) } }
+        return Tensor(shape: [rows, range.count], scalars: out)
+    }
+
+    private static func diagonal(_ value: Float, _ n: Int) -> Tensor {
+        var d = [Float](repeating: 0, count: n * n)
+        for i in 0..<n { d[i * n + i] = value }
+        return Tensor(shape: [n, n], scalars: d)
+    }
+}
+
+/// NIR graphs as SpikeFuse networks: the paper's V-Network (Conv2d, LIF, pooling, Conv2d,
+/// LIF, pooling, Flatten, Affine, LIF, Affine, LIF) and A-Network (four Affine → LIF layers,
+/// each with a recurrent `Linear` cycle), whoever wrote them. The sizes are read from the
+/// graph; pooling may be `SumPool2d` (the next layer's weights are multiplied by the window
+/// size) or `AvgPool2d`; a LIF node's input scale `(dt/τ)·r` ≠ 1 is folded into the weights
+/// of the layer that feeds it. Any other node or topology is refused, naming the node.
+public enum NIRImport {
+    /// The network a graph describes (visual or audio mode).
+    public static func network(_ g: NIRGraph, file: String) throws -> MultimodalNetwork {
+        let inputs = g.nodes.filter { if case .input = $0.value { return true }; return false }.map(\.key).sorted()
+        guard inputs.count == 1 else {
+            throw NIRError.invalid(file: file, reason: "\(inputs.count) Input nodes; SpikeFuse imports single-modality graphs "
+                                   + "(the V-Network or the A-Network); multimodal graphs are exported but not imported")
+        }
+        let dt = scalar(g.metadata["dt"]) ?? NIRExport.dt
+        var reader = ChainReader(graph: g, file: file, dt: dt, current: inputs[0])
+        guard case .input(let shape) = g.nodes[inputs[0]]! else { fatalError() }
+        var c = ModelConfiguration()
+        var tensors: [String: Tensor] = [:]
+        if shape.count == 3 {
+            c.mode = .visual
+            c.polarities = shape[0]; c.imageSize = shape[1]
+            guard shape[1] == shape[2] else { throw reader.unsupported(inputs[0], "the visual input must be square, got \(shape)") }
+            var channels: [Int] = []
+            var poolScale: Float = 1
+            var decay: Float = 0, threshold: Float = 0
+            for name in ["visual.conv1", "visual.conv2"] {
+                let (node, conv) = try reader.next()
+                guard case .conv2d(let w, let b, let stride, let padding, let dilation, let groups, _) = conv,
+                      w.rank == 4, w.shape[2] == 3, w.shape[3] == 3, stride == [1, 1], padding == [1, 1],
+                      dilation == [1, 1], groups == 1 else {
+                    throw reader.unsupported(node, "expected a 3×3 Conv2d with stride 1, padding 1 (the V-Network's \(name))")
+                }
+                let side = c.imageSize / (channels.isEmpty ? 1 : 2)
+                let neuron = try reader.lif(width: w.shape[0] * side * side)
+                tensors[name + ".weight"] = NIRExport.scaled(w, poolScale * neuron.inputScale)
+                tensors[name + ".bias"] = NIRExport.scaled(b, neuron.inputScale)
+                channels.append(w.shape[0]); decay = neuron.decay; threshold = neuron.threshold
+                poolScale = try reader.pool()
+            }
+            let (flattenNode, flatten) = try reader.next()
+            guard case .flatten = flatten else { throw reader.unsupported(flattenNode, "expected Flatten after the second pooling") }
+            for (i, name) in ["visual.fc1", "visual.fc2"].enumerated() {
+                let (node, affine) = try reader.next()
+                guard case .affine(let w, let b) = affine, w.rank == 2 else { throw reader.unsupported(node, "expected Affine (\(name))") }
+                let neuron = try reader.lif(width: w.shape[0])
+                tensors[name + ".weight"] = NIRExport.scaled(w, (i == 0 ? poolScale : 1) * neuron.inputScale)
+                tensors[name + ".bias"] = NIRExport.scaled(b, neuron.inputScale)
+                if i == 0 { c.visualHidden = w.shape[0] } else { c.classes = w.shape[0] }
+                try reader.require(neuron.decay == decay && neuron.threshold == threshold, node,
+                                   "every visual LIF node must have the same τ and threshold")
+            }
+            c.visualChannels = channels; c.tauVisual = decay; c.threshold = threshold
+        } else if shape.count == 1 {
+            c.mode = .audio
+            c.audioChannels = shape[0]
+            var decay: Float = 0, threshold: Float = 0
+            for (i, layer) in ["rec1", "rec2", "rec3", "out"].enumerated() {
+                let name = "audio." + layer
+                let (node, affine) = try reader.next()
+                guard case .affine(let w, let b) = affine, w.rank == 2 else { throw reader.unsupported(node, "expected Affine (\(name))") }
+                let neuron = try reader.lif(width: w.shape[0], recurrent: true)
+                guard let r = neuron.recurrentWeight else {
+                    throw reader.unsupported(neuron.name, "expected a recurrent Linear cycle on the LIF node (\(name))")
+                }
+                tensors[name + ".weight"] = NIRExport.scaled(w, neuron.inputScale)
+                tensors[name + ".bias"] = NIRExport.scaled(b, neuron.inputScale)
+                tensors[name + ".recurrent_weight"] = NIRExport.scaled(r, neuron.inputScale)
+                if i == 0 { c.audioHidden = w.shape[0] }
+                if i == 3 { c.classes = w.shape[0] }
+                if i > 0 { try reader.require(neuron.decay == decay && neuron.threshold == threshold, node,
+                                              "every auditory LIF node must have the same τ and threshold") }
+                decay = neuron.decay; threshold = neuron.threshold
+            }
+            c.tauAudio = decay; c.threshold = threshold
+        } else {
+            throw reader.unsupported(inputs[0], "input shape \(shape) is neither [P, S, S] (visual) nor [channels] (audio)")
+        }
+        let (outNode, out) = try reader.next()
+        guard case .output = out else { throw reader.unsupported(outNode, "expected the Output node after the last LIF") }
+        // T is not part of a network; a SpikeFuse export records the one it was trained with.
+        if case .strings(let json, _)? = g.metadata["config"], let first = json.first,
+           let exported = try? ModelConfiguration.fromJSON(first) {
+            c.timesteps = exported.timesteps
+        }
+        do { try c.validate() } catch { throw NIRError.invalid(file: file, reason: "\(error)") }
+        let network = try MultimodalNetwork(c, seed: 0)
+        try network.load(tensors, source: file)
+        return network
+    }
+
+    static func scalar(_ node: HDF5Node?) -> Double? {
+        switch node {
+        case .floats(let v, _, _)?: return v.count == 1 ? v[0] : nil
+        case .integers(let v, _)?: return v.count == 1 ? Double(v[0]) : nil
+        default: return nil
+        }
+    }
+
+    /// Walks a chain of nodes from the input, one edge at a time.
+    struct ChainReader {
+        let graph: NIRGraph
+        let file: String
+        let dt: Double
+        var current: String
+
+        func unsupported(_ node: String, _ reason: String) -> NIRError { .unsupported(file: file, node: node, reason: reason) }
+
+        func require(_ ok: Bool, _ node: String, _ reason: String) throws {
+            if !ok { throw unsupported(node, reason) }
+        }
+
+        /// The one node that `current` feeds (recurrent cycles excluded).
+        mutating func next() throws -> (String, NIRNode) {
+            let targets = graph.targets(of: current).filter { !isRecurrentLinear($0, of: current) }
+            guard targets.count == 1, let node = graph.nodes[targets[0]] else {
+                throw unsupported(current, "feeds \(targets.count) nodes (\(targets.joined(separator: ", "))); expected one")
+            }
+            current = targets[0]
+            return (targets[0], node)
+        }
+
+        func isRecurrentLinear(_ name: String, of lif: String) -> Bool {
+            if case .linear? = graph.nodes[name], graph.targets(of: name) == [lif] { return true }
+            return false
+        }
+
+        struct Neuron { var name: String; var decay: Float; var threshold: Float; var inputScale: Float; var recurrentWeight: Tensor? }
+
+        /// The LIF node after the current one, its constants (uniform over `width` neurons) and
+        /// its recurrent `Linear` if it has one.
+        mutating func lif(width: Int, recurrent: Bool = false) throws -> Neuron {
+            let (name, node) = try next()
+            guard case .lif(let tau, let r, let vLeak, let vThreshold, let vReset) = node else {
+                throw unsupported(name, "expected a LIF node, found \(node.typeName)")
+            }
+            guard tau.count == width else { throw unsupported(name, "\(tau.count) neurons, expected \(width)") }
+            func uniform(_ t: Tensor, _ what: String) throws -> Float {
+                guard let first = t.scalars.first, t.scalars.allSatisfy({ $0 == first }) else {
+                    throw unsupported(name, "\(what) differs between neurons; SpikeFuse's layers share one value")
+                }
+                return first
+            }
+            let tauValue = Double(try uniform(tau, "tau")), rValue = Double(try uniform(r, "r"))
+            try require(try uniform(vLeak, "v_leak") == 0, name, "v_leak must be 0")
+            try require(try uniform(vReset, "v_reset") == 0, name, "v_reset must be 0 (reset to zero)")
+            try require(tauValue >= dt, name, "tau \(tauValue) is shorter than dt \(dt): no iterative LIF has that decay")
+            var decay = Float(1 - dt / tauValue)
+            if let kept = NIRImport.scalar(graph.nodeMetadata[name]?["spikefuse_decay"]), abs(kept - Double(decay)) < 1e-5 {
+                decay = Float(kept)
+            }
+            let inputScale = Float(dt / tauValue * rValue)
+            let recurrentSources = graph.sources(of: name).filter { isRecurrentLinear($0, of: name) && graph.sources(of: $0) == [name] }
+            var recurrentWeight: Tensor?
+            if let rec = recurrentSources.first, case .linear(let w)? = graph.nodes[rec] { recurrentWeight = w }
+            if !recurrent { try require(recurrentWeight == nil, name, "a recurrent cycle where the V-Network has none") }
+            return Neuron(name: name, decay: decay, threshold: try uniform(vThreshold, "v_threshold"),
+                          inputScale: abs(inputScale - 1) < 1e-6 ? 1 : inputScale, recurrentWeight: recurrentWeight)
+        }
+
+        /// A 2×2 stride-2 pooling node; returns the factor for the next layer's weights
+        /// (4 for SumPool2d, 1 for AvgPool2d).
+        mutating func pool() throws -> Float {
+            let (name, node) = try next()
+            switch node {
+            case .sumPool2d(let k, let s, let p) where k == [2, 2] && s == [2, 2] && p == [0, 0]: return 4
+            case .avgPool2d(let k, let s, let p) where k == [2, 2] && s == [2, 2] && p == [0, 0]: return 1
+            default: throw unsupported(name, "expected 2×2 pooling with stride 2 and no padding, found \(node.typeName)")
+            }
+        }
+    }
+}

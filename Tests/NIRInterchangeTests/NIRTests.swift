@@ -1,0 +1,155 @@
+import XCTest
+@testable import NIRInterchange
+import Multimodal
+
+final class NIRTests: XCTestCase {
+    private func temporaryFile(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sf-nir-\(UUID())-\(name)")
+    }
+
+    /// Every kind of value the NIR form needs survives an HDF5 write and read.
+    func testHDF5TreeRoundTrip() throws {
+        let tree: [String: HDF5Node] = [
+            "version": .string("1.0.8"),
+            "node": .group([
+                "edges": .strings(["a", "b", "b", "c"], shape: [2, 2]),
+                "w": .floats([0.5, -1.25, 3, 4, 5, 6], shape: [2, 3], bits: 32),
+                "dt": .floats([1e-4], shape: [], bits: 64),
+                "k": .integers([1, -1], shape: [2]),
+                "nested": .group(["type": .string("Affine"), "empty": .strings([], shape: [0])]),
+            ]),
+        ]
+        let url = temporaryFile("tree.h5")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try HDF5Tree.write(tree, to: url)
+        XCTAssertEqual(try HDF5Tree.read(url), tree)
+    }
+
+    private func smallConfiguration(_ mode: TrainingMode) -> ModelConfiguration {
+        var c = ModelConfiguration()
+        c.mode = mode; c.timesteps = 12; c.visualChannels = [4, 6]; c.visualHidden = 16
+        c.imageSize = 12; c.audioHidden = 24; c.fusionHidden = 8
+        return c
+    }
+
+    /// Export, write, read, import: the same weights and, on a random batch, identical spikes.
+    func testVisualAndAuditoryNetworksRoundTripWithIdenticalSpikes() throws {
+        for mode in [TrainingMode.visual, .audio] {
+            let c = smallConfiguration(mode)
+            let original = try MultimodalNetwork(c, seed: 7)
+            // Stronger weights than at initialisation, so that the untrained outputs fire.
+            try original.load(Dictionary(uniqueKeysWithValues: original.namedTensors().map {
+                ($0.name, Tensor(shape: $0.tensor.shape, scalars: $0.tensor.scalars.map { $0 * 3 }))
+            }), source: "test")
+            let url = temporaryFile("\(mode).nir")
+            defer { try? FileManager.default.removeItem(at: url) }
+            try NIRFile.write(try NIRExport.graph(original), to: url)
+            let graph = try NIRFile.read(url)
+            XCTAssertEqual(graph, try NIRExport.graph(original), "the file holds the graph")
+            let imported = try NIRImport.network(graph, file: url.path)
+            let d = imported.configuration
+            XCTAssertEqual(d.mode, c.mode)
+            XCTAssertEqual(mode == .visual ? [d.polarities, d.imageSize, d.visualHidden, d.classes] + d.visualChannels
+                                           : [d.audioChannels, d.audioHidden, d.classes],
+                           mode == .visual ? [c.polarities, c.imageSize, c.visualHidden, c.classes] + c.visualChannels
+                                           : [c.audioChannels, c.audioHidden, c.classes], "\(mode): the sizes are read back")
+            XCTAssertEqual([d.tauVisual, d.tauAudio, d.threshold], [c.tauVisual, c.tauAudio, c.threshold], "\(mode): τ, V_th")
+            XCTAssertEqual(imported.namedTensors().map(\.tensor), original.namedTensors().map(\.tensor), "\(mode): weights")
+            var rng = SeededGenerator(seed: 3)
+            let batch = 4
+            let visual = mode.usesVisual ? randomSpikes([c.timesteps, batch] + c.visualFrameShape, &rng) : nil
+            let audio = mode.usesAudio ? randomSpikes([c.timesteps, batch, c.audioChannels], &rng) : nil
+            let a = original.forward(visual: visual, audio: audio), b = imported.forward(visual: visual, audio: audio)
+            let spikesA = (a.visual ?? a.audio)!, spikesB = (b.visual ?? b.audio)!
+            XCTAssertEqual(spikesA, spikesB, "\(mode): identical output spikes")
+            XCTAssertGreaterThan(spikesA.scalars.reduce(0, +), 0, "\(mode): the test input should make the outputs fire")
+        }
+    }
+
+    /// The LIF mapping of the docs: τ = dt/(1 − k), r = τ/dt, v_leak = v_reset = 0; pooling as
+    /// SumPool2d with the next weights divided by 4; recurrence as a Linear cycle.
+    func testExportedGraphFollowsTheDocumentedMapping() throws {
+        let c = smallConfiguration(.audio)
+        let g = try NIRExport.graph(try MultimodalNetwork(c, seed: 1))
+        guard case .lif(let tau, let r, let vLeak, let vThreshold, let vReset)? = g.nodes["audio_rec1_lif"] else {
+            return XCTFail("no LIF node audio_rec1_lif")
+        }
+        XCTAssertEqual(Double(tau.scalars[0]), NIRExport.dt / (1 - Double(c.tauAudio)), accuracy: 1e-9)
+        XCTAssertEqual(Double(r.scalars[0]), Double(tau.scalars[0]) / NIRExport.dt, accuracy: 1e-3)
+        XCTAssertEqual(vLeak.scalars.max(), 0); XCTAssertEqual(vReset.scalars.max(), 0)
+        XCTAssertEqual(vThreshold.scalars[0], c.threshold)
+        XCTAssertTrue(g.edges.contains { $0 == ("audio_rec1_lif", "audio_rec1_recurrent") })
+        XCTAssertTrue(g.edges.contains { $0 == ("audio_rec1_recurrent", "audio_rec1_lif") })
+
+        let v = try MultimodalNetwork(smallConfiguration(.visual), seed: 1)
+        let gv = try NIRExport.graph(v)
+        guard case .sumPool2d? = gv.nodes["visual_conv1_pool"], case .conv2d(let w2, _, _, _, _, _, _)? = gv.nodes["visual_conv2"] else {
+            return XCTFail("expected SumPool2d then Conv2d")
+        }
+        let original = v.namedTensors().first { $0.name == "visual.conv2.weight" }!.tensor
+        XCTAssertEqual(w2.scalars, original.scalars.map { $0 / 4 })
+    }
+
+    /// The concatenation ablation exports exactly; the attention needs constant weights and
+    /// says so in the metadata; the integrator readout is refused with the reason.
+    func testFusionExports() throws {
+        let concat = try NIRExport.graph(try MultimodalNetwork(smallConfiguration(.multimodalNoAttention), seed: 2))
+        XCTAssertEqual(Set(concat.sources(of: "fusion_fc1_lif")), ["fusion_fc1_visual", "fusion_fc1_audio"])
+        let attention = try MultimodalNetwork(smallConfiguration(.multimodal), seed: 2)
+        XCTAssertThrowsError(try NIRExport.graph(attention)) { XCTAssertTrue("\($0)".contains("w·o"), "\($0)") }
+        let g = try NIRExport.graph(attention, attentionWeights: (0.75, 0.5))
+        guard case .strings(let note, _)? = g.metadata["attention"] else { return XCTFail("no attention note") }
+        XCTAssertTrue(note[0].contains("w_v = 0.75"), note[0])
+        var integrator = smallConfiguration(.multimodal)
+        integrator.attentionReadout = .integrator
+        XCTAssertThrowsError(try NIRExport.graph(try MultimodalNetwork(integrator, seed: 2), attentionWeights: (0.5, 0.5))) {
+            XCTAssertTrue("\($0)".contains("integrator"), "\($0)")
+        }
+        // Multimodal graphs are not imported: one clear error.
+        XCTAssertThrowsError(try NIRImport.network(concat, file: "concat.nir")) {
+            XCTAssertTrue("\($0)".contains("2 Input nodes"), "\($0)")
+        }
+    }
+
+    /// A node type SpikeFuse does not read is refused naming the node and the type.
+    func testUnsupportedNodeIsNamed() throws {
+        let url = temporaryFile("delay.nir")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try HDF5Tree.write(["version": .string("1.0.8"), "node": .group([
+            "type": .string("NIRGraph"),
+            "edges": .strings(["in", "wait"], shape: [1, 2]),
+            "nodes": .group(["in": .group(["type": .string("Input"), "shape": .integers([4], shape: [1])]),
+                             "wait": .group(["type": .string("Delay"), "delay": .floats([1, 1, 1, 1], shape: [4], bits: 32)])]),
+        ])], to: url)
+        XCTAssertThrowsError(try NIRFile.read(url)) { error in
+            XCTAssertTrue("\(error)".contains("'wait'") && "\(error)".contains("Delay"), "\(error)")
+            XCTAssertTrue("\(error)".contains(url.path), "\(error)")
+        }
+        XCTAssertThrowsError(try NIRFile.read(URL(fileURLWithPath: "/nonexistent.nir"))) {
+            XCTAssertTrue("\($0)".contains("/nonexistent.nir"), "\($0)")
+        }
+    }
+
+    /// A graph written by the reference `nir` package (bench/nir_peer.py: an A-Network of
+    /// small sizes with its own weights, gzip-compressed datasets, snnTorch-style LIF
+    /// parameters), imported and run on the script's inputs, gives the spikes the script
+    /// computed from NIR's LIF equations.
+    func testGraphWrittenByTheNIRPackageGivesThePeersSpikes() throws {
+        let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+        let graphURL = fixtures.appendingPathComponent("nir_package_audio.nir")
+        let network = try NIRImport.network(try NIRFile.read(graphURL), file: graphURL.path)
+        let reference = try SafeTensors.read(fixtures.appendingPathComponent("nir_package_audio_io.safetensors"))
+        let input = try reference.tensor(named: "input")        // [T, B, channels]
+        let expected = try reference.tensor(named: "spikes")    // [T, B, classes]
+        let out = network.forward(visual: nil, audio: input).audio!
+        XCTAssertEqual(out.shape, expected.shape)
+        let agree = zip(out.scalars, expected.scalars).filter { $0 == $1 }.count
+        XCTAssertEqual(agree, expected.count, "\(agree) of \(expected.count) (t, b, class) entries agree")
+        XCTAssertGreaterThan(expected.scalars.reduce(0, +), 10, "the fixture's outputs should fire")
+    }
+}
+
+private func randomSpikes(_ shape: [Int], _ rng: inout SeededGenerator) -> Tensor {
+    let n = shape.reduce(1, *)
+    return Tensor(shape: shape, scalars: (0..<n).map { _ in rng.nextUniform() < 0.3 ? 1 : 0 })
+}
