@@ -93,6 +93,29 @@ public enum DatasetInspector {
                                 label: MNISTDVSFileName(parsing: url.lastPathComponent).map { "\($0.digit)" })
     }
 
+    /// Summary of an N-MNIST `.bin` recording (label: its digit folder's name, if a digit).
+    public static func nmnist(_ url: URL) throws -> EventFileSummary {
+        let events = try NMNIST.read(url)
+        let folder = url.deletingLastPathComponent().lastPathComponent
+        return EventFileSummary(file: url.path, format: "N-MNIST (ATIS, 5-byte events)",
+                                sensor: "\(events.sensor.width)x\(events.sensor.height)",
+                                events: events.count, durationUs: events.durationMicroseconds,
+                                onEvents: events.onCount, offEvents: events.offCount,
+                                label: folder.count == 1 && folder.allSatisfy(\.isNumber) ? folder : nil)
+    }
+
+    /// Summary of sample `index` of an SHD file (label 0–19 as stored).
+    public static func shdSample(_ file: SHDFile, index: Int) throws -> EventFileSummary {
+        guard index >= 0, index < file.count else {
+            throw DatasetError.badConfiguration("\(file.url.path): sample \(index) out of 0..<\(file.count)")
+        }
+        let events = try file.events(index)
+        return EventFileSummary(file: "\(file.url.path)#\(index)", format: "SHD HDF5 sample",
+                                sensor: "\(events.channelCount) channels", events: events.count,
+                                durationUs: events.durationMicroseconds, onEvents: events.count, offEvents: 0,
+                                label: String(file.labels[index]))
+    }
+
     /// Summary of one N-TIDIGITS sample (searched in train, then test, unless `split` is given).
     public static func ntidigitsSample(_ file: NTidigitsFile, key: String, split: Split? = nil) throws -> EventFileSummary {
         let chosen = split ?? (file.keys(.train).contains(key) ? .train : .test)

@@ -5,8 +5,10 @@ public struct JointAudioSample: Sendable, Hashable {
     public var key: String
     /// The split the HDF5 file puts it in.
     public var fileSplit: Split
-    /// Joint label 0–9 (`z` → 0).
+    /// Joint label 0–9 (`z` → 0; an SHD label mod 10).
     public var label: Int
+    /// For an SHD sample, its index in the file of `fileSplit` (`key` is then `"shd_<split>#<index>"`).
+    public var shdSample: Int? = nil
 }
 
 /// What the joint dataset is made of, found without reading any events: the visual
@@ -18,13 +20,43 @@ public struct JointDatasetCatalog: Sendable {
     public let audio: [JointAudioSample]
     /// Keys that are not valid N-TIDIGITS keys (skipped with a warning under `.skip`).
     public let malformedKeys: [String]
-    /// The opened HDF5 file.
-    public let audioFile: NTidigitsFile
+    /// The opened N-TIDIGITS file (nil for SHD audio).
+    public let audioFile: NTidigitsFile?
+    /// The opened SHD files by split (empty for N-TIDIGITS audio).
+    public let shdFiles: [Split: SHDFile]
+    /// Where the audio comes from, for messages.
+    public let audioSource: String
 
     public init(configuration: JointDatasetConfiguration) throws {
         try configuration.validate()
-        visual = try MNISTDVSLayout(root: URL(fileURLWithPath: configuration.mnistDVSRoot),
-                                    scale: configuration.scale).recordings()
+        let visualRoot = URL(fileURLWithPath: configuration.mnistDVSRoot)
+        if configuration.visualFormat == .nmnist {
+            // N-MNIST recordings, numbered within their digit (Train before Test).
+            var seen = [Int](repeating: 0, count: 10)
+            visual = try NMNISTLayout(root: visualRoot).recordings().map { r in
+                seen[r.digit] += 1
+                return MNISTDVSRecording(name: MNISTDVSFileName(digit: r.digit, scale: configuration.scale, index: seen[r.digit]),
+                                         url: r.url)
+            }
+        } else {
+            visual = try MNISTDVSLayout(root: visualRoot, scale: configuration.scale).recordings()
+        }
+        audioSource = configuration.ntidigitsFile
+        if configuration.audioFormat == .shd {
+            var files: [Split: SHDFile] = [:]
+            var audio: [JointAudioSample] = []
+            for (split, url) in configuration.shdFiles {
+                let file = try SHDFile.open(url)
+                files[split] = file
+                for (i, label) in file.labels.enumerated() {
+                    audio.append(JointAudioSample(key: "shd_\(split.rawValue)#\(i)", fileSplit: split,
+                                                  label: SHDFile.digit(label: label), shdSample: i))
+                }
+            }
+            self.audio = audio; self.malformedKeys = []; self.audioFile = nil; self.shdFiles = files
+            return
+        }
+        shdFiles = [:]
         let file = try NTidigitsFile.open(URL(fileURLWithPath: configuration.ntidigitsFile))
         var audio: [JointAudioSample] = []
         var malformed: [String] = []
@@ -62,7 +94,7 @@ public struct JointDatasetCatalog: Sendable {
                                            audioLabels: a.map { audio[$0].label },
                                            audioFileSplits: a.map { audio[$0].fileSplit },
                                            mode: mode, split: split, classCount: 10,
-                                           audioSource: audioFile.url.path)
+                                           audioSource: audioSource)
         return local.map { JointPair(visual: v[$0.visual], audio: a[$0.audio], label: $0.label) }
     }
 }
@@ -140,41 +172,47 @@ public struct JointDataset: AudioVisualDataset {
             cache: cacheFolder.map { .init(directory: $0, name: "mnist-dvs", key: visualKey) },
             label: "MNIST-DVS frames", progress: configuration.showProgress, policy: configuration.badFiles
         ) { i in
-            let events = try AEDAT.read(recordings[i].url)
+            let events = configuration.visualFormat == .nmnist ? try NMNIST.read(recordings[i].url)
+                                                               : try AEDAT.read(recordings[i].url)
             if events.count == 0 { emptyVisual.add(recordings[i].url.lastPathComponent) }
             return visualFraming(transform(events))
         }
 
         let audio = catalog.audio
-        let file = catalog.audioFile
+        let file = catalog.audioFile, shd = catalog.shdFiles
         let audioFraming = configuration.audioFraming
-        let audioKey = configuration.audioSettingsKey + "\n" + sourceLine(file.url) + "\n"
+        let audioSources = file.map { [$0.url] } ?? shd.keys.sorted { $0.rawValue > $1.rawValue }.map { shd[$0]!.url }
+        let audioKey = configuration.audioSettingsKey + "\n" + audioSources.map(sourceLine).joined(separator: "\n") + "\n"
             + audio.map { "\($0.fileSplit.rawValue)/\($0.key)" }.joined(separator: "\n")
+        let audioName = file == nil ? "SHD" : "N-TIDIGITS"
         let (audioStore, audioFailures) = try FrameStore.load(
             count: audio.count, shape: configuration.audioShape,
             preferred: configuration.value == .binary ? .bits : .uint8,
-            cache: cacheFolder.map { .init(directory: $0, name: "n-tidigits", key: audioKey) },
-            label: "N-TIDIGITS frames", progress: configuration.showProgress, policy: configuration.badFiles
+            cache: cacheFolder.map { .init(directory: $0, name: file == nil ? "shd" : "n-tidigits", key: audioKey) },
+            label: "\(audioName) frames", progress: configuration.showProgress, policy: configuration.badFiles
         ) { i in
-            let events = try file.events(key: audio[i].key, split: audio[i].fileSplit)
+            let events = try file?.events(key: audio[i].key, split: audio[i].fileSplit)
+                ?? shd[audio[i].fileSplit]!.events(audio[i].shdSample!)
             if events.count == 0 { emptyAudio.add(audio[i].key) }
             return audioFraming(events)
         }
 
         var warnings = visualFailures + audioFailures + catalog.malformedKeys.map { "malformed key \($0)" }
-        for split in Split.allCases where !file.duplicateKeys(split).isEmpty {
+        for split in Split.allCases {
+            guard let file, !file.duplicateKeys(split).isEmpty else { continue }
             let keys = file.duplicateKeys(split)
             warnings.append("\(file.url.path): \(keys.count) keys listed more than once in \(split.rawValue)_labels, "
                             + "each used once: \(keys.prefix(5).joined(separator: ", "))\(keys.count > 5 ? ", …" : "")")
         }
-        for (tally, name) in [(emptyVisual, "MNIST-DVS recordings"), (emptyAudio, "N-TIDIGITS samples")] {
+        let visualName = configuration.visualFormat == .nmnist ? "N-MNIST" : "MNIST-DVS"
+        for (tally, name) in [(emptyVisual, "\(visualName) recordings"), (emptyAudio, "\(audioName) samples")] {
             let names = tally.names
             if !names.isEmpty {
                 warnings.append("\(names.count) \(name) have no events (all-zero inputs, trained on as such): "
                                 + names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : ""))
             }
         }
-        for (store, name) in [(visual, "MNIST-DVS"), (audioStore, "N-TIDIGITS")] where store.origin == .cacheHit {
+        for (store, name) in [(visual, visualName), (audioStore, audioName)] where store.origin == .cacheHit {
             let skipped = store.valid.filter { !$0 }.count
             if skipped > 0, configuration.badFiles == .stop {
                 throw DatasetError.io(file: store.file?.path ?? name,

@@ -64,10 +64,13 @@ public struct JointDatasetConfiguration: Codable, Sendable, Hashable {
         self.mnistDVSRoot = mnistDVSRoot; self.ntidigitsFile = ntidigitsFile; self.cacheDirectory = cacheDirectory
     }
 
-    /// The usual layout of a data folder: `{folder}/grabbed_data*` and `{folder}/n-tidigits.hdf5`.
+    /// The usual layout of a data folder: `{folder}/grabbed_data*` (or N-MNIST's `Train/`,
+    /// `Test/`) and `{folder}/n-tidigits.hdf5` (or SHD's `shd_train.h5`, `shd_test.h5`).
     public init(dataFolder: URL, cacheDirectory: URL? = nil) {
+        let ntidigits = dataFolder.appendingPathComponent("n-tidigits.hdf5")
+        let shd = ["shd_train.h5", "shd_test.h5"].contains { FileManager.default.fileExists(atPath: dataFolder.appendingPathComponent($0).path) }
         self.init(mnistDVSRoot: dataFolder.path,
-                  ntidigitsFile: dataFolder.appendingPathComponent("n-tidigits.hdf5").path,
+                  ntidigitsFile: !FileManager.default.fileExists(atPath: ntidigits.path) && shd ? dataFolder.path : ntidigits.path,
                   cacheDirectory: cacheDirectory?.path)
     }
 
@@ -75,8 +78,36 @@ public struct JointDatasetConfiguration: Codable, Sendable, Hashable {
     public var frameSide: Int { (cropSize + downsample - 1) / max(downsample, 1) }
     /// `[T, P, H, W]`.
     public var visualShape: [Int] { [timesteps, mergePolarity ? 1 : 2, frameSide, frameSide] }
-    /// `[T, 64]`.
-    public var audioShape: [Int] { [timesteps, NTidigitsFile.channelCount] }
+    /// `[T, C]`: C = 64 (N-TIDIGITS) or 700 (SHD).
+    public var audioShape: [Int] { [timesteps, audioFormat == .shd ? SHDFile.channelCount : NTidigitsFile.channelCount] }
+
+    /// Which dataset the visual root holds, told by its layout: N-MNIST when it has
+    /// `Train/{d}` or `Test/{d}` folders, else MNIST-DVS (`grabbed_data{d}`).
+    public var visualFormat: VisualFormat {
+        NMNISTLayout.looksLikeNMNIST(URL(fileURLWithPath: mnistDVSRoot)) ? .nmnist : .mnistDVS
+    }
+    public enum VisualFormat: String, Sendable { case mnistDVS = "MNIST-DVS", nmnist = "N-MNIST" }
+
+    /// Which dataset the audio path names: SHD when it is a folder holding `shd_train.h5` /
+    /// `shd_test.h5` or one of those files (its sibling is found beside it), else an
+    /// N-TIDIGITS HDF5 file.
+    public var audioFormat: AudioFormat { shdFiles.isEmpty ? .ntidigits : .shd }
+    public enum AudioFormat: String, Sendable { case ntidigits = "N-TIDIGITS", shd = "SHD" }
+
+    /// The SHD files by split (train first), empty when the audio is not SHD.
+    public var shdFiles: [(Split, URL)] {
+        let url = URL(fileURLWithPath: ntidigitsFile)
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder)
+        let folder: URL
+        if exists && isFolder.boolValue { folder = url }
+        else if url.lastPathComponent.hasPrefix("shd_") && url.pathExtension == "h5" { folder = url.deletingLastPathComponent() }
+        else { return [] }
+        return [(Split.train, "shd_train.h5"), (.test, "shd_test.h5")].compactMap { split, name in
+            let file = folder.appendingPathComponent(name)
+            return FileManager.default.fileExists(atPath: file.path) ? (split, file) : nil
+        }
+    }
 
     /// Throws `DatasetError.badConfiguration` for settings out of range.
     public func validate() throws {
@@ -102,11 +133,11 @@ public struct JointDatasetConfiguration: Codable, Sendable, Hashable {
 
     /// The settings that change visual frames, as a stable string (part of the cache key).
     var visualSettingsKey: String {
-        "visual v1 scale=\(scale) T=\(timesteps) value=\(value.rawValue) merge=\(mergePolarity) crop=\(cropSize) down=\(downsample) binning=\(binning)"
+        "visual v1\(visualFormat == .nmnist ? " format=N-MNIST" : "") scale=\(scale) T=\(timesteps) value=\(value.rawValue) merge=\(mergePolarity) crop=\(cropSize) down=\(downsample) binning=\(binning)"
     }
     /// The settings that change audio frames.
     var audioSettingsKey: String {
-        "audio v1 T=\(timesteps) value=\(value.rawValue) binning=\(binning)"
+        "audio v1\(audioFormat == .shd ? " format=SHD" : "") T=\(timesteps) value=\(value.rawValue) binning=\(binning)"
     }
 
     // MARK: Codable with defaults for missing keys

@@ -10,8 +10,12 @@ enum InspectCommand {
     static let help = """
     usage: spikefuse inspect FILE|DIR [--json] [--key KEY] [--scale 4|8|16] [--load [--cache CACHEDIR]]
       FILE.aedat        format, sensor size, events, duration, ON/OFF counts, label (MNIST-DVS name)
+      FILE.bin          the same for an N-MNIST recording (label: its digit folder)
       FILE.hdf5         N-TIDIGITS sample counts per split and class; with --key one sample's summary
-      DIR               per-class counts of grabbed_data*/scale{S} and n-tidigits.hdf5, joint split sizes
+      FILE.h5           an SHD file (spikes/times, spikes/units, labels): samples per class; --key N
+                        summarises sample N
+      DIR               per-class counts of grabbed_data*/scale{S} (or N-MNIST's Train/, Test/) and
+                        n-tidigits.hdf5 (or shd_train.h5, shd_test.h5), joint split sizes
       --json            print one JSON object
       --load            (DIR) build the joint dataset with default settings, framing every sample
                         (or loading the cache in CACHEDIR), and report the times
@@ -35,6 +39,9 @@ enum InspectCommand {
         }
         if isFolder.boolValue, load {
             try loadDataset(url, scale: scale, cache: cache)
+        } else if isFolder.boolValue, JointDatasetConfiguration(dataFolder: url).visualFormat == .nmnist
+                    || JointDatasetConfiguration(dataFolder: url).audioFormat == .shd {
+            try communityFolder(url, scale: scale, json: json)
         } else if isFolder.boolValue {
             let s = try DatasetInspector.folder(url, scale: scale)
             if json { print(try DatasetInspector.json(s)); return }
@@ -50,6 +57,23 @@ enum InspectCommand {
                 if a.emptySamples > 0 { print("n-tidigits.hdf5: \(a.emptySamples) samples with no events") }
                 if a.unreadableSamples > 0 { print("n-tidigits.hdf5: \(a.unreadableSamples) samples that do not read") }
             }
+        } else if url.pathExtension.lowercased() == "bin" {
+            try printFile(try DatasetInspector.nmnist(url), json: json)
+        } else if ["hdf5", "h5"].contains(url.pathExtension.lowercased()), let shd = try? SHDFile.open(url) {
+            if let key {
+                guard let index = Int(key) else { throw UsageError("an SHD file's --key is a sample number, got '\(key)'") }
+                try printFile(try DatasetInspector.shdSample(shd, index: index), json: json)
+                return
+            }
+            var perClass = [Int](repeating: 0, count: SHDFile.classCount)
+            for label in shd.labels { perClass[label] += 1 }
+            if json {
+                let object: [String: Any] = ["file": url.path, "format": "SHD", "samples": shd.count, "per_class": perClass]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                return
+            }
+            print("\(url.path): SHD (Spiking Heidelberg Digits), \(shd.count) samples, \(SHDFile.channelCount) channels")
+            print("  per class (0–9 English, 10–19 German): " + perClass.enumerated().map { "\($0):\($1)" }.joined(separator: " "))
         } else if ["hdf5", "h5"].contains(url.pathExtension.lowercased()) {
             let file = try NTidigitsFile.open(url)
             if let key {
@@ -70,6 +94,28 @@ enum InspectCommand {
         } else {
             try printFile(try DatasetInspector.aedat(url), json: json)
         }
+    }
+
+    /// Per-class counts and joint split sizes of a folder with N-MNIST and/or SHD data.
+    static func communityFolder(_ url: URL, scale: Int, json: Bool) throws {
+        var configuration = JointDatasetConfiguration(dataFolder: url)
+        configuration.scale = scale
+        let catalog = try JointDatasetCatalog(configuration: configuration)
+        let train = try catalog.pairs(split: .train, mode: configuration.splitMode).count
+        let test = try catalog.pairs(split: .test, mode: configuration.splitMode).count
+        let format = "\(configuration.visualFormat.rawValue) + \(configuration.audioFormat.rawValue)"
+        if json {
+            let object: [String: Any] = ["folder": url.path, "format": format, "visual_per_class": catalog.visualCountPerClass,
+                                         "audio_per_class": catalog.audioCountPerClass, "train": train, "test": test]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print("\(url.path): \(format)")
+        print("class  visual  audio")
+        for c in 0..<10 {
+            print(String(format: "%5d  %6d  %5d", c, catalog.visualCountPerClass[c], catalog.audioCountPerClass[c]))
+        }
+        print("joint split (first 50 % per class): train \(train), test \(test)")
     }
 
     /// Builds (or loads) the joint dataset and reports how long it took.

@@ -14,7 +14,9 @@ enum RenderCommand {
                     equal time slices side by side; --scale PX pixels per sensor pixel (default 4);
                     --crop SIDE a SIDE×SIDE box around the event centroid (the digit moves, so
                     short slices, e.g. --window-ms 560 --slices 4, show its shape best)
+      FILE.bin      an N-MNIST recording, drawn as FILE.aedat (34×34 sensor)
       FILE.hdf5     cochlea raster of sample --key (train or test): time (ms) × channel 0–63
+      FILE.h5       an SHD file: raster of sample number --key N, time (ms) × channel 0–699
       --window-ms   only the first MS milliseconds of the recording
     """
 
@@ -47,12 +49,21 @@ enum RenderCommand {
 
     /// One cochlea sample of an N-TIDIGITS file as a channel-over-time raster (PNG or SVG by extension).
     static func renderCochlea(_ input: URL, key: String?, windowMs: Int? = nil, to output: URL) throws {
-        let file = try NTidigitsFile.open(input)
-        guard let key else {
-            throw UsageError("an HDF5 file needs --key, e.g. --key \(file.keys(.train).first ?? "man-im-a-7")")
+        var events: CochleaEvents
+        if let shd = try? SHDFile.open(input) {
+            guard let key, let index = Int(key), index >= 0, index < shd.count else {
+                throw UsageError("an SHD file needs --key N, a sample number 0…\(shd.count - 1)")
+            }
+            events = try shd.events(index)
+        } else {
+            let file = try NTidigitsFile.open(input)
+            guard let key else {
+                throw UsageError("an HDF5 file needs --key, e.g. --key \(file.keys(.train).first ?? "man-im-a-7")")
+            }
+            let split: Split = file.keys(.train).contains(key) ? .train : .test
+            events = try file.events(key: key, split: split)
         }
-        let split: Split = file.keys(.train).contains(key) ? .train : .test
-        var events = try file.events(key: key, split: split)
+        let key = key ?? ""
         if let windowMs, let t0 = events.t.first {
             events = TimeWindow(startMicroseconds: t0, endMicroseconds: t0 + Int64(windowMs) * 1000)(events)
         }
@@ -67,7 +78,7 @@ enum RenderCommand {
     /// A DVS recording as accumulated ON/OFF events, optionally in time slices and cropped
     /// around the event centroid (PNG or SVG by extension).
     static func renderDVS(_ input: URL, slices: Int, scale: Int, crop: Int?, windowMs: Int?, to output: URL) throws {
-        var events = try AEDAT.read(input)
+        var events = input.pathExtension.lowercased() == "bin" ? try NMNIST.read(input) : try AEDAT.read(input)
         if let windowMs, let t0 = events.t.first {
             events = TimeWindow(startMicroseconds: t0, endMicroseconds: t0 + Int64(windowMs) * 1000)(events)
         }

@@ -101,7 +101,7 @@ final class JointDatasetTests: XCTestCase {
         XCTAssertEqual(try train.sample(3).visual, train.configuration.visualFraming(train.configuration.visualTransform(events)))
         let a = train.catalog.audio[p.audio]
         XCTAssertEqual(try train.sample(3).audio,
-                       train.configuration.audioFraming(try train.catalog.audioFile.events(key: a.key, split: a.fileSplit)))
+                       train.configuration.audioFraming(try train.catalog.audioFile!.events(key: a.key, split: a.fileSplit)))
     }
 
     func testHDF5SplitMode() throws {

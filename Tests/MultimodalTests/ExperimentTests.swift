@@ -197,3 +197,67 @@ final class NIRCommandLineTests: XCTestCase {
         XCTAssertTrue(noTarget.stderr.contains("--nir"), noTarget.stderr)
     }
 }
+
+/// N-MNIST and SHD through the command line (issue 20): files made by the project's writers
+/// go through inspect → render → train (visual and audio) → evaluate.
+final class CommunityDatasetCommandLineTests: XCTestCase {
+    func testNMNISTAndSHDGoThroughInspectRenderTrainEvaluate() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("community-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SeededGenerator(seed: 12)
+        // N-MNIST: per digit 2 training and 2 test recordings; events clustered by digit.
+        for (split, count) in [("Train", 2), ("Test", 2)] {
+            for digit in 0...9 {
+                let folder = dir.appendingPathComponent("\(split)/\(digit)")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                for i in 1...count {
+                    var e = DVSEvents(sensor: NMNIST.sensor)
+                    for k in 0..<400 {
+                        e.t.append(Int64(k * 700)); e.polarity.append(UInt8(k % 2))
+                        e.x.append(UInt16(min(33, 3 * digit + rng.nextInt(below: 4))))
+                        e.y.append(UInt16(rng.nextInt(below: 34)))
+                    }
+                    try NMNIST.write(e, to: folder.appendingPathComponent(String(format: "%05d.bin", i)))
+                }
+            }
+        }
+        // SHD: labels 0…19 (German digits map to the same 10 classes), 2 samples each per file.
+        for name in ["shd_train.h5", "shd_test.h5"] {
+            var samples: [(label: Int, events: CochleaEvents)] = []
+            for label in 0..<20 {
+                for _ in 0..<2 {
+                    var e = CochleaEvents(channelCount: 700)
+                    for k in 0..<300 { e.t.append(Int64(k * 2000)); e.channel.append(UInt16(35 * (label % 10) + rng.nextInt(below: 30))) }
+                    samples.append((label, e))
+                }
+            }
+            try SHDFile.write(samples, to: dir.appendingPathComponent(name))
+        }
+        let folder = try runSpikefuse(["inspect", dir.path])
+        XCTAssertEqual(folder.status, 0, folder.stderr)
+        XCTAssertTrue(folder.stdout.contains("N-MNIST + SHD"), folder.stdout)
+        let bin = try runSpikefuse(["inspect", dir.appendingPathComponent("Train/3/00001.bin").path, "--json"])
+        XCTAssertTrue(bin.stdout.contains("N-MNIST") && bin.stdout.contains("\"label\":\"3\""), bin.stdout)
+        let shd = try runSpikefuse(["inspect", dir.appendingPathComponent("shd_train.h5").path])
+        XCTAssertTrue(shd.stdout.contains("SHD") && shd.stdout.contains("40 samples"), shd.stdout)
+        let sample = try runSpikefuse(["inspect", dir.appendingPathComponent("shd_test.h5").path, "--key", "5"])
+        XCTAssertTrue(sample.stdout.contains("700 channels"), sample.stdout + sample.stderr)
+        for (file, key) in [("Train/3/00001.bin", nil), ("shd_train.h5", "3")] as [(String, String?)] {
+            let png = dir.appendingPathComponent("\(UUID()).png")
+            let r = try runSpikefuse(["render", dir.appendingPathComponent(file).path, "--out", png.path] + (key.map { ["--key", $0] } ?? []))
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: png.path))
+        }
+        for mode in ["visual", "audio"] {
+            let run = dir.appendingPathComponent("run-\(mode)")
+            let t = try runSpikefuse(["train", "--mode", mode, "--data", dir.path, "--epochs", "1", "--timesteps", "8",
+                                      "--cache", "none", "--config", "{\"audio_hidden\": 16, \"visual_hidden\": 16}", "--out", run.path])
+            XCTAssertEqual(t.status, 0, t.stderr)
+            let e = try runSpikefuse(["evaluate", run.path, "--json"])
+            XCTAssertEqual(e.status, 0, e.stderr)
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
+            XCTAssertNotNil(object[mode] as? Double, e.stdout)
+            XCTAssertEqual(object["samples"] as? Int, 20, "the joint test split: half of the 4 recordings per class")
+        }
+    }
+}
