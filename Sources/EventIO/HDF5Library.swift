@@ -1,3 +1,4 @@
+import AtomicFiles
 @preconcurrency import CHDF5
 import Foundation
 
@@ -47,6 +48,31 @@ enum HDF5Library {
     /// C globals set by `H5open`); call inside `withLock`.
     static func creationClasses() -> (file: hid_t, group: hid_t, dataset: hid_t) {
         (H5P_CLS_FILE_CREATE_ID_g, H5P_CLS_GROUP_CREATE_ID_g, H5P_CLS_DATASET_CREATE_ID_g)
+    }
+
+    /// Creates the HDF5 file `url` atomically: `body` writes into a new file at a temporary
+    /// path (inside the lock, object times off so the same content gives the same bytes),
+    /// which then replaces `url` (`AtomicFile.commit`); on any error the temporary is removed.
+    static func createAtomically(_ url: URL, _ body: (hid_t) throws -> Void) throws {
+        let name = url.path
+        let temporary = AtomicFile.temporaryURL(for: url)
+        do {
+            try withLock {
+                let fileProperties = H5Pcreate(creationClasses().file)
+                defer { H5Pclose(fileProperties) }
+                _ = H5Pset_obj_track_times(fileProperties, false)
+                let file = H5Fcreate(temporary.path, truncate, fileProperties, defaultID)
+                guard file >= 0 else { throw DatasetError.hdf5(file: name, path: "/", operation: "H5Fcreate") }
+                defer { H5Fclose(file) }
+                try body(file)
+            }
+            do { try AtomicFile.commit(temporary, to: url) } catch {
+                throw DatasetError.io(file: name, reason: "cannot put the file into place: \(error.reason)")
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
     }
 
     /// Runs `body` with exclusive access to the HDF5 library.

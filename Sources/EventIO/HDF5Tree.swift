@@ -1,4 +1,3 @@
-import AtomicFiles
 @preconcurrency import CHDF5
 import Foundation
 
@@ -29,25 +28,8 @@ public indirect enum HDF5Node: Equatable, Sendable {
 public enum HDF5Tree {
     /// Writes the root group's `children` to `url` atomically (temporary file, then rename).
     public static func write(_ children: [String: HDF5Node], to url: URL) throws {
-        let name = url.path
-        let temporary = AtomicFile.temporaryURL(for: url)
-        do {
-            try HDF5Library.withLock {
-                let classes = HDF5Library.creationClasses()
-                let fileProperties = H5Pcreate(classes.file)
-                defer { H5Pclose(fileProperties) }
-                _ = H5Pset_obj_track_times(fileProperties, false)
-                let file = H5Fcreate(temporary.path, HDF5Library.truncate, fileProperties, HDF5Library.defaultID)
-                guard file >= 0 else { throw DatasetError.hdf5(file: name, path: "/", operation: "H5Fcreate") }
-                defer { H5Fclose(file) }
-                try writeChildren(children, into: file, path: "", name: name)
-            }
-            do { try AtomicFile.commit(temporary, to: url) } catch {
-                throw DatasetError.io(file: name, reason: "cannot put the file into place: \(error.reason)")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
+        try HDF5Library.createAtomically(url) { file in
+            try writeChildren(children, into: file, path: "", name: url.path)
         }
     }
 

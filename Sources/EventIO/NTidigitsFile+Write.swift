@@ -1,4 +1,3 @@
-import AtomicFiles
 import CHDF5
 import Foundation
 
@@ -34,46 +33,31 @@ extension NTidigitsFile {
                 }
             }
         }
-        let temporary = AtomicFile.temporaryURL(for: url)
-        do {
-            try HDF5Library.withLock {
-                // No creation/modification times in object headers, so the same samples
-                // always give the same bytes (reproducible datasets from a seed).
-                let classes = HDF5Library.creationClasses()
-                let fileProperties = H5Pcreate(classes.file)
-                let groupProperties = H5Pcreate(classes.group)
-                let datasetProperties = H5Pcreate(classes.dataset)
-                defer { H5Pclose(fileProperties); H5Pclose(groupProperties); H5Pclose(datasetProperties) }
-                for p in [fileProperties, groupProperties, datasetProperties] { _ = H5Pset_obj_track_times(p, false) }
-                let file = H5Fcreate(temporary.path, HDF5Library.truncate, fileProperties, HDF5Library.defaultID)
-                guard file >= 0 else { throw DatasetError.hdf5(file: name, path: "/", operation: "H5Fcreate") }
-                defer { H5Fclose(file) }
-                for split in Split.allCases {
-                    let chosen = samples.filter { $0.split == split }
-                    try writeStrings(chosen.map(\.key), file: file, path: "\(split.rawValue)_labels", name: name,
-                                     properties: datasetProperties)
-                    let times = H5Gcreate2(file, "\(split.rawValue)_timestamps", 0, groupProperties, 0)
-                    let addresses = H5Gcreate2(file, "\(split.rawValue)_addresses", 0, groupProperties, 0)
-                    defer { H5Gclose(times); H5Gclose(addresses) }
-                    guard times >= 0, addresses >= 0 else {
-                        throw DatasetError.hdf5(file: name, path: "\(split.rawValue)_*", operation: "H5Gcreate2")
-                    }
-                    for s in chosen {
-                        var seconds = s.events.t.map { Double($0) / 1e6 }
-                        try writeArray(&seconds, fileType: HDF5Library.types().float64LE, memType: HDF5Library.types().nativeDouble,
-                                       group: times, key: s.key, name: name, properties: datasetProperties)
-                        var channels = s.events.channel.map { UInt8($0) }
-                        try writeArray(&channels, fileType: HDF5Library.types().uint8LE, memType: HDF5Library.types().nativeUInt8,
-                                       group: addresses, key: s.key, name: name, properties: datasetProperties)
-                    }
+        try HDF5Library.createAtomically(url) { file in
+            let classes = HDF5Library.creationClasses()
+            let groupProperties = H5Pcreate(classes.group)
+            let datasetProperties = H5Pcreate(classes.dataset)
+            defer { H5Pclose(groupProperties); H5Pclose(datasetProperties) }
+            for p in [groupProperties, datasetProperties] { _ = H5Pset_obj_track_times(p, false) }
+            for split in Split.allCases {
+                let chosen = samples.filter { $0.split == split }
+                try writeStrings(chosen.map(\.key), file: file, path: "\(split.rawValue)_labels", name: name,
+                                 properties: datasetProperties)
+                let times = H5Gcreate2(file, "\(split.rawValue)_timestamps", 0, groupProperties, 0)
+                let addresses = H5Gcreate2(file, "\(split.rawValue)_addresses", 0, groupProperties, 0)
+                defer { H5Gclose(times); H5Gclose(addresses) }
+                guard times >= 0, addresses >= 0 else {
+                    throw DatasetError.hdf5(file: name, path: "\(split.rawValue)_*", operation: "H5Gcreate2")
+                }
+                for s in chosen {
+                    var seconds = s.events.t.map { Double($0) / 1e6 }
+                    try writeArray(&seconds, fileType: HDF5Library.types().float64LE, memType: HDF5Library.types().nativeDouble,
+                                   group: times, key: s.key, name: name, properties: datasetProperties)
+                    var channels = s.events.channel.map { UInt8($0) }
+                    try writeArray(&channels, fileType: HDF5Library.types().uint8LE, memType: HDF5Library.types().nativeUInt8,
+                                   group: addresses, key: s.key, name: name, properties: datasetProperties)
                 }
             }
-            do { try AtomicFile.commit(temporary, to: url) } catch {
-                throw DatasetError.io(file: name, reason: "cannot put the file into place: \(error.reason)")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
         }
     }
 

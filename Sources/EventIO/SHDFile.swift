@@ -1,4 +1,3 @@
-import AtomicFiles
 @preconcurrency import CHDF5
 import Foundation
 
@@ -101,41 +100,25 @@ public struct SHDFile: Sendable {
                 throw DatasetError.addressOutOfRange(file: name, key: "sample \(i)", index: bad, value: Double(s.events.channel[bad]))
             }
         }
-        let temporary = AtomicFile.temporaryURL(for: url)
-        do {
-            try HDF5Library.withLock {
-                let classes = HDF5Library.creationClasses()
-                let fileProperties = H5Pcreate(classes.file)
-                defer { H5Pclose(fileProperties) }
-                _ = H5Pset_obj_track_times(fileProperties, false)
-                let file = H5Fcreate(temporary.path, HDF5Library.truncate, fileProperties, 0)
-                guard file >= 0 else { throw DatasetError.hdf5(file: name, path: "/", operation: "H5Fcreate") }
-                defer { H5Fclose(file) }
-                let spikes = H5Gcreate2(file, "spikes", 0, 0, 0)
-                guard spikes >= 0 else { throw DatasetError.hdf5(file: name, path: "spikes", operation: "H5Gcreate2") }
-                H5Gclose(spikes)
-                let types = HDF5Library.types()
-                try writeVariableLength(file, path: "spikes/times", base: types.float32LE, memoryBase: types.nativeFloat,
-                                        arrays: samples.map { $0.events.t.map { Float(Double($0) / 1e6) } }, name: name)
-                try writeVariableLength(file, path: "spikes/units", base: H5T_STD_U16LE_g, memoryBase: H5T_NATIVE_UINT16_g,
-                                        arrays: samples.map { $0.events.channel }, name: name)
-                var labels = samples.map { UInt8($0.label) }
-                var dims: [hsize_t] = [hsize_t(samples.count)]
-                let space = H5Screate_simple(1, &dims, nil)
-                defer { H5Sclose(space) }
-                let dataset = H5Dcreate2(file, "labels", types.uint8LE, space, 0, 0, 0)
-                guard dataset >= 0 else { throw DatasetError.hdf5(file: name, path: "labels", operation: "H5Dcreate2") }
-                defer { H5Dclose(dataset) }
-                if !labels.isEmpty, H5Dwrite(dataset, types.nativeUInt8, 0, 0, 0, &labels) < 0 {
-                    throw DatasetError.hdf5(file: name, path: "labels", operation: "H5Dwrite")
-                }
+        try HDF5Library.createAtomically(url) { file in
+            let spikes = H5Gcreate2(file, "spikes", 0, 0, 0)
+            guard spikes >= 0 else { throw DatasetError.hdf5(file: name, path: "spikes", operation: "H5Gcreate2") }
+            H5Gclose(spikes)
+            let types = HDF5Library.types()
+            try writeVariableLength(file, path: "spikes/times", base: types.float32LE, memoryBase: types.nativeFloat,
+                                    arrays: samples.map { $0.events.t.map { Float(Double($0) / 1e6) } }, name: name)
+            try writeVariableLength(file, path: "spikes/units", base: H5T_STD_U16LE_g, memoryBase: H5T_NATIVE_UINT16_g,
+                                    arrays: samples.map { $0.events.channel }, name: name)
+            var labels = samples.map { UInt8($0.label) }
+            var dims: [hsize_t] = [hsize_t(samples.count)]
+            let space = H5Screate_simple(1, &dims, nil)
+            defer { H5Sclose(space) }
+            let dataset = H5Dcreate2(file, "labels", types.uint8LE, space, 0, 0, 0)
+            guard dataset >= 0 else { throw DatasetError.hdf5(file: name, path: "labels", operation: "H5Dcreate2") }
+            defer { H5Dclose(dataset) }
+            if !labels.isEmpty, H5Dwrite(dataset, types.nativeUInt8, 0, 0, 0, &labels) < 0 {
+                throw DatasetError.hdf5(file: name, path: "labels", operation: "H5Dwrite")
             }
-            do { try AtomicFile.commit(temporary, to: url) } catch {
-                throw DatasetError.io(file: name, reason: "cannot put the file into place: \(error.reason)")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
         }
     }
 
