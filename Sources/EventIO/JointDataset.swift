@@ -17,6 +17,8 @@ public struct JointAudioSample: Sendable, Hashable {
 /// multi-digit samples left out).
 public struct JointDatasetCatalog: Sendable {
     public let visual: [MNISTDVSRecording]
+    /// N-MNIST's own split of each visual recording (nil for MNIST-DVS, which has none).
+    public let visualFileSplits: [Split]?
     public let audio: [JointAudioSample]
     /// Keys that are not valid N-TIDIGITS keys (skipped with a warning under `.skip`).
     public let malformedKeys: [String]
@@ -33,13 +35,16 @@ public struct JointDatasetCatalog: Sendable {
         if configuration.visualFormat == .nmnist {
             // N-MNIST recordings, numbered within their digit (Train before Test).
             var seen = [Int](repeating: 0, count: 10)
-            visual = try NMNISTLayout(root: visualRoot).recordings().map { r in
+            let recordings = try NMNISTLayout(root: visualRoot).recordings()
+            visualFileSplits = recordings.map(\.split)
+            visual = recordings.map { r in
                 seen[r.digit] += 1
                 return MNISTDVSRecording(name: MNISTDVSFileName(digit: r.digit, scale: configuration.scale, index: seen[r.digit]),
                                          url: r.url)
             }
         } else {
             visual = try MNISTDVSLayout(root: visualRoot, scale: configuration.scale).recordings()
+            visualFileSplits = nil
         }
         audioSource = configuration.ntidigitsFile
         if configuration.audioFormat == .shd {
@@ -93,6 +98,7 @@ public struct JointDatasetCatalog: Sendable {
         let local = try JointPairing.pairs(visualLabels: v.map { visual[$0].digit },
                                            audioLabels: a.map { audio[$0].label },
                                            audioFileSplits: a.map { audio[$0].fileSplit },
+                                           visualFileSplits: visualFileSplits.map { splits in v.map { splits[$0] } },
                                            mode: mode, split: split, classCount: 10,
                                            audioSource: audioSource)
         return local.map { JointPair(visual: v[$0.visual], audio: a[$0.audio], label: $0.label) }

@@ -5,8 +5,8 @@
 ///   training samples, the rest the test samples ("the first 50 % samples of each dataset
 ///   are used for training"). Canonical order: visual by digit then recording index; audio
 ///   in HDF5 key order, the file's train keys then its test keys. With `.hdf5` the audio
-///   split is the file's own train/test split instead (the visual split stays first-half:
-///   MNIST-DVS has no official split).
+///   split is the file's own train/test split instead, and so is the visual split where the
+///   visual set has one (N-MNIST's Train/Test folders; MNIST-DVS has none and stays first-half).
 /// - Pairing: within a split, the k-th visual sample of class c (k = 0, 1, …) is paired with
 ///   audio sample `k mod m_c` of class c, where m_c is that class's audio count in the split.
 ///   Every visual sample is used once; the audio samples are cycled, so all are used when
@@ -16,7 +16,8 @@
 public enum JointSplitMode: String, Sendable, Codable, Hashable, CaseIterable {
     /// First 50 % of each set per class for training (the paper's rule).
     case firstHalf
-    /// Audio: the HDF5 file's own train/test split; visual: first 50 %.
+    /// The datasets' own train/test splits: the audio file's, and N-MNIST's folders (MNIST-DVS,
+    /// which has none: first 50 %).
     case hdf5
 }
 
@@ -57,10 +58,17 @@ public enum JointPairing {
     /// - Throws: `DatasetError.noAudioForClass` when a class has visual samples in the split
     ///   but no audio sample.
     public static func pairs(visualLabels: [Int], audioLabels: [Int], audioFileSplits: [Split],
+                             visualFileSplits: [Split]? = nil,
                              mode: JointSplitMode, split: Split, classCount: Int = 10,
                              audioSource: String = "audio") throws -> [JointPair] {
         precondition(audioLabels.count == audioFileSplits.count, "one HDF5 split per audio sample")
-        let visual = firstHalf(labels: visualLabels, split: split, classCount: classCount)
+        precondition(visualFileSplits.map { $0.count == visualLabels.count } ?? true, "one split per visual sample")
+        let visual: [Int]
+        if mode == .hdf5, let visualFileSplits {
+            visual = visualLabels.indices.filter { visualFileSplits[$0] == split && (0..<classCount).contains(visualLabels[$0]) }
+        } else {
+            visual = firstHalf(labels: visualLabels, split: split, classCount: classCount)
+        }
         let audio: [Int]
         switch mode {
         case .firstHalf:

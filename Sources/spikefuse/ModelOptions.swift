@@ -12,7 +12,7 @@ enum DataOptions {
       framing of real data (see docs/datasets.md):
         --scale 4|8|16 (4)  --timesteps T (64)  --crop PX (32, centred on the events)
         --counts            event counts per bin instead of binary spikes
-        --split first-half|hdf5   the paper's first 50 % per class, or the HDF5 file's own audio split
+        --split first-half|hdf5   the paper's first 50 % per class, or the sets' own splits (audio file, N-MNIST)
         --bad-files skip|stop     skip unreadable recordings with a warning (default), or stop
         --cache DIR|none    frame cache (default ~/.cache/spikefuse); none keeps frames in memory
     """

@@ -259,5 +259,11 @@ final class CommunityDatasetCommandLineTests: XCTestCase {
             XCTAssertNotNil(object[mode] as? Double, e.stdout)
             XCTAssertEqual(object["samples"] as? Int, 20, "the joint test split: half of the 4 recordings per class")
         }
+        // --split hdf5: the sets' own splits (N-MNIST's Test folders, shd_test.h5).
+        let own = dir.appendingPathComponent("run-own")
+        let t = try runSpikefuse(["train", "--mode", "visual", "--data", dir.path, "--epochs", "1", "--timesteps", "8",
+                                  "--split", "hdf5", "--cache", "none", "--config", "{\"visual_hidden\": 16}", "--out", own.path])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        XCTAssertTrue(t.stdout.contains("training visual on 20 samples, testing on 20"), t.stdout)
     }
 }
