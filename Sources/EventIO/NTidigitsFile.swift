@@ -49,7 +49,7 @@ public struct NTidigitsFile: Sendable {
             throw DatasetError.io(file: name, reason: String(cString: strerror(errno)))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
-        try checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim)
+        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim, read: readEverything)
         return try HDF5Library.withLock {
             let id = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
             guard id >= 0 else { throw DatasetError.hdf5(file: name, path: "/", operation: "H5Fopen") }
@@ -124,71 +124,6 @@ public struct NTidigitsFile: Sendable {
     }
 
     // MARK: Reading an untrusted file in a child process
-
-    /// Files already read whole by a child process, by path, size and modification time.
-    nonisolated(unsafe) private static var checked: Set<String> = []   // guarded by the HDF5 lock
-
-    /// Reads every key list and every sample of the file once in a child process (`fork`)
-    /// before this process touches it. libhdf5 does not validate everything it reads: a file
-    /// with a few flipped bytes has crashed it (SIGSEGV in `memcpy ← H5HG_read ← H5Dread`
-    /// while reading the variable-length key strings). In the child such a crash ends the
-    /// child only, and here it becomes one error naming the file. Clean errors (a bad type, a
-    /// missing dataset, a bad sample) are not the child's business: this process meets them
-    /// itself, sample by sample, as typed errors. The fork happens inside the HDF5 lock, so
-    /// no other thread is in the library at that moment, and the child, alone with the
-    /// forking thread, can take the (recursive) lock again. A file that reads without a crash
-    /// is remembered by path, size and modification time and not checked again.
-    ///
-    /// The limit of this defence: the child reads with the memory layout of the moment of the
-    /// fork, this process reads later; a corrupt file whose effect depends on the heap layout
-    /// (an overlapping `memcpy` that only sometimes faults) could pass the child and still
-    /// misbehave here. Reading every sample in the child and sending the events back would
-    /// close that gap at the cost of holding the whole file's events in memory.
-    static func checkInChildProcess(_ name: String, size: Int, modified: timespec) throws {
-        let signature = "\(name)|\(size)|\(modified.tv_sec).\(modified.tv_nsec)"
-        let pid: pid_t? = HDF5Library.withLock {
-            if checked.contains(signature) { return nil }
-            return fork()
-        }
-        guard let pid else { return }
-        if pid == 0 {   // the child: read everything, exit without cleanup
-            // A crash must end the child at once and silently: default signal actions (no
-            // crash report from the Swift runtime) and no stderr (libhdf5 may print).
-            for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] { signal(sig, SIG_DFL) }
-            let null = Glibc.open("/dev/null", O_WRONLY)
-            if null >= 0 { dup2(null, 2) }
-            readEverything(name)
-            _exit(0)
-        }
-        guard pid > 0 else { throw DatasetError.io(file: name, reason: "fork: \(String(cString: strerror(errno)))") }
-        // A corrupt file can also make libhdf5 loop forever: give the child a time limit that
-        // grows with the file (60 s, plus 1 s per 8 MB; SPIKEFUSE_HDF5_CHECK_SECONDS replaces
-        // the 60, for tests and fuzzing), then kill it.
-        let base = ProcessInfo.processInfo.environment["SPIKEFUSE_HDF5_CHECK_SECONDS"].flatMap(Double.init) ?? 60
-        let limit = base + Double(size) / 8e6
-        var status: Int32 = 0
-        let start = Date()
-        while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
-            if r < 0 && errno != EINTR { throw DatasetError.io(file: name, reason: "waitpid: \(String(cString: strerror(errno)))") }
-            if Date().timeIntervalSince(start) > limit {
-                kill(pid, SIGKILL)
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                throw DatasetError.io(file: name, reason: "reading this file did not finish within \(Int(limit)) s "
-                                      + "(the HDF5 library looping on a corrupt file): it is corrupt")
-            }
-            usleep(2_000)
-        }
-        let signal = status & 0x7f, code = (status >> 8) & 0xff
-        if signal != 0 {
-            throw DatasetError.io(file: name, reason: "the HDF5 library crashed (signal \(signal)) reading this file: it is corrupt")
-        }
-        guard code == 0 else {   // the child always exits 0 unless something aborted it (a sanitizer, a fatal error)
-            throw DatasetError.io(file: name, reason: "reading this file aborted the checking process (exit \(code)): it is corrupt")
-        }
-        HDF5Library.withLock { _ = checked.insert(signature) }
-    }
 
     /// Opens `name` and reads both key lists and every sample of both splits, ignoring
     /// clean errors (the child's work: only a crash matters there).

@@ -1,5 +1,6 @@
 @preconcurrency import CHDF5
 import Foundation
+import Glibc
 
 /// A Spiking Heidelberg Digits file (Cramer et al., 2020: `shd_train.h5`, `shd_test.h5`):
 /// spoken digits 0–9 in English (labels 0–9) and German (labels 10–19), through a model of
@@ -24,7 +25,29 @@ public struct SHDFile: Sendable {
     /// Opens `url` and reads its labels; errors name the file and what is wrong.
     public static func open(_ url: URL) throws -> SHDFile {
         let name = url.path
-        guard FileManager.default.fileExists(atPath: name) else { throw DatasetError.io(file: name, reason: "no such file") }
+        var info = stat()
+        guard stat(name, &info) == 0 else { throw DatasetError.io(file: name, reason: String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
+        // A file that crashes or hangs libhdf5 is an error here, not a dead run (HDF5ChildCheck).
+        // The child must not take the HDF5 lock (its owner thread does not exist there): raw calls.
+        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim) { name in
+            let file = H5Fopen(name, HDF5Library.readOnly, 0)
+            guard file >= 0 else { return }
+            defer { H5Fclose(file) }
+            let labels = H5Dopen2(file, "labels", 0)
+            guard labels >= 0 else { return }
+            defer { H5Dclose(labels) }
+            guard let n = try? elementCount(labels, path: "labels", name: name) else { return }
+            for i in 0..<n {
+                _ = try? readElement(file, path: "spikes/times", index: i, name: name)
+                _ = try? readElement(file, path: "spikes/units", index: i, name: name)
+            }
+        }
+        return try readLabels(url)
+    }
+
+    private static func readLabels(_ url: URL) throws -> SHDFile {
+        let name = url.path
         let labels: [Int] = try HDF5Library.withLock {
             let file = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
             guard file >= 0 else { throw DatasetError.io(file: name, reason: "not an HDF5 file (H5Fopen failed)") }
