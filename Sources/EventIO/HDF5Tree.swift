@@ -128,7 +128,7 @@ public enum HDF5Tree {
             guard length >= 0, length < 4096 else { throw DatasetError.hdf5(file: name, path: path + "/", operation: "H5Lget_name_by_idx") }
             var buffer = [CChar](repeating: 0, count: length + 1)
             _ = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buffer, length + 1, 0)
-            let key = String(cString: buffer)
+            let key = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let childPath = path + "/" + key
             let object = H5Oopen(group, key, 0)
             guard object >= 0 else { throw DatasetError.hdf5(file: name, path: childPath, operation: "H5Oopen") }
