@@ -1,5 +1,6 @@
 @preconcurrency import CHDF5
 import Foundation
+import Glibc
 
 /// One object of an HDF5 file as a value: a group of named children, or a dataset of strings,
 /// floats or integers with its shape (`[]` for a scalar). Used for file formats that are a
@@ -36,8 +37,16 @@ public enum HDF5Tree {
     /// The root group's children of the HDF5 file at `url`.
     public static func read(_ url: URL) throws -> [String: HDF5Node] {
         let name = url.path
-        guard FileManager.default.fileExists(atPath: name) else {
-            throw DatasetError.io(file: name, reason: "no such file")
+        var info = stat()
+        guard stat(name, &info) == 0 else { throw DatasetError.io(file: name, reason: String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
+        // Read once in a child process first: a file that crashes or hangs libhdf5 is an
+        // error naming it (HDF5ChildCheck; the child makes raw calls, without the lock).
+        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim) { name in
+            let file = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
+            guard file >= 0 else { return }
+            _ = try? readGroup(file, path: "", name: name, depth: 0)
+            H5Fclose(file)
         }
         return try HDF5Library.withLock {
             let file = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)

@@ -47,14 +47,12 @@ public enum NIRExport {
                       "spike_rule": .string("SpikeFuse spikes when v >= v_threshold; NIR's rule is v > v_threshold")]
         func edge(_ a: String, _ b: String) { g.edges.append((a, b)) }
         func lif(_ name: String, shape: [Int], decay: Float) {
-            let n = shape.reduce(1, *)
             let tau = Float(dt / (1 - Double(decay)))
             let r = Float(Double(tau) / dt)
             g.nodes[name] = .lif(tau: Tensor(repeating: tau, shape: shape), r: Tensor(repeating: r, shape: shape),
                                  vLeak: Tensor(zeros: shape), vThreshold: Tensor(repeating: c.threshold, shape: shape),
                                  vReset: Tensor(zeros: shape))
             g.nodeMetadata[name] = ["spikefuse_decay": .floats([Double(decay)], shape: [], bits: 32)]
-            precondition(n > 0)
         }
         var outputs: [String] = []
         if c.mode.usesVisual {
@@ -165,7 +163,7 @@ public enum NIRImport {
         }
         let dt = scalar(g.metadata["dt"]) ?? NIRExport.dt
         var reader = ChainReader(graph: g, file: file, dt: dt, current: inputs[0])
-        guard case .input(let shape) = g.nodes[inputs[0]]! else { fatalError() }
+        guard case .input(let shape) = g.nodes[inputs[0]]! else { preconditionFailure("filtered to Input nodes above") }
         var c = ModelConfiguration()
         var tensors: [String: Tensor] = [:]
         if shape.count == 3 {

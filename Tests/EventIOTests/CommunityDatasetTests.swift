@@ -75,4 +75,22 @@ final class CommunityDatasetTests: XCTestCase {
             XCTAssertEqual(try file.events(2).t, [125_000], name)
         }
     }
+
+    /// `HDF5Tree.read` (NIR files) reads a file once in a child process first, as the
+    /// N-TIDIGITS reader does: the files that crash or hang libhdf5 are errors naming them.
+    func testHDF5TreeSurvivesFilesThatCrashTheLibrary() throws {
+        setenv("SPIKEFUSE_HDF5_CHECK_SECONDS", "3", 1)
+        defer { unsetenv("SPIKEFUSE_HDF5_CHECK_SECONDS") }
+        for name in ["ntidigits-crash-heap.hdf5", "ntidigits-crash-heap2.hdf5", "ntidigits-crash-overlap.hdf5", "ntidigits-hang.hdf5"] {
+            let url = TestPaths.fixtures.appendingPathComponent(name)
+            do {
+                _ = try HDF5Tree.read(url)
+            } catch {
+                XCTAssertTrue("\(error)".contains(name), "\(name): \(error)")
+            }
+        }
+        // The clean fixture reads as a tree.
+        let tree = try HDF5Tree.read(TestPaths.fixtures.appendingPathComponent("ntidigits-mini.hdf5"))
+        XCTAssertNotNil(tree["train_labels"])
+    }
 }
