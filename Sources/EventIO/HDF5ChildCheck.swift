@@ -20,15 +20,17 @@ extension HDF5Library {
     /// no other thread is in the library at that moment. `readEverything` must make raw HDF5
     /// calls and not take the lock: in the child the lock's owner thread does not exist, so
     /// taking it would wait forever (and then be reported as a hang). A file that reads without a crash
-    /// is remembered by path, size and modification time and not checked again.
+    /// is remembered by reader, path, size and modification time and not checked again.
     ///
     /// The limit of this defence: the child reads with the memory layout of the moment of the
     /// fork, this process reads later; a corrupt file whose effect depends on the heap layout
     /// (an overlapping `memcpy` that only sometimes faults) could pass the child and still
     /// misbehave here. Reading every sample in the child and sending the events back would
     /// close that gap at the cost of holding the whole file's events in memory.
-    static func checkInChildProcess(_ name: String, size: Int, modified: timespec, read readEverything: (String) -> Void) throws {
-        let signature = "\(name)|\(size)|\(modified.tv_sec).\(modified.tv_nsec)"
+    static func checkInChildProcess(_ name: String, size: Int, modified: timespec, reader: String,
+                                    read readEverything: (String) -> Void) throws {
+        // Per reader: each reads different objects, so a pass by one says nothing for another.
+        let signature = "\(reader)|\(name)|\(size)|\(modified.tv_sec).\(modified.tv_nsec)"
         let pid: pid_t? = withLock {
             if checked.contains(signature) { return nil }
             return fork()

@@ -42,7 +42,7 @@ public enum HDF5Tree {
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
         // Read once in a child process first: a file that crashes or hangs libhdf5 is an
         // error naming it (HDF5ChildCheck; the child makes raw calls, without the lock).
-        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim) { name in
+        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim, reader: "HDF5Tree") { name in
             let file = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
             guard file >= 0 else { return }
             _ = try? readGroup(file, path: "", name: name, depth: 0)

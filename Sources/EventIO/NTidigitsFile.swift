@@ -49,7 +49,7 @@ public struct NTidigitsFile: Sendable {
             throw DatasetError.io(file: name, reason: String(cString: strerror(errno)))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
-        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim, read: readEverything)
+        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim, reader: "N-TIDIGITS", read: readEverything)
         return try HDF5Library.withLock {
             let id = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
             guard id >= 0 else { throw DatasetError.hdf5(file: name, path: "/", operation: "H5Fopen") }

@@ -30,7 +30,7 @@ public struct SHDFile: Sendable {
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
         // A file that crashes or hangs libhdf5 is an error here, not a dead run (HDF5ChildCheck).
         // The child must not take the HDF5 lock (its owner thread does not exist there): raw calls.
-        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim) { name in
+        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim, reader: "SHD") { name in
             let file = H5Fopen(name, HDF5Library.readOnly, 0)
             guard file >= 0 else { return }
             defer { H5Fclose(file) }
