@@ -11,24 +11,31 @@ extension HDF5Library {
     nonisolated(unsafe) private static var checked: Set<String> = []   // guarded by the HDF5 lock
 
     /// Runs `readEverything(name)` — reading every object of the file — once in a child
-    /// process (`fork`) before this process touches the file (`NTidigitsFile`, `SHDFile`).
-    /// libhdf5 does not validate everything it reads: a file with a few flipped bytes has crashed it (SIGSEGV in `memcpy ← H5HG_read ← H5Dread`
-    /// while reading the variable-length key strings). In the child such a crash ends the
+    /// process (`fork`) before this process touches the file (`NTidigitsFile`, `SHDFile`,
+    /// `HDF5Tree`). libhdf5 does not validate everything it reads: a file with a few flipped
+    /// bytes has crashed it (SIGSEGV in `memcpy ← H5HG_read ← H5Dread` while reading the
+    /// variable-length key strings). In the child such a crash ends the
     /// child only, and here it becomes one error naming the file. Clean errors (a bad type, a
     /// missing dataset, a bad sample) are not the child's business: this process meets them
     /// itself, sample by sample, as typed errors. The fork happens inside the HDF5 lock, so
     /// no other thread is in the library at that moment. `readEverything` must make raw HDF5
     /// calls and not take the lock: in the child the lock's owner thread does not exist, so
-    /// taking it would wait forever (and then be reported as a hang). A file that reads without a crash
-    /// is remembered by reader, path, size and modification time and not checked again.
+    /// taking it would wait forever (and then be reported as a hang). A file that reads without
+    /// a crash is remembered by reader, path, size and modification time and not checked again.
     ///
     /// The limit of this defence: the child reads with the memory layout of the moment of the
     /// fork, this process reads later; a corrupt file whose effect depends on the heap layout
     /// (an overlapping `memcpy` that only sometimes faults) could pass the child and still
     /// misbehave here. Reading every sample in the child and sending the events back would
     /// close that gap at the cost of holding the whole file's events in memory.
-    static func checkInChildProcess(_ name: String, size: Int, modified: timespec, reader: String,
-                                    read readEverything: (String) -> Void) throws {
+    ///
+    /// Also the first check of the path: a missing file, a symlink loop or a folder is an
+    /// error here naming the reason (errno), before any HDF5 call.
+    static func checkInChildProcess(_ name: String, reader: String, read readEverything: (String) -> Void) throws {
+        var info = stat()
+        guard stat(name, &info) == 0 else { throw DatasetError.io(file: name, reason: String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
+        let size = Int(info.st_size), modified = info.st_mtim
         // Per reader: each reads different objects, so a pass by one says nothing for another.
         let signature = "\(reader)|\(name)|\(size)|\(modified.tv_sec).\(modified.tv_nsec)"
         let pid: pid_t? = withLock {
@@ -74,5 +81,4 @@ extension HDF5Library {
         }
         withLock { _ = checked.insert(signature) }
     }
-
 }

@@ -75,6 +75,14 @@ enum HDF5Library {
         }
     }
 
+    /// Owns an open HDF5 file id and closes it when the last copy of its owner goes away.
+    /// `@unchecked Sendable`: `id` is immutable and only used inside `withLock`.
+    final class FileHandle: @unchecked Sendable {
+        let id: hid_t
+        init(id: hid_t) { self.id = id }
+        deinit { HDF5Library.withLock { _ = H5Fclose(id) } }
+    }
+
     /// Runs `body` with exclusive access to the HDF5 library.
     static func withLock<T>(_ body: () throws -> T) rethrows -> T {
         gate.lock.lock()
@@ -86,4 +94,45 @@ enum HDF5Library {
         }
         return try body()
     }
+
+    /// The strings of an open string dataset of `count` elements, fixed- or variable-length
+    /// (trailing NULs and spaces of fixed-length strings removed); callers hold the lock.
+    static func readStrings(dataset: hid_t, type: hid_t, space: hid_t, count n: Int,
+                                    path: String, name: String) throws -> [String] {
+        if n == 0 { return [] }
+        let memType = H5Tcopy(types().cString)
+        defer { H5Tclose(memType) }
+        // HDF5 does not convert between ASCII and UTF-8 strings: read in the file's cset.
+        _ = H5Tset_cset(memType, H5Tget_cset(type))
+        if H5Tis_variable_str(type) > 0 {
+            _ = H5Tset_size(memType, variableSize)
+            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
+            guard H5Dread(dataset, memType, 0, 0, defaultID, &pointers) >= 0 else {
+                throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
+            }
+            let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
+            _ = H5Dvlen_reclaim(memType, space, defaultID, &pointers)
+            return strings
+        }
+        let size = H5Tget_size(type)
+        guard size > 0, size < 1 << 16 else {
+            throw DatasetError.unsupportedType(file: name, path: path, reason: "string size \(size)")
+        }
+        _ = H5Tset_size(memType, size)
+        // NULLPAD keeps all `size` characters (NULTERM would spend the last on a NUL).
+        _ = H5Tset_strpad(memType, H5T_STR_NULLPAD)
+        var bytes = [UInt8](repeating: 0, count: n * size)
+        guard H5Dread(dataset, memType, 0, 0, defaultID, &bytes) >= 0 else {
+            throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
+        }
+        return (0..<n).map { i in
+            var field = bytes[(i * size)..<((i + 1) * size)]
+            if let nul = field.firstIndex(of: 0) { field = field[..<nul] }
+            while field.last == 0x20 { field = field.dropLast() }
+            return String(decoding: field, as: UTF8.self)
+        }
+    }
+
+    /// `H5T_VARIABLE` is `(size_t)(-1)`; Swift imports `size_t` as `Int`.
+    static let variableSize = -1
 }

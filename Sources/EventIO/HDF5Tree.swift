@@ -1,6 +1,5 @@
 @preconcurrency import CHDF5
 import Foundation
-import Glibc
 
 /// One object of an HDF5 file as a value: a group of named children, or a dataset of strings,
 /// floats or integers with its shape (`[]` for a scalar). Used for file formats that are a
@@ -37,12 +36,9 @@ public enum HDF5Tree {
     /// The root group's children of the HDF5 file at `url`.
     public static func read(_ url: URL) throws -> [String: HDF5Node] {
         let name = url.path
-        var info = stat()
-        guard stat(name, &info) == 0 else { throw DatasetError.io(file: name, reason: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
         // Read once in a child process first: a file that crashes or hangs libhdf5 is an
         // error naming it (HDF5ChildCheck; the child makes raw calls, without the lock).
-        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim, reader: "HDF5Tree") { name in
+        try HDF5Library.checkInChildProcess(name, reader: "HDF5Tree") { name in
             let file = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
             guard file >= 0 else { return }
             _ = try? readGroup(file, path: "", name: name, depth: 0)
@@ -75,7 +71,7 @@ public enum HDF5Tree {
             case .strings(let strings, let shape):
                 let type = H5Tcopy(HDF5Library.types().cString)
                 defer { H5Tclose(type) }
-                _ = H5Tset_size(type, variableSize)
+                _ = H5Tset_size(type, HDF5Library.variableSize)
                 _ = H5Tset_cset(type, H5T_CSET_UTF8)
                 let cStrings = strings.map { strdup($0) }
                 defer { cStrings.forEach { free($0) } }
@@ -179,37 +175,10 @@ public enum HDF5Tree {
             }
             return .integers(values, shape: shape)
         case H5T_STRING:
-            let memType = H5Tcopy(HDF5Library.types().cString)
-            defer { H5Tclose(memType) }
-            _ = H5Tset_cset(memType, H5Tget_cset(type))
-            if H5Tis_variable_str(type) > 0 {
-                _ = H5Tset_size(memType, variableSize)
-                var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-                guard count == 0 || H5Dread(dataset, memType, 0, 0, 0, &pointers) >= 0 else {
-                    throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
-                }
-                let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
-                if count > 0 { _ = H5Dvlen_reclaim(memType, space, 0, &pointers) }
-                return .strings(strings, shape: shape)
-            }
-            let size = H5Tget_size(type)
-            guard size > 0, size < 1 << 16 else { throw DatasetError.unsupportedType(file: name, path: path, reason: "string size \(size)") }
-            _ = H5Tset_size(memType, size)
-            _ = H5Tset_strpad(memType, H5T_STR_NULLPAD)
-            var bytes = [UInt8](repeating: 0, count: count * size)
-            guard count == 0 || H5Dread(dataset, memType, 0, 0, 0, &bytes) >= 0 else {
-                throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
-            }
-            return .strings((0..<count).map { i in
-                var field = bytes[(i * size)..<((i + 1) * size)]
-                if let nul = field.firstIndex(of: 0) { field = field[..<nul] }
-                return String(decoding: field, as: UTF8.self)
-            }, shape: shape)
+            return .strings(try HDF5Library.readStrings(dataset: dataset, type: type, space: space, count: count,
+                                                        path: path, name: name), shape: shape)
         default:
             throw DatasetError.unsupportedType(file: name, path: path, reason: "not a string, float or integer dataset")
         }
     }
-
-    /// `H5T_VARIABLE` is `(size_t)(-1)`; Swift imports `size_t` as `Int`.
-    private static let variableSize = -1
 }

@@ -17,6 +17,9 @@ public struct JointAudioSample: Sendable, Hashable {
 /// multi-digit samples left out).
 public struct JointDatasetCatalog: Sendable {
     public let visual: [MNISTDVSRecording]
+    /// The formats found (once, from the layout: `JointDatasetConfiguration.visualFormat`, …).
+    public let visualFormat: JointDatasetConfiguration.VisualFormat
+    public let audioFormat: JointDatasetConfiguration.AudioFormat
     /// N-MNIST's own split of each visual recording (nil for MNIST-DVS, which has none).
     public let visualFileSplits: [Split]?
     public let audio: [JointAudioSample]
@@ -32,7 +35,9 @@ public struct JointDatasetCatalog: Sendable {
     public init(configuration: JointDatasetConfiguration) throws {
         try configuration.validate()
         let visualRoot = URL(fileURLWithPath: configuration.mnistDVSRoot)
-        if configuration.visualFormat == .nmnist {
+        visualFormat = configuration.visualFormat
+        audioFormat = configuration.audioFormat
+        if visualFormat == .nmnist {
             // N-MNIST recordings, numbered within their digit (Train before Test).
             var seen = [Int](repeating: 0, count: 10)
             let recordings = try NMNISTLayout(root: visualRoot).recordings()
@@ -47,7 +52,7 @@ public struct JointDatasetCatalog: Sendable {
             visualFileSplits = nil
         }
         audioSource = configuration.ntidigitsFile
-        if configuration.audioFormat == .shd {
+        if audioFormat == .shd {
             var files: [Split: SHDFile] = [:]
             var audio: [JointAudioSample] = []
             for (split, url) in configuration.shdFiles {
@@ -136,7 +141,7 @@ public struct JointDataset: AudioVisualDataset {
     public var count: Int { pairs.count }
     public var classCount: Int { 10 }
     public var visualShape: [Int] { configuration.visualShape }
-    public var audioShape: [Int] { configuration.audioShape }
+    public var audioShape: [Int] { [configuration.timesteps, catalog.audioFormat.channelCount] }
     public func label(_ index: Int) -> Int { pairs[index].label }
 
     public func sample(_ index: Int) throws -> AudioVisualSample {
@@ -172,14 +177,15 @@ public struct JointDataset: AudioVisualDataset {
         let visualFraming = configuration.visualFraming
         let visualKey = configuration.visualSettingsKey + "\n" + recordings.map { sourceLine($0.url) }.joined(separator: "\n")
         let emptyVisual = EmptySampleTally(), emptyAudio = EmptySampleTally()
+        let nmnist = catalog.visualFormat == .nmnist
+        let visualName = catalog.visualFormat.rawValue
         let (visual, visualFailures) = try FrameStore.load(
             count: recordings.count, shape: configuration.visualShape,
             preferred: configuration.value == .binary ? .bits : .uint8,
-            cache: cacheFolder.map { .init(directory: $0, name: "mnist-dvs", key: visualKey) },
-            label: "MNIST-DVS frames", progress: configuration.showProgress, policy: configuration.badFiles
+            cache: cacheFolder.map { .init(directory: $0, name: nmnist ? "n-mnist" : "mnist-dvs", key: visualKey) },
+            label: "\(visualName) frames", progress: configuration.showProgress, policy: configuration.badFiles
         ) { i in
-            let events = configuration.visualFormat == .nmnist ? try NMNIST.read(recordings[i].url)
-                                                               : try AEDAT.read(recordings[i].url)
+            let events = nmnist ? try NMNIST.read(recordings[i].url) : try AEDAT.read(recordings[i].url)
             if events.count == 0 { emptyVisual.add(recordings[i].url.lastPathComponent) }
             return visualFraming(transform(events))
         }
@@ -190,9 +196,9 @@ public struct JointDataset: AudioVisualDataset {
         let audioSources = file.map { [$0.url] } ?? shd.keys.sorted { $0.rawValue > $1.rawValue }.map { shd[$0]!.url }
         let audioKey = configuration.audioSettingsKey + "\n" + audioSources.map(sourceLine).joined(separator: "\n") + "\n"
             + audio.map { "\($0.fileSplit.rawValue)/\($0.key)" }.joined(separator: "\n")
-        let audioName = file == nil ? "SHD" : "N-TIDIGITS"
+        let audioName = catalog.audioFormat.rawValue
         let (audioStore, audioFailures) = try FrameStore.load(
-            count: audio.count, shape: configuration.audioShape,
+            count: audio.count, shape: [configuration.timesteps, catalog.audioFormat.channelCount],
             preferred: configuration.value == .binary ? .bits : .uint8,
             cache: cacheFolder.map { .init(directory: $0, name: file == nil ? "shd" : "n-tidigits", key: audioKey) },
             label: "\(audioName) frames", progress: configuration.showProgress, policy: configuration.badFiles
@@ -210,7 +216,6 @@ public struct JointDataset: AudioVisualDataset {
             warnings.append("\(file.url.path): \(keys.count) keys listed more than once in \(split.rawValue)_labels, "
                             + "each used once: \(keys.prefix(5).joined(separator: ", "))\(keys.count > 5 ? ", …" : "")")
         }
-        let visualName = configuration.visualFormat == .nmnist ? "N-MNIST" : "MNIST-DVS"
         for (tally, name) in [(emptyVisual, "\(visualName) recordings"), (emptyAudio, "\(audioName) samples")] {
             let names = tally.names
             if !names.isEmpty {

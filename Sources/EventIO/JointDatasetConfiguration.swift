@@ -79,7 +79,7 @@ public struct JointDatasetConfiguration: Codable, Sendable, Hashable {
     /// `[T, P, H, W]`.
     public var visualShape: [Int] { [timesteps, mergePolarity ? 1 : 2, frameSide, frameSide] }
     /// `[T, C]`: C = 64 (N-TIDIGITS) or 700 (SHD).
-    public var audioShape: [Int] { [timesteps, audioFormat == .shd ? SHDFile.channelCount : NTidigitsFile.channelCount] }
+    public var audioShape: [Int] { [timesteps, audioFormat.channelCount] }
 
     /// Which dataset the visual root holds, told by its layout: N-MNIST when it has
     /// `Train/{d}` or `Test/{d}` folders, else MNIST-DVS (`grabbed_data{d}`).
@@ -92,7 +92,11 @@ public struct JointDatasetConfiguration: Codable, Sendable, Hashable {
     /// `shd_test.h5` or one of those files (its sibling is found beside it), else an
     /// N-TIDIGITS HDF5 file.
     public var audioFormat: AudioFormat { shdFiles.isEmpty ? .ntidigits : .shd }
-    public enum AudioFormat: String, Sendable { case ntidigits = "N-TIDIGITS", shd = "SHD" }
+    public enum AudioFormat: String, Sendable {
+        case ntidigits = "N-TIDIGITS", shd = "SHD"
+        /// Cochlea channels (N-TIDIGITS) or auditory nerve fibres (SHD).
+        public var channelCount: Int { self == .shd ? SHDFile.channelCount : NTidigitsFile.channelCount }
+    }
 
     /// The SHD files by split (train first), empty when the audio is not SHD.
     public var shdFiles: [(Split, URL)] {
@@ -131,13 +135,14 @@ public struct JointDatasetConfiguration: Codable, Sendable, Hashable {
         CochleaFraming(timesteps: timesteps, binning: binning.timeBinning, value: value.frameValue)
     }
 
-    /// The settings that change visual frames, as a stable string (part of the cache key).
+    /// The settings that change visual frames, as a stable string (part of the cache key,
+    /// with the source files' paths: the format needs no entry of its own).
     var visualSettingsKey: String {
-        "visual v1\(visualFormat == .nmnist ? " format=N-MNIST" : "") scale=\(scale) T=\(timesteps) value=\(value.rawValue) merge=\(mergePolarity) crop=\(cropSize) down=\(downsample) binning=\(binning)"
+        "visual v1 scale=\(scale) T=\(timesteps) value=\(value.rawValue) merge=\(mergePolarity) crop=\(cropSize) down=\(downsample) binning=\(binning)"
     }
     /// The settings that change audio frames.
     var audioSettingsKey: String {
-        "audio v1\(audioFormat == .shd ? " format=SHD" : "") T=\(timesteps) value=\(value.rawValue) binning=\(binning)"
+        "audio v1 T=\(timesteps) value=\(value.rawValue) binning=\(binning)"
     }
 
     // MARK: Codable with defaults for missing keys

@@ -1,5 +1,4 @@
 import CHDF5
-import Glibc
 import Foundation
 
 /// An N-TIDIGITS HDF5 file (`n-tidigits.hdf5`), read and written through the HDF5 C library.
@@ -31,29 +30,16 @@ public struct NTidigitsFile: Sendable {
     private let testKeys: [String]
     /// Keys that appear more than once in a split's label list (each is used once).
     private let repeatedKeys: [Split: [String]]
-    private let handle: Handle
-
-    /// Owns the open HDF5 file id and closes it when the last copy goes away.
-    /// `@unchecked Sendable`: `id` is immutable and only used inside `HDF5Library.withLock`.
-    private final class Handle: @unchecked Sendable {
-        let id: hid_t
-        init(id: hid_t) { self.id = id }
-        deinit { HDF5Library.withLock { _ = H5Fclose(id) } }
-    }
+    private let handle: HDF5Library.FileHandle
 
     /// Opens `url` read-only and reads its key lists.
     public static func open(_ url: URL) throws -> NTidigitsFile {
         let name = url.path
-        var info = stat()
-        guard stat(name, &info) == 0 else {   // names the reason: missing, a symlink loop, no permission…
-            throw DatasetError.io(file: name, reason: String(cString: strerror(errno)))
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
-        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim, reader: "N-TIDIGITS", read: readEverything)
+        try HDF5Library.checkInChildProcess(name, reader: "N-TIDIGITS", read: readEverything)
         return try HDF5Library.withLock {
             let id = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
             guard id >= 0 else { throw DatasetError.hdf5(file: name, path: "/", operation: "H5Fopen") }
-            let handle = Handle(id: id)
+            let handle = HDF5Library.FileHandle(id: id)
             let train = try readStrings(file: id, path: "train_labels", name: name)
             let test = try readStrings(file: id, path: "test_labels", name: name)
             for group in ["train_timestamps", "train_addresses", "test_timestamps", "test_addresses"] {
@@ -148,44 +134,7 @@ public struct NTidigitsFile: Sendable {
     private static func readStrings(file: hid_t, path: String, name: String) throws -> [String] {
         try withVector(file: file, path: path, name: name, classes: [H5T_STRING],
                        expected: "a string array") { dataset, type, space, n in
-            try readStrings(dataset: dataset, type: type, space: space, count: n, path: path, name: name)
-        }
-    }
-
-    /// The body of `readStrings` once the dataset is open and checked.
-    private static func readStrings(dataset: hid_t, type: hid_t, space: hid_t, count n: Int,
-                                    path: String, name: String) throws -> [String] {
-        if n == 0 { return [] }
-        let memType = H5Tcopy(HDF5Library.types().cString)
-        defer { H5Tclose(memType) }
-        // HDF5 does not convert between ASCII and UTF-8 strings: read in the file's cset.
-        _ = H5Tset_cset(memType, H5Tget_cset(type))
-        if H5Tis_variable_str(type) > 0 {
-            _ = H5Tset_size(memType, variableSize)
-            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
-            guard H5Dread(dataset, memType, 0, 0, HDF5Library.defaultID, &pointers) >= 0 else {
-                throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
-            }
-            let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
-            _ = H5Dvlen_reclaim(memType, space, HDF5Library.defaultID, &pointers)
-            return strings
-        }
-        let size = H5Tget_size(type)
-        guard size > 0, size < 1 << 16 else {
-            throw DatasetError.unsupportedType(file: name, path: path, reason: "string size \(size)")
-        }
-        _ = H5Tset_size(memType, size)
-        // NULLPAD keeps all `size` characters (NULTERM would spend the last on a NUL).
-        _ = H5Tset_strpad(memType, H5T_STR_NULLPAD)
-        var bytes = [UInt8](repeating: 0, count: n * size)
-        guard H5Dread(dataset, memType, 0, 0, HDF5Library.defaultID, &bytes) >= 0 else {
-            throw DatasetError.hdf5(file: name, path: path, operation: "H5Dread")
-        }
-        return (0..<n).map { i in
-            var field = bytes[(i * size)..<((i + 1) * size)]
-            if let nul = field.firstIndex(of: 0) { field = field[..<nul] }
-            while field.last == 0x20 { field = field.dropLast() }
-            return String(decoding: field, as: UTF8.self)
+            try HDF5Library.readStrings(dataset: dataset, type: type, space: space, count: n, path: path, name: name)
         }
     }
 
@@ -221,9 +170,6 @@ public struct NTidigitsFile: Sendable {
         }
         return try body(dataset, type, space, n)
     }
-
-    /// `H5T_VARIABLE` is `(size_t)(-1)`; Swift imports `size_t` as `Int`.
-    private static let variableSize = -1
 
     /// A 1-D numeric dataset `group/key`, converted by HDF5 to native doubles
     /// (exact for every integer up to 2⁵³ and for float32/float64 values).

@@ -1,6 +1,5 @@
 @preconcurrency import CHDF5
 import Foundation
-import Glibc
 
 /// A Spiking Heidelberg Digits file (Cramer et al., 2020: `shd_train.h5`, `shd_test.h5`):
 /// spoken digits 0–9 in English (labels 0–9) and German (labels 10–19), through a model of
@@ -8,8 +7,9 @@ import Glibc
 ///
 /// HDF5 layout: `spikes/times` (N,) variable-length arrays of spike times in seconds,
 /// `spikes/units` (N,) variable-length arrays of fibre indices 0…699, `labels` (N,) integers.
-/// Optional `extra/keys` (the class names) is ignored. Each sample is read on its own
-/// (one element of the variable-length datasets), so opening a file costs only the labels.
+/// Optional `extra/keys` (the class names) is ignored. The file stays open; each sample is
+/// read on its own (one element of the variable-length datasets), so opening a file costs
+/// only the labels.
 public struct SHDFile: Sendable {
     public static let channelCount = 700
     public static let classCount = 20
@@ -17,6 +17,7 @@ public struct SHDFile: Sendable {
     /// Label of each sample, 0…19.
     public let labels: [Int]
     public var count: Int { labels.count }
+    private let handle: HDF5Library.FileHandle
 
     /// The digit a label stands for in either language (label mod 10), as the joint
     /// dataset's 10 classes use it.
@@ -25,12 +26,9 @@ public struct SHDFile: Sendable {
     /// Opens `url` and reads its labels; errors name the file and what is wrong.
     public static func open(_ url: URL) throws -> SHDFile {
         let name = url.path
-        var info = stat()
-        guard stat(name, &info) == 0 else { throw DatasetError.io(file: name, reason: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.io(file: name, reason: "not a regular file") }
         // A file that crashes or hangs libhdf5 is an error here, not a dead run (HDF5ChildCheck).
         // The child must not take the HDF5 lock (its owner thread does not exist there): raw calls.
-        try HDF5Library.checkInChildProcess(name, size: Int(info.st_size), modified: info.st_mtim, reader: "SHD") { name in
+        try HDF5Library.checkInChildProcess(name, reader: "SHD") { name in
             let file = H5Fopen(name, HDF5Library.readOnly, 0)
             guard file >= 0 else { return }
             defer { H5Fclose(file) }
@@ -48,10 +46,10 @@ public struct SHDFile: Sendable {
 
     private static func readLabels(_ url: URL) throws -> SHDFile {
         let name = url.path
-        let labels: [Int] = try HDF5Library.withLock {
+        let (labels, handle): ([Int], HDF5Library.FileHandle) = try HDF5Library.withLock {
             let file = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
             guard file >= 0 else { throw DatasetError.io(file: name, reason: "not an HDF5 file (H5Fopen failed)") }
-            defer { H5Fclose(file) }
+            let handle = HDF5Library.FileHandle(id: file)   // closes the file on any error below
             for path in ["spikes", "spikes/times", "spikes/units", "labels"] where H5Lexists(file, path, 0) <= 0 {
                 throw DatasetError.missingObject(file: name, path: path)
             }
@@ -72,12 +70,12 @@ public struct SHDFile: Sendable {
                     throw DatasetError.unsupportedType(file: name, path: path, reason: "\(m) samples, but labels has \(n)")
                 }
             }
-            return values.map { Int($0) }
+            return (values.map { Int($0) }, handle)
         }
         for (i, label) in labels.enumerated() where !(0..<classCount).contains(label) {
             throw DatasetError.unsupportedType(file: name, path: "labels", reason: "sample \(i) has label \(label), outside 0…19")
         }
-        return SHDFile(url: url, labels: labels)
+        return SHDFile(url: url, labels: labels, handle: handle)
     }
 
     /// The spikes of sample `index` as cochlea events (700 channels, t in µs = seconds × 10⁶
@@ -86,11 +84,8 @@ public struct SHDFile: Sendable {
         let name = url.path
         precondition(index >= 0 && index < count, "SHD sample \(index) out of 0..<\(count)")
         let (times, units): ([Double], [Double]) = try HDF5Library.withLock {
-            let file = H5Fopen(name, HDF5Library.readOnly, HDF5Library.defaultID)
-            guard file >= 0 else { throw DatasetError.io(file: name, reason: "not an HDF5 file (H5Fopen failed)") }
-            defer { H5Fclose(file) }
-            return (try Self.readElement(file, path: "spikes/times", index: index, name: name),
-                    try Self.readElement(file, path: "spikes/units", index: index, name: name))
+            (try Self.readElement(handle.id, path: "spikes/times", index: index, name: name),
+             try Self.readElement(handle.id, path: "spikes/units", index: index, name: name))
         }
         guard times.count == units.count else {
             throw DatasetError.unsupportedType(file: name, path: "spikes", reason: "sample \(index) has \(times.count) times and \(units.count) units")
@@ -208,6 +203,23 @@ public struct SHDFile: Sendable {
         var elements = zip(arrays, buffers).map { hvl_t(len: $0.0.count, p: UnsafeMutableRawPointer($0.1)) }
         guard H5Dwrite(dataset, memoryType, 0, 0, 0, &elements) >= 0 else {
             throw DatasetError.hdf5(file: name, path: path, operation: "H5Dwrite")
+        }
+    }
+}
+
+/// An HDF5 file of cochlea-like events in either layout SpikeFuse reads, told apart by what
+/// the file holds: SHD (`spikes/times`, `spikes/units`, `labels`) or N-TIDIGITS (the rest).
+/// Errors other than "this is not the SHD layout" (a corrupt file, a missing file) are the
+/// SHD reader's and are not hidden behind an N-TIDIGITS attempt.
+public enum CochleaHDF5File {
+    case shd(SHDFile)
+    case ntidigits(NTidigitsFile)
+
+    public static func open(_ url: URL) throws -> CochleaHDF5File {
+        do {
+            return .shd(try SHDFile.open(url))
+        } catch DatasetError.missingObject {
+            return .ntidigits(try NTidigitsFile.open(url))
         }
     }
 }

@@ -39,8 +39,8 @@ enum InspectCommand {
         }
         if isFolder.boolValue, load {
             try loadDataset(url, scale: scale, cache: cache)
-        } else if isFolder.boolValue, JointDatasetConfiguration(dataFolder: url).visualFormat == .nmnist
-                    || JointDatasetConfiguration(dataFolder: url).audioFormat == .shd {
+        } else if isFolder.boolValue, case let c = JointDatasetConfiguration(dataFolder: url),
+                  c.visualFormat == .nmnist || c.audioFormat == .shd {
             try communityFolder(url, scale: scale, json: json)
         } else if isFolder.boolValue {
             let s = try DatasetInspector.folder(url, scale: scale)
@@ -59,38 +59,40 @@ enum InspectCommand {
             }
         } else if url.pathExtension.lowercased() == "bin" {
             try printFile(try DatasetInspector.nmnist(url), json: json)
-        } else if ["hdf5", "h5"].contains(url.pathExtension.lowercased()), let shd = try? SHDFile.open(url) {
-            if let key {
-                guard let index = Int(key) else { throw UsageError("an SHD file's --key is a sample number, got '\(key)'") }
-                try printFile(try DatasetInspector.shdSample(shd, index: index), json: json)
-                return
-            }
-            var perClass = [Int](repeating: 0, count: SHDFile.classCount)
-            for label in shd.labels { perClass[label] += 1 }
-            if json {
-                let object: [String: Any] = ["file": url.path, "format": "SHD", "samples": shd.count, "per_class": perClass]
-                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
-                return
-            }
-            print("\(url.path): SHD (Spiking Heidelberg Digits), \(shd.count) samples, \(SHDFile.channelCount) channels")
-            print("  per class (0–9 English, 10–19 German): " + perClass.enumerated().map { "\($0):\($1)" }.joined(separator: " "))
         } else if ["hdf5", "h5"].contains(url.pathExtension.lowercased()) {
-            let file = try NTidigitsFile.open(url)
-            if let key {
-                try printFile(try DatasetInspector.ntidigitsSample(file, key: key), json: json)
-                return
+            switch try CochleaHDF5File.open(url) {
+            case .shd(let shd):
+                if let key {
+                    guard let index = Int(key) else { throw UsageError("an SHD file's --key is a sample number, got '\(key)'") }
+                    try printFile(try DatasetInspector.shdSample(shd, index: index), json: json)
+                    return
+                }
+                var perClass = [Int](repeating: 0, count: SHDFile.classCount)
+                for label in shd.labels { perClass[label] += 1 }
+                if json {
+                    let object: [String: Any] = ["file": url.path, "format": "SHD", "samples": shd.count, "per_class": perClass]
+                    print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                    return
+                }
+                print("\(url.path): SHD (Spiking Heidelberg Digits), \(shd.count) samples, \(SHDFile.channelCount) channels")
+                print("  per class (0–9 English, 10–19 German): " + perClass.enumerated().map { "\($0):\($1)" }.joined(separator: " "))
+            case .ntidigits(let file):
+                if let key {
+                    try printFile(try DatasetInspector.ntidigitsSample(file, key: key), json: json)
+                    return
+                }
+                let s = DatasetInspector.ntidigits(file)
+                if json { print(try DatasetInspector.json(s)); return }
+                print("\(s.file): \(s.format)")
+                for (name, counts) in [("train", s.train), ("test", s.test)] {
+                    let classes = counts.perClass.keys.sorted().map { "\($0):\(counts.perClass[$0]!)" }.joined(separator: " ")
+                    print("  \(name): \(counts.samples) samples, \(counts.singleDigit) single-digit [\(classes)]")
+                }
+                if s.malformedKeys > 0 { print("  \(s.malformedKeys) malformed keys") }
+                if s.duplicateKeys > 0 { print("  \(s.duplicateKeys) keys listed more than once (each used once)") }
+                if s.emptySamples > 0 { print("  \(s.emptySamples) samples with no events") }
+                if s.unreadableSamples > 0 { print("  \(s.unreadableSamples) samples that do not read (spikefuse inspect FILE --key KEY says why)") }
             }
-            let s = DatasetInspector.ntidigits(file)
-            if json { print(try DatasetInspector.json(s)); return }
-            print("\(s.file): \(s.format)")
-            for (name, counts) in [("train", s.train), ("test", s.test)] {
-                let classes = counts.perClass.keys.sorted().map { "\($0):\(counts.perClass[$0]!)" }.joined(separator: " ")
-                print("  \(name): \(counts.samples) samples, \(counts.singleDigit) single-digit [\(classes)]")
-            }
-            if s.malformedKeys > 0 { print("  \(s.malformedKeys) malformed keys") }
-            if s.duplicateKeys > 0 { print("  \(s.duplicateKeys) keys listed more than once (each used once)") }
-            if s.emptySamples > 0 { print("  \(s.emptySamples) samples with no events") }
-            if s.unreadableSamples > 0 { print("  \(s.unreadableSamples) samples that do not read (spikefuse inspect FILE --key KEY says why)") }
         } else {
             try printFile(try DatasetInspector.aedat(url), json: json)
         }

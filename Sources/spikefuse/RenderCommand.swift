@@ -50,13 +50,13 @@ enum RenderCommand {
     /// One cochlea sample of an N-TIDIGITS file as a channel-over-time raster (PNG or SVG by extension).
     static func renderCochlea(_ input: URL, key: String?, windowMs: Int? = nil, to output: URL) throws {
         var events: CochleaEvents
-        if let shd = try? SHDFile.open(input) {
+        switch try CochleaHDF5File.open(input) {
+        case .shd(let shd):
             guard let key, let index = Int(key), index >= 0, index < shd.count else {
                 throw UsageError("an SHD file needs --key N, a sample number 0…\(shd.count - 1)")
             }
             events = try shd.events(index)
-        } else {
-            let file = try NTidigitsFile.open(input)
+        case .ntidigits(let file):
             guard let key else {
                 throw UsageError("an HDF5 file needs --key, e.g. --key \(file.keys(.train).first ?? "man-im-a-7")")
             }
