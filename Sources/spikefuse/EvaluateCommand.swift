@@ -47,18 +47,11 @@ enum EvaluateCommand {
         let givenSource = try DataOptions.parse(&a)
         try a.finish()
         guard let target = a.positional.first else { throw UsageError("evaluate needs RUN_DIR or CHECKPOINT") }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) else {
-            throw UsageError("\(target): no such file or directory")
-        }
+        let trained = try TrainedNetwork(target)
+        let (weightsURL, checkpoint, network) = (trained.weightsURL, trained.checkpoint, trained.network)
         // A run directory brings its own data unless data is given; a bare weights file
         // is evaluated on the data given, or on the embedded default set.
-        let run = isDirectory.boolValue ? RunDirectory(URL(fileURLWithPath: target)) : nil
-        let weightsURL = run?.weightsURL ?? URL(fileURLWithPath: target)
-        let source = try givenSource ?? run?.readDataSource() ?? DataOptions.defaultSource()
-        let checkpoint = try Checkpoint.read(weightsURL)
-        let network = try MultimodalNetwork(checkpoint.configuration, seed: 0)
-        try network.load(checkpoint.tensors, source: weightsURL.path)
+        let source = try givenSource ?? trained.run?.readDataSource() ?? DataOptions.defaultSource()
         try DefaultDataSet.prepare(source)
         let (trainSet, testSet) = try source.datasets()
         let evaluated = split == "train" ? trainSet : testSet

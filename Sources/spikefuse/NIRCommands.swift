@@ -25,15 +25,8 @@ enum ExportCommand {
         let given = try a.string("attention-weights")
         try a.finish()
         guard let target = a.positional.first else { throw UsageError("export needs RUN_DIR or WEIGHTS") }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) else {
-            throw UsageError("\(target): no such file or directory")
-        }
-        let run = isDirectory.boolValue ? RunDirectory(URL(fileURLWithPath: target)) : nil
-        let weightsURL = run?.weightsURL ?? URL(fileURLWithPath: target)
-        let checkpoint = try Checkpoint.read(weightsURL)
-        let network = try MultimodalNetwork(checkpoint.configuration, seed: 0)
-        try network.load(checkpoint.tensors, source: weightsURL.path)
+        let trained = try TrainedNetwork(target)
+        let (run, checkpoint, network) = (trained.run, trained.checkpoint, trained.network)
         var attention: (Float, Float)?
         if let given {
             let parts = given.split(separator: ",").compactMap { Float($0) }
