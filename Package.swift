@@ -2,7 +2,8 @@
 // SpikeFuse — event-based multimodal spiking neural networks in Swift.
 //
 // Modules in dependency order:
-//   AtomicFiles, SpikeTensor → SpikeNN → EventIO → SensorEmulation → Multimodal → spikefuse
+//   AtomicFiles, SpikeTensor → SpikeNN → EventIO → SensorEmulation → Multimodal
+//   → NIRInterchange, MPICluster → spikefuse
 // C libraries come from Debian through system-library targets (pkg-config).
 import PackageDescription
 
@@ -21,6 +22,7 @@ let package = Package(
         .library(name: "SensorEmulation", targets: ["SensorEmulation"]),
         .library(name: "Multimodal", targets: ["Multimodal"]),
         .library(name: "NIRInterchange", targets: ["NIRInterchange"]),
+        .library(name: "MPICluster", targets: ["MPICluster"]),
         .executable(name: "spikefuse", targets: ["spikefuse"]),
     ],
     targets: [
@@ -31,6 +33,8 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
 
         // MARK: Public modules
         .target(name: "AtomicFiles"),
@@ -40,7 +44,8 @@ let package = Package(
         .target(name: "SensorEmulation", dependencies: ["EventIO", "AtomicFiles"]),
         .target(name: "Multimodal", dependencies: ["SpikeNN", "EventIO", "SensorEmulation"]),
         .target(name: "NIRInterchange", dependencies: ["Multimodal"]),
-        .executableTarget(name: "spikefuse", dependencies: ["Multimodal", "NIRInterchange"]),
+        .target(name: "MPICluster", dependencies: ["Multimodal", "CMPI"]),
+        .executableTarget(name: "spikefuse", dependencies: ["Multimodal", "NIRInterchange", "MPICluster"]),
         .executableTarget(name: "spikefuse-bench", dependencies: ["Multimodal"]),
 
         // MARK: Tests

@@ -44,21 +44,31 @@ public enum Experiment {
     /// Runs every (mode, seed) into `out/<mode>/seed-<s>/`, resuming finished or
     /// interrupted runs, then writes the reports. Returns the runs. `prepare` sees each
     /// run's trainer before it starts (to show progress, or to stop it).
+    ///
+    /// With several ranks (`group`, e.g. `mpirun -np N spikefuse experiment`) the runs are
+    /// independent jobs spread over the ranks: run k of the list below goes to rank k mod N and
+    /// trains there alone (the same weights as in a one-process protocol). Rank 0 then reads
+    /// every run's metrics from its directory, writes the reports and returns all runs; the
+    /// other ranks return only their own.
     public static func run(_ config: ExperimentConfiguration, trainSet: AudioVisualDataset,
                            testSet: AudioVisualDataset, out: URL, dataDescription: [String: String],
+                           group: ProcessGroup = SingleProcess(),
                            prepare: (Trainer, TrainingMode, UInt64) -> Void = { _, _, _ in },
                            log: (String) -> Void) throws -> [ExperimentRun] {
         var runs: [ExperimentRun] = []
+        var all: [(mode: TrainingMode, seed: UInt64, dir: URL)] = []
         // Seed by seed, every mode of a seed before the next seed, so a protocol stopped
         // part-way has comparable modes for the seeds it finished.
         for r in 0..<config.repeats {
             let seed = config.firstSeed + UInt64(r)
             for mode in config.modes {
+                let dir = out.appendingPathComponent(mode.rawValue).appendingPathComponent("seed-\(seed)")
+                all.append((mode, seed, dir))
+                guard (all.count - 1) % group.size == group.rank else { continue }
                 var model = config.model
                 model.mode = mode
                 var training = config.training
                 training.seed = seed
-                let dir = out.appendingPathComponent(mode.rawValue).appendingPathComponent("seed-\(seed)")
                 let trainer = try Trainer(model: model, training: training, trainSet: trainSet, testSet: testSet,
                                           runDirectory: dir, dataDescription: dataDescription)
                 let hasCheckpoint = !(trainer.checkpointEpochs().isEmpty)
@@ -71,8 +81,19 @@ public enum Experiment {
                 log(String(format: "%@ seed %llu: %.2f %% (%.0f s)", mode.rawValue, seed, run.finalAccuracy, run.seconds))
             }
         }
-        try writeReports(runs, to: out)
-        return runs
+        guard group.size > 1 else {
+            try writeReports(runs, to: out)
+            return runs
+        }
+        group.barrier()                 // every rank's runs are finished and on disk
+        guard group.isLeader else { return runs }
+        let everyRun = try all.map { mode, seed, dir in
+            let metrics = try RunDirectory(dir).readMetrics()
+            return ExperimentRun(mode: mode, seed: seed, metrics: metrics,
+                                 seconds: metrics.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds })
+        }
+        try writeReports(everyRun, to: out)
+        return everyRun
     }
 
     /// Table 1 rows: (mode, mean, std, best) of the final test accuracy over repeats.

@@ -17,8 +17,9 @@ public protocol FusionNetwork: AnyObject {
     var attentionWeights: Tensor? { get }
     /// Training (true) or inference (false): see `Layer.savesForBackward`.
     var savesForBackward: Bool { get set }
-    /// Lm (eq. 6) of the fused output and its gradient. Default: the paper's rate MSE (eq. 7).
-    func loss(_ fused: Tensor, labels: [Int]) -> (loss: Float, gradient: Tensor)
+    /// Lm (eq. 6) of the fused output and its gradient, averaged over `meanOver` samples
+    /// (nil = the batch; `SpikeRateLoss.mseLoss`). Default: the paper's rate MSE (eq. 7).
+    func loss(_ fused: Tensor, labels: [Int], meanOver: Int?) -> (loss: Float, gradient: Tensor)
     /// Whether the gradient of Lm flows on into the two subnetworks. Default true: the
     /// paper's end-to-end STBP, where Lm's gradient is added to those of Lv and La.
     var trainsSubnetworks: Bool { get }
@@ -27,8 +28,8 @@ public protocol FusionNetwork: AnyObject {
 }
 
 extension FusionNetwork {
-    public func loss(_ fused: Tensor, labels: [Int]) -> (loss: Float, gradient: Tensor) {
-        SpikeRateLoss.mseLoss(spikes: fused, labels: labels)
+    public func loss(_ fused: Tensor, labels: [Int], meanOver: Int? = nil) -> (loss: Float, gradient: Tensor) {
+        SpikeRateLoss.mseLoss(spikes: fused, labels: labels, meanOver: meanOver)
     }
     public var trainsSubnetworks: Bool { true }
 }
@@ -300,9 +301,9 @@ public final class IntegratorFusion: FusionNetwork {
 
     /// (2/T)·CE on the summed output: a gradient per time step of at most 2/T, the rate
     /// MSE's scale (unscaled, the CE gradient is T/2 times larger and outweighs Lv and La).
-    public func loss(_ fused: Tensor, labels: [Int]) -> (loss: Float, gradient: Tensor) {
+    public func loss(_ fused: Tensor, labels: [Int], meanOver: Int? = nil) -> (loss: Float, gradient: Tensor) {
         let weight = 2 / Float(fused.shape[0])
-        var (l, g) = SpikeRateLoss.countCrossEntropyLoss(spikes: fused, labels: labels)
+        var (l, g) = SpikeRateLoss.countCrossEntropyLoss(spikes: fused, labels: labels, meanOver: meanOver)
         let count = g.count
         g.withMutablePointer { p in for i in 0..<count { p[i] *= weight } }
         return (l * weight, g)

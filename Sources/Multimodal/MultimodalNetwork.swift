@@ -94,22 +94,23 @@ public final class MultimodalNetwork {
     /// Forward, loss and backward for one batch; gradients are ACCUMULATED into each
     /// parameter's `grad` (zero them first). The gradient of Lm flows through the fusion
     /// into both subnetworks, added to the gradients of Lv and La (end-to-end training), unless
-    /// the fusion says otherwise (`FusionNetwork.trainsSubnetworks`, `loss`).
+    /// the fusion says otherwise (`FusionNetwork.trainsSubnetworks`, `loss`). `meanOver` (nil =
+    /// this batch) averages the losses over a larger batch this one is a shard of.
     public func forwardBackward(visual visualInput: Tensor?, audio audioInput: Tensor?,
-                                labels: [Int]) -> (loss: LossBreakdown, outputs: HeadOutputs) {
+                                labels: [Int], meanOver: Int? = nil) -> (loss: LossBreakdown, outputs: HeadOutputs) {
         let out = forward(visual: visualInput, audio: audioInput)
         var loss = LossBreakdown()
         var gradVisual: Tensor?, gradAudio: Tensor?
         if let ov = out.visual {
-            let (l, g) = SpikeRateLoss.mseLoss(spikes: ov, labels: labels)
+            let (l, g) = SpikeRateLoss.mseLoss(spikes: ov, labels: labels, meanOver: meanOver)
             loss.visual = l; gradVisual = g
         }
         if let oa = out.audio {
-            let (l, g) = SpikeRateLoss.mseLoss(spikes: oa, labels: labels)
+            let (l, g) = SpikeRateLoss.mseLoss(spikes: oa, labels: labels, meanOver: meanOver)
             loss.audio = l; gradAudio = g
         }
         if let fusion, let om = out.fusion {
-            let (l, g) = fusion.loss(om, labels: labels)
+            let (l, g) = fusion.loss(om, labels: labels, meanOver: meanOver)
             loss.fusion = l
             let (gv, ga) = fusion.backward(g)           // the fusion's own parameter gradients accumulate here
             if fusion.trainsSubnetworks {

@@ -20,7 +20,38 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var trainLimit: Int?
     /// Evaluate on at most this many test samples (nil = all).
     public var testLimit: Int?
+    /// Every batch is cut into this many shards (contiguous, sizes differing by at most one);
+    /// each shard's gradient is computed on its own and the shards' gradients are summed in one
+    /// fixed binary tree (`PairwiseSum`, then `FixedOrderSum` across ranks). So a run on N
+    /// ranks (N a power of two dividing this) gives weights bit-identical to one process.
+    /// A power of two. 4 by default (1, 2 or 4 ranks); config.json files written before
+    /// the setting existed read as 1 (the whole batch at once, as those runs trained).
+    public var gradientShards = 4
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, batchSize, learningRate, audioLearningRate, learningRateSchedule, seed, keepCheckpoints
+        case trainLimit, testLimit, gradientShards
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        audioLearningRate = try c.decodeIfPresent(Float.self, forKey: .audioLearningRate)
+        learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        keepCheckpoints = try c.decode(Int.self, forKey: .keepCheckpoints)
+        trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
+        testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        gradientShards = try c.decodeIfPresent(Int.self, forKey: .gradientShards) ?? 1
+    }
+
+    /// Shard `j`'s positions in a batch of `count` samples: `count·j/S ..< count·(j+1)/S`.
+    public func shard(_ j: Int, ofBatch count: Int) -> Range<Int> {
+        (count * j / gradientShards)..<(count * (j + 1) / gradientShards)
+    }
 }
 
 /// Learning rate per epoch. `cosine` is PyTorch's `CosineAnnealingLR(T_max = E, eta_min = 0)`
@@ -63,9 +94,28 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var samplesPerSecond: Double
     public var trainSeconds: Double
     public var testSeconds: Double
+    /// Ranks that trained the epoch together (absent for one process).
+    public var ranks: Int?
+    /// Seconds of `trainSeconds` rank 0 spent summing gradients with the other ranks
+    /// (`FixedOrderSum`; absent for one process).
+    public var exchangeSeconds: Double?
+
+    public init(epoch: Int, trainLoss: [String: Double], testVisual: Double?, testAudio: Double?, testFusion: Double?,
+                attention: [Double]?, silentOutputs: [Int]?, testLoss: [String: Double],
+                activity: [NeuronActivity]?, gradientNorms: [String: Double]?,
+                samplesPerSecond: Double, trainSeconds: Double, testSeconds: Double,
+                ranks: Int? = nil, exchangeSeconds: Double? = nil) {
+        self.epoch = epoch; self.trainLoss = trainLoss
+        self.testVisual = testVisual; self.testAudio = testAudio; self.testFusion = testFusion
+        self.attention = attention; self.silentOutputs = silentOutputs; self.testLoss = testLoss
+        self.activity = activity; self.gradientNorms = gradientNorms
+        self.samplesPerSecond = samplesPerSecond; self.trainSeconds = trainSeconds; self.testSeconds = testSeconds
+        self.ranks = ranks; self.exchangeSeconds = exchangeSeconds
+    }
 
     enum CodingKeys: String, CodingKey {
-        case epoch, attention
+        case epoch, attention, ranks
+        case exchangeSeconds = "exchange_seconds"
         case silentOutputs = "silent_outputs"
         case activity, gradientNorms = "gradient_norms"
         case trainLoss = "train_loss", testLoss = "test_loss"
@@ -101,13 +151,26 @@ public final class Trainer {
     /// (the newest checkpoint stays, so `run(resume: true)` continues from it).
     public var shouldStop: (() -> Bool)?
     public private(set) var network: MultimodalNetwork
+    /// The ranks training this network together. Each computes the gradients of its shards of
+    /// every batch (`TrainingConfiguration.gradientShards`); the sum is the same on every rank,
+    /// so every rank's Adam takes the same step. Only rank 0 writes the run directory, and
+    /// only rank 0 evaluates and returns metrics (the others return none).
+    public let group: ProcessGroup
 
     public init(model: ModelConfiguration, training: TrainingConfiguration,
                 trainSet: AudioVisualDataset, testSet: AudioVisualDataset,
-                runDirectory: URL, dataDescription: [String: String] = [:]) throws {
+                runDirectory: URL, dataDescription: [String: String] = [:],
+                group: ProcessGroup = SingleProcess()) throws {
         try model.validate()
         guard training.epochs >= 1, training.batchSize >= 1, training.keepCheckpoints >= 1 else {
             throw ConfigurationError.invalid("epochs, batch size and keep-checkpoints must be at least 1")
+        }
+        guard FixedOrderSum.supports(ranks: training.gradientShards) else {
+            throw ConfigurationError.invalid("gradient shards must be a power of two (1, 2, 4, 8, …), not \(training.gradientShards)")
+        }
+        guard FixedOrderSum.supports(ranks: group.size), training.gradientShards % group.size == 0 else {
+            throw ConfigurationError.invalid("\(group.size) ranks cannot share \(training.gradientShards) gradient shards per batch: "
+                + "run on a power of two of ranks that divides --gradient-shards (or raise --gradient-shards)")
         }
         let wantVisual = [model.timesteps] + model.visualFrameShape
         let wantAudio = [model.timesteps, model.audioChannels]
@@ -122,6 +185,7 @@ public final class Trainer {
         self.model = model; self.training = training
         self.trainSet = trainSet; self.testSet = testSet
         self.runDirectory = runDirectory; self.dataDescription = dataDescription
+        self.group = group
         network = try MultimodalNetwork(model, seed: training.seed)
     }
 
@@ -136,7 +200,8 @@ public final class Trainer {
     @discardableResult
     public func run(resume: Bool = false) throws -> [EpochMetrics] {
         let fm = FileManager.default
-        try run.prepare()
+        let leader = group.isLeader
+        if leader { try run.prepare() }
         let optimiser = Adam(parameters: network.parameters, learningRate: training.learningRate)
         if let audioRate = training.audioLearningRate {
             optimiser.learningRateScales = network.parameters.map {
@@ -147,7 +212,17 @@ public final class Trainer {
         var history: [EpochMetrics] = []
         var firstEpoch = 1
 
-        if resume, let (epoch, checkpoint) = try newestCheckpoint() {
+        let found = resume ? try newestCheckpoint() : nil
+        if group.size > 1 {
+            // Every rank reads the checkpoints itself; they must have found the same one.
+            let e = Int64(found?.0 ?? 0)
+            let m = FixedOrderSum.maximum([e, -e], over: group)
+            if m[0] != -m[1] {
+                group.abort("rank \(group.rank): the ranks found different newest checkpoints in \(run.checkpointFolder.path) "
+                            + "(epochs \(-m[1])…\(m[0])); is the run directory shared by every rank?")
+            }
+        }
+        if resume, let (epoch, checkpoint) = found {
             guard checkpoint.configuration == model else {
                 let what = model.differences(from: checkpoint.configuration).joined(separator: "; ")
                 throw CheckpointError.mismatch(checkpointURL(epoch: epoch).path,
@@ -156,18 +231,20 @@ public final class Trainer {
             try network.load(checkpoint.tensors, source: checkpointURL(epoch: epoch).path)
             try optimiser.loadState(checkpoint.tensors, stepCount: checkpoint.adamStep)
             shuffler = SeededGenerator(state: checkpoint.rngState)
-            history = try run.readMetrics().filter { $0.epoch <= epoch }
-            try run.writeMetrics(history)          // drop lines of epochs after the checkpoint
+            if leader {
+                history = try run.readMetrics().filter { $0.epoch <= epoch }
+                try run.writeMetrics(history)          // drop lines of epochs after the checkpoint
+            }
             firstEpoch = epoch + 1
         } else if resume {
             throw CheckpointError.noCheckpoint(runDirectory.path)
-        } else {
+        } else if leader {
             try run.writeMetrics([])
         }
-        try run.writeConfiguration(.init(model: model, training: training, data: dataDescription))
+        if leader { try run.writeConfiguration(.init(model: model, training: training, data: dataDescription)) }
 
         for epoch in firstEpoch..<(training.epochs + 1) where firstEpoch <= training.epochs {
-            let metrics = try trainEpoch(epoch, optimiser: optimiser, shuffler: &shuffler)
+            guard let metrics = try trainEpoch(epoch, optimiser: optimiser, shuffler: &shuffler) else { continue }
             history.append(metrics)
             try run.writeMetrics(history)
             try Checkpoint.write(network: network, optimiser: optimiser, epoch: epoch, rng: shuffler,
@@ -192,7 +269,10 @@ public final class Trainer {
         return nil
     }
 
-    private func trainEpoch(_ epoch: Int, optimiser: Adam, shuffler: inout SeededGenerator) throws -> EpochMetrics {
+    /// One epoch: every batch's shards (`TrainingConfiguration.shard`) of this rank, their
+    /// gradients summed over the ranks in the fixed tree, one Adam step. Returns the epoch's
+    /// metrics on rank 0, nil on the others.
+    private func trainEpoch(_ epoch: Int, optimiser: Adam, shuffler: inout SeededGenerator) throws -> EpochMetrics? {
         optimiser.learningRate = training.learningRate
             * (training.learningRateSchedule ?? .constant).factor(epoch: epoch, of: training.epochs)
         var order = Array(0..<trainSet.count)
@@ -203,27 +283,28 @@ public final class Trainer {
         let start = Date()
         var seen = 0
         var gradientNormSums: [String: Double] = [:]
+        var exchangeSeconds = 0.0
         for b in 0..<batches {
             let indices = order[(b * training.batchSize)..<min(order.count, (b + 1) * training.batchSize)]
-            let batch = try makeBatch(trainSet, indices: indices)
-            optimiser.zeroGradients()
-            let (loss, _) = network.forwardBackward(visual: model.mode.usesVisual ? batch.visual : nil,
-                                                    audio: model.mode.usesAudio ? batch.audio : nil,
-                                                    labels: batch.labels)
+            let (loss, exchanged) = try trainStep(indices, optimiser: optimiser)
+            exchangeSeconds += exchanged
             for (layer, norm) in network.parameters.gradientNormsByLayer() { gradientNormSums[layer, default: 0] += norm }
             optimiser.step()
             let n = Double(indices.count)
-            lossSums["visual", default: 0] += Double(loss.visual) * n
-            lossSums["audio", default: 0] += Double(loss.audio) * n
-            lossSums["fusion", default: 0] += Double(loss.fusion) * n
-            lossSums["total", default: 0] += Double(loss.total) * n
+            lossSums["visual", default: 0] += Double(loss[0]) * n
+            lossSums["audio", default: 0] += Double(loss[1]) * n
+            lossSums["fusion", default: 0] += Double(loss[2]) * n
+            lossSums["total", default: 0] += Double(loss[0] + loss[1] + loss[2]) * n
             seen += indices.count
             let elapsed = Date().timeIntervalSince(start)
-            if shouldStop?() == true { throw TrainingInterrupted(epoch: epoch, batch: b + 1) }
+            var stop = shouldStop?() == true
+            if group.size > 1 { stop = FixedOrderSum.maximum([stop ? 1 : 0], over: group)[0] != 0 }
+            if stop { throw TrainingInterrupted(epoch: epoch, batch: b + 1) }
             onProgress?(TrainingProgress(epoch: epoch, epochs: training.epochs, batch: b + 1, batches: batches,
                                          loss: lossSums["total"]! / Double(seen),
                                          samplesPerSecond: Double(seen) / max(elapsed, 1e-9)))
         }
+        guard group.isLeader else { return nil }
         let trainSeconds = Date().timeIntervalSince(start)
         var trainLoss = lossSums.mapValues { $0 / Double(max(seen, 1)) }
         if !model.mode.usesVisual { trainLoss["visual"] = nil }
@@ -232,7 +313,7 @@ public final class Trainer {
         let testStart = Date()
         let result = try evaluate(network, on: testSet, batchSize: training.batchSize, limit: training.testLimit)
         let silent = (result.fusion ?? result.visual ?? result.audio)?.silentOutputs ?? []
-        if !silent.isEmpty {
+        if !silent.isEmpty {       // rank 0 only (the others returned above)
             let head = result.fusion != nil ? "fused" : result.visual != nil ? "visual" : "auditory"
             let which = silent.count == model.classes
                 ? "every \(head) output neuron" : "the \(head) output neurons of class \(silent.map(String.init).joined(separator: ", "))"
@@ -248,7 +329,74 @@ public final class Trainer {
                             activity: activity.isEmpty ? nil : activity,
                             gradientNorms: gradientNormSums.mapValues { $0 / Double(max(batches, 1)) },
                             samplesPerSecond: Double(seen) / max(trainSeconds, 1e-9),
-                            trainSeconds: trainSeconds, testSeconds: Date().timeIntervalSince(testStart))
+                            trainSeconds: trainSeconds, testSeconds: Date().timeIntervalSince(testStart),
+                            ranks: group.size > 1 ? group.size : nil,
+                            exchangeSeconds: group.size > 1 ? exchangeSeconds : nil)
+    }
+
+    /// Forward and backward of this rank's shards of one batch (`indices`), the gradients
+    /// summed over shards and ranks in the fixed tree and left in every parameter's `grad`.
+    /// Returns the batch-mean loss terms (visual, audio, fusion), the same on every rank, and
+    /// the seconds spent exchanging with other ranks.
+    func trainStep(_ indices: ArraySlice<Int>, optimiser: Adam) throws -> (loss: [Double], exchangeSeconds: Double) {
+        let parameters = network.parameters
+        let parameterCount = parameters.reduce(0) { $0 + $1.value.count }
+        let shards = training.gradientShards, ranks = group.size
+        var gradients = PairwiseSum<Float>(count: parameterCount)
+        var losses = PairwiseSum<Double>(count: 3)
+        for j in (group.rank * shards / ranks)..<((group.rank + 1) * shards / ranks) {
+            let range = training.shard(j, ofBatch: indices.count)
+            optimiser.zeroGradients()
+            if range.isEmpty {          // a last batch smaller than the shard count
+                gradients.add([Float](repeating: 0, count: parameterCount)); losses.add([0, 0, 0])
+                continue
+            }
+            let shardIndices = indices[(indices.startIndex + range.lowerBound)..<(indices.startIndex + range.upperBound)]
+            let batch = try makeBatch(trainSet, indices: shardIndices)
+            let (loss, _) = network.forwardBackward(visual: model.mode.usesVisual ? batch.visual : nil,
+                                                    audio: model.mode.usesAudio ? batch.audio : nil,
+                                                    labels: batch.labels, meanOver: indices.count)
+            gradients.add(parameters.flattenedGradients(count: parameterCount))
+            losses.add([Double(loss.visual), Double(loss.audio), Double(loss.fusion)])
+        }
+        var total = gradients.total, loss = losses.total
+        var seconds = 0.0
+        if ranks > 1 {
+            let start = Date()
+            FixedOrderSum.sum(&total, over: group)
+            FixedOrderSum.sum(&loss, over: group)
+            seconds = Date().timeIntervalSince(start)
+        }
+        parameters.setGradients(from: total)
+        return (loss, seconds)
+    }
+}
+
+extension Array where Element == Parameter {
+    /// Every parameter's gradient, concatenated in order (`count` values in all).
+    func flattenedGradients(count: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { o in
+            var offset = 0
+            for p in self {
+                let n = p.grad.count
+                p.grad.withPointer { (o.baseAddress! + offset).update(from: $0, count: n) }
+                offset += n
+            }
+        }
+        return out
+    }
+
+    /// Replaces every parameter's gradient with its part of `flat` (as `flattenedGradients` lays it out).
+    func setGradients(from flat: [Float]) {
+        flat.withUnsafeBufferPointer { f in
+            var offset = 0
+            for p in self {
+                let n = p.grad.count
+                p.grad.withMutablePointer { $0.update(from: f.baseAddress! + offset, count: n) }
+                offset += n
+            }
+        }
     }
 }
 

@@ -5,19 +5,23 @@ import Foundation
 ///     L = (1/B) · Σ_b Σ_c (Y[b, c] − r[b, c])²,   r[b, c] = (1/T) · Σ_t o[t, b, c]
 ///
 /// with Y one-hot of the label. `dL/do[t, b, c] = (2/(B·T)) · (r[b, c] − Y[b, c])` for every t.
+/// `meanOver` (default B) replaces B in both: a shard of a larger batch of `meanOver` samples
+/// then gives its exact share of that batch's loss and gradient (the trainer's gradient shards).
 /// Prediction: the class with the most output spikes; ties go to the LOWEST class index
 /// (a sample with no output spike at all is predicted as class 0).
 public enum SpikeRateLoss {
-    /// spikes [T, B, C], labels [B] → (loss = mean over batch of Σ_c (Y − rate)², gradient dL/d(spikes) [T, B, C])
-    public static func mseLoss(spikes: Tensor, labels: [Int]) -> (loss: Float, gradient: Tensor) {
+    /// spikes [T, B, C], labels [B] → (loss = (1/meanOver)·Σ_b Σ_c (Y − rate)², gradient dL/d(spikes) [T, B, C])
+    public static func mseLoss(spikes: Tensor, labels: [Int], meanOver: Int? = nil) -> (loss: Float, gradient: Tensor) {
         precondition(spikes.rank == 3, "mseLoss: spikes must be [T, B, C], got \(spikes.shape)")
         let steps = spikes.shape[0], batch = spikes.shape[1], classes = spikes.shape[2]
         precondition(labels.count == batch, "mseLoss: \(labels.count) labels for batch \(batch)")
         precondition(labels.allSatisfy { $0 >= 0 && $0 < classes }, "mseLoss: label outside 0..<\(classes)")
+        let mean = meanOver ?? batch
+        precondition(mean >= batch, "mseLoss: mean over \(mean) samples, fewer than the batch's \(batch)")
         let counts = spikeCounts(spikes)
         var loss = 0.0
         var perStepGrad = [Float](repeating: 0, count: batch * classes)
-        let scale = batch == 0 || steps == 0 ? 0 : 2 / (Double(batch) * Double(steps))
+        let scale = batch == 0 || steps == 0 ? 0 : 2 / (Double(mean) * Double(steps))
         for b in 0..<batch {
             for c in 0..<classes {
                 let rate = steps == 0 ? 0 : Double(counts.scalars[b * classes + c]) / Double(steps)
@@ -26,7 +30,7 @@ public enum SpikeRateLoss {
                 perStepGrad[b * classes + c] = Float(scale * diff)
             }
         }
-        return (batch == 0 ? 0 : Float(loss / Double(batch)), repeatedOverSteps(perStepGrad, shape: spikes.shape))
+        return (batch == 0 ? 0 : Float(loss / Double(mean)), repeatedOverSteps(perStepGrad, shape: spikes.shape))
     }
 
     /// Cross-entropy on the spike counts, used as logits (an option for the fusion loss Lm):
@@ -36,12 +40,14 @@ public enum SpikeRateLoss {
     /// `dL/do[t, b, c] = (p[b, c] − Y[b, c]) / B` for every t. Unlike the rate MSE it asks only
     /// that the right class out-fire the others, not that every rate match a one-hot target:
     /// once the right class leads by a few spikes the gradient vanishes.
-    /// spikes [T, B, C], labels [B] → (loss, gradient dL/d(spikes) [T, B, C])
-    public static func countCrossEntropyLoss(spikes: Tensor, labels: [Int]) -> (loss: Float, gradient: Tensor) {
+    /// spikes [T, B, C], labels [B] → (loss, gradient dL/d(spikes) [T, B, C]); `meanOver` as in `mseLoss`.
+    public static func countCrossEntropyLoss(spikes: Tensor, labels: [Int], meanOver: Int? = nil) -> (loss: Float, gradient: Tensor) {
         precondition(spikes.rank == 3, "countCrossEntropyLoss: spikes must be [T, B, C], got \(spikes.shape)")
         let batch = spikes.shape[1], classes = spikes.shape[2]
         precondition(labels.count == batch, "countCrossEntropyLoss: \(labels.count) labels for batch \(batch)")
         precondition(labels.allSatisfy { $0 >= 0 && $0 < classes }, "countCrossEntropyLoss: label outside 0..<\(classes)")
+        let mean = meanOver ?? batch
+        precondition(mean >= batch, "countCrossEntropyLoss: mean over \(mean) samples, fewer than the batch's \(batch)")
         let counts = spikeCounts(spikes)
         var loss = 0.0
         var perStepGrad = [Float](repeating: 0, count: batch * classes)
@@ -52,10 +58,10 @@ public enum SpikeRateLoss {
             let total = exps.reduce(0, +)
             loss -= log(exps[labels[b]] / total)
             for c in 0..<classes {
-                perStepGrad[b * classes + c] = Float((exps[c] / total - (labels[b] == c ? 1 : 0)) / Double(batch))
+                perStepGrad[b * classes + c] = Float((exps[c] / total - (labels[b] == c ? 1 : 0)) / Double(mean))
             }
         }
-        return (batch == 0 ? 0 : Float(loss / Double(batch)), repeatedOverSteps(perStepGrad, shape: spikes.shape))
+        return (batch == 0 ? 0 : Float(loss / Double(mean)), repeatedOverSteps(perStepGrad, shape: spikes.shape))
     }
 
     /// `[B·C]` → `[T, B, C]`: the same per-sample gradient at every timestep (both losses depend

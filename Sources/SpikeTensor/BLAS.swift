@@ -9,6 +9,13 @@ import CBLAS
 /// Determinism: OpenBLAS's sgemm gives bit-identical results for the same inputs and the same
 /// thread count (`OPENBLAS_NUM_THREADS`); it does not reorder reductions between runs.
 public enum BLAS {
+    /// OpenBLAS's worker threads (`openblas_set_num_threads`; start-up value from
+    /// `OPENBLAS_NUM_THREADS`, else the core count).
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {

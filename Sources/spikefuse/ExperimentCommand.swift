@@ -41,25 +41,36 @@ enum ExperimentCommand {
         }
         config.model = options.model
         config.training = options.training
-        try DefaultDataSet.prepare(options.source)
-        let (trainSet, testSet) = try options.source.datasets()
+        let (trainSet, testSet) = try Cluster.leaderFirst {
+            try DefaultDataSet.prepare(options.source)
+            return try options.source.datasets()
+        }
         let dir = URL(fileURLWithPath: out)
+        let group = Cluster.group
         let status = StatusLine()
         Interrupt.install()
+        if group.size > 1 { print("rank \(group.rank) of \(group.size): runs \(group.rank + 1), \(group.rank + 1 + group.size), … of the protocol") }
         let runs: [ExperimentRun]
         do {
             runs = try Experiment.run(config, trainSet: trainSet, testSet: testSet, out: dir,
-                                      dataDescription: ["source": options.source.jsonString()],
+                                      dataDescription: ["source": options.source.jsonString()], group: group,
                                       prepare: { trainer, mode, seed in
             let done = trainer.checkpointEpochs().max() ?? 0
             if done < config.training.epochs {
                 print("\(mode) seed \(seed): training epochs \(done + 1)…\(config.training.epochs) in \(trainer.runDirectory.path)")
             }
-            showProgress(of: trainer, status: status, label: "\(mode) seed \(seed)")
+            // Several ranks print to one terminal: epoch lines only, no live status line.
+            if group.size > 1 {
+                trainer.onEpoch = { print("  \(mode) seed \(seed) " + describe($0)) }
+                trainer.shouldStop = { Interrupt.requested }
+            } else {
+                showProgress(of: trainer, status: status, label: "\(mode) seed \(seed)")
+            }
         }) { print($0) }
         } catch let stop as TrainingInterrupted {
             throw ExperimentInterrupted(epoch: stop.epoch, batch: stop.batch)
         }
+        guard group.isLeader else { return }
         print("\n" + (try String(contentsOf: dir.appendingPathComponent("table1.md"), encoding: .utf8)))
         print("\(runs.count) runs; reports in \(dir.path) (table1.md, table1.csv, runs.csv, fig3.csv, fig3.svg)")
         if case .joint(let framing) = options.source, !faultFolders.isEmpty {

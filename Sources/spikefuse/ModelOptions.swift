@@ -103,6 +103,9 @@ struct RunOptions {
                                   the paper; 1e-4 trains it stably on real speech, docs/model.md)
         --lr-schedule constant|cosine   constant (the paper) or cosine annealing to 0 over the epochs
         --train-limit N / --test-limit N   use only N training samples per epoch / N test samples
+        --gradient-shards N (4)   each batch's gradient is summed from N shards in a fixed order, so
+                                  `mpirun -np R` (R a power of two dividing N) gives the weights of one
+                                  process bit for bit (docs/distributed.md)
     """
 
     static func parse(_ a: inout Arguments) throws -> RunOptions {
@@ -131,6 +134,10 @@ struct RunOptions {
             training.audioLearningRate = Float(v)
         }
         if let v = try a.uint64("seed") { training.seed = v }
+        if let v = try a.int("gradient-shards") {
+            guard FixedOrderSum.supports(ranks: v) else { throw UsageError("--gradient-shards must be a power of two (1, 2, 4, 8, …)") }
+            training.gradientShards = v
+        }
         training.trainLimit = try positiveLimit(&a, "train-limit")
         training.testLimit = try positiveLimit(&a, "test-limit")
         return RunOptions(source: source, model: model, training: training)

@@ -26,15 +26,21 @@ enum TrainCommand {
     }
 
     /// Trains with a live status line and one printed line per epoch.
+    /// Under `mpirun` every rank trains its shards of each batch (`Trainer.group`); rank 0
+    /// prepares the data first (the others then read its cache) and alone prints and writes.
     static func train(_ options: RunOptions, out: URL, resume: Bool) throws -> [EpochMetrics] {
-        try DefaultDataSet.prepare(options.source)
-        let (trainSet, testSet) = try options.source.datasets()
+        let (trainSet, testSet) = try Cluster.leaderFirst {
+            try DefaultDataSet.prepare(options.source)
+            return try options.source.datasets()
+        }
+        let group = Cluster.group
         let trainer = try Trainer(model: options.model, training: options.training,
                                   trainSet: trainSet, testSet: testSet, runDirectory: out,
-                                  dataDescription: ["source": options.source.jsonString()])
-        showProgress(of: trainer, status: StatusLine())
+                                  dataDescription: ["source": options.source.jsonString()], group: group)
+        if group.isLeader { showProgress(of: trainer, status: StatusLine()) } else { trainer.shouldStop = { Interrupt.requested } }
         Interrupt.install()
-        print("training \(options.model.mode) on \(trainSet.count) samples, testing on \(testSet.count); run directory \(out.path)")
+        let ranks = group.size > 1 ? " on \(group.size) ranks (\(options.training.gradientShards) gradient shards per batch)" : ""
+        Cluster.say("training \(options.model.mode) on \(trainSet.count) samples, testing on \(testSet.count)\(ranks); run directory \(out.path)")
         let metrics = try trainer.run(resume: resume)
         if resume, let last = metrics.last, last.epoch >= options.training.epochs {
             print("run complete: \(last.epoch) epochs (raise --epochs to train further)")

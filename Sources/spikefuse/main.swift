@@ -44,12 +44,12 @@ guard let command = Commands.all.first(where: { $0.name == name })?.command else
     printUsage()
     exit(2)
 }
+Cluster.start()                   // joins the MPI job when mpirun started this process
 do {
     try command.run(Array(arguments.dropFirst()))
 } catch let error as UsageError {
-    FileHandle.standardError.write("spikefuse \(name): \(error)\n".data(using: .utf8)!)
-    exit(2)
+    Cluster.fail("spikefuse \(name): \(error)", code: 2)
 } catch {
-    FileHandle.standardError.write("spikefuse \(name): \(error)\n".data(using: .utf8)!)
-    exit(1)
+    Cluster.fail("spikefuse \(name): \(error)", code: 1)
 }
+Cluster.finish()
