@@ -145,3 +145,5 @@ fi
 
 "$BIN" --profile-mm "$DATA/trained.safetensors" --batch 32 | tee "$OUT-profile.txt"
 python3 bench/summarise.py "$RAW" "$OUT.json" "$OUT.md"
+# Data-parallel scaling over MPI, 1 → 2 ranks (docs/distributed.md).
+bash bench/mpi_scaling.sh "${DEMOSET:-}"

@@ -136,7 +136,7 @@ public struct TrainingProgress: Sendable {
 /// metrics.jsonl, checkpoints/, weights.safetensors).
 ///
 /// `resume: true` continues from the newest readable checkpoint and gives the same result
-/// as an uninterrupted run with the same seed (same thread count).
+/// as an uninterrupted run with the same seed, whatever the thread count or number of ranks.
 public final class Trainer {
     public let model: ModelConfiguration
     public let training: TrainingConfiguration
