@@ -19,7 +19,7 @@ LIMIT=${MPI_TRAIN_LIMIT:-960}
 OUTDIR=runs/bench-mpi
 rm -rf "$OUTDIR"; mkdir -p "$OUTDIR"
 COMMON=(train --data "$DEMOSET" --epochs 1 --batch-size 32 --train-limit "$LIMIT" --test-limit 32 --seed 1)
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 "$SPIKEFUSE" "${COMMON[@]}" --out "$OUTDIR/warm" >/dev/null        # frames the data into the cache once
 echo "# mpi scaling: one process, 1 thread" >&2
 SPIKEFUSE_THREADS=1 OPENBLAS_NUM_THREADS=1 "$SPIKEFUSE" "${COMMON[@]}" --out "$OUTDIR/one-1thread" >/dev/null

@@ -39,7 +39,7 @@ enum DemoCommand {
             folder = URL(fileURLWithPath: dataOverride)
             print("data: \(folder.path)")
         } else {
-            folder = try DefaultDataSet.folder(pairs: pairs, seed: seed)
+            folder = try Cluster.leaderFirst { try DefaultDataSet.folder(pairs: pairs, seed: seed) }
         }
         // 2. Train the paper's multimodal network with attention.
         var data = JointDatasetConfiguration(dataFolder: folder)
@@ -59,6 +59,7 @@ enum DemoCommand {
             metrics = try TrainCommand.train(options, out: out, resume: false)
         }
 
+        guard Cluster.isLeader else { return }     // under mpirun, rank 0 alone draws and reports
         // 3. Pictures: one recording of each modality (the paper's Fig. 2) and the accuracy curve.
         let pictures = out.appendingPathComponent("pictures")
         try FileManager.default.createDirectory(at: pictures, withIntermediateDirectories: true)

@@ -38,7 +38,9 @@ final class MPICommandLineTests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: launcher)
         p.arguments = ["--oversubscribe", "-np", String(ranks), spikefuse] + arguments
         p.environment = ProcessInfo.processInfo.environment.merging(
-            ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1"]
+            ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "1",
+             // containers often forbid the cross-memory attach that shared-memory transfers try first
+             "OMPI_MCA_btl_vader_single_copy_mechanism": "none"]
         ) { $1 }
         let out = dir.appendingPathComponent("mpirun-\(UUID()).out"), err = dir.appendingPathComponent("mpirun-\(UUID()).err")
         FileManager.default.createFile(atPath: out.path, contents: nil)
