@@ -43,8 +43,8 @@ final class MPICommandLineTests: XCTestCase {
              "OMPI_MCA_btl_vader_single_copy_mechanism": "none"]
         ) { $1 }
         let out = dir.appendingPathComponent("mpirun-\(UUID()).out"), err = dir.appendingPathComponent("mpirun-\(UUID()).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: out)
         p.standardError = try FileHandle(forWritingTo: err)
         try p.run()
