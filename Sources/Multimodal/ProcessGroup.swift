@@ -49,39 +49,41 @@ public enum FixedOrderSum {
     public static func supports(ranks n: Int) -> Bool { n >= 1 && n & (n - 1) == 0 }
 
     /// Sums `values` (a block sum of this rank) with every other rank's, in place.
-    public static func sum<Scalar: BinaryFloatingPoint>(_ values: inout [Scalar], over group: ProcessGroup) {
+    public static func sum<Scalar: BinaryFloatingPoint & BitwiseCopyable>(_ values: inout [Scalar], over group: ProcessGroup) {
+        recursiveDoubling(&values, over: group) { mine, theirs, mineIsLower in
+            mine.withUnsafeMutableBufferPointer { v in
+                theirs.withUnsafeBufferPointer { r in
+                    for i in v.indices { v[i] = mineIsLower ? v[i] + r[i] : r[i] + v[i] }
+                }
+            }
+        }
+    }
+
+    /// The element-wise maximum of `values` over all ranks (agreement checks, stop requests).
+    public static func maximum(_ values: [Int64], over group: ProcessGroup) -> [Int64] {
+        var v = values
+        recursiveDoubling(&v, over: group) { mine, theirs, _ in
+            for i in mine.indices { mine[i] = max(mine[i], theirs[i]) }
+        }
+        return v
+    }
+
+    /// Round k = 0, 1, …, log₂N − 1: exchange `values` with rank r XOR 2ᵏ, then
+    /// `merge(&mine, theirs, mineIsLower)`.
+    private static func recursiveDoubling<Element: BitwiseCopyable>(_ values: inout [Element], over group: ProcessGroup,
+                                                   merge: (inout [Element], [Element], Bool) -> Void) {
         precondition(supports(ranks: group.size), "FixedOrderSum: \(group.size) ranks is not a power of two")
-        var received = [Scalar](repeating: 0, count: values.count)
+        guard group.size > 1, let first = values.first else { return }
+        var received = [Element](repeating: first, count: values.count)
         var distance = 1
         while distance < group.size {
             let partner = group.rank ^ distance
             values.withUnsafeBytes { send in
                 received.withUnsafeMutableBytes { group.exchange(send, with: partner, into: $0) }
             }
-            let mineIsLower = group.rank < partner
-            values.withUnsafeMutableBufferPointer { v in
-                received.withUnsafeBufferPointer { r in
-                    for i in v.indices { v[i] = mineIsLower ? v[i] + r[i] : r[i] + v[i] }
-                }
-            }
+            merge(&values, received, group.rank < partner)
             distance <<= 1
         }
-    }
-
-    /// The element-wise maximum of `values` over all ranks (agreement checks, stop requests).
-    public static func maximum(_ values: [Int64], over group: ProcessGroup) -> [Int64] {
-        precondition(supports(ranks: group.size), "FixedOrderSum: \(group.size) ranks is not a power of two")
-        var v = values
-        var received = [Int64](repeating: 0, count: v.count)
-        var distance = 1
-        while distance < group.size {
-            v.withUnsafeBytes { send in
-                received.withUnsafeMutableBytes { group.exchange(send, with: group.rank ^ distance, into: $0) }
-            }
-            for i in v.indices { v[i] = max(v[i], received[i]) }
-            distance <<= 1
-        }
-        return v
     }
 }
 
@@ -98,15 +100,14 @@ public struct PairwiseSum<Scalar: BinaryFloatingPoint> {
     public mutating func add(_ leaf: [Scalar]) {
         precondition(leaf.count == count, "PairwiseSum: leaf of \(leaf.count) values, expected \(count)")
         var node = (level: 0, values: leaf)
-        while let top = stack.last, top.level == node.level {
-            stack.removeLast()
-            var left = top.values
-            left.withUnsafeMutableBufferPointer { l in
+        while stack.last?.level == node.level {
+            var left = stack.removeLast()      // uniquely owned: added to in place, no copy
+            left.values.withUnsafeMutableBufferPointer { l in
                 node.values.withUnsafeBufferPointer { r in
                     for i in l.indices { l[i] += r[i] }
                 }
             }
-            node = (top.level + 1, left)
+            node = (left.level + 1, left.values)
         }
         stack.append(node)
     }

@@ -100,19 +100,6 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     /// (`FixedOrderSum`; absent for one process).
     public var exchangeSeconds: Double?
 
-    public init(epoch: Int, trainLoss: [String: Double], testVisual: Double?, testAudio: Double?, testFusion: Double?,
-                attention: [Double]?, silentOutputs: [Int]?, testLoss: [String: Double],
-                activity: [NeuronActivity]?, gradientNorms: [String: Double]?,
-                samplesPerSecond: Double, trainSeconds: Double, testSeconds: Double,
-                ranks: Int? = nil, exchangeSeconds: Double? = nil) {
-        self.epoch = epoch; self.trainLoss = trainLoss
-        self.testVisual = testVisual; self.testAudio = testAudio; self.testFusion = testFusion
-        self.attention = attention; self.silentOutputs = silentOutputs; self.testLoss = testLoss
-        self.activity = activity; self.gradientNorms = gradientNorms
-        self.samplesPerSecond = samplesPerSecond; self.trainSeconds = trainSeconds; self.testSeconds = testSeconds
-        self.ranks = ranks; self.exchangeSeconds = exchangeSeconds
-    }
-
     enum CodingKeys: String, CodingKey {
         case epoch, attention, ranks
         case exchangeSeconds = "exchange_seconds"

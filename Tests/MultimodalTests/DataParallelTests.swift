@@ -106,15 +106,9 @@ final class DataParallelTests: XCTestCase {
     }
 
     private func setup() -> (ModelConfiguration, TrainingConfiguration, SyntheticDataset, SyntheticDataset) {
-        var data = SyntheticDatasetConfiguration()
-        data.trainCount = 72          // two batches of 32, then one of 8
-        data.testCount = 24
-        let train = SyntheticDataset(data, split: .train), test = SyntheticDataset(data, split: .test)
-        var training = TrainingConfiguration()
-        training.epochs = 2
-        training.batchSize = 32
-        training.seed = 3
-        training.learningRate = 5e-3
+        // 72 samples: two batches of 32, then one of 8.
+        let (train, test, training) = syntheticTask(trainCount: 72, testCount: 24, epochs: 2, batchSize: 32, seed: 3,
+                                                   learningRate: 5e-3)
         return (train.modelConfiguration(mode: .multimodal), training, train, test)
     }
 

@@ -6,15 +6,8 @@ import XCTest
 /// metrics and weights as the uninterrupted run.
 final class ReproducibilityTests: XCTestCase {
     private func setup(mode: TrainingMode = .multimodal) -> (ModelConfiguration, TrainingConfiguration, SyntheticDataset, SyntheticDataset) {
-        var data = SyntheticDatasetConfiguration()
-        data.trainCount = 96
-        data.testCount = 40
-        let train = SyntheticDataset(data, split: .train), test = SyntheticDataset(data, split: .test)
-        var training = TrainingConfiguration()
-        training.epochs = 3
-        training.batchSize = 16
-        training.seed = 11
-        training.learningRate = 5e-3
+        let (train, test, training) = syntheticTask(trainCount: 96, testCount: 40, epochs: 3, batchSize: 16, seed: 11,
+                                                   learningRate: 5e-3)
         return (train.modelConfiguration(mode: mode), training, train, test)
     }
 

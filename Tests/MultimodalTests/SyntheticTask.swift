@@ -1,0 +1,15 @@
+@testable import Multimodal
+
+/// A small synthetic task for trainer tests: its two splits and training settings.
+func syntheticTask(trainCount: Int, testCount: Int, epochs: Int, batchSize: Int, seed: UInt64,
+                   learningRate: Float) -> (train: SyntheticDataset, test: SyntheticDataset, training: TrainingConfiguration) {
+    var data = SyntheticDatasetConfiguration()
+    data.trainCount = trainCount
+    data.testCount = testCount
+    var training = TrainingConfiguration()
+    training.epochs = epochs
+    training.batchSize = batchSize
+    training.seed = seed
+    training.learningRate = learningRate
+    return (SyntheticDataset(data, split: .train), SyntheticDataset(data, split: .test), training)
+}
