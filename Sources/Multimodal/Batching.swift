@@ -7,6 +7,9 @@ public struct Batch {
     /// `[T, B, C]`
     public var audio: Tensor
     public var labels: [Int]
+    public init(visual: Tensor, audio: Tensor, labels: [Int]) {
+        self.visual = visual; self.audio = audio; self.labels = labels
+    }
 }
 
 /// Interleaves `B` tensors of shape `[T, F…]` into one `[T, B, F…]` tensor.
@@ -23,6 +26,23 @@ public func stackTimeMajor(_ items: [Tensor]) -> Tensor {
                     let dst = o.baseAddress! + (step * b + j) * f
                     dst.update(from: src.baseAddress! + step * f, count: f)
                 }
+            }
+        }
+    }
+    return out
+}
+
+/// Samples `range` of a time-major tensor: `[T, B, F…]` → `[T, range.count, F…]`.
+public func timeMajorSamples(_ x: Tensor, _ range: Range<Int>) -> Tensor {
+    let steps = x.shape[0], b = x.shape[1], f = x.count / max(steps * b, 1)
+    precondition(range.lowerBound >= 0 && range.upperBound <= b, "samples \(range) of a batch of \(b)")
+    if range == 0..<b { return x }
+    var out = Tensor(zeros: [steps, range.count] + x.shape.dropFirst(2))
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        x.scalars.withUnsafeBufferPointer { src in
+            for t in 0..<steps {
+                (o.baseAddress! + t * range.count * f).update(from: src.baseAddress! + (t * b + range.lowerBound) * f,
+                                                             count: range.count * f)
             }
         }
     }

@@ -137,7 +137,12 @@ public final class Trainer {
     /// Asked after every batch; returning true stops the run with `TrainingInterrupted`
     /// (the newest checkpoint stays, so `run(resume: true)` continues from it).
     public var shouldStop: (() -> Bool)?
-    public private(set) var network: MultimodalNetwork
+    public let network: MultimodalNetwork
+    /// The network and its per-core copies that compute a rank's shards in parallel.
+    let replicas: NetworkReplicas
+    /// How many of this process's cores train each batch (one network copy each, at most one
+    /// per shard of this rank); the default is `Parallel.workers`. Results do not depend on it.
+    public var workers = Parallel.workers
     /// The ranks training this network together. Each computes the gradients of its shards of
     /// every batch (`TrainingConfiguration.gradientShards`); the sum is the same on every rank,
     /// so every rank's Adam takes the same step. Only rank 0 writes the run directory, and
@@ -174,6 +179,7 @@ public final class Trainer {
         self.runDirectory = runDirectory; self.dataDescription = dataDescription
         self.group = group
         network = try MultimodalNetwork(model, seed: training.seed)
+        replicas = NetworkReplicas(network)
     }
 
     /// The run's files.
@@ -273,7 +279,7 @@ public final class Trainer {
         var exchangeSeconds = 0.0
         for b in 0..<batches {
             let indices = order[(b * training.batchSize)..<min(order.count, (b + 1) * training.batchSize)]
-            let (loss, exchanged) = try trainStep(indices, optimiser: optimiser)
+            let (loss, exchanged) = try trainStep(indices)
             exchangeSeconds += exchanged
             for (layer, norm) in network.parameters.gradientNormsByLayer() { gradientNormSums[layer, default: 0] += norm }
             optimiser.step()
@@ -325,28 +331,14 @@ public final class Trainer {
     /// summed over shards and ranks in the fixed tree and left in every parameter's `grad`.
     /// Returns the batch-mean loss terms (visual, audio, fusion), the same on every rank, and
     /// the seconds spent exchanging with other ranks.
-    func trainStep(_ indices: ArraySlice<Int>, optimiser: Adam) throws -> (loss: [Double], exchangeSeconds: Double) {
-        let parameters = network.parameters
-        let parameterCount = parameters.reduce(0) { $0 + $1.value.count }
+    func trainStep(_ indices: ArraySlice<Int>) throws -> (loss: [Double], exchangeSeconds: Double) {
         let shards = training.gradientShards, ranks = group.size
-        var gradients = PairwiseSum<Float>(count: parameterCount)
-        var losses = PairwiseSum<Double>(count: 3)
-        for j in (group.rank * shards / ranks)..<((group.rank + 1) * shards / ranks) {
-            let range = training.shard(j, ofBatch: indices.count)
-            optimiser.zeroGradients()
-            if range.isEmpty {          // a last batch smaller than the shard count
-                gradients.add([Float](repeating: 0, count: parameterCount)); losses.add([0, 0, 0])
-                continue
-            }
-            let shardIndices = indices[(indices.startIndex + range.lowerBound)..<(indices.startIndex + range.upperBound)]
-            let batch = try makeBatch(trainSet, indices: shardIndices)
-            let (loss, _) = network.forwardBackward(visual: model.mode.usesVisual ? batch.visual : nil,
-                                                    audio: model.mode.usesAudio ? batch.audio : nil,
-                                                    labels: batch.labels, meanOver: indices.count)
-            gradients.add(parameters.flattenedGradients(count: parameterCount))
-            losses.add([Double(loss.visual), Double(loss.audio), Double(loss.fusion)])
+        let batches = try ((group.rank * shards / ranks)..<((group.rank + 1) * shards / ranks)).map { j -> Batch? in
+            let range = training.shard(j, ofBatch: indices.count)   // empty: a last batch smaller than the shard count
+            return range.isEmpty ? nil
+                : try makeBatch(trainSet, indices: indices[(indices.startIndex + range.lowerBound)..<(indices.startIndex + range.upperBound)])
         }
-        var total = gradients.total, loss = losses.total
+        var (total, loss) = try replicas.summedGradients(of: batches, meanOver: indices.count, workers: workers)
         var seconds = 0.0
         if ranks > 1 {
             let start = Date()
@@ -354,12 +346,12 @@ public final class Trainer {
             FixedOrderSum.sum(&loss, over: group)
             seconds = Date().timeIntervalSince(start)
         }
-        parameters.setGradients(from: total)
+        network.parameters.setGradients(from: total)
         return (loss, seconds)
     }
 }
 
-extension Array where Element == Parameter {
+public extension Array where Element == Parameter {
     /// Every parameter's gradient, concatenated in order (`count` values in all).
     func flattenedGradients(count: Int) -> [Float] {
         var out = [Float](repeating: 0, count: count)

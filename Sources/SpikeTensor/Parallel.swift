@@ -12,10 +12,11 @@ public enum Parallel {
         return max(1, sysconfActiveProcessors())
     }()
 
-    /// Runs `body(range)` over chunks of at least `minimumChunk` elements; serial when small.
+    /// Runs `body(range)` over chunks of at least `minimumChunk` elements; serial when small
+    /// or inside `serially`.
     @inlinable
     public static func forEachChunk(_ count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void) {
-        let chunks = min(workers, count / max(1, minimumChunk))
+        let chunks = min(isSerialOnThisThread ? 1 : workers, count / max(1, minimumChunk))
         if chunks <= 1 {
             if count > 0 { body(0..<count) }
             return
@@ -35,7 +36,7 @@ extension Parallel {
     /// `body(chunkIndex, range)` on them concurrently (chunk i covers `count·i/chunks ..< count·(i+1)/chunks`).
     @inlinable
     public static func forEachChunk(_ count: Int, chunks requested: Int, _ body: (Int, Range<Int>) -> Void) {
-        let chunks = max(1, min(requested, count))
+        let chunks = isSerialOnThisThread ? 1 : max(1, min(requested, count))
         if count <= 0 { return }
         if chunks == 1 { body(0, 0..<count); return }
         withoutActuallyEscaping(body) { body in
@@ -45,6 +46,30 @@ extension Parallel {
             }
         }
     }
+}
+
+extension Parallel {
+    /// Runs `body` with every `forEachChunk` on this thread serial: for a thread that is
+    /// itself one of several workers sharing the cores (a network replica of
+    /// `NetworkReplicas`), so kernels do not spread over cores that are already busy.
+    /// Results are the same either way (chunks are disjoint); only the scheduling changes.
+    public static func serially<T>(_ body: () throws -> T) rethrows -> T {
+        let previous = pthread_getspecific(serialKey)
+        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(serialKey, previous) }
+        return try body()
+    }
+
+    /// Whether this thread is inside `serially`.
+    @usableFromInline
+    static var isSerialOnThisThread: Bool { pthread_getspecific(serialKey) != nil }
+
+    /// The thread-specific slot behind `serially` (created once).
+    private static let serialKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "Parallel: no thread-specific key left")
+        return key
+    }()
 }
 
 /// Carries the chunk body into `concurrentPerform`'s `@Sendable` closure. Safe because

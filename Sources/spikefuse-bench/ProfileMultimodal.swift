@@ -10,8 +10,8 @@ func profileMultimodal(dataPath: String, batch: Int, iterations: Int, kernel: Sy
     let file = try SafeTensors.read(URL(fileURLWithPath: dataPath))
     let net = try MultimodalNetwork(BenchData.paperConfiguration, seed: 1)
     try net.load(file.tensors, source: dataPath)
-    let visualInput = firstSamples(try file.tensor(named: "input.visual"), batch)
-    let audioInput = firstSamples(try file.tensor(named: "input.audio"), batch)
+    let visualInput = timeMajorSamples(try file.tensor(named: "input.visual"), 0..<batch)
+    let audioInput = timeMajorSamples(try file.tensor(named: "input.audio"), 0..<batch)
     let labels = Array(try file.tensor(named: "input.labels").scalars.map { Int($0) }.prefix(batch))
     guard let visual = net.visual, let audio = net.audio, let fusion = net.fusion else { return }
     func split(_ layers: [Layer], prefix: String) -> [(String, Layer)] {

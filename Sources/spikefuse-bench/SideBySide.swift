@@ -47,8 +47,8 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
     }
     let allLabels = try file.tensor(named: "input.labels").scalars.map { Int($0) }
     guard batch <= fullVisual.shape[1] else { throw BenchError.usage("batch \(batch) > \(fullVisual.shape[1]) samples in \(dataPath)") }
-    let visual = config.mode.usesVisual ? firstSamples(fullVisual, batch) : nil
-    let audio = config.mode.usesAudio ? firstSamples(fullAudio, batch) : nil
+    let visual = config.mode.usesVisual ? timeMajorSamples(fullVisual, 0..<batch) : nil
+    let audio = config.mode.usesAudio ? timeMajorSamples(fullAudio, 0..<batch) : nil
     let labels = Array(allLabels.prefix(batch))
 
     // Activity of this model on these inputs: measured by one forward for training (whose
@@ -74,14 +74,26 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
     let inputDensity = inputs.map { BenchData.density($0) * Double($0.count) }.reduce(0, +) / Double(inputs.map(\.count).reduce(0, +))
 
     let adam = Adam(parameters: net.parameters)
+    // Training as `spikefuse train` does it: the batch in `gradientShards` shards, computed on
+    // one network copy per core (NetworkReplicas), their gradients added in the fixed tree.
+    let replicas = NetworkReplicas(net)
+    let shardCount = TrainingConfiguration().gradientShards
+    let shards: [Batch?] = (0..<shardCount).map { j in
+        let range = TrainingConfiguration().shard(j, ofBatch: batch)
+        if range.isEmpty { return nil }
+        return Batch(visual: visual.map { timeMajorSamples($0, range) } ?? Tensor(zeros: [0]),
+                     audio: audio.map { timeMajorSamples($0, range) } ?? Tensor(zeros: [0]),
+                     labels: Array(labels[range]))
+    }
     var stream: StreamingInference?
     if task == "stream" { stream = StreamingInference(net, batch: batch) }
     if task == "infer" { net.setTraining(false) }
     func iteration() {
         switch task {
         case "train":
-            _ = net.forwardBackward(visual: visual, audio: audio, labels: labels)
-            adam.step(); adam.zeroGradients()
+            let (gradient, _) = try! replicas.summedGradients(of: shards, meanOver: batch)
+            net.parameters.setGradients(from: gradient)
+            adam.step()
         case "infer":
             _ = SpikeRateLoss.predictions(net.forward(visual: visual, audio: audio).decisive)
         default:
@@ -118,15 +130,6 @@ func resampledSteps(_ x: Tensor, _ steps: Int) -> Tensor {
     return Tensor(shape: [steps] + x.shape.dropFirst(), scalars: out)
 }
 
-/// `[T, B, …]` → its first `n` samples `[T, n, …]`.
-func firstSamples(_ x: Tensor, _ n: Int) -> Tensor {
-    let steps = x.shape[0], b = x.shape[1], per = x.count / (steps * b)
-    if n == b { return x }
-    var out = [Float]()
-    out.reserveCapacity(steps * n * per)
-    for t in 0..<steps { out += x.scalars[(t * b * per)..<((t * b + n) * per)] }
-    return Tensor(shape: [steps, n] + x.shape.dropFirst(2), scalars: out)
-}
 
 enum BenchError: Error, CustomStringConvertible {
     case usage(String)

@@ -144,6 +144,50 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
+    /// The cores of one process share each batch's shards (one network copy each): the same
+    /// weights and metrics as one core, bit for bit, for 1, 2 and 4 workers.
+    func testWorkersTrainTheWeightsOfOneCore() throws {
+        let (model, training, train, test) = setup()
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var weights: [[[Float]]] = [], metrics: [[EpochMetrics]] = []
+        for workers in [1, 2, 4] {
+            let t = try Trainer(model: model, training: training, trainSet: train, testSet: test,
+                                runDirectory: dir.appendingPathComponent("workers-\(workers)"))
+            t.workers = workers
+            metrics.append(try t.run())
+            weights.append(t.network.parameters.map(\.value.scalars))
+        }
+        for (i, workers) in [2, 4].enumerated() {
+            XCTAssertEqual(weights[i + 1], weights[0], "\(workers) workers trained other weights than one")
+            XCTAssertEqual(metrics[i + 1].map(\.trainLoss), metrics[0].map(\.trainLoss))
+            XCTAssertEqual(metrics[i + 1].map(\.testFusion), metrics[0].map(\.testFusion))
+        }
+        XCTAssertNotEqual(weights[0], try MultimodalNetwork(model, seed: training.seed).parameters.map(\.value.scalars),
+                          "training should have changed the weights")
+    }
+
+    /// Network copies follow the network's weights from step to step, and an empty shard (a
+    /// batch smaller than the shard count) adds nothing: each shard's gradient on a copy equals
+    /// the network's own.
+    func testReplicaShardsMatchTheNetworksOwn() throws {
+        let (model, _, train, _) = setup()
+        let network = try MultimodalNetwork(model, seed: 3)
+        let replicas = NetworkReplicas(network)
+        for step in 0..<2 {
+            let shards: [Batch?] = [try makeBatch(train, indices: Array(0..<8)[...]), nil, try makeBatch(train, indices: Array(8..<12)[...])]
+            let parallel = try replicas.gradients(of: shards, meanOver: 12, workers: 3)
+            let serial = try replicas.gradients(of: shards, meanOver: 12, workers: 1)
+            XCTAssertEqual(parallel.map(\.gradient), serial.map(\.gradient), "step \(step)")
+            XCTAssertEqual(parallel.map(\.loss), serial.map(\.loss), "step \(step)")
+            XCTAssertEqual(parallel[1].gradient.allSatisfy { $0 == 0 }, true, "an empty shard has no gradient")
+            XCTAssertGreaterThan(parallel[2].gradient.map(abs).max() ?? 0, 0)
+            for p in network.parameters {       // move the network's weights; the copies must follow
+                p.value.scalars = p.value.scalars.map { $0 * 1.1 }
+            }
+        }
+    }
+
     /// The shards' gradients add up to the whole batch's gradient (each shard's loss is
     /// averaged over the whole batch, not over the shard).
     func testShardedGradientIsTheWholeBatchGradient() throws {
@@ -153,7 +197,7 @@ final class DataParallelTests: XCTestCase {
         let trainer = try Trainer(model: model, training: training, trainSet: train, testSet: test, runDirectory: dir)
         let indices = Array(0..<30)[...]           // 4 shards of 7 or 8
         let optimiser = Adam(parameters: trainer.network.parameters)
-        let (loss, _) = try trainer.trainStep(indices, optimiser: optimiser)
+        let (loss, _) = try trainer.trainStep(indices)
         let sharded = trainer.network.parameters.map(\.grad.scalars)
 
         optimiser.zeroGradients()

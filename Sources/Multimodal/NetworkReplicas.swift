@@ -1,0 +1,109 @@
+import Dispatch
+import SpikeNN
+import SpikeTensor
+
+/// The cores of one process training one batch together, data-parallel: worker w holds its
+/// own copy of the network (its layers keep their own saved activations for the backward
+/// pass) and computes the gradients of a contiguous block of the batch's shards, one shard at a
+/// time, each kernel on its own thread (`Parallel.serially`, BLAS on one thread).
+///
+/// Why: the step's work is many medium-sized kernels and LIF scans over T, which spread over
+/// cores poorly inside one kernel (measured: one process with 2 threads 29.9 samples/s, two
+/// one-thread MPI ranks 49.2, docs/distributed.md), while whole shards on separate cores do not
+/// wait for each other.
+///
+/// Results do not depend on the worker count: every shard's gradient is computed the same way
+/// on whichever copy, and `gradients(of:meanOver:)` returns them per shard, in shard order, for
+/// the caller to add in its fixed tree (`PairwiseSum`). Replica 0 is the network itself; the
+/// others take its current weights before every call (shared storage, copied only when the
+/// optimiser next writes the network's weights).
+public final class NetworkReplicas {
+    public let network: MultimodalNetwork
+    /// The copies beyond `network` made so far (created on first use, reused).
+    private var copies: [MultimodalNetwork] = []
+
+    public init(_ network: MultimodalNetwork) { self.network = network }
+
+    /// One shard's result: its gradient (every parameter's, concatenated in `parameters` order;
+    /// the loss averaged over `meanOver` samples) and its loss terms (visual, audio, fusion).
+    public struct ShardGradient {
+        public var gradient: [Float]
+        public var loss: [Double]
+    }
+
+    /// Forward and backward of every shard (nil: an empty shard, zero gradient and loss), on up
+    /// to `workers` copies at once (default: `Parallel.workers`, the cores or
+    /// `SPIKEFUSE_THREADS`). Shard j goes to worker `j·W/count`. Leaves `network`'s own `grad`
+    /// holding whatever its last shard left; callers set the total.
+    public func gradients(of shards: [Batch?], meanOver: Int, workers: Int = Parallel.workers) throws -> [ShardGradient] {
+        let parameterCount = network.parameters.reduce(0) { $0 + $1.value.count }
+        let w = max(1, min(workers, shards.count))
+        try prepareCopies(w - 1)
+        let replicas = [network] + copies.prefix(w - 1)
+        let results = UnsafeMutableBufferPointer<ShardGradient?>.allocate(capacity: shards.count)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        func work(_ worker: Int) {
+            let replica = replicas[worker]
+            for j in (shards.count * worker / w)..<(shards.count * (worker + 1) / w) {
+                guard let batch = shards[j] else {
+                    results[j] = ShardGradient(gradient: [Float](repeating: 0, count: parameterCount), loss: [0, 0, 0])
+                    continue
+                }
+                let parameters = replica.parameters
+                for p in parameters { p.grad.zero() }
+                let mode = replica.configuration.mode
+                let (loss, _) = replica.forwardBackward(visual: mode.usesVisual ? batch.visual : nil,
+                                                        audio: mode.usesAudio ? batch.audio : nil,
+                                                        labels: batch.labels, meanOver: meanOver)
+                results[j] = ShardGradient(gradient: parameters.flattenedGradients(count: parameterCount),
+                                           loss: [Double(loss.visual), Double(loss.audio), Double(loss.fusion)])
+            }
+        }
+        if w == 1 {
+            work(0)
+        } else {
+            let blasThreads = BLAS.threads
+            BLAS.threads = 1
+            defer { BLAS.threads = blasThreads }
+            let each = _Unchecked(work)
+            DispatchQueue.concurrentPerform(iterations: w) { worker in
+                Parallel.serially { each.value(worker) }   // each worker writes only its own shards' slots
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// The shards' gradients and loss terms added in the fixed tree (`PairwiseSum`, shard
+    /// order), as one rank's part of a batch (`Trainer`) or a whole batch (the benchmark).
+    public func summedGradients(of shards: [Batch?], meanOver: Int,
+                                workers: Int = Parallel.workers) throws -> (gradient: [Float], loss: [Double]) {
+        let parameterCount = network.parameters.reduce(0) { $0 + $1.value.count }
+        var gradientSum = PairwiseSum<Float>(count: parameterCount)
+        var lossSum = PairwiseSum<Double>(count: 3)
+        for shard in try gradients(of: shards, meanOver: meanOver, workers: workers) {
+            gradientSum.add(shard.gradient); lossSum.add(shard.loss)
+        }
+        return (gradientSum.total, lossSum.total)
+    }
+
+    /// Makes sure `count` copies exist, each holding `network`'s current weights.
+    private func prepareCopies(_ count: Int) throws {
+        while copies.count < count {
+            let copy = try MultimodalNetwork(network.configuration, seed: 0)
+            copy.setTraining(true)
+            copies.append(copy)
+        }
+        let source = network.parameters
+        for copy in copies.prefix(count) {
+            for (mine, theirs) in zip(copy.parameters, source) { mine.value = theirs.value }
+        }
+    }
+}
+
+/// Hands the per-worker closure to `concurrentPerform`: safe because every worker touches only
+/// its own replica and its own result slots, and the call returns after all workers finished.
+private struct _Unchecked<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
