@@ -38,14 +38,14 @@ bench: build
 
 # The paper's protocol (4 modes × 5 seeds, Table 1, Fig. 3) on the real MNIST-DVS and
 # N-TIDIGITS sets. EPOCHS (20), REPRODUCE_OUT (runs/reproduce) and REPRODUCE_OPTIONS (more
-# `spikefuse experiment` options, e.g. --lr-schedule cosine) can be set.
+# `spikefuse experiment` options, e.g. --lr-schedule constant) can be set.
 REPRODUCE_OUT ?= runs/reproduce
 EPOCHS ?= 20
 reproduce: build
 	@if [ -z "$(MNIST_DVS)" ] || [ -z "$(NTIDIGITS)" ]; then \
 	  echo "usage: make reproduce MNIST_DVS=/path/to/MNIST-DVS (the folder with grabbed_data0…9) NTIDIGITS=/path/to/n-tidigits.hdf5 [EPOCHS=20]" >&2; exit 2; fi
 	"$$(swift build $(SWIFT_FLAGS) --show-bin-path)/spikefuse" experiment --visual "$(MNIST_DVS)" --audio "$(NTIDIGITS)" \
-	  --out $(REPRODUCE_OUT) --repeats 5 --epochs $(EPOCHS) --lr-audio 1e-4 $(REPRODUCE_OPTIONS)
+	  --out $(REPRODUCE_OUT) --repeats 5 --epochs $(EPOCHS) $(REPRODUCE_OPTIONS)
 
 # docs/results.md from scratch: the real-digit stand-in (MNIST IDX + FSDD WAVs) and the
 # procedural set, with faults. See experiments/standin.sh for its settings.

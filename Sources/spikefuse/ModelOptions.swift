@@ -99,9 +99,8 @@ struct RunOptions {
                                   '{"audio_hidden": 256, "tau_visual": 0.3}'
       training:
         --epochs N (20)  --batch-size N (32)  --lr X (1e-3)  --seed S (1)
-        --lr-audio X              learning rate of the auditory subnetwork (default: --lr, as in
-                                  the paper; 1e-4 trains it stably on real speech, docs/model.md)
-        --lr-schedule constant|cosine   constant (the paper) or cosine annealing to 0 over the epochs
+        --lr-schedule cosine|constant   cosine annealing from --lr towards 0 over the epochs
+                                  (default), or constant (the paper; docs/model.md)
         --train-limit N / --test-limit N   use only N training samples per epoch / N test samples
         --gradient-shards N (4)   each batch's gradient is summed from N shards in a fixed order, so
                                   `mpirun -np R` (R a power of two dividing N) gives the weights of one
@@ -126,12 +125,8 @@ struct RunOptions {
             guard v > 0 else { throw UsageError("--lr must be positive") }
             training.learningRate = Float(v)
         }
-        if let v: LearningRateSchedule = try choice(&a, "lr-schedule", "--lr-schedule must be constant or cosine") {
+        if let v: LearningRateSchedule = try choice(&a, "lr-schedule", "--lr-schedule must be cosine or constant") {
             training.learningRateSchedule = v
-        }
-        if let v = try a.double("lr-audio") {
-            guard v >= 0 else { throw UsageError("--lr-audio must not be negative") }
-            training.audioLearningRate = Float(v)
         }
         if let v = try a.uint64("seed") { training.seed = v }
         if let v = try a.int("gradient-shards") {

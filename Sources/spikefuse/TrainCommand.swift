@@ -43,7 +43,7 @@ enum TrainCommand {
         Cluster.say("training \(options.model.mode) on \(trainSet.count) samples, testing on \(testSet.count)\(ranks); run directory \(out.path)")
         let metrics = try trainer.run(resume: resume)
         if resume, let last = metrics.last, last.epoch >= options.training.epochs {
-            print("run complete: \(last.epoch) epochs (raise --epochs to train further)")
+            print("run complete: \(last.epoch) epochs (raise --epochs to train further; a cosine schedule then follows the new total)")
         }
         return metrics
     }

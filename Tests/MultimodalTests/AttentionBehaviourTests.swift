@@ -15,7 +15,10 @@ final class AttentionBehaviourTests: XCTestCase {
         let train = SyntheticDataset(data, split: .train), test = SyntheticDataset(data, split: .test)
         let model = train.modelConfiguration(mode: .multimodal)
         var training = TrainingConfiguration()
-        training.epochs = 8
+        // 12 epochs at the default cosine schedule (measured: w_v / w_a 0.80 / 0.63 on visual-only,
+        // 0.40 / 0.95 on audio-only samples); at 8 the annealed rate stops before the weights
+        // separate on visual-only samples (0.57 / 0.62), which the constant rate reached in 8.
+        training.epochs = 12
         training.learningRate = 5e-3
         training.seed = 3
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attn-\(UUID())")
