@@ -2,7 +2,7 @@
 # Side-by-side benchmark: SpikeFuse and the project's PyTorch peer on the same weights and
 # inputs, interleaved configuration by configuration, each in its own process (so ru_maxrss
 # is that configuration's peak). Writes bench/results.json, bench/results.md and
-# bench/results-profile.txt (per-layer profile of multimodal training).
+# bench/results-profile.txt (per-layer profile of multimodal training, then SGEMM GFLOP/s).
 #
 #   bash bench/run.sh [--seconds S] [--weights W [--inputs DATA]] [--stand-in] [--quick]
 #     --seconds S   measuring time per configuration (default 4; at least 2 batches)
@@ -144,6 +144,8 @@ if [ "$QUICK" = 0 ]; then
 fi
 
 "$BIN" --profile-mm "$DATA/trained.safetensors" --batch 32 | tee "$OUT-profile.txt"
+# The machine's dense peak as OpenBLAS reaches it, and training's thin products (docs/speed.md).
+{ echo; OPENBLAS_NUM_THREADS="$THREADS" "$BIN" --gemm-peak --seconds 2; } | tee -a "$OUT-profile.txt"
 python3 bench/summarise.py "$RAW" "$OUT.json" "$OUT.md"
 # Data-parallel scaling over MPI, 1 → 2 ranks (docs/distributed.md).
 bash bench/mpi_scaling.sh "${DEMOSET:-}"

@@ -16,6 +16,10 @@ public enum BLAS {
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
 
+    /// The CPU kernel OpenBLAS chose at start-up (`openblas_get_corename`, e.g. "Haswell",
+    /// "SkylakeX"); `OPENBLAS_CORETYPE` overrides its detection.
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {

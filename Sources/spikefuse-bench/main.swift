@@ -7,6 +7,7 @@
 //   spikefuse-bench --single <visual|auditory> <train|infer> <batch> [--seconds S]
 //   spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
 //   spikefuse-bench --crossover     dense vs event-driven kernel times by input density
+//   spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes
 //   spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]   shared weights + inputs
 //   spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
 //   spikefuse-bench --profile-mm FILE [--batch 32]   per-layer profile of multimodal training
@@ -161,6 +162,11 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile-mm") {
         FileHandle.standardError.write("spikefuse-bench --profile-mm: \(error)\n".data(using: .utf8)!)
         exit(1)
     }
+    exit(0)
+}
+
+if CommandLine.arguments.contains("--gemm-peak") {
+    measureGemmPeak(seconds: Double(argument("--seconds") ?? "2") ?? 2)
     exit(0)
 }
 
