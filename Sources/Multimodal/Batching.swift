@@ -49,6 +49,34 @@ public func timeMajorSamples(_ x: Tensor, _ range: Range<Int>) -> Tensor {
     return out
 }
 
+/// The inverse of cutting a batch into `timeMajorSamples` blocks: `[T, b₁, F…]`, `[T, b₂, F…]`,
+/// … → `[T, b₁ + b₂ + …, F…]`, blocks in order.
+public func joinTimeMajorSamples(_ parts: [Tensor]) -> Tensor {
+    precondition(!parts.isEmpty, "joinTimeMajorSamples needs at least one block")
+    if parts.count == 1 { return parts[0] }
+    let steps = parts[0].shape[0], tail = Array(parts[0].shape.dropFirst(2))
+    let f = tail.reduce(1, *)
+    for p in parts {
+        precondition(p.shape[0] == steps && Array(p.shape.dropFirst(2)) == tail,
+                     "joinTimeMajorSamples: block \(p.shape) does not match \(parts[0].shape)")
+    }
+    let b = parts.reduce(0) { $0 + $1.shape[1] }
+    var out = Tensor(zeros: [steps, b] + tail)
+    out.scalars.withUnsafeMutableBufferPointer { o in
+        var offset = 0
+        for p in parts {
+            let n = p.shape[1]
+            p.scalars.withUnsafeBufferPointer { src in
+                for t in 0..<steps {
+                    (o.baseAddress! + (t * b + offset) * f).update(from: src.baseAddress! + t * n * f, count: n * f)
+                }
+            }
+            offset += n
+        }
+    }
+    return out
+}
+
 /// Swaps the two leading axes: `[A, B, F…]` → `[B, A, F…]` (batch-major ↔ time-major).
 public func swapLeadingAxes(_ x: Tensor) -> Tensor {
     precondition(x.rank >= 2, "swapLeadingAxes needs rank ≥ 2, got \(x.shape)")

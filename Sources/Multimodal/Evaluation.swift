@@ -67,13 +67,16 @@ struct HeadTally {
 /// Runs the network over a whole dataset (inference only) and tallies every head.
 /// `limit` restricts evaluation to N samples spread evenly over the dataset (indices
 /// ⌊i·count/N⌋, so a dataset listed class by class keeps every class; nil = all);
-/// `perBatch` sees each batch with the dataset indices of its samples.
+/// `perBatch` sees each batch with the dataset indices of its samples. Each batch runs as 4
+/// blocks of samples on the cores at once (`NetworkReplicas.forward`); a fixed block count, so
+/// the results do not depend on the number of cores.
 public func evaluate(_ network: MultimodalNetwork, on dataset: AudioVisualDataset, batchSize: Int,
                      limit: Int? = nil,
                      perBatch: (([Int], Batch, HeadOutputs) -> Void)? = nil) throws -> EvaluationResult {
     let c = network.configuration
     network.setTraining(false)          // keep nothing for backward while evaluating
     defer { network.setTraining(true) }
+    let replicas = NetworkReplicas(network)   // each batch's blocks of samples on the cores at once
     let n = min(dataset.count, limit ?? dataset.count)
     let indices = evenlySpreadIndices(count: n, of: dataset.count)
     var visual = HeadTally(classes: c.classes), audio = HeadTally(classes: c.classes)
@@ -86,8 +89,8 @@ public func evaluate(_ network: MultimodalNetwork, on dataset: AudioVisualDatase
     while start < n {
         let chosen = Array(indices[start..<min(n, start + batchSize)])
         let batch = try makeBatch(dataset, indices: chosen[...])
-        let out = network.forward(visual: c.mode.usesVisual ? batch.visual : nil,
-                                  audio: c.mode.usesAudio ? batch.audio : nil)
+        let out = try replicas.forward(visual: c.mode.usesVisual ? batch.visual : nil,
+                                       audio: c.mode.usesAudio ? batch.audio : nil)
         if let o = out.visual { visual.add(spikes: o, labels: batch.labels); lossSum.add("visual", o, batch.labels) }
         if let o = out.audio { audio.add(spikes: o, labels: batch.labels); lossSum.add("audio", o, batch.labels) }
         if let o = out.fusion { fusion.add(spikes: o, labels: batch.labels); lossSum.add("fusion", o, batch.labels) }

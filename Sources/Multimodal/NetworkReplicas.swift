@@ -60,17 +60,7 @@ public final class NetworkReplicas {
                                            loss: [Double(loss.visual), Double(loss.audio), Double(loss.fusion)])
             }
         }
-        if w == 1 {
-            work(0)
-        } else {
-            let blasThreads = BLAS.threads
-            BLAS.threads = 1
-            defer { BLAS.threads = blasThreads }
-            let each = _Unchecked(work)
-            DispatchQueue.concurrentPerform(iterations: w) { worker in
-                Parallel.serially { each.value(worker) }   // each worker writes only its own shards' slots
-            }
-        }
+        runWorkers(w, work)
         return results.map { $0! }
     }
 
@@ -87,15 +77,63 @@ public final class NetworkReplicas {
         return (gradientSum.total, lossSum.total)
     }
 
-    /// Makes sure `count` copies exist, each holding `network`'s current weights.
-    private func prepareCopies(_ count: Int) throws {
+    /// Inference of one batch, data-parallel: the batch `[T, B, …]` is cut into `shards`
+    /// contiguous blocks of samples (sizes differing by at most one; a fixed count, so the
+    /// outputs do not depend on `workers`), each block forwarded in inference mode (nothing kept
+    /// for backward) on one replica, and every head's `[T, b, C]` output (and the attention's
+    /// `[T, b, 2]`) joined back in sample order into `[T, B, …]`. The same spikes as
+    /// `network.forward` on each block in turn (`DataParallelInferenceTests`). Leaves `network`
+    /// in inference mode; callers restore training mode.
+    public func forward(visual: Tensor?, audio: Tensor?, shards: Int = 4, workers: Int = Parallel.workers) throws -> HeadOutputs {
+        let b = visual?.shape[1] ?? audio?.shape[1] ?? 0
+        let blocks = (0..<max(1, shards)).map { j in (b * j / max(1, shards))..<(b * (j + 1) / max(1, shards)) }
+            .filter { !$0.isEmpty }
+        let w = max(1, min(workers, blocks.count))
+        try prepareCopies(w - 1, training: false)
+        network.setTraining(false)
+        let replicas = [network] + copies.prefix(w - 1)
+        let results = UnsafeMutableBufferPointer<HeadOutputs?>.allocate(capacity: blocks.count)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        func work(_ worker: Int) {
+            for j in (blocks.count * worker / w)..<(blocks.count * (worker + 1) / w) {
+                results[j] = replicas[worker].forward(visual: visual.map { timeMajorSamples($0, blocks[j]) },
+                                                      audio: audio.map { timeMajorSamples($0, blocks[j]) })
+            }
+        }
+        runWorkers(w, work)
+        let parts = results.map { $0! }
+        func joined(_ head: KeyPath<HeadOutputs, Tensor?>) -> Tensor? {
+            parts[0][keyPath: head] == nil ? nil : joinTimeMajorSamples(parts.map { $0[keyPath: head]! })
+        }
+        return HeadOutputs(visual: joined(\.visual), audio: joined(\.audio), fusion: joined(\.fusion),
+                           attention: joined(\.attention))
+    }
+
+    /// Runs `work(0)…work(w − 1)` on `w` cores at once (BLAS on one thread, SpikeFuse's kernels
+    /// serially inside each), or inline when `w` is 1.
+    private func runWorkers(_ w: Int, _ work: (Int) -> Void) {
+        if w == 1 { work(0); return }
+        let blasThreads = BLAS.threads
+        BLAS.threads = 1
+        defer { BLAS.threads = blasThreads }
+        withoutActuallyEscaping(work) { work in
+            let each = _Unchecked(work)
+            DispatchQueue.concurrentPerform(iterations: w) { worker in
+                Parallel.serially { each.value(worker) }   // each worker writes only its own slots
+            }
+        }
+    }
+
+    /// Makes sure `count` copies exist, each holding `network`'s current weights, in training
+    /// or inference mode.
+    private func prepareCopies(_ count: Int, training: Bool = true) throws {
         while copies.count < count {
-            let copy = try MultimodalNetwork(network.configuration, seed: 0)
-            copy.setTraining(true)
-            copies.append(copy)
+            copies.append(try MultimodalNetwork(network.configuration, seed: 0))
         }
         let source = network.parameters
         for copy in copies.prefix(count) {
+            copy.setTraining(training)
             for (mine, theirs) in zip(copy.parameters, source) { mine.value = theirs.value }
         }
     }

@@ -95,7 +95,7 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
             net.parameters.setGradients(from: gradient)
             adam.step()
         case "infer":
-            _ = SpikeRateLoss.predictions(net.forward(visual: visual, audio: audio).decisive)
+            _ = SpikeRateLoss.predictions(try! replicas.forward(visual: visual, audio: audio).decisive)
         default:
             _ = stream!.run(visual: visual, audio: audio)
         }

@@ -1,0 +1,45 @@
+import XCTest
+@testable import Multimodal
+import SpikeTensor
+
+/// Inference on the data-parallel replicas (`NetworkReplicas.forward`): the same spikes and
+/// attention weights whatever the worker count, and the same as the network's own forward on
+/// each block of samples in turn, joined (the plain reference).
+final class DataParallelInferenceTests: XCTestCase {
+    func testReplicaInferenceMatchesTheNetworkBlockByBlock() throws {
+        let (train, _, _) = syntheticTask(trainCount: 16, testCount: 8, epochs: 1, batchSize: 16, seed: 3, learningRate: 5e-3)
+        let network = try MultimodalNetwork(train.modelConfiguration(mode: .multimodal), seed: 3)
+        // Drawn weights ×3, so that every head fires on these inputs (untrained it is silent).
+        for p in network.parameters { p.value.scalars = p.value.scalars.map { $0 * 3 } }
+        let batch = try makeBatch(train, indices: Array(0..<11)[...])   // 11 samples: blocks of 2, 3, 3, 3
+        let replicas = NetworkReplicas(network)
+        let outputs = try [1, 2, 3].map { try replicas.forward(visual: batch.visual, audio: batch.audio, shards: 4, workers: $0) }
+        network.setTraining(false)
+        let blocks = [0..<2, 2..<5, 5..<8, 8..<11]
+        let parts = blocks.map { network.forward(visual: timeMajorSamples(batch.visual, $0), audio: timeMajorSamples(batch.audio, $0)) }
+        let reference = HeadOutputs(visual: joinTimeMajorSamples(parts.map { $0.visual! }),
+                                    audio: joinTimeMajorSamples(parts.map { $0.audio! }),
+                                    fusion: joinTimeMajorSamples(parts.map { $0.fusion! }),
+                                    attention: joinTimeMajorSamples(parts.map { $0.attention! }))
+        for (i, out) in outputs.enumerated() {
+            XCTAssertEqual(out.visual?.shape, [batch.visual.shape[0], 11, reference.visual!.shape[2]])
+            XCTAssertEqual(out.visual?.scalars, reference.visual?.scalars, "visual, \(i + 1) workers")
+            XCTAssertEqual(out.audio?.scalars, reference.audio?.scalars, "audio, \(i + 1) workers")
+            XCTAssertEqual(out.fusion?.scalars, reference.fusion?.scalars, "fusion, \(i + 1) workers")
+            XCTAssertEqual(out.attention?.scalars, reference.attention?.scalars, "attention, \(i + 1) workers")
+        }
+        for (name, spikes) in [("visual", reference.visual!), ("audio", reference.audio!), ("fusion", reference.fusion!)] {
+            XCTAssertGreaterThan(spikes.scalars.reduce(0, +), 0, "the comparison needs \(name) spikes")
+        }
+    }
+
+    /// Cutting a batch into blocks and joining them gives the batch back; the join checks shapes.
+    func testJoinIsTheInverseOfCuttingIntoBlocks() {
+        let x = Tensor(shape: [3, 5, 2], scalars: (0..<30).map(Float.init))
+        let joined = joinTimeMajorSamples([timeMajorSamples(x, 0..<1), timeMajorSamples(x, 1..<4), timeMajorSamples(x, 4..<5)])
+        XCTAssertEqual(joined.shape, x.shape)
+        XCTAssertEqual(joined.scalars, x.scalars)
+        XCTAssertNotEqual(joinTimeMajorSamples([timeMajorSamples(x, 1..<4), timeMajorSamples(x, 0..<1),
+                                                timeMajorSamples(x, 4..<5)]).scalars, x.scalars, "blocks keep their order")
+    }
+}
