@@ -40,7 +40,12 @@ enum TrainCommand {
         if group.isLeader { showProgress(of: trainer, status: StatusLine()) } else { trainer.shouldStop = { Interrupt.requested } }
         Interrupt.install()
         let ranks = group.size > 1 ? " on \(group.size) ranks (\(options.training.gradientShards) gradient shards per batch)" : ""
-        Cluster.say("training \(options.model.mode) on \(trainSet.count) samples, testing on \(testSet.count)\(ranks); run directory \(out.path)")
+        func used(_ count: Int, _ limit: Int?, per: String) -> String {
+            guard let limit, limit < count else { return "\(count)" }
+            return "\(limit)\(per) of \(count)"
+        }
+        Cluster.say("training \(options.model.mode) on \(used(trainSet.count, options.training.trainLimit, per: " per epoch")) samples, "
+                    + "testing on \(used(testSet.count, options.training.testLimit, per: ""))\(ranks); run directory \(out.path)")
         let metrics = try trainer.run(resume: resume)
         if resume, let last = metrics.last, last.epoch >= options.training.epochs {
             print("run complete: \(last.epoch) epochs (raise --epochs to train further; a cosine schedule then follows the new total)")

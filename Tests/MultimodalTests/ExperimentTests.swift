@@ -265,5 +265,11 @@ final class CommunityDatasetCommandLineTests: XCTestCase {
                                   "--split", "hdf5", "--cache", "none", "--config", "{\"visual_hidden\": 16}", "--out", own.path])
         XCTAssertEqual(t.status, 0, t.stderr)
         XCTAssertTrue(t.stdout.contains("training visual on 20 samples, testing on 20"), t.stdout)
+        // The limits show in the start-up line.
+        let limited = try runSpikefuse(["train", "--mode", "visual", "--data", dir.path, "--epochs", "1", "--timesteps", "8",
+                                        "--split", "hdf5", "--cache", "none", "--config", "{\"visual_hidden\": 16}",
+                                        "--train-limit", "8", "--test-limit", "5", "--out", dir.appendingPathComponent("run-limited").path])
+        XCTAssertEqual(limited.status, 0, limited.stderr)
+        XCTAssertTrue(limited.stdout.contains("training visual on 8 per epoch of 20 samples, testing on 5 of 20"), limited.stdout)
     }
 }
