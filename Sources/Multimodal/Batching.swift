@@ -49,6 +49,13 @@ public func timeMajorSamples(_ x: Tensor, _ range: Range<Int>) -> Tensor {
     return out
 }
 
+/// Block `j` of `blocks` contiguous blocks over `count` samples: `count·j/S ..< count·(j+1)/S`
+/// (sizes differing by at most one; empty when `count < blocks`). Gradient shards and
+/// inference blocks are cut this way.
+public func contiguousBlock(_ j: Int, of blocks: Int, count: Int) -> Range<Int> {
+    (count * j / blocks)..<(count * (j + 1) / blocks)
+}
+
 /// The inverse of cutting a batch into `timeMajorSamples` blocks: `[T, b₁, F…]`, `[T, b₂, F…]`,
 /// … → `[T, b₁ + b₂ + …, F…]`, blocks in order.
 public func joinTimeMajorSamples(_ parts: [Tensor]) -> Tensor {

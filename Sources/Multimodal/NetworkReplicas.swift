@@ -86,8 +86,8 @@ public final class NetworkReplicas {
     /// in inference mode; callers restore training mode.
     public func forward(visual: Tensor?, audio: Tensor?, shards: Int = 4, workers: Int = Parallel.workers) throws -> HeadOutputs {
         let b = visual?.shape[1] ?? audio?.shape[1] ?? 0
-        let blocks = (0..<max(1, shards)).map { j in (b * j / max(1, shards))..<(b * (j + 1) / max(1, shards)) }
-            .filter { !$0.isEmpty }
+        precondition(shards >= 1, "NetworkReplicas.forward: shards must be at least 1, got \(shards)")
+        let blocks = (0..<shards).map { contiguousBlock($0, of: shards, count: b) }.filter { !$0.isEmpty }
         let w = max(1, min(workers, blocks.count))
         try prepareCopies(w - 1, training: false)
         network.setTraining(false)

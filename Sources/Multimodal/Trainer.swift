@@ -48,7 +48,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     /// Shard `j`'s positions in a batch of `count` samples: `count·j/S ..< count·(j+1)/S`.
     public func shard(_ j: Int, ofBatch count: Int) -> Range<Int> {
-        (count * j / gradientShards)..<(count * (j + 1) / gradientShards)
+        contiguousBlock(j, of: gradientShards, count: count)
     }
 }
 
