@@ -73,10 +73,17 @@ struct HeadTally {
 public func evaluate(_ network: MultimodalNetwork, on dataset: AudioVisualDataset, batchSize: Int,
                      limit: Int? = nil,
                      perBatch: (([Int], Batch, HeadOutputs) -> Void)? = nil) throws -> EvaluationResult {
-    let c = network.configuration
+    try evaluate(NetworkReplicas(network), on: dataset, batchSize: batchSize, limit: limit, perBatch: perBatch)
+}
+
+/// `evaluate` on `replicas.network`, forwarding on the copies `replicas` already holds (the
+/// trainer's, so that each epoch's test pass makes no new network copy).
+public func evaluate(_ replicas: NetworkReplicas, on dataset: AudioVisualDataset, batchSize: Int,
+                     limit: Int? = nil,
+                     perBatch: (([Int], Batch, HeadOutputs) -> Void)? = nil) throws -> EvaluationResult {
+    let network = replicas.network, c = network.configuration
     network.setTraining(false)          // keep nothing for backward while evaluating
     defer { network.setTraining(true) }
-    let replicas = NetworkReplicas(network)   // each batch's blocks of samples on the cores at once
     let n = min(dataset.count, limit ?? dataset.count)
     let indices = evenlySpreadIndices(count: n, of: dataset.count)
     var visual = HeadTally(classes: c.classes), audio = HeadTally(classes: c.classes)

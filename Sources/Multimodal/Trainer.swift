@@ -297,7 +297,7 @@ public final class Trainer {
         if !model.mode.usesAudio { trainLoss["audio"] = nil }
         if !model.mode.usesFusion { trainLoss["fusion"] = nil }
         let testStart = Date()
-        let result = try evaluate(network, on: testSet, batchSize: training.batchSize, limit: training.testLimit)
+        let result = try evaluate(replicas, on: testSet, batchSize: training.batchSize, limit: training.testLimit)
         let silent = (result.fusion ?? result.visual ?? result.audio)?.silentOutputs ?? []
         if !silent.isEmpty {       // rank 0 only (the others returned above)
             let head = result.fusion != nil ? "fused" : result.visual != nil ? "visual" : "auditory"

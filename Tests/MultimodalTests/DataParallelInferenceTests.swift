@@ -33,6 +33,25 @@ final class DataParallelInferenceTests: XCTestCase {
         }
     }
 
+    /// `evaluate` on replicas that already hold copies (the trainer's, used for gradients with
+    /// older weights and left in training mode) gives what a fresh evaluation of the network gives.
+    func testEvaluationOnUsedReplicasMatchesAFreshOne() throws {
+        let (train, test, _) = syntheticTask(trainCount: 16, testCount: 12, epochs: 1, batchSize: 16, seed: 4, learningRate: 5e-3)
+        let network = try MultimodalNetwork(train.modelConfiguration(mode: .multimodal), seed: 4)
+        let replicas = NetworkReplicas(network)
+        let batch = try makeBatch(train, indices: Array(0..<8)[...])
+        _ = try replicas.gradients(of: [batch, nil], meanOver: 8, workers: 2)   // copies made, training mode
+        let before = try evaluate(replicas, on: test, batchSize: 5)
+        for p in network.parameters { p.value.scalars = p.value.scalars.map { $0 * 3 } }   // new weights
+        let used = try evaluate(replicas, on: test, batchSize: 5)
+        let fresh = try evaluate(network, on: test, batchSize: 5)
+        XCTAssertEqual(used.fusion?.confusion, fresh.fusion?.confusion)
+        XCTAssertEqual(used.visual?.confusion, fresh.visual?.confusion)
+        XCTAssertEqual(used.audio?.confusion, fresh.audio?.confusion)
+        XCTAssertEqual(used.attention, fresh.attention)
+        XCTAssertNotEqual(before.fusion?.confusion, fresh.fusion?.confusion, "the new weights must change the outputs")
+    }
+
     /// Cutting a batch into blocks and joining them gives the batch back; the join checks shapes.
     func testJoinIsTheInverseOfCuttingIntoBlocks() {
         let x = Tensor(shape: [3, 5, 2], scalars: (0..<30).map(Float.init))
