@@ -1,16 +1,7 @@
 // spikefuse-bench — training and inference throughput and peak memory of the SpikeFuse
 // engine on the paper's visual and auditory networks (T = 64, random binary inputs at 5 %
 // firing). Each configuration runs in its own child process so that its peak RSS
-// (getrusage ru_maxrss) is its own.
-//
-//   spikefuse-bench [--seconds S] [--out bench/results.json]      all configurations
-//   spikefuse-bench --single <visual|auditory> <train|infer> <batch> [--seconds S]
-//   spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
-//   spikefuse-bench --crossover     dense vs event-driven kernel times by input density
-//   spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes
-//   spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]   shared weights + inputs
-//   spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
-//   spikefuse-bench --profile-mm FILE [--batch 32]   per-layer profile of multimodal training
+// (getrusage ru_maxrss) is its own. Commands: `usage` below (`spikefuse-bench --help`).
 // bench/run.sh runs the side-by-side comparison with the PyTorch peer (bench/peer_bench.py).
 import Foundation
 import SpikeNN
@@ -104,6 +95,31 @@ func argument(_ name: String) -> String? {
     return args[i + 1]
 }
 
+/// The usage lines of the header comment, printed for `--help` and for an unknown option.
+let usage = """
+    usage:
+      spikefuse-bench [--seconds S] [--out bench/results.json]      all configurations (writes --out)
+      spikefuse-bench --single <visual|auditory> <train|infer> <batch> [--seconds S]
+      spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
+      spikefuse-bench --crossover     dense vs event-driven kernel times by input density
+      spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes
+      spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]
+      spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
+      spikefuse-bench --profile-mm FILE [--batch 32] [--iterations N] [--kernel K]
+    bench/run.sh runs everything side by side with the PyTorch peer (docs/speed.md).
+
+    """
+if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
+    print(usage, terminator: "")
+    exit(0)
+}
+let knownOptions: Set<String> = ["--seconds", "--out", "--single", "--profile", "--iterations", "--crossover", "--gemm-peak",
+                                 "--prepare", "--data-dir", "--weights", "--inputs", "--train-batches", "--side-by-side",
+                                 "--data", "--timesteps", "--profile-mm", "--batch", "--kernel"]
+if let unknown = CommandLine.arguments.dropFirst().first(where: { $0.hasPrefix("--") && !knownOptions.contains($0) }) {
+    FileHandle.standardError.write("spikefuse-bench: unknown option \(unknown)\n\(usage)".data(using: .utf8)!)
+    exit(2)
+}
 let budget = Double(argument("--seconds") ?? "5") ?? 5
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
