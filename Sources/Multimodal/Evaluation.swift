@@ -82,8 +82,9 @@ public func evaluate(_ replicas: NetworkReplicas, on dataset: AudioVisualDataset
                      limit: Int? = nil,
                      perBatch: (([Int], Batch, HeadOutputs) -> Void)? = nil) throws -> EvaluationResult {
     let network = replicas.network, c = network.configuration
+    let wasTraining = network.isTraining
     network.setTraining(false)          // keep nothing for backward while evaluating
-    defer { network.setTraining(true) }
+    defer { network.setTraining(wasTraining) }
     let n = min(dataset.count, limit ?? dataset.count)
     let indices = evenlySpreadIndices(count: n, of: dataset.count)
     var visual = HeadTally(classes: c.classes), audio = HeadTally(classes: c.classes)

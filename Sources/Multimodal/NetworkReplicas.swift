@@ -82,15 +82,17 @@ public final class NetworkReplicas {
     /// outputs do not depend on `workers`), each block forwarded in inference mode (nothing kept
     /// for backward) on one replica, and every head's `[T, b, C]` output (and the attention's
     /// `[T, b, 2]`) joined back in sample order into `[T, B, …]`. The same spikes as
-    /// `network.forward` on each block in turn (`DataParallelInferenceTests`). Leaves `network`
-    /// in inference mode; callers restore training mode.
+    /// `network.forward` on each block in turn (`DataParallelInferenceTests`). `network` runs in
+    /// inference mode and is left in the mode it was in.
     public func forward(visual: Tensor?, audio: Tensor?, shards: Int = 4, workers: Int = Parallel.workers) throws -> HeadOutputs {
         let b = visual?.shape[1] ?? audio?.shape[1] ?? 0
         precondition(shards >= 1, "NetworkReplicas.forward: shards must be at least 1, got \(shards)")
         let blocks = (0..<shards).map { contiguousBlock($0, of: shards, count: b) }.filter { !$0.isEmpty }
         let w = max(1, min(workers, blocks.count))
         try prepareCopies(w - 1, training: false)
+        let wasTraining = network.isTraining
         network.setTraining(false)
+        defer { network.setTraining(wasTraining) }
         let replicas = [network] + copies.prefix(w - 1)
         let results = UnsafeMutableBufferPointer<HeadOutputs?>.allocate(capacity: blocks.count)
         results.initialize(repeating: nil)

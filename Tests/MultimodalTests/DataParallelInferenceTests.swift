@@ -52,6 +52,21 @@ final class DataParallelInferenceTests: XCTestCase {
         XCTAssertNotEqual(before.fusion?.confusion, fresh.fusion?.confusion, "the new weights must change the outputs")
     }
 
+    /// Inference on the replicas and `evaluate` leave the network in the mode they found it in.
+    func testInferenceLeavesTheNetworkInItsMode() throws {
+        let (train, test, _) = syntheticTask(trainCount: 8, testCount: 4, epochs: 1, batchSize: 8, seed: 5, learningRate: 5e-3)
+        let network = try MultimodalNetwork(train.modelConfiguration(mode: .multimodal), seed: 5)
+        let replicas = NetworkReplicas(network)
+        let batch = try makeBatch(train, indices: Array(0..<4)[...])
+        for mode in [true, false, true] {
+            network.setTraining(mode)
+            _ = try replicas.forward(visual: batch.visual, audio: batch.audio, workers: 2)
+            XCTAssertEqual(network.isTraining, mode, "after NetworkReplicas.forward")
+            _ = try evaluate(replicas, on: test, batchSize: 4)
+            XCTAssertEqual(network.isTraining, mode, "after evaluate")
+        }
+    }
+
     /// Cutting a batch into blocks and joining them gives the batch back; the join checks shapes.
     func testJoinIsTheInverseOfCuttingIntoBlocks() {
         let x = Tensor(shape: [3, 5, 2], scalars: (0..<30).map(Float.init))
