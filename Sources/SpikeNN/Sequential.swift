@@ -23,11 +23,27 @@ public final class Sequential: Layer {
         makeSteps(layers, batch: batch, inputShape: inputShape)
     }
 
+    /// In inference mode a spiking convolution followed by average pooling runs as one fused
+    /// pass (`SpikingConv2d.inferencePooled`, the same spikes) where its kernel is event-driven.
     public func forward(_ input: Tensor) -> Tensor {
         var x = input
-        for layer in layers { x = layer.forward(x) }
+        var i = 0
+        while i < layers.count {
+            if fusesPooling, let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count,
+               let pool = layers[i + 1] as? AvgPool2d, let pooled = conv.inferencePooled(x, poolSize: pool.kernelSize) {
+                x = pooled
+                i += 2
+                continue
+            }
+            x = layers[i].forward(x)
+            i += 1
+        }
         return x
     }
+
+    /// Whether inference may fuse conv → LIF → pool (true; false runs every layer on its own,
+    /// the reference the tests compare the fused pass with).
+    public var fusesPooling = true
 
     /// Each layer's gradient is handed on with `backward(consuming:)`, so a layer may write
     /// its result over the gradient it received (lower peak memory; same numbers).

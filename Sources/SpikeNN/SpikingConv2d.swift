@@ -27,3 +27,39 @@ public final class SpikingConv2d: SynapseThenLIF {
     public var synapse: Conv2d { conv }
     public static var inputRank: Int { 5 }
 }
+
+extension SpikingConv2d {
+    /// Inference of this layer followed by `AvgPool2d(poolSize)` in one pass
+    /// (`ConvLIFPoolKernel`: nothing of size `[T, B, O, Ho, Wo]` is written), or nil where that
+    /// path does not apply: training mode, or an input dense enough that `conv.kernel` picks
+    /// im2col + GEMM. The same spikes as `forward` then the pool (`ConvLIFPoolTests`).
+    // input [T, B, C, H, W] → pooled spikes [T, B, O, Ho/k, Wo/k]
+    public func inferencePooled(_ input: Tensor, poolSize k: Int) -> Tensor? {
+        guard !savesForBackward, input.rank == 5 else { return nil }
+        let g = conv.geometry(for: input.shape)
+        guard g.outputHeight >= k, g.outputWidth >= k,
+              input.withPointer({ conv.kernel.useSparse($0, count: input.count) }) else { return nil }
+        let steps = input.shape[0], batch = input.shape[1]
+        var weightTransposed = [Float](repeating: 0, count: g.weightCount)   // Wᵀ [C·k·k, O]
+        conv.weight.value.withPointer { w in
+            weightTransposed.withUnsafeMutableBufferPointer {
+                SpikeMatmul.transpose(w, rows: g.outChannels, columns: g.patchSize, into: $0.baseAddress!)
+            }
+        }
+        var scratch = [Float](repeating: 0, count: Parallel.workers * ConvLIFPoolKernel.scratchCount(g))
+        let neuron = lif.neuron
+        return Tensor(shape: [steps, batch, g.outChannels, g.outputHeight / k, g.outputWidth / k]) { y, _ in
+            input.withPointer { x in
+                weightTransposed.withUnsafeBufferPointer { wt in
+                    conv.bias.value.withPointer { b in
+                        scratch.withUnsafeMutableBufferPointer { s in
+                            ConvLIFPoolKernel.inference(input: x, steps: steps, batch: batch, geometry: g,
+                                                        weightTransposed: wt.baseAddress!, bias: b, neuron: neuron,
+                                                        poolSize: k, output: y, scratch: s.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -61,6 +61,19 @@ public enum EventConv2dKernel {
         }
     }
 
+    /// The synaptic sums of one image without the bias, pixel-major: `sums[p, o] = Σ W[o, c, ki, kj]·x[c, …]`
+    /// over the image's nonzero pixels, in input order (the order `forward` uses, so the same bits).
+    // image [C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O] → sums [Ho·Wo, O] (overwritten)
+    @inline(__always)
+    public static func synapticSums(image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
+                                    weightTransposed wt: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>) {
+        let outC = g.outChannels
+        sums.update(repeating: 0, count: g.outputPixels * outC)
+        forEachActiveTap(image, geometry: g) { tap, pixel, v in
+            addScaled(wt + tap * outC, v, into: sums + pixel * outC, count: outC)
+        }
+    }
+
     // input [N, C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O], bias [O] → output [N, O, Ho, Wo]
     // scratch: at least Parallel.workers · Ho·Wo·O floats.
     public static func forward(input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
@@ -70,10 +83,7 @@ public enum EventConv2dKernel {
         Parallel.forEachChunk(images, chunks: Parallel.workers) { slot, range in
             let buffer = scratch + slot * pixels * outC
             for n in range {
-                buffer.update(repeating: 0, count: pixels * outC)
-                forEachActiveTap(input + n * g.inputImageSize, geometry: g) { tap, pixel, v in
-                    addScaled(wt + tap * outC, v, into: buffer + pixel * outC, count: outC)
-                }
+                synapticSums(image: input + n * g.inputImageSize, geometry: g, weightTransposed: wt, into: buffer)
                 // [P, O] → output [O, P] + bias
                 let out = output + n * g.outputImageSize
                 transposeTiled(buffer, rows: pixels, columns: outC, into: out)

@@ -30,7 +30,7 @@ struct SideBySideResult: Codable {
 }
 
 func sideBySide(model: String, task: String, batch: Int, dataPath: String, budget: Double,
-                timesteps: Int? = nil) throws -> SideBySideResult {
+                timesteps: Int? = nil, unfused: Bool = false) throws -> SideBySideResult {
     let file = try SafeTensors.read(URL(fileURLWithPath: dataPath))
     var config = BenchData.paperConfiguration
     switch model {
@@ -41,6 +41,10 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
     }
     let net = try MultimodalNetwork(config, seed: 1)
     try net.load(file.tensors, source: dataPath)
+    if unfused {   // the reference: inference runs conv, LIF and pool as separate layers
+        guard Parallel.workers == 1 else { throw BenchError.usage("--unfused compares on one worker: set SPIKEFUSE_THREADS=1") }
+        net.visual?.fusesPooling = false
+    }
     var fullVisual = try file.tensor(named: "input.visual"), fullAudio = try file.tensor(named: "input.audio")
     if let timesteps {   // memory vs T: the first T steps, or the recording repeated to T steps
         fullVisual = resampledSteps(fullVisual, timesteps); fullAudio = resampledSteps(fullAudio, timesteps)

@@ -105,6 +105,7 @@ let usage = """
       spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes
       spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]
       spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
+                      [--unfused: inference without the fused conv → LIF → pool pass; needs SPIKEFUSE_THREADS=1]
       spikefuse-bench --profile-mm FILE [--batch 32] [--iterations N] [--kernel K]
     bench/run.sh runs everything side by side with the PyTorch peer (docs/speed.md).
 
@@ -115,7 +116,7 @@ if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-
 }
 let knownOptions: Set<String> = ["--seconds", "--out", "--single", "--profile", "--iterations", "--crossover", "--gemm-peak",
                                  "--prepare", "--data-dir", "--weights", "--inputs", "--train-batches", "--side-by-side",
-                                 "--data", "--timesteps", "--profile-mm", "--batch", "--kernel"]
+                                 "--data", "--timesteps", "--unfused", "--profile-mm", "--batch", "--kernel"]
 if let unknown = CommandLine.arguments.dropFirst().first(where: { $0.hasPrefix("--") && !knownOptions.contains($0) }) {
     FileHandle.standardError.write("spikefuse-bench: unknown option \(unknown)\n\(usage)".data(using: .utf8)!)
     exit(2)
@@ -147,7 +148,8 @@ if let i = CommandLine.arguments.firstIndex(of: "--side-by-side") {
     }
     do {
         let result = try sideBySide(model: args[i + 1], task: args[i + 2], batch: batch, dataPath: data, budget: budget,
-                                    timesteps: argument("--timesteps").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil })
+                                    timesteps: argument("--timesteps").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil },
+                                    unfused: CommandLine.arguments.contains("--unfused"))
         let compact = JSONEncoder()
         compact.outputFormatting = [.sortedKeys]
         print(String(data: try compact.encode(result), encoding: .utf8)!)

@@ -1,0 +1,76 @@
+import XCTest
+@testable import SpikeNN
+
+/// The fused inference pass conv → LIF → pool (`ConvLIFPoolKernel`) against the three layers
+/// run one after the other (the reference): identical outputs, and the fused pass is taken
+/// exactly where it applies.
+final class ConvLIFPoolTests: XCTestCase {
+    /// conv → pool → conv → pool, as the visual network, fused and unfused in inference mode.
+    private func network(_ rng: inout SeededGenerator, padding: Int, pool: Int, weightScale: Float) -> Sequential {
+        let net = Sequential([
+            SpikingConv2d(name: "c1", inChannels: 2, outChannels: 5, kernelSize: 3, padding: padding,
+                          neuron: LIFParameters(tau: 0.2), rng: &rng),
+            AvgPool2d(kernelSize: pool),
+            SpikingConv2d(name: "c2", inChannels: 5, outChannels: 3, kernelSize: 3, padding: 1,
+                          neuron: LIFParameters(tau: 0.3), rng: &rng),
+            AvgPool2d(kernelSize: 2),
+        ])
+        for p in net.parameters { p.value.scalars = p.value.scalars.map { $0 * weightScale } }   // so that neurons fire
+        net.savesForBackward = false
+        return net
+    }
+
+    private func compareFusedWithLayerByLayer(padding: Int, pool: Int, height: Int, width: Int, input: (inout SeededGenerator) -> Tensor,
+                                              file: StaticString = #filePath, line: UInt = #line) throws {
+        var rng = SeededGenerator(seed: 11)
+        let net = network(&rng, padding: padding, pool: pool, weightScale: 3)
+        let x = input(&rng)
+        let fused = net.forward(x)
+        net.fusesPooling = false
+        let reference = net.forward(x)
+        XCTAssertEqual(fused.shape, reference.shape, file: file, line: line)
+        XCTAssertEqual(fused.scalars, reference.scalars, "fused conv → LIF → pool against the layers", file: file, line: line)
+        XCTAssertGreaterThan(reference.scalars.reduce(0, +), 0, "the comparison needs output spikes", file: file, line: line)
+        // The first pair did take the fused path, and its output has spikes and silence.
+        let conv1 = net.layers[0] as! SpikingConv2d, pool1 = net.layers[1] as! AvgPool2d
+        let pooled = try XCTUnwrap(conv1.inferencePooled(x, poolSize: pool), "fused path not taken", file: file, line: line)
+        XCTAssertEqual(pooled.scalars, pool1.forward(conv1.forward(x)).scalars, file: file, line: line)
+        XCTAssertTrue(pooled.scalars.contains { $0 > 0 } && pooled.scalars.contains(0), file: file, line: line)
+    }
+
+    func testFusedInferenceGivesTheSameSpikesAsTheLayers() throws {
+        try compareFusedWithLayerByLayer(padding: 1, pool: 2, height: 12, width: 12) {
+            randomSpikes([6, 3, 2, 12, 12], rate: 0.08, &$0)
+        }
+    }
+
+    /// Odd sizes (the pool drops the last row and column), no padding, a 3×3 pool.
+    func testFusedInferenceOnOddSizesAndALargerPool() throws {
+        try compareFusedWithLayerByLayer(padding: 0, pool: 3, height: 13, width: 11) {
+            randomSpikes([5, 2, 2, 13, 11], rate: 0.1, &$0)
+        }
+    }
+
+    /// Event counts (values other than 1) go through the same scaled adds.
+    func testFusedInferenceOnEventCounts() throws {
+        try compareFusedWithLayerByLayer(padding: 1, pool: 2, height: 10, width: 10) { rng in
+            Tensor(shape: [4, 2, 2, 10, 10], scalars: (0..<(4 * 2 * 2 * 100)).map { _ in
+                rng.nextDouble() < 0.1 ? Float(1 + rng.nextInt(below: 3)) : 0 })
+        }
+    }
+
+    /// Where the layers would not run event-driven (dense input) or train, there is no fused pass.
+    func testNoFusedPassForDenseInputOrTraining() {
+        var rng = SeededGenerator(seed: 12)
+        let conv = SpikingConv2d(name: "c", inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1,
+                                 neuron: LIFParameters(tau: 0.2), rng: &rng)
+        let sparse = randomSpikes([3, 2, 2, 8, 8], rate: 0.05, &rng)
+        XCTAssertNil(conv.inferencePooled(sparse, poolSize: 2), "training mode keeps the layers")
+        conv.savesForBackward = false
+        XCTAssertNotNil(conv.inferencePooled(sparse, poolSize: 2))
+        XCTAssertNil(conv.inferencePooled(randomSpikes([3, 2, 2, 8, 8], rate: 0.5, &rng), poolSize: 2),
+                     "dense input: im2col + GEMM, as the layer would choose")
+        conv.kernel = .dense
+        XCTAssertNil(conv.inferencePooled(sparse, poolSize: 2), "a layer set to the dense kernel")
+    }
+}
