@@ -145,14 +145,14 @@ public final class MultimodalNetwork {
         for p in parameters { p.value = tensors[p.name]! }
     }
 
-    /// Training (true, the default) or inference mode (false) for every layer: in inference
-    /// mode no layer keeps inputs or membranes for backward (`Layer.savesForBackward`), so
-    /// evaluation holds only the activations in flight. `forwardBackward` needs training mode.
     /// Whether the network is in training mode (`setTraining`).
     public var isTraining: Bool {
         visual?.savesForBackward ?? audio?.savesForBackward ?? fusion?.savesForBackward ?? true
     }
 
+    /// Training (true, the default) or inference mode (false) for every layer: in inference
+    /// mode no layer keeps inputs or membranes for backward (`Layer.savesForBackward`), so
+    /// evaluation holds only the activations in flight. `forwardBackward` needs training mode.
     public func setTraining(_ training: Bool) {
         visual?.savesForBackward = training
         audio?.savesForBackward = training

@@ -10,9 +10,10 @@ import SpikeTensor
 ///     o[t]  = 1 if u[t] ≥ V_th else 0               (eq. 4)
 ///     y[t, b, o, i, j] = (1/k²) · Σ_{a,c<k} o[t][o, i·k + a, j·k + c]   (AvgPool2d(k))
 ///
-/// The same arithmetic in the same order as `Conv2d` (event-driven) → `LIF` (inference) →
-/// `AvgPool2d`, so the same spikes bit for bit (`ConvLIFPoolTests` compares them). Training
-/// keeps the three layers, whose backward needs u.
+/// The currents and membranes use the same operations in the same order as `Conv2d`
+/// (event-driven) → `LIF` (inference), and the pooled values are sums of 0/1 spikes (exact in
+/// any order), so the output is the layers' bit for bit (`ConvLIFPoolTests` compares them).
+/// Training keeps the three layers, whose backward needs u.
 public enum ConvLIFPoolKernel {
     /// Floats of scratch `inference` needs per worker: current and membrane of one image.
     public static func scratchCount(_ g: Conv2dGeometry) -> Int { 2 * g.outputPixels * g.outChannels }

@@ -20,7 +20,7 @@ final class ConvLIFPoolTests: XCTestCase {
         return net
     }
 
-    private func compareFusedWithLayerByLayer(padding: Int, pool: Int, height: Int, width: Int, input: (inout SeededGenerator) -> Tensor,
+    private func compareFusedWithLayerByLayer(padding: Int, pool: Int, input: (inout SeededGenerator) -> Tensor,
                                               file: StaticString = #filePath, line: UInt = #line) throws {
         var rng = SeededGenerator(seed: 11)
         let net = network(&rng, padding: padding, pool: pool, weightScale: 3)
@@ -39,21 +39,21 @@ final class ConvLIFPoolTests: XCTestCase {
     }
 
     func testFusedInferenceGivesTheSameSpikesAsTheLayers() throws {
-        try compareFusedWithLayerByLayer(padding: 1, pool: 2, height: 12, width: 12) {
+        try compareFusedWithLayerByLayer(padding: 1, pool: 2) {
             randomSpikes([6, 3, 2, 12, 12], rate: 0.08, &$0)
         }
     }
 
     /// Odd sizes (the pool drops the last row and column), no padding, a 3×3 pool.
     func testFusedInferenceOnOddSizesAndALargerPool() throws {
-        try compareFusedWithLayerByLayer(padding: 0, pool: 3, height: 13, width: 11) {
+        try compareFusedWithLayerByLayer(padding: 0, pool: 3) {
             randomSpikes([5, 2, 2, 13, 11], rate: 0.1, &$0)
         }
     }
 
     /// Event counts (values other than 1) go through the same scaled adds.
     func testFusedInferenceOnEventCounts() throws {
-        try compareFusedWithLayerByLayer(padding: 1, pool: 2, height: 10, width: 10) { rng in
+        try compareFusedWithLayerByLayer(padding: 1, pool: 2) { rng in
             Tensor(shape: [4, 2, 2, 10, 10], scalars: (0..<(4 * 2 * 2 * 100)).map { _ in
                 rng.nextDouble() < 0.1 ? Float(1 + rng.nextInt(below: 3)) : 0 })
         }
