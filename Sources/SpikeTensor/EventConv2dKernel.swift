@@ -37,9 +37,51 @@ public enum EventConv2dKernel {
     /// For every nonzero pixel v of one image `[C, H, W]` and every (kernel tap, output pixel)
     /// it contributes to: `rows(tap)[0..<width] += v · …` as `body` says, in input order.
     /// `body(tap, pixel, v)`; forward and weight gradient both scatter this way.
+    /// Stride 1 (both of the paper's conv layers) takes `forEachActiveTapStride1`, which visits
+    /// the same (tap, pixel) pairs in the same order without a division per tap.
     @inline(__always)
     static func forEachActiveTap(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
                                  _ body: (_ tap: Int, _ pixel: Int, _ v: Float) -> Void) {
+        if g.stride == 1 {
+            forEachActiveTapStride1(image, geometry: g, body)
+        } else {
+            forEachActiveTapAnyStride(image, geometry: g, body)
+        }
+    }
+
+    /// `forEachActiveTap` for stride 1. Input row yy reaches output row i = yy + p − ki for the
+    /// taps ki in [max(0, yy + p − Ho + 1), min(k − 1, yy + p)], likewise for columns; both
+    /// ranges ascend as in `forEachTap`, so the visiting order (and every float sum) is the same.
+    @inline(__always)
+    static func forEachActiveTapStride1(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
+                                        _ body: (_ tap: Int, _ pixel: Int, _ v: Float) -> Void) {
+        let k = g.kernelSize, pad = g.padding, oh = g.outputHeight, ow = g.outputWidth
+        let plane = g.height * g.width
+        for c in 0..<g.inChannels {
+            for yy in 0..<g.height {
+                let kiLow = max(0, yy + pad - oh + 1), kiHigh = min(k - 1, yy + pad)
+                if kiLow > kiHigh { continue }
+                let row = image + c * plane + yy * g.width
+                for xx in 0..<g.width {
+                    let v = row[xx]
+                    if v == 0 { continue }
+                    let kjLow = max(0, xx + pad - ow + 1), kjHigh = min(k - 1, xx + pad)
+                    if kjLow > kjHigh { continue }
+                    for ki in kiLow...kiHigh {
+                        let tapRow = (c * k + ki) * k
+                        let pixelRow = (yy + pad - ki) * ow + xx + pad   // output pixel of kj = 0
+                        for kj in kjLow...kjHigh { body(tapRow + kj, pixelRow - kj, v) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `forEachActiveTap` for any stride: the plain form (`forEachTap` per nonzero pixel), and
+    /// the reference the stride-1 form is tested against.
+    @inline(__always)
+    static func forEachActiveTapAnyStride(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
+                                          _ body: (_ tap: Int, _ pixel: Int, _ v: Float) -> Void) {
         let plane = g.height * g.width
         for c in 0..<g.inChannels {
             let channel = image + c * plane

@@ -47,3 +47,27 @@ final class EventConv2dKernelTests: XCTestCase {
         }
     }
 }
+
+extension EventConv2dKernelTests {
+    /// The stride-1 tap enumeration visits exactly the (tap, pixel, value) sequence of the
+    /// plain one, in the same order (so the scatter sums are the same bits), including
+    /// padding larger than k − 1 and a 1×1 kernel.
+    func testStride1TapsMatchThePlainEnumeration() {
+        var rng = SeededGenerator(seed: 62)
+        let geometries = Conv2dKernelTests.geometries.filter { $0.stride == 1 } + [
+            Conv2dGeometry(inChannels: 2, outChannels: 1, height: 5, width: 7, kernelSize: 3, stride: 1, padding: 3),
+            Conv2dGeometry(inChannels: 1, outChannels: 1, height: 3, width: 9, kernelSize: 3, stride: 1, padding: 0),
+            Conv2dGeometry(inChannels: 3, outChannels: 1, height: 8, width: 8, kernelSize: 5, stride: 1, padding: 0),
+        ]
+        for g in geometries {
+            let x: [Float] = (0..<g.inputImageSize).map { _ in rng.nextDouble() < 0.6 ? 0 : rng.nextUniform(-1, 1) }
+            var fast: [[Float]] = [], plain: [[Float]] = []
+            x.withUnsafeBufferPointer { xp in
+                EventConv2dKernel.forEachActiveTapStride1(xp.baseAddress!, geometry: g) { fast.append([Float($0), Float($1), $2]) }
+                EventConv2dKernel.forEachActiveTapAnyStride(xp.baseAddress!, geometry: g) { plain.append([Float($0), Float($1), $2]) }
+            }
+            XCTAssertFalse(plain.isEmpty, "\(g): no taps visited")
+            XCTAssertEqual(fast, plain, "\(g)")
+        }
+    }
+}
