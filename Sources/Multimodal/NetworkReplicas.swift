@@ -112,17 +112,18 @@ public final class NetworkReplicas {
                            attention: joined(\.attention))
     }
 
-    /// Runs `work(0)…work(w − 1)` on `w` cores at once (BLAS on one thread, SpikeFuse's kernels
-    /// serially inside each), or inline when `w` is 1.
+    /// Runs `work(0)…work(w − 1)` on `w` cores at once (SpikeFuse's kernels serially inside
+    /// each), or inline when `w` is 1; OpenBLAS on one thread either way, because its
+    /// multi-threaded SGEMM need not give the bits of its single-threaded one (seen with the
+    /// Zen kernel), and the results must not depend on `w`.
     private func runWorkers(_ w: Int, _ work: (Int) -> Void) {
-        if w == 1 { work(0); return }
-        let blasThreads = BLAS.threads
-        BLAS.threads = 1
-        defer { BLAS.threads = blasThreads }
-        withoutActuallyEscaping(work) { work in
-            let each = _Unchecked(work)
-            DispatchQueue.concurrentPerform(iterations: w) { worker in
-                Parallel.serially { each.value(worker) }   // each worker writes only its own slots
+        BLAS.singleThreaded {
+            if w == 1 { work(0); return }
+            withoutActuallyEscaping(work) { work in
+                let each = _Unchecked(work)
+                DispatchQueue.concurrentPerform(iterations: w) { worker in
+                    Parallel.serially { each.value(worker) }   // each worker writes only its own slots
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// A thin wrapper on OpenBLAS's `cblas_sgemm` (row-major).
 ///
@@ -15,6 +16,29 @@ public enum BLAS {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
+
+    /// Runs `body` with OpenBLAS on one thread, for callers that run their own threads (data-
+    /// parallel workers). The setting is process-wide, so overlapping callers (ranks simulated
+    /// as threads of one process, several trainers) share one count: the first to enter sets
+    /// 1, the last to leave restores the value the first found. Without that, one caller's
+    /// restore could hand another's workers a multi-threaded OpenBLAS in mid-batch.
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        singleThreadLock.lock()
+        if singleThreadUsers == 0 { threadsBeforeSingle = threads; threads = 1 }
+        singleThreadUsers += 1
+        singleThreadLock.unlock()
+        defer {
+            singleThreadLock.lock()
+            singleThreadUsers -= 1
+            if singleThreadUsers == 0 { threads = threadsBeforeSingle }
+            singleThreadLock.unlock()
+        }
+        return try body()
+    }
+
+    private static let singleThreadLock = NSLock()
+    nonisolated(unsafe) private static var singleThreadUsers = 0
+    nonisolated(unsafe) private static var threadsBeforeSingle = 1
 
     /// The CPU kernel OpenBLAS chose at start-up (`openblas_get_corename`, e.g. "Haswell",
     /// "SkylakeX"); `OPENBLAS_CORETYPE` overrides its detection.

@@ -1,4 +1,5 @@
 import XCTest
+import SpikeTensor
 import Foundation
 @testable import Multimodal
 
@@ -125,11 +126,17 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(expected.count, 2)
         for ranks in [2, 4] {
             let runDir = dir.appendingPathComponent("ranks-\(ranks)")
-            let results = try LoopbackHub(size: ranks).run { group -> ([[Float]], Int) in
-                let t = try Trainer(model: model, training: training, trainSet: train, testSet: test,
-                                    runDirectory: runDir, group: group)
-                let metrics = try t.run()
-                return (t.network.parameters.map(\.value.scalars), metrics.count)
+            // The simulated ranks are threads of this process and share one OpenBLAS, whose
+            // thread count is process-wide: keep it at 1 throughout (as each rank's workers set
+            // it), so that no rank's GEMMs run while another switches it (real ranks are
+            // processes with their own OpenBLAS).
+            let results = try BLAS.singleThreaded {
+                try LoopbackHub(size: ranks).run { group -> ([[Float]], Int) in
+                    let t = try Trainer(model: model, training: training, trainSet: train, testSet: test,
+                                        runDirectory: runDir, group: group)
+                    let metrics = try t.run()
+                    return (t.network.parameters.map(\.value.scalars), metrics.count)
+                }
             }
             for (rank, (weights, metricCount)) in results.enumerated() {
                 for (p, w) in zip(one.network.parameters, weights) {
