@@ -70,27 +70,55 @@ public enum LIFKernel {
     }
 
     /// One time step: current [N], previous membrane [N] (nil at t = 0) → membrane [N], spikes [N].
-    /// The previous spikes are recomputed as `u[t−1] ≥ V_th`.
+    /// The previous spikes are recomputed as `u[t−1] ≥ V_th`. Eight neurons at a time, then the
+    /// rest one by one, with the same operations per neuron (so the same bits either way).
+    /// `membrane` may alias `current`.
     @inline(__always)
     public static func forwardStep(current: UnsafePointer<Float>, previousMembrane: UnsafePointer<Float>?,
                                    membrane: UnsafeMutablePointer<Float>, spikes: UnsafeMutablePointer<Float>,
                                    neurons: Int, parameters p: LIFParameters) {
         let tau = p.tau, vth = p.threshold
+        let vectorEnd = neurons / Lanes.scalarCount * Lanes.scalarCount
+        let vthV = Lanes(repeating: vth), tauV = Lanes(repeating: tau), zero = Lanes(), one = Lanes(repeating: 1)
         if let prev = previousMembrane {
-            for i in 0..<neurons {
+            var i = 0
+            while i < vectorEnd {
+                let up = load(prev + i)
+                let u = (tauV * up).replacing(with: zero, where: up .>= vthV) + load(current + i)
+                store(u, membrane + i)
+                store(zero.replacing(with: one, where: u .>= vthV), spikes + i)
+                i += Lanes.scalarCount
+            }
+            for i in vectorEnd..<neurons {
                 let up = prev[i]
                 let u = (up >= vth ? 0 : tau * up) + current[i]
                 membrane[i] = u
                 spikes[i] = u >= vth ? 1 : 0
             }
         } else {
-            for i in 0..<neurons {
+            var i = 0
+            while i < vectorEnd {
+                let u = load(current + i)
+                store(u, membrane + i)
+                store(zero.replacing(with: one, where: u .>= vthV), spikes + i)
+                i += Lanes.scalarCount
+            }
+            for i in vectorEnd..<neurons {
                 let u = current[i]
                 membrane[i] = u
                 spikes[i] = u >= vth ? 1 : 0
             }
         }
     }
+
+    /// The vector width of the step kernels.
+    public typealias Lanes = SIMD8<Float>
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+
+    @inline(__always)
+    static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
 
     // gradSpikes g_o [T, N], membrane u [T, N] → gradCurrent δu [T, N] (overwritten).
     // `gradCurrent` may alias `gradSpikes`.
@@ -111,7 +139,9 @@ public enum LIFKernel {
     }
 
     /// One reverse step: g_o[t] [N] (+ optional extra dL/do[t] [N], e.g. Rᵀδu[t+1]), u[t] [N],
-    /// δu[t+1] [N] (nil at t = T−1) → δu[t] [N].
+    /// δu[t+1] [N] (nil at t = T−1) → δu[t] [N]. Eight neurons at a time, then the rest one by
+    /// one, with the same operations per neuron (so the same bits either way). `gradCurrent`
+    /// may alias `gradSpikes` or `nextGradCurrent`.
     @inline(__always)
     public static func backwardStep(gradSpikes: UnsafePointer<Float>, extraGradSpikes: UnsafePointer<Float>?,
                                     membrane: UnsafePointer<Float>, nextGradCurrent: UnsafePointer<Float>?,
@@ -119,8 +149,24 @@ public enum LIFKernel {
                                     parameters p: LIFParameters) {
         let tau = p.tau, vth = p.threshold
         let halfWidth = 0.5 * p.surrogateWidth, height = p.surrogateHeight
+        let vectorEnd = neurons / Lanes.scalarCount * Lanes.scalarCount
+        let vthV = Lanes(repeating: vth), tauV = Lanes(repeating: tau), zero = Lanes()
+        let halfV = Lanes(repeating: halfWidth), heightV = Lanes(repeating: height)
+        // h(u) of eq. 9: |u − V_th| < a/2 as two comparisons (the same for every u, NaN included).
+        @inline(__always) func surrogate(_ u: Lanes) -> Lanes {
+            let d = u - vthV
+            return zero.replacing(with: heightV, where: (d .< halfV) .& (d .> -halfV))
+        }
         if let next = nextGradCurrent {
-            for i in 0..<neurons {
+            var i = 0
+            while i < vectorEnd {
+                let u = load(membrane + i), dNext = load(next + i)
+                var dO = load(gradSpikes + i) - dNext * tauV * u
+                if let extra = extraGradSpikes { dO += load(extra + i) }
+                store(dO * surrogate(u) + (dNext * tauV).replacing(with: zero, where: u .>= vthV), gradCurrent + i)
+                i += Lanes.scalarCount
+            }
+            for i in vectorEnd..<neurons {
                 let u = membrane[i]
                 let dNext = next[i]
                 let fired = u >= vth
@@ -130,7 +176,15 @@ public enum LIFKernel {
                 gradCurrent[i] = dO * h + (fired ? 0 : dNext * tau)
             }
         } else {
-            for i in 0..<neurons {
+            var i = 0
+            while i < vectorEnd {
+                let u = load(membrane + i)
+                var dO = load(gradSpikes + i)
+                if let extra = extraGradSpikes { dO += load(extra + i) }
+                store(dO * surrogate(u), gradCurrent + i)
+                i += Lanes.scalarCount
+            }
+            for i in vectorEnd..<neurons {
                 let u = membrane[i]
                 var dO = gradSpikes[i]
                 if let extra = extraGradSpikes { dO += extra[i] }

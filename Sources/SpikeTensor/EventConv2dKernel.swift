@@ -93,16 +93,6 @@ public enum EventConv2dKernel {
         }
     }
 
-    /// `dst[0..<count] += v·src[0..<count]` (a plain add for a spike, v = 1).
-    @inline(__always)
-    static func addScaled(_ src: UnsafePointer<Float>, _ v: Float, into dst: UnsafeMutablePointer<Float>, count: Int) {
-        if v == 1 {
-            for o in 0..<count { dst[o] += src[o] }
-        } else {
-            for o in 0..<count { dst[o] += v * src[o] }
-        }
-    }
-
     /// The synaptic sums of one image without the bias, pixel-major: `sums[p, o] = Σ W[o, c, ki, kj]·x[c, …]`
     /// over the image's nonzero pixels, in input order (the order `forward` uses, so the same bits).
     // image [C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O] → sums [Ho·Wo, O] (overwritten)
@@ -112,7 +102,36 @@ public enum EventConv2dKernel {
         let outC = g.outChannels
         sums.update(repeating: 0, count: g.outputPixels * outC)
         forEachActiveTap(image, geometry: g) { tap, pixel, v in
-            addScaled(wt + tap * outC, v, into: sums + pixel * outC, count: outC)
+            SpikeMatmul.addScaled(wt + tap * outC, v, into: sums + pixel * outC, count: outC)
+        }
+    }
+
+    /// `sums[c] += Σ_r m[r, c]` for m [rows, columns], each column summed from 0 in row order
+    /// (the bias gradient of one image from its pixel-major dYᵀ: one vector add per row).
+    @inline(__always)
+    public static func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int,
+                                     into sums: UnsafeMutablePointer<Float>) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { column in
+            let s = column.baseAddress!
+            s.update(repeating: 0, count: columns)
+            for r in 0..<rows {
+                let row = m + r * columns
+                for c in 0..<columns { s[c] += row[c] }
+            }
+            for c in 0..<columns { sums[c] += s[c] }
+        }
+    }
+
+    /// The weight gradient of one image, pixel-major: `dWᵀ[tap, :] += v · dYᵀ[pixel, :]` for
+    /// every (tap, pixel) each nonzero input pixel v reaches, in input order.
+    // image [C, H, W] (sparse), gradOutputTransposed dYᵀ [Ho·Wo, O] → gradWeightTransposed dWᵀ [C·k·k, O] +=
+    @inline(__always)
+    public static func accumulateWeightGradient(image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
+                                                gradOutputTransposed dyT: UnsafePointer<Float>,
+                                                into dWt: UnsafeMutablePointer<Float>) {
+        let outC = g.outChannels
+        forEachActiveTap(image, geometry: g) { tap, pixel, v in
+            SpikeMatmul.addScaled(dyT + pixel * outC, v, into: dWt + tap * outC, count: outC)
         }
     }
 
@@ -164,17 +183,11 @@ public enum EventConv2dKernel {
                 dWt.update(repeating: 0, count: partialSize)
                 for n in (group * groupSize)..<min(images, (group + 1) * groupSize) {
                     let dy = gradOutput + n * g.outputImageSize
-                    // dY [O, P] → dyT [P, O]; bias partial in the same pass
-                    for o in 0..<outC {
-                        let row = dy + o * pixels
-                        var sum: Float = 0
-                        for p in 0..<pixels { sum += row[p] }
-                        db[o] += sum
-                    }
+                    // dY [O, P] → dyT [P, O], then the bias partial from it
                     transposeTiled(dy, rows: outC, columns: pixels, into: dyT)
-                    forEachActiveTap(input + n * g.inputImageSize, geometry: g) { tap, pixel, v in
-                        addScaled(UnsafePointer(dyT + pixel * outC), v, into: dWt + tap * outC, count: outC)
-                    }
+                    addColumnSums(dyT, rows: pixels, columns: outC, into: db)
+                    accumulateWeightGradient(image: input + n * g.inputImageSize, geometry: g,
+                                             gradOutputTransposed: dyT, into: dWt)
                 }
             }
         }
@@ -191,7 +204,7 @@ public enum EventConv2dKernel {
 /// dst [columns, rows] = srcᵀ for src [rows, columns], in 16×16 tiles so that both sides
 /// stay in cache lines.
 @inline(__always)
-func transposeTiled(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>) {
+public func transposeTiled(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>) {
     let tile = 16
     var r0 = 0
     while r0 < rows {
