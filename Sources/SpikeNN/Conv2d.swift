@@ -48,6 +48,13 @@ public final class Conv2d: Layer {
         bias = Parameter.uniform(name: name + ".bias", shape: [outChannels], fanIn: fanIn, rng: &rng)
     }
 
+    /// Keeps `input` for a backward that a fused kernel computes (`SpikingConv2d.trainingPooled`),
+    /// packed as `forward` keeps it.
+    func saveInput(_ input: Tensor) { saved = SavedInput(input, keep: true, pack: packsSavedSpikes) }
+
+    /// The input kept by the last training forward (unpacked; `[0]` when nothing is kept).
+    var savedInput: Tensor { saved.tensor() }
+
     /// Geometry for an input whose last three dims are `[C, H, W]`.
     public func geometry(for shape: [Int]) -> Conv2dGeometry {
         precondition(shape.count >= 3 && shape[shape.count - 3] == inChannels,

@@ -8,7 +8,7 @@ public final class LIF: Layer {
     public var needsInputGradient = true
     public var parameters: [Parameter] { [] }
     /// Membrane potentials u `[T, B, …]` of the last forward (for inspection and backward).
-    public private(set) var membrane = Tensor(zeros: [0])
+    public internal(set) var membrane = Tensor(zeros: [0])
     /// false: inference, `forward` keeps no membrane (`membrane` stays empty; see `Layer.savesForBackward`).
     public var savesForBackward = true
 

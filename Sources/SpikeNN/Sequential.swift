@@ -23,17 +23,28 @@ public final class Sequential: Layer {
         makeSteps(layers, batch: batch, inputShape: inputShape)
     }
 
-    /// In inference mode a spiking convolution followed by average pooling runs as one fused
-    /// pass (`SpikingConv2d.inferencePooled`, the same spikes) where its kernel is event-driven.
+    /// A spiking convolution followed by average pooling runs as one fused pass where its
+    /// kernel is event-driven: in inference `SpikingConv2d.inferencePooled` (the same spikes),
+    /// in training `SpikingConv2d.trainingPooled` for a layer without dL/dx (the same spikes
+    /// and membranes; its backward `backwardPooled`).
     public func forward(_ input: Tensor) -> Tensor {
         var x = input
         var i = 0
+        fusedInTraining = []
         while i < layers.count {
             if fusesPooling, let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count,
-               let pool = layers[i + 1] as? AvgPool2d, let pooled = conv.inferencePooled(x, poolSize: pool.kernelSize) {
-                x = pooled
-                i += 2
-                continue
+               let pool = layers[i + 1] as? AvgPool2d {
+                if let pooled = conv.inferencePooled(x, poolSize: pool.kernelSize) {
+                    x = pooled
+                    i += 2
+                    continue
+                }
+                if let pooled = conv.trainingPooled(x, poolSize: pool.kernelSize) {
+                    fusedInTraining.insert(i)
+                    x = pooled
+                    i += 2
+                    continue
+                }
             }
             x = layers[i].forward(x)
             i += 1
@@ -41,15 +52,27 @@ public final class Sequential: Layer {
         return x
     }
 
-    /// Whether inference may fuse conv → LIF → pool (true; false runs every layer on its own,
-    /// the reference the tests compare the fused pass with).
+    /// Whether conv → LIF → pool may run fused (true; false runs every layer on its own, the
+    /// reference the tests compare the fused passes with).
     public var fusesPooling = true
+
+    /// Indices of the convolutions that the last forward ran fused with their pool in training.
+    private var fusedInTraining: Set<Int> = []
 
     /// Each layer's gradient is handed on with `backward(consuming:)`, so a layer may write
     /// its result over the gradient it received (lower peak memory; same numbers).
     public func backward(_ gradOutput: Tensor) -> Tensor {
         var g = gradOutput
-        for layer in layers.reversed() { g = layer.backward(consuming: &g) }
+        var i = layers.count - 1
+        while i >= 0 {
+            if i >= 1, fusedInTraining.contains(i - 1), let conv = layers[i - 1] as? SpikingConv2d {
+                g = conv.backwardPooled(g)
+                i -= 2
+                continue
+            }
+            g = layers[i].backward(consuming: &g)
+            i -= 1
+        }
         return g
     }
 }

@@ -12,6 +12,8 @@
 public final class SpikingConv2d: SynapseThenLIF {
     public let conv: Conv2d
     public let lif: LIF
+    /// The pool size of the last `trainingPooled` forward (nil after a plain forward).
+    var pooledTraining: Int?
     /// Dense or event-driven synaptic kernel (forwarded to `conv.kernel`).
     public var kernel: SynapticKernel {
         get { conv.kernel }
@@ -40,12 +42,7 @@ extension SpikingConv2d {
         guard g.outputHeight >= k, g.outputWidth >= k,
               input.withPointer({ conv.kernel.useSparse($0, count: input.count) }) else { return nil }
         let steps = input.shape[0], batch = input.shape[1]
-        var weightTransposed = [Float](repeating: 0, count: g.weightCount)   // Wᵀ [C·k·k, O]
-        conv.weight.value.withPointer { w in
-            weightTransposed.withUnsafeMutableBufferPointer {
-                SpikeMatmul.transpose(w, rows: g.outChannels, columns: g.patchSize, into: $0.baseAddress!)
-            }
-        }
+        let weightTransposed = transposedWeight(g)
         var scratch = [Float](repeating: 0, count: Parallel.workers * ConvLIFPoolKernel.scratchCount(g))
         let neuron = lif.neuron
         return Tensor(shape: [steps, batch, g.outChannels, g.outputHeight / k, g.outputWidth / k]) { y, _ in
@@ -61,5 +58,89 @@ extension SpikingConv2d {
                 }
             }
         }
+    }
+}
+
+extension SpikingConv2d {
+    /// Training forward of this layer followed by `AvgPool2d(poolSize)` in one pass
+    /// (`ConvLIFPoolKernel.trainingForward`: of the `[T, B, O, Ho, Wo]` maps only the
+    /// membranes are written), or nil where that path does not apply: inference, a layer whose
+    /// dL/dx is needed (the fused backward has none: it is for a network's first layer), or an
+    /// input dense enough that `conv.kernel` picks im2col + GEMM. The same spikes and membranes
+    /// as `forward` then the pool, gradients equal to rounding (`ConvLIFPoolTests`); its
+    /// backward is `backwardPooled`.
+    // input [T, B, C, H, W] → pooled spikes [T, B, O, Ho/k, Wo/k]; membrane [T, B, O, Ho, Wo] kept
+    public func trainingPooled(_ input: Tensor, poolSize k: Int) -> Tensor? {
+        pooledTraining = nil
+        guard savesForBackward, !needsInputGradient, input.rank == 5 else { return nil }
+        let g = conv.geometry(for: input.shape)
+        guard g.outputHeight >= k, g.outputWidth >= k,
+              input.withPointer({ conv.kernel.useSparse($0, count: input.count) }) else { return nil }
+        let steps = input.shape[0], batch = input.shape[1]
+        let weightTransposed = transposedWeight(g)
+        var scratch = [Float](repeating: 0, count: Parallel.workers * ConvLIFPoolKernel.trainingForwardScratchCount(g))
+        let neuron = lif.neuron
+        lif.membrane = Tensor(zeros: [0])   // free the previous batch's membrane first
+        var membrane = Tensor(shape: [steps, batch, g.outChannels, g.outputHeight, g.outputWidth]) { _, _ in }
+        let pooled = Tensor(shape: [steps, batch, g.outChannels, g.outputHeight / k, g.outputWidth / k]) { y, _ in
+            input.withPointer { x in
+                membrane.withMutablePointer { u in
+                    weightTransposed.withUnsafeBufferPointer { wt in
+                        conv.bias.value.withPointer { b in
+                            scratch.withUnsafeMutableBufferPointer { s in
+                                ConvLIFPoolKernel.trainingForward(
+                                    input: x, steps: steps, batch: batch, geometry: g, weightTransposed: wt.baseAddress!,
+                                    bias: b, neuron: neuron, poolSize: k, membrane: u, output: y, scratch: s.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        conv.saveInput(input)
+        lif.membrane = membrane
+        pooledTraining = k
+        return pooled
+    }
+
+    /// Backward of `trainingPooled` (conv, LIF and pool at once): accumulates the weight and
+    /// bias gradients; returns an empty tensor (this layer has no dL/dx).
+    // gradOutput dL/dy [T, B, O, Ho/k, Wo/k] → []
+    public func backwardPooled(_ gradOutput: Tensor) -> Tensor {
+        guard let k = pooledTraining else { preconditionFailure("SpikingConv2d.backwardPooled without a trainingPooled forward") }
+        let input = conv.savedInput, membrane = lif.membrane
+        let g = conv.geometry(for: input.shape)
+        let steps = input.shape[0], batch = input.shape[1]
+        precondition(gradOutput.count == steps * batch * g.outChannels * (g.outputHeight / k) * (g.outputWidth / k),
+                     "SpikingConv2d.backwardPooled: gradOutput \(gradOutput.shape) does not match the forward")
+        var scratch = [Float](repeating: 0, count: ConvLIFPoolKernel.backwardScratchCount(g, batch: batch))
+        let neuron = lif.neuron
+        gradOutput.withPointer { dY in
+            membrane.withPointer { u in
+                input.withPointer { x in
+                    conv.weight.grad.withMutablePointer { dW in
+                        conv.bias.grad.withMutablePointer { dB in
+                            scratch.withUnsafeMutableBufferPointer { s in
+                                ConvLIFPoolKernel.backward(gradOutput: dY, membrane: u, input: x, steps: steps, batch: batch,
+                                                           geometry: g, neuron: neuron, poolSize: k, gradWeight: dW,
+                                                           gradBias: dB, scratch: s.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return emptyGradient
+    }
+
+    /// Wᵀ [C·k·k, O] of the current weights (the event-driven kernels' layout).
+    private func transposedWeight(_ g: Conv2dGeometry) -> [Float] {
+        var weightTransposed = [Float](repeating: 0, count: g.weightCount)
+        conv.weight.value.withPointer { w in
+            weightTransposed.withUnsafeMutableBufferPointer {
+                SpikeMatmul.transpose(w, rows: g.outChannels, columns: g.patchSize, into: $0.baseAddress!)
+            }
+        }
+        return weightTransposed
     }
 }

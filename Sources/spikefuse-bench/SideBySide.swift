@@ -41,7 +41,7 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
     }
     let net = try MultimodalNetwork(config, seed: 1)
     try net.load(file.tensors, source: dataPath)
-    if unfused {   // the reference: inference runs conv, LIF and pool as separate layers
+    if unfused {   // the reference: inference and training run conv, LIF and pool as separate layers
         guard Parallel.workers == 1 else { throw BenchError.usage("--unfused compares on one worker: set SPIKEFUSE_THREADS=1") }
         net.visual?.fusesPooling = false
     }

@@ -105,7 +105,7 @@ let usage = """
       spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes
       spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]
       spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
-                      [--unfused: inference without the fused conv → LIF → pool pass; needs SPIKEFUSE_THREADS=1]
+                      [--unfused: conv, LIF and pool as separate layers (no fused pass, inference or training); needs SPIKEFUSE_THREADS=1]
       spikefuse-bench --profile-mm FILE [--batch 32] [--iterations N] [--kernel K]
     bench/run.sh runs everything side by side with the PyTorch peer (docs/speed.md).
 

@@ -1,9 +1,9 @@
 import XCTest
 @testable import SpikeNN
 
-/// The fused inference pass conv → LIF → pool (`ConvLIFPoolKernel`) against the three layers
-/// run one after the other (the reference): identical outputs, and the fused pass is taken
-/// exactly where it applies.
+/// The fused passes conv → LIF → pool (`ConvLIFPoolKernel`, inference and training) against
+/// the three layers run one after the other (the reference): identical outputs and membranes,
+/// gradients equal to rounding, and the fused pass is taken exactly where it applies.
 final class ConvLIFPoolTests: XCTestCase {
     /// conv → pool → conv → pool, as the visual network, fused and unfused in inference mode.
     private func network(_ rng: inout SeededGenerator, padding: Int, pool: Int, weightScale: Float) -> Sequential {
@@ -72,5 +72,81 @@ final class ConvLIFPoolTests: XCTestCase {
                      "dense input: im2col + GEMM, as the layer would choose")
         conv.kernel = .dense
         XCTAssertNil(conv.inferencePooled(sparse, poolSize: 2), "a layer set to the dense kernel")
+    }
+
+    // MARK: training
+
+    /// The same network trained one step fused and layer by layer (first layer without dL/dx,
+    /// as in the visual network): identical outputs and membranes, conv2's gradients identical
+    /// (its input and δ are), conv1's within rounding of the per-group sums.
+    private func compareFusedTrainingWithLayerByLayer(padding: Int, pool: Int, input: (inout SeededGenerator) -> Tensor,
+                                                      file: StaticString = #filePath, line: UInt = #line) throws {
+        func trainedOnce(fused: Bool) -> (output: Tensor, net: Sequential) {
+            var rng = SeededGenerator(seed: 21)
+            let net = network(&rng, padding: padding, pool: pool, weightScale: 3)
+            net.savesForBackward = true
+            net.needsInputGradient = false
+            net.fusesPooling = fused
+            let x = input(&rng)
+            let y = net.forward(x)
+            let gradOutput = Tensor(shape: y.shape, scalars: (0..<y.count).map { _ in Float(rng.nextDouble() * 2 - 1) })
+            _ = net.backward(gradOutput)
+            return (y, net)
+        }
+        let (fusedOutput, fused) = trainedOnce(fused: true)
+        let (referenceOutput, reference) = trainedOnce(fused: false)
+        let conv1 = fused.layers[0] as! SpikingConv2d, referenceConv1 = reference.layers[0] as! SpikingConv2d
+        XCTAssertEqual(conv1.pooledTraining, pool, "the fused training pass was not taken", file: file, line: line)
+        XCTAssertNil(referenceConv1.pooledTraining, file: file, line: line)
+        XCTAssertEqual(fusedOutput.scalars, referenceOutput.scalars, "outputs", file: file, line: line)
+        XCTAssertGreaterThan(referenceOutput.scalars.reduce(0, +), 0, "the comparison needs output spikes", file: file, line: line)
+        XCTAssertEqual(conv1.membrane.shape, referenceConv1.membrane.shape, file: file, line: line)
+        XCTAssertEqual(conv1.membrane.scalars, referenceConv1.membrane.scalars, "conv1 membranes", file: file, line: line)
+        for (p, q) in zip(fused.parameters, reference.parameters) {
+            let scale = max(1e-3, q.grad.scalars.map { abs($0) }.max() ?? 0)
+            XCTAssertGreaterThan(q.grad.scalars.map { abs($0) }.max() ?? 0, 0, "\(q.name): zero gradient", file: file, line: line)
+            if p.name.hasPrefix("c2") {
+                XCTAssertEqual(p.grad.scalars, q.grad.scalars, "\(p.name) gradient", file: file, line: line)
+            } else {
+                let worst = zip(p.grad.scalars, q.grad.scalars).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThanOrEqual(worst, 1e-5 * scale, "\(p.name) gradient", file: file, line: line)
+            }
+        }
+    }
+
+    func testFusedTrainingGivesTheSameSpikesMembranesAndGradients() throws {
+        try compareFusedTrainingWithLayerByLayer(padding: 1, pool: 2) {
+            randomSpikes([6, 7, 2, 12, 12], rate: 0.08, &$0)
+        }
+    }
+
+    /// Odd sizes (the pool drops the last row and column: no gradient there), no padding, 3×3 pool.
+    func testFusedTrainingOnOddSizesAndALargerPool() throws {
+        try compareFusedTrainingWithLayerByLayer(padding: 0, pool: 3) {
+            randomSpikes([5, 3, 2, 13, 11], rate: 0.1, &$0)
+        }
+    }
+
+    /// Event counts (values other than 1) in the forward sums and the weight gradient.
+    func testFusedTrainingOnEventCounts() throws {
+        try compareFusedTrainingWithLayerByLayer(padding: 1, pool: 2) { rng in
+            Tensor(shape: [4, 2, 2, 10, 10], scalars: (0..<(4 * 2 * 2 * 100)).map { _ in
+                rng.nextDouble() < 0.1 ? Float(1 + rng.nextInt(below: 3)) : 0 })
+        }
+    }
+
+    /// The fused training pass is only for a layer without dL/dx, on input the layer would run
+    /// event-driven, in training mode.
+    func testNoFusedTrainingPassWhereItDoesNotApply() {
+        var rng = SeededGenerator(seed: 22)
+        let conv = SpikingConv2d(name: "c", inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1,
+                                 neuron: LIFParameters(tau: 0.2), rng: &rng)
+        let sparse = randomSpikes([3, 2, 2, 8, 8], rate: 0.05, &rng)
+        XCTAssertNil(conv.trainingPooled(sparse, poolSize: 2), "a layer whose dL/dx is needed")
+        conv.needsInputGradient = false
+        XCTAssertNotNil(conv.trainingPooled(sparse, poolSize: 2))
+        XCTAssertNil(conv.trainingPooled(randomSpikes([3, 2, 2, 8, 8], rate: 0.5, &rng), poolSize: 2), "dense input")
+        conv.savesForBackward = false
+        XCTAssertNil(conv.trainingPooled(sparse, poolSize: 2), "inference")
     }
 }
