@@ -70,4 +70,19 @@ extension EventConv2dKernelTests {
             XCTAssertEqual(fast, plain, "\(g)")
         }
     }
+
+    /// The blocked transpose against the plain definition dst[c, r] = src[r, c], for shapes
+    /// with and without whole 4×4 blocks and 16×16 tiles (the kernels' [196, 32], [32, 784]).
+    func testTiledTransposeIsTheTranspose() {
+        for (rows, columns) in [(1, 1), (3, 5), (4, 4), (17, 33), (196, 32), (32, 784), (6, 19)] {
+            let src = (0..<(rows * columns)).map { Float($0) + 0.5 }
+            var dst = [Float](repeating: -1, count: rows * columns)
+            src.withUnsafeBufferPointer { s in
+                dst.withUnsafeMutableBufferPointer { transposeTiled(s.baseAddress!, rows: rows, columns: columns, into: $0.baseAddress!) }
+            }
+            var expected = [Float](repeating: 0, count: rows * columns)
+            for r in 0..<rows { for c in 0..<columns { expected[c * rows + r] = src[r * columns + c] } }
+            XCTAssertEqual(dst, expected, "[\(rows), \(columns)]")
+        }
+    }
 }
