@@ -13,7 +13,7 @@ import SpikeTensor
 /// The currents and membranes use the same operations in the same order as `Conv2d`
 /// (event-driven) → `LIF` (inference), and the pooled values are sums of 0/1 spikes (exact in
 /// any order), so the output is the layers' bit for bit (`ConvLIFPoolTests` compares them).
-/// Training keeps the three layers, whose backward needs u.
+/// Training has its own fused pass, which keeps u for the backward (`ConvLIFPoolTraining.swift`).
 public enum ConvLIFPoolKernel {
     /// Floats of scratch `inference` needs per worker: current and membrane of one image.
     public static func scratchCount(_ g: Conv2dGeometry) -> Int { 2 * g.outputPixels * g.outChannels }
