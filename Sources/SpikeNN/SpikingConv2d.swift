@@ -12,7 +12,8 @@
 public final class SpikingConv2d: SynapseThenLIF {
     public let conv: Conv2d
     public let lif: LIF
-    /// The pool size of the last `trainingPooled` forward (nil after a plain forward).
+    /// The pool size of the last `trainingPooled` forward that ran fused, for `backwardPooled`
+    /// (`Sequential` records which forward took the fused pass; a plain forward leaves this as is).
     var pooledTraining: Int?
     /// Dense or event-driven synaptic kernel (forwarded to `conv.kernel`).
     public var kernel: SynapticKernel {
@@ -37,10 +38,7 @@ extension SpikingConv2d {
     /// im2col + GEMM. The same spikes as `forward` then the pool (`ConvLIFPoolTests`).
     // input [T, B, C, H, W] → pooled spikes [T, B, O, Ho/k, Wo/k]
     public func inferencePooled(_ input: Tensor, poolSize k: Int) -> Tensor? {
-        guard !savesForBackward, input.rank == 5 else { return nil }
-        let g = conv.geometry(for: input.shape)
-        guard g.outputHeight >= k, g.outputWidth >= k,
-              input.withPointer({ conv.kernel.useSparse($0, count: input.count) }) else { return nil }
+        guard !savesForBackward, let g = fusableGeometry(input, poolSize: k) else { return nil }
         let steps = input.shape[0], batch = input.shape[1]
         let weightTransposed = transposedWeight(g)
         var scratch = [Float](repeating: 0, count: Parallel.workers * ConvLIFPoolKernel.scratchCount(g))
@@ -72,10 +70,7 @@ extension SpikingConv2d {
     // input [T, B, C, H, W] → pooled spikes [T, B, O, Ho/k, Wo/k]; membrane [T, B, O, Ho, Wo] kept
     public func trainingPooled(_ input: Tensor, poolSize k: Int) -> Tensor? {
         pooledTraining = nil
-        guard savesForBackward, !needsInputGradient, input.rank == 5 else { return nil }
-        let g = conv.geometry(for: input.shape)
-        guard g.outputHeight >= k, g.outputWidth >= k,
-              input.withPointer({ conv.kernel.useSparse($0, count: input.count) }) else { return nil }
+        guard savesForBackward, !needsInputGradient, let g = fusableGeometry(input, poolSize: k) else { return nil }
         let steps = input.shape[0], batch = input.shape[1]
         let weightTransposed = transposedWeight(g)
         var scratch = [Float](repeating: 0, count: Parallel.workers * ConvLIFPoolKernel.trainingForwardScratchCount(g))
@@ -131,6 +126,17 @@ extension SpikingConv2d {
             }
         }
         return emptyGradient
+    }
+
+    /// The geometry for a fused conv → LIF → pool pass over `input`, or nil where none applies:
+    /// not `[T, B, C, H, W]`, an output smaller than one pool window, or an input dense enough
+    /// that `conv.kernel` picks im2col + GEMM (the fused passes are event-driven).
+    private func fusableGeometry(_ input: Tensor, poolSize k: Int) -> Conv2dGeometry? {
+        guard input.rank == 5 else { return nil }
+        let g = conv.geometry(for: input.shape)
+        guard g.outputHeight >= k, g.outputWidth >= k,
+              input.withPointer({ conv.kernel.useSparse($0, count: input.count) }) else { return nil }
+        return g
     }
 
     /// Wᵀ [C·k·k, O] of the current weights (the event-driven kernels' layout).

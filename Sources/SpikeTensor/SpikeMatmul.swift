@@ -8,17 +8,20 @@ public enum SpikeMatmul {
     /// Fraction of nonzero entries of `x` (0 … 1).
     public static func density(_ x: UnsafePointer<Float>, count: Int) -> Float {
         guard count > 0 else { return 0 }
-        // Eight lanes at a time (a 32-bit count per lane, flushed before it could overflow).
+        // Eight lanes at a time, a 32-bit count per lane, summed every 2²⁴ vectors (no overflow).
         typealias Lanes = SIMD8<Float>
-        let vectorEnd = count / Lanes.scalarCount * Lanes.scalarCount
+        let vectors = count / Lanes.scalarCount, vectorEnd = vectors * Lanes.scalarCount
         let raw = UnsafeRawPointer(x), stride = MemoryLayout<Lanes>.size
-        var nonzero = 0, lanes = SIMD8<Int32>(), pending = 0
-        for k in 0..<(vectorEnd / Lanes.scalarCount) {
-            lanes &+= SIMD8<Int32>().replacing(with: 1, where: raw.loadUnaligned(fromByteOffset: k * stride, as: Lanes.self) .!= 0)
-            pending += 1
-            if pending == Int(Int32.max) { nonzero += Int(lanes.wrappedSum()); lanes = SIMD8(); pending = 0 }
+        var nonzero = 0, block = 0
+        while block < vectors {
+            let end = min(vectors, block + (1 << 24))
+            var lanes = SIMD8<Int32>()
+            for k in block..<end {
+                lanes &+= SIMD8<Int32>().replacing(with: 1, where: raw.loadUnaligned(fromByteOffset: k * stride, as: Lanes.self) .!= 0)
+            }
+            nonzero += Int(lanes.wrappedSum())
+            block = end
         }
-        nonzero += Int(lanes.wrappedSum())
         for i in vectorEnd..<count where x[i] != 0 { nonzero += 1 }
         return Float(nonzero) / Float(count)
     }
