@@ -2,7 +2,7 @@
 // SpikeFuse — event-based multimodal spiking neural networks in Swift.
 //
 // Modules in dependency order:
-//   AtomicFiles, SpikeTensor → SpikeNN → EventIO → SensorEmulation → Multimodal
+//   AtomicFiles, CSpikeKernels → SpikeTensor → SpikeNN → EventIO → SensorEmulation → Multimodal
 //   → NIRInterchange, MPICluster → spikefuse
 // C libraries come from Debian through system-library targets (pkg-config).
 import PackageDescription
@@ -36,9 +36,13 @@ let package = Package(
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"])]),
 
+        // MARK: Own C: the event-driven scatters in a baseline and an AVX2 variant, chosen at run
+        // time (Swift has no per-function target attributes); SpikeTensor holds their reference.
+        .target(name: "CSpikeKernels"),
+
         // MARK: Public modules
         .target(name: "AtomicFiles"),
-        .target(name: "SpikeTensor", dependencies: ["CBLAS"]),
+        .target(name: "SpikeTensor", dependencies: ["CBLAS", "CSpikeKernels"]),
         .target(name: "SpikeNN", dependencies: ["SpikeTensor", "AtomicFiles"]),
         .target(name: "EventIO", dependencies: ["SpikeTensor", "AtomicFiles", "CHDF5", "CZlib"]),
         .target(name: "SensorEmulation", dependencies: ["EventIO", "AtomicFiles"]),

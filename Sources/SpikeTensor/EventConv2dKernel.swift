@@ -35,50 +35,9 @@ public enum EventConv2dKernel {
     }
 
     /// For every nonzero pixel v of one image `[C, H, W]` and every (kernel tap, output pixel)
-    /// it contributes to: `rows(tap)[0..<width] += v · …` as `body` says, in input order.
-    /// `body(tap, pixel, v)`; forward and weight gradient both scatter this way.
-    /// Stride 1 (both of the paper's conv layers) takes `forEachActiveTapStride1`, which visits
-    /// the same (tap, pixel) pairs in the same order without a division per tap.
-    @inline(__always)
-    static func forEachActiveTap(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
-                                 _ body: (_ tap: Int, _ pixel: Int, _ v: Float) -> Void) {
-        if g.stride == 1 {
-            forEachActiveTapStride1(image, geometry: g, body)
-        } else {
-            forEachActiveTapAnyStride(image, geometry: g, body)
-        }
-    }
-
-    /// `forEachActiveTap` for stride 1. Input row yy reaches output row i = yy + p − ki for the
-    /// taps ki in [max(0, yy + p − Ho + 1), min(k − 1, yy + p)], likewise for columns; both
-    /// ranges ascend as in `forEachTap`, so the visiting order (and every float sum) is the same.
-    @inline(__always)
-    static func forEachActiveTapStride1(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
-                                        _ body: (_ tap: Int, _ pixel: Int, _ v: Float) -> Void) {
-        let k = g.kernelSize, pad = g.padding, oh = g.outputHeight, ow = g.outputWidth
-        let plane = g.height * g.width
-        for c in 0..<g.inChannels {
-            for yy in 0..<g.height {
-                let kiLow = max(0, yy + pad - oh + 1), kiHigh = min(k - 1, yy + pad)
-                if kiLow > kiHigh { continue }
-                let row = image + c * plane + yy * g.width
-                for xx in 0..<g.width {
-                    let v = row[xx]
-                    if v == 0 { continue }
-                    let kjLow = max(0, xx + pad - ow + 1), kjHigh = min(k - 1, xx + pad)
-                    if kjLow > kjHigh { continue }
-                    for ki in kiLow...kiHigh {
-                        let tapRow = (c * k + ki) * k
-                        let pixelRow = (yy + pad - ki) * ow + xx + pad   // output pixel of kj = 0
-                        for kj in kjLow...kjHigh { body(tapRow + kj, pixelRow - kj, v) }
-                    }
-                }
-            }
-        }
-    }
-
-    /// `forEachActiveTap` for any stride: the plain form (`forEachTap` per nonzero pixel), and
-    /// the reference the stride-1 form is tested against.
+    /// it contributes to, in input order: `body(tap, pixel, v)`. Any stride; the plain form
+    /// (`forEachTap` per nonzero pixel) and the reference of the C stride-1 scatter
+    /// (`VectorKernels.eventConvScatterStride1`, which visits the same pairs in the same order).
     @inline(__always)
     static func forEachActiveTapAnyStride(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
                                           _ body: (_ tap: Int, _ pixel: Int, _ v: Float) -> Void) {
@@ -95,13 +54,26 @@ public enum EventConv2dKernel {
 
     /// The synaptic sums of one image without the bias, pixel-major: `sums[p, o] = Σ W[o, c, ki, kj]·x[c, …]`
     /// over the image's nonzero pixels, in input order (the order `forward` uses, so the same bits).
+    /// Stride 1 (both of the paper's conv layers) runs the C vector scatter; other strides the reference.
     // image [C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O] → sums [Ho·Wo, O] (overwritten)
     @inline(__always)
     public static func synapticSums(image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
                                     weightTransposed wt: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>) {
+        guard g.stride == 1 else {
+            synapticSumsReference(image: image, geometry: g, weightTransposed: wt, into: sums)
+            return
+        }
+        sums.update(repeating: 0, count: g.outputPixels * g.outChannels)
+        VectorKernels.eventConvScatterStride1(image, geometry: g, table: wt, into: sums, .toPixels)
+    }
+
+    /// `synapticSums` in plain Swift, any stride: the reference the C scatter is tested against.
+    // image [C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O] → sums [Ho·Wo, O] (overwritten)
+    public static func synapticSumsReference(image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
+                                             weightTransposed wt: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>) {
         let outC = g.outChannels
         sums.update(repeating: 0, count: g.outputPixels * outC)
-        forEachActiveTap(image, geometry: g) { tap, pixel, v in
+        forEachActiveTapAnyStride(image, geometry: g) { tap, pixel, v in
             SpikeMatmul.addScaled(wt + tap * outC, v, into: sums + pixel * outC, count: outC)
         }
     }
@@ -123,14 +95,27 @@ public enum EventConv2dKernel {
     }
 
     /// The weight gradient of one image, pixel-major: `dWᵀ[tap, :] += v · dYᵀ[pixel, :]` for
-    /// every (tap, pixel) each nonzero input pixel v reaches, in input order.
+    /// every (tap, pixel) each nonzero input pixel v reaches, in input order. Stride 1 runs the
+    /// C vector scatter; other strides the reference.
     // image [C, H, W] (sparse), gradOutputTransposed dYᵀ [Ho·Wo, O] → gradWeightTransposed dWᵀ [C·k·k, O] +=
     @inline(__always)
     public static func accumulateWeightGradient(image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
                                                 gradOutputTransposed dyT: UnsafePointer<Float>,
                                                 into dWt: UnsafeMutablePointer<Float>) {
+        guard g.stride == 1 else {
+            accumulateWeightGradientReference(image: image, geometry: g, gradOutputTransposed: dyT, into: dWt)
+            return
+        }
+        VectorKernels.eventConvScatterStride1(image, geometry: g, table: dyT, into: dWt, .toTaps)
+    }
+
+    /// `accumulateWeightGradient` in plain Swift, any stride: the reference of the C scatter.
+    // image [C, H, W] (sparse), gradOutputTransposed dYᵀ [Ho·Wo, O] → gradWeightTransposed dWᵀ [C·k·k, O] +=
+    public static func accumulateWeightGradientReference(image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
+                                                         gradOutputTransposed dyT: UnsafePointer<Float>,
+                                                         into dWt: UnsafeMutablePointer<Float>) {
         let outC = g.outChannels
-        forEachActiveTap(image, geometry: g) { tap, pixel, v in
+        forEachActiveTapAnyStride(image, geometry: g) { tap, pixel, v in
             SpikeMatmul.addScaled(dyT + pixel * outC, v, into: dWt + tap * outC, count: outC)
         }
     }

@@ -28,7 +28,7 @@ public enum SpikeMatmul {
 
     /// `dst[0..<count] += v·src[0..<count]` (a plain add for a spike, v = 1): eight lanes at a
     /// time, then one by one, the same operation per element either way. `src` and `dst` must
-    /// not overlap.
+    /// not overlap. The reference kernels' add; the C kernels (`VectorKernels`) do the same.
     @inline(__always)
     static func addScaled(_ src: UnsafePointer<Float>, _ v: Float, into dst: UnsafeMutablePointer<Float>, count: Int) {
         typealias Lanes = SIMD8<Float>
@@ -61,35 +61,49 @@ public enum SpikeMatmul {
     }
 
     // y [rows, out] += x [rows, in] · W ᵀ, given weightTransposed = Wᵀ [in, out]
-    // (y[r, :] += Σ_{j: x[r, j] ≠ 0} x[r, j] · Wᵀ[j, :]).
+    // (y[r, :] += Σ_{j: x[r, j] ≠ 0} x[r, j] · Wᵀ[j, :]); rows in parallel chunks, each row by
+    // the C vector kernel (`VectorKernels.spikeRowsForward`; reference: `accumulateForwardReference`).
     public static func accumulateForward(x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
                                          weightTransposed wt: UnsafePointer<Float>, outFeatures: Int,
                                          y: UnsafeMutablePointer<Float>) {
         Parallel.forEachChunk(rows, minimumChunk: 16) { range in
-            for r in range {
-                let xr = x + r * inFeatures, yr = y + r * outFeatures
-                for j in 0..<inFeatures {
-                    let v = xr[j]
-                    if v == 0 { continue }
-                    addScaled(wt + j * outFeatures, v, into: yr, count: outFeatures)
-                }
+            VectorKernels.spikeRowsForward(x: x, rows: range, inFeatures: inFeatures, weightTransposed: wt,
+                                           outFeatures: outFeatures, y: y)
+        }
+    }
+
+    /// `accumulateForward` in plain Swift, one thread: the reference of the C kernel.
+    public static func accumulateForwardReference(x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
+                                                  weightTransposed wt: UnsafePointer<Float>, outFeatures: Int,
+                                                  y: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let xr = x + r * inFeatures, yr = y + r * outFeatures
+            for j in 0..<inFeatures where xr[j] != 0 {
+                addScaled(wt + j * outFeatures, xr[j], into: yr, count: outFeatures)
             }
         }
     }
 
     // gradWeightTransposed [in, out] += xᵀ [in, rows] · dY [rows, out]
-    // (row j of dWᵀ sums x[r, j]·dY[r, :] over r in increasing order, skipping x[r, j] = 0).
+    // (row j of dWᵀ sums x[r, j]·dY[r, :] over r in increasing order, skipping x[r, j] = 0);
+    // input columns in parallel chunks, by the C vector kernel (reference: `…Reference`).
     public static func accumulateWeightGradient(x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
                                                 gradOutput dY: UnsafePointer<Float>, outFeatures: Int,
                                                 gradWeightTransposed dWt: UnsafeMutablePointer<Float>) {
         Parallel.forEachChunk(inFeatures, minimumChunk: 32) { columns in
-            for r in 0..<rows {
-                let xr = x + r * inFeatures, dyr = dY + r * outFeatures
-                for j in columns {
-                    let v = xr[j]
-                    if v == 0 { continue }
-                    addScaled(dyr, v, into: dWt + j * outFeatures, count: outFeatures)
-                }
+            VectorKernels.spikeRowsWeightGradient(x: x, rows: rows, inFeatures: inFeatures, columns: columns,
+                                                  gradOutput: dY, outFeatures: outFeatures, gradWeightTransposed: dWt)
+        }
+    }
+
+    /// `accumulateWeightGradient` in plain Swift, one thread: the reference of the C kernel.
+    public static func accumulateWeightGradientReference(x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
+                                                         gradOutput dY: UnsafePointer<Float>, outFeatures: Int,
+                                                         gradWeightTransposed dWt: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let xr = x + r * inFeatures, dyr = dY + r * outFeatures
+            for j in 0..<inFeatures where xr[j] != 0 {
+                addScaled(dyr, xr[j], into: dWt + j * outFeatures, count: outFeatures)
             }
         }
     }

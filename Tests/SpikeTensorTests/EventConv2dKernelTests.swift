@@ -49,26 +49,61 @@ final class EventConv2dKernelTests: XCTestCase {
 }
 
 extension EventConv2dKernelTests {
-    /// The stride-1 tap enumeration visits exactly the (tap, pixel, value) sequence of the
-    /// plain one, in the same order (so the scatter sums are the same bits), including
-    /// padding larger than k − 1 and a 1×1 kernel.
-    func testStride1TapsMatchThePlainEnumeration() {
+    /// The C stride-1 scatter, in every variant this CPU runs, gives the bits of the plain Swift
+    /// reference in both directions (forward sums, weight gradient), including padding larger
+    /// than k − 1, a 1×1 kernel, channel counts that are not a multiple of 8, pooled values, and
+    /// planes with more nonzero pixels than the C kernel lists at a time (1,024).
+    func testCScatterMatchesTheReferenceBitForBit() {
         var rng = SeededGenerator(seed: 62)
-        let geometries = Conv2dKernelTests.geometries.filter { $0.stride == 1 } + [
-            Conv2dGeometry(inChannels: 2, outChannels: 1, height: 5, width: 7, kernelSize: 3, stride: 1, padding: 3),
-            Conv2dGeometry(inChannels: 1, outChannels: 1, height: 3, width: 9, kernelSize: 3, stride: 1, padding: 0),
+        let geometries: [(Conv2dGeometry, Double)] = (Conv2dKernelTests.geometries.filter { $0.stride == 1 } + [
+            Conv2dGeometry(inChannels: 2, outChannels: 3, height: 5, width: 7, kernelSize: 3, stride: 1, padding: 3),
+            Conv2dGeometry(inChannels: 1, outChannels: 9, height: 3, width: 9, kernelSize: 3, stride: 1, padding: 0),
             Conv2dGeometry(inChannels: 3, outChannels: 1, height: 8, width: 8, kernelSize: 5, stride: 1, padding: 0),
+            Conv2dGeometry(inChannels: 32, outChannels: 32, height: 14, width: 14, kernelSize: 3, stride: 1, padding: 1),
+            Conv2dGeometry(inChannels: 2, outChannels: 17, height: 6, width: 6, kernelSize: 1, stride: 1, padding: 0),
+        ]).map { ($0, 0.3) } + [
+            (Conv2dGeometry(inChannels: 2, outChannels: 40, height: 41, width: 45, kernelSize: 3, stride: 1, padding: 1), 0.9),
         ]
-        for g in geometries {
-            let x: [Float] = (0..<g.inputImageSize).map { _ in rng.nextDouble() < 0.6 ? 0 : rng.nextUniform(-1, 1) }
-            var fast: [[Float]] = [], plain: [[Float]] = []
-            x.withUnsafeBufferPointer { xp in
-                EventConv2dKernel.forEachActiveTapStride1(xp.baseAddress!, geometry: g) { fast.append([Float($0), Float($1), $2]) }
-                EventConv2dKernel.forEachActiveTapAnyStride(xp.baseAddress!, geometry: g) { plain.append([Float($0), Float($1), $2]) }
+        let values: [Float] = [1, 1, 0.25, 0.5, 0.75]
+        for (g, density) in geometries {
+            let x: [Float] = (0..<g.inputImageSize).map { _ in
+                rng.nextDouble() >= density ? 0 : (rng.nextDouble() < 0.8 ? values[Int(rng.nextDouble() * 5) % 5] : rng.nextUniform(-1, 1))
             }
-            XCTAssertFalse(plain.isEmpty, "\(g): no taps visited")
-            XCTAssertEqual(fast, plain, "\(g)")
+            let wt = (0..<g.weightCount).map { _ in rng.nextUniform(-1, 1) }
+            let dyT = (0..<(g.outputPixels * g.outChannels)).map { _ in rng.nextUniform(-1, 1) }
+            let dW0 = (0..<g.weightCount).map { _ in rng.nextUniform(-1, 1) }
+            var sumsReference = [Float](repeating: .nan, count: g.outputPixels * g.outChannels), dWReference = dW0
+            x.withUnsafeBufferPointer { xp in
+                EventConv2dKernel.synapticSumsReference(image: xp.baseAddress!, geometry: g, weightTransposed: wt,
+                                                        into: &sumsReference)
+                EventConv2dKernel.accumulateWeightGradientReference(image: xp.baseAddress!, geometry: g,
+                                                                    gradOutputTransposed: dyT, into: &dWReference)
+            }
+            XCTAssertNotEqual(dWReference, dW0, "\(g): the reference scattered nothing")
+            for variant in VectorKernels.available {
+                var sums = [Float](repeating: 0, count: g.outputPixels * g.outChannels), dW = dW0
+                x.withUnsafeBufferPointer { xp in
+                    VectorKernels.eventConvScatterStride1(xp.baseAddress!, geometry: g, table: wt, into: &sums,
+                                                          .toPixels, variant: variant)
+                    VectorKernels.eventConvScatterStride1(xp.baseAddress!, geometry: g, table: dyT, into: &dW,
+                                                          .toTaps, variant: variant)
+                }
+                XCTAssertEqual(sums.map(\.bitPattern), sumsReference.map(\.bitPattern), "\(g) \(variant): forward sums")
+                XCTAssertEqual(dW.map(\.bitPattern), dWReference.map(\.bitPattern), "\(g) \(variant): weight gradient")
+            }
         }
+    }
+
+    /// The AVX2 variant is chosen wherever Linux says the CPU has AVX2 (a broken detection would
+    /// silently run the baseline).
+    func testAVX2IsDetectedWhereTheCPUHasIt() throws {
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
+            throw XCTSkip("no /proc/cpuinfo flags line on this system")
+        }
+        let listed = flags.split(separator: " ").contains("avx2")
+        XCTAssertEqual(VectorKernels.cpuHasAVX2, listed, "cpuid says \(VectorKernels.cpuHasAVX2), /proc/cpuinfo says \(listed)")
+        XCTAssertEqual(VectorKernels.preferred, listed ? .avx2 : .baseline)
     }
 
     /// The blocked transpose against the plain definition dst[c, r] = src[r, c], for shapes

@@ -48,4 +48,41 @@ final class SpikeMatmulTests: XCTestCase {
             XCTAssertEqual(SpikeMatmul.density(xp.baseAddress!, count: x.count), expected)
         }
     }
+
+    /// The C row kernels, in every variant this CPU runs and split into row / column chunks as
+    /// the parallel callers split them, give the bits of the plain Swift reference (widths with
+    /// and without whole 8-lane vectors: 512 as in the A-Network, 13, 3; rows with more nonzero
+    /// inputs than the C kernel lists at a time, 1,024).
+    func testCRowKernelsMatchTheReferenceBitForBit() {
+        var rng = SeededGenerator(seed: 52)
+        for (rows, inF, outF) in [(40, 64, 512), (37, 50, 13), (9, 70, 3), (3, 4000, 40)] {
+            let x = sparseInput(rows: rows, columns: inF, &rng)
+            let wt = randomArray(inF * outF, &rng), dy = randomArray(rows * outF, &rng)
+            let y0 = randomArray(rows * outF, &rng), dwt0 = randomArray(inF * outF, &rng)
+            var refY = y0, refDWt = dwt0
+            SpikeMatmul.accumulateForwardReference(x: x, rows: rows, inFeatures: inF, weightTransposed: wt,
+                                                   outFeatures: outF, y: &refY)
+            SpikeMatmul.accumulateWeightGradientReference(x: x, rows: rows, inFeatures: inF, gradOutput: dy,
+                                                          outFeatures: outF, gradWeightTransposed: &refDWt)
+            XCTAssertNotEqual(refY, y0, "the reference added nothing")
+            for variant in VectorKernels.available {
+                var y = y0, dwt = dwt0
+                y.withUnsafeMutableBufferPointer { yp in
+                    for range in [0..<(rows / 3), (rows / 3)..<rows] {
+                        VectorKernels.spikeRowsForward(x: x, rows: range, inFeatures: inF, weightTransposed: wt,
+                                                       outFeatures: outF, y: yp.baseAddress!, variant: variant)
+                    }
+                }
+                dwt.withUnsafeMutableBufferPointer { dp in
+                    for columns in [0..<(inF / 2), (inF / 2)..<inF] {
+                        VectorKernels.spikeRowsWeightGradient(x: x, rows: rows, inFeatures: inF, columns: columns,
+                                                              gradOutput: dy, outFeatures: outF,
+                                                              gradWeightTransposed: dp.baseAddress!, variant: variant)
+                    }
+                }
+                XCTAssertEqual(y.map(\.bitPattern), refY.map(\.bitPattern), "[\(rows), \(inF), \(outF)] \(variant): forward")
+                XCTAssertEqual(dwt.map(\.bitPattern), refDWt.map(\.bitPattern), "[\(rows), \(inF), \(outF)] \(variant): dW")
+            }
+        }
+    }
 }

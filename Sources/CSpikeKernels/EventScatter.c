@@ -1,0 +1,329 @@
+// Event-driven scatters over sparse spike inputs, in two variants (baseline, AVX2) from one
+// body: each `*_body` function is always inlined into a plain wrapper and into one with
+// __attribute__((target("avx2"))), so the same 8-lane vector code becomes SSE or AVX2.
+#include "CSpikeKernels.h"
+
+// a·b + c stays a product and a sum, two roundings, as in the Swift reference kernels.
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define SF_X86 1
+#endif
+
+#define SF_INLINE static inline __attribute__((always_inline))
+
+/// Eight floats, loaded and stored unaligned.
+typedef float sf_lanes __attribute__((vector_size(32), aligned(4)));
+
+/// Unaligned 8-lane access through a packed, may-alias type: macros rather than functions, so
+/// no vector crosses a function boundary (whose ABI differs between the two variants).
+typedef struct __attribute__((packed, may_alias)) { sf_lanes v; } sf_unaligned_lanes;
+#define LANES_AT(p) (((sf_unaligned_lanes *)(p))->v)
+
+/// dst[0..<count] += v·src[0..<count], eight lanes at a time, then one by one: the same
+/// operation per element as `SpikeMatmul.addScaled` (whose v = 1 shortcut, a plain add, gives
+/// the same bits: 1·x = x exactly).
+SF_INLINE void add_scaled(const float *restrict src, float v, float *restrict dst, int64_t count) {
+    const sf_lanes scale = {v, v, v, v, v, v, v, v};
+    int64_t i = 0;
+    for (; i + 8 <= count; i += 8) LANES_AT(dst + i) = LANES_AT(dst + i) + scale * LANES_AT(src + i);
+    for (; i < count; i++) dst[i] += v * src[i];
+}
+
+/// `add_scaled` for the paper's 32 channels: a constant count the compiler unrolls.
+SF_INLINE void add_scaled_32(const float *restrict src, float v, float *restrict dst) {
+    add_scaled(src, v, dst, 32);
+}
+
+int sf_cpu_has_avx2(void) {
+#ifdef SF_X86
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const unsigned osxsave = 1u << 27, avx = 1u << 28;
+    if ((c & (osxsave | avx)) != (osxsave | avx)) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6u) != 6u) return 0;                 // XMM and YMM state enabled by the OS
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b & (1u << 5)) != 0;                   // AVX2
+#else
+    return 0;
+#endif
+}
+
+/// A nonzero input pixel: its row and column shifted by the padding (yy + p, xx + p) and value.
+typedef struct { int32_t row, column; float v; } sf_active_pixel;
+
+/// Pixels a scatter collects before it processes them (a 12 KB stack buffer).
+enum { SF_ACTIVE_CHUNK = 1024 };
+
+/// Appends to `list` the nonzero pixels of row `yy` of a plane from column `*xx` on, in column
+/// order, while fewer than SF_ACTIVE_CHUNK are listed; advances `*xx` (width when the row is
+/// done). Eight columns at a time by a compare and a sign mask, then their set bits: no branch
+/// per zero pixel, which at spike densities would be mispredicted on every spike.
+SF_INLINE int64_t list_active(const float *row, int64_t width, int64_t yy, int64_t pad, int64_t *xx,
+                              sf_active_pixel *list, int64_t n) {
+    int64_t x = *xx;
+#ifdef SF_X86
+    const __m128 zero = _mm_setzero_ps();
+    for (; x + 8 <= width && n + 8 <= SF_ACTIVE_CHUNK; x += 8) {
+        unsigned mask = (unsigned)_mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(row + x), zero))
+                      | (unsigned)_mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(row + x + 4), zero)) << 4;
+        while (mask) {
+            const int64_t b = __builtin_ctz(mask);
+            mask &= mask - 1;
+            list[n++] = (sf_active_pixel){(int32_t)(yy + pad), (int32_t)(x + b + pad), row[x + b]};
+        }
+    }
+#endif
+    for (; x < width && n < SF_ACTIVE_CHUNK; x++) {
+        list[n] = (sf_active_pixel){(int32_t)(yy + pad), (int32_t)(x + pad), row[x]};
+        n += row[x] != 0;                              // written always, kept when nonzero
+    }
+    *xx = x;
+    return n;
+}
+
+/// sums [Ho·Wo, O] += the forward scatter of `n` listed pixels of channel c: for each pixel in
+/// list order, for ki, kj ascending over the taps that reach an output pixel,
+/// sums[pixel, :] += v · Wᵀ[(c·k + ki)·k + kj, :].
+SF_INLINE void scatter_to_pixels(const sf_active_pixel *list, int64_t n, int64_t c, const sf_conv_geometry *g,
+                                 const float *wt, float *sums) {
+    const int64_t k = g->kernel, oh = g->out_height, ow = g->out_width, outC = g->out_channels;
+    for (int64_t e = 0; e < n; e++) {
+        const int64_t row = list[e].row, column = list[e].column;   // yy + p, xx + p
+        const float v = list[e].v;
+        const int64_t kiLow = row - oh + 1 > 0 ? row - oh + 1 : 0, kiHigh = row < k - 1 ? row : k - 1;
+        const int64_t kjLow = column - ow + 1 > 0 ? column - ow + 1 : 0, kjHigh = column < k - 1 ? column : k - 1;
+        for (int64_t ki = kiLow; ki <= kiHigh; ki++) {
+            const float *taps = wt + (c * k + ki) * k * outC;
+            float *pixels = sums + ((row - ki) * ow + column) * outC;   // output pixel of kj = 0
+            if (outC == 32) {
+                for (int64_t kj = kjLow; kj <= kjHigh; kj++) add_scaled_32(taps + kj * 32, v, pixels - kj * 32);
+            } else {
+                for (int64_t kj = kjLow; kj <= kjHigh; kj++)
+                    add_scaled(taps + kj * outC, v, pixels - kj * outC, outC);
+            }
+        }
+    }
+}
+
+/// dWᵀ[tap, :] += Σ v · dYᵀ[pixel, :] over the `n` listed pixels of one channel that reach an
+/// output pixel through tap (ki, kj), in list order: the weight gradient with the tap's row held
+/// in registers (32 columns as four 8-lane sums, then 8, then one by one) instead of loaded and
+/// stored per pixel. Per element the adds are those of the reference in the same order.
+SF_INLINE void accumulate_tap(const sf_active_pixel *list, int64_t n, int64_t ki, int64_t kj,
+                              const sf_conv_geometry *g, const float *dyT, float *dst) {
+    const int64_t oh = g->out_height, ow = g->out_width, outC = g->out_channels;
+    int64_t col = 0;
+#define SF_EACH_REACHING_PIXEL(...)                                                          \
+    for (int64_t e = 0; e < n; e++) {                                                        \
+        const int64_t i = list[e].row - ki, j = list[e].column - kj;                         \
+        if ((uint64_t)i >= (uint64_t)oh || (uint64_t)j >= (uint64_t)ow) continue;            \
+        const float v = list[e].v;                                                           \
+        const float *src = dyT + (i * ow + j) * outC + col;                                  \
+        __VA_ARGS__                                                                          \
+    }
+    for (; col + 32 <= outC; col += 32) {
+        sf_lanes a0 = LANES_AT(dst + col), a1 = LANES_AT(dst + col + 8);
+        sf_lanes a2 = LANES_AT(dst + col + 16), a3 = LANES_AT(dst + col + 24);
+        SF_EACH_REACHING_PIXEL({
+            const sf_lanes s = {v, v, v, v, v, v, v, v};
+            a0 = a0 + s * LANES_AT(src); a1 = a1 + s * LANES_AT(src + 8);
+            a2 = a2 + s * LANES_AT(src + 16); a3 = a3 + s * LANES_AT(src + 24);
+        })
+        LANES_AT(dst + col) = a0; LANES_AT(dst + col + 8) = a1;
+        LANES_AT(dst + col + 16) = a2; LANES_AT(dst + col + 24) = a3;
+    }
+    for (; col + 8 <= outC; col += 8) {
+        sf_lanes a = LANES_AT(dst + col);
+        SF_EACH_REACHING_PIXEL({
+            const sf_lanes s = {v, v, v, v, v, v, v, v};
+            a = a + s * LANES_AT(src);
+        })
+        LANES_AT(dst + col) = a;
+    }
+    for (; col < outC; col++) {
+        float a = dst[col];
+        SF_EACH_REACHING_PIXEL({ a += v * src[0]; })
+        dst[col] = a;
+    }
+#undef SF_EACH_REACHING_PIXEL
+}
+
+// image [C, H, W] (sparse); table and target as `direction` says (see the header).
+// Per channel, the nonzero pixels are listed in raster order (SF_ACTIVE_CHUNK at a time), then
+// scattered. Every target element receives the reference's adds in the reference's order
+// (EventConv2dKernel.forEachActiveTapAnyStride: channel, row, column, then ki, kj ascending):
+// forward, an output pixel's contributions come in (c, ki, kj) order either way; weight
+// gradient, a tap's contributions come in pixel order within its channel either way.
+SF_INLINE void scatter_stride1_body(const float *image, const sf_conv_geometry *g,
+                                    const float *table, float *target, sf_scatter_direction direction) {
+    const int64_t k = g->kernel, pad = g->padding, oh = g->out_height;
+    const int64_t width = g->width, plane = g->height * g->width, outC = g->out_channels;
+    sf_active_pixel list[SF_ACTIVE_CHUNK];
+    for (int64_t c = 0; c < g->in_channels; c++) {
+        int64_t yy = 0, xx = 0;
+        while (yy < g->height) {
+            int64_t n = 0;
+            while (yy < g->height && n < SF_ACTIVE_CHUNK) {
+                // rows that reach no output row (padding > k − 1) contribute nothing
+                const int64_t kiLow = yy + pad - oh + 1 > 0 ? yy + pad - oh + 1 : 0;
+                const int64_t kiHigh = yy + pad < k - 1 ? yy + pad : k - 1;
+                if (kiLow <= kiHigh) n = list_active(image + c * plane + yy * width, width, yy, pad, &xx, list, n);
+                else xx = width;
+                if (xx == width) { yy++; xx = 0; }
+            }
+            if (direction == SF_SCATTER_TO_PIXELS) {
+                scatter_to_pixels(list, n, c, g, table, target);
+            } else {
+                for (int64_t ki = 0; ki < k; ki++)
+                    for (int64_t kj = 0; kj < k; kj++)
+                        accumulate_tap(list, n, ki, kj, g, table, target + ((c * k + ki) * k + kj) * outC);
+            }
+        }
+    }
+}
+
+/// Lists in `list` the indices j in [begin, end) with x[j] ≠ 0, ascending (at most
+/// SF_ACTIVE_CHUNK, from `*j` on; advances `*j`), as `list_active` does for pixels.
+SF_INLINE int64_t list_nonzero(const float *x, int64_t *j, int64_t end, int32_t *list) {
+    int64_t i = *j, n = 0;
+#ifdef SF_X86
+    const __m128 zero = _mm_setzero_ps();
+    for (; i + 8 <= end && n + 8 <= SF_ACTIVE_CHUNK; i += 8) {
+        unsigned mask = (unsigned)_mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(x + i), zero))
+                      | (unsigned)_mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(x + i + 4), zero)) << 4;
+        while (mask) {
+            list[n++] = (int32_t)(i + __builtin_ctz(mask));
+            mask &= mask - 1;
+        }
+    }
+#endif
+    for (; i < end && n < SF_ACTIVE_CHUNK; i++) {
+        list[n] = (int32_t)i;
+        n += x[i] != 0;
+    }
+    *j = i;
+    return n;
+}
+
+/// y [out] += Σ x[j] · Wᵀ[j, :] over the listed j, in list order, the row of y held in
+/// registers 32 columns at a time (then 8, then one by one).
+SF_INLINE void accumulate_row(const float *x, const int32_t *list, int64_t n, const float *wt, int64_t out, float *y) {
+    int64_t col = 0;
+    for (; col + 32 <= out; col += 32) {
+        sf_lanes a0 = LANES_AT(y + col), a1 = LANES_AT(y + col + 8);
+        sf_lanes a2 = LANES_AT(y + col + 16), a3 = LANES_AT(y + col + 24);
+        for (int64_t e = 0; e < n; e++) {
+            const float v = x[list[e]];
+            const sf_lanes s = {v, v, v, v, v, v, v, v};
+            const float *src = wt + (int64_t)list[e] * out + col;
+            a0 = a0 + s * LANES_AT(src); a1 = a1 + s * LANES_AT(src + 8);
+            a2 = a2 + s * LANES_AT(src + 16); a3 = a3 + s * LANES_AT(src + 24);
+        }
+        LANES_AT(y + col) = a0; LANES_AT(y + col + 8) = a1;
+        LANES_AT(y + col + 16) = a2; LANES_AT(y + col + 24) = a3;
+    }
+    for (; col + 8 <= out; col += 8) {
+        sf_lanes a = LANES_AT(y + col);
+        for (int64_t e = 0; e < n; e++) {
+            const float v = x[list[e]];
+            const sf_lanes s = {v, v, v, v, v, v, v, v};
+            a = a + s * LANES_AT(wt + (int64_t)list[e] * out + col);
+        }
+        LANES_AT(y + col) = a;
+    }
+    for (; col < out; col++) {
+        float a = y[col];
+        for (int64_t e = 0; e < n; e++) a += x[list[e]] * wt[(int64_t)list[e] * out + col];
+        y[col] = a;
+    }
+}
+
+// x [rows, in] (sparse), wt = Wᵀ [in, out] → y [rows, out] +=, rows [row_begin, row_end).
+// Each element of y gets x[r, j]·Wᵀ[j, c] added for the nonzero x[r, j], j ascending, as in the
+// reference (`SpikeMatmul.accumulateForwardReference`).
+SF_INLINE void rows_forward_body(const float *x, int64_t row_begin, int64_t row_end, int64_t in,
+                                 const float *wt, int64_t out, float *y) {
+    int32_t list[SF_ACTIVE_CHUNK];
+    for (int64_t r = row_begin; r < row_end; r++) {
+        const float *xr = x + r * in;
+        int64_t j = 0;
+        while (j < in) {
+            const int64_t n = list_nonzero(xr, &j, in, list);
+            accumulate_row(xr, list, n, wt, out, y + r * out);
+        }
+    }
+}
+
+// x [rows, in] (sparse), dY [rows, out] → dWᵀ [in, out] += for input columns [begin, end):
+// rows ascending, then the row's nonzero columns ascending, as in the reference.
+SF_INLINE void rows_weight_gradient_body(const float *x, int64_t rows, int64_t in, int64_t begin, int64_t end,
+                                         const float *dy, int64_t out, float *dwt) {
+    int32_t list[SF_ACTIVE_CHUNK];
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * in, *dyr = dy + r * out;
+        int64_t j = begin;
+        while (j < end) {
+            const int64_t n = list_nonzero(xr, &j, end, list);
+            for (int64_t e = 0; e < n; e++) add_scaled(dyr, xr[list[e]], dwt + (int64_t)list[e] * out, out);
+        }
+    }
+}
+
+// MARK: the two variants of each kernel
+
+static void scatter_stride1_baseline(const float *image, const sf_conv_geometry *g, const float *table,
+                                     float *target, sf_scatter_direction direction) {
+    scatter_stride1_body(image, g, table, target, direction);
+}
+static void rows_forward_baseline(const float *x, int64_t b, int64_t e, int64_t in, const float *wt,
+                                  int64_t out, float *y) {
+    rows_forward_body(x, b, e, in, wt, out, y);
+}
+static void rows_weight_gradient_baseline(const float *x, int64_t rows, int64_t in, int64_t b, int64_t e,
+                                          const float *dy, int64_t out, float *dwt) {
+    rows_weight_gradient_body(x, rows, in, b, e, dy, out, dwt);
+}
+
+#ifdef SF_X86
+#define SF_AVX2 __attribute__((target("avx2")))
+SF_AVX2 static void scatter_stride1_avx2(const float *image, const sf_conv_geometry *g, const float *table,
+                                         float *target, sf_scatter_direction direction) {
+    scatter_stride1_body(image, g, table, target, direction);
+}
+SF_AVX2 static void rows_forward_avx2(const float *x, int64_t b, int64_t e, int64_t in, const float *wt,
+                                      int64_t out, float *y) {
+    rows_forward_body(x, b, e, in, wt, out, y);
+}
+SF_AVX2 static void rows_weight_gradient_avx2(const float *x, int64_t rows, int64_t in, int64_t b, int64_t e,
+                                              const float *dy, int64_t out, float *dwt) {
+    rows_weight_gradient_body(x, rows, in, b, e, dy, out, dwt);
+}
+#else
+#define scatter_stride1_avx2 scatter_stride1_baseline
+#define rows_forward_avx2 rows_forward_baseline
+#define rows_weight_gradient_avx2 rows_weight_gradient_baseline
+#endif
+
+void sf_event_conv_scatter_stride1(const float *image, const sf_conv_geometry *geometry, const float *table,
+                                   float *target, sf_scatter_direction direction, int avx2) {
+    if (avx2) scatter_stride1_avx2(image, geometry, table, target, direction);
+    else scatter_stride1_baseline(image, geometry, table, target, direction);
+}
+
+void sf_spike_rows_forward(const float *x, int64_t row_begin, int64_t row_end, int64_t in_features,
+                           const float *wt, int64_t out_features, float *y, int avx2) {
+    if (avx2) rows_forward_avx2(x, row_begin, row_end, in_features, wt, out_features, y);
+    else rows_forward_baseline(x, row_begin, row_end, in_features, wt, out_features, y);
+}
+
+void sf_spike_rows_weight_gradient(const float *x, int64_t rows, int64_t in_features,
+                                   int64_t column_begin, int64_t column_end,
+                                   const float *dy, int64_t out_features, float *dwt, int avx2) {
+    if (avx2) rows_weight_gradient_avx2(x, rows, in_features, column_begin, column_end, dy, out_features, dwt);
+    else rows_weight_gradient_baseline(x, rows, in_features, column_begin, column_end, dy, out_features, dwt);
+}

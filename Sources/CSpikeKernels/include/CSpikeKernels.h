@@ -1,0 +1,48 @@
+// Vector kernels for the event-driven (sparse spike input) scatters, compiled twice: once for
+// the x86-64 baseline (SSE2, or whatever the target's baseline is elsewhere) and once with
+// AVX2 on x86-64, chosen at run time by `sf_cpu_has_avx2`. Both variants perform the same
+// float operations in the same order as the Swift reference (`SpikeMatmul.addScaled`,
+// `EventConv2dKernel.forEachActiveTapAnyStride`): no FMA contraction, so the bits are equal.
+#ifndef CSPIKEKERNELS_H
+#define CSPIKEKERNELS_H
+
+#include <stdint.h>
+
+/// Shapes of a stride-1 convolution (NCHW, square kernel k, zero padding p).
+typedef struct {
+    int64_t in_channels, height, width;        // input image [C, H, W]
+    int64_t kernel, padding;                   // k, p
+    int64_t out_height, out_width, out_channels;   // Ho = H + 2p − k + 1, Wo likewise, O
+} sf_conv_geometry;
+
+/// Which way an event scatter writes (both visit the same (tap, pixel) pairs in input order).
+typedef enum {
+    /// sums [Ho·Wo, O]: sums[pixel, :] += v · Wᵀ[tap, :]   (table = Wᵀ [C·k·k, O])
+    SF_SCATTER_TO_PIXELS = 0,
+    /// dWᵀ [C·k·k, O]: dWᵀ[tap, :] += v · dYᵀ[pixel, :]   (table = dYᵀ [Ho·Wo, O])
+    SF_SCATTER_TO_TAPS = 1,
+} sf_scatter_direction;
+
+/// 1 when the CPU and the OS support AVX2 (cpuid leaf 7 and the YMM state in XCR0), else 0.
+int sf_cpu_has_avx2(void);
+
+/// For every nonzero pixel v of one image [C, H, W] and every (tap, output pixel) it reaches
+/// with stride 1, in input order (channel, row, column, then ki, kj ascending):
+/// `target[row] += v · table[row']` as `direction` says. `avx2` ≠ 0 runs the AVX2 variant
+/// (only when `sf_cpu_has_avx2()`); results are bit-identical either way.
+void sf_event_conv_scatter_stride1(const float *image, const sf_conv_geometry *geometry,
+                                   const float *table, float *target,
+                                   sf_scatter_direction direction, int avx2);
+
+/// y [rows, out] += x [rows, in] · Wᵀ over the nonzero x (wt = Wᵀ [in, out]), row r from
+/// `row_begin` to `row_end`, each row's inputs in increasing order.
+void sf_spike_rows_forward(const float *x, int64_t row_begin, int64_t row_end, int64_t in_features,
+                           const float *wt, int64_t out_features, float *y, int avx2);
+
+/// dWᵀ [in, out] += xᵀ · dY over the nonzero x, for the input columns [column_begin,
+/// column_end): rows r ascending, then columns.
+void sf_spike_rows_weight_gradient(const float *x, int64_t rows, int64_t in_features,
+                                   int64_t column_begin, int64_t column_end,
+                                   const float *dy, int64_t out_features, float *dwt, int avx2);
+
+#endif

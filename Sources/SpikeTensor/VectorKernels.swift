@@ -1,0 +1,74 @@
+import CSpikeKernels
+
+/// The C vector kernels (`CSpikeKernels`) of the event-driven scatters, and which of their two
+/// variants runs: AVX2 (256-bit adds, one instruction per 8 floats) where the CPU and the OS
+/// support it, else the baseline build (SSE2 on x86-64: two instructions per 8 floats). Swift
+/// compiles for the baseline only and has no per-function target attribute, hence C.
+///
+/// Both variants do the same float operations in the same order as the Swift reference
+/// (`SpikeMatmul.addScaled` over `EventConv2dKernel.forEachActiveTapAnyStride` / the row loops),
+/// with no FMA contraction, so every result is bit-identical to it; the tests check all three.
+public enum VectorKernels {
+    /// Instruction-set variant of a C vector kernel.
+    public enum Variant: Sendable, CaseIterable {
+        case baseline, avx2
+    }
+
+    /// True when this CPU and OS can run the AVX2 variant (cpuid + XCR0).
+    public static let cpuHasAVX2 = sf_cpu_has_avx2() != 0
+
+    /// The variant the kernels use: the widest this machine runs.
+    public static let preferred: Variant = cpuHasAVX2 ? .avx2 : .baseline
+
+    /// The variants this machine can run (the tests compare each with the reference).
+    public static var available: [Variant] { cpuHasAVX2 ? [.baseline, .avx2] : [.baseline] }
+
+    @inline(__always)
+    static func flag(_ variant: Variant) -> Int32 {
+        precondition(variant == .baseline || cpuHasAVX2, "the AVX2 variant needs a CPU with AVX2")
+        return variant == .avx2 ? 1 : 0
+    }
+
+    /// Which way `eventConvScatterStride1` writes.
+    public enum ScatterDirection: Sendable {
+        /// sums [Ho·Wo, O]: `sums[pixel, :] += v · Wᵀ[tap, :]` (table = Wᵀ [C·k·k, O]): the forward.
+        case toPixels
+        /// dWᵀ [C·k·k, O]: `dWᵀ[tap, :] += v · dYᵀ[pixel, :]` (table = dYᵀ [Ho·Wo, O]): the weight gradient.
+        case toTaps
+    }
+
+    /// For every nonzero pixel v of one image [C, H, W] and every (tap, output pixel) it reaches
+    /// with stride 1, in input order: the add `direction` names (see `ScatterDirection`).
+    // image [C, H, W] (sparse), table and target as the direction says.
+    public static func eventConvScatterStride1(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
+                                               table: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
+                                               _ direction: ScatterDirection, variant: Variant = preferred) {
+        precondition(g.stride == 1, "eventConvScatterStride1 needs stride 1 (got \(g.stride))")
+        var shape = sf_conv_geometry(in_channels: Int64(g.inChannels), height: Int64(g.height), width: Int64(g.width),
+                                     kernel: Int64(g.kernelSize), padding: Int64(g.padding),
+                                     out_height: Int64(g.outputHeight), out_width: Int64(g.outputWidth),
+                                     out_channels: Int64(g.outChannels))
+        sf_event_conv_scatter_stride1(image, &shape, table, target,
+                                      direction == .toPixels ? SF_SCATTER_TO_PIXELS : SF_SCATTER_TO_TAPS, flag(variant))
+    }
+
+    /// `y[r, :] += Σ_{j: x[r, j] ≠ 0} x[r, j] · Wᵀ[j, :]` for r in `rows`, inputs ascending.
+    // x [·, in] (sparse), weightTransposed Wᵀ [in, out] → y [·, out] +=
+    public static func spikeRowsForward(x: UnsafePointer<Float>, rows: Range<Int>, inFeatures: Int,
+                                        weightTransposed wt: UnsafePointer<Float>, outFeatures: Int,
+                                        y: UnsafeMutablePointer<Float>, variant: Variant = preferred) {
+        sf_spike_rows_forward(x, Int64(rows.lowerBound), Int64(rows.upperBound), Int64(inFeatures),
+                              wt, Int64(outFeatures), y, flag(variant))
+    }
+
+    /// `dWᵀ[j, :] += Σ_r x[r, j] · dY[r, :]` for the input columns j in `columns`, rows ascending,
+    /// skipping x[r, j] = 0.
+    // x [rows, in] (sparse), gradOutput dY [rows, out] → gradWeightTransposed dWᵀ [in, out] +=
+    public static func spikeRowsWeightGradient(x: UnsafePointer<Float>, rows: Int, inFeatures: Int, columns: Range<Int>,
+                                               gradOutput dY: UnsafePointer<Float>, outFeatures: Int,
+                                               gradWeightTransposed dWt: UnsafeMutablePointer<Float>,
+                                               variant: Variant = preferred) {
+        sf_spike_rows_weight_gradient(x, Int64(rows), Int64(inFeatures), Int64(columns.lowerBound),
+                                      Int64(columns.upperBound), dY, Int64(outFeatures), dWt, flag(variant))
+    }
+}
