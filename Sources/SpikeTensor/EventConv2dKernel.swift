@@ -186,48 +186,9 @@ public enum EventConv2dKernel {
     }
 }
 
-/// dst [columns, rows] = srcᵀ for src [rows, columns], in 16×16 tiles so that both sides
-/// stay in cache lines, each tile as 4×4 blocks moved through vector registers (edges of
-/// fewer than 4 rows or columns one element at a time). Pure data movement.
+/// dst [columns, rows] = srcᵀ for src [rows, columns] (pure data movement), by the C kernel
+/// (`VectorKernels.transpose`: 8×8 register blocks in 32×32 tiles).
 @inline(__always)
 public func transposeTiled(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>) {
-    typealias Quad = SIMD4<Float>
-    let tile = 16
-    let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)
-    @inline(__always) func load(_ r: Int, _ c: Int) -> Quad {
-        from.loadUnaligned(fromByteOffset: 4 * (r * columns + c), as: Quad.self)
-    }
-    @inline(__always) func store(_ v: Quad, _ c: Int, _ r: Int) {
-        to.storeBytes(of: v, toByteOffset: 4 * (c * rows + r), as: Quad.self)
-    }
-    var r0 = 0
-    while r0 < rows {
-        let r1 = min(rows, r0 + tile)
-        var c0 = 0
-        while c0 < columns {
-            let c1 = min(columns, c0 + tile)
-            let rQuads = r0 + (r1 - r0) / 4 * 4, cQuads = c0 + (c1 - c0) / 4 * 4
-            var r = r0
-            while r < rQuads {
-                var c = c0
-                while c < cQuads {
-                    let a = load(r, c), b = load(r + 1, c), e = load(r + 2, c), d = load(r + 3, c)
-                    store(Quad(a[0], b[0], e[0], d[0]), c, r)
-                    store(Quad(a[1], b[1], e[1], d[1]), c + 1, r)
-                    store(Quad(a[2], b[2], e[2], d[2]), c + 2, r)
-                    store(Quad(a[3], b[3], e[3], d[3]), c + 3, r)
-                    c += 4
-                }
-                for rr in r..<(r + 4) {
-                    for cc in cQuads..<c1 { dst[cc * rows + rr] = src[rr * columns + cc] }
-                }
-                r += 4
-            }
-            for rr in rQuads..<r1 {
-                for cc in c0..<c1 { dst[cc * rows + rr] = src[rr * columns + cc] }
-            }
-            c0 = c1
-        }
-        r0 = r1
-    }
+    VectorKernels.transpose(src, rows: rows, columns: columns, into: dst)
 }

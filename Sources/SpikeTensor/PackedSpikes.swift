@@ -17,23 +17,22 @@ public struct PackedSpikes: Sendable, Equatable {
         var binary = true
         let words = [UInt64](unsafeUninitializedCapacity: (count + 63) / 64) { w, initialized in
             tensor.scalars.withUnsafeBufferPointer { x in
-                var i = 0, word = 0
-                while i < count && binary {
-                    let end = min(i + 64, count)
-                    var bits: UInt64 = 0
-                    for j in i..<end {
-                        let v = x[j]
-                        if v == 1 { bits |= 1 << UInt64(j - i) } else if v != 0 { binary = false }
-                    }
-                    w[word] = bits
-                    word += 1; i = end
-                }
-                initialized = word
+                binary = count == 0 || VectorKernels.packSpikes(x.baseAddress!, count: count, into: w.baseAddress!)
             }
+            initialized = binary ? (count + 63) / 64 : 0
         }
         guard binary else { return nil }
         self.shape = tensor.shape
         self.words = words
+    }
+
+    /// Packs `x` bit by bit in plain Swift: the reference of the C kernel (`VectorKernels.packSpikes`).
+    public static func referenceWords(_ x: [Float]) -> [UInt64]? {
+        var words = [UInt64](repeating: 0, count: (x.count + 63) / 64)
+        for (i, v) in x.enumerated() {
+            if v == 1 { words[i / 64] |= 1 << UInt64(i % 64) } else if v != 0 { return nil }
+        }
+        return words
     }
 
     /// Number of elements.
@@ -45,12 +44,8 @@ public struct PackedSpikes: Sendable, Equatable {
     public func unpacked() -> Tensor {
         let count = self.count
         return Tensor(shape: shape) { x, _ in
-            words.withUnsafeBufferPointer { w in
-                for k in 0..<w.count {
-                    let bits = w[k], base = k * 64
-                    for j in 0..<min(64, count - base) { x[base + j] = (bits >> UInt64(j)) & 1 == 1 ? 1 : 0 }
-                }
-            }
+            guard count > 0 else { return }
+            words.withUnsafeBufferPointer { VectorKernels.unpackSpikes($0.baseAddress!, count: count, into: x) }
         }
     }
 }

@@ -52,12 +52,9 @@ public enum SpikeMatmul {
         }
     }
 
-    /// `Wᵀ` `[in, out]` from `W` `[out, in]` (row-major transpose).
+    /// `Wᵀ` `[in, out]` from `W` `[out, in]` (row-major transpose, by `VectorKernels.transpose`).
     public static func transpose(_ w: UnsafePointer<Float>, rows: Int, columns: Int, into t: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let src = w + r * columns
-            for c in 0..<columns { t[c * rows + r] = src[c] }
-        }
+        VectorKernels.transpose(w, rows: rows, columns: columns, into: t)
     }
 
     // y [rows, out] += x [rows, in] · W ᵀ, given weightTransposed = Wᵀ [in, out]
@@ -108,11 +105,8 @@ public enum SpikeMatmul {
         }
     }
 
-    /// w [rows, columns] += tᵀ where t is [columns, rows].
+    /// w [rows, columns] += tᵀ where t is [columns, rows] (by `VectorKernels.addTransposed`).
     public static func addTransposed(_ t: UnsafePointer<Float>, rows: Int, columns: Int, into w: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let dst = w + r * columns
-            for c in 0..<columns { dst[c] += t[c * rows + r] }
-        }
+        VectorKernels.addTransposed(t, rows: rows, columns: columns, into: w)
     }
 }

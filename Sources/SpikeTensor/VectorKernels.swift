@@ -71,4 +71,29 @@ public enum VectorKernels {
         sf_spike_rows_weight_gradient(x, Int64(rows), Int64(inFeatures), Int64(columns.lowerBound),
                                       Int64(columns.upperBound), dY, Int64(outFeatures), dWt, flag(variant))
     }
+
+    /// dst [columns, rows] = srcᵀ for src [rows, columns]: 8×8 register blocks in 32×32 tiles.
+    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>,
+                                 variant: Variant = preferred) {
+        sf_transpose(src, Int64(rows), Int64(columns), dst, flag(variant))
+    }
+
+    /// w [rows, columns] += tᵀ for t [columns, rows], one add per element.
+    public static func addTransposed(_ t: UnsafePointer<Float>, rows: Int, columns: Int, into w: UnsafeMutablePointer<Float>,
+                                     variant: Variant = preferred) {
+        sf_add_transposed(t, Int64(rows), Int64(columns), w, flag(variant))
+    }
+
+    /// Packs `count` floats that are all 0 or 1 into ⌈count/64⌉ words (element i → bit i % 64 of
+    /// word i / 64); false, with `words` unspecified, when some element is neither.
+    public static func packSpikes(_ x: UnsafePointer<Float>, count: Int, into words: UnsafeMutablePointer<UInt64>,
+                                  variant: Variant = preferred) -> Bool {
+        sf_pack_spikes(x, Int64(count), words, flag(variant)) != 0
+    }
+
+    /// x[i] = bit i of `words` as 1.0 or 0.0, for i < count.
+    public static func unpackSpikes(_ words: UnsafePointer<UInt64>, count: Int, into x: UnsafeMutablePointer<Float>,
+                                    variant: Variant = preferred) {
+        sf_unpack_spikes(words, Int64(count), x, flag(variant))
+    }
 }

@@ -106,18 +106,24 @@ extension EventConv2dKernelTests {
         XCTAssertEqual(VectorKernels.preferred, listed ? .avx2 : .baseline)
     }
 
-    /// The blocked transpose against the plain definition dst[c, r] = src[r, c], for shapes
-    /// with and without whole 4×4 blocks and 16×16 tiles (the kernels' [196, 32], [32, 784]).
+    /// The blocked transpose (every C variant) against the plain definition dst[c, r] = src[r, c],
+    /// and the transposed add w += tᵀ likewise, for shapes with and without whole 8×8 blocks and
+    /// 32×32 tiles (the kernels' [196, 32], [32, 784], the A-Network's [512, 512]).
     func testTiledTransposeIsTheTranspose() {
-        for (rows, columns) in [(1, 1), (3, 5), (4, 4), (17, 33), (196, 32), (32, 784), (6, 19)] {
+        for (rows, columns) in [(1, 1), (3, 5), (8, 8), (17, 33), (196, 32), (32, 784), (6, 19), (40, 77), (512, 512)] {
             let src = (0..<(rows * columns)).map { Float($0) + 0.5 }
-            var dst = [Float](repeating: -1, count: rows * columns)
-            src.withUnsafeBufferPointer { s in
-                dst.withUnsafeMutableBufferPointer { transposeTiled(s.baseAddress!, rows: rows, columns: columns, into: $0.baseAddress!) }
-            }
             var expected = [Float](repeating: 0, count: rows * columns)
             for r in 0..<rows { for c in 0..<columns { expected[c * rows + r] = src[r * columns + c] } }
-            XCTAssertEqual(dst, expected, "[\(rows), \(columns)]")
+            let w0 = (0..<(rows * columns)).map { Float($0 % 13) * 0.25 - 1 }
+            var expectedSum = w0          // w [columns, rows] += srcᵀ, src as t [rows, columns]
+            for c in 0..<columns { for r in 0..<rows { expectedSum[c * rows + r] += src[r * columns + c] } }
+            for variant in VectorKernels.available {
+                var dst = [Float](repeating: -1, count: rows * columns), sum = w0
+                VectorKernels.transpose(src, rows: rows, columns: columns, into: &dst, variant: variant)
+                VectorKernels.addTransposed(src, rows: columns, columns: rows, into: &sum, variant: variant)
+                XCTAssertEqual(dst, expected, "[\(rows), \(columns)] \(variant)")
+                XCTAssertEqual(sum, expectedSum, "[\(rows), \(columns)] \(variant): w += tᵀ")
+            }
         }
     }
 }

@@ -45,4 +45,19 @@ void sf_spike_rows_weight_gradient(const float *x, int64_t rows, int64_t in_feat
                                    int64_t column_begin, int64_t column_end,
                                    const float *dy, int64_t out_features, float *dwt, int avx2);
 
+/// dst [columns, rows] = srcᵀ for src [rows, columns] (pure data movement: exact), in 32×32
+/// tiles of 8×8 register blocks; edges one element at a time.
+void sf_transpose(const float *src, int64_t rows, int64_t columns, float *dst, int avx2);
+
+/// w [rows, columns] += tᵀ for t [columns, rows]: one add per element, as the plain loop.
+void sf_add_transposed(const float *t, int64_t rows, int64_t columns, float *w, int avx2);
+
+/// Packs count floats that are all 0 or 1 into bits (element i → bit i % 64 of words[i / 64],
+/// the unused high bits of the last word 0). Returns 0, with `words` unspecified, when some
+/// element is neither 0 nor 1 (-0 counts as 0, as `v == 0` says).
+int sf_pack_spikes(const float *x, int64_t count, uint64_t *words, int avx2);
+
+/// x[i] = bit i of the packed words (1.0 or 0.0), i < count.
+void sf_unpack_spikes(const uint64_t *words, int64_t count, float *x, int avx2);
+
 #endif

@@ -1,0 +1,165 @@
+// Data movement for the event-driven kernels: transposes and spike bit packing, in a baseline
+// and an AVX2 variant from one body (as in EventScatter.c). No arithmetic but one add per
+// element in `sf_add_transposed`, so every result is exact, whichever variant runs.
+#include "CSpikeKernels.h"
+
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SF_X86 1
+#endif
+
+#define SF_INLINE static inline __attribute__((always_inline))
+
+typedef float sf_lanes __attribute__((vector_size(32), aligned(4)));
+typedef struct __attribute__((packed, may_alias)) { sf_lanes v; } sf_unaligned_lanes;
+#define LANES_AT(p) (((sf_unaligned_lanes *)(p))->v)
+
+/// The 8×8 block at src (row stride ls) transposed into dst (row stride ld): three rounds of
+/// lane shuffles (pairs, quads, halves); `add` ≠ 0 adds the block to dst instead.
+#define SF_TRANSPOSE_8X8(src, ls, dst, ld, add) do {                                                 \
+    const sf_lanes r0 = LANES_AT((src)), r1 = LANES_AT((src) + (ls)), r2 = LANES_AT((src) + 2 * (ls)); \
+    const sf_lanes r3 = LANES_AT((src) + 3 * (ls)), r4 = LANES_AT((src) + 4 * (ls));                  \
+    const sf_lanes r5 = LANES_AT((src) + 5 * (ls)), r6 = LANES_AT((src) + 6 * (ls));                  \
+    const sf_lanes r7 = LANES_AT((src) + 7 * (ls));                                                   \
+    const sf_lanes t0 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 4, 12, 5, 13);                    \
+    const sf_lanes t1 = __builtin_shufflevector(r0, r1, 2, 10, 3, 11, 6, 14, 7, 15);                  \
+    const sf_lanes t2 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 4, 12, 5, 13);                    \
+    const sf_lanes t3 = __builtin_shufflevector(r2, r3, 2, 10, 3, 11, 6, 14, 7, 15);                  \
+    const sf_lanes t4 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 4, 12, 5, 13);                    \
+    const sf_lanes t5 = __builtin_shufflevector(r4, r5, 2, 10, 3, 11, 6, 14, 7, 15);                  \
+    const sf_lanes t6 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 4, 12, 5, 13);                    \
+    const sf_lanes t7 = __builtin_shufflevector(r6, r7, 2, 10, 3, 11, 6, 14, 7, 15);                  \
+    const sf_lanes u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);                    \
+    const sf_lanes u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);                  \
+    const sf_lanes u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);                    \
+    const sf_lanes u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);                  \
+    const sf_lanes u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);                    \
+    const sf_lanes u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);                  \
+    const sf_lanes u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);                    \
+    const sf_lanes u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);                  \
+    const sf_lanes c0 = __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11);                    \
+    const sf_lanes c1 = __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11);                    \
+    const sf_lanes c2 = __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11);                    \
+    const sf_lanes c3 = __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11);                    \
+    const sf_lanes c4 = __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15);                  \
+    const sf_lanes c5 = __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15);                  \
+    const sf_lanes c6 = __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15);                  \
+    const sf_lanes c7 = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);                  \
+    if (add) {                                                                                        \
+        LANES_AT((dst)) = LANES_AT((dst)) + c0; LANES_AT((dst) + (ld)) = LANES_AT((dst) + (ld)) + c1;  \
+        LANES_AT((dst) + 2 * (ld)) = LANES_AT((dst) + 2 * (ld)) + c2;                                 \
+        LANES_AT((dst) + 3 * (ld)) = LANES_AT((dst) + 3 * (ld)) + c3;                                 \
+        LANES_AT((dst) + 4 * (ld)) = LANES_AT((dst) + 4 * (ld)) + c4;                                 \
+        LANES_AT((dst) + 5 * (ld)) = LANES_AT((dst) + 5 * (ld)) + c5;                                 \
+        LANES_AT((dst) + 6 * (ld)) = LANES_AT((dst) + 6 * (ld)) + c6;                                 \
+        LANES_AT((dst) + 7 * (ld)) = LANES_AT((dst) + 7 * (ld)) + c7;                                 \
+    } else {                                                                                          \
+        LANES_AT((dst)) = c0; LANES_AT((dst) + (ld)) = c1; LANES_AT((dst) + 2 * (ld)) = c2;            \
+        LANES_AT((dst) + 3 * (ld)) = c3; LANES_AT((dst) + 4 * (ld)) = c4;                             \
+        LANES_AT((dst) + 5 * (ld)) = c5; LANES_AT((dst) + 6 * (ld)) = c6;                             \
+        LANES_AT((dst) + 7 * (ld)) = c7;                                                              \
+    }                                                                                                 \
+} while (0)
+
+// src [rows, columns] → dst [columns, rows] (= srcᵀ, or += srcᵀ when add ≠ 0): 32×32 tiles so
+// both sides stay in cache, 8×8 register blocks inside, the edges element by element.
+SF_INLINE void transpose_body(const float *src, int64_t rows, int64_t columns, float *dst, int add) {
+    enum { tile = 32 };
+    for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+        const int64_t r1 = r0 + tile < rows ? r0 + tile : rows, rBlocks = r0 + (r1 - r0) / 8 * 8;
+        for (int64_t c0 = 0; c0 < columns; c0 += tile) {
+            const int64_t c1 = c0 + tile < columns ? c0 + tile : columns, cBlocks = c0 + (c1 - c0) / 8 * 8;
+            for (int64_t r = r0; r < rBlocks; r += 8) {
+                for (int64_t c = c0; c < cBlocks; c += 8)
+                    SF_TRANSPOSE_8X8(src + r * columns + c, columns, dst + c * rows + r, rows, add);
+                for (int64_t rr = r; rr < r + 8; rr++)
+                    for (int64_t cc = cBlocks; cc < c1; cc++) {
+                        if (add) dst[cc * rows + rr] += src[rr * columns + cc];
+                        else dst[cc * rows + rr] = src[rr * columns + cc];
+                    }
+            }
+            for (int64_t rr = rBlocks; rr < r1; rr++)
+                for (int64_t cc = c0; cc < c1; cc++) {
+                    if (add) dst[cc * rows + rr] += src[rr * columns + cc];
+                    else dst[cc * rows + rr] = src[rr * columns + cc];
+                }
+        }
+    }
+}
+
+// x [count] (0/1) → words [⌈count/64⌉]; 0 when some element is neither 0 nor 1.
+SF_INLINE int pack_body(const float *x, int64_t count, uint64_t *words) {
+    const sf_lanes one = {1, 1, 1, 1, 1, 1, 1, 1}, zero = {0, 0, 0, 0, 0, 0, 0, 0};
+    typedef int32_t sf_mask __attribute__((vector_size(32), aligned(4)));
+    const sf_mask bit = {1, 2, 4, 8, 16, 32, 64, 128};
+    for (int64_t base = 0, w = 0; base < count; base += 64, w++) {
+        uint64_t bits = 0;
+        int64_t i = base;
+        const int64_t end = base + 64 < count ? base + 64 : count;
+        sf_mask other = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (; i + 8 <= end; i += 8) {
+            const sf_lanes v = LANES_AT(x + i);
+            const sf_mask isOne = v == one;
+            other |= ~(isOne | (v == zero));
+            const sf_mask b = isOne & bit;
+            const int32_t byte = b[0] | b[1] | b[2] | b[3] | b[4] | b[5] | b[6] | b[7];
+            bits |= (uint64_t)byte << (i - base);
+        }
+        if (other[0] | other[1] | other[2] | other[3] | other[4] | other[5] | other[6] | other[7]) return 0;
+        for (; i < end; i++) {
+            if (x[i] == 1) bits |= (uint64_t)1 << (i - base);
+            else if (x[i] != 0) return 0;
+        }
+        words[w] = bits;
+    }
+    return 1;
+}
+
+// words → x [count] (1.0 where the bit is set, else 0.0)
+SF_INLINE void unpack_body(const uint64_t *words, int64_t count, float *x) {
+    typedef int32_t sf_mask __attribute__((vector_size(32), aligned(4)));
+    const sf_mask bit = {1, 2, 4, 8, 16, 32, 64, 128};
+    const int32_t oneBits = 0x3f800000;                  // 1.0f
+    const sf_mask one = {oneBits, oneBits, oneBits, oneBits, oneBits, oneBits, oneBits, oneBits};
+    int64_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        const int32_t byte = (int32_t)((words[i / 64] >> (i % 64)) & 0xff);
+        const sf_mask b = {byte, byte, byte, byte, byte, byte, byte, byte};
+        LANES_AT(x + i) = (sf_lanes)(((b & bit) != 0) & one);   // all ones & 1.0f's bits, or 0
+    }
+    for (; i < count; i++) x[i] = (words[i / 64] >> (i % 64)) & 1 ? 1.0f : 0.0f;
+}
+
+// MARK: the two variants
+
+static void transpose_baseline(const float *s, int64_t r, int64_t c, float *d, int add) { transpose_body(s, r, c, d, add); }
+static int pack_baseline(const float *x, int64_t n, uint64_t *w) { return pack_body(x, n, w); }
+static void unpack_baseline(const uint64_t *w, int64_t n, float *x) { unpack_body(w, n, x); }
+#ifdef SF_X86
+#define SF_AVX2 __attribute__((target("avx2")))
+SF_AVX2 static void transpose_avx2(const float *s, int64_t r, int64_t c, float *d, int add) { transpose_body(s, r, c, d, add); }
+SF_AVX2 static int pack_avx2(const float *x, int64_t n, uint64_t *w) { return pack_body(x, n, w); }
+SF_AVX2 static void unpack_avx2(const uint64_t *w, int64_t n, float *x) { unpack_body(w, n, x); }
+#else
+#define transpose_avx2 transpose_baseline
+#define pack_avx2 pack_baseline
+#define unpack_avx2 unpack_baseline
+#endif
+
+void sf_transpose(const float *src, int64_t rows, int64_t columns, float *dst, int avx2) {
+    if (avx2) transpose_avx2(src, rows, columns, dst, 0); else transpose_baseline(src, rows, columns, dst, 0);
+}
+
+// t [columns, rows] is the source: w [rows, columns] += tᵀ.
+void sf_add_transposed(const float *t, int64_t rows, int64_t columns, float *w, int avx2) {
+    if (avx2) transpose_avx2(t, columns, rows, w, 1); else transpose_baseline(t, columns, rows, w, 1);
+}
+
+int sf_pack_spikes(const float *x, int64_t count, uint64_t *words, int avx2) {
+    return avx2 ? pack_avx2(x, count, words) : pack_baseline(x, count, words);
+}
+
+void sf_unpack_spikes(const uint64_t *words, int64_t count, float *x, int avx2) {
+    if (avx2) unpack_avx2(words, count, x); else unpack_baseline(words, count, x);
+}
