@@ -1,40 +1,47 @@
 import SpikeTensor
 
 /// Training of event-driven conv → LIF → average pooling, fused per sample, for a first layer
-/// (no dL/dx): of the `[T, B, O, Ho, Wo]` maps between the three layers only the membranes
-/// are written (backward needs u for h(u) and the reset path); the currents, the spikes, the
+/// (no dL/dx): of the `[T, B, …]` maps between the three layers only the membranes are
+/// written (backward needs u for h(u) and the reset path); the currents, the spikes, the
 /// spikes' gradient and δu stay in per-sample buffers in cache.
+///
+/// Everything inside runs channels-last, `[Ho·Wo, O]` per image, the layout in which the event
+/// scatter produces its sums and the weight gradient consumes δu, so that no full-size map is
+/// transposed: only the pooled output (forward) and its gradient (backward), k² times smaller.
+/// The kept membranes are therefore `[T, B, Ho, Wo, O]`.
 ///
 /// Forward, for each sample b and t = 0 … T−1 (n = t·B + b), as `ConvLIFPoolKernel.inference`
 /// but keeping u:
 ///
-///     u[t] = τ · u[t−1] · (1 − o[t−1]) + (b + W ⋆ x[t, b])     → membrane[n]  (NCHW)
-///     y[n] = AvgPool_k(o[t]),  o[t] = 1{u[t] ≥ V_th}
+///     u[t] = τ · u[t−1] · (1 − o[t−1]) + (W ⋆ x[t, b] + b)     → membrane[n]  [Ho·Wo, O]
+///     y[n] = AvgPool_k(o[t]),  o[t] = 1{u[t] ≥ V_th}           → output[n]    [O, Ho/k, Wo/k]
 ///
 /// Backward, for each sample b and t = T−1 … 0 (`LIFKernel.backwardStep`, eq. 8, with the
 /// pool's gradient g_o[t] = (1/k²)·dL/dy[n] spread over each window, 0 outside full windows):
 ///
 ///     δu[t] = (g_o[t] − δu[t+1] · τ · u[t]) · h(u[t]) + δu[t+1] · τ · (1 − o[t])
-///     dL/db[o] += Σ_p δu[t][o, p],   dL/dWᵀ[tap, :] += v · δu[t][:, pixel]  (each active input)
+///     dL/db[o] += Σ_p δu[t][p, o],   dL/dWᵀ[tap, :] += v · δu[t][pixel, :]  (each active input)
 ///
-/// The currents, membranes, spikes, pooled outputs and δu are computed by the layers' own
-/// per-image kernels (`EventConv2dKernel.synapticSums`, `LIFKernel.forwardStep` and
-/// `backwardStep`, `AvgPool2dKernel`) in the same order, so they are the layers' bit for bit; the weight and bias gradients sum the same terms per sample (then in
-/// sample order) instead of per group of 32 images, so they agree to rounding
-/// (`ConvLIFPoolTests`). Thread count does not change the result: each sample has its own partial.
+/// Every element gets the operations of the layers' own kernels in their order
+/// (`EventConv2dKernel.synapticSums`, the bias add, `LIFKernel.forwardStep` / `backwardStep`,
+/// `AvgPool2dKernel`'s sums and scale), so currents, membranes, spikes and pooled outputs are
+/// the layers' bit for bit (membranes transposed); the weight and bias gradients sum the same
+/// terms per sample (then in sample order) instead of per group of 32 images, so they agree to
+/// rounding (`ConvLIFPoolTests`). Thread count does not change the result: each sample has its
+/// own partial.
 extension ConvLIFPoolKernel {
-    /// Floats of scratch `trainingForward` needs per worker: the synaptic sums and the spikes
-    /// of one image.
+    /// Floats of scratch `trainingForward` needs per worker: the spikes of one image and its
+    /// channels-last pooled output.
     public static func trainingForwardScratchCount(_ g: Conv2dGeometry) -> Int { 2 * g.outputPixels * g.outChannels }
 
-    /// Floats of scratch `backward` needs: per worker the spikes' gradient, δu and its
-    /// transpose of one image; per sample a partial dWᵀ [C·k·k, O] and db [O].
+    /// Floats of scratch `backward` needs: per worker the spikes' gradient, δu and the pooled
+    /// gradient of one image (channels-last); per sample a partial dWᵀ [C·k·k, O] and db [O].
     public static func backwardScratchCount(_ g: Conv2dGeometry, batch: Int) -> Int {
         Parallel.workers * 3 * g.outputPixels * g.outChannels + batch * (g.weightCount + g.outChannels)
     }
 
     // input [T, B, C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O], bias [O]
-    // → membrane u [T, B, O, Ho, Wo], output [T, B, O, Ho/k, Wo/k] (both overwritten);
+    // → membrane u [T, B, Ho, Wo, O] (channels-last), output [T, B, O, Ho/k, Wo/k] (both overwritten);
     // scratch: Parallel.workers · trainingForwardScratchCount(g) floats
     public static func trainingForward(input: UnsafePointer<Float>, steps: Int, batch: Int, geometry g: Conv2dGeometry,
                                        weightTransposed wt: UnsafePointer<Float>, bias: UnsafePointer<Float>,
@@ -42,31 +49,62 @@ extension ConvLIFPoolKernel {
                                        membrane: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
                                        scratch: UnsafeMutablePointer<Float>) {
         let outC = g.outChannels, pixels = g.outputPixels, image = g.outputImageSize
-        let pooledImage = outC * (g.outputHeight / k) * (g.outputWidth / k)
+        let pooledPixels = (g.outputHeight / k) * (g.outputWidth / k), pooledImage = outC * pooledPixels
         Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, samples in
-            let sums = scratch + slot * trainingForwardScratchCount(g)   // [P, O], pixel-major
-            let spikes = sums + image                                     // o[t] [O, P]
+            let spikes = scratch + slot * trainingForwardScratchCount(g)   // o[t] [P, O]
+            let pooled = spikes + image                                     // [P/k², O]
             for b in samples {
                 for t in 0..<steps {
                     let n = t * batch + b
-                    let u = membrane + n * image                           // I[t], then u[t] [O, P]
+                    let u = membrane + n * image                           // I[t], then u[t] [P, O]
                     EventConv2dKernel.synapticSums(image: input + n * g.inputImageSize, geometry: g,
-                                                   weightTransposed: wt, into: sums)
-                    transposeTiled(sums, rows: pixels, columns: outC, into: u)
-                    for o in 0..<outC {   // + bias, as Conv2d
-                        let row = u + o * pixels, bo = bias[o]
-                        for i in 0..<pixels { row[i] += bo }
+                                                   weightTransposed: wt, into: u)
+                    for pixel in 0..<pixels {   // + bias, as Conv2d
+                        let row = u + pixel * outC
+                        for o in 0..<outC { row[o] += bias[o] }
                     }
                     LIFKernel.forwardStep(current: u, previousMembrane: t == 0 ? nil : UnsafePointer(u - batch * image),
                                           membrane: u, spikes: spikes, neurons: image, parameters: p)
-                    AvgPool2dKernel.forward(input: spikes, planes: outC, height: g.outputHeight, width: g.outputWidth,
-                                            kernelSize: k, output: output + n * pooledImage)
+                    poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC,
+                                     kernelSize: k, into: pooled)
+                    transposeTiled(pooled, rows: pooledPixels, columns: outC, into: output + n * pooledImage)
                 }
             }
         }
     }
 
-    // gradOutput dL/dy [T, B, O, Ho/k, Wo/k], membrane u [T, B, O, Ho, Wo], input [T, B, C, H, W]
+    /// `AvgPool2dKernel.forward` on one channels-last image: the same sums in the same order per
+    /// element, then the same scale 1/k², over O channels at a time.
+    // input [H, W, O] → output [H/k, W/k, O] (overwritten)
+    @inline(__always)
+    static func poolChannelsLast(_ x: UnsafePointer<Float>, height: Int, width: Int, channels: Int, kernelSize k: Int,
+                                 into y: UnsafeMutablePointer<Float>) {
+        let oh = height / k, ow = width / k, scale = 1 / Float(k * k)
+        for i in 0..<oh {
+            for j in 0..<ow {
+                let out = y + (i * ow + j) * channels
+                if k == 2 {
+                    let r0 = x + (2 * i * width + 2 * j) * channels, r1 = r0 + width * channels
+                    for o in 0..<channels {
+                        out[o] = ((r0[o] + r0[channels + o]) + (r1[o] + r1[channels + o])) * scale
+                    }
+                    continue
+                }
+                for o in 0..<channels { out[o] = 0 }
+                for a in 0..<k {
+                    let row = x + ((i * k + a) * width + j * k) * channels
+                    for o in 0..<channels {
+                        var s: Float = 0
+                        for b in 0..<k { s += row[b * channels + o] }
+                        out[o] += s
+                    }
+                }
+                for o in 0..<channels { out[o] *= scale }
+            }
+        }
+    }
+
+    // gradOutput dL/dy [T, B, O, Ho/k, Wo/k], membrane u [T, B, Ho, Wo, O], input [T, B, C, H, W]
     // (the forward's) → gradWeight [O, C, k, k] +=, gradBias [O] +=;
     // scratch: backwardScratchCount(g, batch: B) floats
     public static func backward(gradOutput: UnsafePointer<Float>, membrane: UnsafePointer<Float>,
@@ -76,29 +114,37 @@ extension ConvLIFPoolKernel {
                                 scratch: UnsafeMutablePointer<Float>) {
         guard steps > 0, batch > 0 else { return }
         let outC = g.outChannels, pixels = g.outputPixels, image = g.outputImageSize
-        let pooledImage = outC * (g.outputHeight / k) * (g.outputWidth / k)
+        let oh = g.outputHeight / k, ow = g.outputWidth / k, pooledImage = outC * oh * ow
+        let scale = 1 / Float(k * k)
         let partialSize = g.weightCount + outC                        // dWᵀ [C·k·k, O] then db [O]
         let partials = scratch + Parallel.workers * 3 * image
         Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, samples in
-            let gradSpikes = scratch + slot * 3 * image                // g_o[t] [O, P]
-            let delta = gradSpikes + image                             // δu[t+1], then δu[t] [O, P]
-            let deltaT = delta + image                                 // δu[t] [P, O]
+            let gradSpikes = scratch + slot * 3 * image                // g_o[t] [P, O]
+            let delta = gradSpikes + image                             // δu[t+1], then δu[t] [P, O]
+            let gradPooled = delta + image                             // dL/dy[n] [P/k², O]
             for b in samples {
                 let dWt = partials + b * partialSize, db = dWt + g.weightCount
                 dWt.update(repeating: 0, count: partialSize)
                 var t = steps - 1
                 while t >= 0 {
                     let n = t * batch + b
-                    AvgPool2dKernel.backward(gradOutput: gradOutput + n * pooledImage, planes: outC, height: g.outputHeight,
-                                             width: g.outputWidth, kernelSize: k, gradInput: gradSpikes)
+                    // AvgPool2dKernel.backward channels-last: g_o[p, :] = dL/dy[window(p), :] · (1/k²)
+                    transposeTiled(gradOutput + n * pooledImage, rows: outC, columns: oh * ow, into: gradPooled)
+                    for y in 0..<g.outputHeight {
+                        for x in 0..<g.outputWidth {
+                            let dst = gradSpikes + (y * g.outputWidth + x) * outC
+                            if y / k >= oh || x / k >= ow { dst.update(repeating: 0, count: outC); continue }
+                            let src = gradPooled + ((y / k) * ow + x / k) * outC
+                            for o in 0..<outC { dst[o] = src[o] * scale }
+                        }
+                    }
                     LIFKernel.backwardStep(gradSpikes: gradSpikes, extraGradSpikes: nil, membrane: membrane + n * image,
                                            nextGradCurrent: t == steps - 1 ? nil : UnsafePointer(delta),
                                            gradCurrent: delta, neurons: image, parameters: p)
                     // Bias and weight gradient of this image (EventConv2dKernel's per-image order).
-                    transposeTiled(delta, rows: outC, columns: pixels, into: deltaT)
-                    EventConv2dKernel.addColumnSums(deltaT, rows: pixels, columns: outC, into: db)
+                    EventConv2dKernel.addColumnSums(delta, rows: pixels, columns: outC, into: db)
                     EventConv2dKernel.accumulateWeightGradient(image: input + n * g.inputImageSize, geometry: g,
-                                                               gradOutputTransposed: deltaT, into: dWt)
+                                                               gradOutputTransposed: delta, into: dWt)
                     t -= 1
                 }
             }

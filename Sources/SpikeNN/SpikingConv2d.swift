@@ -61,13 +61,13 @@ extension SpikingConv2d {
 
 extension SpikingConv2d {
     /// Training forward of this layer followed by `AvgPool2d(poolSize)` in one pass
-    /// (`ConvLIFPoolKernel.trainingForward`: of the `[T, B, O, Ho, Wo]` maps only the
-    /// membranes are written), or nil where that path does not apply: inference, a layer whose
+    /// (`ConvLIFPoolKernel.trainingForward`: of the `[T, B, …]` maps only the membranes are
+    /// written, channels-last `[T, B, Ho, Wo, O]`), or nil where that path does not apply: inference, a layer whose
     /// dL/dx is needed (the fused backward has none: it is for a network's first layer), or an
     /// input dense enough that `conv.kernel` picks im2col + GEMM. The same spikes and membranes
     /// as `forward` then the pool, gradients equal to rounding (`ConvLIFPoolTests`); its
     /// backward is `backwardPooled`.
-    // input [T, B, C, H, W] → pooled spikes [T, B, O, Ho/k, Wo/k]; membrane [T, B, O, Ho, Wo] kept
+    // input [T, B, C, H, W] → pooled spikes [T, B, O, Ho/k, Wo/k]; membrane [T, B, Ho, Wo, O] kept
     public func trainingPooled(_ input: Tensor, poolSize k: Int) -> Tensor? {
         pooledTraining = nil
         guard savesForBackward, !needsInputGradient, let g = fusableGeometry(input, poolSize: k) else { return nil }
@@ -76,7 +76,7 @@ extension SpikingConv2d {
         var scratch = [Float](repeating: 0, count: Parallel.workers * ConvLIFPoolKernel.trainingForwardScratchCount(g))
         let neuron = lif.neuron
         lif.membrane = Tensor(zeros: [0])   // free the previous batch's membrane first
-        var membrane = Tensor(shape: [steps, batch, g.outChannels, g.outputHeight, g.outputWidth]) { _, _ in }
+        var membrane = Tensor(shape: [steps, batch, g.outputHeight, g.outputWidth, g.outChannels]) { _, _ in }
         let pooled = Tensor(shape: [steps, batch, g.outChannels, g.outputHeight / k, g.outputWidth / k]) { y, _ in
             input.withPointer { x in
                 membrane.withMutablePointer { u in

@@ -100,8 +100,19 @@ final class ConvLIFPoolTests: XCTestCase {
         XCTAssertNil(referenceConv1.pooledTraining, file: file, line: line)
         XCTAssertEqual(fusedOutput.scalars, referenceOutput.scalars, "outputs", file: file, line: line)
         XCTAssertGreaterThan(referenceOutput.scalars.reduce(0, +), 0, "the comparison needs output spikes", file: file, line: line)
-        XCTAssertEqual(conv1.membrane.shape, referenceConv1.membrane.shape, file: file, line: line)
-        XCTAssertEqual(conv1.membrane.scalars, referenceConv1.membrane.scalars, "conv1 membranes", file: file, line: line)
+        // the fused pass keeps its membranes channels-last: [T, B, Ho, Wo, O] against [T, B, O, Ho, Wo]
+        let r = referenceConv1.membrane.shape
+        XCTAssertEqual(conv1.membrane.shape, [r[0], r[1], r[3], r[4], r[2]], file: file, line: line)
+        let (channels, pixels) = (r[2], r[3] * r[4])
+        var channelsFirst = [Float](repeating: .nan, count: conv1.membrane.count)
+        for image in 0..<(r[0] * r[1]) {
+            for p in 0..<pixels {
+                for o in 0..<channels {
+                    channelsFirst[(image * channels + o) * pixels + p] = conv1.membrane.scalars[(image * pixels + p) * channels + o]
+                }
+            }
+        }
+        XCTAssertEqual(channelsFirst, referenceConv1.membrane.scalars, "conv1 membranes", file: file, line: line)
         for (p, q) in zip(fused.parameters, reference.parameters) {
             let scale = max(1e-3, q.grad.scalars.map { abs($0) }.max() ?? 0)
             XCTAssertGreaterThan(q.grad.scalars.map { abs($0) }.max() ?? 0, 0, "\(q.name): zero gradient", file: file, line: line)
