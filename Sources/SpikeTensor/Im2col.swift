@@ -5,9 +5,22 @@
 /// `x[img, c, oh·stride − padding + ki, ow·stride − padding + kj]` (0 outside the image).
 /// `columnStride` is the row stride of the column matrix (≥ images·Ho·Wo).
 public enum Im2col {
+    /// im2col; stride 1 (the paper's layers) by the C kernel (`VectorKernels.im2colStride1`,
+    /// inline 8-lane copies instead of a memcpy call per ~Wo-float run), others by `plainIm2col`.
     // input [images, C, H, W] → columns [C·k·k, images·Ho·Wo]
     public static func im2col(_ input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
                               columns: UnsafeMutablePointer<Float>, columnStride: Int) {
+        if g.stride == 1 {
+            VectorKernels.im2colStride1(input, images: images, geometry: g, columns: columns, columnStride: columnStride)
+        } else {
+            plainIm2col(input, images: images, geometry: g, columns: columns, columnStride: columnStride)
+        }
+    }
+
+    /// im2col in plain Swift, any stride: the reference of the C kernel.
+    // input [images, C, H, W] → columns [C·k·k, images·Ho·Wo]
+    public static func plainIm2col(_ input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
+                                   columns: UnsafeMutablePointer<Float>, columnStride: Int) {
         let k = g.kernelSize, s = g.stride, pad = g.padding
         let h = g.height, w = g.width, oh = g.outputHeight, ow = g.outputWidth
         let pixels = oh * ow

@@ -44,12 +44,27 @@ public enum VectorKernels {
                                                table: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
                                                _ direction: ScatterDirection, variant: Variant = preferred) {
         precondition(g.stride == 1, "eventConvScatterStride1 needs stride 1 (got \(g.stride))")
-        var shape = sf_conv_geometry(in_channels: Int64(g.inChannels), height: Int64(g.height), width: Int64(g.width),
-                                     kernel: Int64(g.kernelSize), padding: Int64(g.padding),
-                                     out_height: Int64(g.outputHeight), out_width: Int64(g.outputWidth),
-                                     out_channels: Int64(g.outChannels))
+        var shape = cGeometry(g)
         sf_event_conv_scatter_stride1(image, &shape, table, target,
                                       direction == .toPixels ? SF_SCATTER_TO_PIXELS : SF_SCATTER_TO_TAPS, flag(variant))
+    }
+
+    /// The C description of a stride-1 geometry.
+    static func cGeometry(_ g: Conv2dGeometry) -> sf_conv_geometry {
+        sf_conv_geometry(in_channels: Int64(g.inChannels), height: Int64(g.height), width: Int64(g.width),
+                         kernel: Int64(g.kernelSize), padding: Int64(g.padding),
+                         out_height: Int64(g.outputHeight), out_width: Int64(g.outputWidth),
+                         out_channels: Int64(g.outChannels))
+    }
+
+    /// im2col for stride 1, the layout of `Im2col.im2col` (columns [C·k·k, images·Ho·Wo], row
+    /// stride `columnStride`).
+    // input [images, C, H, W] → columns [C·k·k, images·Ho·Wo]
+    public static func im2colStride1(_ input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
+                                     columns: UnsafeMutablePointer<Float>, columnStride: Int, variant: Variant = preferred) {
+        precondition(g.stride == 1, "im2colStride1 needs stride 1 (got \(g.stride))")
+        var shape = cGeometry(g)
+        sf_im2col_stride1(input, Int64(images), &shape, columns, Int64(columnStride), flag(variant))
     }
 
     /// `y[r, :] += Σ_{j: x[r, j] ≠ 0} x[r, j] · Wᵀ[j, :]` for r in `rows`, inputs ascending.

@@ -128,4 +128,29 @@ extension Conv2dKernelTests {
         assertClose(fast.dw, ref.gradWeight, tolerance: 1e-5, "dw")
         assertClose(fast.db, ref.gradBias, tolerance: 1e-5, "db")
     }
+
+    /// The C stride-1 im2col (every variant) writes exactly the plain im2col's columns, into a
+    /// wider column matrix (its stride larger than the images' columns), for the stride-1
+    /// geometries, the paper's 14×14 layers (with the transposed convolution's padding) and a
+    /// padding larger than k − 1.
+    func testCIm2colMatchesThePlainOne() {
+        var rng = SeededGenerator(seed: 71)
+        let geometries = Self.geometries.filter { $0.stride == 1 } + [
+            Conv2dGeometry(inChannels: 32, outChannels: 32, height: 14, width: 14, kernelSize: 3, stride: 1, padding: 1),
+            Conv2dGeometry(inChannels: 2, outChannels: 1, height: 20, width: 19, kernelSize: 3, stride: 1, padding: 2),
+            Conv2dGeometry(inChannels: 1, outChannels: 1, height: 4, width: 5, kernelSize: 3, stride: 1, padding: 3),
+        ]
+        for g in geometries {
+            let images = 3, stride = images * g.outputPixels + 5
+            let x = (0..<(images * g.inputImageSize)).map { _ in rng.nextUniform(-1, 1) }
+            var expected = [Float](repeating: -7, count: g.patchSize * stride)
+            Im2col.plainIm2col(x, images: images, geometry: g, columns: &expected, columnStride: stride)
+            for variant in VectorKernels.available {
+                var columns = [Float](repeating: -7, count: g.patchSize * stride)
+                VectorKernels.im2colStride1(x, images: images, geometry: g, columns: &columns, columnStride: stride,
+                                            variant: variant)
+                XCTAssertEqual(columns, expected, "\(g) \(variant)")
+            }
+        }
+    }
 }

@@ -60,4 +60,11 @@ int sf_pack_spikes(const float *x, int64_t count, uint64_t *words, int avx2);
 /// x[i] = bit i of the packed words (1.0 or 0.0), i < count.
 void sf_unpack_spikes(const uint64_t *words, int64_t count, float *x, int avx2);
 
+/// im2col for stride 1 (`Im2col.im2col`'s layout): columns [C·k·k, images·Ho·Wo] with row
+/// stride `column_stride`, row (c·k + ki)·k + kj, column img·Ho·Wo + y·Wo + x holding
+/// x[img, c, y − p + ki, x − p + kj] (0 outside the image). Runs of a row are copied by
+/// 8-lane moves inline rather than by a memcpy call per run (runs are ~Wo floats long).
+void sf_im2col_stride1(const float *input, int64_t images, const sf_conv_geometry *geometry,
+                       float *columns, int64_t column_stride, int avx2);
+
 #endif
