@@ -1,3 +1,8 @@
+import Foundation
+import SpikeNN
+import SpikeTensor
+import Synchronization
+
 /// Streaming (step-by-step) inference of a `MultimodalNetwork`: the path a live sensor uses.
 ///
 /// Instead of a time-batched `[T, B, …]` forward, `step` consumes one time bin at a time —
@@ -31,6 +36,13 @@ public final class StreamingInference {
     /// Runs the visual and auditory subnetworks of a step on two cores (default: when more
     /// than one worker is available). Results are identical either way (no shared state).
     public var runsSubnetworksConcurrently = Parallel.workers > 1
+    /// Where `run` splits the visual chain into a front stage (its steps `0..<split`: conv1,
+    /// its LIF and the first pool) and a back stage, pipelined on the two cores; nil when the
+    /// visual network has no pooling layer before its last layer (then it is not pipelined).
+    let visualPipelineSplit: Int?
+    /// The pipeline's ring of front-stage outputs holds max(8 steps, this many floats), at most
+    /// T steps (4 MB; tests lower it to make the ring wrap).
+    var pipelineRingFloats = 1 << 20
 
     /// Prepares buffers for `batch` independent streams (1 for a live sensor). Weights are
     /// read as they are at each step, so training or loading weights later needs no refresh.
@@ -43,6 +55,12 @@ public final class StreamingInference {
         audio = network.audio?.makeStep(batch: batch, inputShape: [c.audioChannels])
         fusion = network.fusion?.makeStep(batch: batch)
         outputs = (nil, nil, nil)
+        if let layers = network.visual?.layers, let pool = layers.firstIndex(where: { $0 is AvgPool2d }),
+           pool + 1 < layers.count, (visual as? ChainStep)?.steps.count == layers.count {
+            visualPipelineSplit = pool + 1
+        } else {
+            visualPipelineSplit = nil
+        }
     }
 
     /// Starts a new sequence: every membrane back to 0.
@@ -73,8 +91,8 @@ public final class StreamingInference {
         if runsSubnetworksConcurrently, let visual, let audio, let x, let a {
             // The two subnetworks share no state: one on each core, then the fusion.
             var ov: UnsafePointer<Float>?, oa: UnsafePointer<Float>?
-            Parallel.forEachChunk(2, chunks: 2) { chunk, _ in
-                if chunk == 0 { ov = visual.step(x) } else { oa = audio.step(a) }
+            Parallel.forEachChunk(2, chunks: 2) { _, parts in   // both parts on one thread when serial
+                for part in parts { if part == 0 { ov = visual.step(x) } else { oa = audio.step(a) } }
             }
             outputs.visual = ov; outputs.audio = oa
         } else {
@@ -119,8 +137,25 @@ public final class StreamingInference {
                             guard let audio, let ax else { return }
                             for t in 0..<steps { (ao.baseAddress! + t * n).update(from: audio.step(ax + t * audioStep), count: n) }
                         }
-                        if runsSubnetworksConcurrently && visual != nil && audio != nil {
-                            Parallel.forEachChunk(2, chunks: 2) { chunk, _ in if chunk == 0 { scanVisual() } else { scanAudio() } }
+                        if runsSubnetworksConcurrently, let chain = visual as? ChainStep, let split = visualPipelineSplit, let vx {
+                            var audioScan: ((Int) -> Void)?
+                            if let audio, let ax, let audioOutput = ao.baseAddress {
+                                audioScan = { t in (audioOutput + t * n).update(from: audio.step(ax + t * audioStep), count: n) }
+                            }
+                            let pipeline = VisualPipeline(chain, split: split, batch: batch, steps: steps, input: vx,
+                                                          inputStride: visualStep, output: vo.baseAddress!, outputStride: n,
+                                                          audio: audioScan, ringFloats: pipelineRingFloats)
+                            Parallel.forEachChunk(2, chunks: 2) { _, parts in
+                                // Serially (one thread): the back stage's loop first, which runs
+                                // every front step itself; then the audio. The same bits either way.
+                                for part in parts.reversed() {
+                                    if part == 0 { pipeline.runFrontAndAudio() } else { pipeline.runBack() }
+                                }
+                            }
+                        } else if runsSubnetworksConcurrently && visual != nil && audio != nil {
+                            Parallel.forEachChunk(2, chunks: 2) { _, parts in
+                                for part in parts { if part == 0 { scanVisual() } else { scanAudio() } }
+                            }
                         } else {
                             scanVisual(); scanAudio()
                         }
@@ -147,6 +182,105 @@ public final class StreamingInference {
         out.fusion = tensor("fusion", classes)
         out.attention = tensor("attention", 2)
         return out
+    }
+}
+
+/// The visual chain of `StreamingInference.run` split in two stages pipelined over time, on
+/// two cores together with the audio network:
+///
+/// - the front stage (conv1 → LIF → pool) steps t = 0, 1, … and leaves each step's output
+///   `[B, …]` in a ring of slots;
+/// - the back stage (conv2 … fc2) steps t once slot t is there;
+/// - the audio network steps t = 0, 1, … (independent of both).
+///
+/// One core prefers front, then audio, then back steps; the other back, then front, then
+/// audio; each takes the next step of whichever is free and due, so the cores share the work
+/// as it comes and one thread alone also finishes (no deadlock when both loops run on one
+/// thread, in either order). Each of the three runs its steps once, in order, under its own
+/// lock, so whichever thread runs a step the outputs are those of the plain scans, bit for
+/// bit. Memory: `ring·B·(front output)` floats, ring = max(8 steps, 4 MB) ≤ T (6.4 MB at
+/// B = 32 for the paper's network; all 64 steps, 1.6 MB, at B = 1).
+final class VisualPipeline {
+    /// Steps of one of the three parts, run in order by whichever thread claims the next.
+    private final class Part {
+        let lock = NSLock()
+        /// Steps done; written under `lock` after the step's data, read without it.
+        let done = Atomic<Int>(0)
+        let steps: Int
+        init(steps: Int) { self.steps = steps }
+        var finished: Bool { done.load(ordering: .acquiring) == steps }
+        /// Runs step t = `done` if one is left, `due(t)` and no other thread is in this part.
+        func tryNext(_ due: (Int) -> Bool, _ body: (Int) -> Void) -> Bool {
+            guard lock.try() else { return false }
+            defer { lock.unlock() }
+            let t = done.load(ordering: .relaxed)
+            guard t < steps, due(t) else { return false }
+            body(t)
+            done.store(t + 1, ordering: .releasing)
+            return true
+        }
+    }
+
+    let front: [LayerStep]
+    let back: [LayerStep]
+    let ring: Int                        // slots: 8 steps, or more up to `ringFloats` (all T for batch 1)
+    let slotCount: Int                   // B·(front output shape) floats per step
+    let outputCount: Int                 // B·classes floats per step
+    let slots: StepBuffer                // [ring, B, …front output]
+    let input: UnsafePointer<Float>, inputStride: Int              // [T, B, P, S, S]
+    let output: UnsafeMutablePointer<Float>, outputStride: Int     // [T, B, classes]
+    let audio: ((Int) -> Void)?          // audio step t (writes its own output)
+    private let frontPart: Part, backPart: Part, audioPart: Part
+
+    init(_ chain: ChainStep, split: Int, batch: Int, steps: Int, input: UnsafePointer<Float>, inputStride: Int,
+         output: UnsafeMutablePointer<Float>, outputStride: Int, audio: ((Int) -> Void)?, ringFloats: Int) {
+        front = Array(chain.steps[..<split])
+        back = Array(chain.steps[split...])
+        slotCount = batch * front.last!.outputShape.reduce(1, *)
+        outputCount = batch * chain.outputShape.reduce(1, *)
+        ring = min(steps, max(8, ringFloats / max(1, slotCount)))
+        slots = StepBuffer(ring * slotCount)
+        self.input = input; self.inputStride = inputStride
+        self.output = output; self.outputStride = outputStride
+        self.audio = audio
+        frontPart = Part(steps: steps); backPart = Part(steps: steps); audioPart = Part(steps: audio == nil ? 0 : steps)
+    }
+
+    /// The next front step, when its slot is free (the back stage is done with step t − ring).
+    private func tryFront() -> Bool {
+        frontPart.tryNext({ t in t - self.backPart.done.load(ordering: .acquiring) < self.ring }) { t in
+            var x = input + t * inputStride
+            for s in front { x = s.step(x) }
+            (slots.pointer + (t % ring) * slotCount).update(from: x, count: slotCount)
+        }
+    }
+
+    /// The next back step, when its slot is produced.
+    private func tryBack() -> Bool {
+        backPart.tryNext({ t in t < self.frontPart.done.load(ordering: .acquiring) }) { t in
+            var x = UnsafePointer(slots.pointer + (t % ring) * slotCount)
+            for s in back { x = s.step(x) }
+            (output + t * outputStride).update(from: x, count: outputCount)
+        }
+    }
+
+    private func tryAudio() -> Bool {
+        guard let audio else { return false }
+        return audioPart.tryNext({ _ in true }, audio)
+    }
+
+    /// Until the front and audio steps are all done: front, else audio, else back steps.
+    func runFrontAndAudio() {
+        while !(frontPart.finished && audioPart.finished) {
+            if !tryFront() && !tryAudio() && !tryBack() { sched_yield() }   // the other core is mid-step
+        }
+    }
+
+    /// Until the back steps are all done: back, else front, else audio steps.
+    func runBack() {
+        while !backPart.finished {
+            if !tryBack() && !tryFront() && !tryAudio() { sched_yield() }
+        }
     }
 }
 

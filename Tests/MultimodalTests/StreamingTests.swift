@@ -1,5 +1,6 @@
 import XCTest
 @testable import Multimodal
+import SpikeTensor
 
 /// Streaming (step-by-step) inference against the time-batched forward on the golden
 /// fixtures, whose synaptic sums are exact in Float32 (weights on a 2⁻¹² grid, binary
@@ -46,6 +47,60 @@ final class StreamingTests: XCTestCase {
 
     func testAttentionModelStreamsTheSameSpikes() throws { try assertSameOutputs("golden_weights") }
 
+    /// Inside `Parallel.serially` (a data-parallel worker's thread) the stream runs its parts
+    /// one after the other on this thread, and still gives the batched outputs, for `run` (whose
+    /// pipelined visual stream then computes its front layers from the back stage) and `step`.
+    func testStreamingInsideASerialSectionGivesTheSameOutputs() throws {
+        let (network, visual, audio) = try golden("golden_weights")
+        let batched = network.forward(visual: visual, audio: audio)
+        let stream = StreamingInference(network, batch: visual.shape[1])
+        stream.runsSubnetworksConcurrently = true
+        let serialRun = Parallel.serially { stream.run(visual: visual, audio: audio) }
+        XCTAssertEqual(serialRun.audio, batched.audio, "audio spikes of a serial run")
+        XCTAssertEqual(serialRun.visual, batched.visual, "visual spikes of a serial run")
+        XCTAssertEqual(serialRun.fusion, batched.fusion, "fused spikes of a serial run")
+        let steps = visual.shape[0], frame = visual.count / steps, channels = audio.count / steps
+        stream.reset()
+        var fused: [Float] = []
+        Parallel.serially {
+            visual.withPointer { v in
+                audio.withPointer { a in
+                    for t in 0..<steps {
+                        stream.step(visual: v + t * frame, audio: a + t * channels)
+                        fused += stream.fusionSpikes
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(fused, try XCTUnwrap(batched.fusion).scalars, "fused spikes of serial steps")
+    }
+
+    /// The pipelined visual stream of `run` (front layers on one core, the rest on the other)
+    /// splits after the first pooling layer, and gives the spikes of the plain chain.
+    func testPipelinedVisualStreamSplitsAfterTheFirstPool() throws {
+        let (network, visual, audio) = try golden("golden_weights")
+        let stream = StreamingInference(network, batch: visual.shape[1])
+        XCTAssertEqual(stream.visualPipelineSplit, 2, "conv1 (with its LIF) and the pool form the front stage")
+        stream.runsSubnetworksConcurrently = true
+        let pipelined = stream.run(visual: visual, audio: audio)
+        stream.runsSubnetworksConcurrently = false
+        let plain = stream.run(visual: visual, audio: audio)
+        XCTAssertEqual(pipelined.visual, plain.visual)
+        XCTAssertEqual(pipelined.audio, plain.audio)
+        XCTAssertEqual(pipelined.fusion, plain.fusion)
+        // A ring shorter than the recording (8 of 12 steps): its slots are reused.
+        XCTAssertGreaterThan(visual.shape[0], 8, "the fixture must be longer than the smallest ring")
+        stream.runsSubnetworksConcurrently = true
+        stream.pipelineRingFloats = 0
+        for round in 0..<20 {   // the two cores meet the ring's ends at different times per round
+            let wrapped = stream.run(visual: visual, audio: audio)
+            XCTAssertEqual(wrapped.visual, plain.visual, "ring of 8 slots, round \(round)")
+            XCTAssertEqual(wrapped.fusion, plain.fusion, "ring of 8 slots, round \(round)")
+        }
+        let serial = Parallel.serially { stream.run(visual: visual, audio: audio) }
+        XCTAssertEqual(serial.visual, plain.visual, "ring of 8 slots, one thread")
+    }
+
     func testConcatenationModelStreamsTheSameSpikes() throws { try assertSameOutputs("golden_weights_noattention") }
 
     func testVisualModelStreamsTheSameSpikes() throws { try assertSameOutputs("golden_weights", mode: .visual) }
@@ -84,6 +139,34 @@ final class StreamingTests: XCTestCase {
             for t in 0..<steps { want += fused.scalars[((t * batch + b) * classes)..<((t * batch + b + 1) * classes)] }
             XCTAssertEqual(got, want, "sample \(b)")
             XCTAssertEqual(stream.stepIndex, steps)
+        }
+    }
+
+    /// The pipeline's two loops run one after the other on one thread, in either order, with a
+    /// ring shorter than the recording: the front loop must stop at a full ring (and run the back
+    /// steps itself), and the back loop must run the front steps it waits for.
+    func testVisualPipelineLoopsFinishAloneInEitherOrder() throws {
+        let (network, visual, _) = try golden("golden_weights")
+        let steps = visual.shape[0], batch = visual.shape[1], frame = visual.count / steps
+        let c = network.configuration, classes = c.classes
+        func chain() throws -> ChainStep {
+            try XCTUnwrap(network.visual?.makeStep(batch: batch, inputShape: c.visualFrameShape) as? ChainStep)
+        }
+        let plainChain = try chain()
+        var want: [Float] = []
+        visual.withPointer { v in for t in 0..<steps { want += UnsafeBufferPointer(start: plainChain.step(v + t * frame), count: batch * classes) } }
+        for frontFirst in [true, false] {
+            var got = [Float](repeating: -1, count: steps * batch * classes)
+            let stages = try chain()
+            visual.withPointer { v in
+                got.withUnsafeMutableBufferPointer { out in
+                    let pipeline = VisualPipeline(stages, split: 2, batch: batch, steps: steps, input: v, inputStride: frame,
+                                                  output: out.baseAddress!, outputStride: batch * classes, audio: nil, ringFloats: 0)
+                    XCTAssertLessThan(pipeline.ring, steps, "the ring must wrap")
+                    if frontFirst { pipeline.runFrontAndAudio(); pipeline.runBack() } else { pipeline.runBack(); pipeline.runFrontAndAudio() }
+                }
+            }
+            XCTAssertEqual(got, want, frontFirst ? "front loop first" : "back loop first")
         }
     }
 
