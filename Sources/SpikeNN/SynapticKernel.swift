@@ -142,7 +142,15 @@ struct AffineMap {
                                           outFeatures: inFeatures, y: gradInput)
             return
         }
+        if rows <= Self.rowProductRows && DenseKernels.handlesRowProduct(columns: inFeatures) {
+            DenseKernels.rowProduct(dY, rows: rows, inner: outFeatures, weight, columns: inFeatures, into: gradInput)
+            return
+        }
         BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
                   a: dY, lda: outFeatures, b: weight, ldb: inFeatures, beta: 0, c: gradInput, ldc: inFeatures)
     }
+
+    /// Up to this many rows (one time step of a batch shard) `dY·W` runs `DenseKernels.rowProduct`,
+    /// which reads W in place; OpenBLAS packs all of W for every such product.
+    static let rowProductRows = 64
 }

@@ -154,3 +154,95 @@ extension Conv2dKernelTests {
         }
     }
 }
+
+extension Conv2dKernelTests {
+    /// Stride-1 geometries with a multiple of 8 output channels, which `Conv2dKernel.forward`
+    /// hands to `DenseKernels.convolutionStride1`: the paper's conv2 (and its transposed convolution, the
+    /// same shape), 32 + 8 and 32 + 16 output channels (the 8-channel blocks after the
+    /// 32-channel ones), one input channel, 1×1 and 5×5 kernels, odd sizes, no padding, and a
+    /// padding larger than k − 1.
+    static let directGeometries = [
+        Conv2dGeometry(inChannels: 32, outChannels: 32, height: 14, width: 14, kernelSize: 3, stride: 1, padding: 1),
+        Conv2dGeometry(inChannels: 3, outChannels: 40, height: 7, width: 9, kernelSize: 3, stride: 1, padding: 1),
+        Conv2dGeometry(inChannels: 5, outChannels: 48, height: 6, width: 5, kernelSize: 3, stride: 1, padding: 0),
+        Conv2dGeometry(inChannels: 1, outChannels: 8, height: 11, width: 13, kernelSize: 5, stride: 1, padding: 2),
+        Conv2dGeometry(inChannels: 7, outChannels: 16, height: 4, width: 4, kernelSize: 1, stride: 1, padding: 0),
+        Conv2dGeometry(inChannels: 2, outChannels: 8, height: 4, width: 5, kernelSize: 3, stride: 1, padding: 3),
+        Conv2dGeometry(inChannels: 2, outChannels: 24, height: 28, width: 28, kernelSize: 3, stride: 1, padding: 1),
+    ]
+
+    /// Every variant this CPU runs (baseline, AVX2 + FMA, AVX-512) against the Double-sum
+    /// reference, with and without bias, every output element written (NaN-filled before).
+    func testDirectConvolutionMatchesTheReferenceInEveryVariant() {
+        var rng = SeededGenerator(seed: 73)
+        XCTAssertTrue(DenseKernels.available.contains(.baseline))
+        for g in Self.directGeometries {
+            XCTAssertTrue(DenseKernels.handlesConvolution(g), "\(g)")
+            let images = 3
+            let x = randomArray(images * g.inputImageSize, &rng)
+            let w = randomArray(g.weightCount, &rng)
+            let b = randomArray(g.outChannels, &rng)
+            let expected = ReferenceConv2d.forward(input: x, images: images, geometry: g, weight: w, bias: b)
+            let zeroBias = [Float](repeating: 0, count: g.outChannels)
+            let expectedNoBias = ReferenceConv2d.forward(input: x, images: images, geometry: g, weight: w, bias: zeroBias)
+            for variant in DenseKernels.available {
+                for withBias in [true, false] {
+                    var y = [Float](repeating: .nan, count: images * g.outputImageSize)
+                    y.withUnsafeMutableBufferPointer { yp in
+                        b.withUnsafeBufferPointer { bp in
+                            DenseKernels.convolutionStride1(input: x, images: images, geometry: g, weight: w,
+                                                       bias: withBias ? bp.baseAddress! : nil, output: yp.baseAddress!,
+                                                       variant: variant)
+                        }
+                    }
+                    assertClose(y, withBias ? expected : expectedNoBias, tolerance: 1e-5, "\(g) \(variant) bias \(withBias)")
+                }
+            }
+        }
+    }
+
+    /// The layer path: forward and the transposed convolution of the backward (dL/dx) of these
+    /// geometries, through `Conv2dKernel`, against the reference.
+    func testConvKernelWithDirectPathMatchesReference() {
+        var rng = SeededGenerator(seed: 74)
+        for g in Self.directGeometries {
+            let images = 4
+            let x = randomArray(images * g.inputImageSize, &rng)
+            let w = randomArray(g.weightCount, &rng)
+            let b = randomArray(g.outChannels, &rng)
+            let dy = randomArray(images * g.outputImageSize, &rng)
+            let fast = runFastForTests(g, images: images, x: x, w: w, b: b, dy: dy, columnBudget: 1 << 20)
+            let ref = ReferenceConv2d.backward(gradOutput: dy, input: x, images: images, geometry: g, weight: w)
+            assertClose(fast.y, ReferenceConv2d.forward(input: x, images: images, geometry: g, weight: w, bias: b),
+                        tolerance: 1e-5, "forward \(g)")
+            assertClose(fast.dx, ref.gradInput, tolerance: 1e-5, "dx \(g)")
+            // dW (im2col + GEMM, unchanged) sums up to 4·784 products per element in Float.
+            assertClose(fast.dw, ref.gradWeight, tolerance: 5e-5, "dw \(g)")
+        }
+    }
+}
+
+extension Conv2dKernelTests {
+    /// `DenseKernels.rowProduct` in every variant against Double sums, for row counts around its
+    /// 8-row blocks (1, 7, 8, 16, 19) and columns of 32-blocks with and without 8-column tails.
+    func testRowProductMatchesDoubleSumsInEveryVariant() {
+        var rng = SeededGenerator(seed: 75)
+        for (rows, inner, columns) in [(1, 5, 8), (7, 33, 40), (8, 64, 32), (16, 512, 512), (19, 17, 56)] {
+            let a = randomArray(rows * inner, &rng), b = randomArray(inner * columns, &rng)
+            var expected = [Float](repeating: 0, count: rows * columns)
+            for r in 0..<rows {
+                for j in 0..<columns {
+                    var sum = 0.0
+                    for i in 0..<inner { sum += Double(a[r * inner + i]) * Double(b[i * columns + j]) }
+                    expected[r * columns + j] = Float(sum)
+                }
+            }
+            for variant in DenseKernels.available {
+                var c = [Float](repeating: .nan, count: rows * columns)
+                DenseKernels.rowProduct(a, rows: rows, inner: inner, b, columns: columns, into: &c, variant: variant)
+                // A Float sum of `inner` products in sequence: rounding grows with its length.
+                assertClose(c, expected, tolerance: 1e-5 + Float(inner) * 1e-7, "\(rows)×\(inner)·\(inner)×\(columns) \(variant)")
+            }
+        }
+    }
+}

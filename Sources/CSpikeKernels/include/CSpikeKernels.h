@@ -67,4 +67,31 @@ void sf_unpack_spikes(const uint64_t *words, int64_t count, float *x, int avx2);
 void sf_im2col_stride1(const float *input, int64_t images, const sf_conv_geometry *geometry,
                        float *columns, int64_t column_stride, int avx2);
 
+/// The widest variant of the direct convolution this CPU and OS run: 2 AVX-512 (F and VL, with
+/// the ZMM state enabled), 1 AVX2 with FMA, 0 the baseline.
+int sf_direct_conv_level(void);
+
+/// Floats of the packed weight `sf_direct_conv_pack_weight` writes: k·k·C·O.
+int64_t sf_direct_conv_packed_weight_count(const sf_conv_geometry *geometry);
+
+/// packed [k·k, C, O] = weight [O, C, k, k] reordered (tap = ki·k + kj).
+void sf_direct_conv_pack_weight(const float *weight, const sf_conv_geometry *geometry, float *packed);
+
+/// Floats of scratch one `sf_direct_conv_stride1` call needs (one per thread).
+int64_t sf_direct_conv_scratch_count(const sf_conv_geometry *geometry);
+
+/// Stride-1 convolution of dense images [images, C, H, W] with the packed weight and zero
+/// padding p: output [images, O, Ho, Wo] = the cross-correlation + bias[o] (bias may be NULL),
+/// overwritten. Needs O a multiple of 8 (else it writes nothing). `level` as
+/// `sf_direct_conv_level` (at most what it returns); products may fuse (FMA), so the result
+/// equals the plain convolution to rounding.
+void sf_direct_conv_stride1(const float *input, int64_t images, const sf_conv_geometry *geometry,
+                            const float *packed_weight, const float *bias, float *output, float *scratch, int level);
+
+/// c [m, n] = a [m, k] · b [k, n] (row-major, overwritten), n a multiple of 8 (else it writes
+/// nothing): the register blocks of the direct convolution with one tap, reading b in place
+/// (no packing), for products with few rows such as one time step of a recurrent layer's
+/// backward. `level` and rounding as `sf_direct_conv_stride1`.
+void sf_row_product(const float *a, int64_t m, int64_t k, const float *b, int64_t n, float *c, int level);
+
 #endif

@@ -1,0 +1,71 @@
+import CSpikeKernels
+
+/// Dense products that OpenBLAS serves badly here, in C (`CSpikeKernels/DirectConvolution.c`):
+/// a baseline, an AVX2 + FMA and an AVX-512 variant from one body, chosen at run time from cpuid.
+/// Both keep a register block of output rows × 32 (or 8) columns in vector registers over the
+/// whole reduction and read the weight in place, with no column matrix and no packing.
+/// Products may fuse (FMA), so results equal the plain sums to rounding, as a GEMM's do
+/// (tested against the Double-sum references).
+///
+/// - `convolutionStride1`: a stride-1 convolution over dense input. Per image, the input is
+///   laid channels-last on a zero-bordered grid and each tap is one product with a constant
+///   row shift, so only the image and its output cross memory (im2col + GEMM writes and reads
+///   k·k copies of the input). Training takes it for conv2's dL/dx, a stride-1 convolution of
+///   the dense δ with the flipped kernel (`Conv2dKernel.transposedConvolution`).
+/// - `rowProduct`: `C = A·B` for few rows, e.g. one time step of a recurrent layer's backward
+///   (`[B, out]·R`), where OpenBLAS spends as long packing R as multiplying.
+public enum DenseKernels {
+    /// Instruction-set variant of the kernels.
+    public enum Variant: Int32, Sendable, CaseIterable {
+        case baseline = 0, avx2 = 1, avx512 = 2
+    }
+
+    /// The widest variant this CPU and OS run (cpuid + XCR0).
+    public static let preferred = Variant(rawValue: sf_direct_conv_level()) ?? .baseline
+
+    /// The variants this machine can run (the tests compare each with the reference).
+    public static var available: [Variant] { Variant.allCases.filter { $0.rawValue <= preferred.rawValue } }
+
+    /// True when `convolutionStride1` computes `g`: stride 1 and a multiple of 8 output channels.
+    public static func handlesConvolution(_ g: Conv2dGeometry) -> Bool {
+        g.stride == 1 && g.outChannels % 8 == 0 && g.outputHeight > 0 && g.outputWidth > 0
+    }
+
+    /// `y[n, o, i, j] = b[o] + Σ_{c,ki,kj} W[o, c, ki, kj] · x[n, c, i − p + ki, j − p + kj]`
+    /// (zero padding p, as `Conv2dKernel`), images split over the cores.
+    // input [N, C, H, W], weight [O, C, k, k], bias [O] (nil: none) → output [N, O, Ho, Wo] (overwritten)
+    public static func convolutionStride1(input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
+                                          weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                                          output: UnsafeMutablePointer<Float>, variant: Variant = preferred) {
+        precondition(handlesConvolution(g), "DenseKernels: needs stride 1 and a multiple of 8 output channels, got \(g)")
+        precondition(variant.rawValue <= preferred.rawValue, "DenseKernels: this CPU cannot run the \(variant) variant")
+        guard images > 0 else { return }
+        var shape = VectorKernels.cGeometry(g)
+        var packed = [Float](repeating: 0, count: Int(sf_direct_conv_packed_weight_count(&shape)))
+        packed.withUnsafeMutableBufferPointer { sf_direct_conv_pack_weight(weight, &shape, $0.baseAddress!) }
+        let scratchCount = Int(sf_direct_conv_scratch_count(&shape))
+        packed.withUnsafeBufferPointer { p in
+            // Images are independent, so any split over the cores gives the same bits.
+            Parallel.forEachChunk(images, minimumChunk: 8) { range in
+                var chunkShape = shape
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                    sf_direct_conv_stride1(input + range.lowerBound * g.inputImageSize, Int64(range.count), &chunkShape,
+                                           p.baseAddress!, bias, output + range.lowerBound * g.outputImageSize,
+                                           scratch.baseAddress!, variant.rawValue)
+                }
+            }
+        }
+    }
+
+    /// True when `rowProduct` computes a product with `columns` columns (a multiple of 8).
+    public static func handlesRowProduct(columns: Int) -> Bool { columns > 0 && columns % 8 == 0 }
+
+    /// `c = a·b`, one thread.
+    // a [rows, inner], b [inner, columns] (row-major) → c [rows, columns] (overwritten)
+    public static func rowProduct(_ a: UnsafePointer<Float>, rows: Int, inner: Int, _ b: UnsafePointer<Float>, columns: Int,
+                                  into c: UnsafeMutablePointer<Float>, variant: Variant = preferred) {
+        precondition(handlesRowProduct(columns: columns), "DenseKernels.rowProduct: columns \(columns) not a multiple of 8")
+        precondition(variant.rawValue <= preferred.rawValue, "DenseKernels: this CPU cannot run the \(variant) variant")
+        sf_row_product(a, Int64(rows), Int64(inner), b, Int64(columns), c, variant.rawValue)
+    }
+}
