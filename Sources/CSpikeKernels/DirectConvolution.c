@@ -110,20 +110,26 @@ int64_t sf_direct_conv_scratch_count(const sf_conv_geometry *g) {
     }
 
 // Blocks by shape: vN = 8-lane vectors (two xmm on SSE, one ymm), zN = 16-lane (one zmm),
-// "32x3" = 32 output channels × 3 rows. Register budgets: SSE 16 xmm, AVX2 16 ymm, AVX-512 32.
-SF_DEFINE_BLOCK(v32x1, sf_v8, sf_unaligned_v8, 8, 4, 1)
-SF_DEFINE_BLOCK(v32x3, sf_v8, sf_unaligned_v8, 8, 4, 3)
+// "16x6" = 16 output columns × 6 rows. Register budgets: SSE and AVX2 16, AVX-512 32 (the
+// accumulators, the block's row of B, one broadcast).
 SF_DEFINE_BLOCK(v8x1, sf_v8, sf_unaligned_v8, 8, 1, 1)
 SF_DEFINE_BLOCK(v8x4, sf_v8, sf_unaligned_v8, 8, 1, 4)
 SF_DEFINE_BLOCK(v8x8, sf_v8, sf_unaligned_v8, 8, 1, 8)
 SF_DEFINE_BLOCK(v8x12, sf_v8, sf_unaligned_v8, 8, 1, 12)
+SF_DEFINE_BLOCK(v16x1, sf_v8, sf_unaligned_v8, 8, 2, 1)
+SF_DEFINE_BLOCK(v16x2, sf_v8, sf_unaligned_v8, 8, 2, 2)
+SF_DEFINE_BLOCK(v16x4, sf_v8, sf_unaligned_v8, 8, 2, 4)
+SF_DEFINE_BLOCK(v16x6, sf_v8, sf_unaligned_v8, 8, 2, 6)
 SF_DEFINE_BLOCK(z32x1, sf_v16, sf_unaligned_v16, 16, 2, 1)
 SF_DEFINE_BLOCK(z32x8, sf_v16, sf_unaligned_v16, 16, 2, 8)
 SF_DEFINE_BLOCK(z32x12, sf_v16, sf_unaligned_v16, 16, 2, 12)
+SF_DEFINE_BLOCK(z32x14, sf_v16, sf_unaligned_v16, 16, 2, 14)
 
 /// The whole call for one variant: for each image, fill the padded channels-last grid, run
-/// the blocks (32 output channels at a time, then 8), write [O, Ho, Wo] plus bias.
-#define SF_DEFINE_DRIVER(NAME, BLOCK32, R32, BLOCK8, R8)                                              \
+/// the blocks (COLUMNS output channels at a time, then 8), write [O, Ho, Wo] plus bias. Where
+/// an output row is exactly ROW_R wide (the paper's 14), the wide blocks run row by row with
+/// ROW_BLOCK, skipping the padded width's dropped columns.
+#define SF_DEFINE_DRIVER(NAME, BLOCK, COLUMNS, R, BLOCK8, R8, ROW_BLOCK, ROW_R)                        \
     static void NAME(const float *input, int64_t images, const sf_conv_geometry *g, const float *packed,  \
                      const float *bias, float *output, float *scratch) {                                  \
         const int64_t k = g->kernel, p = g->padding, inC = g->in_channels, outC = g->out_channels;      \
@@ -143,9 +149,16 @@ SF_DEFINE_BLOCK(z32x12, sf_v16, sf_unaligned_v16, 16, 2, 12)
                     for (int64_t xx = 0; xx < w; xx++) dst[xx * inC] = src[xx];                         \
                 }                                                                                       \
             int64_t o0 = 0;                                                                             \
-            for (; o0 + 32 <= outC; o0 += 32)                                                           \
-                for (int64_t q = 0; q < rows; q += R32)                                                 \
-                    BLOCK32(grid + q * inC, inC, offsets, k * k, packed + o0, outC, sums + q * outC + o0); \
+            for (; o0 + COLUMNS <= outC; o0 += COLUMNS) {                                               \
+                if (ow == ROW_R) {                                                                      \
+                    for (int64_t y = 0; y < oh; y++)                                                    \
+                        ROW_BLOCK(grid + y * wp * inC, inC, offsets, k * k, packed + o0, outC,        \
+                                    sums + y * wp * outC + o0);                                         \
+                } else {                                                                                \
+                    for (int64_t q = 0; q < rows; q += R)                                               \
+                        BLOCK(grid + q * inC, inC, offsets, k * k, packed + o0, outC, sums + q * outC + o0); \
+                }                                                                                       \
+            }                                                                                           \
             for (; o0 + 8 <= outC; o0 += 8)                                                             \
                 for (int64_t q = 0; q < rows; q += R8)                                                  \
                     BLOCK8(grid + q * inC, inC, offsets, k * k, packed + o0, outC, sums + q * outC + o0); \
@@ -159,16 +172,16 @@ SF_DEFINE_BLOCK(z32x12, sf_v16, sf_unaligned_v16, 16, 2, 12)
         }                                                                                               \
     }
 
-/// C [m, n] = A [m, k] · B [k, n], all row-major, n a multiple of 8: column blocks of 32 (then
-/// 8), row blocks of R (then 1), each block one pass over its columns of B, not packed.
-#define SF_DEFINE_ROW_PRODUCT(NAME, BLOCK32, R32, BLOCK32_1, BLOCK8, R8, BLOCK8_1)                      \
+/// C [m, n] = A [m, k] · B [k, n], all row-major, n a multiple of 8: column blocks of COLUMNS
+/// (then 8), row blocks of R (then 1), each block one pass over its columns of B, not packed.
+#define SF_DEFINE_ROW_PRODUCT(NAME, BLOCK, COLUMNS, R, BLOCK_1, BLOCK8, R8, BLOCK8_1)                    \
     static void NAME(const float *a, int64_t m, int64_t k, const float *b, int64_t n, float *c) {          \
         const int64_t zero = 0;                                                                         \
         int64_t j = 0;                                                                                  \
-        for (; j + 32 <= n; j += 32) {                                                                  \
+        for (; j + COLUMNS <= n; j += COLUMNS) {                                                        \
             int64_t r = 0;                                                                              \
-            for (; r + R32 <= m; r += R32) BLOCK32(a + r * k, k, &zero, 1, b + j, n, c + r * n + j);      \
-            for (; r < m; r++) BLOCK32_1(a + r * k, k, &zero, 1, b + j, n, c + r * n + j);                \
+            for (; r + R <= m; r += R) BLOCK(a + r * k, k, &zero, 1, b + j, n, c + r * n + j);            \
+            for (; r < m; r++) BLOCK_1(a + r * k, k, &zero, 1, b + j, n, c + r * n + j);                \
         }                                                                                               \
         for (; j + 8 <= n; j += 8) {                                                                    \
             int64_t r = 0;                                                                              \
@@ -177,16 +190,16 @@ SF_DEFINE_BLOCK(z32x12, sf_v16, sf_unaligned_v16, 16, 2, 12)
         }                                                                                               \
     }
 
-SF_DEFINE_DRIVER(direct_baseline, v32x1, 1, v8x4, 4)
-SF_DEFINE_ROW_PRODUCT(rows_baseline, v32x1, 1, v32x1, v8x4, 4, v8x1)
+SF_DEFINE_DRIVER(direct_baseline, v16x2, 16, 2, v8x4, 4, v16x2, 0)
+SF_DEFINE_ROW_PRODUCT(rows_baseline, v16x2, 16, 2, v16x1, v8x4, 4, v8x1)
 #ifdef SF_X86
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-SF_DEFINE_DRIVER(direct_avx2, v32x3, 3, v8x12, 12)
-SF_DEFINE_ROW_PRODUCT(rows_avx2, v32x3, 3, v32x1, v8x12, 12, v8x1)
+SF_DEFINE_DRIVER(direct_avx2, v16x6, 16, 6, v8x12, 12, v16x6, 0)
+SF_DEFINE_ROW_PRODUCT(rows_avx2, v16x4, 16, 4, v16x1, v8x12, 12, v8x1)
 #pragma clang attribute pop
 #pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512vl"))), apply_to = function)
-SF_DEFINE_DRIVER(direct_avx512, z32x12, 12, v8x12, 12)
-SF_DEFINE_ROW_PRODUCT(rows_avx512, z32x8, 8, z32x1, v8x8, 8, v8x1)
+SF_DEFINE_DRIVER(direct_avx512, z32x12, 32, 12, v8x12, 12, z32x14, 14)
+SF_DEFINE_ROW_PRODUCT(rows_avx512, z32x8, 32, 8, z32x1, v8x8, 8, v8x1)
 #pragma clang attribute pop
 #else
 #define direct_avx2 direct_baseline

@@ -85,7 +85,17 @@ extension ConvLIFPoolKernel {
                 let out = y + (i * ow + j) * channels
                 if k == 2 {
                     let r0 = x + (2 * i * width + 2 * j) * channels, r1 = r0 + width * channels
-                    for o in 0..<channels {
+                    // Eight channels at a time, then one by one: the same sums and scale per element.
+                    let vectorEnd = channels / LIFKernel.Lanes.scalarCount * LIFKernel.Lanes.scalarCount
+                    let scaleV = LIFKernel.Lanes(repeating: scale)
+                    var o = 0
+                    while o < vectorEnd {
+                        let sum = (LIFKernel.load(r0 + o) + LIFKernel.load(r0 + channels + o))
+                            + (LIFKernel.load(r1 + o) + LIFKernel.load(r1 + channels + o))
+                        LIFKernel.store(sum * scaleV, out + o)
+                        o += LIFKernel.Lanes.scalarCount
+                    }
+                    for o in vectorEnd..<channels {
                         out[o] = ((r0[o] + r0[channels + o]) + (r1[o] + r1[channels + o])) * scale
                     }
                     continue

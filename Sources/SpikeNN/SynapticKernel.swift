@@ -142,7 +142,7 @@ struct AffineMap {
                                           outFeatures: inFeatures, y: gradInput)
             return
         }
-        if rows <= Self.rowProductRows && DenseKernels.handlesRowProduct(columns: inFeatures) {
+        if rows <= Self.rowProductRows && DenseKernels.replacesBLAS && DenseKernels.handlesRowProduct(columns: inFeatures) {
             DenseKernels.rowProduct(dY, rows: rows, inner: outFeatures, weight, columns: inFeatures, into: gradInput)
             return
         }
@@ -151,6 +151,7 @@ struct AffineMap {
     }
 
     /// Up to this many rows (one time step of a batch shard) `dY·W` runs `DenseKernels.rowProduct`,
-    /// which reads W in place; OpenBLAS packs all of W for every such product.
+    /// which reads W in place (where it beats OpenBLAS, `DenseKernels.replacesBLAS`); OpenBLAS
+    /// packs all of W for every such product.
     static let rowProductRows = 64
 }

@@ -30,13 +30,14 @@ public struct Conv2dWorkspace {
 /// `m` images the column matrix is `[C·k·k, m·Ho·Wo]` and `Y = W·cols` is `[O, m·Ho·Wo]`,
 /// which is then scattered to NCHW. Chunks bound the memory (`Conv2dWorkspace.columnBudget`).
 public enum Conv2dKernel {
-    /// Stride 1 with a multiple of 8 output channels runs `DenseKernels.convolutionStride1` (no column
-    /// matrix); other geometries im2col + GEMM (`im2colForward`).
+    /// Stride 1 with a multiple of 8 output channels runs `DenseKernels.convolutionStride1` (no
+    /// column matrix) where it beats OpenBLAS (`DenseKernels.replacesBLAS`: AVX2 + FMA or
+    /// AVX-512); everything else im2col + GEMM (`im2colForward`).
     // input [N, C, H, W], weight [O, C, k, k], bias [O] → output [N, O, Ho, Wo] (overwritten)
     public static func forward(input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, workspace: inout Conv2dWorkspace) {
-        if DenseKernels.handlesConvolution(g) {
+        if DenseKernels.replacesBLAS && DenseKernels.handlesConvolution(g) {
             DenseKernels.convolutionStride1(input: input, images: images, geometry: g, weight: weight, bias: bias, output: output)
         } else {
             im2colForward(input: input, images: images, geometry: g, weight: weight, bias: bias, output: output,

@@ -26,6 +26,13 @@ public enum DenseKernels {
     /// The variants this machine can run (the tests compare each with the reference).
     public static var available: [Variant] { Variant.allCases.filter { $0.rawValue <= preferred.rawValue } }
 
+    /// Whether the layers take these kernels instead of OpenBLAS: with AVX2 + FMA or AVX-512.
+    /// Measured one thread on an AVX-512 EPYC (`spikefuse-bench --gemm-peak`, docs/speed.md):
+    /// conv2's dL/dx 90.8 (AVX-512) and 75.5 (AVX2) GFLOP/s against 54.4 for im2col + OpenBLAS,
+    /// a recurrent step 110 / 84–90 against 71–84; the baseline variant (SSE, no FMA) reaches
+    /// 27–30, half of OpenBLAS, so without AVX2 the layers keep OpenBLAS.
+    public static let replacesBLAS = preferred != .baseline
+
     /// True when `convolutionStride1` computes `g`: stride 1 and a multiple of 8 output channels.
     public static func handlesConvolution(_ g: Conv2dGeometry) -> Bool {
         g.stride == 1 && g.outChannels % 8 == 0 && g.outputHeight > 0 && g.outputWidth > 0

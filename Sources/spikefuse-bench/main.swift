@@ -102,7 +102,7 @@ let usage = """
       spikefuse-bench --single <visual|auditory> <train|infer> <batch> [--seconds S]
       spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
       spikefuse-bench --crossover     dense vs event-driven kernel times by input density
-      spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes
+      spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes, then DenseKernels against OpenBLAS
       spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]
       spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
                       [--unfused: conv, LIF and pool as separate layers (no fused pass, inference or training); needs SPIKEFUSE_THREADS=1]
@@ -185,6 +185,7 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile-mm") {
 
 if CommandLine.arguments.contains("--gemm-peak") {
     measureGemmPeak(seconds: Double(argument("--seconds") ?? "2") ?? 2)
+    measureDenseKernels(seconds: Double(argument("--seconds") ?? "2") ?? 2)
     exit(0)
 }
 

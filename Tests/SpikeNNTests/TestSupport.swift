@@ -14,14 +14,16 @@ func randomSpikes(_ shape: [Int], rate: Double, _ rng: inout SeededGenerator) ->
     Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextDouble() < rate ? 1 : 0 })
 }
 
-/// Asserts |a − b| ≤ tolerance·max(1, |b|) elementwise; reports the largest difference.
+/// Asserts |a − b| ≤ tolerance·max(1, |b|) elementwise (NaN anywhere fails); reports the largest difference.
 func assertClose(_ a: [Float], _ b: [Float], tolerance: Float, _ message: String = "",
                  file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, "count " + message, file: file, line: line)
     var worst: Float = 0, worstIndex = -1
     for i in 0..<min(a.count, b.count) {
-        let err = abs(a[i] - b[i]) / max(1, abs(b[i]))
-        if !(err <= worst) { worst = err; worstIndex = i }
+        // NaN (a slot never written, a 0/0) counts as infinitely far and is never replaced.
+        let relative = abs(a[i] - b[i]) / max(1, abs(b[i]))
+        let err = relative.isNaN ? Float.infinity : relative
+        if err > worst { worst = err; worstIndex = i }
     }
     XCTAssertLessThanOrEqual(worst, tolerance,
                              "\(message): largest relative difference \(worst) at \(worstIndex)", file: file, line: line)

@@ -246,3 +246,19 @@ extension Conv2dKernelTests {
         }
     }
 }
+
+extension Conv2dKernelTests {
+    /// The dense kernels' variant follows the CPU flags Linux lists: AVX-512 with avx512f and
+    /// avx512vl, AVX2 with avx2 and fma, else the baseline (and then OpenBLAS stays in use).
+    func testDenseVariantIsDetectedFromTheCPUFlags() throws {
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
+            throw XCTSkip("no /proc/cpuinfo flags line on this system")
+        }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        let expected: DenseKernels.Variant = flags.isSuperset(of: ["avx2", "fma", "avx512f", "avx512vl"]) ? .avx512
+            : flags.isSuperset(of: ["avx2", "fma"]) ? .avx2 : .baseline
+        XCTAssertEqual(DenseKernels.preferred, expected)
+        XCTAssertEqual(DenseKernels.replacesBLAS, expected != .baseline)
+    }
+}
