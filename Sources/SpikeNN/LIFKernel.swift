@@ -70,13 +70,22 @@ public enum LIFKernel {
     }
 
     /// One time step: current [N], previous membrane [N] (nil at t = 0) → membrane [N], spikes [N].
-    /// The previous spikes are recomputed as `u[t−1] ≥ V_th`. Eight neurons at a time, then the
-    /// rest one by one, with the same operations per neuron (so the same bits either way).
-    /// `membrane` may alias `current`.
+    /// The previous spikes are recomputed as `u[t−1] ≥ V_th`. Runs the C kernel
+    /// (`VectorKernels.lifForwardStep`, AVX2 where the CPU has it), whose bits are those of
+    /// `referenceForwardStep` (tested). `membrane` may alias `current`.
     @inline(__always)
     public static func forwardStep(current: UnsafePointer<Float>, previousMembrane: UnsafePointer<Float>?,
                                    membrane: UnsafeMutablePointer<Float>, spikes: UnsafeMutablePointer<Float>,
                                    neurons: Int, parameters p: LIFParameters) {
+        VectorKernels.lifForwardStep(current: current, previousMembrane: previousMembrane, membrane: membrane,
+                                     spikes: spikes, neurons: neurons, tau: p.tau, threshold: p.threshold)
+    }
+
+    /// `forwardStep` in Swift, the reference of the C kernel: eight neurons at a time, then the
+    /// rest one by one, with the same operations per neuron (so the same bits either way).
+    public static func referenceForwardStep(current: UnsafePointer<Float>, previousMembrane: UnsafePointer<Float>?,
+                                            membrane: UnsafeMutablePointer<Float>, spikes: UnsafeMutablePointer<Float>,
+                                            neurons: Int, parameters p: LIFParameters) {
         let tau = p.tau, vth = p.threshold
         let vectorEnd = neurons / Lanes.scalarCount * Lanes.scalarCount
         let vthV = Lanes(repeating: vth), tauV = Lanes(repeating: tau), zero = Lanes(), one = Lanes(repeating: 1)
@@ -139,14 +148,26 @@ public enum LIFKernel {
     }
 
     /// One reverse step: g_o[t] [N] (+ optional extra dL/do[t] [N], e.g. Rᵀδu[t+1]), u[t] [N],
-    /// δu[t+1] [N] (nil at t = T−1) → δu[t] [N]. Eight neurons at a time, then the rest one by
-    /// one, with the same operations per neuron (so the same bits either way). `gradCurrent`
-    /// may alias `gradSpikes` or `nextGradCurrent`.
+    /// δu[t+1] [N] (nil at t = T−1) → δu[t] [N]. Runs the C kernel (`VectorKernels.lifBackwardStep`),
+    /// whose bits are those of `referenceBackwardStep` (tested). `gradCurrent` may alias
+    /// `gradSpikes` or `nextGradCurrent`.
     @inline(__always)
     public static func backwardStep(gradSpikes: UnsafePointer<Float>, extraGradSpikes: UnsafePointer<Float>?,
                                     membrane: UnsafePointer<Float>, nextGradCurrent: UnsafePointer<Float>?,
                                     gradCurrent: UnsafeMutablePointer<Float>, neurons: Int,
                                     parameters p: LIFParameters) {
+        VectorKernels.lifBackwardStep(gradSpikes: gradSpikes, extraGradSpikes: extraGradSpikes, membrane: membrane,
+                                      nextGradCurrent: nextGradCurrent, gradCurrent: gradCurrent, neurons: neurons,
+                                      tau: p.tau, threshold: p.threshold, halfWidth: 0.5 * p.surrogateWidth,
+                                      height: p.surrogateHeight)
+    }
+
+    /// `backwardStep` in Swift, the reference of the C kernel: eight neurons at a time, then the
+    /// rest one by one, with the same operations per neuron (so the same bits either way).
+    public static func referenceBackwardStep(gradSpikes: UnsafePointer<Float>, extraGradSpikes: UnsafePointer<Float>?,
+                                             membrane: UnsafePointer<Float>, nextGradCurrent: UnsafePointer<Float>?,
+                                             gradCurrent: UnsafeMutablePointer<Float>, neurons: Int,
+                                             parameters p: LIFParameters) {
         let tau = p.tau, vth = p.threshold
         let halfWidth = 0.5 * p.surrogateWidth, height = p.surrogateHeight
         let vectorEnd = neurons / Lanes.scalarCount * Lanes.scalarCount

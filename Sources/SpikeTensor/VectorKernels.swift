@@ -111,4 +111,26 @@ public enum VectorKernels {
                                     variant: Variant = preferred) {
         sf_unpack_spikes(words, Int64(count), x, flag(variant))
     }
+
+    /// One LIF step over `neurons` floats (`LIFKernel.forwardStep`, whose Swift form is the
+    /// reference): u = (u_prev ≥ V_th ? 0 : τ·u_prev) + I, or u = I without a previous
+    /// membrane; o = 1 where u ≥ V_th. `membrane` may alias `current`.
+    // current [N], previousMembrane [N]? → membrane [N], spikes [N]
+    public static func lifForwardStep(current: UnsafePointer<Float>, previousMembrane: UnsafePointer<Float>?,
+                                      membrane: UnsafeMutablePointer<Float>, spikes: UnsafeMutablePointer<Float>,
+                                      neurons: Int, tau: Float, threshold: Float, variant: Variant = preferred) {
+        sf_lif_forward_step(current, previousMembrane, membrane, spikes, Int64(neurons), tau, threshold, flag(variant))
+    }
+
+    /// One reverse LIF step (`LIFKernel.backwardStep`, the reference): δo = g (+ extra) −
+    /// δu[t+1]·τ·u, δu = δo·h(u) + (u ≥ V_th ? 0 : δu[t+1]·τ), h(u) = height where
+    /// |u − V_th| < halfWidth. `gradCurrent` may alias `gradSpikes` or `nextGradCurrent`.
+    // gradSpikes [N], extra [N]?, membrane [N], nextGradCurrent [N]? → gradCurrent [N]
+    public static func lifBackwardStep(gradSpikes: UnsafePointer<Float>, extraGradSpikes: UnsafePointer<Float>?,
+                                       membrane: UnsafePointer<Float>, nextGradCurrent: UnsafePointer<Float>?,
+                                       gradCurrent: UnsafeMutablePointer<Float>, neurons: Int, tau: Float, threshold: Float,
+                                       halfWidth: Float, height: Float, variant: Variant = preferred) {
+        sf_lif_backward_step(gradSpikes, extraGradSpikes, membrane, nextGradCurrent, gradCurrent, Int64(neurons), tau,
+                             threshold, halfWidth, height, flag(variant))
+    }
 }

@@ -119,3 +119,69 @@ extension LIFKernelTests {
                     tolerance: 1e-5, "dI")
     }
 }
+
+extension LIFKernelTests {
+    /// The C step kernels (every variant this CPU runs) against the Swift reference steps, bit
+    /// for bit: membranes drawn around V_th with values exactly at V_th and at the surrogate
+    /// window's edges V_th ± a/2, with and without the previous membrane / δu[t+1] / extra
+    /// gradient, neuron counts with and without a tail of fewer than eight, aliased outputs.
+    func testCStepsMatchTheSwiftReferenceBitForBit() {
+        var rng = SeededGenerator(seed: 91)
+        let p = LIFParameters(tau: 0.3, threshold: 0.5, surrogateWidth: 1.0, surrogateDampening: 0.3)
+        let edges: [Float] = [0.5, 0.0, 1.0, -0.0, 0.49999997, 1.0000001]
+        func draw(_ n: Int) -> [Float] {
+            (0..<n).map { i in i % 5 == 0 ? edges[(i / 5) % edges.count] : rng.nextUniform(-0.6, 1.6) }
+        }
+        for n in [1, 7, 8, 29, 1000] {
+            let current = draw(n), previous = draw(n), g = draw(n), extra = draw(n), next = draw(n), u = draw(n)
+            for variant in VectorKernels.available {
+                for withPrevious in [false, true] {
+                    var m1 = [Float](repeating: .nan, count: n), s1 = m1, m2 = m1, s2 = m1
+                    previous.withUnsafeBufferPointer { prev in
+                        let pp = withPrevious ? prev.baseAddress! : nil
+                        LIFKernel.referenceForwardStep(current: current, previousMembrane: pp, membrane: &m1, spikes: &s1,
+                                                       neurons: n, parameters: p)
+                        VectorKernels.lifForwardStep(current: current, previousMembrane: pp, membrane: &m2, spikes: &s2,
+                                                     neurons: n, tau: p.tau, threshold: p.threshold, variant: variant)
+                    }
+                    XCTAssertEqual(m1.map(\.bitPattern), m2.map(\.bitPattern), "forward u n \(n) \(variant) prev \(withPrevious)")
+                    XCTAssertEqual(s1, s2, "forward o n \(n) \(variant) prev \(withPrevious)")
+                }
+                for (withNext, withExtra) in [(false, false), (false, true), (true, false), (true, true)] {
+                    var d1 = [Float](repeating: .nan, count: n), d2 = d1
+                    extra.withUnsafeBufferPointer { e in
+                        next.withUnsafeBufferPointer { nx in
+                            let ep = withExtra ? e.baseAddress! : nil, np = withNext ? nx.baseAddress! : nil
+                            LIFKernel.referenceBackwardStep(gradSpikes: g, extraGradSpikes: ep, membrane: u, nextGradCurrent: np,
+                                                            gradCurrent: &d1, neurons: n, parameters: p)
+                            VectorKernels.lifBackwardStep(gradSpikes: g, extraGradSpikes: ep, membrane: u, nextGradCurrent: np,
+                                                          gradCurrent: &d2, neurons: n, tau: p.tau, threshold: p.threshold,
+                                                          halfWidth: 0.5 * p.surrogateWidth, height: p.surrogateHeight,
+                                                          variant: variant)
+                        }
+                    }
+                    XCTAssertEqual(d1.map(\.bitPattern), d2.map(\.bitPattern), "backward n \(n) \(variant) next \(withNext) extra \(withExtra)")
+                }
+                // In place, as the layers call them: membrane over current, δu[t] over δu[t+1].
+                var inPlace = current, spikes = [Float](repeating: .nan, count: n)
+                var m1 = [Float](repeating: .nan, count: n), s1 = m1
+                LIFKernel.referenceForwardStep(current: current, previousMembrane: previous, membrane: &m1, spikes: &s1,
+                                               neurons: n, parameters: p)
+                inPlace.withUnsafeMutableBufferPointer { io in
+                    VectorKernels.lifForwardStep(current: io.baseAddress!, previousMembrane: previous, membrane: io.baseAddress!,
+                                                 spikes: &spikes, neurons: n, tau: p.tau, threshold: p.threshold, variant: variant)
+                }
+                XCTAssertEqual(inPlace.map(\.bitPattern), m1.map(\.bitPattern), "forward in place n \(n) \(variant)")
+                var d1 = [Float](repeating: .nan, count: n), deltas = next
+                LIFKernel.referenceBackwardStep(gradSpikes: g, extraGradSpikes: nil, membrane: u, nextGradCurrent: next,
+                                                gradCurrent: &d1, neurons: n, parameters: p)
+                deltas.withUnsafeMutableBufferPointer { d in
+                    VectorKernels.lifBackwardStep(gradSpikes: g, extraGradSpikes: nil, membrane: u, nextGradCurrent: d.baseAddress!,
+                                                  gradCurrent: d.baseAddress!, neurons: n, tau: p.tau, threshold: p.threshold,
+                                                  halfWidth: 0.5 * p.surrogateWidth, height: p.surrogateHeight, variant: variant)
+                }
+                XCTAssertEqual(deltas.map(\.bitPattern), d1.map(\.bitPattern), "backward in place n \(n) \(variant)")
+            }
+        }
+    }
+}

@@ -67,6 +67,19 @@ void sf_unpack_spikes(const uint64_t *words, int64_t count, float *x, int avx2);
 void sf_im2col_stride1(const float *input, int64_t images, const sf_conv_geometry *geometry,
                        float *columns, int64_t column_stride, int avx2);
 
+/// One LIF step (`LIFKernel.forwardStep`): u = (u_prev ≥ V_th ? 0 : τ·u_prev) + I (u = I when
+/// previous_membrane is NULL), o = u ≥ V_th, over `neurons` floats; `membrane` may alias `current`.
+void sf_lif_forward_step(const float *current, const float *previous_membrane, float *membrane, float *spikes,
+                         int64_t neurons, float tau, float threshold, int avx2);
+
+/// One reverse LIF step (`LIFKernel.backwardStep`, eq. 8): δo = g (+ extra) − δu[t+1]·τ·u,
+/// δu = δo·h(u) + (u ≥ V_th ? 0 : δu[t+1]·τ), h = height where |u − V_th| < half_width; without
+/// next_grad_current δu = (g (+ extra))·h(u). extra and next may be NULL; grad_current may
+/// alias grad_spikes or next_grad_current.
+void sf_lif_backward_step(const float *grad_spikes, const float *extra_grad_spikes, const float *membrane,
+                          const float *next_grad_current, float *grad_current, int64_t neurons, float tau,
+                          float threshold, float half_width, float height, int avx2);
+
 /// The widest variant of the direct convolution this CPU and OS run: 2 AVX-512 (F and VL, with
 /// the ZMM state enabled), 1 AVX2 with FMA, 0 the baseline.
 int sf_direct_conv_level(void);

@@ -1,0 +1,135 @@
+// One time step of the LIF neuron, forward and STBP backward (`LIFKernel.forwardStep` /
+// `backwardStep`, paper eqs. 1–4, 8, 9), in a baseline and an AVX2 variant from one body (as
+// EventScatter.c): the same float operations per neuron in the same order as the Swift
+// reference, no FMA contraction, so the bits are the reference's whichever variant runs.
+#include "CSpikeKernels.h"
+
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SF_X86 1
+#endif
+
+#define SF_INLINE static inline __attribute__((always_inline))
+
+typedef float sf_lanes __attribute__((vector_size(32), aligned(4)));
+typedef int32_t sf_mask __attribute__((vector_size(32)));
+typedef struct __attribute__((packed, may_alias)) { sf_lanes v; } sf_unaligned_lanes;
+#define LANES_AT(p) (((sf_unaligned_lanes *)(p))->v)
+#define SPLAT(s) ((sf_lanes){s, s, s, s, s, s, s, s})
+
+/// where(mask, a, b): a in the lanes whose mask is all ones, else b (bitwise, so exact).
+SF_INLINE sf_lanes select_lanes(sf_mask mask, sf_lanes a, sf_lanes b) {
+    return (sf_lanes)(((sf_mask)a & mask) | ((sf_mask)b & ~mask));
+}
+
+SF_INLINE void forward_body(const float *current, const float *previous, float *membrane,
+                            float *spikes, int64_t n, float tau, float vth) {
+    const sf_lanes vthV = SPLAT(vth), tauV = SPLAT(tau), zero = SPLAT(0.0f), one = SPLAT(1.0f);
+    int64_t i = 0;
+    if (previous) {
+        for (; i + 8 <= n; i += 8) {
+            const sf_lanes up = LANES_AT(previous + i);
+            const sf_lanes u = select_lanes(up >= vthV, zero, tauV * up) + LANES_AT(current + i);
+            LANES_AT(membrane + i) = u;
+            LANES_AT(spikes + i) = select_lanes(u >= vthV, one, zero);
+        }
+        for (; i < n; i++) {
+            const float up = previous[i];
+            const float u = (up >= vth ? 0.0f : tau * up) + current[i];
+            membrane[i] = u;
+            spikes[i] = u >= vth ? 1.0f : 0.0f;
+        }
+    } else {
+        for (; i + 8 <= n; i += 8) {
+            const sf_lanes u = LANES_AT(current + i);
+            LANES_AT(membrane + i) = u;
+            LANES_AT(spikes + i) = select_lanes(u >= vthV, one, zero);
+        }
+        for (; i < n; i++) {
+            const float u = current[i];
+            membrane[i] = u;
+            spikes[i] = u >= vth ? 1.0f : 0.0f;
+        }
+    }
+}
+
+SF_INLINE void backward_body(const float *grad_spikes, const float *extra, const float *membrane,
+                             const float *next, float *grad_current, int64_t n, float tau, float vth,
+                             float half_width, float height) {
+    const sf_lanes vthV = SPLAT(vth), tauV = SPLAT(tau), zero = SPLAT(0.0f);
+    const sf_lanes halfV = SPLAT(half_width), minusHalfV = SPLAT(-half_width), heightV = SPLAT(height);
+    int64_t i = 0;
+    // h(u) of eq. 9 as the reference computes it: d = u − V_th, height where −a/2 < d < a/2.
+#define SURROGATE(u) select_lanes(((u) - vthV < halfV) & ((u) - vthV > minusHalfV), heightV, zero)
+    if (next) {
+        for (; i + 8 <= n; i += 8) {
+            const sf_lanes u = LANES_AT(membrane + i), dNext = LANES_AT(next + i);
+            sf_lanes dO = LANES_AT(grad_spikes + i) - dNext * tauV * u;
+            if (extra) dO += LANES_AT(extra + i);
+            LANES_AT(grad_current + i) = dO * SURROGATE(u) + select_lanes(u >= vthV, zero, dNext * tauV);
+        }
+        for (; i < n; i++) {
+            const float u = membrane[i], dNext = next[i];
+            float dO = grad_spikes[i] - dNext * tau * u;
+            if (extra) dO += extra[i];
+            const float d = u - vth;
+            const float h = (d < half_width && d > -half_width) ? height : 0.0f;
+            grad_current[i] = dO * h + (u >= vth ? 0.0f : dNext * tau);
+        }
+    } else {
+        for (; i + 8 <= n; i += 8) {
+            const sf_lanes u = LANES_AT(membrane + i);
+            sf_lanes dO = LANES_AT(grad_spikes + i);
+            if (extra) dO += LANES_AT(extra + i);
+            LANES_AT(grad_current + i) = dO * SURROGATE(u);
+        }
+        for (; i < n; i++) {
+            const float u = membrane[i];
+            float dO = grad_spikes[i];
+            if (extra) dO += extra[i];
+            const float d = u - vth;
+            grad_current[i] = dO * ((d < half_width && d > -half_width) ? height : 0.0f);
+        }
+    }
+#undef SURROGATE
+}
+
+static void forward_baseline(const float *c, const float *p, float *m, float *s, int64_t n, float tau, float vth) {
+    forward_body(c, p, m, s, n, tau, vth);
+}
+static void backward_baseline(const float *g, const float *e, const float *u, const float *nx, float *d, int64_t n,
+                              float tau, float vth, float hw, float h) {
+    backward_body(g, e, u, nx, d, n, tau, vth, hw, h);
+}
+#ifdef SF_X86
+#define SF_AVX2 __attribute__((target("avx2")))
+SF_AVX2 static void forward_avx2(const float *c, const float *p, float *m, float *s, int64_t n, float tau, float vth) {
+    forward_body(c, p, m, s, n, tau, vth);
+}
+SF_AVX2 static void backward_avx2(const float *g, const float *e, const float *u, const float *nx, float *d, int64_t n,
+                                  float tau, float vth, float hw, float h) {
+    backward_body(g, e, u, nx, d, n, tau, vth, hw, h);
+}
+#else
+#define forward_avx2 forward_baseline
+#define backward_avx2 backward_baseline
+#endif
+
+void sf_lif_forward_step(const float *current, const float *previous_membrane, float *membrane, float *spikes,
+                         int64_t neurons, float tau, float threshold, int avx2) {
+    if (avx2) forward_avx2(current, previous_membrane, membrane, spikes, neurons, tau, threshold);
+    else forward_baseline(current, previous_membrane, membrane, spikes, neurons, tau, threshold);
+}
+
+void sf_lif_backward_step(const float *grad_spikes, const float *extra_grad_spikes, const float *membrane,
+                          const float *next_grad_current, float *grad_current, int64_t neurons, float tau,
+                          float threshold, float half_width, float height, int avx2) {
+    if (avx2) {
+        backward_avx2(grad_spikes, extra_grad_spikes, membrane, next_grad_current, grad_current, neurons, tau, threshold,
+                      half_width, height);
+    } else {
+        backward_baseline(grad_spikes, extra_grad_spikes, membrane, next_grad_current, grad_current, neurons, tau,
+                          threshold, half_width, height);
+    }
+}
