@@ -126,12 +126,13 @@ SF_DEFINE_BLOCK(z32x12, sf_v16, sf_unaligned_v16, 16, 2, 12)
 SF_DEFINE_BLOCK(z32x14, sf_v16, sf_unaligned_v16, 16, 2, 14)
 
 /// The whole call for one variant: for each image, fill the padded channels-last grid, run
-/// the blocks (COLUMNS output channels at a time, then 8), write [O, Ho, Wo] plus bias. Where
+/// the blocks (COLUMNS output channels at a time, then 8), write [O, Ho, Wo] (or, with
+/// `channels_last`, [Ho, Wo, O]) plus bias. Where
 /// an output row is exactly ROW_R wide (the paper's 14), the wide blocks run row by row with
 /// ROW_BLOCK, skipping the padded width's dropped columns.
 #define SF_DEFINE_DRIVER(NAME, BLOCK, COLUMNS, R, BLOCK8, R8, ROW_BLOCK, ROW_R)                        \
     static void NAME(const float *input, int64_t images, const sf_conv_geometry *g, const float *packed,  \
-                     const float *bias, float *output, float *scratch) {                                  \
+                     const float *bias, float *output, float *scratch, int channels_last) {               \
         const int64_t k = g->kernel, p = g->padding, inC = g->in_channels, outC = g->out_channels;      \
         const int64_t h = g->height, w = g->width, oh = g->out_height, ow = g->out_width;               \
         const int64_t wp = w + 2 * p, rows = output_rows(g);                                            \
@@ -163,11 +164,26 @@ SF_DEFINE_BLOCK(z32x14, sf_v16, sf_unaligned_v16, 16, 2, 14)
                 for (int64_t q = 0; q < rows; q += R8)                                                  \
                     BLOCK8(grid + q * inC, inC, offsets, k * k, packed + o0, outC, sums + q * outC + o0); \
             float *out = output + n * outC * oh * ow;                                                   \
-            for (int64_t o = 0; o < outC; o++) {                                                        \
-                const float b = bias ? bias[o] : 0;                                                     \
+            if (channels_last) {                                                                        \
                 for (int64_t y = 0; y < oh; y++)                                                        \
-                    for (int64_t xx = 0; xx < ow; xx++)                                                 \
-                        out[(o * oh + y) * ow + xx] = sums[(y * wp + xx) * outC + o] + b;                \
+                    for (int64_t xx = 0; xx < ow; xx++) {                                               \
+                        const float *src = sums + (y * wp + xx) * outC;                                 \
+                        float *dst = out + (y * ow + xx) * outC;                                        \
+                        /* no `bias ? bias[o] : 0` in the loop: a vectorised masked load from a NULL \
+                           bias faults in every lane and is suppressed in microcode (slow on AMD) */      \
+                        if (bias) {                                                                     \
+                            for (int64_t o = 0; o < outC; o++) dst[o] = src[o] + bias[o];               \
+                        } else {                                                                        \
+                            for (int64_t o = 0; o < outC; o++) dst[o] = src[o];                         \
+                        }                                                                               \
+                    }                                                                                   \
+            } else {                                                                                    \
+                for (int64_t o = 0; o < outC; o++) {                                                    \
+                    const float b = bias ? bias[o] : 0;                                                 \
+                    for (int64_t y = 0; y < oh; y++)                                                    \
+                        for (int64_t xx = 0; xx < ow; xx++)                                             \
+                            out[(o * oh + y) * ow + xx] = sums[(y * wp + xx) * outC + o] + b;            \
+                }                                                                                       \
             }                                                                                           \
         }                                                                                               \
     }
@@ -218,11 +234,12 @@ void sf_row_product(const float *a, int64_t m, int64_t k, const float *b, int64_
 }
 
 void sf_direct_conv_stride1(const float *input, int64_t images, const sf_conv_geometry *geometry,
-                            const float *packed_weight, const float *bias, float *output, float *scratch, int level) {
+                            const float *packed_weight, const float *bias, float *output, float *scratch,
+                            int channels_last, int level) {
     if (geometry->out_channels % 8 != 0 || geometry->out_height <= 0 || geometry->out_width <= 0) return;
     switch (level) {
-    case 2: direct_avx512(input, images, geometry, packed_weight, bias, output, scratch); break;
-    case 1: direct_avx2(input, images, geometry, packed_weight, bias, output, scratch); break;
-    default: direct_baseline(input, images, geometry, packed_weight, bias, output, scratch); break;
+    case 2: direct_avx512(input, images, geometry, packed_weight, bias, output, scratch, channels_last); break;
+    case 1: direct_avx2(input, images, geometry, packed_weight, bias, output, scratch, channels_last); break;
+    default: direct_baseline(input, images, geometry, packed_weight, bias, output, scratch, channels_last); break;
     }
 }

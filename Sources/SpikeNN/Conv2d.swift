@@ -21,6 +21,11 @@ public final class Conv2d: Layer {
     /// false: inference, `forward` keeps no input for `backward` (see `Layer.savesForBackward`).
     public var savesForBackward = true
 
+    /// `backward` returns dL/dx channels-last, `[…, H, W, C]`: set by `Sequential` when the layer
+    /// before is a fused conv → LIF → pool (`SpikingConv2d.backwardPooled`), which works in that
+    /// layout, so the gradient is not transposed there and back.
+    public internal(set) var writesChannelsLastInputGradient = false
+
     /// Keep a spike input (all 0/1) bit-packed for backward, 1 bit per element (`SavedInput`);
     /// false keeps it as Float32 (the oracle of the packed path in the tests).
     public var packsSavedSpikes = true
@@ -117,7 +122,10 @@ public final class Conv2d: Layer {
         let g = geometry(for: savedInput.shape)
         let images = savedInput.count / g.inputImageSize
         precondition(gradOutput.count == images * g.outputImageSize, "Conv2d: gradOutput \(gradOutput.shape) does not match forward")
-        var gradInput = needsInputGradient ? Tensor(shape: savedInput.shape) { _, _ in } : emptyGradient
+        // [T, B, C, H, W], or [T, B, H, W, C] for a fused conv → LIF → pool before this layer
+        let channelsLast = writesChannelsLastInputGradient
+        let s = savedInput.shape, gradShape = channelsLast ? Array(s.dropLast(3)) + [s[s.count - 2], s[s.count - 1], s[s.count - 3]] : s
+        var gradInput = needsInputGradient ? Tensor(shape: gradShape) { _, _ in } : emptyGradient
         let wantInput = needsInputGradient
         let sparse = savedSparse
         if sparse {
@@ -145,7 +153,8 @@ public final class Conv2d: Layer {
                             gradInput.withMutablePointer { dX in
                                 Conv2dKernel.backward(gradOutput: dY, input: x, images: images, geometry: g, weight: w,
                                                       gradWeight: sparse ? nil : dW, gradBias: sparse ? nil : dB,
-                                                      gradInput: wantInput ? dX : nil, workspace: &workspace)
+                                                      gradInput: wantInput ? dX : nil, gradInputChannelsLast: channelsLast,
+                                                      workspace: &workspace)
                             }
                         }
                     }

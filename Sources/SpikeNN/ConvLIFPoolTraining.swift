@@ -114,10 +114,10 @@ extension ConvLIFPoolKernel {
         }
     }
 
-    // gradOutput dL/dy [T, B, O, Ho/k, Wo/k], membrane u [T, B, Ho, Wo, O], input [T, B, C, H, W]
-    // (the forward's) → gradWeight [O, C, k, k] +=, gradBias [O] +=;
-    // scratch: backwardScratchCount(g, batch: B) floats
-    public static func backward(gradOutput: UnsafePointer<Float>, membrane: UnsafePointer<Float>,
+    // gradOutput dL/dy [T, B, O, Ho/k, Wo/k] (channelsLast: [T, B, Ho/k, Wo/k, O]), membrane u
+    // [T, B, Ho, Wo, O], input [T, B, C, H, W] (the forward's) → gradWeight [O, C, k, k] +=,
+    // gradBias [O] +=; scratch: backwardScratchCount(g, batch: B) floats
+    public static func backward(gradOutput: UnsafePointer<Float>, channelsLast: Bool = false, membrane: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, steps: Int, batch: Int, geometry g: Conv2dGeometry,
                                 neuron p: LIFParameters, poolSize k: Int,
                                 gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
@@ -139,12 +139,18 @@ extension ConvLIFPoolKernel {
                 while t >= 0 {
                     let n = t * batch + b
                     // AvgPool2dKernel.backward channels-last: g_o[p, :] = dL/dy[window(p), :] · (1/k²)
-                    transposeTiled(gradOutput + n * pooledImage, rows: outC, columns: oh * ow, into: gradPooled)
+                    let pooledGradient: UnsafePointer<Float>
+                    if channelsLast {
+                        pooledGradient = gradOutput + n * pooledImage
+                    } else {
+                        transposeTiled(gradOutput + n * pooledImage, rows: outC, columns: oh * ow, into: gradPooled)
+                        pooledGradient = UnsafePointer(gradPooled)
+                    }
                     for y in 0..<g.outputHeight {
                         for x in 0..<g.outputWidth {
                             let dst = gradSpikes + (y * g.outputWidth + x) * outC
                             if y / k >= oh || x / k >= ow { dst.update(repeating: 0, count: outC); continue }
-                            let src = gradPooled + ((y / k) * ow + x / k) * outC
+                            let src = pooledGradient + ((y / k) * ow + x / k) * outC
                             for o in 0..<outC { dst[o] = src[o] * scale }
                         }
                     }

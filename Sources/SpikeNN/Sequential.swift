@@ -31,6 +31,7 @@ public final class Sequential: Layer {
         var x = input
         var i = 0
         fusedInTraining = []
+        for layer in layers { (layer as? SpikingConv2d)?.conv.writesChannelsLastInputGradient = false }
         while i < layers.count {
             if fusesPooling, let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count,
                let pool = layers[i + 1] as? AvgPool2d {
@@ -41,6 +42,11 @@ public final class Sequential: Layer {
                 }
                 if let pooled = conv.trainingPooled(x, poolSize: pool.kernelSize) {
                     fusedInTraining.insert(i)
+                    // The convolution after the pool hands its dL/dx over channels-last, the
+                    // layout of the fused backward.
+                    if i + 2 < layers.count, let next = layers[i + 2] as? SpikingConv2d {
+                        next.conv.writesChannelsLastInputGradient = true
+                    }
                     x = pooled
                     i += 2
                     continue
@@ -63,14 +69,18 @@ public final class Sequential: Layer {
     /// its result over the gradient it received (lower peak memory; same numbers).
     public func backward(_ gradOutput: Tensor) -> Tensor {
         var g = gradOutput
+        var channelsLast = false   // whether g is laid out [T, B, H, W, C]
         var i = layers.count - 1
         while i >= 0 {
             if i >= 1, fusedInTraining.contains(i - 1), let conv = layers[i - 1] as? SpikingConv2d {
-                g = conv.backwardPooled(g)
+                g = conv.backwardPooled(g, channelsLast: channelsLast)
+                channelsLast = false
                 i -= 2
                 continue
             }
+            precondition(!channelsLast, "Sequential: a channels-last gradient reached a layer other than a fused conv → pool")
             g = layers[i].backward(consuming: &g)
+            channelsLast = (layers[i] as? SpikingConv2d)?.conv.writesChannelsLastInputGradient ?? false
             i -= 1
         }
         return g

@@ -101,7 +101,7 @@ extension SpikingConv2d {
     /// Backward of `trainingPooled` (conv, LIF and pool at once): accumulates the weight and
     /// bias gradients; returns an empty tensor (this layer has no dL/dx).
     // gradOutput dL/dy [T, B, O, Ho/k, Wo/k] → []
-    public func backwardPooled(_ gradOutput: Tensor) -> Tensor {
+    public func backwardPooled(_ gradOutput: Tensor, channelsLast: Bool = false) -> Tensor {
         guard let k = pooledTraining else { preconditionFailure("SpikingConv2d.backwardPooled without a trainingPooled forward") }
         let input = conv.savedInput, membrane = lif.membrane
         let g = conv.geometry(for: input.shape)
@@ -116,9 +116,9 @@ extension SpikingConv2d {
                     conv.weight.grad.withMutablePointer { dW in
                         conv.bias.grad.withMutablePointer { dB in
                             scratch.withUnsafeMutableBufferPointer { s in
-                                ConvLIFPoolKernel.backward(gradOutput: dY, membrane: u, input: x, steps: steps, batch: batch,
-                                                           geometry: g, neuron: neuron, poolSize: k, gradWeight: dW,
-                                                           gradBias: dB, scratch: s.baseAddress!)
+                                ConvLIFPoolKernel.backward(gradOutput: dY, channelsLast: channelsLast, membrane: u, input: x,
+                                                           steps: steps, batch: batch, geometry: g, neuron: neuron,
+                                                           poolSize: k, gradWeight: dW, gradBias: dB, scratch: s.baseAddress!)
                             }
                         }
                     }

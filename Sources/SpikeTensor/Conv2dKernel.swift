@@ -87,11 +87,13 @@ public enum Conv2dKernel {
     /// Backward of `forward`. gradOutput [N, O, Ho, Wo], input [N, C, H, W] (the forward input).
     /// ACCUMULATES into gradWeight [O, C, k, k] and gradBias [O] when non-nil (nil skips the
     /// im2col and dW GEMM, e.g. when `EventConv2dKernel` computes them); overwrites gradInput
-    /// [N, C, H, W] when it is non-nil (nil skips the dX GEMM and col2im, e.g. first layer).
+    /// [N, C, H, W] when it is non-nil (nil skips the dX GEMM and col2im, e.g. first layer), or
+    /// [N, H, W, C] when `gradInputChannelsLast` (for a fused conv → LIF → pool before it).
     public static func backward(gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, images: Int,
                                 geometry g: Conv2dGeometry, weight: UnsafePointer<Float>,
                                 gradWeight: UnsafeMutablePointer<Float>?, gradBias: UnsafeMutablePointer<Float>?,
-                                gradInput: UnsafeMutablePointer<Float>?, workspace: inout Conv2dWorkspace) {
+                                gradInput: UnsafeMutablePointer<Float>?, gradInputChannelsLast: Bool = false,
+                                workspace: inout Conv2dWorkspace) {
         guard images > 0 else { return }
         // Stride 1: dX is itself a convolution of dY with the flipped, transposed kernel
         // (padding k − 1 − p), which avoids the large [C·k·k, m·P] dCols GEMM output and col2im.
@@ -99,7 +101,13 @@ public enum Conv2dKernel {
             backward(gradOutput: gradOutput, input: input, images: images, geometry: g, weight: weight,
                      gradWeight: gradWeight, gradBias: gradBias, gradInput: nil, workspace: &workspace)
             transposedConvolution(gradOutput: gradOutput, images: images, geometry: g, weight: weight,
-                                  gradInput: gradInput, workspace: &workspace)
+                                  gradInput: gradInput, channelsLast: gradInputChannelsLast, workspace: &workspace)
+            return
+        }
+        if let gradInput, gradInputChannelsLast {
+            backward(gradOutput: gradOutput, input: input, images: images, geometry: g, weight: weight,
+                     gradWeight: gradWeight, gradBias: gradBias, gradInput: gradInput, workspace: &workspace)
+            toChannelsLast(gradInput, images: images, channels: g.inChannels, pixels: g.height * g.width)
             return
         }
         if let gradInput { gradInput.update(repeating: 0, count: images * g.inputImageSize) }
@@ -158,10 +166,11 @@ extension Conv2dKernel {
     /// dX for stride 1 as a forward convolution:
     /// `dX[n, c, y, x] = Σ_{o,a,b} W'[c, o, a, b] · dY[n, o, y − (k−1−p) + a, x − (k−1−p) + b]`
     /// with `W'[c, o, a, b] = W[o, c, k−1−a, k−1−b]` and zero padding k − 1 − p.
-    // gradOutput [N, O, Ho, Wo], weight [O, C, k, k] → gradInput [N, C, H, W] (overwritten)
+    // gradOutput [N, O, Ho, Wo], weight [O, C, k, k] → gradInput [N, C, H, W], or [N, H, W, C]
+    // when channelsLast (overwritten)
     static func transposedConvolution(gradOutput: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
                                       weight: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
-                                      workspace: inout Conv2dWorkspace) {
+                                      channelsLast: Bool = false, workspace: inout Conv2dWorkspace) {
         let k = g.kernelSize, inC = g.inChannels, outC = g.outChannels
         var flipped = [Float](repeating: 0, count: g.weightCount)   // W' [C, O, k, k]
         for o in 0..<outC {
@@ -178,9 +187,29 @@ extension Conv2dKernel {
                                         kernelSize: k, stride: 1, padding: k - 1 - g.padding)
         flipped.withUnsafeBufferPointer { w in
             zeroBias.withUnsafeBufferPointer { b in
+                if channelsLast && DenseKernels.replacesBLAS && DenseKernels.handlesConvolution(transposed) {
+                    // the layout the kernel computes in: no transpose at all
+                    DenseKernels.convolutionStride1(input: gradOutput, images: images, geometry: transposed,
+                                                    weight: w.baseAddress!, bias: nil, output: gradInput,
+                                                    outputChannelsLast: true)
+                    return
+                }
                 forward(input: gradOutput, images: images, geometry: transposed, weight: w.baseAddress!, bias: b.baseAddress!,
                         output: gradInput, workspace: &workspace)
+                if channelsLast { toChannelsLast(gradInput, images: images, channels: inC, pixels: g.height * g.width) }
             }
+        }
+    }
+
+    /// Each image [C, P] of `x` rewritten as [P, C], in place (through one image of scratch).
+    // x [N, C, P] → [N, P, C]
+    static func toChannelsLast(_ x: UnsafeMutablePointer<Float>, images: Int, channels: Int, pixels: Int) {
+        let image = channels * pixels
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(image, 1))
+        defer { scratch.deallocate() }
+        for n in 0..<images {
+            scratch.update(from: x + n * image, count: image)
+            transposeTiled(scratch, rows: channels, columns: pixels, into: x + n * image)
         }
     }
 }

@@ -39,11 +39,14 @@ public enum DenseKernels {
     }
 
     /// `y[n, o, i, j] = b[o] + Σ_{c,ki,kj} W[o, c, ki, kj] · x[n, c, i − p + ki, j − p + kj]`
-    /// (zero padding p, as `Conv2dKernel`), images split over the cores.
-    // input [N, C, H, W], weight [O, C, k, k], bias [O] (nil: none) → output [N, O, Ho, Wo] (overwritten)
+    /// (zero padding p, as `Conv2dKernel`), images split over the cores; `outputChannelsLast`
+    /// writes each image as `[Ho, Wo, O]` instead (the layout the kernel computes in).
+    // input [N, C, H, W], weight [O, C, k, k], bias [O] (nil: none)
+    // → output [N, O, Ho, Wo], or [N, Ho, Wo, O] when outputChannelsLast (overwritten)
     public static func convolutionStride1(input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
                                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                                          output: UnsafeMutablePointer<Float>, variant: Variant = preferred) {
+                                          output: UnsafeMutablePointer<Float>, outputChannelsLast: Bool = false,
+                                          variant: Variant = preferred) {
         precondition(handlesConvolution(g), "DenseKernels: needs stride 1 and a multiple of 8 output channels, got \(g)")
         precondition(variant.rawValue <= preferred.rawValue, "DenseKernels: this CPU cannot run the \(variant) variant")
         guard images > 0 else { return }
@@ -58,7 +61,7 @@ public enum DenseKernels {
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
                     sf_direct_conv_stride1(input + range.lowerBound * g.inputImageSize, Int64(range.count), &chunkShape,
                                            p.baseAddress!, bias, output + range.lowerBound * g.outputImageSize,
-                                           scratch.baseAddress!, variant.rawValue)
+                                           scratch.baseAddress!, outputChannelsLast ? 1 : 0, variant.rawValue)
                 }
             }
         }

@@ -6,12 +6,16 @@ import XCTest
 /// gradients equal to rounding, and the fused pass is taken exactly where it applies.
 final class ConvLIFPoolTests: XCTestCase {
     /// conv → pool → conv → pool, as the visual network, fused and unfused in inference mode.
-    private func network(_ rng: inout SeededGenerator, padding: Int, pool: Int, weightScale: Float) -> Sequential {
+    /// `hidden` channels between the convolutions: a multiple of 8 takes conv2's dL/dx through
+    /// `DenseKernels` (written channels-last by the kernel itself), others through im2col + GEMM
+    /// (then transposed).
+    private func network(_ rng: inout SeededGenerator, padding: Int, pool: Int, weightScale: Float,
+                         hidden: Int = 5) -> Sequential {
         let net = Sequential([
-            SpikingConv2d(name: "c1", inChannels: 2, outChannels: 5, kernelSize: 3, padding: padding,
+            SpikingConv2d(name: "c1", inChannels: 2, outChannels: hidden, kernelSize: 3, padding: padding,
                           neuron: LIFParameters(tau: 0.2), rng: &rng),
             AvgPool2d(kernelSize: pool),
-            SpikingConv2d(name: "c2", inChannels: 5, outChannels: 3, kernelSize: 3, padding: 1,
+            SpikingConv2d(name: "c2", inChannels: hidden, outChannels: 3, kernelSize: 3, padding: 1,
                           neuron: LIFParameters(tau: 0.3), rng: &rng),
             AvgPool2d(kernelSize: 2),
         ])
@@ -79,11 +83,12 @@ final class ConvLIFPoolTests: XCTestCase {
     /// The same network trained one step fused and layer by layer (first layer without dL/dx,
     /// as in the visual network): identical outputs and membranes, conv2's gradients identical
     /// (its input and δ are), conv1's within rounding of the per-group sums.
-    private func compareFusedTrainingWithLayerByLayer(padding: Int, pool: Int, input: (inout SeededGenerator) -> Tensor,
+    private func compareFusedTrainingWithLayerByLayer(padding: Int, pool: Int, hidden: Int = 5,
+                                                      input: (inout SeededGenerator) -> Tensor,
                                                       file: StaticString = #filePath, line: UInt = #line) throws {
         func trainedOnce(fused: Bool) -> (output: Tensor, net: Sequential) {
             var rng = SeededGenerator(seed: 21)
-            let net = network(&rng, padding: padding, pool: pool, weightScale: 3)
+            let net = network(&rng, padding: padding, pool: pool, weightScale: 3, hidden: hidden)
             net.savesForBackward = true
             net.needsInputGradient = false
             net.fusesPooling = fused
@@ -98,6 +103,9 @@ final class ConvLIFPoolTests: XCTestCase {
         let conv1 = fused.layers[0] as! SpikingConv2d, referenceConv1 = reference.layers[0] as! SpikingConv2d
         XCTAssertEqual(conv1.pooledTraining, pool, "the fused training pass was not taken", file: file, line: line)
         XCTAssertNil(referenceConv1.pooledTraining, file: file, line: line)
+        // conv2 handed its dL/dx to the fused backward channels-last, and only there
+        XCTAssertTrue((fused.layers[2] as! SpikingConv2d).conv.writesChannelsLastInputGradient, file: file, line: line)
+        XCTAssertFalse((reference.layers[2] as! SpikingConv2d).conv.writesChannelsLastInputGradient, file: file, line: line)
         XCTAssertEqual(fusedOutput.scalars, referenceOutput.scalars, "outputs", file: file, line: line)
         XCTAssertGreaterThan(referenceOutput.scalars.reduce(0, +), 0, "the comparison needs output spikes", file: file, line: line)
         // the fused pass keeps its membranes channels-last: [T, B, Ho, Wo, O] against [T, B, O, Ho, Wo]
@@ -127,6 +135,13 @@ final class ConvLIFPoolTests: XCTestCase {
 
     func testFusedTrainingGivesTheSameSpikesMembranesAndGradients() throws {
         try compareFusedTrainingWithLayerByLayer(padding: 1, pool: 2) {
+            randomSpikes([6, 7, 2, 12, 12], rate: 0.08, &$0)
+        }
+    }
+
+    /// 8 channels between the convolutions: conv2's dL/dx from the direct kernel, channels-last.
+    func testFusedTrainingWithTheDirectKernelsChannelsLastGradient() throws {
+        try compareFusedTrainingWithLayerByLayer(padding: 1, pool: 2, hidden: 8) {
             randomSpikes([6, 7, 2, 12, 12], rate: 0.08, &$0)
         }
     }

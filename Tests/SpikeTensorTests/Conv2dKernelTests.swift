@@ -197,6 +197,21 @@ extension Conv2dKernelTests {
                     }
                     assertClose(y, withBias ? expected : expectedNoBias, tolerance: 1e-5, "\(g) \(variant) bias \(withBias)")
                 }
+                // channels-last output: image n's [Ho, Wo, O] is the reference's [O, Ho, Wo] transposed
+                var y = [Float](repeating: .nan, count: images * g.outputImageSize)
+                y.withUnsafeMutableBufferPointer { yp in
+                    DenseKernels.convolutionStride1(input: x, images: images, geometry: g, weight: w, bias: b,
+                                                    output: yp.baseAddress!, outputChannelsLast: true, variant: variant)
+                }
+                var transposed = expected
+                for n in 0..<images {
+                    for o in 0..<g.outChannels {
+                        for p in 0..<g.outputPixels {
+                            transposed[n * g.outputImageSize + p * g.outChannels + o] = expected[n * g.outputImageSize + o * g.outputPixels + p]
+                        }
+                    }
+                }
+                assertClose(y, transposed, tolerance: 1e-5, "\(g) \(variant) channels-last")
             }
         }
     }

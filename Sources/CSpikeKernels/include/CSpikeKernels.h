@@ -94,12 +94,13 @@ void sf_direct_conv_pack_weight(const float *weight, const sf_conv_geometry *geo
 int64_t sf_direct_conv_scratch_count(const sf_conv_geometry *geometry);
 
 /// Stride-1 convolution of dense images [images, C, H, W] with the packed weight and zero
-/// padding p: output [images, O, Ho, Wo] = the cross-correlation + bias[o] (bias may be NULL),
-/// overwritten. Needs O a multiple of 8 (else it writes nothing). `level` as
-/// `sf_direct_conv_level` (at most what it returns); products may fuse (FMA), so the result
-/// equals the plain convolution to rounding.
+/// padding p: output [images, O, Ho, Wo] (channels_last ≠ 0: [images, Ho, Wo, O]) = the
+/// cross-correlation + bias[o] (bias may be NULL), overwritten. Needs O a multiple of 8 (else
+/// it writes nothing). `level` as `sf_direct_conv_level` (at most what it returns); products
+/// may fuse (FMA), so the result equals the plain convolution to rounding.
 void sf_direct_conv_stride1(const float *input, int64_t images, const sf_conv_geometry *geometry,
-                            const float *packed_weight, const float *bias, float *output, float *scratch, int level);
+                            const float *packed_weight, const float *bias, float *output, float *scratch,
+                            int channels_last, int level);
 
 /// c [m, n] = a [m, k] · b [k, n] (row-major, overwritten), n a multiple of 8 (else it writes
 /// nothing): the register blocks of the direct convolution with one tap, reading b in place
