@@ -30,9 +30,9 @@ import SpikeTensor
 /// rounding (`ConvLIFPoolTests`). Thread count does not change the result: each sample has its
 /// own partial.
 extension ConvLIFPoolKernel {
-    /// Floats of scratch `trainingForward` needs per worker: the spikes of one image and its
-    /// channels-last pooled output.
-    public static func trainingForwardScratchCount(_ g: Conv2dGeometry) -> Int { 2 * g.outputPixels * g.outChannels }
+    /// Floats of scratch `trainingForward` needs per worker: the currents and the spikes of one
+    /// image and its channels-last pooled output.
+    public static func trainingForwardScratchCount(_ g: Conv2dGeometry) -> Int { 3 * g.outputPixels * g.outChannels }
 
     /// Floats of scratch `backward` needs: per worker the spikes' gradient, δu and the pooled
     /// gradient of one image (channels-last); per sample a partial dWᵀ [C·k·k, O] and db [O].
@@ -51,19 +51,22 @@ extension ConvLIFPoolKernel {
         let outC = g.outChannels, pixels = g.outputPixels, image = g.outputImageSize
         let pooledPixels = (g.outputHeight / k) * (g.outputWidth / k), pooledImage = outC * pooledPixels
         Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, samples in
-            let spikes = scratch + slot * trainingForwardScratchCount(g)   // o[t] [P, O]
+            // I[t] is summed in cache and u[t] written once: the kept membranes are too large
+            // for the caches, and zeroing them in place before the scatter costs a pass to memory.
+            let current = scratch + slot * trainingForwardScratchCount(g)  // I[t] [P, O]
+            let spikes = current + image                                    // o[t] [P, O]
             let pooled = spikes + image                                     // [P/k², O]
             for b in samples {
                 for t in 0..<steps {
                     let n = t * batch + b
-                    let u = membrane + n * image                           // I[t], then u[t] [P, O]
+                    let u = membrane + n * image                           // u[t] [P, O]
                     EventConv2dKernel.synapticSums(image: input + n * g.inputImageSize, geometry: g,
-                                                   weightTransposed: wt, into: u)
+                                                   weightTransposed: wt, into: current)
                     for pixel in 0..<pixels {   // + bias, as Conv2d
-                        let row = u + pixel * outC
+                        let row = current + pixel * outC
                         for o in 0..<outC { row[o] += bias[o] }
                     }
-                    LIFKernel.forwardStep(current: u, previousMembrane: t == 0 ? nil : UnsafePointer(u - batch * image),
+                    LIFKernel.forwardStep(current: current, previousMembrane: t == 0 ? nil : UnsafePointer(u - batch * image),
                                           membrane: u, spikes: spikes, neurons: image, parameters: p)
                     poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC,
                                      kernelSize: k, into: pooled)
