@@ -2,18 +2,9 @@
 // and an AVX2 variant from one body (as in EventScatter.c). No arithmetic but one add per
 // element in `sf_add_transposed`, so every result is exact, whichever variant runs.
 #include "CSpikeKernels.h"
+#include "Lanes.h"
 
 #pragma clang fp contract(off)
-
-#if defined(__x86_64__) || defined(__i386__)
-#define SF_X86 1
-#endif
-
-#define SF_INLINE static inline __attribute__((always_inline))
-
-typedef float sf_lanes __attribute__((vector_size(32), aligned(4)));
-typedef struct __attribute__((packed, may_alias)) { sf_lanes v; } sf_unaligned_lanes;
-#define LANES_AT(p) (((sf_unaligned_lanes *)(p))->v)
 
 /// The 8×8 block at src (row stride ls) transposed into dst (row stride ld): three rounds of
 /// lane shuffles (pairs, quads, halves); `add` ≠ 0 adds the block to dst instead.

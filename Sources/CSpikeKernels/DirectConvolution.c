@@ -15,16 +15,14 @@
 // Unlike the event-driven kernels, products and sums may fuse (FMA): the result matches the
 // plain convolution to rounding, not bit for bit, as a GEMM does.
 #include "CSpikeKernels.h"
+#include "Lanes.h"
 #include <string.h>
 
 #pragma clang fp contract(fast)
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef SF_X86
 #include <cpuid.h>
-#define SF_X86 1
 #endif
-
-#define SF_INLINE static inline __attribute__((always_inline))
 
 typedef float sf_v8 __attribute__((vector_size(32), aligned(4)));
 typedef float sf_v16 __attribute__((vector_size(64), aligned(4)));

@@ -2,25 +2,15 @@
 // body: each `*_body` function is always inlined into a plain wrapper and into one with
 // __attribute__((target("avx2"))), so the same 8-lane vector code becomes SSE or AVX2.
 #include "CSpikeKernels.h"
+#include "Lanes.h"
 
 // a·b + c stays a product and a sum, two roundings, as in the Swift reference kernels.
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef SF_X86
 #include <cpuid.h>
 #include <immintrin.h>
-#define SF_X86 1
 #endif
-
-#define SF_INLINE static inline __attribute__((always_inline))
-
-/// Eight floats, loaded and stored unaligned.
-typedef float sf_lanes __attribute__((vector_size(32), aligned(4)));
-
-/// Unaligned 8-lane access through a packed, may-alias type: macros rather than functions, so
-/// no vector crosses a function boundary (whose ABI differs between the two variants).
-typedef struct __attribute__((packed, may_alias)) { sf_lanes v; } sf_unaligned_lanes;
-#define LANES_AT(p) (((sf_unaligned_lanes *)(p))->v)
 
 /// dst[0..<count] += v·src[0..<count], eight lanes at a time, then one by one: the same
 /// operation per element as `SpikeMatmul.addScaled` (whose v = 1 shortcut, a plain add, gives

@@ -3,25 +3,16 @@
 // EventScatter.c): the same float operations per neuron in the same order as the Swift
 // reference, no FMA contraction, so the bits are the reference's whichever variant runs.
 #include "CSpikeKernels.h"
+#include "Lanes.h"
 
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__) || defined(__i386__)
-#define SF_X86 1
-#endif
-
-#define SF_INLINE static inline __attribute__((always_inline))
-
-typedef float sf_lanes __attribute__((vector_size(32), aligned(4)));
 typedef int32_t sf_mask __attribute__((vector_size(32)));
-typedef struct __attribute__((packed, may_alias)) { sf_lanes v; } sf_unaligned_lanes;
-#define LANES_AT(p) (((sf_unaligned_lanes *)(p))->v)
 #define SPLAT(s) ((sf_lanes){s, s, s, s, s, s, s, s})
 
-/// where(mask, a, b): a in the lanes whose mask is all ones, else b (bitwise, so exact).
-SF_INLINE sf_lanes select_lanes(sf_mask mask, sf_lanes a, sf_lanes b) {
-    return (sf_lanes)(((sf_mask)a & mask) | ((sf_mask)b & ~mask));
-}
+/// where(mask, a, b): a in the lanes whose mask is all ones, else b (bitwise, so exact); a
+/// macro so that no vector crosses a function boundary.
+#define select_lanes(mask, a, b) ((sf_lanes)(((sf_mask)(a) & (mask)) | ((sf_mask)(b) & ~(mask))))
 
 SF_INLINE void forward_body(const float *current, const float *previous, float *membrane,
                             float *spikes, int64_t n, float tau, float vth) {
