@@ -66,14 +66,15 @@ private func gflops(_ flops: Double, budget: Double, _ work: () -> Void) -> Doub
 /// conv2's dL/dx (a stride-1 3×3 convolution of δ [2048, 32, 14, 14] with the flipped kernel)
 /// by `DenseKernels.convolutionStride1` and by im2col + OpenBLAS, and one recurrent BPTT step
 /// (δ [B, 512]·R [512, 512], B = 16 as in a 2-worker shard and 32) by `DenseKernels.rowProduct`
-/// and by OpenBLAS, each variant this CPU runs. GFLOP/s count 2·(multiply-adds of the plain sum).
+/// and by OpenBLAS on one thread (each data-parallel worker runs it so), each variant this CPU
+/// runs. GFLOP/s count 2·(multiply-adds of the plain sum).
 func measureDenseKernels(seconds budget: Double) {
     print("\nSpikeFuse dense kernels (DenseKernels, variant \(DenseKernels.preferred)) against OpenBLAS, \(BLAS.threads) threads")
-    print("product                                         kernel        GFLOP/s")
+    print("product                                        kernel           GFLOP/s")
     var generator = SeededGenerator(seed: 9)
     func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &generator) } }
     func row(_ product: String, _ kernel: String, _ rate: Double) {
-        print(product.padding(toLength: 47, withPad: " ", startingAt: 0) + kernel.padding(toLength: 14, withPad: " ", startingAt: 0)
+        print(product.padding(toLength: 47, withPad: " ", startingAt: 0) + kernel.padding(toLength: 16, withPad: " ", startingAt: 0)
               + String(format: " %8.1f", rate))
     }
     let g = Conv2dGeometry(inChannels: 32, outChannels: 32, height: 14, width: 14, kernelSize: 3, stride: 1, padding: 1)
@@ -101,9 +102,10 @@ func measureDenseKernels(seconds budget: Double) {
                 DenseKernels.rowProduct(d, rows: rows, inner: 512, r, columns: 512, into: &out, variant: variant)
             })
         }
-        row(name, "BLAS", gflops(flops, budget: budget) {
+        // one BLAS thread, as each data-parallel worker runs it (the row product is one thread)
+        row(name, "BLAS 1 thread", BLAS.singleThreaded { gflops(flops, budget: budget) {
             BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: 512, k: 512, alpha: 1, a: d, lda: 512, b: r,
                       ldb: 512, beta: 0, c: &out, ldc: 512)
-        })
+        } })
     }
 }
