@@ -35,6 +35,8 @@ def main(argv):
     p.add_argument("--formulation", choices=["timebatched", "loop", "fused"], default="timebatched")
     p.add_argument("--compile", action="store_true",
                    help="run the model under torch.compile (inductor; compiled once before timing)")
+    p.add_argument("--channels-last", action="store_true",
+                   help="convolution weights (and so their outputs) in channels-last memory format")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--timesteps", type=int, default=0,
@@ -57,6 +59,8 @@ def main(argv):
     if missing:
         raise SystemExit(f"{args.data}: no tensors {missing}")
     model.load_state_dict({k: tensors[k] for k in own})
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     B = args.batch
     if B > visual_all.shape[1]:
         raise SystemExit(f"{args.data}: batch {B} > {visual_all.shape[1]} samples")
@@ -118,7 +122,8 @@ def main(argv):
         "activity": os.path.splitext(os.path.basename(args.data))[0],
         "samples_per_second": samples / elapsed, "samples_per_cpu_second": samples / cpu,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        "implementation": f"pytorch-{args.formulation}" + ("-compiled" if args.compile else ""),
+        "implementation": f"pytorch-{args.formulation}" + ("-compiled" if args.compile else "")
+                          + ("-channelslast" if args.channels_last else ""),
         "iterations": batches,
         "seconds": elapsed, "cpu_seconds": cpu, "threads": str(torch.get_num_threads()),
         "load_average_1min": os.getloadavg()[0], "firing_rate": fired / max(neurons, 1),

@@ -15,7 +15,8 @@
 #                   is synthesised first if missing.
 #     --stand-in    instead, a short stand-in training run on a paper-sized synthetic task
 #     --quick       only the trained activity level (skip the 2/5/10/20 % scaled networks)
-#   FORMULATIONS="fused timebatched loop" (PyTorch formulations; the best counts), THREADS=2,
+#   FORMULATIONS="fused timebatched fused:channels-last timebatched:channels-last loop" (PyTorch
+#   formulations, NAME:channels-last with channels-last convolutions; the best counts), THREADS=2,
 #   MODELS="multimodal visual audio", OUT=bench/results (writes $OUT.json, $OUT.md, $OUT-profile.txt).
 #   SWEEP_TRAIN_FORMULATIONS="timebatched": for training in the 2–20 % sweep only (PyTorch's
 #   loop formulation trains the multimodal model ~3x slower and takes ~15 s per batch).
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bash bench/run.sh [--seconds S] [--weights W [--inputs DATA]] [--stand-in] [--quick]" >&2; exit 2 ;;
   esac
 done
-FORMULATIONS=${FORMULATIONS:-"fused timebatched loop"}
+FORMULATIONS=${FORMULATIONS:-"fused timebatched fused:channels-last timebatched:channels-last loop"}
 THREADS=${THREADS:-2}
 DATA=runs/bench-data
 
@@ -111,8 +112,11 @@ run_pair() {   # activity model task batch [pytorch formulations]
   fi
   if [ -n "$PYTHON" ]; then
     for formulation in $formulations; do
+      # NAME:channels-last = formulation NAME with the convolutions in channels-last memory format
+      local extra=()
+      case "$formulation" in *:channels-last) extra=(--channels-last); formulation=${formulation%:channels-last} ;; esac
       "$PYTHON" bench/peer_bench.py --data "$file" --model "$model" --task "$task" --batch "$batch" \
-        --formulation "$formulation" --seconds "$SECONDS_PER_RUN" --threads "$THREADS" >> "$RAW"
+        --formulation "$formulation" --seconds "$SECONDS_PER_RUN" --threads "$THREADS" "${extra[@]}" >> "$RAW"
     done
   fi
   tail -n 1 "$RAW" >&2
