@@ -18,9 +18,32 @@ public final class Sequential: Layer {
 
     public init(_ layers: [Layer]) { self.layers = layers }
 
-    /// The layers' steps in order.
+    /// The layers' steps in order, one per layer. A spiking convolution followed by average
+    /// pooling steps fused (`ConvLIFPoolStep`, the same pooled spikes) when `fusesPooling`; the
+    /// pool's slot then passes its input on (`PassThroughStep`).
     public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
-        makeSteps(layers, batch: batch, inputShape: inputShape)
+        guard fusesPooling else { return makeSteps(layers, batch: batch, inputShape: inputShape) }
+        var steps: [LayerStep] = []
+        var shape = inputShape
+        var i = 0
+        while i < layers.count {
+            if let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count, let pool = layers[i + 1] as? AvgPool2d,
+               shape.count == 3 {
+                let g = conv.conv.geometry(for: shape)
+                if g.outputHeight >= pool.kernelSize && g.outputWidth >= pool.kernelSize {
+                    let fused = ConvLIFPoolStep(conv, poolSize: pool.kernelSize, batch: batch, inputShape: shape)
+                    shape = fused.outputShape
+                    steps += [fused, PassThroughStep(shape: shape)]
+                    i += 2
+                    continue
+                }
+            }
+            let step = layers[i].makeStep(batch: batch, inputShape: shape)
+            shape = step.outputShape
+            steps.append(step)
+            i += 1
+        }
+        return ChainStep(steps, inputShape: inputShape)
     }
 
     /// A spiking convolution followed by average pooling runs as one fused pass where its

@@ -176,3 +176,58 @@ final class ConvLIFPoolTests: XCTestCase {
         XCTAssertNil(conv.trainingPooled(sparse, poolSize: 2), "inference")
     }
 }
+
+extension ConvLIFPoolTests {
+    /// The fused step of conv → LIF → pool (`ConvLIFPoolStep`, what `Sequential.makeStep` builds
+    /// for the pair) against the layers' own steps one by one, bit for bit at every step, with
+    /// the weights as drawn (not on a grid), batch 3, across a reset; the pool's slot passes through.
+    func testFusedStepGivesTheLayersStepsBitForBit() throws {
+        for (padding, pool, hidden) in [(1, 2, 5), (0, 3, 8)] {
+            var rng = SeededGenerator(seed: 31)
+            let net = network(&rng, padding: padding, pool: pool, weightScale: 3, hidden: hidden)
+            let batch = 3, frame = [2, 12, 11]
+            let fused = net.makeStep(batch: batch, inputShape: frame) as! ChainStep
+            net.fusesPooling = false
+            let layers = net.makeStep(batch: batch, inputShape: frame) as! ChainStep
+            XCTAssertTrue(fused.steps[0] is ConvLIFPoolStep && fused.steps[1] is PassThroughStep)
+            XCTAssertTrue(fused.steps[2] is ConvLIFPoolStep, "the second conv → pool pair")
+            XCTAssertFalse(layers.steps.contains { $0 is ConvLIFPoolStep })
+            XCTAssertEqual(fused.steps.count, layers.steps.count)
+            XCTAssertEqual(fused.outputShape, layers.outputShape)
+            let x = randomSpikes([6, batch] + frame, rate: 0.1, &rng)
+            var spikes: Float = 0
+            for round in 0..<2 {
+                x.withPointer { px in
+                    for t in 0..<6 {
+                        let frameSize = batch * frame.reduce(1, *)
+                        var a = px + t * frameSize, b = a
+                        // after each pool's slot (1 and 3) the two chains hold the same pooled spikes
+                        for (i, (fusedStep, layerStep)) in zip(fused.steps, layers.steps).enumerated() {
+                            a = fusedStep.step(a); b = layerStep.step(b)
+                            if let convPool = fusedStep as? ConvLIFPoolStep {
+                                // its membranes [B, P, O] are the LIF step's [B, O, P], bit for bit
+                                let lif = (layerStep as! ChainStep).steps[1] as! LIFStep
+                                let (o, p) = (convPool.geometry.outChannels, convPool.geometry.outputPixels)
+                                var transposed = [Float](repeating: .nan, count: lif.membrane.count)
+                                for n in 0..<batch { for c in 0..<o { for q in 0..<p {
+                                    transposed[(n * o + c) * p + q] = convPool.membrane.pointer[(n * p + q) * o + c]
+                                } } }
+                                XCTAssertEqual(transposed.map(\.bitPattern), lif.membrane.buffer.map(\.bitPattern),
+                                               "membranes round \(round) t \(t) step \(i)")
+                            }
+                            guard i == 1 || i == 3 else { continue }
+                            let n = batch * layerStep.outputShape.reduce(1, *)
+                            let fusedOut = Array(UnsafeBufferPointer(start: a, count: n))
+                            let layerOut = Array(UnsafeBufferPointer(start: b, count: n))
+                            XCTAssertEqual(fusedOut.map(\.bitPattern), layerOut.map(\.bitPattern),
+                                           "round \(round) t \(t) padding \(padding) after step \(i)")
+                            spikes += layerOut.reduce(0, +)
+                        }
+                    }
+                }
+                fused.reset(); layers.reset()
+            }
+            XCTAssertGreaterThan(spikes, 0, "the comparison needs output spikes")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import SpikeTensor
+
+/// One time step of a spiking convolution followed by average pooling, fused per image and
+/// channels-last, as `ConvLIFPoolKernel` does for a whole recording: x[t] `[B, C, H, W]` →
+/// pooled spikes `[B, O, Ho/k, Wo/k]`, the membranes `[B, Ho, Wo, O]` kept between steps.
+///
+///     I[t] = W ⋆ x[t] + b            (EventConv2dKernel.synapticSums [Ho·Wo, O], + bias)
+///     u[t], o[t] from I[t]            (LIFKernel.forwardStep over the image's Ho·Wo·O neurons)
+///     y[t] = AvgPool_k(o[t])          (channels-last, then the pooled map transposed to NCHW)
+///
+/// Each element gets the operations of `Conv2dStep` → `LIFStep` → `AvgPool2dStep` in their
+/// order, only in another layout, so the pooled spikes are theirs bit for bit
+/// (`LayerStepTests`); what is saved is the transpose of the full `[O, Ho, Wo]` sums and the
+/// NCHW pooling, leaving one transpose of the k²-times smaller pooled map.
+/// `Sequential.makeStep` builds it for a `SpikingConv2d` followed by an `AvgPool2d`.
+final class ConvLIFPoolStep: LayerStep {
+    let layer: SpikingConv2d
+    let batch: Int
+    let geometry: Conv2dGeometry
+    let poolSize: Int
+    let weight: TransposedWeight
+    let membrane: StepBuffer            // u [B, Ho·Wo, O]
+    let output: StepBuffer              // y [B, O, Ho/k, Wo/k]
+    let scratch: StepBuffer             // per worker: I [Ho·Wo, O], o [Ho·Wo, O], pooled [Ho/k·Wo/k, O]
+    private var first = true
+    var outputShape: [Int] { [geometry.outChannels, geometry.outputHeight / poolSize, geometry.outputWidth / poolSize] }
+
+    init(_ layer: SpikingConv2d, poolSize k: Int, batch: Int, inputShape: [Int]) {
+        self.layer = layer
+        self.batch = batch
+        geometry = layer.conv.geometry(for: inputShape)
+        poolSize = k
+        weight = TransposedWeight(layer.conv.weight)
+        membrane = StepBuffer(batch * geometry.outputImageSize)
+        output = StepBuffer(batch * geometry.outChannels * (geometry.outputHeight / k) * (geometry.outputWidth / k))
+        scratch = StepBuffer(Parallel.workers * 3 * geometry.outputImageSize)
+    }
+
+    // x[t] [B, C, H, W] → pooled spikes [B, O, Ho/k, Wo/k]
+    func step(_ input: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        let g = geometry, k = poolSize, outC = g.outChannels, image = g.outputImageSize
+        let pooledPixels = (g.outputHeight / k) * (g.outputWidth / k), pooledImage = outC * pooledPixels
+        let neuron = layer.lif.neuron, first = first
+        layer.conv.bias.value.withPointer { bias in
+            Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, images in
+                let current = scratch.pointer + slot * 3 * image, spikes = current + image, pooled = spikes + image
+                for b in images {
+                    EventConv2dKernel.synapticSums(image: input + b * g.inputImageSize, geometry: g,
+                                                   weightTransposed: weight.pointer, into: current)
+                    for pixel in 0..<g.outputPixels {   // + bias, as Conv2dStep
+                        let row = current + pixel * outC
+                        for o in 0..<outC { row[o] += bias[o] }
+                    }
+                    let u = membrane.pointer + b * image
+                    LIFKernel.forwardStep(current: current, previousMembrane: first ? nil : UnsafePointer(u), membrane: u,
+                                          spikes: spikes, neurons: image, parameters: neuron)
+                    ConvLIFPoolKernel.poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC,
+                                                       kernelSize: k, into: pooled)
+                    transposeTiled(pooled, rows: pooledPixels, columns: outC, into: output.pointer + b * pooledImage)
+                }
+            }
+        }
+        self.first = false
+        return UnsafePointer(output.pointer)
+    }
+
+    func reset() { membrane.zero(); output.zero(); first = true }
+}
+
+/// The slot of a layer whose step another step already computed (the pool after a fused
+/// `ConvLIFPoolStep`): hands its input on, so a chain keeps one step per layer.
+final class PassThroughStep: LayerStep {
+    let outputShape: [Int]
+    init(shape: [Int]) { outputShape = shape }
+    func step(_ input: UnsafePointer<Float>) -> UnsafePointer<Float> { input }
+    func reset() {}
+}
