@@ -133,18 +133,23 @@ public final class StreamingInference {
                             guard let visual, let vx else { return }
                             for t in 0..<steps { (vo.baseAddress! + t * n).update(from: visual.step(vx + t * visualStep), count: n) }
                         }
+                        // The audio network layer by layer: each layer's steps over all T, then the
+                        // next layer's (its weights stay in cache for T steps instead of all layers'
+                        // weights passing through it every step). Each layer sees the same inputs in
+                        // the same order and keeps its own state, so the outputs are the same.
+                        let audioScan: LayerMajorScan? = audio.flatMap { audio in
+                            ax.map { LayerMajorScan(audio, batch: batch, steps: steps, input: $0, inputStride: audioStep,
+                                                    output: ao.baseAddress!, outputStride: n) }
+                        }
                         func scanAudio() {
-                            guard let audio, let ax else { return }
-                            for t in 0..<steps { (ao.baseAddress! + t * n).update(from: audio.step(ax + t * audioStep), count: n) }
+                            guard let audioScan else { return }
+                            for i in 0..<audioScan.count { audioScan.run(i) }
                         }
                         if runsSubnetworksConcurrently, let chain = visual as? ChainStep, let split = visualPipelineSplit, let vx {
-                            var audioScan: ((Int) -> Void)?
-                            if let audio, let ax, let audioOutput = ao.baseAddress {
-                                audioScan = { t in (audioOutput + t * n).update(from: audio.step(ax + t * audioStep), count: n) }
-                            }
                             let pipeline = VisualPipeline(chain, split: split, batch: batch, steps: steps, input: vx,
                                                           inputStride: visualStep, output: vo.baseAddress!, outputStride: n,
-                                                          audio: audioScan, ringFloats: pipelineRingFloats)
+                                                          audio: audioScan.map { scan in { scan.run($0) } },
+                                                          audioSteps: audioScan?.count ?? 0, ringFloats: pipelineRingFloats)
                             Parallel.forEachChunk(2, chunks: 2) { _, parts in
                                 // Serially (one thread): the back stage's loop first, which runs
                                 // every front step itself; then the audio. The same bits either way.
@@ -229,11 +234,12 @@ final class VisualPipeline {
     let slots: StepBuffer                // [ring, B, …front output]
     let input: UnsafePointer<Float>, inputStride: Int              // [T, B, P, S, S]
     let output: UnsafeMutablePointer<Float>, outputStride: Int     // [T, B, classes]
-    let audio: ((Int) -> Void)?          // audio step t (writes its own output)
+    let audio: ((Int) -> Void)?          // audio step i of `audioSteps` (writes its own output)
     private let frontPart: Part, backPart: Part, audioPart: Part
 
     init(_ chain: ChainStep, split: Int, batch: Int, steps: Int, input: UnsafePointer<Float>, inputStride: Int,
-         output: UnsafeMutablePointer<Float>, outputStride: Int, audio: ((Int) -> Void)?, ringFloats: Int) {
+         output: UnsafeMutablePointer<Float>, outputStride: Int, audio: ((Int) -> Void)?, audioSteps: Int,
+         ringFloats: Int) {
         front = Array(chain.steps[..<split])
         back = Array(chain.steps[split...])
         slotCount = batch * front.last!.outputShape.reduce(1, *)
@@ -243,7 +249,7 @@ final class VisualPipeline {
         self.input = input; self.inputStride = inputStride
         self.output = output; self.outputStride = outputStride
         self.audio = audio
-        frontPart = Part(steps: steps); backPart = Part(steps: steps); audioPart = Part(steps: audio == nil ? 0 : steps)
+        frontPart = Part(steps: steps); backPart = Part(steps: steps); audioPart = Part(steps: audio == nil ? 0 : audioSteps)
     }
 
     /// The next front step, when its slot is free (the back stage is done with step t − ring).
@@ -280,6 +286,42 @@ final class VisualPipeline {
     func runBack() {
         while !backPart.finished {
             if !tryBack() && !tryFront() && !tryAudio() { sched_yield() }
+        }
+    }
+}
+
+/// A chain of steps scanned layer-major over a recording: step i of `count` = L·T runs layer
+/// i / T at time t = i % T, reading the previous layer's output of step t from a `[T, B, …]`
+/// buffer (the first layer reads the input) and writing its own (the last layer writes
+/// `output`). Run in order i = 0, 1, …, it gives every layer the inputs and the order of
+/// steps that the step-major scan gives, so the same outputs.
+final class LayerMajorScan {
+    let steps: [LayerStep]
+    let recording: Int                                     // T
+    let input: UnsafePointer<Float>, inputStride: Int       // [T, B, …in]
+    let output: UnsafeMutablePointer<Float>, outputStride: Int   // [T, B, …out]
+    let widths: [Int]                                      // B·(each step's output shape)
+    let buffers: [StepBuffer]                              // [T, B, …] after every step but the last
+    var count: Int { steps.count * recording }
+
+    init(_ chain: LayerStep, batch: Int, steps recording: Int, input: UnsafePointer<Float>, inputStride: Int,
+         output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        steps = (chain as? ChainStep)?.steps ?? [chain]
+        self.recording = recording
+        self.input = input; self.inputStride = inputStride
+        self.output = output; self.outputStride = outputStride
+        widths = steps.map { batch * $0.outputShape.reduce(1, *) }
+        buffers = widths.dropLast().map { StepBuffer(recording * $0) }
+    }
+
+    func run(_ i: Int) {
+        let layer = i / recording, t = i % recording
+        let x = layer == 0 ? input + t * inputStride : UnsafePointer(buffers[layer - 1].pointer + t * widths[layer - 1])
+        let y = steps[layer].step(x)
+        if layer == steps.count - 1 {
+            (output + t * outputStride).update(from: y, count: widths[layer])
+        } else {
+            (buffers[layer].pointer + t * widths[layer]).update(from: y, count: widths[layer])
         }
     }
 }

@@ -47,10 +47,7 @@ final class ConvLIFPoolStep: LayerStep {
                 for b in images {
                     EventConv2dKernel.synapticSums(image: input + b * g.inputImageSize, geometry: g,
                                                    weightTransposed: weight.pointer, into: current)
-                    for pixel in 0..<g.outputPixels {   // + bias, as Conv2dStep
-                        let row = current + pixel * outC
-                        for o in 0..<outC { row[o] += bias[o] }
-                    }
+                    ConvLIFPoolKernel.addBias(bias, pixels: g.outputPixels, channels: outC, into: current)   // as Conv2dStep
                     let u = membrane.pointer + b * image
                     LIFKernel.forwardStep(current: current, previousMembrane: first ? nil : UnsafePointer(u), membrane: u,
                                           spikes: spikes, neurons: image, parameters: neuron)

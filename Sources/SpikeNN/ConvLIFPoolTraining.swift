@@ -62,10 +62,7 @@ extension ConvLIFPoolKernel {
                     let u = membrane + n * image                           // u[t] [P, O]
                     EventConv2dKernel.synapticSums(image: input + n * g.inputImageSize, geometry: g,
                                                    weightTransposed: wt, into: current)
-                    for pixel in 0..<pixels {   // + bias, as Conv2d
-                        let row = current + pixel * outC
-                        for o in 0..<outC { row[o] += bias[o] }
-                    }
+                    addBias(bias, pixels: pixels, channels: outC, into: current)
                     LIFKernel.forwardStep(current: current, previousMembrane: t == 0 ? nil : UnsafePointer(u - batch * image),
                                           membrane: u, spikes: spikes, neurons: image, parameters: p)
                     poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC,
@@ -73,6 +70,23 @@ extension ConvLIFPoolKernel {
                     transposeTiled(pooled, rows: pooledPixels, columns: outC, into: output + n * pooledImage)
                 }
             }
+        }
+    }
+
+    /// `x[p, o] += bias[o]` over a channels-last image, eight channels at a time then one by
+    /// one: one add per element, as `Conv2d` adds its bias (so the same bits).
+    // x [pixels, channels] +=, bias [channels]
+    @inline(__always)
+    static func addBias(_ bias: UnsafePointer<Float>, pixels: Int, channels: Int, into x: UnsafeMutablePointer<Float>) {
+        let vectorEnd = channels / LIFKernel.Lanes.scalarCount * LIFKernel.Lanes.scalarCount
+        for pixel in 0..<pixels {
+            let row = x + pixel * channels
+            var o = 0
+            while o < vectorEnd {
+                LIFKernel.store(LIFKernel.load(row + o) + LIFKernel.load(bias + o), row + o)
+                o += LIFKernel.Lanes.scalarCount
+            }
+            for o in vectorEnd..<channels { row[o] += bias[o] }
         }
     }
 

@@ -161,13 +161,41 @@ final class StreamingTests: XCTestCase {
             visual.withPointer { v in
                 got.withUnsafeMutableBufferPointer { out in
                     let pipeline = VisualPipeline(stages, split: 2, batch: batch, steps: steps, input: v, inputStride: frame,
-                                                  output: out.baseAddress!, outputStride: batch * classes, audio: nil, ringFloats: 0)
+                                                  output: out.baseAddress!, outputStride: batch * classes, audio: nil, audioSteps: 0,
+                                                  ringFloats: 0)
                     XCTAssertLessThan(pipeline.ring, steps, "the ring must wrap")
                     if frontFirst { pipeline.runFrontAndAudio(); pipeline.runBack() } else { pipeline.runBack(); pipeline.runFrontAndAudio() }
                 }
             }
             XCTAssertEqual(got, want, frontFirst ? "front loop first" : "back loop first")
         }
+    }
+
+    /// The layer-major scan of `run` (each audio layer over all T, then the next) against the
+    /// step-major scan, bit for bit, with the weights scaled off the golden fixtures' grid (so
+    /// the sums are not exact and any change of order would show).
+    func testLayerMajorScanGivesTheStepMajorOutputs() throws {
+        let (network, _, audio) = try golden("golden_weights")
+        for p in network.parameters where p.name.hasPrefix("audio.") {
+            p.value = Tensor(shape: p.value.shape, scalars: p.value.scalars.map { $0 * 1.37 })
+        }
+        let steps = audio.shape[0], batch = audio.shape[1], frame = audio.count / steps
+        let c = network.configuration, n = batch * c.classes
+        let stepMajor = try XCTUnwrap(network.audio?.makeStep(batch: batch, inputShape: [c.audioChannels]))
+        var want: [Float] = []
+        audio.withPointer { a in for t in 0..<steps { want += UnsafeBufferPointer(start: stepMajor.step(a + t * frame), count: n) } }
+        XCTAssertGreaterThan(want.reduce(0, +), 0, "the comparison needs output spikes")
+        var got = [Float](repeating: .nan, count: steps * n)
+        let chain = try XCTUnwrap(network.audio?.makeStep(batch: batch, inputShape: [c.audioChannels]))
+        audio.withPointer { a in
+            got.withUnsafeMutableBufferPointer { out in
+                let scan = LayerMajorScan(chain, batch: batch, steps: steps, input: a, inputStride: frame,
+                                          output: out.baseAddress!, outputStride: n)
+                XCTAssertEqual(scan.count, (chain as! ChainStep).steps.count * steps)
+                for i in 0..<scan.count { scan.run(i) }
+            }
+        }
+        XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern))
     }
 
     /// Weights changed after the stream was made are used at its next step: no refresh call.
