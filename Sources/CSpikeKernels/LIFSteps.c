@@ -45,6 +45,48 @@ SF_INLINE void forward_body(const float *current, const float *previous, float *
     }
 }
 
+/// `forward_body` on I = sums + bias, the bias repeating every `channels` neurons (channels-last
+/// rows): the add first, as a convolution adds its bias, then the same LIF update, so the bits
+/// of a separate bias pass followed by `forward_body`.
+SF_INLINE void forward_biased_body(const float *sums, const float *bias, int64_t channels, const float *previous,
+                                   float *membrane, float *spikes, int64_t n, float tau, float vth) {
+    const sf_lanes vthV = SPLAT(vth), tauV = SPLAT(tau), zero = SPLAT(0.0f), one = SPLAT(1.0f);
+    const int64_t vectorEnd = channels / 8 * 8;
+    for (int64_t row = 0; row < n; row += channels) {
+        int64_t c = 0;
+        if (previous) {
+            for (; c < vectorEnd; c += 8) {
+                const int64_t i = row + c;
+                const sf_lanes current = LANES_AT(sums + i) + LANES_AT(bias + c);
+                const sf_lanes up = LANES_AT(previous + i);
+                const sf_lanes u = select_lanes(up >= vthV, zero, tauV * up) + current;
+                LANES_AT(membrane + i) = u;
+                LANES_AT(spikes + i) = select_lanes(u >= vthV, one, zero);
+            }
+            for (; c < channels; c++) {
+                const int64_t i = row + c;
+                const float up = previous[i];
+                const float u = (up >= vth ? 0.0f : tau * up) + (sums[i] + bias[c]);
+                membrane[i] = u;
+                spikes[i] = u >= vth ? 1.0f : 0.0f;
+            }
+        } else {
+            for (; c < vectorEnd; c += 8) {
+                const int64_t i = row + c;
+                const sf_lanes u = LANES_AT(sums + i) + LANES_AT(bias + c);
+                LANES_AT(membrane + i) = u;
+                LANES_AT(spikes + i) = select_lanes(u >= vthV, one, zero);
+            }
+            for (; c < channels; c++) {
+                const int64_t i = row + c;
+                const float u = sums[i] + bias[c];
+                membrane[i] = u;
+                spikes[i] = u >= vth ? 1.0f : 0.0f;
+            }
+        }
+    }
+}
+
 SF_INLINE void backward_body(const float *grad_spikes, const float *extra, const float *membrane,
                              const float *next, float *grad_current, int64_t n, float tau, float vth,
                              float half_width, float height) {
@@ -89,6 +131,10 @@ SF_INLINE void backward_body(const float *grad_spikes, const float *extra, const
 static void forward_baseline(const float *c, const float *p, float *m, float *s, int64_t n, float tau, float vth) {
     forward_body(c, p, m, s, n, tau, vth);
 }
+static void forward_biased_baseline(const float *c, const float *b, int64_t ch, const float *p, float *m, float *s,
+                                    int64_t n, float tau, float vth) {
+    forward_biased_body(c, b, ch, p, m, s, n, tau, vth);
+}
 static void backward_baseline(const float *g, const float *e, const float *u, const float *nx, float *d, int64_t n,
                               float tau, float vth, float hw, float h) {
     backward_body(g, e, u, nx, d, n, tau, vth, hw, h);
@@ -98,12 +144,17 @@ static void backward_baseline(const float *g, const float *e, const float *u, co
 SF_AVX2 static void forward_avx2(const float *c, const float *p, float *m, float *s, int64_t n, float tau, float vth) {
     forward_body(c, p, m, s, n, tau, vth);
 }
+SF_AVX2 static void forward_biased_avx2(const float *c, const float *b, int64_t ch, const float *p, float *m, float *s,
+                                        int64_t n, float tau, float vth) {
+    forward_biased_body(c, b, ch, p, m, s, n, tau, vth);
+}
 SF_AVX2 static void backward_avx2(const float *g, const float *e, const float *u, const float *nx, float *d, int64_t n,
                                   float tau, float vth, float hw, float h) {
     backward_body(g, e, u, nx, d, n, tau, vth, hw, h);
 }
 #else
 #define forward_avx2 forward_baseline
+#define forward_biased_avx2 forward_biased_baseline
 #define backward_avx2 backward_baseline
 #endif
 
@@ -111,6 +162,13 @@ void sf_lif_forward_step(const float *current, const float *previous_membrane, f
                          int64_t neurons, float tau, float threshold, int avx2) {
     if (avx2) forward_avx2(current, previous_membrane, membrane, spikes, neurons, tau, threshold);
     else forward_baseline(current, previous_membrane, membrane, spikes, neurons, tau, threshold);
+}
+
+void sf_lif_forward_step_biased(const float *sums, const float *bias, int64_t channels, const float *previous_membrane,
+                                float *membrane, float *spikes, int64_t neurons, float tau, float threshold, int avx2) {
+    if (channels <= 0 || neurons % channels != 0) return;
+    if (avx2) forward_biased_avx2(sums, bias, channels, previous_membrane, membrane, spikes, neurons, tau, threshold);
+    else forward_biased_baseline(sums, bias, channels, previous_membrane, membrane, spikes, neurons, tau, threshold);
 }
 
 void sf_lif_backward_step(const float *grad_spikes, const float *extra_grad_spikes, const float *membrane,

@@ -47,10 +47,11 @@ final class ConvLIFPoolStep: LayerStep {
                 for b in images {
                     EventConv2dKernel.synapticSums(image: input + b * g.inputImageSize, geometry: g,
                                                    weightTransposed: weight.pointer, into: current)
-                    ConvLIFPoolKernel.addBias(bias, pixels: g.outputPixels, channels: outC, into: current)   // as Conv2dStep
+                    // + bias as Conv2dStep, then the LIF step, in one pass
                     let u = membrane.pointer + b * image
-                    LIFKernel.forwardStep(current: current, previousMembrane: first ? nil : UnsafePointer(u), membrane: u,
-                                          spikes: spikes, neurons: image, parameters: neuron)
+                    VectorKernels.lifForwardStep(sums: current, bias: bias, channels: outC,
+                                                 previousMembrane: first ? nil : UnsafePointer(u), membrane: u,
+                                                 spikes: spikes, neurons: image, tau: neuron.tau, threshold: neuron.threshold)
                     ConvLIFPoolKernel.poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC,
                                                        kernelSize: k, into: pooled)
                     transposeTiled(pooled, rows: pooledPixels, columns: outC, into: output.pointer + b * pooledImage)

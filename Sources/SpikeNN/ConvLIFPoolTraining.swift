@@ -48,7 +48,7 @@ extension ConvLIFPoolKernel {
                                        neuron p: LIFParameters, poolSize k: Int,
                                        membrane: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
                                        scratch: UnsafeMutablePointer<Float>) {
-        let outC = g.outChannels, pixels = g.outputPixels, image = g.outputImageSize
+        let outC = g.outChannels, image = g.outputImageSize
         let pooledPixels = (g.outputHeight / k) * (g.outputWidth / k), pooledImage = outC * pooledPixels
         Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, samples in
             // I[t] is summed in cache and u[t] written once: the kept membranes are too large
@@ -62,31 +62,15 @@ extension ConvLIFPoolKernel {
                     let u = membrane + n * image                           // u[t] [P, O]
                     EventConv2dKernel.synapticSums(image: input + n * g.inputImageSize, geometry: g,
                                                    weightTransposed: wt, into: current)
-                    addBias(bias, pixels: pixels, channels: outC, into: current)
-                    LIFKernel.forwardStep(current: current, previousMembrane: t == 0 ? nil : UnsafePointer(u - batch * image),
-                                          membrane: u, spikes: spikes, neurons: image, parameters: p)
+                    // + bias as Conv2d, then the LIF step, in one pass
+                    VectorKernels.lifForwardStep(sums: current, bias: bias, channels: outC,
+                                                 previousMembrane: t == 0 ? nil : UnsafePointer(u - batch * image),
+                                                 membrane: u, spikes: spikes, neurons: image, tau: p.tau, threshold: p.threshold)
                     poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC,
                                      kernelSize: k, into: pooled)
                     transposeTiled(pooled, rows: pooledPixels, columns: outC, into: output + n * pooledImage)
                 }
             }
-        }
-    }
-
-    /// `x[p, o] += bias[o]` over a channels-last image, eight channels at a time then one by
-    /// one: one add per element, as `Conv2d` adds its bias (so the same bits).
-    // x [pixels, channels] +=, bias [channels]
-    @inline(__always)
-    static func addBias(_ bias: UnsafePointer<Float>, pixels: Int, channels: Int, into x: UnsafeMutablePointer<Float>) {
-        let vectorEnd = channels / LIFKernel.Lanes.scalarCount * LIFKernel.Lanes.scalarCount
-        for pixel in 0..<pixels {
-            let row = x + pixel * channels
-            var o = 0
-            while o < vectorEnd {
-                LIFKernel.store(LIFKernel.load(row + o) + LIFKernel.load(bias + o), row + o)
-                o += LIFKernel.Lanes.scalarCount
-            }
-            for o in vectorEnd..<channels { row[o] += bias[o] }
         }
     }
 

@@ -184,4 +184,33 @@ extension LIFKernelTests {
             }
         }
     }
+
+    /// The biased C step (bias add and LIF update in one pass) against the add followed by the
+    /// Swift reference step, bit for bit, for channel counts with and without an 8-lane tail.
+    func testBiasedStepIsTheAddThenTheStep() {
+        var rng = SeededGenerator(seed: 92)
+        let p = LIFParameters(tau: 0.2)
+        for (channels, rows) in [(32, 7), (5, 3), (13, 4), (8, 1)] {
+            let n = channels * rows
+            let sums = (0..<n).map { _ in rng.nextUniform(-0.5, 1.2) }
+            let bias = (0..<channels).map { _ in rng.nextUniform(-0.3, 0.3) }
+            let previous = (0..<n).map { _ in rng.nextUniform(-0.2, 1.0) }
+            let current = (0..<n).map { sums[$0] + bias[$0 % channels] }
+            for variant in VectorKernels.available {
+                for withPrevious in [false, true] {
+                    var m1 = [Float](repeating: .nan, count: n), s1 = m1, m2 = m1, s2 = m1
+                    previous.withUnsafeBufferPointer { prev in
+                        let pp = withPrevious ? prev.baseAddress! : nil
+                        LIFKernel.referenceForwardStep(current: current, previousMembrane: pp, membrane: &m1, spikes: &s1,
+                                                       neurons: n, parameters: p)
+                        VectorKernels.lifForwardStep(sums: sums, bias: bias, channels: channels, previousMembrane: pp,
+                                                     membrane: &m2, spikes: &s2, neurons: n, tau: p.tau,
+                                                     threshold: p.threshold, variant: variant)
+                    }
+                    XCTAssertEqual(m1.map(\.bitPattern), m2.map(\.bitPattern), "u, \(channels) channels \(variant) prev \(withPrevious)")
+                    XCTAssertEqual(s1, s2, "o, \(channels) channels \(variant) prev \(withPrevious)")
+                }
+            }
+        }
+    }
 }

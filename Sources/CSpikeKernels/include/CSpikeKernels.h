@@ -75,6 +75,13 @@ void sf_im2col_stride1(const float *input, int64_t images, const sf_conv_geometr
 void sf_lif_forward_step(const float *current, const float *previous_membrane, float *membrane, float *spikes,
                          int64_t neurons, float tau, float threshold, int avx2);
 
+/// `sf_lif_forward_step` on I = sums + bias[i % channels] (channels-last rows of `channels`
+/// neurons; neurons a multiple of channels, else nothing is written): the bias add and the LIF
+/// update in one pass, with the bits of the add followed by `sf_lif_forward_step`. `membrane`
+/// must not alias `sums`.
+void sf_lif_forward_step_biased(const float *sums, const float *bias, int64_t channels, const float *previous_membrane,
+                                float *membrane, float *spikes, int64_t neurons, float tau, float threshold, int avx2);
+
 /// One reverse LIF step (`LIFKernel.backwardStep`, eq. 8): δo = g (+ extra) − δu[t+1]·τ·u,
 /// δu = δo·h(u) + (u ≥ V_th ? 0 : δu[t+1]·τ), h = height where |u − V_th| < half_width; without
 /// next_grad_current δu = (g (+ extra))·h(u). extra and next may be NULL; grad_current may
