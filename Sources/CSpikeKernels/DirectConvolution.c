@@ -38,18 +38,15 @@ enum { SF_ROW_QUANTUM = 12 };
 
 int sf_direct_conv_level(void) {
 #ifdef SF_X86
+    if (!sf_cpu_has_avx2()) return 0;                     // AVX2 and the OS's YMM state (EventScatter.c)
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    const unsigned fma = 1u << 12, osxsave = 1u << 27, avx = 1u << 28;
-    if ((c & (fma | osxsave | avx)) != (fma | osxsave | avx)) return 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 12))) return 0;   // FMA
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 1;
+    const unsigned avx512f = 1u << 16, avx512vl = 1u << 31;
+    if ((b & (avx512f | avx512vl)) != (avx512f | avx512vl)) return 1;
     unsigned lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    if ((lo & 6u) != 6u) return 0;                        // XMM and YMM state enabled by the OS
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    if (!(b & (1u << 5))) return 0;                       // AVX2
-    const unsigned avx512f = 1u << 16, avx512vl = 1u << 31;
-    if ((b & (avx512f | avx512vl)) == (avx512f | avx512vl) && (lo & 0xe0u) == 0xe0u) return 2;   // + opmask, ZMM state
-    return 1;
+    return (lo & 0xe0u) == 0xe0u ? 2 : 1;                 // opmask and ZMM state enabled by the OS
 #else
     return 0;
 #endif

@@ -14,6 +14,11 @@ typedef int32_t sf_mask __attribute__((vector_size(32)));
 /// macro so that no vector crosses a function boundary.
 #define select_lanes(mask, a, b) ((sf_lanes)(((sf_mask)(a) & (mask)) | ((sf_mask)(b) & ~(mask))))
 
+/// The LIF update of eq. 1–3 from u[t−1] and I[t] (vthV, tauV, zero or vth, tau in scope): the
+/// one expression both forward bodies use, in lanes and one neuron at a time.
+#define LIF_UPDATE_LANES(up, current) (select_lanes((up) >= vthV, zero, tauV * (up)) + (current))
+#define LIF_UPDATE(up, current) (((up) >= vth ? 0.0f : tau * (up)) + (current))
+
 SF_INLINE void forward_body(const float *current, const float *previous, float *membrane,
                             float *spikes, int64_t n, float tau, float vth) {
     const sf_lanes vthV = SPLAT(vth), tauV = SPLAT(tau), zero = SPLAT(0.0f), one = SPLAT(1.0f);
@@ -21,13 +26,13 @@ SF_INLINE void forward_body(const float *current, const float *previous, float *
     if (previous) {
         for (; i + 8 <= n; i += 8) {
             const sf_lanes up = LANES_AT(previous + i);
-            const sf_lanes u = select_lanes(up >= vthV, zero, tauV * up) + LANES_AT(current + i);
+            const sf_lanes u = LIF_UPDATE_LANES(up, LANES_AT(current + i));
             LANES_AT(membrane + i) = u;
             LANES_AT(spikes + i) = select_lanes(u >= vthV, one, zero);
         }
         for (; i < n; i++) {
             const float up = previous[i];
-            const float u = (up >= vth ? 0.0f : tau * up) + current[i];
+            const float u = LIF_UPDATE(up, current[i]);
             membrane[i] = u;
             spikes[i] = u >= vth ? 1.0f : 0.0f;
         }
@@ -59,14 +64,14 @@ SF_INLINE void forward_biased_body(const float *sums, const float *bias, int64_t
                 const int64_t i = row + c;
                 const sf_lanes current = LANES_AT(sums + i) + LANES_AT(bias + c);
                 const sf_lanes up = LANES_AT(previous + i);
-                const sf_lanes u = select_lanes(up >= vthV, zero, tauV * up) + current;
+                const sf_lanes u = LIF_UPDATE_LANES(up, current);
                 LANES_AT(membrane + i) = u;
                 LANES_AT(spikes + i) = select_lanes(u >= vthV, one, zero);
             }
             for (; c < channels; c++) {
                 const int64_t i = row + c;
                 const float up = previous[i];
-                const float u = (up >= vth ? 0.0f : tau * up) + (sums[i] + bias[c]);
+                const float u = LIF_UPDATE(up, sums[i] + bias[c]);
                 membrane[i] = u;
                 spikes[i] = u >= vth ? 1.0f : 0.0f;
             }

@@ -11,12 +11,35 @@ import SpikeTensor
 ///     y[t, b, o, i, j] = (1/k²) · Σ_{a,c<k} o[t][o, i·k + a, j·k + c]   (AvgPool2d(k))
 ///
 /// The currents and membranes use the same operations in the same order as `Conv2d`
-/// (event-driven) → `LIF` (inference), and the pooled values are sums of 0/1 spikes (exact in
-/// any order), so the output is the layers' bit for bit (`ConvLIFPoolTests` compares them).
+/// (event-driven) → `LIF` (inference), only channels-last, and the pooled values are sums of
+/// 0/1 spikes (exact in any order), so the output is the layers' bit for bit
+/// (`ConvLIFPoolTests` compares them).
 /// Training has its own fused pass, which keeps u for the backward (`ConvLIFPoolTraining.swift`).
 public enum ConvLIFPoolKernel {
-    /// Floats of scratch `inference` needs per worker: current and membrane of one image.
-    public static func scratchCount(_ g: Conv2dGeometry) -> Int { 2 * g.outputPixels * g.outChannels }
+    /// Floats of scratch `inference` needs per worker: the current, membrane, spikes and pooled
+    /// map of one image (channels-last).
+    public static func scratchCount(_ g: Conv2dGeometry) -> Int { 4 * g.outputPixels * g.outChannels }
+
+    /// One image at one time step, the body of every fused pass (inference, training forward,
+    /// streaming step): `current` ← W ⋆ x (event-driven, `[Ho·Wo, O]`), then I = current + b and
+    /// the LIF update from `previous` (nil at t = 0) into `membrane` and `spikes` in one pass
+    /// (`VectorKernels.lifForwardStep(sums:bias:…)`), then the k×k mean of the spikes
+    /// channels-last into `pooled` and transposed into `output` `[O, Ho/k, Wo/k]`.
+    /// `previous` may be `membrane` (the update is elementwise); `current` must be neither.
+    @inline(__always)
+    static func imageStep(_ x: UnsafePointer<Float>, geometry g: Conv2dGeometry, weightTransposed wt: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>, neuron p: LIFParameters, poolSize k: Int,
+                          previous: UnsafePointer<Float>?, membrane: UnsafeMutablePointer<Float>,
+                          current: UnsafeMutablePointer<Float>, spikes: UnsafeMutablePointer<Float>,
+                          pooled: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let outC = g.outChannels
+        EventConv2dKernel.synapticSums(image: x, geometry: g, weightTransposed: wt, into: current)
+        VectorKernels.lifForwardStep(sums: current, bias: bias, channels: outC, previousMembrane: previous,
+                                     membrane: membrane, spikes: spikes, neurons: g.outputImageSize,
+                                     tau: p.tau, threshold: p.threshold)
+        poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC, kernelSize: k, into: pooled)
+        transposeTiled(pooled, rows: (g.outputHeight / k) * (g.outputWidth / k), columns: outC, into: output)
+    }
 
     // input [T, B, C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O], bias [O]
     // → output [T, B, O, Ho/k, Wo/k] (overwritten); scratch: Parallel.workers · scratchCount(g) floats
@@ -24,51 +47,17 @@ public enum ConvLIFPoolKernel {
                                  weightTransposed wt: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                  neuron p: LIFParameters, poolSize k: Int,
                                  output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let outC = g.outChannels, pixels = g.outputPixels, ow = g.outputWidth
-        let ph = g.outputHeight / k, pw = g.outputWidth / k, pooledImage = outC * ph * pw
-        let tau = p.tau, vth = p.threshold, scale = 1 / Float(k * k)
+        let image = g.outputImageSize, pooledImage = g.outChannels * (g.outputHeight / k) * (g.outputWidth / k)
         Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, images in
-            let current = scratch + slot * scratchCount(g)   // I[t] [P, O], pixel-major
-            let membrane = current + pixels * outC            // u[t−1], then u[t] [P, O]
+            let current = scratch + slot * scratchCount(g)   // I[t] [P, O]
+            let membrane = current + image                    // u[t−1], then u[t] [P, O]
+            let spikes = membrane + image, pooled = spikes + image
             for b in images {
                 for t in 0..<steps {
                     let n = t * batch + b
-                    EventConv2dKernel.synapticSums(image: input + n * g.inputImageSize, geometry: g,
-                                                   weightTransposed: wt, into: current)
-                    // LIF over the image's P·O neurons; the spikes overwrite the currents.
-                    for px in 0..<pixels {
-                        let i = current + px * outC, u = membrane + px * outC
-                        if t == 0 {
-                            for o in 0..<outC {
-                                let v = i[o] + bias[o]
-                                u[o] = v
-                                i[o] = v >= vth ? 1 : 0
-                            }
-                        } else {
-                            for o in 0..<outC {
-                                let up = u[o]
-                                let v = (up >= vth ? 0 : tau * up) + (i[o] + bias[o])
-                                u[o] = v
-                                i[o] = v >= vth ? 1 : 0
-                            }
-                        }
-                    }
-                    // k×k mean of the spikes (full windows only, as AvgPool2d) → NCHW
-                    let out = output + n * pooledImage
-                    for o in 0..<outC {
-                        for pi in 0..<ph {
-                            for pj in 0..<pw {
-                                var sum: Float = 0
-                                for a in 0..<k {
-                                    var row: Float = 0
-                                    let base = ((pi * k + a) * ow + pj * k) * outC + o
-                                    for c in 0..<k { row += current[base + c * outC] }
-                                    sum += row
-                                }
-                                out[(o * ph + pi) * pw + pj] = sum * scale
-                            }
-                        }
-                    }
+                    imageStep(input + n * g.inputImageSize, geometry: g, weightTransposed: wt, bias: bias, neuron: p,
+                              poolSize: k, previous: t == 0 ? nil : UnsafePointer(membrane), membrane: membrane,
+                              current: current, spikes: spikes, pooled: pooled, output: output + n * pooledImage)
                 }
             }
         }

@@ -1,7 +1,7 @@
 import SpikeTensor
 
 /// One time step of a spiking convolution followed by average pooling, fused per image and
-/// channels-last, as `ConvLIFPoolKernel` does for a whole recording: x[t] `[B, C, H, W]` →
+/// channels-last (`ConvLIFPoolKernel.imageStep`, as the time-batched fused passes): x[t] `[B, C, H, W]` →
 /// pooled spikes `[B, O, Ho/k, Wo/k]`, the membranes `[B, Ho, Wo, O]` kept between steps.
 ///
 ///     I[t] = W ⋆ x[t] + b            (EventConv2dKernel.synapticSums [Ho·Wo, O], + bias)
@@ -38,23 +38,18 @@ final class ConvLIFPoolStep: LayerStep {
 
     // x[t] [B, C, H, W] → pooled spikes [B, O, Ho/k, Wo/k]
     func step(_ input: UnsafePointer<Float>) -> UnsafePointer<Float> {
-        let g = geometry, k = poolSize, outC = g.outChannels, image = g.outputImageSize
-        let pooledPixels = (g.outputHeight / k) * (g.outputWidth / k), pooledImage = outC * pooledPixels
+        let g = geometry, k = poolSize, image = g.outputImageSize
+        let pooledImage = g.outChannels * (g.outputHeight / k) * (g.outputWidth / k)
         let neuron = layer.lif.neuron, first = first
         layer.conv.bias.value.withPointer { bias in
             Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, images in
                 let current = scratch.pointer + slot * 3 * image, spikes = current + image, pooled = spikes + image
                 for b in images {
-                    EventConv2dKernel.synapticSums(image: input + b * g.inputImageSize, geometry: g,
-                                                   weightTransposed: weight.pointer, into: current)
-                    // + bias as Conv2dStep, then the LIF step, in one pass
                     let u = membrane.pointer + b * image
-                    VectorKernels.lifForwardStep(sums: current, bias: bias, channels: outC,
-                                                 previousMembrane: first ? nil : UnsafePointer(u), membrane: u,
-                                                 spikes: spikes, neurons: image, tau: neuron.tau, threshold: neuron.threshold)
-                    ConvLIFPoolKernel.poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC,
-                                                       kernelSize: k, into: pooled)
-                    transposeTiled(pooled, rows: pooledPixels, columns: outC, into: output.pointer + b * pooledImage)
+                    ConvLIFPoolKernel.imageStep(input + b * g.inputImageSize, geometry: g, weightTransposed: weight.pointer,
+                                                bias: bias, neuron: neuron, poolSize: k,
+                                                previous: first ? nil : UnsafePointer(u), membrane: u, current: current,
+                                                spikes: spikes, pooled: pooled, output: output.pointer + b * pooledImage)
                 }
             }
         }

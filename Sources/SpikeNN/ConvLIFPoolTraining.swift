@@ -48,8 +48,7 @@ extension ConvLIFPoolKernel {
                                        neuron p: LIFParameters, poolSize k: Int,
                                        membrane: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
                                        scratch: UnsafeMutablePointer<Float>) {
-        let outC = g.outChannels, image = g.outputImageSize
-        let pooledPixels = (g.outputHeight / k) * (g.outputWidth / k), pooledImage = outC * pooledPixels
+        let image = g.outputImageSize, pooledImage = g.outChannels * (g.outputHeight / k) * (g.outputWidth / k)
         Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, samples in
             // I[t] is summed in cache and u[t] written once: the kept membranes are too large
             // for the caches, and zeroing them in place before the scatter costs a pass to memory.
@@ -60,15 +59,9 @@ extension ConvLIFPoolKernel {
                 for t in 0..<steps {
                     let n = t * batch + b
                     let u = membrane + n * image                           // u[t] [P, O]
-                    EventConv2dKernel.synapticSums(image: input + n * g.inputImageSize, geometry: g,
-                                                   weightTransposed: wt, into: current)
-                    // + bias as Conv2d, then the LIF step, in one pass
-                    VectorKernels.lifForwardStep(sums: current, bias: bias, channels: outC,
-                                                 previousMembrane: t == 0 ? nil : UnsafePointer(u - batch * image),
-                                                 membrane: u, spikes: spikes, neurons: image, tau: p.tau, threshold: p.threshold)
-                    poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC,
-                                     kernelSize: k, into: pooled)
-                    transposeTiled(pooled, rows: pooledPixels, columns: outC, into: output + n * pooledImage)
+                    imageStep(input + n * g.inputImageSize, geometry: g, weightTransposed: wt, bias: bias, neuron: p,
+                              poolSize: k, previous: t == 0 ? nil : UnsafePointer(u - batch * image), membrane: u,
+                              current: current, spikes: spikes, pooled: pooled, output: output + n * pooledImage)
                 }
             }
         }

@@ -32,17 +32,25 @@ public struct Conv2dWorkspace {
 public enum Conv2dKernel {
     /// Stride 1 with a multiple of 8 output channels runs `DenseKernels.convolutionStride1` (no
     /// column matrix) where it beats OpenBLAS (`DenseKernels.replacesBLAS`: AVX2 + FMA or
-    /// AVX-512); everything else im2col + GEMM (`im2colForward`).
-    // input [N, C, H, W], weight [O, C, k, k], bias [O] → output [N, O, Ho, Wo] (overwritten)
+    /// AVX-512); everything else im2col + GEMM (`im2colForward`). `outputChannelsLast` writes each
+    /// image as `[Ho, Wo, O]` (the direct kernel's own layout; the im2col path transposes).
+    // input [N, C, H, W], weight [O, C, k, k], bias [O] (nil: none)
+    // → output [N, O, Ho, Wo], or [N, Ho, Wo, O] when outputChannelsLast (overwritten)
     public static func forward(input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
-                               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                               output: UnsafeMutablePointer<Float>, workspace: inout Conv2dWorkspace) {
+                               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                               output: UnsafeMutablePointer<Float>, outputChannelsLast: Bool = false,
+                               workspace: inout Conv2dWorkspace) {
         if DenseKernels.replacesBLAS && DenseKernels.handlesConvolution(g) {
-            DenseKernels.convolutionStride1(input: input, images: images, geometry: g, weight: weight, bias: bias, output: output)
-        } else {
-            im2colForward(input: input, images: images, geometry: g, weight: weight, bias: bias, output: output,
-                          workspace: &workspace)
+            DenseKernels.convolutionStride1(input: input, images: images, geometry: g, weight: weight, bias: bias,
+                                            output: output, outputChannelsLast: outputChannelsLast)
+            return
         }
+        let zeroBias = bias == nil ? [Float](repeating: 0, count: g.outChannels) : []
+        zeroBias.withUnsafeBufferPointer { zero in
+            im2colForward(input: input, images: images, geometry: g, weight: weight, bias: bias ?? zero.baseAddress!,
+                          output: output, workspace: &workspace)
+        }
+        if outputChannelsLast { toChannelsLast(output, images: images, channels: g.outChannels, pixels: g.outputPixels) }
     }
 
     /// `forward` by im2col + GEMM, for any geometry.
@@ -182,22 +190,11 @@ extension Conv2dKernel {
                 }
             }
         }
-        let zeroBias = [Float](repeating: 0, count: inC)
         let transposed = Conv2dGeometry(inChannels: outC, outChannels: inC, height: g.outputHeight, width: g.outputWidth,
                                         kernelSize: k, stride: 1, padding: k - 1 - g.padding)
         flipped.withUnsafeBufferPointer { w in
-            zeroBias.withUnsafeBufferPointer { b in
-                if channelsLast && DenseKernels.replacesBLAS && DenseKernels.handlesConvolution(transposed) {
-                    // the layout the kernel computes in: no transpose at all
-                    DenseKernels.convolutionStride1(input: gradOutput, images: images, geometry: transposed,
-                                                    weight: w.baseAddress!, bias: nil, output: gradInput,
-                                                    outputChannelsLast: true)
-                    return
-                }
-                forward(input: gradOutput, images: images, geometry: transposed, weight: w.baseAddress!, bias: b.baseAddress!,
-                        output: gradInput, workspace: &workspace)
-                if channelsLast { toChannelsLast(gradInput, images: images, channels: inC, pixels: g.height * g.width) }
-            }
+            forward(input: gradOutput, images: images, geometry: transposed, weight: w.baseAddress!, bias: nil,
+                    output: gradInput, outputChannelsLast: channelsLast, workspace: &workspace)
         }
     }
 

@@ -135,17 +135,9 @@ extension LIFKernelTests {
         for n in [1, 7, 8, 29, 1000] {
             let current = draw(n), previous = draw(n), g = draw(n), extra = draw(n), next = draw(n), u = draw(n)
             for variant in VectorKernels.available {
-                for withPrevious in [false, true] {
-                    var m1 = [Float](repeating: .nan, count: n), s1 = m1, m2 = m1, s2 = m1
-                    previous.withUnsafeBufferPointer { prev in
-                        let pp = withPrevious ? prev.baseAddress! : nil
-                        LIFKernel.referenceForwardStep(current: current, previousMembrane: pp, membrane: &m1, spikes: &s1,
-                                                       neurons: n, parameters: p)
-                        VectorKernels.lifForwardStep(current: current, previousMembrane: pp, membrane: &m2, spikes: &s2,
-                                                     neurons: n, tau: p.tau, threshold: p.threshold, variant: variant)
-                    }
-                    XCTAssertEqual(m1.map(\.bitPattern), m2.map(\.bitPattern), "forward u n \(n) \(variant) prev \(withPrevious)")
-                    XCTAssertEqual(s1, s2, "forward o n \(n) \(variant) prev \(withPrevious)")
+                assertForwardMatchesReference(current: current, previous: previous, parameters: p, "n \(n) \(variant)") {
+                    VectorKernels.lifForwardStep(current: current, previousMembrane: $0, membrane: &$1, spikes: &$2,
+                                                 neurons: n, tau: p.tau, threshold: p.threshold, variant: variant)
                 }
                 for (withNext, withExtra) in [(false, false), (false, true), (true, false), (true, true)] {
                     var d1 = [Float](repeating: .nan, count: n), d2 = d1
@@ -185,6 +177,26 @@ extension LIFKernelTests {
         }
     }
 
+    /// `cStep(previous, &membrane, &spikes)` against the Swift reference step on `current`, bit
+    /// for bit, without and with the previous membrane.
+    private func assertForwardMatchesReference(current: [Float], previous: [Float], parameters p: LIFParameters,
+                                               _ label: String,
+                                               _ cStep: (UnsafePointer<Float>?, inout [Float], inout [Float]) -> Void,
+                                               file: StaticString = #filePath, line: UInt = #line) {
+        let n = current.count
+        for withPrevious in [false, true] {
+            var m1 = [Float](repeating: .nan, count: n), s1 = m1, m2 = m1, s2 = m1
+            previous.withUnsafeBufferPointer { prev in
+                let pp = withPrevious ? prev.baseAddress! : nil
+                LIFKernel.referenceForwardStep(current: current, previousMembrane: pp, membrane: &m1, spikes: &s1,
+                                               neurons: n, parameters: p)
+                cStep(pp, &m2, &s2)
+            }
+            XCTAssertEqual(m1.map(\.bitPattern), m2.map(\.bitPattern), "u, \(label), previous \(withPrevious)", file: file, line: line)
+            XCTAssertEqual(s1, s2, "o, \(label), previous \(withPrevious)", file: file, line: line)
+        }
+    }
+
     /// The biased C step (bias add and LIF update in one pass) against the add followed by the
     /// Swift reference step, bit for bit, for channel counts with and without an 8-lane tail.
     func testBiasedStepIsTheAddThenTheStep() {
@@ -197,18 +209,11 @@ extension LIFKernelTests {
             let previous = (0..<n).map { _ in rng.nextUniform(-0.2, 1.0) }
             let current = (0..<n).map { sums[$0] + bias[$0 % channels] }
             for variant in VectorKernels.available {
-                for withPrevious in [false, true] {
-                    var m1 = [Float](repeating: .nan, count: n), s1 = m1, m2 = m1, s2 = m1
-                    previous.withUnsafeBufferPointer { prev in
-                        let pp = withPrevious ? prev.baseAddress! : nil
-                        LIFKernel.referenceForwardStep(current: current, previousMembrane: pp, membrane: &m1, spikes: &s1,
-                                                       neurons: n, parameters: p)
-                        VectorKernels.lifForwardStep(sums: sums, bias: bias, channels: channels, previousMembrane: pp,
-                                                     membrane: &m2, spikes: &s2, neurons: n, tau: p.tau,
-                                                     threshold: p.threshold, variant: variant)
-                    }
-                    XCTAssertEqual(m1.map(\.bitPattern), m2.map(\.bitPattern), "u, \(channels) channels \(variant) prev \(withPrevious)")
-                    XCTAssertEqual(s1, s2, "o, \(channels) channels \(variant) prev \(withPrevious)")
+                assertForwardMatchesReference(current: current, previous: previous, parameters: p,
+                                              "\(channels) channels \(variant)") {
+                    VectorKernels.lifForwardStep(sums: sums, bias: bias, channels: channels, previousMembrane: $0,
+                                                 membrane: &$1, spikes: &$2, neurons: n, tau: p.tau,
+                                                 threshold: p.threshold, variant: variant)
                 }
             }
         }
