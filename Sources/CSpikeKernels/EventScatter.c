@@ -143,6 +143,119 @@ SF_INLINE void accumulate_tap(const sf_active_pixel *list, int64_t n, int64_t ki
 #undef SF_EACH_REACHING_PIXEL
 }
 
+/// Thirty-two floats (one pixel's or one tap's row of the paper's 32 channels), loaded and stored
+/// unaligned: the compiler splits it into what the variant has (two zmm, four ymm, eight xmm),
+/// so one body serves every variant.
+typedef float sf_row32 __attribute__((vector_size(128), aligned(4)));
+typedef struct __attribute__((packed, may_alias)) { sf_row32 v; } sf_unaligned_row32;
+#define ROW32_AT(p) (((sf_unaligned_row32 *)(p))->v)
+#define ROW32_SPLAT(s) ((sf_row32){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, \
+                                   s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s})
+
+/// Calls TAP(ki, kj, offset) for the nine taps of a 3×3 kernel in (ki, kj) order, `offset` the
+/// pixel offset (ki·Wo + kj) of the output the tap reaches from a pixel's kj = ki = 0 output.
+#define SF_NINE_TAPS(TAP, ow) \
+    TAP(0, 0, 0) TAP(0, 1, 1) TAP(0, 2, 2) \
+    TAP(1, 0, (ow)) TAP(1, 1, (ow) + 1) TAP(1, 2, (ow) + 2) \
+    TAP(2, 0, 2 * (ow)) TAP(2, 1, 2 * (ow) + 1) TAP(2, 2, 2 * (ow) + 2)
+
+/// Bit i set where x[i] ≠ 0, for the `count` ≤ 8 floats at x (a compare and a sign mask per
+/// four floats where all eight are there).
+SF_INLINE unsigned nonzero_mask8(const float *x, int64_t count) {
+#ifdef SF_X86
+    if (count >= 8) {
+        const __m128 zero = _mm_setzero_ps();
+        return (unsigned)_mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(x), zero))
+             | (unsigned)_mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(x + 4), zero)) << 4;
+    }
+#endif
+    unsigned mask = 0;
+    for (int64_t i = 0; i < count && i < 8; i++) mask |= (unsigned)(x[i] != 0) << i;
+    return mask;
+}
+
+/// Runs the body (the last argument) for every nonzero pixel of one plane [height, width] in
+/// raster order, with `row` and `column` its coordinates shifted by the padding (yy + p, xx + p)
+/// and `v` its value: eight columns at a time by a compare and a sign mask, then their set
+/// bits (a row's last eight columns, overlapping the previous group, for its tail), so no
+/// branch per zero pixel and no list.
+#define SF_EACH_ACTIVE_PIXEL(plane, height, width, pad, ...)                                     \
+    for (int64_t yy_ = 0; yy_ < (height); yy_++) {                                             \
+        const float *rowValues_ = (plane) + yy_ * (width);                                     \
+        const int64_t row = yy_ + (pad);                                                       \
+        for (int64_t x_ = 0; x_ < (width); x_ += 8) {                                          \
+            unsigned mask_ = x_ + 8 <= (width) || (width) < 8                                  \
+                ? nonzero_mask8(rowValues_ + x_, (width) - x_)                                 \
+                : nonzero_mask8(rowValues_ + (width) - 8, 8) >> (x_ + 8 - (width));            \
+            while (mask_) {                                                                    \
+                const int64_t xx_ = x_ + __builtin_ctz(mask_);                                 \
+                mask_ &= mask_ - 1;                                                            \
+                const int64_t column = xx_ + (pad);                                            \
+                const float v = rowValues_[xx_];                                               \
+                __VA_ARGS__                                                                    \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+/// The forward scatter of one channel c for a 3×3 kernel and 32 output channels (both of the
+/// paper's conv layers): the channel's nine rows of Wᵀ are loaded once (in registers where the
+/// variant has enough: AVX-512's 32 zmm), and a pixel whose nine taps all reach an output pixel
+/// (all but the border) adds them with no bounds test (a border pixel tests each tap). Per
+/// output element the same adds in the same order as `scatter_to_pixels` (pixels in raster
+/// order, taps ki, kj ascending).
+SF_INLINE void scatter_channel_to_pixels_k3o32(const float *plane, int64_t c, const sf_conv_geometry *g,
+                                               const float *wt, float *sums) {
+    const int64_t oh = g->out_height, ow = g->out_width;
+    const float *w = wt + c * 9 * 32;
+#define LOAD_TAP(ki, kj, offset) const sf_row32 w##ki##kj = ROW32_AT(w + (ki * 3 + kj) * 32);
+    SF_NINE_TAPS(LOAD_TAP, ow)
+#undef LOAD_TAP
+#define ADD_TAP(ki, kj, offset) ROW32_AT(pixels - (offset) * 32) = ROW32_AT(pixels - (offset) * 32) + s * w##ki##kj;
+#define ADD_TAP_IF_INSIDE(ki, kj, offset) \
+    if ((uint64_t)(row - ki) < (uint64_t)oh && (uint64_t)(column - kj) < (uint64_t)ow) ADD_TAP(ki, kj, offset)
+    SF_EACH_ACTIVE_PIXEL(plane, g->height, g->width, g->padding, {
+        const sf_row32 s = ROW32_SPLAT(v);
+        float *pixels = sums + (row * ow + column) * 32;             // output pixel of ki = kj = 0
+        if (row >= 2 && row < oh && column >= 2 && column < ow) {
+            SF_NINE_TAPS(ADD_TAP, ow)
+        } else {
+            SF_NINE_TAPS(ADD_TAP_IF_INSIDE, ow)
+        }
+    })
+#undef ADD_TAP
+#undef ADD_TAP_IF_INSIDE
+}
+
+/// The weight gradient of one channel for a 3×3 kernel and 32 output channels: the channel's
+/// nine rows of dWᵀ are held as sums (in registers where the variant has enough) over the whole
+/// plane, each pixel adding v·dYᵀ[pixel] to every tap that reaches an output pixel (a border
+/// pixel tests each tap). Per element the adds of `accumulate_tap` in the same pixel order.
+SF_INLINE void accumulate_channel_taps_k3o32(const float *plane, const sf_conv_geometry *g, const float *dyT,
+                                             float *dst) {
+    const int64_t oh = g->out_height, ow = g->out_width;
+#define LOAD_SUM(ki, kj, offset) sf_row32 a##ki##kj = ROW32_AT(dst + (ki * 3 + kj) * 32);
+    SF_NINE_TAPS(LOAD_SUM, ow)
+#undef LOAD_SUM
+#define ADD_TAP(ki, kj, offset) a##ki##kj = a##ki##kj + s * ROW32_AT(pixels - (offset) * 32);
+#define ADD_TAP_IF_INSIDE(ki, kj, offset)                                                   \
+    if ((uint64_t)(row - ki) < (uint64_t)oh && (uint64_t)(column - kj) < (uint64_t)ow) \
+        a##ki##kj = a##ki##kj + s * ROW32_AT(pixels - (offset) * 32);
+    SF_EACH_ACTIVE_PIXEL(plane, g->height, g->width, g->padding, {
+        const sf_row32 s = ROW32_SPLAT(v);
+        const float *pixels = dyT + (row * ow + column) * 32;       // output pixel of ki = kj = 0
+        if (row >= 2 && row < oh && column >= 2 && column < ow) {
+            SF_NINE_TAPS(ADD_TAP, ow)
+        } else {
+            SF_NINE_TAPS(ADD_TAP_IF_INSIDE, ow)
+        }
+    })
+#undef ADD_TAP
+#undef ADD_TAP_IF_INSIDE
+#define STORE_SUM(ki, kj, offset) ROW32_AT(dst + (ki * 3 + kj) * 32) = a##ki##kj;
+    SF_NINE_TAPS(STORE_SUM, ow)
+#undef STORE_SUM
+}
+
 // image [C, H, W] (sparse); table and target as `direction` says (see the header).
 // Per channel, the nonzero pixels are listed in raster order (SF_ACTIVE_CHUNK at a time), then
 // scattered. Every target element receives the reference's adds in the reference's order
@@ -153,6 +266,14 @@ SF_INLINE void scatter_stride1_body(const float *image, const sf_conv_geometry *
                                     const float *table, float *target, sf_scatter_direction direction) {
     const int64_t k = g->kernel, pad = g->padding, oh = g->out_height;
     const int64_t width = g->width, plane = g->height * g->width, outC = g->out_channels;
+    // 3×3, 32 channels, every input row reaching an output row (p ≤ 2): one pass per channel.
+    if (k == 3 && outC == 32 && pad <= 2) {
+        for (int64_t c = 0; c < g->in_channels; c++) {
+            if (direction == SF_SCATTER_TO_PIXELS) scatter_channel_to_pixels_k3o32(image + c * plane, c, g, table, target);
+            else accumulate_channel_taps_k3o32(image + c * plane, g, table, target + c * 9 * 32);
+        }
+        return;
+    }
     sf_active_pixel list[SF_ACTIVE_CHUNK];
     for (int64_t c = 0; c < g->in_channels; c++) {
         int64_t yy = 0, xx = 0;
@@ -293,15 +414,23 @@ SF_AVX2 static void rows_weight_gradient_avx2(const float *x, int64_t rows, int6
                                               const float *dy, int64_t out, float *dwt) {
     rows_weight_gradient_body(x, rows, in, b, e, dy, out, dwt);
 }
+/// The scatters' AVX-512 build: the 32-float rows of the 3×3, 32-channel path become two zmm
+/// (a channel's nine weight rows or weight-gradient sums then stay in registers); the rest as AVX2.
+__attribute__((target("avx2,avx512f,avx512vl"))) static void scatter_stride1_avx512(
+    const float *image, const sf_conv_geometry *g, const float *table, float *target, sf_scatter_direction direction) {
+    scatter_stride1_body(image, g, table, target, direction);
+}
 #else
+#define scatter_stride1_avx512 scatter_stride1_baseline
 #define scatter_stride1_avx2 scatter_stride1_baseline
 #define rows_forward_avx2 rows_forward_baseline
 #define rows_weight_gradient_avx2 rows_weight_gradient_baseline
 #endif
 
 void sf_event_conv_scatter_stride1(const float *image, const sf_conv_geometry *geometry, const float *table,
-                                   float *target, sf_scatter_direction direction, int avx2) {
-    if (avx2) scatter_stride1_avx2(image, geometry, table, target, direction);
+                                   float *target, sf_scatter_direction direction, int level) {
+    if (level >= 2) scatter_stride1_avx512(image, geometry, table, target, direction);
+    else if (level == 1) scatter_stride1_avx2(image, geometry, table, target, direction);
     else scatter_stride1_baseline(image, geometry, table, target, direction);
 }
 

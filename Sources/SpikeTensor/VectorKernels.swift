@@ -1,32 +1,40 @@
 import CSpikeKernels
 
-/// The C vector kernels (`CSpikeKernels`) of the event-driven scatters, and which of their two
+/// The C vector kernels (`CSpikeKernels`) of the event-driven scatters, and which of their
 /// variants runs: AVX2 (256-bit adds, one instruction per 8 floats) where the CPU and the OS
-/// support it, else the baseline build (SSE2 on x86-64: two instructions per 8 floats). Swift
-/// compiles for the baseline only and has no per-function target attribute, hence C.
+/// support it, else the baseline build (SSE2 on x86-64: two instructions per 8 floats); where
+/// AVX-512 (F and VL) is there too, the convolution scatter's 3×3, 32-channel path runs an
+/// AVX-512 build (a channel's nine 32-float rows in 18 zmm registers), every other kernel its
+/// AVX2 one. Swift compiles for the baseline only and has no per-function target attribute, hence C.
 ///
-/// Both variants do the same float operations in the same order as the Swift reference
+/// Every variant does the same float operations in the same order as the Swift reference
 /// (`SpikeMatmul.addScaled` over `EventConv2dKernel.forEachActiveTapAnyStride` / the row loops),
-/// with no FMA contraction, so every result is bit-identical to it; the tests check all three.
+/// with no FMA contraction, so every result is bit-identical to it; the tests check all of them.
 public enum VectorKernels {
-    /// Instruction-set variant of a C vector kernel.
-    public enum Variant: Sendable, CaseIterable {
-        case baseline, avx2
+    /// Instruction-set variant of a C vector kernel, in increasing width.
+    public enum Variant: Int32, Sendable, CaseIterable {
+        case baseline, avx2, avx512
     }
 
     /// True when this CPU and OS can run the AVX2 variant (cpuid + XCR0).
     public static let cpuHasAVX2 = sf_cpu_has_avx2() != 0
 
+    /// True when this CPU and OS can run the AVX-512 variant (F and VL, and the ZMM state: the
+    /// test of `DenseKernels`).
+    public static let cpuHasAVX512 = cpuHasAVX2 && sf_direct_conv_level() >= 2
+
     /// The variant the kernels use: the widest this machine runs.
-    public static let preferred: Variant = cpuHasAVX2 ? .avx2 : .baseline
+    public static let preferred: Variant = cpuHasAVX512 ? .avx512 : cpuHasAVX2 ? .avx2 : .baseline
 
     /// The variants this machine can run (the tests compare each with the reference).
-    public static var available: [Variant] { cpuHasAVX2 ? [.baseline, .avx2] : [.baseline] }
+    public static var available: [Variant] { Variant.allCases.filter { $0.rawValue <= preferred.rawValue } }
 
+    /// The level the C kernels take: 0 baseline, 1 AVX2, 2 AVX-512 (kernels without an AVX-512
+    /// build run their AVX2 one for any level ≥ 1).
     @inline(__always)
     static func flag(_ variant: Variant) -> Int32 {
-        precondition(variant == .baseline || cpuHasAVX2, "the AVX2 variant needs a CPU with AVX2")
-        return variant == .avx2 ? 1 : 0
+        precondition(variant.rawValue <= preferred.rawValue, "the \(variant) variant needs a CPU that has it")
+        return variant.rawValue
     }
 
     /// Which way `eventConvScatterStride1` writes.

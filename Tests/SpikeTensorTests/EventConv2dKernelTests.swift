@@ -51,7 +51,8 @@ final class EventConv2dKernelTests: XCTestCase {
 extension EventConv2dKernelTests {
     /// The C stride-1 scatter, in every variant this CPU runs, gives the bits of the plain Swift
     /// reference in both directions (forward sums, weight gradient), including padding larger
-    /// than k − 1, a 1×1 kernel, channel counts that are not a multiple of 8, pooled values, and
+    /// than k − 1, a 1×1 kernel, channel counts that are not a multiple of 8, the 3×3 32-channel
+    /// path (its border pixels, planes narrower than its eight-column scan), pooled values, and
     /// planes with more nonzero pixels than the C kernel lists at a time (1,024).
     func testCScatterMatchesTheReferenceBitForBit() {
         var rng = SeededGenerator(seed: 62)
@@ -60,6 +61,12 @@ extension EventConv2dKernelTests {
             Conv2dGeometry(inChannels: 1, outChannels: 9, height: 3, width: 9, kernelSize: 3, stride: 1, padding: 0),
             Conv2dGeometry(inChannels: 3, outChannels: 1, height: 8, width: 8, kernelSize: 5, stride: 1, padding: 0),
             Conv2dGeometry(inChannels: 32, outChannels: 32, height: 14, width: 14, kernelSize: 3, stride: 1, padding: 1),
+            // the 3×3, 32-channel path: visual.conv1's shape, no padding, a plane narrower than
+            // eight columns, padding 2 (every tap of the border rows tested)
+            Conv2dGeometry(inChannels: 2, outChannels: 32, height: 28, width: 28, kernelSize: 3, stride: 1, padding: 1),
+            Conv2dGeometry(inChannels: 3, outChannels: 32, height: 9, width: 11, kernelSize: 3, stride: 1, padding: 0),
+            Conv2dGeometry(inChannels: 2, outChannels: 32, height: 6, width: 5, kernelSize: 3, stride: 1, padding: 2),
+            Conv2dGeometry(inChannels: 2, outChannels: 32, height: 5, width: 7, kernelSize: 3, stride: 1, padding: 3),
             Conv2dGeometry(inChannels: 2, outChannels: 17, height: 6, width: 6, kernelSize: 1, stride: 1, padding: 0),
         ]).map { ($0, 0.3) } + [
             (Conv2dGeometry(inChannels: 2, outChannels: 40, height: 41, width: 45, kernelSize: 3, stride: 1, padding: 1), 0.9),
@@ -94,16 +101,19 @@ extension EventConv2dKernelTests {
         }
     }
 
-    /// The AVX2 variant is chosen wherever Linux says the CPU has AVX2 (a broken detection would
-    /// silently run the baseline).
+    /// The AVX2 variant is chosen wherever Linux says the CPU has AVX2, the AVX-512 one wherever
+    /// it has AVX-512 F and VL (a broken detection would silently run a narrower variant).
     func testAVX2IsDetectedWhereTheCPUHasIt() throws {
         guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
             throw XCTSkip("no /proc/cpuinfo flags line on this system")
         }
-        let listed = flags.split(separator: " ").contains("avx2")
+        let names = Set(flags.split(separator: " ").map(String.init))
+        let listed = names.contains("avx2")
+        let listed512 = listed && names.isSuperset(of: ["fma", "avx512f", "avx512vl"])
         XCTAssertEqual(VectorKernels.cpuHasAVX2, listed, "cpuid says \(VectorKernels.cpuHasAVX2), /proc/cpuinfo says \(listed)")
-        XCTAssertEqual(VectorKernels.preferred, listed ? .avx2 : .baseline)
+        XCTAssertEqual(VectorKernels.cpuHasAVX512, listed512, "cpuid says \(VectorKernels.cpuHasAVX512), /proc/cpuinfo says \(listed512)")
+        XCTAssertEqual(VectorKernels.preferred, listed512 ? .avx512 : listed ? .avx2 : .baseline)
     }
 
     /// The blocked transpose (every C variant) against the plain definition dst[c, r] = src[r, c],

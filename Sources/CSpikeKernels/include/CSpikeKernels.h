@@ -31,11 +31,12 @@ int sf_cpu_has_avx2(void);
 
 /// For every nonzero pixel v of one image [C, H, W] and every (tap, output pixel) it reaches
 /// with stride 1, in input order (channel, row, column, then ki, kj ascending):
-/// `target[row] += v · table[row']` as `direction` says. `avx2` ≠ 0 runs the AVX2 variant
-/// (only when `sf_cpu_has_avx2()`); results are bit-identical either way.
+/// `target[row] += v · table[row']` as `direction` says. `level` 1 runs the AVX2 variant (only
+/// when `sf_cpu_has_avx2()`), 2 the AVX-512 one (only when `sf_direct_conv_level()` is 2), 0 the
+/// baseline; results are bit-identical whichever runs.
 void sf_event_conv_scatter_stride1(const float *image, const sf_conv_geometry *geometry,
                                    const float *table, float *target,
-                                   sf_scatter_direction direction, int avx2);
+                                   sf_scatter_direction direction, int level);
 
 /// y [rows, out] += x [rows, in] · Wᵀ over the nonzero x (wt = Wᵀ [in, out]), row r from
 /// `row_begin` to `row_end`, each row's inputs in increasing order.
@@ -103,14 +104,18 @@ void sf_direct_conv_pack_weight(const float *weight, const sf_conv_geometry *geo
 /// Floats of scratch one `sf_direct_conv_stride1` call needs (one per thread).
 int64_t sf_direct_conv_scratch_count(const sf_conv_geometry *geometry);
 
-/// Stride-1 convolution of dense images [images, C, H, W] with the packed weight and zero
-/// padding p: output [images, O, Ho, Wo] (channels_last ≠ 0: [images, Ho, Wo, O]) = the
-/// cross-correlation + bias[o] (bias may be NULL), overwritten. Needs O a multiple of 8 (else
-/// it writes nothing). `level` as `sf_direct_conv_level` (at most what it returns); products
-/// may fuse (FMA), so the result equals the plain convolution to rounding.
+/// Bits of `sf_direct_conv_stride1`'s `layout`: which side is channels-last ([H, W, C] per image).
+enum { SF_DIRECT_CONV_OUTPUT_CHANNELS_LAST = 1, SF_DIRECT_CONV_INPUT_CHANNELS_LAST = 2 };
+
+/// Stride-1 convolution of dense images [images, C, H, W] (layout bit
+/// SF_DIRECT_CONV_INPUT_CHANNELS_LAST: [images, H, W, C]) with the packed weight and zero
+/// padding p: output [images, O, Ho, Wo] (bit SF_DIRECT_CONV_OUTPUT_CHANNELS_LAST: [images, Ho,
+/// Wo, O]) = the cross-correlation + bias[o] (bias may be NULL), overwritten. Needs O a multiple
+/// of 8 (else it writes nothing). `level` as `sf_direct_conv_level` (at most what it returns);
+/// products may fuse (FMA), so the result equals the plain convolution to rounding.
 void sf_direct_conv_stride1(const float *input, int64_t images, const sf_conv_geometry *geometry,
                             const float *packed_weight, const float *bias, float *output, float *scratch,
-                            int channels_last, int level);
+                            int layout, int level);
 
 /// c [m, n] = a [m, k] · b [k, n] (row-major, overwritten), n a multiple of 8 (else it writes
 /// nothing): the register blocks of the direct convolution with one tap, reading b in place
