@@ -120,14 +120,15 @@ SF_DEFINE_BLOCK(z32x8, sf_v16, sf_unaligned_v16, 16, 2, 8)
 SF_DEFINE_BLOCK(z32x12, sf_v16, sf_unaligned_v16, 16, 2, 12)
 SF_DEFINE_BLOCK(z32x14, sf_v16, sf_unaligned_v16, 16, 2, 14)
 
-/// The whole call for one variant: for each image, fill the padded channels-last grid, run
-/// the blocks (COLUMNS output channels at a time, then 8), write [O, Ho, Wo] (or, with
-/// `channels_last`, [Ho, Wo, O]) plus bias. Where
+/// The whole call for one variant: for each image, fill the padded channels-last grid (from
+/// [C, H, W], or row by row from [H, W, C] with SF_DIRECT_CONV_INPUT_CHANNELS_LAST), run the
+/// blocks (COLUMNS output channels at a time, then 8), write [O, Ho, Wo] (or, with
+/// SF_DIRECT_CONV_OUTPUT_CHANNELS_LAST, [Ho, Wo, O]) plus bias. Where
 /// an output row is exactly ROW_R wide (the paper's 14), the wide blocks run row by row with
 /// ROW_BLOCK, skipping the padded width's dropped columns.
 #define SF_DEFINE_DRIVER(NAME, BLOCK, COLUMNS, R, BLOCK8, R8, ROW_BLOCK, ROW_R)                        \
     static void NAME(const float *input, int64_t images, const sf_conv_geometry *g, const float *packed,  \
-                     const float *bias, float *output, float *scratch, int channels_last) {               \
+                     const float *bias, float *output, float *scratch, int layout) {                      \
         const int64_t k = g->kernel, p = g->padding, inC = g->in_channels, outC = g->out_channels;      \
         const int64_t h = g->height, w = g->width, oh = g->out_height, ow = g->out_width;               \
         const int64_t wp = w + 2 * p, rows = output_rows(g);                                            \
@@ -138,12 +139,17 @@ SF_DEFINE_BLOCK(z32x14, sf_v16, sf_unaligned_v16, 16, 2, 14)
             for (int64_t kj = 0; kj < k; kj++) offsets[ki * k + kj] = ki * wp + kj;                     \
         for (int64_t n = 0; n < images; n++) {                                                          \
             const float *x = input + n * inC * h * w;                                                   \
-            for (int64_t c = 0; c < inC; c++)                                                           \
-                for (int64_t y = 0; y < h; y++) {                                                       \
-                    float *dst = grid + ((y + p) * wp + p) * inC + c;                                   \
-                    const float *src = x + (c * h + y) * w;                                             \
-                    for (int64_t xx = 0; xx < w; xx++) dst[xx * inC] = src[xx];                         \
-                }                                                                                       \
+            if (layout & SF_DIRECT_CONV_INPUT_CHANNELS_LAST) {                                          \
+                for (int64_t y = 0; y < h; y++)                                                         \
+                    memcpy(grid + ((y + p) * wp + p) * inC, x + y * w * inC, sizeof(float) * w * inC);  \
+            } else {                                                                                    \
+                for (int64_t c = 0; c < inC; c++)                                                       \
+                    for (int64_t y = 0; y < h; y++) {                                                   \
+                        float *dst = grid + ((y + p) * wp + p) * inC + c;                               \
+                        const float *src = x + (c * h + y) * w;                                         \
+                        for (int64_t xx = 0; xx < w; xx++) dst[xx * inC] = src[xx];                     \
+                    }                                                                                   \
+            }                                                                                           \
             int64_t o0 = 0;                                                                             \
             for (; o0 + COLUMNS <= outC; o0 += COLUMNS) {                                               \
                 if (ow == ROW_R) {                                                                      \
@@ -159,7 +165,7 @@ SF_DEFINE_BLOCK(z32x14, sf_v16, sf_unaligned_v16, 16, 2, 14)
                 for (int64_t q = 0; q < rows; q += R8)                                                  \
                     BLOCK8(grid + q * inC, inC, offsets, k * k, packed + o0, outC, sums + q * outC + o0); \
             float *out = output + n * outC * oh * ow;                                                   \
-            if (channels_last) {                                                                        \
+            if (layout & SF_DIRECT_CONV_OUTPUT_CHANNELS_LAST) {                                         \
                 for (int64_t y = 0; y < oh; y++)                                                        \
                     for (int64_t xx = 0; xx < ow; xx++) {                                               \
                         const float *src = sums + (y * wp + xx) * outC;                                 \
@@ -230,11 +236,11 @@ void sf_row_product(const float *a, int64_t m, int64_t k, const float *b, int64_
 
 void sf_direct_conv_stride1(const float *input, int64_t images, const sf_conv_geometry *geometry,
                             const float *packed_weight, const float *bias, float *output, float *scratch,
-                            int channels_last, int level) {
+                            int layout, int level) {
     if (geometry->out_channels % 8 != 0 || geometry->out_height <= 0 || geometry->out_width <= 0) return;
     switch (level) {
-    case 2: direct_avx512(input, images, geometry, packed_weight, bias, output, scratch, channels_last); break;
-    case 1: direct_avx2(input, images, geometry, packed_weight, bias, output, scratch, channels_last); break;
-    default: direct_baseline(input, images, geometry, packed_weight, bias, output, scratch, channels_last); break;
+    case 2: direct_avx512(input, images, geometry, packed_weight, bias, output, scratch, layout); break;
+    case 1: direct_avx2(input, images, geometry, packed_weight, bias, output, scratch, layout); break;
+    default: direct_baseline(input, images, geometry, packed_weight, bias, output, scratch, layout); break;
     }
 }

@@ -39,30 +39,62 @@ public enum DenseKernels {
     }
 
     /// `y[n, o, i, j] = b[o] + Σ_{c,ki,kj} W[o, c, ki, kj] · x[n, c, i − p + ki, j − p + kj]`
-    /// (zero padding p, as `Conv2dKernel`), images split over the cores; `outputChannelsLast`
-    /// writes each image as `[Ho, Wo, O]` instead (the layout the kernel computes in).
-    // input [N, C, H, W], weight [O, C, k, k], bias [O] (nil: none)
+    /// (zero padding p, as `Conv2dKernel`), images split over the cores; `inputChannelsLast`
+    /// reads each image as `[H, W, C]`, `outputChannelsLast` writes it as `[Ho, Wo, O]` (the
+    /// layout the kernel computes in).
+    // input [N, C, H, W] (or [N, H, W, C]), weight [O, C, k, k], bias [O] (nil: none)
     // → output [N, O, Ho, Wo], or [N, Ho, Wo, O] when outputChannelsLast (overwritten)
     public static func convolutionStride1(input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
                                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                                          output: UnsafeMutablePointer<Float>, outputChannelsLast: Bool = false,
-                                          variant: Variant = preferred) {
-        precondition(handlesConvolution(g), "DenseKernels: needs stride 1 and a multiple of 8 output channels, got \(g)")
-        precondition(variant.rawValue <= preferred.rawValue, "DenseKernels: this CPU cannot run the \(variant) variant")
+                                          output: UnsafeMutablePointer<Float>, inputChannelsLast: Bool = false,
+                                          outputChannelsLast: Bool = false, variant: Variant = preferred) {
         guard images > 0 else { return }
-        var shape = VectorKernels.cGeometry(g)
-        var packed = [Float](repeating: 0, count: Int(sf_direct_conv_packed_weight_count(&shape)))
-        packed.withUnsafeMutableBufferPointer { sf_direct_conv_pack_weight(weight, &shape, $0.baseAddress!) }
-        let scratchCount = Int(sf_direct_conv_scratch_count(&shape))
-        packed.withUnsafeBufferPointer { p in
-            // Images are independent, so any split over the cores gives the same bits.
-            Parallel.forEachChunk(images, minimumChunk: 8) { range in
-                var chunkShape = shape
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
-                    sf_direct_conv_stride1(input + range.lowerBound * g.inputImageSize, Int64(range.count), &chunkShape,
-                                           p.baseAddress!, bias, output + range.lowerBound * g.outputImageSize,
-                                           scratch.baseAddress!, outputChannelsLast ? 1 : 0, variant.rawValue)
-                }
+        let convolution = PackedConvolution(weight: weight, geometry: g, variant: variant)
+        // Images are independent, so any split over the cores gives the same bits.
+        Parallel.forEachChunk(images, minimumChunk: 8) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: convolution.scratchCount) { scratch in
+                convolution.run(input: input + range.lowerBound * g.inputImageSize, images: range.count, bias: bias,
+                                output: output + range.lowerBound * g.outputImageSize, inputChannelsLast: inputChannelsLast,
+                                outputChannelsLast: outputChannelsLast, scratch: scratch.baseAddress!)
+            }
+        }
+    }
+
+    /// A stride-1 convolution with its weight packed once (`[k·k, C, O]`), run on the caller's
+    /// thread over as few images as it likes: for a pass that convolves image by image as it
+    /// goes (`convolutionStride1` packs per call and splits the images over the cores).
+    public struct PackedConvolution: Sendable {
+        public let geometry: Conv2dGeometry
+        public let variant: Variant
+        /// Floats of scratch one `run` needs.
+        public let scratchCount: Int
+        private let packed: [Float]
+
+        // weight [O, C, k, k]
+        public init(weight: UnsafePointer<Float>, geometry g: Conv2dGeometry, variant: Variant = preferred) {
+            precondition(handlesConvolution(g), "DenseKernels: needs stride 1 and a multiple of 8 output channels, got \(g)")
+            precondition(variant.rawValue <= preferred.rawValue, "DenseKernels: this CPU cannot run the \(variant) variant")
+            var shape = VectorKernels.cGeometry(g)
+            var packed = [Float](repeating: 0, count: Int(sf_direct_conv_packed_weight_count(&shape)))
+            packed.withUnsafeMutableBufferPointer { sf_direct_conv_pack_weight(weight, &shape, $0.baseAddress!) }
+            self.packed = packed
+            geometry = g
+            self.variant = variant
+            scratchCount = Int(sf_direct_conv_scratch_count(&shape))
+        }
+
+        // input [N, C, H, W] (or [N, H, W, C]), bias [O] (nil: none)
+        // → output [N, O, Ho, Wo] (or [N, Ho, Wo, O]), overwritten; scratch: scratchCount floats
+        public func run(input: UnsafePointer<Float>, images: Int, bias: UnsafePointer<Float>?,
+                        output: UnsafeMutablePointer<Float>, inputChannelsLast: Bool = false,
+                        outputChannelsLast: Bool = false, scratch: UnsafeMutablePointer<Float>) {
+            guard images > 0 else { return }
+            var shape = VectorKernels.cGeometry(geometry)
+            let layout = (outputChannelsLast ? Int32(SF_DIRECT_CONV_OUTPUT_CHANNELS_LAST) : 0)
+                | (inputChannelsLast ? Int32(SF_DIRECT_CONV_INPUT_CHANNELS_LAST) : 0)
+            packed.withUnsafeBufferPointer { p in
+                sf_direct_conv_stride1(input, Int64(images), &shape, p.baseAddress!, bias, output, scratch, layout,
+                                       variant.rawValue)
             }
         }
     }

@@ -212,6 +212,21 @@ extension Conv2dKernelTests {
                     }
                 }
                 assertClose(y, transposed, tolerance: 1e-5, "\(g) \(variant) channels-last")
+                // channels-last input: image n given as [H, W, C] gives the same output
+                var xLast = x
+                for n in 0..<images {
+                    for c in 0..<g.inChannels {
+                        for p in 0..<(g.height * g.width) {
+                            xLast[n * g.inputImageSize + p * g.inChannels + c] = x[n * g.inputImageSize + c * g.height * g.width + p]
+                        }
+                    }
+                }
+                var yFromLast = [Float](repeating: .nan, count: images * g.outputImageSize)
+                yFromLast.withUnsafeMutableBufferPointer { yp in
+                    DenseKernels.convolutionStride1(input: xLast, images: images, geometry: g, weight: w, bias: b,
+                                                    output: yp.baseAddress!, inputChannelsLast: true, variant: variant)
+                }
+                assertClose(yFromLast, expected, tolerance: 1e-5, "\(g) \(variant) channels-last input")
             }
         }
     }
