@@ -1,9 +1,10 @@
 import SpikeTensor
 
-/// Training of event-driven conv → LIF → average pooling, fused per sample, for a first layer
-/// (no dL/dx): of the `[T, B, …]` maps between the three layers only the membranes are
-/// written (backward needs u for h(u) and the reset path); the currents, the spikes, the
-/// spikes' gradient and δu stay in per-sample buffers in cache.
+/// Training of event-driven conv → LIF → average pooling, fused per sample: of the `[T, B, …]`
+/// maps between the three layers only the membranes are written (backward needs u for h(u)
+/// and the reset path); the currents, the spikes, the spikes' gradient and δu stay in
+/// per-sample buffers in cache. A layer that is not the first also gets dL/dx there, each δu[t]
+/// convolved with the flipped kernel as it is made (`InputGradient`).
 ///
 /// Everything inside runs channels-last, `[Ho·Wo, O]` per image, the layout in which the event
 /// scatter produces its sums and the weight gradient consumes δu, so that no full-size map is
@@ -21,13 +22,14 @@ import SpikeTensor
 ///
 ///     δu[t] = (g_o[t] − δu[t+1] · τ · u[t]) · h(u[t]) + δu[t+1] · τ · (1 − o[t])
 ///     dL/db[o] += Σ_p δu[t][p, o],   dL/dWᵀ[tap, :] += v · δu[t][pixel, :]  (each active input)
+///     dL/dx[n] = δu[t] ⋆ W'   (W'[c, o, a, b] = W[o, c, k−1−a, k−1−b], padding k − 1 − p)
 ///
 /// Every element gets the operations of the layers' own kernels in their order
 /// (`EventConv2dKernel.synapticSums`, the bias add, `LIFKernel.forwardStep` / `backwardStep`,
 /// `AvgPool2dKernel`'s sums and scale), so currents, membranes, spikes and pooled outputs are
 /// the layers' bit for bit (membranes transposed); the weight and bias gradients sum the same
 /// terms per sample (then in sample order) instead of per group of 32 images, so they agree to
-/// rounding (`ConvLIFPoolTests`). Thread count does not change the result: each sample has its
+/// rounding, and dL/dx is the direct kernel's, as the unfused layer's (`ConvLIFPoolTests`). Thread count does not change the result: each sample has its
 /// own partial.
 extension ConvLIFPoolKernel {
     /// Floats of scratch `trainingForward` needs per worker: the currents and the spikes of one
@@ -35,9 +37,42 @@ extension ConvLIFPoolKernel {
     public static func trainingForwardScratchCount(_ g: Conv2dGeometry) -> Int { 3 * g.outputPixels * g.outChannels }
 
     /// Floats of scratch `backward` needs: per worker the spikes' gradient, δu and the pooled
-    /// gradient of one image (channels-last); per sample a partial dWᵀ [C·k·k, O] and db [O].
-    public static func backwardScratchCount(_ g: Conv2dGeometry, batch: Int) -> Int {
-        Parallel.workers * 3 * g.outputPixels * g.outChannels + batch * (g.weightCount + g.outChannels)
+    /// gradient of one image (channels-last) and what `inputGradient`'s convolution needs; per
+    /// sample a partial dWᵀ [C·k·k, O] and db [O].
+    public static func backwardScratchCount(_ g: Conv2dGeometry, batch: Int, inputGradient: InputGradient? = nil) -> Int {
+        Parallel.workers * workerScratchCount(g, inputGradient) + batch * (g.weightCount + g.outChannels)
+    }
+
+    private static func workerScratchCount(_ g: Conv2dGeometry, _ inputGradient: InputGradient?) -> Int {
+        3 * g.outputPixels * g.outChannels + (inputGradient?.convolution.scratchCount ?? 0)
+    }
+
+    /// dL/dx for `backward` of a layer that is not the first: each δu[t] of one image, still in
+    /// cache, goes through the transposed convolution (`Conv2dKernel.transposedGeometry`, the
+    /// flipped weight, the direct kernel) into `output`, so δu is never written out.
+    public struct InputGradient {
+        /// The convolution `[O, Ho, Wo]` → `[C, H, W]` (it reads δu channels-last).
+        public let convolution: DenseKernels.PackedConvolution
+        /// dL/dx `[T, B, C, H, W]`, or `[T, B, H, W, C]` when `channelsLast` (overwritten).
+        public let output: UnsafeMutablePointer<Float>
+        public let channelsLast: Bool
+
+        // weight [O, C, k, k] of the layer whose dL/dx this is
+        public init(weight: UnsafePointer<Float>, geometry g: Conv2dGeometry, output: UnsafeMutablePointer<Float>,
+                    channelsLast: Bool) {
+            let flipped = Conv2dKernel.flippedWeight(weight, geometry: g)
+            convolution = flipped.withUnsafeBufferPointer {
+                DenseKernels.PackedConvolution(weight: $0.baseAddress!, geometry: Conv2dKernel.transposedGeometry(g))
+            }
+            self.output = output
+            self.channelsLast = channelsLast
+        }
+
+        /// Whether the direct kernel takes this layer's dL/dx: it beats im2col + OpenBLAS
+        /// (`DenseKernels.replacesBLAS`) and handles the transposed geometry.
+        public static func applies(to g: Conv2dGeometry) -> Bool {
+            g.stride == 1 && DenseKernels.replacesBLAS && DenseKernels.handlesConvolution(Conv2dKernel.transposedGeometry(g))
+        }
     }
 
     // input [T, B, C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O], bias [O]
@@ -110,22 +145,25 @@ extension ConvLIFPoolKernel {
 
     // gradOutput dL/dy [T, B, O, Ho/k, Wo/k] (channelsLast: [T, B, Ho/k, Wo/k, O]), membrane u
     // [T, B, Ho, Wo, O], input [T, B, C, H, W] (the forward's) → gradWeight [O, C, k, k] +=,
-    // gradBias [O] +=; scratch: backwardScratchCount(g, batch: B) floats
+    // gradBias [O] +=, dL/dx into inputGradient's output when given;
+    // scratch: backwardScratchCount(g, batch: B, inputGradient:) floats
     public static func backward(gradOutput: UnsafePointer<Float>, channelsLast: Bool = false, membrane: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, steps: Int, batch: Int, geometry g: Conv2dGeometry,
                                 neuron p: LIFParameters, poolSize k: Int,
                                 gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
-                                scratch: UnsafeMutablePointer<Float>) {
+                                inputGradient: InputGradient? = nil, scratch: UnsafeMutablePointer<Float>) {
         guard steps > 0, batch > 0 else { return }
         let outC = g.outChannels, pixels = g.outputPixels, image = g.outputImageSize
         let oh = g.outputHeight / k, ow = g.outputWidth / k, pooledImage = outC * oh * ow
         let scale = 1 / Float(k * k)
         let partialSize = g.weightCount + outC                        // dWᵀ [C·k·k, O] then db [O]
-        let partials = scratch + Parallel.workers * 3 * image
+        let workerScratch = workerScratchCount(g, inputGradient)
+        let partials = scratch + Parallel.workers * workerScratch
         Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, samples in
-            let gradSpikes = scratch + slot * 3 * image                // g_o[t] [P, O]
+            let gradSpikes = scratch + slot * workerScratch            // g_o[t] [P, O]
             let delta = gradSpikes + image                             // δu[t+1], then δu[t] [P, O]
             let gradPooled = delta + image                             // dL/dy[n] [P/k², O]
+            let convolutionScratch = gradPooled + image                // inputGradient's
             for b in samples {
                 let dWt = partials + b * partialSize, db = dWt + g.weightCount
                 dWt.update(repeating: 0, count: partialSize)
@@ -155,6 +193,12 @@ extension ConvLIFPoolKernel {
                     EventConv2dKernel.addColumnSums(delta, rows: pixels, columns: outC, into: db)
                     EventConv2dKernel.accumulateWeightGradient(image: input + n * g.inputImageSize, geometry: g,
                                                                gradOutputTransposed: delta, into: dWt)
+                    if let pass = inputGradient {
+                        // dL/dx[n] = δu[t] ⋆ W' (transposed convolution), from δu still in cache
+                        pass.convolution.run(input: delta, images: 1, bias: nil, output: pass.output + n * g.inputImageSize,
+                                             inputChannelsLast: true, outputChannelsLast: pass.channelsLast,
+                                             scratch: convolutionScratch)
+                    }
                     t -= 1
                 }
             }

@@ -48,8 +48,8 @@ public final class Sequential: Layer {
 
     /// A spiking convolution followed by average pooling runs as one fused pass where its
     /// kernel is event-driven: in inference `SpikingConv2d.inferencePooled` (the same spikes),
-    /// in training `SpikingConv2d.trainingPooled` for a layer without dL/dx (the same spikes
-    /// and membranes; its backward `backwardPooled`).
+    /// in training `SpikingConv2d.trainingPooled` (the same spikes and membranes; its backward
+    /// `backwardPooled`, which also gives dL/dx where the layer needs it).
     public func forward(_ input: Tensor) -> Tensor {
         var x = input
         var i = 0
@@ -97,7 +97,7 @@ public final class Sequential: Layer {
         while i >= 0 {
             if i >= 1, fusedInTraining.contains(i - 1), let conv = layers[i - 1] as? SpikingConv2d {
                 g = conv.backwardPooled(g, channelsLast: channelsLast)
-                channelsLast = false
+                channelsLast = conv.needsInputGradient && conv.conv.writesChannelsLastInputGradient
                 i -= 2
                 continue
             }

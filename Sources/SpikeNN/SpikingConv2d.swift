@@ -62,15 +62,16 @@ extension SpikingConv2d {
 extension SpikingConv2d {
     /// Training forward of this layer followed by `AvgPool2d(poolSize)` in one pass
     /// (`ConvLIFPoolKernel.trainingForward`: of the `[T, B, …]` maps only the membranes are
-    /// written, channels-last `[T, B, Ho, Wo, O]`), or nil where that path does not apply: inference, a layer whose
-    /// dL/dx is needed (the fused backward has none: it is for a network's first layer), or an
-    /// input dense enough that `conv.kernel` picks im2col + GEMM. The same spikes and membranes
-    /// as `forward` then the pool, gradients equal to rounding (`ConvLIFPoolTests`); its
-    /// backward is `backwardPooled`.
+    /// written, channels-last `[T, B, Ho, Wo, O]`), or nil where that path does not apply:
+    /// inference, a layer whose dL/dx is needed where the fused backward cannot give it (no
+    /// direct kernel here: `ConvLIFPoolKernel.InputGradient.applies`), or an input dense enough
+    /// that `conv.kernel` picks im2col + GEMM. The same spikes and membranes as `forward` then
+    /// the pool, gradients equal to rounding (`ConvLIFPoolTests`); its backward is `backwardPooled`.
     // input [T, B, C, H, W] → pooled spikes [T, B, O, Ho/k, Wo/k]; membrane [T, B, Ho, Wo, O] kept
     public func trainingPooled(_ input: Tensor, poolSize k: Int) -> Tensor? {
         pooledTraining = nil
-        guard savesForBackward, !needsInputGradient, let g = fusableGeometry(input, poolSize: k) else { return nil }
+        guard savesForBackward, let g = fusableGeometry(input, poolSize: k),
+              !needsInputGradient || ConvLIFPoolKernel.InputGradient.applies(to: g) else { return nil }
         let steps = input.shape[0], batch = input.shape[1]
         let weightTransposed = transposedWeight(g)
         var scratch = [Float](repeating: 0, count: Parallel.workers * ConvLIFPoolKernel.trainingForwardScratchCount(g))
@@ -99,8 +100,10 @@ extension SpikingConv2d {
     }
 
     /// Backward of `trainingPooled` (conv, LIF and pool at once): accumulates the weight and
-    /// bias gradients; returns an empty tensor (this layer has no dL/dx).
-    // gradOutput dL/dy [T, B, O, Ho/k, Wo/k] → []
+    /// bias gradients and returns dL/dx, laid out `[T, B, H, W, C]` when
+    /// `conv.writesChannelsLastInputGradient` (else `[T, B, C, H, W]`), or an empty tensor where
+    /// `needsInputGradient` is false.
+    // gradOutput dL/dy [T, B, O, Ho/k, Wo/k] (channelsLast: [T, B, Ho/k, Wo/k, O]) → dL/dx or []
     public func backwardPooled(_ gradOutput: Tensor, channelsLast: Bool = false) -> Tensor {
         guard let k = pooledTraining else { preconditionFailure("SpikingConv2d.backwardPooled without a trainingPooled forward") }
         let input = conv.savedInput, membrane = lif.membrane
@@ -108,24 +111,37 @@ extension SpikingConv2d {
         let steps = input.shape[0], batch = input.shape[1]
         precondition(gradOutput.count == steps * batch * g.outChannels * (g.outputHeight / k) * (g.outputWidth / k),
                      "SpikingConv2d.backwardPooled: gradOutput \(gradOutput.shape) does not match the forward")
-        var scratch = [Float](repeating: 0, count: ConvLIFPoolKernel.backwardScratchCount(g, batch: batch))
+        let inputChannelsLast = conv.writesChannelsLastInputGradient
+        var gradInput = needsInputGradient
+            ? Tensor(shape: inputChannelsLast ? [steps, batch, g.height, g.width, g.inChannels] : input.shape) { _, _ in }
+            : emptyGradient
         let neuron = lif.neuron
         gradOutput.withPointer { dY in
             membrane.withPointer { u in
                 input.withPointer { x in
-                    conv.weight.grad.withMutablePointer { dW in
-                        conv.bias.grad.withMutablePointer { dB in
-                            scratch.withUnsafeMutableBufferPointer { s in
-                                ConvLIFPoolKernel.backward(gradOutput: dY, channelsLast: channelsLast, membrane: u, input: x,
-                                                           steps: steps, batch: batch, geometry: g, neuron: neuron,
-                                                           poolSize: k, gradWeight: dW, gradBias: dB, scratch: s.baseAddress!)
+                    conv.weight.value.withPointer { w in
+                        gradInput.withMutablePointer { dX in
+                            let pass = needsInputGradient
+                                ? ConvLIFPoolKernel.InputGradient(weight: w, geometry: g, output: dX, channelsLast: inputChannelsLast)
+                                : nil
+                            var scratch = [Float](repeating: 0, count: ConvLIFPoolKernel.backwardScratchCount(
+                                g, batch: batch, inputGradient: pass))
+                            conv.weight.grad.withMutablePointer { dW in
+                                conv.bias.grad.withMutablePointer { dB in
+                                    scratch.withUnsafeMutableBufferPointer { s in
+                                        ConvLIFPoolKernel.backward(gradOutput: dY, channelsLast: channelsLast, membrane: u,
+                                                                   input: x, steps: steps, batch: batch, geometry: g,
+                                                                   neuron: neuron, poolSize: k, gradWeight: dW, gradBias: dB,
+                                                                   inputGradient: pass, scratch: s.baseAddress!)
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        return emptyGradient
+        return gradInput
     }
 
     /// The geometry for a fused conv → LIF → pool pass over `input`, or nil where none applies:

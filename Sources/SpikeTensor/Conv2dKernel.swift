@@ -179,8 +179,26 @@ extension Conv2dKernel {
     static func transposedConvolution(gradOutput: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
                                       weight: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
                                       channelsLast: Bool = false, workspace: inout Conv2dWorkspace) {
+        let flipped = flippedWeight(weight, geometry: g)
+        flipped.withUnsafeBufferPointer { w in
+            forward(input: gradOutput, images: images, geometry: transposedGeometry(g), weight: w.baseAddress!, bias: nil,
+                    output: gradInput, outputChannelsLast: channelsLast, workspace: &workspace)
+        }
+    }
+
+    /// The geometry of the stride-1 convolution that gives dL/dx from dL/dy: `[O, Ho, Wo]` in,
+    /// `[C, H, W]` out, the same k, padding k − 1 − p.
+    public static func transposedGeometry(_ g: Conv2dGeometry) -> Conv2dGeometry {
+        precondition(g.stride == 1, "transposedGeometry: stride 1 only, got \(g.stride)")
+        return Conv2dGeometry(inChannels: g.outChannels, outChannels: g.inChannels, height: g.outputHeight,
+                              width: g.outputWidth, kernelSize: g.kernelSize, stride: 1, padding: g.kernelSize - 1 - g.padding)
+    }
+
+    /// `W'[c, o, a, b] = W[o, c, k−1−a, k−1−b]`: the weight of `transposedGeometry(g)`.
+    // weight [O, C, k, k] → [C, O, k, k]
+    public static func flippedWeight(_ weight: UnsafePointer<Float>, geometry g: Conv2dGeometry) -> [Float] {
         let k = g.kernelSize, inC = g.inChannels, outC = g.outChannels
-        var flipped = [Float](repeating: 0, count: g.weightCount)   // W' [C, O, k, k]
+        var flipped = [Float](repeating: 0, count: g.weightCount)
         for o in 0..<outC {
             for c in 0..<inC {
                 for a in 0..<k {
@@ -190,12 +208,7 @@ extension Conv2dKernel {
                 }
             }
         }
-        let transposed = Conv2dGeometry(inChannels: outC, outChannels: inC, height: g.outputHeight, width: g.outputWidth,
-                                        kernelSize: k, stride: 1, padding: k - 1 - g.padding)
-        flipped.withUnsafeBufferPointer { w in
-            forward(input: gradOutput, images: images, geometry: transposed, weight: w.baseAddress!, bias: nil,
-                    output: gradInput, outputChannelsLast: channelsLast, workspace: &workspace)
-        }
+        return flipped
     }
 
     /// Each image [C, P] of `x` rewritten as [P, C], in place (through one image of scratch).
