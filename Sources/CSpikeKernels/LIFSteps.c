@@ -133,6 +133,34 @@ SF_INLINE void backward_body(const float *grad_spikes, const float *extra, const
 #undef SURROGATE
 }
 
+/// `backward_body` over one channels-last image [height, width, channels] of a conv → LIF →
+/// average-pool layer, the spikes' gradient read from the pool's: g_o[y, x, :] =
+/// pooled[(y/k)·pw + x/k, :] · scale inside the full windows, 0 outside (the pool backward's
+/// values), built per pixel in a row of `channels` floats; column_sums[c] = Σ_pixels δu[pixel, c]
+/// from 0 in pixel order (the image's bias gradient). The bits of the spread, the step and the
+/// column sums one after the other.
+SF_INLINE void backward_pooled_body(const float *pooled, int64_t k, float scale, int64_t ph, int64_t pw,
+                                    int64_t height, int64_t width, int64_t channels, const float *membrane,
+                                    const float *next, float *grad_current, float *restrict column_sums,
+                                    float tau, float vth, float half_width, float h) {
+    float gradSpikes[channels];
+    for (int64_t c = 0; c < channels; c++) column_sums[c] = 0;
+    for (int64_t y = 0; y < height; y++) {
+        for (int64_t x = 0; x < width; x++) {
+            const int64_t pixel = (y * width + x) * channels;
+            if (y / k < ph && x / k < pw) {
+                const float *src = pooled + ((y / k) * pw + x / k) * channels;
+                for (int64_t c = 0; c < channels; c++) gradSpikes[c] = src[c] * scale;
+            } else {
+                for (int64_t c = 0; c < channels; c++) gradSpikes[c] = 0;
+            }
+            backward_body(gradSpikes, 0, membrane + pixel, next ? next + pixel : 0, grad_current + pixel, channels,
+                          tau, vth, half_width, h);
+            for (int64_t c = 0; c < channels; c++) column_sums[c] += grad_current[pixel + c];
+        }
+    }
+}
+
 static void forward_baseline(const float *c, const float *p, float *m, float *s, int64_t n, float tau, float vth) {
     forward_body(c, p, m, s, n, tau, vth);
 }
@@ -144,8 +172,18 @@ static void backward_baseline(const float *g, const float *e, const float *u, co
                               float tau, float vth, float hw, float h) {
     backward_body(g, e, u, nx, d, n, tau, vth, hw, h);
 }
+static void backward_pooled_baseline(const float *g, int64_t k, float sc, int64_t ph, int64_t pw, int64_t hh, int64_t ww,
+                                     int64_t ch, const float *u, const float *nx, float *d, float *cs, float tau,
+                                     float vth, float hw, float h) {
+    backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h);
+}
 #ifdef SF_X86
 #define SF_AVX2 __attribute__((target("avx2")))
+SF_AVX2 static void backward_pooled_avx2(const float *g, int64_t k, float sc, int64_t ph, int64_t pw, int64_t hh,
+                                         int64_t ww, int64_t ch, const float *u, const float *nx, float *d, float *cs,
+                                         float tau, float vth, float hw, float h) {
+    backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h);
+}
 SF_AVX2 static void forward_avx2(const float *c, const float *p, float *m, float *s, int64_t n, float tau, float vth) {
     forward_body(c, p, m, s, n, tau, vth);
 }
@@ -158,6 +196,7 @@ SF_AVX2 static void backward_avx2(const float *g, const float *e, const float *u
     backward_body(g, e, u, nx, d, n, tau, vth, hw, h);
 }
 #else
+#define backward_pooled_avx2 backward_pooled_baseline
 #define forward_avx2 forward_baseline
 #define forward_biased_avx2 forward_biased_baseline
 #define backward_avx2 backward_baseline
@@ -185,5 +224,21 @@ void sf_lif_backward_step(const float *grad_spikes, const float *extra_grad_spik
     } else {
         backward_baseline(grad_spikes, extra_grad_spikes, membrane, next_grad_current, grad_current, neurons, tau,
                           threshold, half_width, height);
+    }
+}
+
+void sf_lif_backward_pooled_step(const float *pooled_grad, int64_t pool, float scale, int64_t pooled_height,
+                                 int64_t pooled_width, int64_t height, int64_t width, int64_t channels,
+                                 const float *membrane, const float *next_grad_current, float *grad_current,
+                                 float *column_sums, float tau, float threshold, float half_width, float height_h,
+                                 int avx2) {
+    if (pool <= 0 || channels <= 0) return;
+    if (avx2) {
+        backward_pooled_avx2(pooled_grad, pool, scale, pooled_height, pooled_width, height, width, channels, membrane,
+                             next_grad_current, grad_current, column_sums, tau, threshold, half_width, height_h);
+    } else {
+        backward_pooled_baseline(pooled_grad, pool, scale, pooled_height, pooled_width, height, width, channels,
+                                 membrane, next_grad_current, grad_current, column_sums, tau, threshold, half_width,
+                                 height_h);
     }
 }

@@ -36,15 +36,15 @@ extension ConvLIFPoolKernel {
     /// image and its channels-last pooled output.
     public static func trainingForwardScratchCount(_ g: Conv2dGeometry) -> Int { 3 * g.outputPixels * g.outChannels }
 
-    /// Floats of scratch `backward` needs: per worker the spikes' gradient, δu and the pooled
-    /// gradient of one image (channels-last) and what `inputGradient`'s convolution needs; per
-    /// sample a partial dWᵀ [C·k·k, O] and db [O].
+    /// Floats of scratch `backward` needs: per worker δu and the pooled gradient of one image
+    /// (channels-last), its bias sums and what `inputGradient`'s convolution needs; per sample a
+    /// partial dWᵀ [C·k·k, O] and db [O].
     public static func backwardScratchCount(_ g: Conv2dGeometry, batch: Int, inputGradient: InputGradient? = nil) -> Int {
         Parallel.workers * workerScratchCount(g, inputGradient) + batch * (g.weightCount + g.outChannels)
     }
 
     private static func workerScratchCount(_ g: Conv2dGeometry, _ inputGradient: InputGradient?) -> Int {
-        3 * g.outputPixels * g.outChannels + (inputGradient?.convolution.scratchCount ?? 0)
+        2 * g.outputImageSize + g.outChannels + (inputGradient?.convolution.scratchCount ?? 0)
     }
 
     /// dL/dx for `backward` of a layer that is not the first: each δu[t] of one image, still in
@@ -143,6 +143,46 @@ extension ConvLIFPoolKernel {
         }
     }
 
+    /// One reverse step of one image: the pool's backward (g_o[p, :] = dL/dy[window(p), :] · 1/k²
+    /// inside the full windows, 0 outside), the LIF step (`LIFKernel.backwardStep`), and the
+    /// image's bias sums Σ_p δu[p, :] into `columnSums` (overwritten), in one C pass
+    /// (`VectorKernels.lifBackwardPooledStep`; `pooledBackwardStepReference` is its reference).
+    // pooledGradient [Ho/k, Wo/k, O], membrane [Ho, Wo, O], nextGradCurrent [Ho, Wo, O]?
+    // → gradCurrent δu [Ho, Wo, O] (may be nextGradCurrent), columnSums [O]
+    @inline(__always)
+    static func pooledBackwardStep(_ pooledGradient: UnsafePointer<Float>, geometry g: Conv2dGeometry, poolSize k: Int,
+                                   membrane: UnsafePointer<Float>, nextGradCurrent: UnsafePointer<Float>?,
+                                   gradCurrent: UnsafeMutablePointer<Float>, columnSums: UnsafeMutablePointer<Float>,
+                                   neuron p: LIFParameters) {
+        VectorKernels.lifBackwardPooledStep(pooledGradient: pooledGradient, poolSize: k, scale: 1 / Float(k * k),
+                                            height: g.outputHeight, width: g.outputWidth, channels: g.outChannels,
+                                            membrane: membrane, nextGradCurrent: nextGradCurrent, gradCurrent: gradCurrent,
+                                            columnSums: columnSums, tau: p.tau, threshold: p.threshold,
+                                            halfWidth: 0.5 * p.surrogateWidth, surrogateHeight: p.surrogateHeight)
+    }
+
+    /// `pooledBackwardStep` as the layers do it one after the other: `AvgPool2dKernel.backward`'s
+    /// values spread channels-last, `LIFKernel.referenceBackwardStep`, then
+    /// `EventConv2dKernel.addColumnSumsReference` from zero.
+    static func pooledBackwardStepReference(_ pooledGradient: UnsafePointer<Float>, geometry g: Conv2dGeometry,
+                                            poolSize k: Int, membrane: UnsafePointer<Float>,
+                                            nextGradCurrent: UnsafePointer<Float>?, gradCurrent: UnsafeMutablePointer<Float>,
+                                            columnSums: UnsafeMutablePointer<Float>, neuron p: LIFParameters) {
+        let outC = g.outChannels, oh = g.outputHeight / k, ow = g.outputWidth / k, scale = 1 / Float(k * k)
+        var gradSpikes = [Float](repeating: 0, count: g.outputImageSize)
+        for y in 0..<g.outputHeight {
+            for x in 0..<g.outputWidth where y / k < oh && x / k < ow {
+                let src = pooledGradient + ((y / k) * ow + x / k) * outC
+                for o in 0..<outC { gradSpikes[(y * g.outputWidth + x) * outC + o] = src[o] * scale }
+            }
+        }
+        LIFKernel.referenceBackwardStep(gradSpikes: gradSpikes, extraGradSpikes: nil, membrane: membrane,
+                                        nextGradCurrent: nextGradCurrent, gradCurrent: gradCurrent,
+                                        neurons: g.outputImageSize, parameters: p)
+        columnSums.update(repeating: 0, count: outC)
+        EventConv2dKernel.addColumnSumsReference(gradCurrent, rows: g.outputPixels, columns: outC, into: columnSums)
+    }
+
     // gradOutput dL/dy [T, B, O, Ho/k, Wo/k] (channelsLast: [T, B, Ho/k, Wo/k, O]), membrane u
     // [T, B, Ho, Wo, O], input [T, B, C, H, W] (the forward's) → gradWeight [O, C, k, k] +=,
     // gradBias [O] +=, dL/dx into inputGradient's output when given;
@@ -153,24 +193,22 @@ extension ConvLIFPoolKernel {
                                 gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
                                 inputGradient: InputGradient? = nil, scratch: UnsafeMutablePointer<Float>) {
         guard steps > 0, batch > 0 else { return }
-        let outC = g.outChannels, pixels = g.outputPixels, image = g.outputImageSize
+        let outC = g.outChannels, image = g.outputImageSize
         let oh = g.outputHeight / k, ow = g.outputWidth / k, pooledImage = outC * oh * ow
-        let scale = 1 / Float(k * k)
         let partialSize = g.weightCount + outC                        // dWᵀ [C·k·k, O] then db [O]
         let workerScratch = workerScratchCount(g, inputGradient)
         let partials = scratch + Parallel.workers * workerScratch
         Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, samples in
-            let gradSpikes = scratch + slot * workerScratch            // g_o[t] [P, O]
-            let delta = gradSpikes + image                             // δu[t+1], then δu[t] [P, O]
+            let delta = scratch + slot * workerScratch                 // δu[t+1], then δu[t] [P, O]
             let gradPooled = delta + image                             // dL/dy[n] [P/k², O]
-            let convolutionScratch = gradPooled + image                // inputGradient's
+            let biasSums = gradPooled + image                          // Σ_p δu[t][p, :] [O]
+            let convolutionScratch = biasSums + outC                   // inputGradient's
             for b in samples {
                 let dWt = partials + b * partialSize, db = dWt + g.weightCount
                 dWt.update(repeating: 0, count: partialSize)
                 var t = steps - 1
                 while t >= 0 {
                     let n = t * batch + b
-                    // AvgPool2dKernel.backward channels-last: g_o[p, :] = dL/dy[window(p), :] · (1/k²)
                     let pooledGradient: UnsafePointer<Float>
                     if channelsLast {
                         pooledGradient = gradOutput + n * pooledImage
@@ -178,19 +216,12 @@ extension ConvLIFPoolKernel {
                         transposeTiled(gradOutput + n * pooledImage, rows: outC, columns: oh * ow, into: gradPooled)
                         pooledGradient = UnsafePointer(gradPooled)
                     }
-                    for y in 0..<g.outputHeight {
-                        for x in 0..<g.outputWidth {
-                            let dst = gradSpikes + (y * g.outputWidth + x) * outC
-                            if y / k >= oh || x / k >= ow { dst.update(repeating: 0, count: outC); continue }
-                            let src = pooledGradient + ((y / k) * ow + x / k) * outC
-                            for o in 0..<outC { dst[o] = src[o] * scale }
-                        }
-                    }
-                    LIFKernel.backwardStep(gradSpikes: gradSpikes, extraGradSpikes: nil, membrane: membrane + n * image,
-                                           nextGradCurrent: t == steps - 1 ? nil : UnsafePointer(delta),
-                                           gradCurrent: delta, neurons: image, parameters: p)
-                    // Bias and weight gradient of this image (EventConv2dKernel's per-image order).
-                    EventConv2dKernel.addColumnSums(delta, rows: pixels, columns: outC, into: db)
+                    // g_o from the pool's gradient, δu[t], and this image's bias sums, in one pass
+                    pooledBackwardStep(pooledGradient, geometry: g, poolSize: k, membrane: membrane + n * image,
+                                       nextGradCurrent: t == steps - 1 ? nil : UnsafePointer(delta), gradCurrent: delta,
+                                       columnSums: biasSums, neuron: p)
+                    for o in 0..<outC { db[o] += biasSums[o] }
+                    // Weight gradient of this image (EventConv2dKernel's per-image order).
                     EventConv2dKernel.accumulateWeightGradient(image: input + n * g.inputImageSize, geometry: g,
                                                                gradOutputTransposed: delta, into: dWt)
                     if let pass = inputGradient {

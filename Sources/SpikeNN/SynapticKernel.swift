@@ -38,7 +38,6 @@ struct AffineMap {
     let outFeatures: Int
     private var weightTransposed: [Float] = []       // Wᵀ [in, out]
     private var gradTransposed: [Float] = []         // dWᵀ [in, out]
-    private var ones: [Float] = []
 
     init(inFeatures: Int, outFeatures: Int) {
         self.inFeatures = inFeatures
@@ -97,14 +96,10 @@ struct AffineMap {
         }
     }
 
-    // gradBias [out] += Σ_rows dY [rows, out]  (one GEMM with a ones vector)
-    mutating func accumulateBiasGradient(rows: Int, gradOutput dY: UnsafePointer<Float>, gradBias: UnsafeMutablePointer<Float>) {
-        if ones.count < rows { ones = [Float](repeating: 1, count: rows) }
-        let outF = outFeatures
-        ones.withUnsafeBufferPointer { one in
-            BLAS.gemm(transposeA: true, transposeB: false, m: outF, n: 1, k: rows, alpha: 1,
-                      a: dY, lda: outF, b: one.baseAddress!, ldb: 1, beta: 1, c: gradBias, ldc: 1)
-        }
+    // gradBias [out] += Σ_rows dY [rows, out]  (column sums, eight columns per vector add: a GEMM
+    // with a ones vector packs all of dY first)
+    func accumulateBiasGradient(rows: Int, gradOutput dY: UnsafePointer<Float>, gradBias: UnsafeMutablePointer<Float>) {
+        VectorKernels.addColumnSums(dY, rows: rows, columns: outFeatures, into: gradBias)
     }
 
     /// The backward of `y = x·Wᵀ + b` over `rows` rows: ACCUMULATES `dW += dYᵀ·x` (event-driven

@@ -79,10 +79,17 @@ public enum EventConv2dKernel {
     }
 
     /// `sums[c] += Σ_r m[r, c]` for m [rows, columns], each column summed from 0 in row order
-    /// (the bias gradient of one image from its pixel-major dYᵀ: one vector add per row).
+    /// (the bias gradient of one image from its pixel-major dYᵀ), by the C kernel
+    /// (`VectorKernels.addColumnSums`, eight columns per vector add).
     @inline(__always)
     public static func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int,
                                      into sums: UnsafeMutablePointer<Float>) {
+        VectorKernels.addColumnSums(m, rows: rows, columns: columns, into: sums)
+    }
+
+    /// `addColumnSums` in plain Swift: the reference of the C kernel.
+    public static func addColumnSumsReference(_ m: UnsafePointer<Float>, rows: Int, columns: Int,
+                                              into sums: UnsafeMutablePointer<Float>) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { column in
             let s = column.baseAddress!
             s.update(repeating: 0, count: columns)

@@ -107,6 +107,14 @@ public enum VectorKernels {
         sf_add_transposed(t, Int64(rows), Int64(columns), w, flag(variant))
     }
 
+    /// `sums[c] += Σ_r m[r, c]`, each column summed from 0 in row order, then added (the bits of
+    /// `EventConv2dKernel.addColumnSumsReference`).
+    // m [rows, columns] → sums [columns] +=
+    public static func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int,
+                                     into sums: UnsafeMutablePointer<Float>, variant: Variant = preferred) {
+        sf_add_column_sums(m, Int64(rows), Int64(columns), sums, flag(variant))
+    }
+
     /// Packs `count` floats that are all 0 or 1 into ⌈count/64⌉ words (element i → bit i % 64 of
     /// word i / 64); false, with `words` unspecified, when some element is neither.
     public static func packSpikes(_ x: UnsafePointer<Float>, count: Int, into words: UnsafeMutablePointer<UInt64>,
@@ -153,5 +161,23 @@ public enum VectorKernels {
                                        halfWidth: Float, height: Float, variant: Variant = preferred) {
         sf_lif_backward_step(gradSpikes, extraGradSpikes, membrane, nextGradCurrent, gradCurrent, Int64(neurons), tau,
                              threshold, halfWidth, height, flag(variant))
+    }
+
+    /// `lifBackwardStep` over one channels-last image of a conv → LIF → average-pool layer, the
+    /// spikes' gradient taken from the pool's (`pooledGradient[window(p), :] · scale` inside the
+    /// full k×k windows, 0 outside), and `columnSums` = Σ_pixels δu (overwritten): the pool's
+    /// backward, the step and the bias sums in one pass, their bits. `gradCurrent` may alias
+    /// `nextGradCurrent`.
+    // pooledGradient [Ho/k, Wo/k, C], membrane [Ho, Wo, C], nextGradCurrent [Ho, Wo, C]?
+    // → gradCurrent [Ho, Wo, C], columnSums [C]
+    public static func lifBackwardPooledStep(pooledGradient: UnsafePointer<Float>, poolSize k: Int, scale: Float,
+                                             height: Int, width: Int, channels: Int, membrane: UnsafePointer<Float>,
+                                             nextGradCurrent: UnsafePointer<Float>?, gradCurrent: UnsafeMutablePointer<Float>,
+                                             columnSums: UnsafeMutablePointer<Float>, tau: Float, threshold: Float,
+                                             halfWidth: Float, surrogateHeight: Float, variant: Variant = preferred) {
+        precondition(k > 0 && channels > 0, "lifBackwardPooledStep: pool \(k), channels \(channels)")
+        sf_lif_backward_pooled_step(pooledGradient, Int64(k), scale, Int64(height / k), Int64(width / k), Int64(height),
+                                    Int64(width), Int64(channels), membrane, nextGradCurrent, gradCurrent, columnSums,
+                                    tau, threshold, halfWidth, surrogateHeight, flag(variant))
     }
 }

@@ -248,3 +248,45 @@ extension ConvLIFPoolTests {
         }
     }
 }
+
+extension ConvLIFPoolTests {
+    /// The fused backward's per-image step (`VectorKernels.lifBackwardPooledStep`: the pool's
+    /// backward, the LIF step and the bias sums in one C pass), every variant, against the
+    /// layers' operations one after the other (`pooledBackwardStepReference`), bit for bit: with
+    /// and without δu[t+1] (written in place over it, as the fused backward does), membranes in
+    /// and out of the surrogate window, odd sizes whose last row and column no window covers.
+    func testPooledBackwardStepMatchesTheLayersBitForBit() {
+        var rng = SeededGenerator(seed: 23)
+        let cases: [(Conv2dGeometry, Int)] = [
+            (Conv2dGeometry(inChannels: 32, outChannels: 32, height: 14, width: 14, kernelSize: 3, stride: 1, padding: 1), 2),
+            (Conv2dGeometry(inChannels: 2, outChannels: 5, height: 13, width: 11, kernelSize: 3, stride: 1, padding: 1), 3),
+        ]
+        let neuron = LIFParameters(tau: 0.3, threshold: 0.5, surrogateWidth: 1.0)
+        for (g, k) in cases {
+            let image = g.outputImageSize, outC = g.outChannels
+            let pooled = (0..<((g.outputHeight / k) * (g.outputWidth / k) * outC)).map { _ in Float(rng.nextDouble() * 2 - 1) }
+            let membrane = (0..<image).map { _ in Float(rng.nextDouble() * 3 - 1) }
+            let next = (0..<image).map { _ in Float(rng.nextDouble() * 2 - 1) }
+            for withNext in [false, true] {
+                var expected = next, expectedSums = [Float](repeating: .nan, count: outC)
+                ConvLIFPoolKernel.pooledBackwardStepReference(pooled, geometry: g, poolSize: k, membrane: membrane,
+                                                              nextGradCurrent: withNext ? next : nil, gradCurrent: &expected,
+                                                              columnSums: &expectedSums, neuron: neuron)
+                XCTAssertTrue(expected.contains(0) && expected.contains { $0 != 0 }, "\(g): in and out of the window")
+                for variant in VectorKernels.available {
+                    var delta = next, sums = [Float](repeating: .nan, count: outC)
+                    delta.withUnsafeMutableBufferPointer { d in
+                        VectorKernels.lifBackwardPooledStep(
+                            pooledGradient: pooled, poolSize: k, scale: 1 / Float(k * k), height: g.outputHeight,
+                            width: g.outputWidth, channels: outC, membrane: membrane,
+                            nextGradCurrent: withNext ? UnsafePointer(d.baseAddress!) : nil, gradCurrent: d.baseAddress!,
+                            columnSums: &sums, tau: neuron.tau, threshold: neuron.threshold,
+                            halfWidth: 0.5 * neuron.surrogateWidth, surrogateHeight: neuron.surrogateHeight, variant: variant)
+                    }
+                    XCTAssertEqual(delta.map(\.bitPattern), expected.map(\.bitPattern), "\(g) \(variant) next \(withNext): δu")
+                    XCTAssertEqual(sums.map(\.bitPattern), expectedSums.map(\.bitPattern), "\(g) \(variant) next \(withNext): sums")
+                }
+            }
+        }
+    }
+}

@@ -116,6 +116,24 @@ extension EventConv2dKernelTests {
         XCTAssertEqual(VectorKernels.preferred, listed512 ? .avx512 : listed ? .avx2 : .baseline)
     }
 
+    /// The C column sums (every variant) give the plain loop's bits: a conv image's [196, 32], a
+    /// recurrent layer's [T·B, 512], widths that are not a multiple of 8 or exceed one 256-column block.
+    func testColumnSumsMatchTheReferenceBitForBit() {
+        var rng = SeededGenerator(seed: 63)
+        for (rows, columns) in [(196, 32), (1024, 512), (7, 5), (3, 300), (1, 1), (0, 9)] {
+            let m = (0..<(rows * columns)).map { _ in rng.nextUniform(-1, 1) }
+            let start = (0..<columns).map { _ in rng.nextUniform(-1, 1) }
+            var expected = start
+            EventConv2dKernel.addColumnSumsReference(m, rows: rows, columns: columns, into: &expected)
+            if rows > 1 { XCTAssertNotEqual(expected, start, "[\(rows), \(columns)]") }
+            for variant in VectorKernels.available {
+                var sums = start
+                VectorKernels.addColumnSums(m, rows: rows, columns: columns, into: &sums, variant: variant)
+                XCTAssertEqual(sums.map(\.bitPattern), expected.map(\.bitPattern), "[\(rows), \(columns)] \(variant)")
+            }
+        }
+    }
+
     /// The blocked transpose (every C variant) against the plain definition dst[c, r] = src[r, c],
     /// and the transposed add w += tᵀ likewise, for shapes with and without whole 8×8 blocks and
     /// 32×32 tiles (the kernels' [196, 32], [32, 784], the A-Network's [512, 512]).

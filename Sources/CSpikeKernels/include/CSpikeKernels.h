@@ -56,6 +56,10 @@ void sf_transpose(const float *src, int64_t rows, int64_t columns, float *dst, i
 /// w [rows, columns] += tᵀ for t [columns, rows]: one add per element, as the plain loop.
 void sf_add_transposed(const float *t, int64_t rows, int64_t columns, float *w, int avx2);
 
+/// sums [columns] += the column sums of m [rows, columns], each column summed from 0 in row
+/// order and then added, as the plain loop does (the bias gradient of a batch of rows).
+void sf_add_column_sums(const float *m, int64_t rows, int64_t columns, float *sums, int avx2);
+
 /// Packs count floats that are all 0 or 1 into bits (element i → bit i % 64 of words[i / 64],
 /// the unused high bits of the last word 0). Returns 0, with `words` unspecified, when some
 /// element is neither 0 nor 1 (-0 counts as 0, as `v == 0` says).
@@ -90,6 +94,18 @@ void sf_lif_forward_step_biased(const float *sums, const float *bias, int64_t ch
 void sf_lif_backward_step(const float *grad_spikes, const float *extra_grad_spikes, const float *membrane,
                           const float *next_grad_current, float *grad_current, int64_t neurons, float tau,
                           float threshold, float half_width, float height, int avx2);
+
+/// `sf_lif_backward_step` over one channels-last image [height, width, channels] of a conv →
+/// LIF → average-pool layer (pool k, the pooled gradient [pooled_height, pooled_width, channels]):
+/// the spikes' gradient is pooled_grad[(y/k)·pooled_width + x/k, :] · scale inside the full
+/// windows, 0 outside; column_sums [channels] = Σ_pixels δu in pixel order (overwritten). The
+/// bits of the pool's backward, the step and the column sums one after the other.
+/// `grad_current` may alias `next_grad_current`.
+void sf_lif_backward_pooled_step(const float *pooled_grad, int64_t pool, float scale, int64_t pooled_height,
+                                 int64_t pooled_width, int64_t height, int64_t width, int64_t channels,
+                                 const float *membrane, const float *next_grad_current, float *grad_current,
+                                 float *column_sums, float tau, float threshold, float half_width, float height_h,
+                                 int avx2);
 
 /// The widest variant of the direct convolution this CPU and OS run: 2 AVX-512 (F and VL, with
 /// the ZMM state enabled), 1 AVX2 with FMA, 0 the baseline.
