@@ -83,8 +83,8 @@ public final class RecurrentSpikingLinear: Layer {
         let steps = input.shape[0], batch = input.shape[1]
         let n = batch * outFeatures, p = neuron, kernel = kernel
         var u = inputProjection(input)
-        let needSparse = kernel != .dense
-        if needSparse { recurrentWeight.value.withPointer { recurrentMap.prepareSparse(weight: $0) } }
+        // Rᵀ for the event-driven steps and for the dense ones' row product (DenseKernels)
+        recurrentWeight.value.withPointer { recurrentMap.prepareSparse(weight: $0) }
         let spikes = Tensor(shape: u.shape) { o, _ in
             u.withMutablePointer { m in
                 recurrentWeight.value.withPointer { r in
@@ -94,7 +94,7 @@ public final class RecurrentSpikingLinear: Layer {
                             // I[t] [B, out] += o[t−1] [B, out] · Rᵀ
                             let previous = UnsafePointer(o + (t - 1) * n)
                             recurrentMap.forward(x: previous, rows: batch, weight: r, bias: nil, accumulate: true,
-                                                 sparse: kernel.useSparse(previous, count: n), y: current)
+                                                 sparse: kernel.useSparse(previous, count: n), prepared: true, y: current)
                         }
                         LIFKernel.forwardStep(current: current, previousMembrane: t == 0 ? nil : UnsafePointer(m + (t - 1) * n),
                                               membrane: current, spikes: o + t * n, neurons: n, parameters: p)

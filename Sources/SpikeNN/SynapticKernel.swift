@@ -38,6 +38,7 @@ struct AffineMap {
     let outFeatures: Int
     private var weightTransposed: [Float] = []       // Wᵀ [in, out]
     private var gradTransposed: [Float] = []         // dWᵀ [in, out]
+    private var product: [Float] = []                // x·Wᵀ of one step [rows, out]
 
     init(inFeatures: Int, outFeatures: Int) {
         self.inFeatures = inFeatures
@@ -56,8 +57,11 @@ struct AffineMap {
     }
 
     // y [rows, out] = (accumulate ? y : b or 0) + x [rows, in] · Wᵀ
-    func forward(x: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 accumulate: Bool, sparse: Bool, y: UnsafeMutablePointer<Float>) {
+    // `prepared`: `prepareSparse` ran on the current weight, so that a dense product of few rows
+    // (one time step) may read Wᵀ in place (`DenseKernels.rowProduct`) instead of OpenBLAS
+    // packing all of W for every step.
+    mutating func forward(x: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          accumulate: Bool, sparse: Bool, prepared: Bool = false, y: UnsafeMutablePointer<Float>) {
         let (inF, outF) = (inFeatures, outFeatures)
         if !accumulate {
             if let bias {
@@ -70,6 +74,15 @@ struct AffineMap {
             weightTransposed.withUnsafeBufferPointer { wt in
                 SpikeMatmul.accumulateForward(x: x, rows: rows, inFeatures: inF, weightTransposed: wt.baseAddress!,
                                               outFeatures: outF, y: y)
+            }
+        } else if prepared && rows <= Self.rowProductRows && DenseKernels.replacesBLAS
+                    && DenseKernels.handlesRowProduct(columns: outF) {
+            if product.count < rows * outF { product = [Float](repeating: 0, count: rows * outF) }
+            weightTransposed.withUnsafeBufferPointer { wt in
+                product.withUnsafeMutableBufferPointer { p in
+                    DenseKernels.rowProduct(x, rows: rows, inner: inF, wt.baseAddress!, columns: outF, into: p.baseAddress!)
+                    SpikeMatmul.addScaled(UnsafePointer(p.baseAddress!), 1, into: y, count: rows * outF)
+                }
             }
         } else {
             BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outF, k: inF, alpha: 1,

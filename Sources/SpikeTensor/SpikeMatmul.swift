@@ -30,7 +30,7 @@ public enum SpikeMatmul {
     /// time, then one by one, the same operation per element either way. `src` and `dst` must
     /// not overlap. The reference kernels' add; the C kernels (`VectorKernels`) do the same.
     @inline(__always)
-    static func addScaled(_ src: UnsafePointer<Float>, _ v: Float, into dst: UnsafeMutablePointer<Float>, count: Int) {
+    public static func addScaled(_ src: UnsafePointer<Float>, _ v: Float, into dst: UnsafeMutablePointer<Float>, count: Int) {
         typealias Lanes = SIMD8<Float>
         let vectorEnd = count / Lanes.scalarCount * Lanes.scalarCount
         let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst), stride = MemoryLayout<Lanes>.size

@@ -67,16 +67,21 @@ final class RecurrentSpikingLinearTests: XCTestCase {
         return ReferenceResult(o: o, u: u, dW: f(dW), db: f(db), dR: f(dR), dx: f(dx))
     }
 
+    /// 5 outputs, and 16 (a multiple of 8: the dense steps' products run `DenseKernels.rowProduct`
+    /// where it replaces BLAS, forward and backward).
     func testFullBackwardMatchesScalarReference() {
         var rng = SeededGenerator(seed: 41)
-        let (inF, outF, steps, batch) = (6, 5, 10, 3)
-        let cases: [(LIFParameters, SynapticKernel)] = [
-            (LIFParameters(tau: 0.1), .dense), (LIFParameters(tau: 0.1), .sparse),
-            (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7), .dense),
-            (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7), .automatic(maxDensity: 0.5)),
-            (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7, surrogateDampening: 0.3), .dense),
+        let (steps, batch) = (10, 3)
+        let cases: [(LIFParameters, SynapticKernel, Int)] = [
+            (LIFParameters(tau: 0.1), .dense, 5), (LIFParameters(tau: 0.1), .sparse, 5),
+            (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7), .dense, 5),
+            (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7), .automatic(maxDensity: 0.5), 5),
+            (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7, surrogateDampening: 0.3), .dense, 5),
+            (LIFParameters(tau: 0.1), .dense, 16),
+            (LIFParameters(tau: 0.8, threshold: 0.4, surrogateWidth: 0.7), .dense, 16),
         ]
-        for (p, kernel) in cases {
+        for (p, kernel, outF) in cases {
+            let inF = 6
             let layer = RecurrentSpikingLinear(name: "a", inFeatures: inF, outFeatures: outF, neuron: p, rng: &rng)
             layer.kernel = kernel
             // Larger recurrent weights so the R path changes the dynamics.
