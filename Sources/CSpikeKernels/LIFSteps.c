@@ -50,13 +50,28 @@ SF_INLINE void forward_body(const float *current, const float *previous, float *
     }
 }
 
+/// Eight floats stored to `p` bypassing the caches (two 16-byte non-temporal stores; p must be
+/// 16-byte aligned): for data the next reads are far away, so that writing it costs no read
+/// of the line first.
+#ifdef SF_X86
+#include <immintrin.h>
+#define STREAM_LANES(p, v) (_mm_stream_ps((p), __builtin_shufflevector((v), (v), 0, 1, 2, 3)), \
+                            _mm_stream_ps((p) + 4, __builtin_shufflevector((v), (v), 4, 5, 6, 7)))
+#else
+#define STREAM_LANES(p, v) (LANES_AT(p) = (v))
+#endif
+
 /// `forward_body` on I = sums + bias, the bias repeating every `channels` neurons (channels-last
 /// rows): the add first, as a convolution adds its bias, then the same LIF update, so the bits
-/// of a separate bias pass followed by `forward_body`.
+/// of a separate bias pass followed by `forward_body`. With `kept`, u is also written there,
+/// streamed past the caches where `kept` is 16-byte aligned (a training pass's kept membranes,
+/// read again only by the backward).
 SF_INLINE void forward_biased_body(const float *sums, const float *bias, int64_t channels, const float *previous,
-                                   float *membrane, float *spikes, int64_t n, float tau, float vth) {
+                                   float *membrane, float *spikes, float *kept, int64_t n, float tau, float vth) {
     const sf_lanes vthV = SPLAT(vth), tauV = SPLAT(tau), zero = SPLAT(0.0f), one = SPLAT(1.0f);
     const int64_t vectorEnd = channels / 8 * 8;
+    const int stream = kept && ((uintptr_t)kept & 15) == 0 && channels % 4 == 0;
+#define KEEP_LANES(i, u) if (kept) { if (stream) STREAM_LANES(kept + (i), (u)); else LANES_AT(kept + (i)) = (u); }
     for (int64_t row = 0; row < n; row += channels) {
         int64_t c = 0;
         if (previous) {
@@ -67,6 +82,7 @@ SF_INLINE void forward_biased_body(const float *sums, const float *bias, int64_t
                 const sf_lanes u = LIF_UPDATE_LANES(up, current);
                 LANES_AT(membrane + i) = u;
                 LANES_AT(spikes + i) = select_lanes(u >= vthV, one, zero);
+                KEEP_LANES(i, u)
             }
             for (; c < channels; c++) {
                 const int64_t i = row + c;
@@ -74,6 +90,7 @@ SF_INLINE void forward_biased_body(const float *sums, const float *bias, int64_t
                 const float u = LIF_UPDATE(up, sums[i] + bias[c]);
                 membrane[i] = u;
                 spikes[i] = u >= vth ? 1.0f : 0.0f;
+                if (kept) kept[i] = u;
             }
         } else {
             for (; c < vectorEnd; c += 8) {
@@ -81,15 +98,21 @@ SF_INLINE void forward_biased_body(const float *sums, const float *bias, int64_t
                 const sf_lanes u = LANES_AT(sums + i) + LANES_AT(bias + c);
                 LANES_AT(membrane + i) = u;
                 LANES_AT(spikes + i) = select_lanes(u >= vthV, one, zero);
+                KEEP_LANES(i, u)
             }
             for (; c < channels; c++) {
                 const int64_t i = row + c;
                 const float u = sums[i] + bias[c];
                 membrane[i] = u;
                 spikes[i] = u >= vth ? 1.0f : 0.0f;
+                if (kept) kept[i] = u;
             }
         }
     }
+#undef KEEP_LANES
+#ifdef SF_X86
+    if (stream) _mm_sfence();   // the streamed stores before any later read of `kept`
+#endif
 }
 
 SF_INLINE void backward_body(const float *grad_spikes, const float *extra, const float *membrane,
@@ -165,8 +188,8 @@ static void forward_baseline(const float *c, const float *p, float *m, float *s,
     forward_body(c, p, m, s, n, tau, vth);
 }
 static void forward_biased_baseline(const float *c, const float *b, int64_t ch, const float *p, float *m, float *s,
-                                    int64_t n, float tau, float vth) {
-    forward_biased_body(c, b, ch, p, m, s, n, tau, vth);
+                                    float *k, int64_t n, float tau, float vth) {
+    forward_biased_body(c, b, ch, p, m, s, k, n, tau, vth);
 }
 static void backward_baseline(const float *g, const float *e, const float *u, const float *nx, float *d, int64_t n,
                               float tau, float vth, float hw, float h) {
@@ -188,8 +211,8 @@ SF_AVX2 static void forward_avx2(const float *c, const float *p, float *m, float
     forward_body(c, p, m, s, n, tau, vth);
 }
 SF_AVX2 static void forward_biased_avx2(const float *c, const float *b, int64_t ch, const float *p, float *m, float *s,
-                                        int64_t n, float tau, float vth) {
-    forward_biased_body(c, b, ch, p, m, s, n, tau, vth);
+                                        float *k, int64_t n, float tau, float vth) {
+    forward_biased_body(c, b, ch, p, m, s, k, n, tau, vth);
 }
 SF_AVX2 static void backward_avx2(const float *g, const float *e, const float *u, const float *nx, float *d, int64_t n,
                                   float tau, float vth, float hw, float h) {
@@ -209,10 +232,16 @@ void sf_lif_forward_step(const float *current, const float *previous_membrane, f
 }
 
 void sf_lif_forward_step_biased(const float *sums, const float *bias, int64_t channels, const float *previous_membrane,
-                                float *membrane, float *spikes, int64_t neurons, float tau, float threshold, int avx2) {
+                                float *membrane, float *spikes, float *kept_membrane, int64_t neurons, float tau,
+                                float threshold, int avx2) {
     if (channels <= 0 || neurons % channels != 0) return;
-    if (avx2) forward_biased_avx2(sums, bias, channels, previous_membrane, membrane, spikes, neurons, tau, threshold);
-    else forward_biased_baseline(sums, bias, channels, previous_membrane, membrane, spikes, neurons, tau, threshold);
+    if (avx2) {
+        forward_biased_avx2(sums, bias, channels, previous_membrane, membrane, spikes, kept_membrane, neurons, tau,
+                            threshold);
+    } else {
+        forward_biased_baseline(sums, bias, channels, previous_membrane, membrane, spikes, kept_membrane, neurons, tau,
+                                threshold);
+    }
 }
 
 void sf_lif_backward_step(const float *grad_spikes, const float *extra_grad_spikes, const float *membrane,

@@ -30,13 +30,14 @@ public enum ConvLIFPoolKernel {
     static func imageStep(_ x: UnsafePointer<Float>, geometry g: Conv2dGeometry, weightTransposed wt: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>, neuron p: LIFParameters, poolSize k: Int,
                           previous: UnsafePointer<Float>?, membrane: UnsafeMutablePointer<Float>,
+                          keptMembrane: UnsafeMutablePointer<Float>? = nil,
                           current: UnsafeMutablePointer<Float>, spikes: UnsafeMutablePointer<Float>,
                           pooled: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let outC = g.outChannels
         EventConv2dKernel.synapticSums(image: x, geometry: g, weightTransposed: wt, into: current)
         VectorKernels.lifForwardStep(sums: current, bias: bias, channels: outC, previousMembrane: previous,
-                                     membrane: membrane, spikes: spikes, neurons: g.outputImageSize,
-                                     tau: p.tau, threshold: p.threshold)
+                                     membrane: membrane, spikes: spikes, keptMembrane: keptMembrane,
+                                     neurons: g.outputImageSize, tau: p.tau, threshold: p.threshold)
         poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC, kernelSize: k, into: pooled)
         transposeTiled(pooled, rows: (g.outputHeight / k) * (g.outputWidth / k), columns: outC, into: output)
     }

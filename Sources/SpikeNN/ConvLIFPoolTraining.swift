@@ -32,9 +32,9 @@ import SpikeTensor
 /// rounding, and dL/dx is the direct kernel's, as the unfused layer's (`ConvLIFPoolTests`). Thread count does not change the result: each sample has its
 /// own partial.
 extension ConvLIFPoolKernel {
-    /// Floats of scratch `trainingForward` needs per worker: the currents and the spikes of one
-    /// image and its channels-last pooled output.
-    public static func trainingForwardScratchCount(_ g: Conv2dGeometry) -> Int { 3 * g.outputPixels * g.outChannels }
+    /// Floats of scratch `trainingForward` needs per worker: the currents, spikes and membranes
+    /// of one image and its channels-last pooled output.
+    public static func trainingForwardScratchCount(_ g: Conv2dGeometry) -> Int { 4 * g.outputPixels * g.outChannels }
 
     /// Floats of scratch `backward` needs: per worker δu and the pooled gradient of one image
     /// (channels-last), its bias sums and what `inputGradient`'s convolution needs; per sample a
@@ -85,18 +85,19 @@ extension ConvLIFPoolKernel {
                                        scratch: UnsafeMutablePointer<Float>) {
         let image = g.outputImageSize, pooledImage = g.outChannels * (g.outputHeight / k) * (g.outputWidth / k)
         Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, samples in
-            // I[t] is summed in cache and u[t] written once: the kept membranes are too large
-            // for the caches, and zeroing them in place before the scatter costs a pass to memory.
+            // I[t] is summed and u[t] updated in cache; the kept membranes, too large for the
+            // caches and read again only by the backward, are streamed out (no line read first).
             let current = scratch + slot * trainingForwardScratchCount(g)  // I[t] [P, O]
             let spikes = current + image                                    // o[t] [P, O]
             let pooled = spikes + image                                     // [P/k², O]
+            let u = pooled + image                                          // u[t−1], then u[t] [P, O]
             for b in samples {
                 for t in 0..<steps {
                     let n = t * batch + b
-                    let u = membrane + n * image                           // u[t] [P, O]
                     imageStep(input + n * g.inputImageSize, geometry: g, weightTransposed: wt, bias: bias, neuron: p,
-                              poolSize: k, previous: t == 0 ? nil : UnsafePointer(u - batch * image), membrane: u,
-                              current: current, spikes: spikes, pooled: pooled, output: output + n * pooledImage)
+                              poolSize: k, previous: t == 0 ? nil : UnsafePointer(u), membrane: u,
+                              keptMembrane: membrane + n * image, current: current, spikes: spikes, pooled: pooled,
+                              output: output + n * pooledImage)
                 }
             }
         }

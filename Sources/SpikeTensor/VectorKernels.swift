@@ -140,15 +140,16 @@ public enum VectorKernels {
 
     /// `lifForwardStep` on I = sums + bias over channels-last rows (`bias[i % channels]`): the
     /// bias add and the LIF update in one pass, the bits of the two one after the other.
-    /// `membrane` must not alias `sums`; neurons a multiple of channels.
-    // sums [N/C, C], bias [C], previousMembrane [N]? → membrane [N], spikes [N]
+    /// `membrane` must not alias `sums`; neurons a multiple of channels. `keptMembrane` gets a
+    /// copy of u written past the caches (a training pass's membranes, read only by its backward).
+    // sums [N/C, C], bias [C], previousMembrane [N]? → membrane [N], spikes [N], keptMembrane [N]?
     public static func lifForwardStep(sums: UnsafePointer<Float>, bias: UnsafePointer<Float>, channels: Int,
                                       previousMembrane: UnsafePointer<Float>?, membrane: UnsafeMutablePointer<Float>,
-                                      spikes: UnsafeMutablePointer<Float>, neurons: Int, tau: Float, threshold: Float,
-                                      variant: Variant = preferred) {
+                                      spikes: UnsafeMutablePointer<Float>, keptMembrane: UnsafeMutablePointer<Float>? = nil,
+                                      neurons: Int, tau: Float, threshold: Float, variant: Variant = preferred) {
         precondition(channels > 0 && neurons % channels == 0, "lifForwardStep: \(neurons) neurons in rows of \(channels)")
-        sf_lif_forward_step_biased(sums, bias, Int64(channels), previousMembrane, membrane, spikes, Int64(neurons), tau,
-                                   threshold, flag(variant))
+        sf_lif_forward_step_biased(sums, bias, Int64(channels), previousMembrane, membrane, spikes, keptMembrane,
+                                   Int64(neurons), tau, threshold, flag(variant))
     }
 
     /// One reverse LIF step (`LIFKernel.backwardStep`, the reference): δo = g (+ extra) −

@@ -215,6 +215,20 @@ extension LIFKernelTests {
                                                  membrane: &$1, spikes: &$2, neurons: n, tau: p.tau,
                                                  threshold: p.threshold, variant: variant)
                 }
+                // the kept copy of u: streamed where 16-byte aligned (offset 0 of an allocation),
+                // stored plainly where not (offset 1); either way u's bits
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: n + 4)
+                defer { buffer.deallocate() }
+                for offset in [0, 1] {
+                    let kept = buffer + offset
+                    kept.update(repeating: .nan, count: n)
+                    var membrane = [Float](repeating: 0, count: n), spikes = membrane
+                    VectorKernels.lifForwardStep(sums: sums, bias: bias, channels: channels, previousMembrane: previous,
+                                                 membrane: &membrane, spikes: &spikes, keptMembrane: kept, neurons: n,
+                                                 tau: p.tau, threshold: p.threshold, variant: variant)
+                    XCTAssertEqual(UnsafeBufferPointer(start: kept, count: n).map(\.bitPattern), membrane.map(\.bitPattern),
+                                   "\(channels) channels \(variant), kept copy at offset \(offset)")
+                }
             }
         }
     }

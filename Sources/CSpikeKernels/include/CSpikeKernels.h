@@ -83,9 +83,11 @@ void sf_lif_forward_step(const float *current, const float *previous_membrane, f
 /// `sf_lif_forward_step` on I = sums + bias[i % channels] (channels-last rows of `channels`
 /// neurons; neurons a multiple of channels, else nothing is written): the bias add and the LIF
 /// update in one pass, with the bits of the add followed by `sf_lif_forward_step`. `membrane`
-/// must not alias `sums`.
+/// must not alias `sums`. `kept_membrane` (may be NULL) gets a copy of u, written with
+/// non-temporal stores where it is 16-byte aligned (kept for a backward, not read soon).
 void sf_lif_forward_step_biased(const float *sums, const float *bias, int64_t channels, const float *previous_membrane,
-                                float *membrane, float *spikes, int64_t neurons, float tau, float threshold, int avx2);
+                                float *membrane, float *spikes, float *kept_membrane, int64_t neurons, float tau,
+                                float threshold, int avx2);
 
 /// One reverse LIF step (`LIFKernel.backwardStep`, eq. 8): δo = g (+ extra) − δu[t+1]·τ·u,
 /// δu = δo·h(u) + (u ≥ V_th ? 0 : δu[t+1]·τ), h = height where |u − V_th| < half_width; without
