@@ -197,6 +197,31 @@ SF_INLINE unsigned nonzero_mask8(const float *x, int64_t count) {
         }                                                                                      \
     }
 
+/// TAP(ki, kj, offset) for each of the nine taps that reaches an output pixel from the pixel at
+/// (`row`, `column`) (padding-shifted coordinates in scope, as `oh` and `ow`).
+#define SF_TAP_IF_INSIDE(TAP, ki, kj, offset) \
+    if ((uint64_t)(row - ki) < (uint64_t)oh && (uint64_t)(column - kj) < (uint64_t)ow) TAP(ki, kj, offset)
+#define SF_NINE_TAPS_IF_INSIDE(TAP, ow) \
+    SF_TAP_IF_INSIDE(TAP, 0, 0, 0) SF_TAP_IF_INSIDE(TAP, 0, 1, 1) SF_TAP_IF_INSIDE(TAP, 0, 2, 2) \
+    SF_TAP_IF_INSIDE(TAP, 1, 0, (ow)) SF_TAP_IF_INSIDE(TAP, 1, 1, (ow) + 1) SF_TAP_IF_INSIDE(TAP, 1, 2, (ow) + 2) \
+    SF_TAP_IF_INSIDE(TAP, 2, 0, 2 * (ow)) SF_TAP_IF_INSIDE(TAP, 2, 1, 2 * (ow) + 1) SF_TAP_IF_INSIDE(TAP, 2, 2, 2 * (ow) + 2)
+
+/// The body both 3×3, 32-channel directions share: for every nonzero pixel of `plane` in raster
+/// order (SF_EACH_ACTIVE_PIXEL), `s` its value in 32 lanes and `pixels` the row of `base` of its
+/// ki = kj = 0 output pixel, TAP for each of its nine taps in (ki, kj) order — all of them with
+/// no bounds test where the pixel is not on the border (row and column ≥ 2 and inside the
+/// output), else those that reach an output pixel. `oh`, `ow` in scope.
+#define SF_EACH_ACTIVE_PIXEL_NINE_TAPS(plane, g, base, TAP)                                        \
+    SF_EACH_ACTIVE_PIXEL(plane, (g)->height, (g)->width, (g)->padding, {                        \
+        const sf_row32 s = ROW32_SPLAT(v);                                                      \
+        __typeof__(base) pixels = (base) + (row * ow + column) * 32;                            \
+        if (row >= 2 && row < oh && column >= 2 && column < ow) {                               \
+            SF_NINE_TAPS(TAP, ow)                                                               \
+        } else {                                                                                \
+            SF_NINE_TAPS_IF_INSIDE(TAP, ow)                                                     \
+        }                                                                                       \
+    })
+
 /// The forward scatter of one channel c for a 3×3 kernel and 32 output channels (both of the
 /// paper's conv layers): the channel's nine rows of Wᵀ are loaded once (in registers where the
 /// variant has enough: AVX-512's 32 zmm), and a pixel whose nine taps all reach an output pixel
@@ -211,19 +236,8 @@ SF_INLINE void scatter_channel_to_pixels_k3o32(const float *plane, int64_t c, co
     SF_NINE_TAPS(LOAD_TAP, ow)
 #undef LOAD_TAP
 #define ADD_TAP(ki, kj, offset) ROW32_AT(pixels - (offset) * 32) = ROW32_AT(pixels - (offset) * 32) + s * w##ki##kj;
-#define ADD_TAP_IF_INSIDE(ki, kj, offset) \
-    if ((uint64_t)(row - ki) < (uint64_t)oh && (uint64_t)(column - kj) < (uint64_t)ow) ADD_TAP(ki, kj, offset)
-    SF_EACH_ACTIVE_PIXEL(plane, g->height, g->width, g->padding, {
-        const sf_row32 s = ROW32_SPLAT(v);
-        float *pixels = sums + (row * ow + column) * 32;             // output pixel of ki = kj = 0
-        if (row >= 2 && row < oh && column >= 2 && column < ow) {
-            SF_NINE_TAPS(ADD_TAP, ow)
-        } else {
-            SF_NINE_TAPS(ADD_TAP_IF_INSIDE, ow)
-        }
-    })
+    SF_EACH_ACTIVE_PIXEL_NINE_TAPS(plane, g, sums, ADD_TAP)
 #undef ADD_TAP
-#undef ADD_TAP_IF_INSIDE
 }
 
 /// The weight gradient of one channel for a 3×3 kernel and 32 output channels: the channel's
@@ -237,20 +251,8 @@ SF_INLINE void accumulate_channel_taps_k3o32(const float *plane, const sf_conv_g
     SF_NINE_TAPS(LOAD_SUM, ow)
 #undef LOAD_SUM
 #define ADD_TAP(ki, kj, offset) a##ki##kj = a##ki##kj + s * ROW32_AT(pixels - (offset) * 32);
-#define ADD_TAP_IF_INSIDE(ki, kj, offset)                                                   \
-    if ((uint64_t)(row - ki) < (uint64_t)oh && (uint64_t)(column - kj) < (uint64_t)ow) \
-        a##ki##kj = a##ki##kj + s * ROW32_AT(pixels - (offset) * 32);
-    SF_EACH_ACTIVE_PIXEL(plane, g->height, g->width, g->padding, {
-        const sf_row32 s = ROW32_SPLAT(v);
-        const float *pixels = dyT + (row * ow + column) * 32;       // output pixel of ki = kj = 0
-        if (row >= 2 && row < oh && column >= 2 && column < ow) {
-            SF_NINE_TAPS(ADD_TAP, ow)
-        } else {
-            SF_NINE_TAPS(ADD_TAP_IF_INSIDE, ow)
-        }
-    })
+    SF_EACH_ACTIVE_PIXEL_NINE_TAPS(plane, g, dyT, ADD_TAP)
 #undef ADD_TAP
-#undef ADD_TAP_IF_INSIDE
 #define STORE_SUM(ki, kj, offset) ROW32_AT(dst + (ki * 3 + kj) * 32) = a##ki##kj;
     SF_NINE_TAPS(STORE_SUM, ow)
 #undef STORE_SUM
@@ -321,58 +323,37 @@ SF_INLINE int64_t list_nonzero(const float *x, int64_t *j, int64_t end, int32_t 
     return n;
 }
 
+/// y[col … col + 8·N) += Σ x[j] · Wᵀ[j, same columns] over the listed j, in list order, held
+/// in N eight-lane sums (a constant N: the loops unroll and the sums stay in registers).
+#define SF_ROW_BLOCK(N)                                                                          \
+    for (; col + 8 * (N) <= out; col += 8 * (N)) {                                             \
+        sf_lanes a[N];                                                                          \
+        SF_UNROLL for (int k = 0; k < (N); k++) a[k] = LANES_AT(y + col + 8 * k);               \
+        for (int64_t e = 0; e < n; e++) {                                                       \
+            const float v = x[list[e]];                                                         \
+            const sf_lanes s = {v, v, v, v, v, v, v, v};                                        \
+            const float *src = wt + (int64_t)list[e] * out + col;                               \
+            SF_UNROLL for (int k = 0; k < (N); k++) a[k] = a[k] + s * LANES_AT(src + 8 * k);    \
+        }                                                                                       \
+        SF_UNROLL for (int k = 0; k < (N); k++) LANES_AT(y + col + 8 * k) = a[k];               \
+    }
+#define SF_UNROLL _Pragma("clang loop unroll(full)")
+
 /// y [out] += Σ x[j] · Wᵀ[j, :] over the listed j, in list order, the row of y held in
 /// registers 64 columns at a time (eight independent sums, so that the adds' latency does not
 /// bound the loop), then 32, then 8, then one by one.
 SF_INLINE void accumulate_row(const float *x, const int32_t *list, int64_t n, const float *wt, int64_t out, float *y) {
     int64_t col = 0;
-    for (; col + 64 <= out; col += 64) {
-        sf_lanes a0 = LANES_AT(y + col), a1 = LANES_AT(y + col + 8);
-        sf_lanes a2 = LANES_AT(y + col + 16), a3 = LANES_AT(y + col + 24);
-        sf_lanes a4 = LANES_AT(y + col + 32), a5 = LANES_AT(y + col + 40);
-        sf_lanes a6 = LANES_AT(y + col + 48), a7 = LANES_AT(y + col + 56);
-        for (int64_t e = 0; e < n; e++) {
-            const float v = x[list[e]];
-            const sf_lanes s = {v, v, v, v, v, v, v, v};
-            const float *src = wt + (int64_t)list[e] * out + col;
-            a0 = a0 + s * LANES_AT(src); a1 = a1 + s * LANES_AT(src + 8);
-            a2 = a2 + s * LANES_AT(src + 16); a3 = a3 + s * LANES_AT(src + 24);
-            a4 = a4 + s * LANES_AT(src + 32); a5 = a5 + s * LANES_AT(src + 40);
-            a6 = a6 + s * LANES_AT(src + 48); a7 = a7 + s * LANES_AT(src + 56);
-        }
-        LANES_AT(y + col) = a0; LANES_AT(y + col + 8) = a1;
-        LANES_AT(y + col + 16) = a2; LANES_AT(y + col + 24) = a3;
-        LANES_AT(y + col + 32) = a4; LANES_AT(y + col + 40) = a5;
-        LANES_AT(y + col + 48) = a6; LANES_AT(y + col + 56) = a7;
-    }
-    for (; col + 32 <= out; col += 32) {
-        sf_lanes a0 = LANES_AT(y + col), a1 = LANES_AT(y + col + 8);
-        sf_lanes a2 = LANES_AT(y + col + 16), a3 = LANES_AT(y + col + 24);
-        for (int64_t e = 0; e < n; e++) {
-            const float v = x[list[e]];
-            const sf_lanes s = {v, v, v, v, v, v, v, v};
-            const float *src = wt + (int64_t)list[e] * out + col;
-            a0 = a0 + s * LANES_AT(src); a1 = a1 + s * LANES_AT(src + 8);
-            a2 = a2 + s * LANES_AT(src + 16); a3 = a3 + s * LANES_AT(src + 24);
-        }
-        LANES_AT(y + col) = a0; LANES_AT(y + col + 8) = a1;
-        LANES_AT(y + col + 16) = a2; LANES_AT(y + col + 24) = a3;
-    }
-    for (; col + 8 <= out; col += 8) {
-        sf_lanes a = LANES_AT(y + col);
-        for (int64_t e = 0; e < n; e++) {
-            const float v = x[list[e]];
-            const sf_lanes s = {v, v, v, v, v, v, v, v};
-            a = a + s * LANES_AT(wt + (int64_t)list[e] * out + col);
-        }
-        LANES_AT(y + col) = a;
-    }
+    SF_ROW_BLOCK(8)
+    SF_ROW_BLOCK(4)
+    SF_ROW_BLOCK(1)
     for (; col < out; col++) {
         float a = y[col];
         for (int64_t e = 0; e < n; e++) a += x[list[e]] * wt[(int64_t)list[e] * out + col];
         y[col] = a;
     }
 }
+#undef SF_ROW_BLOCK
 
 // x [rows, in] (sparse), wt = Wᵀ [in, out] → y [rows, out] +=, rows [row_begin, row_end).
 // Each element of y gets x[r, j]·Wᵀ[j, c] added for the nonzero x[r, j], j ascending, as in the
