@@ -236,7 +236,50 @@ SF_INLINE void scatter_channel_to_pixels_k3o32(const float *plane, int64_t c, co
     SF_NINE_TAPS(LOAD_TAP, ow)
 #undef LOAD_TAP
 #define ADD_TAP(ki, kj, offset) ROW32_AT(pixels - (offset) * 32) = ROW32_AT(pixels - (offset) * 32) + s * w##ki##kj;
-    SF_EACH_ACTIVE_PIXEL_NINE_TAPS(plane, g, sums, ADD_TAP)
+    if (g->width > 64) {
+        SF_EACH_ACTIVE_PIXEL_NINE_TAPS(plane, g, sums, ADD_TAP)
+        return;
+    }
+    // Rows of up to 64 pixels as one mask, so that a pixel whose right neighbour is active too
+    // (strokes make runs) adds with it: per image row ki the pair reaches four output pixels,
+    // each loaded and stored once, the left pixel's add before the right one's (raster order).
+    const int64_t width = g->width, pad = g->padding;
+    for (int64_t yy = 0; yy < g->height; yy++) {
+        const float *rowValues = plane + yy * width;
+        const int64_t row = yy + pad;
+        uint64_t mask = 0;
+        for (int64_t x = 0; x < width; x += 8) {
+            const unsigned bits = x + 8 <= width || width < 8 ? nonzero_mask8(rowValues + x, width - x)
+                                                              : nonzero_mask8(rowValues + width - 8, 8) >> (x + 8 - width);
+            mask |= (uint64_t)bits << x;
+        }
+        const int interiorRow = row >= 2 && row < oh;
+        while (mask) {
+            const int64_t xx = __builtin_ctzll(mask);
+            mask &= mask - 1;
+            const int64_t column = xx + pad;
+            const sf_row32 s = ROW32_SPLAT(rowValues[xx]);
+            float *pixels = sums + (row * ow + column) * 32;            // output pixel of ki = kj = 0
+            if (interiorRow && column >= 2 && column + 1 < ow && (mask & (1ull << (xx + 1)))) {
+                mask &= mask - 1;                                       // the right neighbour, taken here
+                const sf_row32 s2 = ROW32_SPLAT(rowValues[xx + 1]);
+#define ADD_PAIR_ROW(ki)                                                                          \
+    {                                                                                           \
+        float *o = pixels - ki * ow * 32;                           /* output of the pixel's kj = 0 */ \
+        ROW32_AT(o + 32) = ROW32_AT(o + 32) + s2 * w##ki##0;                                    \
+        ROW32_AT(o) = (ROW32_AT(o) + s * w##ki##0) + s2 * w##ki##1;                             \
+        ROW32_AT(o - 32) = (ROW32_AT(o - 32) + s * w##ki##1) + s2 * w##ki##2;                   \
+        ROW32_AT(o - 64) = ROW32_AT(o - 64) + s * w##ki##2;                                     \
+    }
+                ADD_PAIR_ROW(0) ADD_PAIR_ROW(1) ADD_PAIR_ROW(2)
+#undef ADD_PAIR_ROW
+            } else if (interiorRow && column >= 2 && column < ow) {
+                SF_NINE_TAPS(ADD_TAP, ow)
+            } else {
+                SF_NINE_TAPS_IF_INSIDE(ADD_TAP, ow)
+            }
+        }
+    }
 #undef ADD_TAP
 }
 
