@@ -260,7 +260,7 @@ SF_INLINE void scatter_channel_to_pixels_k3o32(const float *plane, int64_t c, co
             const int64_t column = xx + pad;
             const sf_row32 s = ROW32_SPLAT(rowValues[xx]);
             float *pixels = sums + (row * ow + column) * 32;            // output pixel of ki = kj = 0
-            if (interiorRow && column >= 2 && column + 1 < ow && (mask & (1ull << (xx + 1)))) {
+            if (interiorRow && column >= 2 && column + 1 < ow && xx + 1 < width && (mask & (1ull << (xx + 1)))) {
                 mask &= mask - 1;                                       // the right neighbour, taken here
                 const sf_row32 s2 = ROW32_SPLAT(rowValues[xx + 1]);
 #define ADD_PAIR_ROW(ki)                                                                          \
