@@ -4,6 +4,7 @@
 // reference, no FMA contraction, so the bits are the reference's whichever variant runs.
 #include "CSpikeKernels.h"
 #include "Lanes.h"
+#include <stdlib.h>
 
 #pragma clang fp contract(off)
 
@@ -156,6 +157,40 @@ SF_INLINE void backward_body(const float *grad_spikes, const float *extra, const
 #undef SURROGATE
 }
 
+/// `forward_biased_body` over one channels-last image [height, width, channels] two rows at a
+/// time, followed by the 2×2 average pool of the two rows' spikes while they are in a stack
+/// buffer (((s[2i, 2j] + s[2i, 2j+1]) + (s[2i+1, 2j] + s[2i+1, 2j+1])) · ¼ per channel: the
+/// channels-last pool's expression), so the full-size spikes are never written. A last odd
+/// row or column gets its LIF update and no pooled output, as the pool drops it.
+SF_INLINE void forward_pool2_body(const float *sums, const float *bias, int64_t channels, const float *previous,
+                                  float *membrane, float *kept, int64_t height, int64_t width, float *pooled,
+                                  float tau, float vth) {
+    const int64_t rowCount = width * channels, pw = width / 2;
+    enum { STACK_FLOATS = 8192 };                       // two rows of up to 32 KB on the stack
+    float stackSpikes[STACK_FLOATS];
+    float *spikes = 2 * rowCount <= STACK_FLOATS ? stackSpikes : malloc(sizeof(float) * (size_t)(2 * rowCount));
+    if (!spikes) abort();
+    for (int64_t y = 0; y < height; y++) {
+        const int64_t offset = y * rowCount;
+        float *rowSpikes = spikes + (y % 2) * rowCount;
+        forward_biased_body(sums + offset, bias, channels, previous ? previous + offset : 0, membrane + offset,
+                            rowSpikes, kept ? kept + offset : 0, rowCount, tau, vth);
+        if (y % 2 == 0) continue;
+        float *out = pooled + (y / 2) * pw * channels;
+        const sf_lanes quarter = SPLAT(0.25f);
+        for (int64_t j = 0; j < pw; j++) {
+            const float *r0 = spikes + 2 * j * channels, *r1 = r0 + rowCount;
+            float *o = out + j * channels;
+            int64_t c = 0;
+            for (; c + 8 <= channels; c += 8)
+                LANES_AT(o + c) = ((LANES_AT(r0 + c) + LANES_AT(r0 + channels + c))
+                                   + (LANES_AT(r1 + c) + LANES_AT(r1 + channels + c))) * quarter;
+            for (; c < channels; c++) o[c] = ((r0[c] + r0[channels + c]) + (r1[c] + r1[channels + c])) * 0.25f;
+        }
+    }
+    if (spikes != stackSpikes) free(spikes);
+}
+
 /// `backward_body` over one channels-last image [height, width, channels] of a conv → LIF →
 /// average-pool layer, the spikes' gradient read from the pool's: g_o[y, x, :] =
 /// pooled[(y/k)·pw + x/k, :] · scale inside the full windows, 0 outside (the pool backward's
@@ -195,6 +230,10 @@ static void backward_baseline(const float *g, const float *e, const float *u, co
                               float tau, float vth, float hw, float h) {
     backward_body(g, e, u, nx, d, n, tau, vth, hw, h);
 }
+static void forward_pool2_baseline(const float *c, const float *b, int64_t ch, const float *p, float *m, float *k,
+                                   int64_t h, int64_t w, float *o, float tau, float vth) {
+    forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth);
+}
 static void backward_pooled_baseline(const float *g, int64_t k, float sc, int64_t ph, int64_t pw, int64_t hh, int64_t ww,
                                      int64_t ch, const float *u, const float *nx, float *d, float *cs, float tau,
                                      float vth, float hw, float h) {
@@ -202,6 +241,10 @@ static void backward_pooled_baseline(const float *g, int64_t k, float sc, int64_
 }
 #ifdef SF_X86
 #define SF_AVX2 __attribute__((target("avx2")))
+SF_AVX2 static void forward_pool2_avx2(const float *c, const float *b, int64_t ch, const float *p, float *m, float *k,
+                                       int64_t h, int64_t w, float *o, float tau, float vth) {
+    forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth);
+}
 SF_AVX2 static void backward_pooled_avx2(const float *g, int64_t k, float sc, int64_t ph, int64_t pw, int64_t hh,
                                          int64_t ww, int64_t ch, const float *u, const float *nx, float *d, float *cs,
                                          float tau, float vth, float hw, float h) {
@@ -220,6 +263,7 @@ SF_AVX2 static void backward_avx2(const float *g, const float *e, const float *u
 }
 #else
 #define backward_pooled_avx2 backward_pooled_baseline
+#define forward_pool2_avx2 forward_pool2_baseline
 #define forward_avx2 forward_baseline
 #define forward_biased_avx2 forward_biased_baseline
 #define backward_avx2 backward_baseline
@@ -269,5 +313,18 @@ void sf_lif_backward_pooled_step(const float *pooled_grad, int64_t pool, float s
         backward_pooled_baseline(pooled_grad, pool, scale, pooled_height, pooled_width, height, width, channels,
                                  membrane, next_grad_current, grad_current, column_sums, tau, threshold, half_width,
                                  height_h);
+    }
+}
+
+void sf_lif_forward_pool2_step(const float *sums, const float *bias, int64_t channels, const float *previous_membrane,
+                               float *membrane, float *kept_membrane, int64_t height, int64_t width, float *pooled,
+                               float tau, float threshold, int avx2) {
+    if (channels <= 0 || height <= 0 || width <= 0) return;
+    if (avx2) {
+        forward_pool2_avx2(sums, bias, channels, previous_membrane, membrane, kept_membrane, height, width, pooled, tau,
+                           threshold);
+    } else {
+        forward_pool2_baseline(sums, bias, channels, previous_membrane, membrane, kept_membrane, height, width, pooled,
+                               tau, threshold);
     }
 }

@@ -24,7 +24,9 @@ public enum ConvLIFPoolKernel {
     /// streaming step): `current` ← W ⋆ x (event-driven, `[Ho·Wo, O]`), then I = current + b and
     /// the LIF update from `previous` (nil at t = 0) into `membrane` and `spikes` in one pass
     /// (`VectorKernels.lifForwardStep(sums:bias:…)`), then the k×k mean of the spikes
-    /// channels-last into `pooled` and transposed into `output` `[O, Ho/k, Wo/k]`.
+    /// channels-last into `pooled` (for k = 2 both in one C pass, two rows at a time,
+    /// `lifForwardPool2Step`: `spikes` is then not written), and transposed into `output`
+    /// `[O, Ho/k, Wo/k]`.
     /// `previous` may be `membrane` (the update is elementwise); `current` must be neither.
     @inline(__always)
     static func imageStep(_ x: UnsafePointer<Float>, geometry g: Conv2dGeometry, weightTransposed wt: UnsafePointer<Float>,
@@ -35,10 +37,18 @@ public enum ConvLIFPoolKernel {
                           pooled: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let outC = g.outChannels
         EventConv2dKernel.synapticSums(image: x, geometry: g, weightTransposed: wt, into: current)
-        VectorKernels.lifForwardStep(sums: current, bias: bias, channels: outC, previousMembrane: previous,
-                                     membrane: membrane, spikes: spikes, keptMembrane: keptMembrane,
-                                     neurons: g.outputImageSize, tau: p.tau, threshold: p.threshold)
-        poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC, kernelSize: k, into: pooled)
+        if k == 2 {
+            // the paper's pool: LIF and pool two rows at a time, the spikes never written
+            VectorKernels.lifForwardPool2Step(sums: current, bias: bias, channels: outC, previousMembrane: previous,
+                                              membrane: membrane, keptMembrane: keptMembrane, height: g.outputHeight,
+                                              width: g.outputWidth, pooled: pooled, tau: p.tau, threshold: p.threshold)
+        } else {
+            VectorKernels.lifForwardStep(sums: current, bias: bias, channels: outC, previousMembrane: previous,
+                                         membrane: membrane, spikes: spikes, keptMembrane: keptMembrane,
+                                         neurons: g.outputImageSize, tau: p.tau, threshold: p.threshold)
+            poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC, kernelSize: k,
+                             into: pooled)
+        }
         transposeTiled(pooled, rows: (g.outputHeight / k) * (g.outputWidth / k), columns: outC, into: output)
     }
 

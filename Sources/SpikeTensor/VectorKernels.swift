@@ -152,6 +152,21 @@ public enum VectorKernels {
                                    Int64(neurons), tau, threshold, flag(variant))
     }
 
+    /// `lifForwardStep(sums:bias:…)` over one channels-last image `[height, width, channels]`
+    /// followed by the 2×2 average pool of its spikes into `pooled` (the full-size spikes are
+    /// never written): the bits of the step, then the channels-last pool (a last odd row or
+    /// column pooled into nothing, as the pool drops it). `membrane` may be `previousMembrane`.
+    // sums [H, W, C], bias [C], previousMembrane [H, W, C]? → membrane [H, W, C], keptMembrane?,
+    // pooled [H/2, W/2, C]
+    public static func lifForwardPool2Step(sums: UnsafePointer<Float>, bias: UnsafePointer<Float>, channels: Int,
+                                           previousMembrane: UnsafePointer<Float>?, membrane: UnsafeMutablePointer<Float>,
+                                           keptMembrane: UnsafeMutablePointer<Float>? = nil, height: Int, width: Int,
+                                           pooled: UnsafeMutablePointer<Float>, tau: Float, threshold: Float,
+                                           variant: Variant = preferred) {
+        sf_lif_forward_pool2_step(sums, bias, Int64(channels), previousMembrane, membrane, keptMembrane, Int64(height),
+                                  Int64(width), pooled, tau, threshold, flag(variant))
+    }
+
     /// One reverse LIF step (`LIFKernel.backwardStep`, the reference): δo = g (+ extra) −
     /// δu[t+1]·τ·u, δu = δo·h(u) + (u ≥ V_th ? 0 : δu[t+1]·τ), h(u) = height where
     /// |u − V_th| < halfWidth. `gradCurrent` may alias `gradSpikes` or `nextGradCurrent`.

@@ -290,3 +290,50 @@ extension ConvLIFPoolTests {
         }
     }
 }
+
+extension ConvLIFPoolTests {
+    /// The LIF step with the 2×2 pool in one C pass (`VectorKernels.lifForwardPool2Step`), every
+    /// variant, against the step (`lifForwardStep(sums:bias:…)`) followed by the channels-last
+    /// pool, bit for bit: membranes, the kept copy, pooled spikes; odd heights and widths (the last
+    /// row and column updated, not pooled), channel counts with and without an 8-lane tail, a
+    /// row pair larger than the kernel's stack buffer, with and without u[t−1].
+    func testLIFAndPoolInOnePassMatchTheStepThenThePool() {
+        var rng = SeededGenerator(seed: 24)
+        let p = LIFParameters(tau: 0.2)
+        for (height, width, channels) in [(28, 28, 32), (7, 5, 3), (6, 9, 13), (3, 200, 24)] {
+            let n = height * width * channels
+            let sums = (0..<n).map { _ in rng.nextUniform(-0.5, 1.2) }
+            let bias = (0..<channels).map { _ in rng.nextUniform(-0.3, 0.3) }
+            let previous = (0..<n).map { _ in rng.nextUniform(-0.2, 1.0) }
+            let pooledCount = (height / 2) * (width / 2) * channels
+            for withPrevious in [false, true] {
+                var expectedMembrane = [Float](repeating: 0, count: n), spikes = expectedMembrane
+                var expectedPooled = [Float](repeating: .nan, count: pooledCount)
+                previous.withUnsafeBufferPointer { prev in
+                    VectorKernels.lifForwardStep(sums: sums, bias: bias, channels: channels,
+                                                 previousMembrane: withPrevious ? prev.baseAddress! : nil,
+                                                 membrane: &expectedMembrane, spikes: &spikes, neurons: n, tau: p.tau,
+                                                 threshold: p.threshold)
+                }
+                ConvLIFPoolKernel.poolChannelsLast(spikes, height: height, width: width, channels: channels, kernelSize: 2,
+                                                   into: &expectedPooled)
+                XCTAssertTrue(expectedPooled.contains(0) && expectedPooled.contains { $0 > 0 }, "spikes and silence")
+                for variant in VectorKernels.available {
+                    var membrane = [Float](repeating: .nan, count: n), kept = membrane
+                    var pooled = [Float](repeating: .nan, count: pooledCount)
+                    previous.withUnsafeBufferPointer { prev in
+                        VectorKernels.lifForwardPool2Step(sums: sums, bias: bias, channels: channels,
+                                                          previousMembrane: withPrevious ? prev.baseAddress! : nil,
+                                                          membrane: &membrane, keptMembrane: &kept, height: height,
+                                                          width: width, pooled: &pooled, tau: p.tau,
+                                                          threshold: p.threshold, variant: variant)
+                    }
+                    let label = "[\(height), \(width), \(channels)] \(variant) previous \(withPrevious)"
+                    XCTAssertEqual(membrane.map(\.bitPattern), expectedMembrane.map(\.bitPattern), "\(label): u")
+                    XCTAssertEqual(kept.map(\.bitPattern), expectedMembrane.map(\.bitPattern), "\(label): kept u")
+                    XCTAssertEqual(pooled.map(\.bitPattern), expectedPooled.map(\.bitPattern), "\(label): pooled")
+                }
+            }
+        }
+    }
+}

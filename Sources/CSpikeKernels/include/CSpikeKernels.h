@@ -89,6 +89,14 @@ void sf_lif_forward_step_biased(const float *sums, const float *bias, int64_t ch
                                 float *membrane, float *spikes, float *kept_membrane, int64_t neurons, float tau,
                                 float threshold, int avx2);
 
+/// `sf_lif_forward_step_biased` over one channels-last image [height, width, channels], then
+/// its spikes' 2×2 average pool into pooled [height/2, width/2, channels] (overwritten), two
+/// rows at a time through a stack buffer, so the full-size spikes are never written: the bits
+/// of the step followed by the channels-last pool. `membrane` may be `previous_membrane`.
+void sf_lif_forward_pool2_step(const float *sums, const float *bias, int64_t channels, const float *previous_membrane,
+                               float *membrane, float *kept_membrane, int64_t height, int64_t width, float *pooled,
+                               float tau, float threshold, int avx2);
+
 /// One reverse LIF step (`LIFKernel.backwardStep`, eq. 8): δo = g (+ extra) − δu[t+1]·τ·u,
 /// δu = δo·h(u) + (u ≥ V_th ? 0 : δu[t+1]·τ), h = height where |u − V_th| < half_width; without
 /// next_grad_current δu = (g (+ extra))·h(u). extra and next may be NULL; grad_current may
