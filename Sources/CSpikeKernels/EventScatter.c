@@ -174,6 +174,14 @@ SF_INLINE unsigned nonzero_mask8(const float *x, int64_t count) {
     return mask;
 }
 
+/// Bit i set where row[x + i] ≠ 0, for the eight columns from x of a row `width` long (fewer at
+/// its end: a last partial group reads the row's last eight columns, overlapping the previous
+/// group, and shifts, so nothing past the row is read).
+SF_INLINE unsigned row_group_mask(const float *row, int64_t width, int64_t x) {
+    return x + 8 <= width || width < 8 ? nonzero_mask8(row + x, width - x)
+                                       : nonzero_mask8(row + width - 8, 8) >> (x + 8 - width);
+}
+
 /// Runs the body (the last argument) for every nonzero pixel of one plane [height, width] in
 /// raster order, with `row` and `column` its coordinates shifted by the padding (yy + p, xx + p)
 /// and `v` its value: eight columns at a time by a compare and a sign mask, then their set
@@ -184,9 +192,7 @@ SF_INLINE unsigned nonzero_mask8(const float *x, int64_t count) {
         const float *rowValues_ = (plane) + yy_ * (width);                                     \
         const int64_t row = yy_ + (pad);                                                       \
         for (int64_t x_ = 0; x_ < (width); x_ += 8) {                                          \
-            unsigned mask_ = x_ + 8 <= (width) || (width) < 8                                  \
-                ? nonzero_mask8(rowValues_ + x_, (width) - x_)                                 \
-                : nonzero_mask8(rowValues_ + (width) - 8, 8) >> (x_ + 8 - (width));            \
+            unsigned mask_ = row_group_mask(rowValues_, (width), x_);                          \
             while (mask_) {                                                                    \
                 const int64_t xx_ = x_ + __builtin_ctz(mask_);                                 \
                 mask_ &= mask_ - 1;                                                            \
@@ -248,11 +254,7 @@ SF_INLINE void scatter_channel_to_pixels_k3o32(const float *plane, int64_t c, co
         const float *rowValues = plane + yy * width;
         const int64_t row = yy + pad;
         uint64_t mask = 0;
-        for (int64_t x = 0; x < width; x += 8) {
-            const unsigned bits = x + 8 <= width || width < 8 ? nonzero_mask8(rowValues + x, width - x)
-                                                              : nonzero_mask8(rowValues + width - 8, 8) >> (x + 8 - width);
-            mask |= (uint64_t)bits << x;
-        }
+        for (int64_t x = 0; x < width; x += 8) mask |= (uint64_t)row_group_mask(rowValues, width, x) << x;
         const int interiorRow = row >= 2 && row < oh;
         while (mask) {
             const int64_t xx = __builtin_ctzll(mask);

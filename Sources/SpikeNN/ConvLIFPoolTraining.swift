@@ -104,32 +104,15 @@ extension ConvLIFPoolKernel {
     }
 
     /// `AvgPool2dKernel.forward` on one channels-last image: the same sums in the same order per
-    /// element, then the same scale 1/k², over O channels at a time.
+    /// element, then the same scale 1/k². The fused passes' pool for k ≠ 2 (k = 2 runs inside the
+    /// LIF kernel, `VectorKernels.lifForwardPool2Step`) and that kernel's reference in the tests.
     // input [H, W, O] → output [H/k, W/k, O] (overwritten)
-    @inline(__always)
     static func poolChannelsLast(_ x: UnsafePointer<Float>, height: Int, width: Int, channels: Int, kernelSize k: Int,
                                  into y: UnsafeMutablePointer<Float>) {
         let oh = height / k, ow = width / k, scale = 1 / Float(k * k)
         for i in 0..<oh {
             for j in 0..<ow {
                 let out = y + (i * ow + j) * channels
-                if k == 2 {
-                    let r0 = x + (2 * i * width + 2 * j) * channels, r1 = r0 + width * channels
-                    // Eight channels at a time, then one by one: the same sums and scale per element.
-                    let vectorEnd = channels / LIFKernel.Lanes.scalarCount * LIFKernel.Lanes.scalarCount
-                    let scaleV = LIFKernel.Lanes(repeating: scale)
-                    var o = 0
-                    while o < vectorEnd {
-                        let sum = (LIFKernel.load(r0 + o) + LIFKernel.load(r0 + channels + o))
-                            + (LIFKernel.load(r1 + o) + LIFKernel.load(r1 + channels + o))
-                        LIFKernel.store(sum * scaleV, out + o)
-                        o += LIFKernel.Lanes.scalarCount
-                    }
-                    for o in vectorEnd..<channels {
-                        out[o] = ((r0[o] + r0[channels + o]) + (r1[o] + r1[channels + o])) * scale
-                    }
-                    continue
-                }
                 for o in 0..<channels { out[o] = 0 }
                 for a in 0..<k {
                     let row = x + ((i * k + a) * width + j * k) * channels
