@@ -1,0 +1,210 @@
+/// A description that cannot be built: names the branch, the layer and what is wrong.
+public struct NetworkDescriptionError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// One built layer of a branch: the description items it came from, its output shape.
+public struct BuiltLayer {
+    /// Indices into the branch's `layers` (a synapse and its `lif` make one layer).
+    public let items: Range<Int>
+    /// One sample's output shape, without T and B.
+    public let outputShape: [Int]
+    /// The layer that runs it.
+    public let layer: Layer
+}
+
+/// Builds the trainable layers of a branch from its description, in order: a `conv2d` or
+/// `linear` followed by `lif` becomes one spiking layer (`SpikingConv2d`, `SpikingLinear`,
+/// whose fused kernels `Sequential` picks), a synapse alone a plain `Conv2d` or `Linear`.
+/// Weights draw from `rng` in layer order (PyTorch's default initialisation), so a
+/// description and a seed give the same network every time.
+public enum NetworkBuilder {
+    /// Each layer's output shape, checked against its input: the error names the branch, the
+    /// layer (number and name) and both shapes. The last layer must emit spikes `[classes]`.
+    public static func shapes(of branch: BranchDescription, classes: Int) throws -> [[Int]] {
+        try plan(branch, classes: classes).map(\.outputShape)
+    }
+
+    /// Checks that the whole description builds: T, classes, one branch per modality with
+    /// distinct names, each branch's shapes, and a fusion only over a dvs and a cochlea branch.
+    public static func check(_ d: NetworkDescription) throws {
+        guard d.timesteps > 0 else { throw NetworkDescriptionError("timesteps must be positive, got \(d.timesteps)") }
+        guard d.classes >= 2 else { throw NetworkDescriptionError("classes must be at least 2, got \(d.classes)") }
+        guard !d.branches.isEmpty else { throw NetworkDescriptionError("the network has no branches") }
+        for (i, b) in d.branches.enumerated() {
+            guard !b.name.isEmpty, !b.name.contains("."), b.name != "fusion" else {
+                throw NetworkDescriptionError("branch \(i + 1): name '\(b.name)' must be non-empty, without '.', and not 'fusion'")
+            }
+            guard !d.branches[..<i].contains(where: { $0.name == b.name }) else {
+                throw NetworkDescriptionError("branch name '\(b.name)' is used twice")
+            }
+            guard !d.branches[..<i].contains(where: { $0.input.modality == b.input.modality }) else {
+                throw NetworkDescriptionError("branch '\(b.name)': a second \(b.input.modality) branch (one per input modality)")
+            }
+            _ = try checked(b.neuron, NetworkDescriptionError("branch '\(b.name)', neuron: "))
+            _ = try plan(b, classes: d.classes)
+        }
+        if let f = d.fusion {
+            guard d.branch(.dvs) != nil, d.branch(.cochlea) != nil else {
+                throw NetworkDescriptionError("fusion '\(f.kind.rawValue)' needs a dvs and a cochlea branch")
+            }
+            guard f.hidden > 0 else { throw NetworkDescriptionError("fusion: hidden must be positive, got \(f.hidden)") }
+            _ = try checked(f.neuron, NetworkDescriptionError("fusion, neuron: "))
+            guard f.readout == nil || f.kind == .attention else {
+                throw NetworkDescriptionError("fusion: readout applies to attention only")
+            }
+        } else if d.branches.count > 1 {
+            throw NetworkDescriptionError("\(d.branches.count) branches need a fusion (attention or concatenation)")
+        }
+    }
+
+    /// The branch as a `Sequential` (the first layer computes no dL/d(input)).
+    public static func build(_ branch: BranchDescription, classes: Int, rng: inout SeededGenerator) throws -> (Sequential, [BuiltLayer]) {
+        var built: [BuiltLayer] = []
+        for step in try plan(branch, classes: classes) {
+            built.append(BuiltLayer(items: step.items, outputShape: step.outputShape,
+                                    layer: step.make(branch.name, &rng)))
+        }
+        let network = Sequential(built.map(\.layer))
+        network.layers.first?.needsInputGradient = false
+        return (network, built)
+    }
+
+    /// A layer to be made: its items, input and output shapes, and how to make it.
+    struct Step {
+        let items: Range<Int>
+        let inputShape: [Int]
+        let outputShape: [Int]
+        let make: (String, inout SeededGenerator) -> Layer
+    }
+
+    static func plan(_ branch: BranchDescription, classes: Int) throws -> [Step] {
+        let layers = branch.layers
+        var shape = branch.input.shape
+        func fail(_ i: Int, _ what: String) -> NetworkDescriptionError {
+            let name = layers[i].parameterName.map { " '\($0)'" } ?? ""
+            return NetworkDescriptionError("branch '\(branch.name)', layer \(i + 1)\(name): \(what)")
+        }
+        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
+            throw NetworkDescriptionError("branch '\(branch.name)': input shape \(shape) must be positive sizes")
+        }
+        switch branch.input.modality {
+        case .dvs where shape.count != 3:
+            throw NetworkDescriptionError("branch '\(branch.name)': a dvs input is [P, H, W], got \(shape)")
+        case .cochlea where shape.count != 1:
+            throw NetworkDescriptionError("branch '\(branch.name)': a cochlea input is [N], got \(shape)")
+        default: break
+        }
+        guard !layers.isEmpty else { throw NetworkDescriptionError("branch '\(branch.name)' has no layers") }
+        var names: Set<String> = []
+        var steps: [Step] = []
+        var i = 0
+        while i < layers.count {
+            let input = shape
+            if let name = layers[i].parameterName {
+                guard !name.isEmpty, !name.contains(".") else { throw fail(i, "a layer name is non-empty and has no '.'") }
+                guard names.insert(name).inserted else { throw fail(i, "the name is used twice in the branch") }
+            }
+            // The neuron of a `lif` right after item i (a synapse's spiking neuron), if any.
+            let next: NeuronDescription? = {
+                guard i + 1 < layers.count, case .lif(let n) = layers[i + 1] else { return nil }
+                return n ?? branch.neuron
+            }()
+            switch layers[i] {
+            case let .conv2d(name, channels, kernel, stride, padding):
+                guard input.count == 3 else { throw fail(i, "conv2d needs [C, H, W] input, got \(input)") }
+                guard channels > 0, kernel > 0, stride > 0, padding >= 0 else {
+                    throw fail(i, "channels, kernel and stride must be positive and padding ≥ 0")
+                }
+                guard input[1] + 2 * padding >= kernel, input[2] + 2 * padding >= kernel else {
+                    throw fail(i, "a \(kernel)×\(kernel) kernel does not fit input \(input) with padding \(padding)")
+                }
+                let g = Conv2dGeometry(inChannels: input[0], outChannels: channels, height: input[1], width: input[2],
+                                       kernelSize: kernel, stride: stride, padding: padding)
+                shape = [channels, g.outputHeight, g.outputWidth]
+                let inChannels = input[0]
+                if let neuron = try next.map({ try checked($0, fail(i + 1, "")) }) {
+                    steps.append(Step(items: i..<(i + 2), inputShape: input, outputShape: shape) { prefix, rng in
+                        SpikingConv2d(name: "\(prefix).\(name)", inChannels: inChannels, outChannels: channels,
+                                      kernelSize: kernel, stride: stride, padding: padding,
+                                      neuron: neuron.parameters, rng: &rng)
+                    })
+                } else {
+                    steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { prefix, rng in
+                        Conv2d(name: "\(prefix).\(name)", inChannels: inChannels, outChannels: channels,
+                               kernelSize: kernel, stride: stride, padding: padding, rng: &rng)
+                    })
+                }
+            case let .linear(name, features):
+                guard input.count == 1 else { throw fail(i, "linear needs [N] input, got \(input) (add a flatten before it)") }
+                guard features > 0 else { throw fail(i, "features must be positive") }
+                shape = [features]
+                if let neuron = try next.map({ try checked($0, fail(i + 1, "")) }) {
+                    steps.append(Step(items: i..<(i + 2), inputShape: input, outputShape: shape) { prefix, rng in
+                        SpikingLinear(name: "\(prefix).\(name)", inFeatures: input[0], outFeatures: features,
+                                      neuron: neuron.parameters, rng: &rng)
+                    })
+                } else {
+                    steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { prefix, rng in
+                        Linear(name: "\(prefix).\(name)", inFeatures: input[0], outFeatures: features, rng: &rng)
+                    })
+                }
+            case let .recurrent(name, features, neuron):
+                guard input.count == 1 else { throw fail(i, "recurrent needs [N] input, got \(input) (add a flatten before it)") }
+                guard features > 0 else { throw fail(i, "features must be positive") }
+                let n = try checked(neuron ?? branch.neuron, fail(i, ""))
+                shape = [features]
+                steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { prefix, rng in
+                    RecurrentSpikingLinear(name: "\(prefix).\(name)", inFeatures: input[0], outFeatures: features,
+                                           neuron: n.parameters, rng: &rng)
+                })
+            case .lif(let neuron):
+                let n = try checked(neuron ?? branch.neuron, fail(i, ""))
+                steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in LIF(n.parameters) })
+            case .avgPool2d(let k), .maxPool2d(let k):
+                guard k > 0, input.count == 3, input[1] >= k, input[2] >= k else {
+                    throw fail(i, "a \(k)×\(k) pool needs [C, H, W] input of at least \(k)×\(k), got \(input)")
+                }
+                shape = [input[0], input[1] / k, input[2] / k]
+                let isMax: Bool
+                if case .maxPool2d = layers[i] { isMax = true } else { isMax = false }
+                steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in
+                    isMax ? MaxPool2d(kernelSize: k) as Layer : AvgPool2d(kernelSize: k)
+                })
+            case .flatten:
+                shape = [input.reduce(1, *)]
+                steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in Flatten() })
+            }
+            i += steps.last!.items.count
+        }
+        let last = steps.last!
+        let spiking: Bool
+        switch layers[last.items.upperBound - 1] {
+        case .lif, .recurrent: spiking = true
+        default: spiking = false
+        }
+        guard spiking, last.outputShape == [classes] else {
+            throw NetworkDescriptionError("branch '\(branch.name)': the last layer must emit spikes [\(classes)] "
+                + "(classes = \(classes)), got \(spiking ? "spikes" : "a non-spiking output") \(last.outputShape)")
+        }
+        return steps
+    }
+
+    /// `neuron` if it is a model this version runs with valid constants; else `context`'s
+    /// error with the reason.
+    static func checked(_ neuron: NeuronDescription, _ context: NetworkDescriptionError) throws -> NeuronDescription {
+        func bad(_ why: String) -> NetworkDescriptionError { NetworkDescriptionError(context.message + why) }
+        guard neuron.model == "lif" else { throw bad("neuron model '\(neuron.model)' is not known (known: lif)") }
+        guard neuron.tau >= 0 && neuron.tau < 1 else { throw bad("tau must be in [0, 1), got \(neuron.tau)") }
+        guard neuron.threshold > 0 && neuron.threshold.isFinite else { throw bad("threshold must be positive, got \(neuron.threshold)") }
+        guard neuron.surrogateWidth > 0 && neuron.surrogateWidth.isFinite else {
+            throw bad("surrogate_width must be positive, got \(neuron.surrogateWidth)")
+        }
+        guard neuron.surrogateDampening > 0 && neuron.surrogateDampening <= 1 else {
+            throw bad("surrogate_dampening must be in (0, 1], got \(neuron.surrogateDampening)")
+        }
+        return neuron
+    }
+}

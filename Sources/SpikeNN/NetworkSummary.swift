@@ -1,0 +1,89 @@
+/// What `spikefuse describe` prints of a branch: per built layer its output shape, parameter
+/// count, dense multiply-adds per sample and time step, and the kernel path it takes.
+public struct LayerSummary: Codable, Sendable, Equatable {
+    /// e.g. "conv2d c1 5×5/2 + lif", "avgpool2d 2".
+    public var layer: String
+    public var outputShape: [Int]
+    public var parameters: Int
+    /// Dense multiply-adds per sample and time step (an event-driven kernel does fewer).
+    public var macs: Int
+    /// The kernels it runs on, in words.
+    public var path: String
+
+    public init(layer: String, outputShape: [Int], parameters: Int, macs: Int, path: String) {
+        self.layer = layer
+        self.outputShape = outputShape
+        self.parameters = parameters
+        self.macs = macs
+        self.path = path
+    }
+}
+
+extension NetworkBuilder {
+    /// The summary of each layer `build` makes of `branch`, in order.
+    public static func summary(of branch: BranchDescription, classes: Int) throws -> [LayerSummary] {
+        let steps = try plan(branch, classes: classes)
+        var rows: [LayerSummary] = []
+        for (n, s) in steps.enumerated() {
+            let items = Array(branch.layers[s.items])
+            let spiking = items.count == 2 ? " + lif" : ""
+            let pooledNext: Int? = {
+                guard n + 1 < steps.count, case .avgPool2d(let k) = branch.layers[steps[n + 1].items.lowerBound] else { return nil }
+                return k
+            }()
+            let input = s.inputShape, out = s.outputShape
+            let outCount = out.reduce(1, *)
+            switch items[0] {
+            case let .conv2d(name, channels, kernel, stride, padding):
+                let g = Conv2dGeometry(inChannels: input[0], outChannels: channels, height: input[1], width: input[2],
+                                       kernelSize: kernel, stride: stride, padding: padding)
+                rows.append(LayerSummary(
+                    layer: "conv2d \(name) \(kernel)×\(kernel)/\(stride) pad \(padding)\(spiking)", outputShape: out,
+                    parameters: channels * input[0] * kernel * kernel + channels, macs: outCount * input[0] * kernel * kernel,
+                    path: convolutionPath(g, spiking: !spiking.isEmpty, pooledBy: pooledNext, first: n == 0)))
+            case let .linear(name, features):
+                rows.append(LayerSummary(layer: "linear \(name)\(spiking)", outputShape: out,
+                                         parameters: input[0] * features + features, macs: input[0] * features,
+                                         path: "event-driven row product at ≤ 14 % input density, else OpenBLAS GEMM"))
+            case let .recurrent(name, features, _):
+                rows.append(LayerSummary(layer: "recurrent \(name) + lif", outputShape: out,
+                                         parameters: input[0] * features + features + features * features,
+                                         macs: input[0] * features + features * features,
+                                         path: "input: event-driven or GEMM over all T; R·o[t−1]: event-driven or dense row product per step"))
+            case .lif:
+                rows.append(LayerSummary(layer: "lif", outputShape: out, parameters: 0, macs: 0, path: "LIF scan (C, 8 lanes)"))
+            case .avgPool2d(let k):
+                let fused = n > 0 && rows[n - 1].path.hasPrefix("fused")
+                rows.append(LayerSummary(layer: "avgpool2d \(k)", outputShape: out, parameters: 0, macs: 0,
+                                         path: fused ? "inside the fused pass above" : "plain pooling loop"))
+            case .maxPool2d(let k):
+                rows.append(LayerSummary(layer: "maxpool2d \(k)", outputShape: out, parameters: 0, macs: 0,
+                                         path: "plain pooling loop (no fused pass yet)"))
+            case .flatten:
+                rows.append(LayerSummary(layer: "flatten", outputShape: out, parameters: 0, macs: 0, path: "no copy"))
+            }
+        }
+        return rows
+    }
+
+    /// The kernels a convolution runs on, from the same tests the layers make: stride 1 takes
+    /// the C event scatter (3×3 with 32 outputs its specialised form), other strides the plain
+    /// Swift loop; a spiking conv followed by average pooling runs fused with its pool.
+    static func convolutionPath(_ g: Conv2dGeometry, spiking: Bool, pooledBy k: Int?, first: Bool) -> String {
+        let scatter: String
+        if g.stride != 1 {
+            scatter = "event-driven plain loop (no fast path for stride \(g.stride))"
+        } else if g.kernelSize == 3 && g.outChannels == 32 {
+            scatter = "event-driven C scatter, 3×3·32 specialised"
+        } else {
+            scatter = "event-driven C scatter"
+        }
+        var path = scatter + " at ≤ 17 % input density, else im2col + OpenBLAS"
+        if spiking, let k, g.outputHeight >= k, g.outputWidth >= k {
+            let training = first || ConvLIFPoolKernel.InputGradient.applies(to: g) ? "training and inference"
+                : "inference (training runs it unfused: no direct dL/dx kernel for this shape)"
+            path = "fused conv → LIF → pool \(k) in \(training); " + path
+        }
+        return path
+    }
+}
