@@ -56,6 +56,23 @@ public enum DataSource: Codable, Sendable, Equatable {
         return m
     }
 
+    /// Checks that a described network's inputs are what this data gives after framing:
+    /// `[T, P, H, W]` for its dvs branch, `[T, N]` for its cochlea branch, and the class count.
+    /// The error names both shapes.
+    public func check(_ network: NetworkDescription, source: String) throws {
+        func mismatch(_ what: String, _ network: [Int], _ data: [Int]) -> ConfigurationError {
+            .invalid("\(source): the network's \(what) is \(network), the data gives \(data) after framing "
+                     + "(change the network's input, or the framing: --timesteps, --crop, --scale)")
+        }
+        if let v = network.branch(.dvs), [network.timesteps] + v.input.shape != visualShape {
+            throw mismatch("dvs input [T, P, H, W]", [network.timesteps] + v.input.shape, visualShape)
+        }
+        if let a = network.branch(.cochlea), [network.timesteps] + a.input.shape != audioShape {
+            throw mismatch("cochlea input [T, N]", [network.timesteps] + a.input.shape, audioShape)
+        }
+        if network.classes != classCount { throw mismatch("class count", [network.classes], [classCount]) }
+    }
+
     /// The source as one JSON string (for config.json).
     public func jsonString() -> String {
         let e = JSONEncoder()

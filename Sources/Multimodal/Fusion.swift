@@ -52,6 +52,22 @@ public protocol FusionStep: AnyObject {
 ///     [w_v, w_a][t] = W_att·h[t] + b_att                         [B, 2]   fusion.attention
 ///
 /// or, with `softmaxScale` S set, `[w_v, w_a] = S·softmax(W_att·h[t] + b_att)`.
+/// The sizes and neuron of a fusion subnetwork: C classes in from each head, H hidden.
+public struct FusionSettings: Sendable, Equatable {
+    public var classes: Int
+    public var hidden: Int
+    public var neuron: LIFParameters
+    public init(classes: Int, hidden: Int, neuron: LIFParameters) {
+        self.classes = classes
+        self.hidden = hidden
+        self.neuron = neuron
+    }
+    /// The paper network's fusion settings of `c`.
+    public init(_ c: ModelConfiguration) {
+        self.init(classes: c.classes, hidden: c.fusionHidden, neuron: c.fusionNeuron)
+    }
+}
+
 final class AttentionWeighting {
     let hidden: Linear
     let hiddenNeuron: LIF
@@ -60,10 +76,10 @@ final class AttentionWeighting {
     let softmaxScale: Float?
     private(set) var weights: Tensor?
 
-    init(_ c: ModelConfiguration, softmaxScale: Float?, rng: inout SeededGenerator) {
-        hidden = Linear(name: "fusion.hidden", inFeatures: 2 * c.classes, outFeatures: c.fusionHidden, rng: &rng)
-        hiddenNeuron = LIF(c.fusionNeuron)
-        attention = Linear(name: "fusion.attention", inFeatures: c.fusionHidden, outFeatures: 2, rng: &rng)
+    init(_ f: FusionSettings, softmaxScale: Float?, rng: inout SeededGenerator) {
+        hidden = Linear(name: "fusion.hidden", inFeatures: 2 * f.classes, outFeatures: f.hidden, rng: &rng)
+        hiddenNeuron = LIF(f.neuron)
+        attention = Linear(name: "fusion.attention", inFeatures: f.hidden, outFeatures: 2, rng: &rng)
         self.softmaxScale = softmaxScale
     }
 
@@ -188,9 +204,13 @@ public final class AttentionFusion: FusionNetwork {
     public let outputNeuron: LIF
     private var lastVisual = Tensor(zeros: [0]), lastAudio = Tensor(zeros: [0])
 
-    public init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
-        weighting = AttentionWeighting(c, softmaxScale: nil, rng: &rng)
-        outputNeuron = LIF(c.fusionNeuron)
+    public init(_ f: FusionSettings, rng: inout SeededGenerator) {
+        weighting = AttentionWeighting(f, softmaxScale: nil, rng: &rng)
+        outputNeuron = LIF(f.neuron)
+    }
+
+    public convenience init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
+        self.init(FusionSettings(c), rng: &rng)
     }
 
     public var hidden: Linear { weighting.hidden }
@@ -272,8 +292,12 @@ public final class IntegratorFusion: FusionNetwork {
     let weighting: AttentionWeighting
     private var lastVisual = Tensor(zeros: [0]), lastAudio = Tensor(zeros: [0])
 
-    public init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
-        weighting = AttentionWeighting(c, softmaxScale: Self.scale, rng: &rng)
+    public convenience init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
+        self.init(FusionSettings(c), rng: &rng)
+    }
+
+    public init(_ f: FusionSettings, rng: inout SeededGenerator) {
+        weighting = AttentionWeighting(f, softmaxScale: Self.scale, rng: &rng)
         // Start at the equal split for every input: softmax(0, 0) = (½, ½).
         weighting.attention.weight.value = Tensor(zeros: weighting.attention.weight.value.shape)
         weighting.attention.bias.value = Tensor(zeros: [2])
@@ -348,14 +372,18 @@ public final class ConcatenationFusion: FusionNetwork {
     public let network: Sequential
     public let classes: Int
 
-    public init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
+    public init(_ f: FusionSettings, rng: inout SeededGenerator) {
         network = Sequential([
-            SpikingLinear(name: "fusion.fc1", inFeatures: 2 * c.classes, outFeatures: c.fusionHidden,
-                          neuron: c.fusionNeuron, rng: &rng),
-            SpikingLinear(name: "fusion.fc2", inFeatures: c.fusionHidden, outFeatures: c.classes,
-                          neuron: c.fusionNeuron, rng: &rng),
+            SpikingLinear(name: "fusion.fc1", inFeatures: 2 * f.classes, outFeatures: f.hidden,
+                          neuron: f.neuron, rng: &rng),
+            SpikingLinear(name: "fusion.fc2", inFeatures: f.hidden, outFeatures: f.classes,
+                          neuron: f.neuron, rng: &rng),
         ])
-        classes = c.classes
+        classes = f.classes
+    }
+
+    public convenience init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
+        self.init(FusionSettings(c), rng: &rng)
     }
 
     public var parameters: [Parameter] { network.parameters }

@@ -87,13 +87,53 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var audioSurrogateDampening: Float = 0.3
     /// The attention fusion's readout: the paper's output neuron, or the integrator extension.
     public var attentionReadout: AttentionReadout = .outputNeuron
+    /// A network described by the user (`--network FILE`); nil: the paper's network of `mode`
+    /// (`PaperNetworks`). When set, it alone says the structure, and the fields above that it
+    /// also fixes (mode, T, classes, input sizes) are derived from it (`init(network:)`).
+    public var network: NetworkDescription?
 
     public init() {}
+
+    /// The configuration of a described network: mode, T, classes and input sizes from it,
+    /// the other settings (training-only ones, e.g. none today) at their defaults.
+    public init(network d: NetworkDescription) throws {
+        try NetworkBuilder.check(d)
+        self.init()
+        network = d
+        mode = Self.mode(of: d)
+        timesteps = d.timesteps
+        classes = d.classes
+        if let v = d.branch(.dvs) {
+            polarities = v.input.shape[0]
+            imageSize = v.input.shape[1]
+        }
+        if let a = d.branch(.cochlea) { audioChannels = a.input.shape[0] }
+        if let f = d.fusion {
+            fusionHidden = f.hidden
+            attentionReadout = f.readout == .integrator ? .integrator : .outputNeuron
+        }
+    }
+
+    /// The training mode a description implies: its branches and fusion.
+    public static func mode(of d: NetworkDescription) -> TrainingMode {
+        switch d.fusion?.kind {
+        case .attention: return .multimodal
+        case .concatenation: return .multimodalNoAttention
+        case nil: return d.branch(.dvs) != nil ? .visual : .audio
+        }
+    }
 
     /// Checks the sizes fit together; throws a message naming the bad setting.
     public func validate() throws {
         func need(_ ok: Bool, _ message: String) throws {
             if !ok { throw ConfigurationError.invalid(message) }
+        }
+        if let network {
+            do { try NetworkBuilder.check(network) } catch { throw ConfigurationError.invalid("network: \(error)") }
+            try need(Self.mode(of: network) == mode, "the network '\(network.name)' is a \(Self.mode(of: network)) network, not \(mode)")
+            try need(network.timesteps == timesteps && network.classes == classes,
+                     "the network '\(network.name)' has T = \(network.timesteps) and \(network.classes) classes, the settings T = \(timesteps) and \(classes)")
+            return
         }
         try need(timesteps > 0, "timesteps must be positive (got \(timesteps))")
         try need(polarities == 1 || polarities == 2, "polarities must be 1 or 2 (got \(polarities))")
@@ -113,7 +153,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     }
 
     /// Shape `[P, H, W]` of one visual frame.
-    public var visualFrameShape: [Int] { [polarities, imageSize, imageSize] }
+    public var visualFrameShape: [Int] { network?.branch(.dvs)?.input.shape ?? [polarities, imageSize, imageSize] }
 
     public var visualNeuron: LIFParameters {
         LIFParameters(tau: tauVisual, threshold: threshold, surrogateWidth: surrogateWidth)
@@ -172,7 +212,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// `fromJSON` on an already parsed object.
     public static func fromJSONObject(_ given: [String: Any]) throws -> ModelConfiguration {
         let defaults = try! JSONSerialization.jsonObject(with: encoder.encode(ModelConfiguration())) as! [String: Any]
-        let unknown = Set(given.keys).subtracting(defaults.keys).sorted()
+        let unknown = Set(given.keys).subtracting(defaults.keys).subtracting(["network"]).sorted()
         guard unknown.isEmpty else {
             throw ConfigurationError.invalid("config: unknown setting\(unknown.count == 1 ? "" : "s") "
                 + unknown.joined(separator: ", ") + " (known: " + defaults.keys.sorted().joined(separator: ", ")

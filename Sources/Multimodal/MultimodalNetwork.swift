@@ -45,28 +45,34 @@ public final class MultimodalNetwork {
     public let audio: Sequential?
     public let fusion: FusionNetwork?
 
-    /// Builds the networks of `configuration.mode` with PyTorch-default initialisation.
-    /// Each subnetwork draws from its own generator derived from `seed`, so the visual
-    /// weights of seed s are the same in every mode that has a visual subnetwork.
+    /// Builds the network of `configuration` (its description, or the paper's network of its
+    /// mode: `PaperNetworks.description`) with PyTorch-default initialisation. Each branch draws
+    /// from its own generator derived from `seed`, so the visual weights of seed s are the same
+    /// in every mode that has a visual branch.
     public init(_ configuration: ModelConfiguration, seed: UInt64) throws {
         try configuration.validate()
         self.configuration = configuration
-        let mode = configuration.mode
+        let d = try PaperNetworks.description(configuration)
+        networkDescription = d
         var visualRNG = SeededGenerator(seed: seed &+ 0x5649_5355_414C)   // "VISUAL"
         var audioRNG = SeededGenerator(seed: seed &+ 0x4155_4449_4F)      // "AUDIO"
         var fusionRNG = SeededGenerator(seed: seed &+ 0x4655_5349_4F4E)   // "FUSION"
-        visual = mode.usesVisual ? makeVisualNetwork(configuration, rng: &visualRNG) : nil
-        audio = mode.usesAudio ? makeAudioNetwork(configuration, rng: &audioRNG) : nil
-        switch mode {
-        case .multimodal:
-            switch configuration.attentionReadout {
-            case .outputNeuron: fusion = AttentionFusion(configuration, rng: &fusionRNG)
-            case .integrator: fusion = IntegratorFusion(configuration, rng: &fusionRNG)
+        visual = try d.branch(.dvs).map { try NetworkBuilder.build($0, classes: d.classes, rng: &visualRNG).0 }
+        audio = try d.branch(.cochlea).map { try NetworkBuilder.build($0, classes: d.classes, rng: &audioRNG).0 }
+        if let f = d.fusion {
+            let settings = FusionSettings(classes: d.classes, hidden: f.hidden, neuron: f.neuron.parameters)
+            switch (f.kind, f.readout ?? .neuron) {
+            case (.attention, .neuron): fusion = AttentionFusion(settings, rng: &fusionRNG)
+            case (.attention, .integrator): fusion = IntegratorFusion(settings, rng: &fusionRNG)
+            case (.concatenation, _): fusion = ConcatenationFusion(settings, rng: &fusionRNG)
             }
-        case .multimodalNoAttention: fusion = ConcatenationFusion(configuration, rng: &fusionRNG)
-        case .visual, .audio: fusion = nil
+        } else {
+            fusion = nil
         }
     }
+
+    /// What this network is: every layer, shape and neuron (`PaperNetworks`, or the user's file).
+    public let networkDescription: NetworkDescription
 
     /// All parameters in canonical order: visual, audio, fusion; names as in checkpoints.
     public var parameters: [Parameter] {

@@ -29,15 +29,22 @@ enum ExperimentCommand {
             config.repeats = r
         }
         if let s = try a.uint64("first-seed") { config.firstSeed = s }
-        if let m = try a.string("modes") {
-            config.modes = try m.split(separator: ",").map { try TrainingMode(parsing: String($0)) }
-        }
+        let modes = try a.string("modes").map { try $0.split(separator: ",").map { try TrainingMode(parsing: String($0)) } }
         let faultFolders = try a.string("faults").map { $0.split(separator: ",").map { URL(fileURLWithPath: String($0)) } } ?? []
         let faultLimit = try positiveLimit(&a, "fault-limit")
         let options = try RunOptions.parse(&a)
         try a.finish()
         guard faultFolders.isEmpty || { if case .joint = options.source { return true } else { return false } }() else {
             throw UsageError("--faults needs real-layout data (--data or --visual/--audio), not --synthetic")
+        }
+        if let network = options.model.network {
+            // A described network is one mode: its own; it runs over the repeats.
+            guard modes == nil || modes! == [options.model.mode] else {
+                throw UsageError("--modes conflicts with the network '\(network.name)', a \(options.model.mode) network")
+            }
+            config.modes = [options.model.mode]
+        } else if let modes {
+            config.modes = modes
         }
         config.model = options.model
         config.training = options.training

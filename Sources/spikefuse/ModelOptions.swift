@@ -93,6 +93,9 @@ struct RunOptions {
     static let help = DataOptions.help + """
 
       model (default: the paper's network and sizes; docs/model.md):
+        --network FILE|NAME       a network description (JSON, docs/networks.md) or a shipped one
+                                  by name (paper-multimodal, paper-visual, …); its inputs must
+                                  match the data's framing. Excludes --config, --readout, --mode
         --readout neuron|integrator   the attention's readout: the paper's output neuron (eq. 5),
                                   or the integrator extension (docs/results.md)
         --config JSON|FILE        other model settings, as in config.json's "model", e.g.
@@ -115,9 +118,20 @@ struct RunOptions {
         } else {
             model = ModelConfiguration()
         }
-        if let text = try a.string("config") { model = try modelSettings(text, over: model) }
-        model = source.fitting(model)
-        if let v: AttentionReadout = try choice(&a, "readout", "--readout must be neuron or integrator") { model.attentionReadout = v }
+        let config = try a.string("config")
+        let readout: AttentionReadout? = try choice(&a, "readout", "--readout must be neuron or integrator")
+        if let name = try a.string("network") {
+            guard config == nil, readout == nil else {
+                throw UsageError("--config and --readout resize the paper's network; with --network, edit the network file")
+            }
+            let network = try NetworkOption.load(name)
+            try source.check(network, source: name)
+            model = try ModelConfiguration(network: network)
+        } else {
+            if let config { model = try modelSettings(config, over: model) }
+            model = source.fitting(model)
+            if let readout { model.attentionReadout = readout }
+        }
         var training = TrainingConfiguration()
         if let v = try a.int("epochs") { training.epochs = v }
         if let v = try a.int("batch-size") { training.batchSize = v }
@@ -188,4 +202,21 @@ func positiveLimit(_ a: inout Arguments, _ name: String) throws -> Int? {
     guard let v = try a.int(name) else { return nil }
     guard v >= 1 else { throw UsageError("--\(name) must be at least 1 (got \(v))") }
     return v
+}
+
+/// `--network FILE|NAME`: a description file, or a shipped network by name.
+enum NetworkOption {
+    static func load(_ text: String) throws -> NetworkDescription {
+        if FileManager.default.fileExists(atPath: text) {
+            guard !text.lowercased().hasSuffix(".nir") else {
+                throw UsageError("\(text): NIR graphs import with `spikefuse import` (docs/interop.md); --network reads JSON descriptions")
+            }
+            return try NetworkDescription.load(URL(fileURLWithPath: text))
+        }
+        if text.hasPrefix("paper-"), let mode = TrainingMode(rawValue: String(text.dropFirst(6))) {
+            return try PaperNetworks.shipped(mode)
+        }
+        throw UsageError("--network \(text): no such file, and not a shipped network ("
+            + TrainingMode.allCases.map { "paper-\($0.rawValue)" }.joined(separator: ", ") + ")")
+    }
 }

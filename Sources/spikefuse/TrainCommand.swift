@@ -3,9 +3,9 @@ import Multimodal
 
 enum TrainCommand {
     static let help = """
-    usage: spikefuse train --mode MODE --out RUN_DIR [data] [options] [--resume]
+    usage: spikefuse train [--mode MODE | --network FILE] --out RUN_DIR [data] [options] [--resume]
 
-    Trains one of the paper's networks and keeps a run directory (config.json, metrics.jsonl,
+    Trains one of the paper's networks, or the network a description file gives, and keeps a run directory (config.json, metrics.jsonl,
     checkpoints/epoch-NNNN.safetensors, weights.safetensors). --resume continues a killed run
     from its newest checkpoint and gives the same result as an uninterrupted run.
 
@@ -16,12 +16,18 @@ enum TrainCommand {
     static func run(_ args: [String]) throws {
         var a = Arguments(args)
         if a.wantsHelp { print(help); return }
-        let mode = try TrainingMode(parsing: try a.string("mode") ?? "multimodal")
+        let mode = try a.string("mode").map { try TrainingMode(parsing: $0) }
         guard let out = try a.string("out") else { throw UsageError("train needs --out RUN_DIR") }
         let resume = a.flag("resume")
         var options = try RunOptions.parse(&a)
         try a.finish()
-        options.model.mode = mode
+        if let network = options.model.network {
+            guard mode == nil || mode == options.model.mode else {
+                throw UsageError("--mode \(mode!) conflicts with the network '\(network.name)', a \(options.model.mode) network")
+            }
+        } else {
+            options.model.mode = mode ?? .multimodal
+        }
         _ = try train(options, out: URL(fileURLWithPath: out), resume: resume)
     }
 

@@ -21,6 +21,7 @@ enum Commands {
         ("synth", Command(summary: "make a DVS + cochlea dataset with the sensor emulators", run: SynthCommand.run)),
         ("export", Command(summary: "a trained network as a NIR graph (Lava, snnTorch, Norse, …)", run: ExportCommand.run)),
         ("import", Command(summary: "a NIR graph as SpikeFuse weights, for evaluate and streaming", run: ImportCommand.run)),
+        ("describe", DescribeCommand.command),
         ("inspect", InspectCommand.command),
         ("render", RenderCommand.command),
     ]
