@@ -223,7 +223,21 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
             let data = try JSONSerialization.data(withJSONObject: merged)
-            return try decoder.decode(ModelConfiguration.self, from: data)
+            let decoded = try decoder.decode(ModelConfiguration.self, from: data)
+            // A described network fixes its own sizes: they are derived from it, whatever else
+            // the object says (a mode that contradicts it is an error).
+            guard let network = decoded.network else { return decoded }
+            let derived = try ModelConfiguration(network: network)
+            if given["mode"] != nil, decoded.mode != derived.mode {
+                throw ConfigurationError.invalid("config: mode \(decoded.mode) contradicts its network '\(network.name)', a \(derived.mode) network")
+            }
+            return derived
+        } catch let error as ConfigurationError {
+            throw error
+        } catch let error as NetworkDescriptionError {
+            throw ConfigurationError.invalid("config: network: \(error)")
+        } catch let error as DecodingError {
+            throw ConfigurationError.invalid("config is not a model configuration: \(NetworkDescription.explain(error))")
         } catch {
             throw ConfigurationError.invalid("config is not a model configuration: \(error)")
         }

@@ -369,7 +369,7 @@ extension NetworkDescription {
     }
 
     /// A decoding error as "at branches[0].layers[2].kernel: …".
-    static func explain(_ error: DecodingError) -> String {
+    public static func explain(_ error: DecodingError) -> String {
         func path(_ p: [CodingKey]) -> String {
             let text = p.reduce("") { s, key in
                 if let i = key.intValue { return s + "[\(i)]" }
