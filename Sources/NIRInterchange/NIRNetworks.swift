@@ -40,69 +40,31 @@ public enum NIRExport {
     /// `multimodal` network (required there, ignored otherwise).
     public static func graph(_ network: MultimodalNetwork, attentionWeights: (Float, Float)? = nil) throws -> NIRGraph {
         let c = network.configuration
+        let d = network.networkDescription
         let p = Dictionary(uniqueKeysWithValues: network.namedTensors().map { ($0.name, $0.tensor) })
         var g = NIRGraph()
         g.metadata = ["dt": .floats([dt], shape: [], bits: 64), "source": .string("SpikeFuse"),
                       "mode": .string(c.mode.rawValue), "config": .string(c.jsonString()),
                       "spike_rule": .string("SpikeFuse spikes when v >= v_threshold; NIR's rule is v > v_threshold")]
         func edge(_ a: String, _ b: String) { g.edges.append((a, b)) }
-        func lif(_ name: String, shape: [Int], decay: Float) {
-            let tau = Float(dt / (1 - Double(decay)))
-            let r = Float(Double(tau) / dt)
-            g.nodes[name] = .lif(tau: Tensor(repeating: tau, shape: shape), r: Tensor(repeating: r, shape: shape),
-                                 vLeak: Tensor(zeros: shape), vThreshold: Tensor(repeating: c.threshold, shape: shape),
-                                 vReset: Tensor(zeros: shape))
-            g.nodeMetadata[name] = ["spikefuse_decay": .floats([Double(decay)], shape: [], bits: 32)]
+        func lif(_ name: String, shape: [Int], neuron: NeuronDescription) { addLIF(name, shape: shape, neuron: neuron, to: &g) }
+        var last: [InputModality: String] = [:]
+        for branch in d.branches {
+            last[branch.input.modality] = try exportBranch(branch, classes: d.classes, parameters: p, into: &g)
         }
-        var outputs: [String] = []
-        if c.mode.usesVisual {
-            let s = c.imageSize, (c1, c2) = (c.visualChannels[0], c.visualChannels[1])
-            g.nodes["input_visual"] = .input(shape: c.visualFrameShape)
-            let convs = [("visual_conv1", "visual.conv1", 1.0 as Float, s), ("visual_conv2", "visual.conv2", 0.25, s / 2)]
-            var previous = "input_visual"
-            for (i, (node, name, scale, side)) in convs.enumerated() {
-                g.nodes[node] = .conv2d(weight: scaled(p[name + ".weight"]!, scale), bias: p[name + ".bias"]!, stride: [1, 1],
-                                        padding: [1, 1], dilation: [1, 1], groups: 1, inputShape: [side, side])
-                lif(node + "_lif", shape: [i == 0 ? c1 : c2, side, side], decay: c.tauVisual)
-                g.nodes[node + "_pool"] = .sumPool2d(kernel: [2, 2], stride: [2, 2], padding: [0, 0])
-                edge(previous, node); edge(node, node + "_lif"); edge(node + "_lif", node + "_pool")
-                previous = node + "_pool"
-            }
-            g.nodes["visual_flatten"] = .flatten(startDim: 0, endDim: -1, inputShape: [c2, s / 4, s / 4])
-            edge(previous, "visual_flatten")
-            g.nodes["visual_fc1"] = .affine(weight: scaled(p["visual.fc1.weight"]!, 0.25), bias: p["visual.fc1.bias"]!)
-            lif("visual_fc1_lif", shape: [c.visualHidden], decay: c.tauVisual)
-            g.nodes["visual_fc2"] = .affine(weight: p["visual.fc2.weight"]!, bias: p["visual.fc2.bias"]!)
-            lif("visual_fc2_lif", shape: [c.classes], decay: c.tauVisual)
-            edge("visual_flatten", "visual_fc1"); edge("visual_fc1", "visual_fc1_lif")
-            edge("visual_fc1_lif", "visual_fc2"); edge("visual_fc2", "visual_fc2_lif")
-            outputs.append("visual_fc2_lif")
-        }
-        if c.mode.usesAudio {
-            g.nodes["input_audio"] = .input(shape: [c.audioChannels])
-            var previous = "input_audio"
-            for (layer, width) in [("rec1", c.audioHidden), ("rec2", c.audioHidden), ("rec3", c.audioHidden), ("out", c.classes)] {
-                let node = "audio_" + layer, name = "audio." + layer
-                g.nodes[node] = .affine(weight: p[name + ".weight"]!, bias: p[name + ".bias"]!)
-                lif(node + "_lif", shape: [width], decay: c.tauAudio)
-                g.nodes[node + "_recurrent"] = .linear(weight: p[name + ".recurrent_weight"]!)
-                edge(previous, node); edge(node, node + "_lif")
-                edge(node + "_lif", node + "_recurrent"); edge(node + "_recurrent", node + "_lif")
-                previous = node + "_lif"
-            }
-            outputs.append(previous)
-        }
+        let outputs = [InputModality.dvs, .cochlea].compactMap { last[$0] }
+        let fusionNeuron = d.fusion?.neuron ?? NeuronDescription(tau: 0)
         switch c.mode {
         case .visual, .audio:
-            g.nodes["output"] = .output(shape: [c.classes])
+            g.nodes["output"] = .output(shape: [d.classes])
             edge(outputs[0], "output")
         case .multimodalNoAttention:
-            let w = p["fusion.fc1.weight"]!, h = c.fusionHidden, k = c.classes
+            let w = p["fusion.fc1.weight"]!, h = d.fusion!.hidden, k = d.classes
             g.nodes["fusion_fc1_visual"] = .affine(weight: columns(w, 0..<k), bias: p["fusion.fc1.bias"]!)
             g.nodes["fusion_fc1_audio"] = .linear(weight: columns(w, k..<(2 * k)))
-            lif("fusion_fc1_lif", shape: [h], decay: c.tauFusion)
+            lif("fusion_fc1_lif", shape: [h], neuron: fusionNeuron)
             g.nodes["fusion_fc2"] = .affine(weight: p["fusion.fc2.weight"]!, bias: p["fusion.fc2.bias"]!)
-            lif("fusion_fc2_lif", shape: [k], decay: c.tauFusion)
+            lif("fusion_fc2_lif", shape: [k], neuron: fusionNeuron)
             g.nodes["output"] = .output(shape: [k])
             edge(outputs[0], "fusion_fc1_visual"); edge(outputs[1], "fusion_fc1_audio")
             edge("fusion_fc1_visual", "fusion_fc1_lif"); edge("fusion_fc1_audio", "fusion_fc1_lif")
@@ -116,10 +78,10 @@ public enum NIRExport {
                 throw NIRError.unsupported(file: "(export)", node: "fusion",
                                            reason: "the attention's product w·o has no NIR node; give the constant weights to use instead")
             }
-            let k = c.classes
+            let k = d.classes
             g.nodes["fusion_visual"] = .linear(weight: diagonal(wv, k))
             g.nodes["fusion_audio"] = .linear(weight: diagonal(wa, k))
-            lif("fusion_output", shape: [k], decay: c.tauFusion)
+            lif("fusion_output", shape: [k], neuron: fusionNeuron)
             g.nodes["output"] = .output(shape: [k])
             edge(outputs[0], "fusion_visual"); edge(outputs[1], "fusion_audio")
             edge("fusion_visual", "fusion_output"); edge("fusion_audio", "fusion_output"); edge("fusion_output", "output")
@@ -127,6 +89,85 @@ public enum NIRExport {
                 + "(NIR cannot express w[t]·o[t]); fusion.hidden and fusion.attention are not exported")
         }
         return g
+    }
+
+    /// One branch's nodes, walked from its description: `input_<branch>`, then per layer
+    /// `<branch>_<name>` (Conv2d or Affine, with `_lif` after it; a recurrent layer adds
+    /// `_recurrent`, its Linear(R) cycle), `<layer>_pool` (SumPool2d, the next synapse's weights
+    /// divided by the window), `<branch>_flatten`. Returns the name of its last node.
+    static func exportBranch(_ b: BranchDescription, classes: Int, parameters p: [String: Tensor],
+                             into g: inout NIRGraph) throws -> String {
+        let input = "input_" + b.name
+        g.nodes[input] = .input(shape: b.input.shape)
+        var previous = input, named = input
+        var scale: Float = 1   // the product of 1/k² of the average pools since the last synapse
+        func unique(_ name: String) -> String {
+            var candidate = name, n = 2
+            while g.nodes[candidate] != nil { candidate = "\(name)\(n)"; n += 1 }
+            return candidate
+        }
+        func neuron(_ i: Int) -> NeuronDescription {
+            if case .lif(let n?) = b.layers[i] { return n }
+            if case .recurrent(_, _, let n?) = b.layers[i] { return n }
+            return b.neuron
+        }
+        for layer in try NetworkBuilder.plannedLayers(of: b, classes: classes) {
+            let first = layer.items.lowerBound, item = b.layers[first]
+            let spikingItem = layer.items.count == 2 ? layer.items.upperBound - 1 : nil
+            var node: String
+            switch item {
+            case let .conv2d(name, _, _, stride, padding):
+                node = unique("\(b.name)_\(name)")
+                g.nodes[node] = .conv2d(weight: scaled(p["\(b.name).\(name).weight"]!, scale), bias: p["\(b.name).\(name).bias"]!,
+                                        stride: [stride, stride], padding: [padding, padding], dilation: [1, 1], groups: 1,
+                                        inputShape: Array(layer.inputShape.dropFirst()))
+                scale = 1
+                named = node
+            case let .linear(name, _), let .recurrent(name, _, _):
+                node = unique("\(b.name)_\(name)")
+                g.nodes[node] = .affine(weight: scaled(p["\(b.name).\(name).weight"]!, scale), bias: p["\(b.name).\(name).bias"]!)
+                scale = 1
+                named = node
+            case .lif:
+                node = unique("\(named)_lif")
+                addLIF(node, shape: layer.outputShape, neuron: neuron(first), to: &g)
+            case .avgPool2d(let k):
+                node = unique("\(named)_pool")
+                g.nodes[node] = .sumPool2d(kernel: [k, k], stride: [k, k], padding: [0, 0])
+                scale /= Float(k * k)
+            case .maxPool2d:
+                throw NIRError.unsupported(file: "(export)", node: "\(b.name) layer \(first + 1)",
+                                           reason: "max pooling has no NIR node; the graph cannot be exported")
+            case .flatten:
+                node = unique("\(b.name)_flatten")
+                g.nodes[node] = .flatten(startDim: 0, endDim: -1, inputShape: layer.inputShape)
+            }
+            g.edges.append((previous, node))
+            previous = node
+            if case let .recurrent(name, _, _) = item {
+                let neuronNode = unique(node + "_lif"), cycle = unique(node + "_recurrent")
+                addLIF(neuronNode, shape: layer.outputShape, neuron: neuron(first), to: &g)
+                g.nodes[cycle] = .linear(weight: p["\(b.name).\(name).recurrent_weight"]!)
+                g.edges += [(node, neuronNode), (neuronNode, cycle), (cycle, neuronNode)]
+                previous = neuronNode
+            } else if let spikingItem {
+                let neuronNode = unique(node + "_lif")
+                addLIF(neuronNode, shape: layer.outputShape, neuron: neuron(spikingItem), to: &g)
+                g.edges.append((node, neuronNode))
+                previous = neuronNode
+            }
+        }
+        return previous
+    }
+
+    /// A LIF node for `neuron` (the mapping above) with its exact decay in the node's metadata.
+    static func addLIF(_ name: String, shape: [Int], neuron: NeuronDescription, to g: inout NIRGraph) {
+        let tau = Float(dt / (1 - Double(neuron.tau)))
+        let r = Float(Double(tau) / dt)
+        g.nodes[name] = .lif(tau: Tensor(repeating: tau, shape: shape), r: Tensor(repeating: r, shape: shape),
+                             vLeak: Tensor(zeros: shape), vThreshold: Tensor(repeating: neuron.threshold, shape: shape),
+                             vReset: Tensor(zeros: shape))
+        g.nodeMetadata[name] = ["spikefuse_decay": .floats([Double(neuron.tau)], shape: [], bits: 32)]
     }
 
     static func scaled(_ t: Tensor, _ factor: Float) -> Tensor {

@@ -72,6 +72,19 @@ public enum NetworkBuilder {
         return (network, built)
     }
 
+    /// A built layer's place in the description and its shapes (one sample, without T and B).
+    public struct PlannedLayer: Sendable, Equatable {
+        /// Indices into the branch's `layers` (a synapse and its `lif` make one layer).
+        public let items: Range<Int>
+        public let inputShape: [Int]
+        public let outputShape: [Int]
+    }
+
+    /// The layers `build` makes of `branch`, with their shapes, without making them.
+    public static func plannedLayers(of branch: BranchDescription, classes: Int) throws -> [PlannedLayer] {
+        try plan(branch, classes: classes).map { PlannedLayer(items: $0.items, inputShape: $0.inputShape, outputShape: $0.outputShape) }
+    }
+
     /// A layer to be made: its items, input and output shapes, and how to make it.
     struct Step {
         let items: Range<Int>

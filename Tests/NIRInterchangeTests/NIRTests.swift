@@ -90,6 +90,42 @@ final class NIRTests: XCTestCase {
         XCTAssertEqual(w2.scalars, original.scalars.map { $0 / 4 })
     }
 
+    /// A described network of another geometry exports by walking its description: strides
+    /// and padding kept, a pool's 1/k² moved into the next synapse across a flatten, a LIF's own
+    /// neuron; max pooling, which NIR lacks, is refused naming the layer.
+    func testDescribedNetworkExportsFromItsDescription() throws {
+        let branch = BranchDescription(name: "eye", input: InputDescription(modality: .dvs, shape: [2, 16, 16]),
+                                       neuron: NeuronDescription(tau: 0.3, threshold: 0.4), layers: [
+            .conv2d(name: "a", channels: 4, kernel: 5, stride: 2, padding: 2), .lif(nil), .avgPool2d(kernel: 2),
+            .flatten, .recurrent(name: "r", features: 6, neuron: nil),
+            .linear(name: "o", features: 3), .lif(NeuronDescription(tau: 0.7)),
+        ])
+        let d = NetworkDescription(name: "t", timesteps: 4, classes: 3, branches: [branch])
+        let network = try MultimodalNetwork(try ModelConfiguration(network: d), seed: 1)
+        let g = try NIRExport.graph(network)
+        let p = Dictionary(uniqueKeysWithValues: network.namedTensors().map { ($0.name, $0.tensor) })
+        guard case .conv2d(_, _, let stride, let padding, _, _, let inputShape)? = g.nodes["eye_a"],
+              case .sumPool2d(let kernel, _, _)? = g.nodes["eye_a_pool"],
+              case .flatten(_, _, let flattened)? = g.nodes["eye_flatten"],
+              case .affine(let w, _)? = g.nodes["eye_r"],
+              case .lif(let tau, _, _, let threshold, _)? = g.nodes["eye_o_lif"] else {
+            return XCTFail("nodes: \(g.nodes.keys.sorted())")
+        }
+        XCTAssertEqual(stride, [2, 2]); XCTAssertEqual(padding, [2, 2]); XCTAssertEqual(inputShape, [16, 16])
+        XCTAssertEqual(kernel, [2, 2]); XCTAssertEqual(flattened, [4, 4, 4])
+        XCTAssertEqual(w.scalars, p["eye.r.weight"]!.scalars.map { $0 / 4 })
+        XCTAssertEqual(Double(tau.scalars[0]), NIRExport.dt / (1 - 0.7), accuracy: 1e-9)
+        XCTAssertEqual(threshold.scalars[0], 0.5)   // the layer's own neuron: the default V_th
+        XCTAssertTrue(g.edges.contains { $0 == ("eye_r_recurrent", "eye_r_lif") })
+        XCTAssertTrue(g.edges.contains { $0 == ("eye_o_lif", "output") })
+
+        var withMax = d
+        withMax.branches[0].layers[2] = .maxPool2d(kernel: 2)
+        XCTAssertThrowsError(try NIRExport.graph(try MultimodalNetwork(try ModelConfiguration(network: withMax), seed: 1))) {
+            XCTAssertTrue("\($0)".contains("eye layer 3") && "\($0)".contains("max pooling"), "\($0)")
+        }
+    }
+
     /// The concatenation ablation exports exactly; the attention needs constant weights and
     /// says so in the metadata; the integrator readout is refused with the reason.
     func testFusionExports() throws {
