@@ -22,6 +22,7 @@ enum Commands {
         ("export", Command(summary: "a trained network as a NIR graph (Lava, snnTorch, Norse, …)", run: ExportCommand.run)),
         ("import", Command(summary: "a NIR graph as SpikeFuse weights, for evaluate and streaming", run: ImportCommand.run)),
         ("describe", DescribeCommand.command),
+        ("simulate", SimulateCommand.command),
         ("inspect", InspectCommand.command),
         ("render", RenderCommand.command),
     ]
