@@ -55,9 +55,9 @@ public final class StreamingInference {
         audio = network.audio?.makeStep(batch: batch, inputShape: [c.audioChannels])
         fusion = network.fusion?.makeStep(batch: batch)
         outputs = (nil, nil, nil)
-        if let layers = network.visual?.layers, let pool = layers.firstIndex(where: { $0 is AvgPool2d }),
-           pool + 1 < layers.count, (visual as? ChainStep)?.steps.count == layers.count {
-            visualPipelineSplit = pool + 1
+        if let sequential = network.visual, let split = sequential.plan.afterFirstPooling,
+           (visual as? ChainStep)?.steps.count == sequential.layers.count {
+            visualPipelineSplit = split
         } else {
             visualPipelineSplit = nil
         }

@@ -16,76 +16,78 @@ public final class Sequential: Layer {
         set { for layer in layers { layer.savesForBackward = newValue } }
     }
 
-    public init(_ layers: [Layer]) { self.layers = layers }
+    public init(_ layers: [Layer]) {
+        self.layers = layers
+        plan = KernelPlan(layers, fusing: true)
+    }
 
-    /// The layers' steps in order, one per layer. A spiking convolution followed by average
-    /// pooling steps fused (`ConvLIFPoolStep`, the same pooled spikes) when `fusesPooling`; the
-    /// pool's slot then passes its input on (`PassThroughStep`).
+    /// The kernels the layers run on (`KernelPlan`).
+    public private(set) var plan: KernelPlan
+
+    /// Whether conv → LIF → pool stages may run fused (true); false runs every layer on its own,
+    /// the reference composition the fused passes are tested and benchmarked against.
+    public var fusesPooling = true {
+        didSet { plan = KernelPlan(layers, fusing: fusesPooling) }
+    }
+
+    /// The layers' steps in order, one per layer. A conv → LIF → pool stage steps fused
+    /// (`ConvLIFPoolStep`, the same pooled spikes); the pool's slot then passes its input on
+    /// (`PassThroughStep`), so the chain keeps one step per layer.
     public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
-        guard fusesPooling else { return makeSteps(layers, batch: batch, inputShape: inputShape) }
         var steps: [LayerStep] = []
         var shape = inputShape
-        var i = 0
-        while i < layers.count {
-            if let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count, let pool = layers[i + 1] as? AvgPool2d,
-               shape.count == 3 {
+        for stage in plan.stages {
+            switch stage {
+            case let .convLIFPool(conv, pool, _, _) where shape.count == 3:
                 let g = conv.conv.geometry(for: shape)
                 if g.outputHeight >= pool.kernelSize && g.outputWidth >= pool.kernelSize {
                     let fused = ConvLIFPoolStep(conv, poolSize: pool.kernelSize, batch: batch, inputShape: shape)
                     shape = fused.outputShape
                     steps += [fused, PassThroughStep(shape: shape)]
-                    i += 2
                     continue
                 }
+                fallthrough
+            default:
+                for layer in stage.layers {
+                    let step = layer.makeStep(batch: batch, inputShape: shape)
+                    shape = step.outputShape
+                    steps.append(step)
+                }
             }
-            let step = layers[i].makeStep(batch: batch, inputShape: shape)
-            shape = step.outputShape
-            steps.append(step)
-            i += 1
         }
         return ChainStep(steps, inputShape: inputShape)
     }
 
-    /// A spiking convolution followed by average pooling runs as one fused pass where its
-    /// kernel is event-driven: in inference `SpikingConv2d.inferencePooled` (the same spikes),
-    /// in training `SpikingConv2d.trainingPooled` (the same spikes and membranes; its backward
-    /// `backwardPooled`, which also gives dL/dx where the layer needs it).
+    /// The stages of `plan` in order. A conv → LIF → pool stage runs as one fused pass where
+    /// its kernel is event-driven: in inference `SpikingConv2d.inferencePooled` (the same
+    /// spikes), in training `SpikingConv2d.trainingPooled` (the same spikes and membranes; its
+    /// backward `backwardPooled`, which also gives dL/dx where the layer needs it); elsewhere
+    /// its two layers run one after the other.
     public func forward(_ input: Tensor) -> Tensor {
         var x = input
-        var i = 0
         fusedInTraining = []
         for layer in layers { (layer as? SpikingConv2d)?.conv.writesChannelsLastInputGradient = false }
-        while i < layers.count {
-            if fusesPooling, let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count,
-               let pool = layers[i + 1] as? AvgPool2d {
+        for (s, stage) in plan.stages.enumerated() {
+            if case let .convLIFPool(conv, pool, _, next) = stage {
                 if let pooled = conv.inferencePooled(x, poolSize: pool.kernelSize) {
                     x = pooled
-                    i += 2
                     continue
                 }
                 if let pooled = conv.trainingPooled(x, poolSize: pool.kernelSize) {
-                    fusedInTraining.insert(i)
+                    fusedInTraining.insert(s)
                     // The convolution after the pool hands its dL/dx over channels-last, the
                     // layout of the fused backward.
-                    if i + 2 < layers.count, let next = layers[i + 2] as? SpikingConv2d {
-                        next.conv.writesChannelsLastInputGradient = true
-                    }
+                    next?.conv.writesChannelsLastInputGradient = true
                     x = pooled
-                    i += 2
                     continue
                 }
             }
-            x = layers[i].forward(x)
-            i += 1
+            for layer in stage.layers { x = layer.forward(x) }
         }
         return x
     }
 
-    /// Whether conv → LIF → pool may run fused (true; false runs every layer on its own, the
-    /// reference the tests compare the fused passes with).
-    public var fusesPooling = true
-
-    /// Indices of the convolutions that the last forward ran fused with their pool in training.
+    /// Stages that the last forward ran fused in training.
     private var fusedInTraining: Set<Int> = []
 
     /// Each layer's gradient is handed on with `backward(consuming:)`, so a layer may write
@@ -93,19 +95,30 @@ public final class Sequential: Layer {
     public func backward(_ gradOutput: Tensor) -> Tensor {
         var g = gradOutput
         var channelsLast = false   // whether g is laid out [T, B, H, W, C]
-        var i = layers.count - 1
-        while i >= 0 {
-            if i >= 1, fusedInTraining.contains(i - 1), let conv = layers[i - 1] as? SpikingConv2d {
+        for (s, stage) in plan.stages.enumerated().reversed() {
+            if fusedInTraining.contains(s), case let .convLIFPool(conv, _, _, _) = stage {
                 g = conv.backwardPooled(g, channelsLast: channelsLast)
                 channelsLast = conv.needsInputGradient && conv.conv.writesChannelsLastInputGradient
-                i -= 2
                 continue
             }
             precondition(!channelsLast, "Sequential: a channels-last gradient reached a layer other than a fused conv → pool")
-            g = layers[i].backward(consuming: &g)
-            channelsLast = (layers[i] as? SpikingConv2d)?.conv.writesChannelsLastInputGradient ?? false
-            i -= 1
+            for layer in stage.layers.reversed() { g = layer.backward(consuming: &g) }
+            // A convolution right after a fused pair writes its dL/dx channels-last, fused or not.
+            switch stage {
+            case let .convLIFPool(conv, _, _, _): channelsLast = conv.conv.writesChannelsLastInputGradient
+            case let .layer(_, _, convolution): channelsLast = convolution?.conv.writesChannelsLastInputGradient ?? false
+            }
         }
         return g
+    }
+}
+
+extension KernelPlan.Stage {
+    /// The stage's layers in order.
+    var layers: [Layer] {
+        switch self {
+        case let .convLIFPool(conv, pool, _, _): return [conv, pool]
+        case let .layer(layer, _, _): return [layer]
+        }
     }
 }

@@ -88,6 +88,39 @@ final class NetworkDescriptionTests: XCTestCase {
         XCTAssertEqual(stepped, y.scalars)
     }
 
+    /// The kernel plan against the reference composition, in training: a fused conv → LIF →
+    /// pool stage followed by one that cannot train fused (6 input channels: no direct dL/dx
+    /// kernel), whose plain backward then hands dL/dx over channels-last. Same spikes, same
+    /// gradients.
+    func testPlanMatchesTheReferenceCompositionInTraining() throws {
+        let branch = BranchDescription(name: "v", input: InputDescription(modality: .dvs, shape: [2, 16, 16]),
+                                       neuron: NeuronDescription(tau: 0.4, threshold: 0.3), layers: [
+            .conv2d(name: "a", channels: 6, kernel: 3, stride: 1, padding: 1), .lif(nil), .avgPool2d(kernel: 2),
+            .conv2d(name: "b", channels: 8, kernel: 3, stride: 1, padding: 1), .lif(nil), .avgPool2d(kernel: 2),
+            .flatten, .linear(name: "o", features: 3), .lif(nil),
+        ])
+        var rng = SeededGenerator(seed: 4), rng2 = SeededGenerator(seed: 4)
+        let (fused, _) = try NetworkBuilder.build(branch, classes: 3, rng: &rng)
+        let (reference, _) = try NetworkBuilder.build(branch, classes: 3, rng: &rng2)
+        reference.fusesPooling = false
+        if case .convLIFPool = fused.plan.stages[0] {} else { XCTFail("conv a and its pool make one stage") }
+        XCTAssertEqual(reference.plan.stages.count, 6)
+        for p in fused.parameters + reference.parameters {
+            p.value = Tensor(shape: p.value.shape, scalars: p.value.scalars.map { $0 * 3 })
+        }
+        let x = randomSpikes([5, 2, 2, 16, 16], rate: 0.08, &rng)
+        let y = fused.forward(x), yRef = reference.forward(x)
+        XCTAssertEqual(y.scalars, yRef.scalars)
+        XCTAssertTrue(y.scalars.contains(1), "a silent output cannot test the backward")
+        XCTAssertTrue((fused.layers[2] as! SpikingConv2d).conv.writesChannelsLastInputGradient)
+        let r = randomTensor(y.shape, &rng)
+        _ = fused.backward(r); _ = reference.backward(r)
+        for (p, q) in zip(fused.parameters, reference.parameters) {
+            XCTAssertTrue(q.grad.scalars.contains { $0 != 0 }, "\(q.name): no gradient to compare")
+            assertClose(p.grad.scalars, q.grad.scalars, tolerance: 1e-4, p.name)
+        }
+    }
+
     func testErrorsNameThePlaceAndTheProblem() {
         func error(_ edit: (inout String) -> Void) -> String {
             var text = Self.otherGeometry

@@ -1,0 +1,45 @@
+/// Which kernels a `Sequential` runs its layers on: the one place where layer kinds choose a
+/// kernel. Made once from the layers (`KernelPlan(layers, fusing:)`) and followed by
+/// `Sequential.forward`, `backward` and `makeStep`.
+///
+/// - A spiking convolution followed by average pooling is one `.convLIFPool` stage: the
+///   fused conv → LIF → pool passes (`ConvLIFPoolKernel`), which never write the convolution's
+///   full-size spikes, taken at run time where the event-driven kernel applies to the input
+///   (`SpikingConv2d.inferencePooled` / `trainingPooled`); elsewhere its two layers run one
+///   after the other, the reference the fused passes are tested against.
+/// - Every other layer is a `.layer` stage on its own kernels.
+///
+/// `fusing: false` makes every layer a stage of its own (the reference composition).
+public struct KernelPlan {
+    public enum Stage {
+        /// `layers[range]` = conv, pool; `next`: the spiking convolution right after the pool,
+        /// which then hands its dL/dx over channels-last (the fused backward's layout).
+        case convLIFPool(conv: SpikingConv2d, pool: AvgPool2d, range: Range<Int>, next: SpikingConv2d?)
+        /// `layers[index]` alone; `convolution` when it is a spiking convolution (its dL/dx may
+        /// be channels-last, see above).
+        case layer(Layer, index: Int, convolution: SpikingConv2d?)
+    }
+
+    public let stages: [Stage]
+    /// The index of the first layer after the first pooling layer (where a streaming pipeline
+    /// may split the chain), nil when no layer follows a pooling layer.
+    public let afterFirstPooling: Int?
+
+    public init(_ layers: [Layer], fusing: Bool) {
+        var stages: [Stage] = []
+        var i = 0
+        while i < layers.count {
+            if fusing, let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count, let pool = layers[i + 1] as? AvgPool2d {
+                let next = i + 2 < layers.count ? layers[i + 2] as? SpikingConv2d : nil
+                stages.append(.convLIFPool(conv: conv, pool: pool, range: i..<(i + 2), next: next))
+                i += 2
+            } else {
+                stages.append(.layer(layers[i], index: i, convolution: layers[i] as? SpikingConv2d))
+                i += 1
+            }
+        }
+        self.stages = stages
+        let firstPool = layers.firstIndex { $0 is AvgPool2d || $0 is MaxPool2d }
+        afterFirstPooling = firstPool.flatMap { $0 + 1 < layers.count ? $0 + 1 : nil }
+    }
+}
