@@ -43,6 +43,22 @@ final class NetworkDescriptionTests: XCTestCase {
                        [[8, 16, 16], [8, 8, 8], [12, 8, 8], [16, 8, 8], [16, 4, 4], [256], [20], [4]])
     }
 
+    /// The Swift builder writes the same description as the JSON file.
+    func testSwiftBuilderWritesTheSameDescription() throws {
+        let fromFile = try NetworkDescription.decode(Data(Self.otherGeometry.utf8), source: "other.json")
+        let branch = BranchDescription("visual", .dvs, shape: [2, 32, 32], neuron: NeuronDescription(tau: 0.5, threshold: 0.3), layers: [
+            .conv2d("c1", channels: 8, kernel: 5, stride: 2, padding: 2), .lif(),
+            .maxPool2d(2),
+            .conv2d("c2", channels: 12, kernel: 3, padding: 1), .lif(NeuronDescription(tau: 0.25)),
+            .conv2d("c3", channels: 16, kernel: 3, padding: 1), .lif(),
+            .avgPool2d(2),
+            .flatten,
+            .recurrent("r", features: 20),
+            .linear("out", features: 4), .lif(),
+        ])
+        XCTAssertEqual(NetworkDescription(name: "other", timesteps: 6, classes: 4, branches: [branch]), fromFile)
+    }
+
     func testBuiltLayersNamesAndNeurons() throws {
         let d = try NetworkDescription.decode(Data(Self.otherGeometry.utf8), source: "other.json")
         var rng = SeededGenerator(seed: 1)
