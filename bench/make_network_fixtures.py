@@ -4,7 +4,9 @@
 
     bench/.venv/bin/python bench/make_network_fixtures.py
 
-Reads the committed descriptions Tests/MultimodalTests/Fixtures/network_family2.json (one
+First checks the peer: F.max_pool2d's tie rule (first maximum, as SpikeFuse's), and the
+JSON-built paper networks against make_fixtures.py's golden numbers. Then reads the
+committed descriptions Tests/MultimodalTests/Fixtures/network_family2.json (one
 dvs branch: 5x5 stride-2 conv, max pooling, three convs, a recurrent layer, per-layer
 neurons) and network_family2_multimodal.json (the same visual branch, a cochlea branch and
 attention fusion) and writes, next to them:
@@ -25,6 +27,7 @@ import os
 import sys
 
 import torch
+import torch.nn.functional as F
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -166,6 +169,33 @@ def golden(label, description, visual, audio, labels, seed, state=None):
     return {k: v.detach() for k, v in params.items()}
 
 
+def max_pool_tie_check():
+    """F.max_pool2d's gradient goes to each window's first maximum in row-major order, the
+    rule of SpikeFuse's MaxPool2dKernel; on spikes most windows hold ties."""
+    g = torch.Generator().manual_seed(SEED + 2)
+    for dtype in (torch.float32, torch.float64):
+        for k in (2, 3):
+            for channels_last in (False, True):
+                x = (torch.rand(6, 4, 12, 13, generator=g) < 0.4).to(dtype)
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                x.requires_grad_(True)
+                dy = torch.rand(6, 4, 12 // k, 13 // k, generator=g).to(dtype)
+                (F.max_pool2d(x, k) * dy).sum().backward()
+                want = torch.zeros(6, 4, 12, 13, dtype=dtype)
+                windows = x.detach()[:, :, :12 // k * k, :13 // k * k].unfold(2, k, k).unfold(3, k, k)
+                windows = windows.reshape(6, 4, 12 // k, 13 // k, k * k)
+                # argmax of (value == window max) as integers: the first maximum's index
+                first = (windows == windows.amax(-1, keepdim=True)).to(torch.int64).argmax(-1)
+                for n, c, i, j in torch.cartesian_prod(*(torch.arange(s) for s in first.shape)).tolist():
+                    a, b = divmod(first[n, c, i, j].item(), k)
+                    want[n, c, i * k + a, j * k + b] += dy[n, c, i, j]
+                ties = int(((windows > 0).sum(-1) > 1).sum())
+                assert ties > first.numel() // 2, "too few ties to test the rule"
+                assert torch.equal(x.grad, want), f"max_pool2d tie rule differs (k={k}, {dtype}, channels_last={channels_last})"
+    print("max_pool2d: the gradient goes to the first maximum of each window, as MaxPool2dKernel")
+
+
 def paper_cross_check():
     """The JSON-built peer on the paper's shipped descriptions (Sources/Multimodal/Networks),
     resized to make_fixtures.py's golden sizes, reproduces pytorch_reference.py's golden
@@ -205,6 +235,7 @@ def paper_cross_check():
 
 
 def main():
+    max_pool_tie_check()
     paper_cross_check()
     single = load("network_family2.json")
     multi = load("network_family2_multimodal.json")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The PyTorch peer of any SpikeFuse network description (JSON, docs/networks.md).
+"""The PyTorch peer of any SpikeFuse network description (JSON; Sources/SpikeNN/NetworkDescription.swift).
 
     from pytorch_network import DescribedNetwork
     model = DescribedNetwork(json.load(open("net.json")))
