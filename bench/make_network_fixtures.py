@@ -45,9 +45,9 @@ def load(name):
         return json.load(f)
 
 
-def inputs(visual_shape, audio_shape, timesteps, classes):
+def inputs(visual_shape, audio_shape, timesteps, classes, seed):
     """Batch-major 0/1 inputs with every bin 1 with probability DENSITY, and labels."""
-    g = torch.Generator().manual_seed(SEED + 1)
+    g = torch.Generator().manual_seed(seed)
     visual = (torch.rand([BATCH, timesteps] + visual_shape, generator=g) < DENSITY).double()
     audio = (torch.rand([BATCH, timesteps] + audio_shape, generator=g) < DENSITY).double()
     labels = torch.randint(0, classes, (BATCH,), generator=g)
@@ -146,7 +146,7 @@ def golden(label, description, visual, audio, labels, seed, state=None):
     # The forward pass must not depend on float64 vs float32 weights (exact sums).
     m32 = DescribedNetwork(description).float()
     m32.load_state_dict({k: v.float() for k, v in model.state_dict().items()})
-    t32, _, _ = expected(m32, visual.float(), audio.float(), labels)
+    t32, _, _ = expected(m32, visual.float(), audio.float() if audio is not None else None, labels)
     for k in tensors:
         if k.startswith(("spikes.", "activity.", "attention")):
             assert torch.equal(tensors[k].float(), t32[k]), f"{label}: {k} differs float32 vs float64"
@@ -234,6 +234,19 @@ def paper_cross_check():
         print(f"paper{suffix}: the JSON-built peer reproduces golden_grads{suffix} ({len(want)} tensors)")
 
 
+def save_inputs(label, visual, audio, labels, seed):
+    """Inputs as U8 0/1 (labels I64), batch-major; audio may be None."""
+    tensors = {"visual_input": visual.to(torch.uint8).contiguous(), "labels": labels.to(torch.int64)}
+    layout = f"visual_input {list(visual.shape)}"
+    if audio is not None:
+        tensors["audio_input"] = audio.to(torch.uint8).contiguous()
+        layout += f", audio_input {list(audio.shape)}"
+    save_file(tensors, os.path.join(MM_FIXTURES, f"golden_{label}_inputs.safetensors"),
+              metadata={"producer": "bench/make_network_fixtures.py", "seed": str(seed),
+                        "layout": layout + " [B, T, ...] (0/1 as U8), labels [B]",
+                        "density": f"each bin is 1 with probability {DENSITY}"})
+
+
 def main():
     max_pool_tie_check()
     paper_cross_check()
@@ -242,20 +255,21 @@ def main():
     dvs = next(b for b in multi["branches"] if b["input"]["modality"] == "dvs")
     cochlea = next(b for b in multi["branches"] if b["input"]["modality"] == "cochlea")
     assert dvs == single["branches"][0], "the two descriptions must share the visual branch"
-    visual, audio, labels = inputs(dvs["input"]["shape"], cochlea["input"]["shape"], single["timesteps"], single["classes"])
+    visual, audio, labels = inputs(dvs["input"]["shape"], cochlea["input"]["shape"], single["timesteps"],
+                                   single["classes"], SEED + 1)
     params = golden("family2", single, visual, audio, labels, SEED)
     # Its own seed for the cochlea branch and fusion: with SEED both attention weights start
     # negative and the fused output never fires, whatever the scale.
     golden("family2_multimodal", multi, visual, audio, labels, SEED + 3, state=params)
-    u8 = {"visual_input": visual.to(torch.uint8).contiguous(), "audio_input": audio.to(torch.uint8).contiguous(),
-          "labels": labels.to(torch.int64)}
-    save_file(u8, os.path.join(MM_FIXTURES, "golden_family2_inputs.safetensors"),
-              metadata={"producer": "bench/make_network_fixtures.py", "seed": str(SEED + 1),
-                        "layout": f"visual_input [B, T, {', '.join(map(str, dvs['input']['shape']))}], "
-                                  f"audio_input [B, T, {cochlea['input']['shape'][0]}] (0/1 as U8), labels [B]",
-                        "density": f"each bin is 1 with probability {DENSITY}"})
+    save_inputs("family2", visual, audio, labels, SEED + 1)
+    # Odd shapes and compositions: a synapse without its own LIF (conv, max pool 3, then a
+    # lone LIF), P = 1, 30x30, no padding, stride 2 with a 3x3 kernel, a recurrent output layer.
+    odd = load("network_family3.json")
+    visual, _, labels = inputs(odd["branches"][0]["input"]["shape"], [1], odd["timesteps"], odd["classes"], SEED + 5)
+    golden("family3", odd, visual, None, labels, SEED + 4)
+    save_inputs("family3", visual, None, labels, SEED + 5)
     for f in sorted(os.listdir(MM_FIXTURES)):
-        if f.startswith("golden_family2"):
+        if f.startswith(("golden_family2", "golden_family3")):
             print(f"wrote Tests/MultimodalTests/Fixtures/{f} ({os.path.getsize(os.path.join(MM_FIXTURES, f))} bytes)")
 
 

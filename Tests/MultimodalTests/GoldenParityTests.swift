@@ -89,6 +89,15 @@ final class GoldenParityTests: XCTestCase {
                   inputs: "golden_family2_inputs")
     }
 
+    /// Odd shapes and compositions (`Fixtures/network_family3.json`): a 5×5 convolution without
+    /// padding and without its own LIF, max pooling 3 of its real-valued output, then a lone
+    /// LIF; one polarity at 30×30; a 3×3 stride-2 convolution; a recurrent output layer; a
+    /// branch named "eye".
+    func testDescribedOddShapesMatchPyTorch() throws {
+        try assertWeightsDescribe("golden_family3_weights", "network_family3")
+        try check(weights: "golden_family3_weights", expected: "golden_family3_expected", inputs: "golden_family3_inputs")
+    }
+
     /// The weights' "config" carries exactly the committed description (the one the peer read).
     private func assertWeightsDescribe(_ weights: String, _ description: String,
                                        file: StaticString = #filePath, line: UInt = #line) throws {
