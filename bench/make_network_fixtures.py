@@ -38,6 +38,7 @@ from pytorch_reference import losses  # noqa: E402
 SEED = 3939
 BATCH = 4
 DENSITY = 0.15
+DENSE = 0.30
 
 
 def load(name):
@@ -45,11 +46,11 @@ def load(name):
         return json.load(f)
 
 
-def inputs(visual_shape, audio_shape, timesteps, classes, seed):
-    """Batch-major 0/1 inputs with every bin 1 with probability DENSITY, and labels."""
+def inputs(visual_shape, audio_shape, timesteps, classes, seed, density=DENSITY):
+    """Batch-major 0/1 inputs with every bin 1 with probability `density`, and labels."""
     g = torch.Generator().manual_seed(seed)
-    visual = (torch.rand([BATCH, timesteps] + visual_shape, generator=g) < DENSITY).double()
-    audio = (torch.rand([BATCH, timesteps] + audio_shape, generator=g) < DENSITY).double()
+    visual = (torch.rand([BATCH, timesteps] + visual_shape, generator=g) < density).double()
+    audio = (torch.rand([BATCH, timesteps] + audio_shape, generator=g) < density).double()
     labels = torch.randint(0, classes, (BATCH,), generator=g)
     return visual, audio, labels
 
@@ -128,9 +129,10 @@ def expected(model, visual, audio, labels):
     return tensors, rates, {k: v.item() for k, v in loss.items()}
 
 
-def golden(label, description, visual, audio, labels, seed, state=None):
+def golden(label, description, visual, audio, labels, seed, state=None, write_weights=True):
     """One fixture pair for `description`, initialised from `seed`; `state` (parameters by
-    name) fixes the layers it names, the others are calibrated. Returns the parameters."""
+    name) fixes the layers it names, the others are calibrated. Returns the parameters.
+    write_weights=False: only golden_<label>_expected (weights: another fixture's)."""
     torch.manual_seed(seed)
     model = DescribedNetwork(description).double()
     pairs = layers_to_calibrate(model)
@@ -157,7 +159,8 @@ def golden(label, description, visual, audio, labels, seed, state=None):
             "weight_scale": json.dumps(scales, sort_keys=True), "weight_quantum": "2^-12",
             "init": "PyTorch default init (seed above) x weight_scale per layer, rounded to multiples of 2^-12"}
     params = dict(model.named_parameters())
-    save_file(as_f32(params), os.path.join(MM_FIXTURES, f"golden_{label}_weights.safetensors"), metadata=meta)
+    if write_weights:
+        save_file(as_f32(params), os.path.join(MM_FIXTURES, f"golden_{label}_weights.safetensors"), metadata=meta)
     save_file(as_f32(tensors), os.path.join(MM_FIXTURES, f"golden_{label}_expected.safetensors"),
               metadata={"config": config, "producer": "bench/make_network_fixtures.py",
                         "layout": "batch-major [B, ...]; spikes.* and activity.* are spike counts over T",
@@ -234,7 +237,7 @@ def paper_cross_check():
         print(f"paper{suffix}: the JSON-built peer reproduces golden_grads{suffix} ({len(want)} tensors)")
 
 
-def save_inputs(label, visual, audio, labels, seed):
+def save_inputs(label, visual, audio, labels, seed, density=DENSITY):
     """Inputs as U8 0/1 (labels I64), batch-major; audio may be None."""
     tensors = {"visual_input": visual.to(torch.uint8).contiguous(), "labels": labels.to(torch.int64)}
     layout = f"visual_input {list(visual.shape)}"
@@ -244,7 +247,7 @@ def save_inputs(label, visual, audio, labels, seed):
     save_file(tensors, os.path.join(MM_FIXTURES, f"golden_{label}_inputs.safetensors"),
               metadata={"producer": "bench/make_network_fixtures.py", "seed": str(seed),
                         "layout": layout + " [B, T, ...] (0/1 as U8), labels [B]",
-                        "density": f"each bin is 1 with probability {DENSITY}"})
+                        "density": f"each bin is 1 with probability {density}"})
 
 
 def main():
@@ -262,6 +265,12 @@ def main():
     # negative and the fused output never fires, whatever the scale.
     golden("family2_multimodal", multi, visual, audio, labels, SEED + 3, state=params)
     save_inputs("family2", visual, audio, labels, SEED + 1)
+    # The same weights on denser input (30 %, above Conv2d's 17 % crossover): conv1 (5x5,
+    # stride 2) then runs im2col + GEMM instead of the event-driven kernel.
+    visual, audio, labels = inputs(dvs["input"]["shape"], cochlea["input"]["shape"], single["timesteps"],
+                                   single["classes"], SEED + 6, density=DENSE)
+    golden("family2_dense", single, visual, audio, labels, SEED, state=params, write_weights=False)
+    save_inputs("family2_dense", visual, audio, labels, SEED + 6, density=DENSE)
     # Odd shapes and compositions: a synapse without its own LIF (conv, max pool 3, then a
     # lone LIF), P = 1, 30x30, no padding, stride 2 with a 3x3 kernel, a recurrent output layer.
     odd = load("network_family3.json")

@@ -81,6 +81,13 @@ final class GoldenParityTests: XCTestCase {
         try check(weights: "golden_family2_weights", expected: "golden_family2_expected", inputs: "golden_family2_inputs")
     }
 
+    /// The same weights on 30 % dense input, above `Conv2d`'s 17 % crossover: the 5×5 stride-2
+    /// conv1 runs im2col + GEMM here, the event-driven kernel in the test above.
+    func testDescribedNetworkFamilyOnDenseInputMatchesPyTorch() throws {
+        try check(weights: "golden_family2_weights", expected: "golden_family2_dense_expected",
+                  inputs: "golden_family2_dense_inputs")
+    }
+
     /// The same visual branch with a cochlea branch (recurrent, then linear + LIF) and
     /// attention fusion (`Fixtures/network_family2_multimodal.json`).
     func testDescribedMultimodalFamilyMatchesPyTorch() throws {
