@@ -25,12 +25,12 @@ final class GoldenParityTests: XCTestCase {
                                  file: file, line: line)
     }
 
-    private func check(weights: String, expected: String) throws {
+    private func check(weights: String, expected: String, inputs: String = "golden_inputs") throws {
         let w = try Checkpoint.read(try fixture(weights))
-        let x = try SafeTensors.read(try fixture("golden_inputs"))
+        let x = try SafeTensors.read(try fixture(inputs))
         let golden = try SafeTensors.read(try fixture(expected))
         let report = try GradientReport.compute(configuration: w.configuration, weights: w.tensors, weightsSource: weights,
-                                                inputs: x.tensors, inputsSource: "golden_inputs")
+                                                inputs: x.tensors, inputsSource: inputs)
         let got = Dictionary(uniqueKeysWithValues: report.map { ($0.name, $0.tensor) })
         for head in ["visual", "audio", "fusion"] {
             if head == "fusion", w.configuration.attentionReadout == .integrator, let g = golden.tensors["spikes.fusion"] {
@@ -70,6 +70,48 @@ final class GoldenParityTests: XCTestCase {
     /// 0.25·softmax weights, (2/T)·CE as Lm, heads detached): PyTorch computes the same.
     func testIntegratorReadoutMatchesPyTorch() throws {
         try check(weights: "golden_weights_integrator", expected: "golden_grads_integrator")
+    }
+
+    /// A second network family, described as JSON (`Fixtures/network_family2.json`: a 5×5
+    /// stride-2 convolution, max pooling, three conv layers, a recurrent layer, per-layer
+    /// neurons), against the PyTorch peer that builds its model from the same description
+    /// (`bench/pytorch_network.py`, fixtures by `bench/make_network_fixtures.py`).
+    func testDescribedNetworkFamilyMatchesPyTorch() throws {
+        try assertWeightsDescribe("golden_family2_weights", "network_family2")
+        try check(weights: "golden_family2_weights", expected: "golden_family2_expected", inputs: "golden_family2_inputs")
+    }
+
+    /// The same weights on 30 % dense input, above `Conv2d`'s 17 % crossover: the 5×5 stride-2
+    /// conv1 runs im2col + GEMM here, the event-driven kernel in the test above.
+    func testDescribedNetworkFamilyOnDenseInputMatchesPyTorch() throws {
+        try check(weights: "golden_family2_weights", expected: "golden_family2_dense_expected",
+                  inputs: "golden_family2_dense_inputs")
+    }
+
+    /// The same visual branch with a cochlea branch (recurrent, then linear + LIF) and
+    /// attention fusion (`Fixtures/network_family2_multimodal.json`).
+    func testDescribedMultimodalFamilyMatchesPyTorch() throws {
+        try assertWeightsDescribe("golden_family2_multimodal_weights", "network_family2_multimodal")
+        try check(weights: "golden_family2_multimodal_weights", expected: "golden_family2_multimodal_expected",
+                  inputs: "golden_family2_inputs")
+    }
+
+    /// Odd shapes and compositions (`Fixtures/network_family3.json`): a 5×5 convolution without
+    /// padding and without its own LIF, max pooling 3 of its real-valued output, then a lone
+    /// LIF; one polarity at 30×30; a 3×3 stride-2 convolution; a recurrent output layer; a
+    /// branch named "eye".
+    func testDescribedOddShapesMatchPyTorch() throws {
+        try assertWeightsDescribe("golden_family3_weights", "network_family3")
+        try check(weights: "golden_family3_weights", expected: "golden_family3_expected", inputs: "golden_family3_inputs")
+    }
+
+    /// The weights' "config" carries exactly the committed description (the one the peer read).
+    private func assertWeightsDescribe(_ weights: String, _ description: String,
+                                       file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+        let committed = try NetworkDescription.load(dir.appendingPathComponent(description + ".json"))
+        let w = try Checkpoint.read(try fixture(weights))
+        XCTAssertEqual(w.configuration.network, committed, "\(weights): its config is not \(description).json", file: file, line: line)
     }
 
     /// The command-line tool on the same fixture writes the same numbers.
