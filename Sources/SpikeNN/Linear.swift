@@ -18,7 +18,7 @@ public final class Linear: Layer {
 
     /// Keep a spike input (all 0/1) bit-packed for backward, 1 bit per element (`SavedInput`);
     /// false keeps it as Float32 (the oracle of the packed path in the tests).
-    public var packsSavedSpikes = true
+    var packsSavedSpikes = true
 
     private var saved = SavedInput()
     /// Bytes of input kept for backward by the last forward.

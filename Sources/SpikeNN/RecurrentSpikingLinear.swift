@@ -30,7 +30,7 @@ public final class RecurrentSpikingLinear: Layer {
 
     /// Keep the spike input (if all 0/1) and the layer's own spikes bit-packed for backward, 1 bit per element (`SavedInput`);
     /// false keeps it as Float32 (the oracle of the packed path in the tests).
-    public var packsSavedSpikes = true
+    var packsSavedSpikes = true
 
     private var savedInput = SavedInput()
     private var savedSpikes = SavedInput()
