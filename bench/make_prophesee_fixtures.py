@@ -296,7 +296,7 @@ def main():
     check("evt3.raw", e, [("expelliarmus", xp("evt3")), ("faery", fa("evt3", (640, 480)))])
 
     # DAT (CD events, Gen1 ATIS 304x240), times crossing 2^31 us (unsigned 32-bit).
-    e = singles(6, 400, 304, 240, t0=(1 << 31) - 3000, max_gap=12)
+    e = singles(6, 400, 304, 240, t0=(1 << 31) - 1000, max_gap=12)
     write("cd.dat", encode_dat(e, ["Date 2019-03-01 12:00:00", "Version 2", "Width 304", "Height 240"]))
     check("cd.dat", e, [("expelliarmus", xp("dat")), ("faery", fa("dat", (304, 240)))])
 

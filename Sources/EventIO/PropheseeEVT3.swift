@@ -1,0 +1,89 @@
+/// Prophesee EVT 3.0: 16-bit little-endian words, the type in bits 12–15; the decoder keeps
+/// state (row, vector base, time) between words.
+///
+///     0x0 ADDR_Y        y in bits 0–10 (bit 11: master/slave camera); CD events follow
+///     0x1 (EM) ADDR_Y   an exposure-measurement row: the event words that follow are not CD
+///     0x2 ADDR_X        x bits 0–10, polarity bit 11: one event at (x, y)
+///     0x3 VECT_BASE_X   x bits 0–10, polarity bit 11: the base of the vectors that follow
+///     0x4 VECT_12       bits 0–11 valid: an event at base + i per set bit i; base += 12
+///     0x5 VECT_8        bits 0–7 valid: an event at base + i per set bit i; base += 8
+///     0x6 TIME_LOW      t[11:0]
+///     0x8 TIME_HIGH     t[23:12]; when it changes, t[11:0] restarts at 0 until a TIME_LOW
+///     0x7 CONTINUED_4, 0xA EXT_TRIGGER, 0xD IMU, 0xE OTHERS, 0xF CONTINUED_12  skipped, counted
+///     0x9, 0xB, 0xC     undefined
+///
+/// The 24-bit time wraps every 2²⁴ µs = 16.777216 s: a TIME_HIGH that falls by at least 2048
+/// (half its range) adds 2²⁴ µs (OpenEB's rule); a smaller fall makes the following events go
+/// back in time (`backwardTimestamps`). Words before the first TIME_HIGH are skipped (their
+/// time is unknown). Event words before any ADDR_Y, or vectors before any VECT_BASE_X, have no
+/// address and are skipped and counted (OpenEB drops them too). Polarity 1 = ON, 0 = OFF;
+/// origin top-left.
+enum PropheseeEVT3 {
+    static func decode(_ raw: UnsafeRawBufferPointer, from body: Int, into output: inout _CDEventOutput,
+                       recording: inout PropheseeRecording, options: PropheseeReadOptions) throws {
+        let words = (raw.count - body) / 2
+        output.reserve(words)
+        var started = false
+        var high = 0, low = 0                      // t[23:12], t[11:0]
+        var wraps: Int64 = 0                       // wraps · 2²⁴
+        var now: Int64 = 0                         // wraps + high << 12 + low
+        var y = -1                                 // current row, −1 before the first ADDR_Y
+        var cd = false                             // the row is a CD row (ADDR_Y, not EM)
+        var base = -1                              // vector base x, −1 before the first VECT_BASE_X
+        var basePolarity: UInt8 = 0
+        var offset = body
+        for _ in 0..<words {
+            defer { offset &+= 2 }
+            let word = Int(raw._littleEndianUInt16(at: offset))
+            let type = word >> 12
+            if !started && type != 8 { recording.wordsBeforeFirstTimeHigh += 1; continue }
+            switch type {
+            case 0x2:
+                guard cd, y >= 0 else { recording.wordsWithoutAddress += 1; continue }
+                output.reserve(1)
+                try output.emit(t: now, x: word & 0x7FF, y: y, polarity: UInt8(truncatingIfNeeded: (word >> 11) & 1), offset: offset)
+            case 0x4, 0x5:
+                let width = type == 0x4 ? 12 : 8
+                guard base >= 0 else { recording.wordsWithoutAddress += 1; continue }
+                defer { base += width }
+                guard cd, y >= 0 else { recording.wordsWithoutAddress += 1; continue }
+                output.reserve(width)
+                var bits = word & (type == 0x4 ? 0xFFF : 0xFF)
+                while bits != 0 {
+                    let i = bits.trailingZeroBitCount
+                    bits &= bits &- 1
+                    try output.emit(t: now, x: base + i, y: y, polarity: basePolarity, offset: offset)
+                }
+            case 0x0:
+                y = word & 0x7FF
+                cd = true
+            case 0x3:
+                base = word & 0x7FF
+                basePolarity = UInt8(truncatingIfNeeded: (word >> 11) & 1)
+            case 0x6:
+                low = word & 0xFFF
+                now = wraps + Int64(high << 12 | low)
+            case 0x8:
+                let h = word & 0xFFF
+                if started {
+                    if high >= 2048 + h {
+                        wraps += 1 << 24
+                        recording.timestampWraps += 1
+                    }
+                    if h != high { low = 0 }
+                }
+                high = h
+                started = true
+                now = wraps + Int64(high << 12 | low)
+            case 0x1:
+                cd = false
+                recording.otherWords += 1
+            case 0x7, 0xA, 0xD, 0xE, 0xF:
+                recording.otherWords += 1
+            default:
+                try PropheseeRAW.undefinedWord(UInt32(type), offset: offset, encoding: .evt3, source: output.source,
+                                               recording: &recording, options: options)
+            }
+        }
+    }
+}
