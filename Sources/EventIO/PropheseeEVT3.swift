@@ -16,7 +16,8 @@
 /// (half its range) adds 2²⁴ µs (OpenEB's rule); a smaller fall makes the following events go
 /// back in time (`backwardTimestamps`). Words before the first TIME_HIGH are skipped (their
 /// time is unknown). Event words before any ADDR_Y, or vectors before any VECT_BASE_X, have no
-/// address and are skipped and counted (OpenEB drops them too). Polarity 1 = ON, 0 = OFF;
+/// address and are skipped and counted (OpenEB drops them too); event words of an EM row
+/// count as other words. Polarity 1 = ON, 0 = OFF;
 /// origin top-left.
 enum PropheseeEVT3 {
     static func decode(_ raw: UnsafeRawBufferPointer, from body: Int, into output: inout _CDEventOutput,
@@ -39,14 +40,16 @@ enum PropheseeEVT3 {
             if !started && type != 8 { recording.wordsBeforeFirstTimeHigh += 1; continue }
             switch type {
             case 0x2:
-                guard cd, y >= 0 else { recording.wordsWithoutAddress += 1; continue }
+                guard y >= 0 else { recording.wordsWithoutAddress += 1; continue }
+                guard cd else { recording.otherWords += 1; continue }          // an EM event
                 output.reserve(1)
                 try output.emit(t: now, x: word & 0x7FF, y: y, polarity: UInt8(truncatingIfNeeded: (word >> 11) & 1), offset: offset)
             case 0x4, 0x5:
                 let width = type == 0x4 ? 12 : 8
                 guard base >= 0 else { recording.wordsWithoutAddress += 1; continue }
                 defer { base += width }
-                guard cd, y >= 0 else { recording.wordsWithoutAddress += 1; continue }
+                guard y >= 0 else { recording.wordsWithoutAddress += 1; continue }
+                guard cd else { recording.otherWords += 1; continue }
                 output.reserve(width)
                 var bits = word & (type == 0x4 ? 0xFFF : 0xFF)
                 while bits != 0 {
