@@ -22,15 +22,16 @@ public struct EventFile: Sendable {
 /// the first entry listing the file's extension is used, so formats without a magic number
 /// (N-MNIST `.bin`) still read and a damaged file gets its format's own error message.
 ///
-/// To add a format (e.g. AEDAT 3.1 or 4.0), add one entry to `all`:
+/// To add a format (e.g. AEDAT 3.1 or 4.0), declare it and list it in `all`:
 ///
 /// ```swift
-/// EventFileFormat(name: "AEDAT 3.1", extensions: ["aedat"],
-///                 recognises: { $0.starts(with: Array("#!AER-DAT3.1".utf8)) },
-///                 read: { url in EventFile(format: "AEDAT 3.1", events: try AEDAT31.read(url)) }),
+/// public static let aedat31 = EventFileFormat(name: "AEDAT 3.1", extensions: ["aedat"],
+///     recognises: { $0.starts(with: Array("#!AER-DAT3.1".utf8)) },
+///     read: { url in EventFile(format: "AEDAT 3.1", events: try AEDAT31.read(url)) })
+/// public static let all: [EventFileFormat] = [aedat2, aedat31, propheseeRAW, propheseeDAT, nmnist]
 /// ```
 ///
-/// put it before any entry it must win against (a magic check beats an extension), and give
+/// Put it before any entry it must win against (a magic check beats an extension), and give
 /// `read` the reader's defaults (the events exactly as the format's reference reader gives
 /// them). Nothing else needs to change: convert, inspect and render pick it up.
 public struct EventFileFormat: Sendable {
@@ -51,39 +52,46 @@ public struct EventFileFormat: Sendable {
     /// How many leading bytes `recognises` sees.
     public static let headLength = 65_536
 
-    /// Every format SpikeFuse reads, in the order they are tried.
-    public static let all: [EventFileFormat] = [
-        EventFileFormat(name: "AEDAT 2.0", extensions: ["aedat"],
-                        recognises: { $0.starts(with: Array(AEDAT.versionLine.utf8)) },
-                        read: { url in
-                            EventFile(format: "AEDAT 2.0 (DVS128)", events: try AEDAT.read(url),
-                                      label: MNISTDVSFileName(parsing: url.lastPathComponent).map { "\($0.digit)" })
-                        }),
-        EventFileFormat(name: "Prophesee RAW (EVT 2.0, 2.1, 3.0)", extensions: ["raw"],
-                        recognises: { head in
-                            let header = PropheseeHeader(parsing: head)
-                            return header.fields["format"] != nil || header.fields["evt"] != nil
-                        },
-                        read: { url in
-                            let r = try PropheseeRAW.readRecording(url)
-                            return EventFile(format: "Prophesee \(r.encoding.rawValue) RAW" + (r.legacyEndianness ? " (legacy endianness)" : ""),
-                                             events: r.events)
-                        }),
-        EventFileFormat(name: "Prophesee DAT", extensions: ["dat"],
-                        recognises: { head in
-                            let header = PropheseeHeader(parsing: head)
-                            return !header.lines.isEmpty && header.fields["format"] == nil && header.fields["evt"] == nil
-                                && header.bodyOffset + 2 <= head.count && [0, 12].contains(head[header.bodyOffset])
-                                && head[header.bodyOffset + 1] == 8
-                        },
-                        read: { url in EventFile(format: "Prophesee DAT (CD events)", events: try PropheseeDAT.read(url)) }),
-        EventFileFormat(name: "N-MNIST", extensions: ["bin"], recognises: nil,
-                        read: { url in
-                            let folder = url.deletingLastPathComponent().lastPathComponent
-                            return EventFile(format: "N-MNIST (ATIS, 5-byte events)", events: try NMNIST.read(url),
-                                             label: folder.count == 1 && folder.allSatisfy(\.isNumber) ? folder : nil)
-                        }),
-    ]
+    /// AEDAT 2.0 (jAER, MNIST-DVS): `#!AER-DAT2.0`.
+    public static let aedat2 = EventFileFormat(name: "AEDAT 2.0", extensions: ["aedat"],
+                    recognises: { $0.starts(with: Array(AEDAT.versionLine.utf8)) },
+                    read: { url in
+                        EventFile(format: "AEDAT 2.0 (DVS128)", events: try AEDAT.read(url),
+                                  label: MNISTDVSFileName(parsing: url.lastPathComponent).map { "\($0.digit)" })
+                    })
+
+    /// Prophesee RAW, EVT 2.0 / 2.1 / 3.0: a `% ` header naming the encoding.
+    public static let propheseeRAW = EventFileFormat(name: "Prophesee RAW (EVT 2.0, 2.1, 3.0)", extensions: ["raw"],
+                    recognises: { head in
+                        let header = PropheseeHeader(parsing: head)
+                        return header.fields["format"] != nil || header.fields["evt"] != nil
+                    },
+                    read: { url in
+                        let r = try PropheseeRAW.readRecording(url)
+                        return EventFile(format: "Prophesee \(r.encoding.rawValue) RAW" + (r.legacyEndianness ? " (legacy endianness)" : ""),
+                                         events: r.events)
+                    })
+
+    /// Prophesee DAT (CD events): a `% ` header, then event type 0 or 12 and size 8.
+    public static let propheseeDAT = EventFileFormat(name: "Prophesee DAT", extensions: ["dat"],
+                    recognises: { head in
+                        let header = PropheseeHeader(parsing: head)
+                        return !header.lines.isEmpty && header.fields["format"] == nil && header.fields["evt"] == nil
+                            && header.bodyOffset + 2 <= head.count && [0, 12].contains(head[header.bodyOffset])
+                            && head[header.bodyOffset + 1] == 8
+                    },
+                    read: { url in EventFile(format: "Prophesee DAT (CD events)", events: try PropheseeDAT.read(url)) })
+
+    /// N-MNIST `.bin` (no magic number: by extension).
+    public static let nmnist = EventFileFormat(name: "N-MNIST", extensions: ["bin"], recognises: nil,
+                    read: { url in
+                        let folder = url.deletingLastPathComponent().lastPathComponent
+                        return EventFile(format: "N-MNIST (ATIS, 5-byte events)", events: try NMNIST.read(url),
+                                         label: folder.count == 1 && folder.allSatisfy(\.isNumber) ? folder : nil)
+                    })
+
+    /// Every format SpikeFuse reads, in the order they are tried. Add new formats here.
+    public static let all: [EventFileFormat] = [aedat2, propheseeRAW, propheseeDAT, nmnist]
 
     /// The format of the file at `url`: by content, else by extension; throws
     /// `unreadable` when the file cannot be opened and `unsupportedEncoding` when no format fits.

@@ -23,6 +23,7 @@ enum Commands {
         ("import", Command(summary: "a NIR graph as SpikeFuse weights, for evaluate and streaming", run: ImportCommand.run)),
         ("inspect", InspectCommand.command),
         ("render", RenderCommand.command),
+        ("convert", ConvertCommand.command),
     ]
 }
 
