@@ -75,36 +75,35 @@ public enum PropheseeDAT {
         var recording = PropheseeRecording(events: DVSEvents(sensor: known ?? SensorSize(width: 1, height: 1)),
                                            encoding: .dat, legacyEndianness: false, header: header,
                                            sensorFromHeader: sensor != nil)
-        var output = _CDEventOutput(capacity: bodyLength / 8, width: known?.width ?? limits.x,
-                                    height: known?.height ?? limits.y, sensorKnown: known != nil,
-                                    source: source, options: options)
         let records = bodyLength / 8
-        output.reserve(records)
-        try bytes.withUnsafeBytes { raw in
-            var wrap: Int64 = 0
-            var last: Int64 = -1                    // last unwrapped time
-            var offset = body
-            for _ in 0..<records {
-                defer { offset &+= 8 }
-                var t = Int64(raw._littleEndianUInt32(at: offset)) + wrap
-                if t < last, last - t > (1 << 31) {
-                    wrap += 1 << 32; t += 1 << 32
-                    recording.timestampWraps += 1
-                }
-                last = t
-                let word = raw._littleEndianUInt32(at: offset &+ 4)
-                if v1 {
-                    try output.emit(t: t, x: Int(word & 0x1FF), y: Int((word >> 9) & 0xFF),
-                                    polarity: UInt8(truncatingIfNeeded: (word >> 17) & 1), offset: offset)
-                } else {
-                    try output.emit(t: t, x: Int(word & 0x3FFF), y: Int((word >> 14) & 0x3FFF),
-                                    polarity: UInt8(truncatingIfNeeded: (word >> 28) & 1), offset: offset)
+        let result = try bytes.withUnsafeBytes { raw in
+            try _CDEventOutput.collect(capacity: records, width: known?.width ?? limits.x, height: known?.height ?? limits.y,
+                                       sensorKnown: known != nil, source: source, options: options) { output in
+                var wrap: Int64 = 0
+                var last: Int64 = -1                    // last unwrapped time
+                var offset = body
+                for _ in 0..<records {
+                    defer { offset &+= 8 }
+                    var t = Int64(raw._littleEndianUInt32(at: offset)) + wrap
+                    if t < last, last - t > (1 << 31) {
+                        wrap += 1 << 32; t += 1 << 32
+                        recording.timestampWraps += 1
+                    }
+                    last = t
+                    let word = raw._littleEndianUInt32(at: offset &+ 4)
+                    if v1 {
+                        try output.emit(t: t, x: Int(word & 0x1FF), y: Int((word >> 9) & 0xFF),
+                                        polarity: UInt8(truncatingIfNeeded: (word >> 17) & 1), offset: offset)
+                    } else {
+                        try output.emit(t: t, x: Int(word & 0x3FFF), y: Int((word >> 14) & 0x3FFF),
+                                        polarity: UInt8(truncatingIfNeeded: (word >> 28) & 1), offset: offset)
+                    }
                 }
             }
         }
-        recording.skippedInvalidAddresses = output.skippedInvalid
-        recording.clampedTimestamps = output.clamped
-        recording.events = output.events()
+        recording.skippedInvalidAddresses = result.skippedInvalid
+        recording.clampedTimestamps = result.clamped
+        recording.events = result.events
         return recording
     }
 }

@@ -13,10 +13,12 @@ enum PropheseeEVT2 {
     /// OpenEB's EVT 2.0 loop threshold: the largest TIME_HIGH time minus 10 ms.
     static let wrapFall: Int64 = (((1 << 28) - 1) << 6) - 10_000
 
+    /// At most one event per word.
+    static func capacity(_ raw: UnsafeRawBufferPointer, from body: Int) -> Int { (raw.count - body) / 4 }
+
     static func decode(_ raw: UnsafeRawBufferPointer, from body: Int, into output: inout _CDEventOutput,
                        recording: inout PropheseeRecording, options: PropheseeReadOptions) throws {
         let words = (raw.count - body) / 4
-        output.reserve(words)                      // at most one event per word
         var started = false
         var high: Int64 = 0                        // last TIME_HIGH · 64
         var base: Int64 = 0                        // high + wraps · 2³⁴

@@ -13,6 +13,19 @@
 /// largest value to 0 (OpenEB's rule). Polarity: EVT_POS = 1 (ON), EVT_NEG = 0 (OFF).
 /// Origin top-left. Words before the first TIME_HIGH are skipped.
 enum PropheseeEVT21 {
+    /// The number of set valid bits of the CD words: at least the events `decode` emits.
+    static func capacity(_ raw: UnsafeRawBufferPointer, from body: Int, legacy: Bool) -> Int {
+        var n = 0
+        var offset = body
+        while offset &+ 8 <= raw.count {
+            let first = raw._littleEndianUInt32(at: offset), second = raw._littleEndianUInt32(at: offset &+ 4)
+            let head = legacy ? first : second, mask = legacy ? second : first
+            if head >> 28 <= 1 { n &+= mask.nonzeroBitCount }
+            offset &+= 8
+        }
+        return n
+    }
+
     static func decode(_ raw: UnsafeRawBufferPointer, from body: Int, legacy: Bool, into output: inout _CDEventOutput,
                        recording: inout PropheseeRecording, options: PropheseeReadOptions) throws {
         let words = (raw.count - body) / 8
@@ -31,13 +44,7 @@ enum PropheseeEVT21 {
                 let t = base + Int64((head >> 22) & 63)
                 let x = Int((head >> 11) & 0x7FF), y = Int(head & 0x7FF)
                 let polarity = UInt8(truncatingIfNeeded: type)
-                output.reserve(32)
-                var bits = mask
-                while bits != 0 {
-                    let i = bits.trailingZeroBitCount
-                    bits &= bits &- 1
-                    try output.emit(t: t, x: x + i, y: y, polarity: polarity, offset: offset)
-                }
+                try output.emitMask(mask, t: t, xBase: x, y: y, polarity: polarity, offset: offset)
             } else if type == 8 {
                 let h = Int64(head & 0x0FFF_FFFF) << 6
                 if started, h < high, high - h >= largest {

@@ -20,46 +20,63 @@
 /// count as other words. Polarity 1 = ON, 0 = OFF;
 /// origin top-left.
 enum PropheseeEVT3 {
+    /// ADDR_X words plus the set valid bits of the vector words: at least the events `decode` emits.
+    static func capacity(_ raw: UnsafeRawBufferPointer, from body: Int) -> Int {
+        var n = 0
+        var offset = body
+        while offset &+ 2 <= raw.count {
+            let word = raw._littleEndianUInt16(at: offset)
+            switch word >> 12 {
+            case 0x2: n &+= 1
+            case 0x4: n &+= (word & 0xFFF).nonzeroBitCount
+            case 0x5: n &+= (word & 0xFF).nonzeroBitCount
+            default: break
+            }
+            offset &+= 2
+        }
+        return n
+    }
+
     static func decode(_ raw: UnsafeRawBufferPointer, from body: Int, into output: inout _CDEventOutput,
                        recording: inout PropheseeRecording, options: PropheseeReadOptions) throws {
-        let words = (raw.count - body) / 2
-        output.reserve(words)
-        var started = false
-        var high = 0, low = 0                      // t[23:12], t[11:0]
+        let end = body + (raw.count - body) / 2 * 2
+        var offset = body
+        // Words before the first TIME_HIGH carry no time: skipped.
+        while offset < end, raw._littleEndianUInt16(at: offset) >> 12 != 8 { offset &+= 2 }
+        recording.wordsBeforeFirstTimeHigh += (offset - body) / 2
+        guard offset < end else { return }
+        var high = Int(raw._littleEndianUInt16(at: offset) & 0xFFF), low = 0   // t[23:12], t[11:0]
+        offset &+= 2
         var wraps: Int64 = 0                       // wraps · 2²⁴
-        var now: Int64 = 0                         // wraps + high << 12 + low
+        var now = Int64(high << 12)                // wraps + high << 12 + low
         var y = -1                                 // current row, −1 before the first ADDR_Y
-        var cd = false                             // the row is a CD row (ADDR_Y, not EM)
+        var cdRow = -1                             // y when the row is a CD row (ADDR_Y, not EM), else −1
         var base = -1                              // vector base x, −1 before the first VECT_BASE_X
         var basePolarity: UInt8 = 0
-        var offset = body
-        for _ in 0..<words {
-            defer { offset &+= 2 }
+        var other = 0, withoutAddress = 0, wrapCount = 0
+        while offset < end {
             let word = Int(raw._littleEndianUInt16(at: offset))
-            let type = word >> 12
-            if !started && type != 8 { recording.wordsBeforeFirstTimeHigh += 1; continue }
-            switch type {
+            switch word >> 12 {
             case 0x2:
-                guard y >= 0 else { recording.wordsWithoutAddress += 1; continue }
-                guard cd else { recording.otherWords += 1; continue }          // an EM event
-                output.reserve(1)
-                try output.emit(t: now, x: word & 0x7FF, y: y, polarity: UInt8(truncatingIfNeeded: (word >> 11) & 1), offset: offset)
-            case 0x4, 0x5:
-                let width = type == 0x4 ? 12 : 8
-                guard base >= 0 else { recording.wordsWithoutAddress += 1; continue }
-                defer { base += width }
-                guard y >= 0 else { recording.wordsWithoutAddress += 1; continue }
-                guard cd else { recording.otherWords += 1; continue }
-                output.reserve(width)
-                var bits = word & (type == 0x4 ? 0xFFF : 0xFF)
-                while bits != 0 {
-                    let i = bits.trailingZeroBitCount
-                    bits &= bits &- 1
-                    try output.emit(t: now, x: base + i, y: y, polarity: basePolarity, offset: offset)
-                }
+                if cdRow >= 0 {
+                    try output.emit(t: now, x: word & 0x7FF, y: cdRow, polarity: UInt8(truncatingIfNeeded: (word >> 11) & 1),
+                                    offset: offset)
+                } else if y < 0 { withoutAddress += 1 } else { other += 1 }          // no row yet / an EM event
+            case 0x4:
+                if base >= 0 && cdRow >= 0 {
+                    try output.emitMask(UInt32(truncatingIfNeeded: word & 0xFFF), t: now, xBase: base, y: cdRow,
+                                        polarity: basePolarity, offset: offset)
+                } else if base < 0 || y < 0 { withoutAddress += 1 } else { other += 1 }
+                if base >= 0 { base &+= 12 }
+            case 0x5:
+                if base >= 0 && cdRow >= 0 {
+                    try output.emitMask(UInt32(truncatingIfNeeded: word & 0xFF), t: now, xBase: base, y: cdRow,
+                                        polarity: basePolarity, offset: offset)
+                } else if base < 0 || y < 0 { withoutAddress += 1 } else { other += 1 }
+                if base >= 0 { base &+= 8 }
             case 0x0:
                 y = word & 0x7FF
-                cd = true
+                cdRow = y
             case 0x3:
                 base = word & 0x7FF
                 basePolarity = UInt8(truncatingIfNeeded: (word >> 11) & 1)
@@ -68,25 +85,27 @@ enum PropheseeEVT3 {
                 now = wraps + Int64(high << 12 | low)
             case 0x8:
                 let h = word & 0xFFF
-                if started {
-                    if high >= 2048 + h {
-                        wraps += 1 << 24
-                        recording.timestampWraps += 1
-                    }
-                    if h != high { low = 0 }
+                if high >= 2048 + h {
+                    wraps += 1 << 24
+                    wrapCount += 1
                 }
+                if h != high { low = 0 }
                 high = h
-                started = true
                 now = wraps + Int64(high << 12 | low)
             case 0x1:
-                cd = false
-                recording.otherWords += 1
+                cdRow = -1
+                y = word & 0x7FF
+                other += 1
             case 0x7, 0xA, 0xD, 0xE, 0xF:
-                recording.otherWords += 1
+                other += 1
             default:
-                try PropheseeRAW.undefinedWord(UInt32(type), offset: offset, encoding: .evt3, source: output.source,
+                try PropheseeRAW.undefinedWord(UInt32(word >> 12), offset: offset, encoding: .evt3, source: output.source,
                                                recording: &recording, options: options)
             }
+            offset &+= 2
         }
+        recording.otherWords += other
+        recording.wordsWithoutAddress += withoutAddress
+        recording.timestampWraps += wrapCount
     }
 }

@@ -57,21 +57,25 @@ public enum PropheseeRAW {
         var recording = PropheseeRecording(events: DVSEvents(sensor: known ?? SensorSize(width: 1, height: 1)),
                                            encoding: encoding, legacyEndianness: legacy, header: header,
                                            sensorFromHeader: sensor != nil)
-        var output = _CDEventOutput(capacity: bodyLength / wordSize,
-                                    width: known?.width ?? addressLimit, height: known?.height ?? addressLimit,
-                                    sensorKnown: known != nil, source: source, options: options)
-        try bytes.withUnsafeBytes { raw in
-            switch encoding {
-            case .evt2: try PropheseeEVT2.decode(raw, from: header.bodyOffset, into: &output, recording: &recording, options: options)
-            case .evt21: try PropheseeEVT21.decode(raw, from: header.bodyOffset, legacy: legacy, into: &output,
-                                                    recording: &recording, options: options)
-            case .evt3: try PropheseeEVT3.decode(raw, from: header.bodyOffset, into: &output, recording: &recording, options: options)
-            case .dat: break
+        let width = known?.width ?? addressLimit, height = known?.height ?? addressLimit
+        let result = try bytes.withUnsafeBytes { raw in
+            let body = header.bodyOffset
+            let capacity = encoding == .evt21 ? PropheseeEVT21.capacity(raw, from: body, legacy: legacy)
+                : encoding == .evt3 ? PropheseeEVT3.capacity(raw, from: body) : PropheseeEVT2.capacity(raw, from: body)
+            return try _CDEventOutput.collect(capacity: capacity, width: width, height: height, sensorKnown: known != nil,
+                                              source: source, options: options) { output in
+                switch encoding {
+                case .evt2: try PropheseeEVT2.decode(raw, from: body, into: &output, recording: &recording, options: options)
+                case .evt21: try PropheseeEVT21.decode(raw, from: body, legacy: legacy, into: &output,
+                                                        recording: &recording, options: options)
+                case .evt3: try PropheseeEVT3.decode(raw, from: body, into: &output, recording: &recording, options: options)
+                case .dat: break
+                }
             }
         }
-        recording.skippedInvalidAddresses = output.skippedInvalid
-        recording.clampedTimestamps = output.clamped
-        recording.events = output.events()
+        recording.skippedInvalidAddresses = result.skippedInvalid
+        recording.clampedTimestamps = result.clamped
+        recording.events = result.events
         return recording
     }
 
