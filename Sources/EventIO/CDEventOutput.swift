@@ -11,6 +11,8 @@ struct _CDEventOutput: ~Copyable {
     private let y: UnsafeMutablePointer<UInt16>
     private let p: UnsafeMutablePointer<UInt8>
     private(set) var count = 0
+    /// Room for this many events in all.
+    let capacity: Int
     /// Events must have x < width and y < height (the sensor, or the format's address range).
     let width: Int, height: Int
     /// True when width × height is the sensor (from the header or options), not just a range.
@@ -22,13 +24,17 @@ struct _CDEventOutput: ~Copyable {
     private(set) var skippedInvalid = 0, clamped = 0
 
     private init(t: UnsafeMutablePointer<Int64>, x: UnsafeMutablePointer<UInt16>, y: UnsafeMutablePointer<UInt16>,
-                 p: UnsafeMutablePointer<UInt8>, width: Int, height: Int, sensorKnown: Bool, source: String,
+                 p: UnsafeMutablePointer<UInt8>, capacity: Int, width: Int, height: Int, sensorKnown: Bool, source: String,
                  options: PropheseeReadOptions) {
-        self.t = t; self.x = x; self.y = y; self.p = p
+        self.t = t; self.x = x; self.y = y; self.p = p; self.capacity = capacity
         self.width = width; self.height = height; self.sensorKnown = sensorKnown; self.source = source
         skipInvalid = options.invalidAddresses == .skip
         clampBackward = options.backwardTimestamps == .clamp
     }
+
+    /// Thrown by a decoder that checks `capacity` itself (EVT 3.0) when a guessed capacity is
+    /// too small: the caller counts exactly and decodes again.
+    struct OutOfRoom: Error {}
 
     /// What `collect` returns: the events and the counts of the checks.
     struct Result {
@@ -50,7 +56,7 @@ struct _CDEventOutput: ~Copyable {
                 ys = try [UInt16](unsafeUninitializedCapacity: room) { yb, yn in
                     ps = try [UInt8](unsafeUninitializedCapacity: room) { pb, pn in
                         var output = _CDEventOutput(t: tb.baseAddress!, x: xb.baseAddress!, y: yb.baseAddress!,
-                                                    p: pb.baseAddress!, width: width, height: height,
+                                                    p: pb.baseAddress!, capacity: room, width: width, height: height,
                                                     sensorKnown: sensorKnown, source: source, options: options)
                         try body(&output)
                         precondition(output.count <= room, "_CDEventOutput: a decoder emitted more events than it counted")

@@ -21,24 +21,31 @@
 /// origin top-left.
 enum PropheseeEVT3 {
     /// ADDR_X words plus the set valid bits of the vector words: at least the events `decode` emits.
+    /// Branch-free (the word types come in no predictable order): the valid bits are counted
+    /// by a 4096-entry table, since the baseline x86-64 target has no popcount instruction.
     static func capacity(_ raw: UnsafeRawBufferPointer, from body: Int) -> Int {
         var n = 0
-        var offset = body
-        while offset &+ 2 <= raw.count {
-            let word = raw._littleEndianUInt16(at: offset)
-            switch word >> 12 {
-            case 0x2: n &+= 1
-            case 0x4: n &+= (word & 0xFFF).nonzeroBitCount
-            case 0x5: n &+= (word & 0xFF).nonzeroBitCount
-            default: break
+        bitCounts.withUnsafeBufferPointer { bits in
+            var offset = body
+            while offset &+ 2 <= raw.count {
+                let word = raw._littleEndianUInt16(at: offset)
+                let type = word >> 12
+                let mask: UInt16 = type == 0x4 ? 0xFFF : type == 0x5 ? 0xFF : 0
+                n &+= Int(bits[Int(word & mask)]) &+ (type == 0x2 ? 1 : 0)
+                offset &+= 2
             }
-            offset &+= 2
         }
         return n
     }
 
-    static func decode(_ raw: UnsafeRawBufferPointer, from body: Int, into output: inout _CDEventOutput,
-                       recording: inout PropheseeRecording, options: PropheseeReadOptions) throws {
+    /// bitCounts[v] = the number of set bits of v, v < 4096.
+    static let bitCounts: [UInt8] = (0..<4096).map { UInt8($0.nonzeroBitCount) }
+
+    /// Decodes the words from `body` on. With `guessedCapacity`, throws `OutOfRoom` when the
+    /// output may not hold the next word's events (the caller then counts with `capacity`).
+    static func decode(_ raw: UnsafeRawBufferPointer, from body: Int, guessedCapacity: Bool = false,
+                       into output: inout _CDEventOutput, recording: inout PropheseeRecording,
+                       options: PropheseeReadOptions) throws {
         let end = body + (raw.count - body) / 2 * 2
         var offset = body
         // Words before the first TIME_HIGH carry no time: skipped.
@@ -54,7 +61,10 @@ enum PropheseeEVT3 {
         var base = -1                              // vector base x, −1 before the first VECT_BASE_X
         var basePolarity: UInt8 = 0
         var other = 0, withoutAddress = 0, wrapCount = 0
+        // With a guessed capacity, stop (OutOfRoom) once fewer than 12 places are left.
+        let room = guessedCapacity ? output.capacity - 12 : Int.max
         while offset < end {
+            if output.count > room { throw _CDEventOutput.OutOfRoom() }
             let word = Int(raw._littleEndianUInt16(at: offset))
             switch word >> 12 {
             case 0x2:

@@ -58,18 +58,33 @@ public enum PropheseeRAW {
                                            encoding: encoding, legacyEndianness: legacy, header: header,
                                            sensorFromHeader: sensor != nil)
         let width = known?.width ?? addressLimit, height = known?.height ?? addressLimit
+        let before = recording
         let result = try bytes.withUnsafeBytes { raw in
             let body = header.bodyOffset
-            let capacity = encoding == .evt21 ? PropheseeEVT21.capacity(raw, from: body, legacy: legacy)
-                : encoding == .evt3 ? PropheseeEVT3.capacity(raw, from: body) : PropheseeEVT2.capacity(raw, from: body)
-            return try _CDEventOutput.collect(capacity: capacity, width: width, height: height, sensorKnown: known != nil,
-                                              source: source, options: options) { output in
-                switch encoding {
-                case .evt2: try PropheseeEVT2.decode(raw, from: body, into: &output, recording: &recording, options: options)
-                case .evt21: try PropheseeEVT21.decode(raw, from: body, legacy: legacy, into: &output,
-                                                        recording: &recording, options: options)
-                case .evt3: try PropheseeEVT3.decode(raw, from: body, into: &output, recording: &recording, options: options)
-                case .dat: break
+            func decode(capacity: Int, guessed: Bool = false) throws -> _CDEventOutput.Result {
+                try _CDEventOutput.collect(capacity: capacity, width: width, height: height, sensorKnown: known != nil,
+                                           source: source, options: options) { output in
+                    switch encoding {
+                    case .evt2: try PropheseeEVT2.decode(raw, from: body, into: &output, recording: &recording, options: options)
+                    case .evt21: try PropheseeEVT21.decode(raw, from: body, legacy: legacy, into: &output,
+                                                            recording: &recording, options: options)
+                    case .evt3: try PropheseeEVT3.decode(raw, from: body, guessedCapacity: guessed, into: &output,
+                                                          recording: &recording, options: options)
+                    case .dat: break
+                    }
+                }
+            }
+            switch encoding {
+            case .evt2: return try decode(capacity: PropheseeEVT2.capacity(raw, from: body))
+            case .evt21: return try decode(capacity: PropheseeEVT21.capacity(raw, from: body, legacy: legacy))
+            default:
+                // EVT 3.0 in one pass when 2 events per word is room enough (it checks), else
+                // counted exactly and decoded again: counting first costs a quarter of the time.
+                do {
+                    return try decode(capacity: (raw.count - body) + 16, guessed: true)   // 2 per 2-byte word
+                } catch is _CDEventOutput.OutOfRoom {
+                    recording = before
+                    return try decode(capacity: PropheseeEVT3.capacity(raw, from: body))
                 }
             }
         }

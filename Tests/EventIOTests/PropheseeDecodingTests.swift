@@ -104,6 +104,22 @@ final class PropheseeDecodingTests: XCTestCase {
         XCTAssertEqual(r.otherWords, 6)                    // EM ADDR_Y, its ADDR_X, and the four
     }
 
+    /// Dense vectors (32 events per 4 words) overflow the one-pass guess of 2 events per word:
+    /// the reader counts and decodes again, with the same events and counts as ever.
+    func testDenseEVT3VectorsDecodeThroughTheCountedPass() throws {
+        var words: [UInt16] = [0x6000, 0x8000 | 3, 0x0000 | 7, 0xE000]
+        for row in 0..<50 {
+            words += [0x0000 | UInt16(row), 0x3000 | 0x800 | 64, 0x4000 | 0xFFF, 0x4000 | 0xFFF, 0x5000 | 0xFF]
+        }
+        let r = try PropheseeRAW.decodeRecording(Self.evt3(words), source: "dense")
+        XCTAssertEqual(r.events.count, 50 * 32)
+        XCTAssertEqual(r.events.x, (0..<50).flatMap { _ in (64..<96).map(UInt16.init) })
+        XCTAssertEqual(r.events.y, (0..<50).flatMap { row in [UInt16](repeating: UInt16(row), count: 32) })
+        XCTAssertEqual(Set(r.events.t), [3 << 12])
+        XCTAssertEqual(r.wordsBeforeFirstTimeHigh, 1)
+        XCTAssertEqual(r.otherWords, 1)
+    }
+
     /// The 24-bit wrap: TIME_HIGH falling by at least 2048 adds 2²⁴ µs; expelliarmus 1.x adds
     /// 4096 µs more there (docs/event-formats.md).
     func testEVT3WrapsAt2To24() throws {
