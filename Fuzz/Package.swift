@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// libFuzzer harnesses for every parser (AEDAT, WAV, IDX/gzip, N-TIDIGITS HDF5, the frame
+// libFuzzer harnesses for every parser (AEDAT, Prophesee RAW and DAT, WAV, IDX/gzip, N-TIDIGITS HDF5, the frame
 // cache, safetensors with its config metadata, run-directory files) (a separate package so the main build never
 // needs the fuzzer runtime). Build and run: `Fuzz/run.sh` (see docs/event-formats.md).
 //
@@ -22,5 +22,7 @@ let package = Package(
         .executableTarget(name: "FrameCacheFuzz", dependencies: harness),
         .executableTarget(name: "SafeTensorsFuzz", dependencies: modelHarness),
         .executableTarget(name: "RunFilesFuzz", dependencies: modelHarness),
+        .executableTarget(name: "PropheseeRAWFuzz", dependencies: harness),
+        .executableTarget(name: "PropheseeDATFuzz", dependencies: harness),
     ]
 )

@@ -24,6 +24,10 @@ done
 
 work="$here/.build/fuzz"
 mkdir -p "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/cache" "$work/safetensors" "$work/run" "$work/artifacts"
+mkdir -p "$work/prophesee-raw" "$work/prophesee-dat"
+# Prophesee seeds: the committed fixtures (EVT 2.0, 2.1, 3.0 RAW; DAT).
+cp "$root"/Tests/EventIOTests/Fixtures/prophesee/*.raw "$work/prophesee-raw/"
+cp "$root"/Tests/EventIOTests/Fixtures/prophesee/*.dat "$work/prophesee-dat/"
 
 # Hand-made seeds: a header-only AEDAT file, one with two events, a 4-sample 16-bit WAV.
 printf '#!AER-DAT2.0\r\n' > "$work/aedat/seed-header-only"
@@ -49,9 +53,10 @@ printf '{"model": {"mode": "audio", "audio_hidden": 8}, "training": {"epochs": 1
 
 status=0
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"   # see -detect_leaks=0 below
-targets="${FUZZ_TARGETS:-AEDATFuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz}"
+targets="${FUZZ_TARGETS:-AEDATFuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz PropheseeRAWFuzz PropheseeDATFuzz}"
 corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
-  FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;; esac; }
+  FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;;
+  PropheseeRAWFuzz) echo prophesee-raw ;; PropheseeDATFuzz) echo prophesee-dat ;; esac; }
 for name in $targets; do
   harness="$name:$(corpus_of "$name")"
   name="${harness%%:*}"; corpus="$work/${harness##*:}"

@@ -150,6 +150,8 @@ fi
 "$BIN" --profile-mm "$DATA/trained.safetensors" --batch 32 | tee "$OUT-profile.txt"
 # The machine's dense peak as OpenBLAS reaches it, and training's thin products (docs/speed.md).
 { echo; OPENBLAS_NUM_THREADS="$THREADS" "$BIN" --gemm-peak --seconds 2; } | tee -a "$OUT-profile.txt"
+# Event-file readers' decoding speed in events/s, every format (docs/event-formats.md).
+{ echo; "$BIN" --readers --seconds 2; } | tee -a "$OUT-profile.txt"
 python3 bench/summarise.py "$RAW" "$OUT.json" "$OUT.md"
 # Data-parallel scaling over MPI, 1 → 2 ranks (docs/distributed.md).
 bash bench/mpi_scaling.sh "${DEMOSET:-}"

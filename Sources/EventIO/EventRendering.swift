@@ -32,7 +32,7 @@ public enum EventRenderer {
             let x = Int(events.x[i]), y = Int(events.y[i])
             guard x < w, y < h else { continue }
             let k = Int((events.t[i] - t0) * Int64(n) / span)
-            let cell = (min(k, n - 1) * h + y) * w + x
+            let cell = (min(max(k, 0), n - 1) * h + y) * w + x   // clamped: file order need not be time order (N-MNIST)
             if events.polarity[i] != 0 { on[cell] += 1 } else { off[cell] += 1 }
         }
         for k in 0..<n {

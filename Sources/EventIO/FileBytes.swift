@@ -38,6 +38,35 @@ enum _FileBytes {
         return bytes
     }
 
+    /// The first `count` bytes of the file at `url` (fewer when it is shorter).
+    static func readHead(_ url: URL, count: Int) throws -> [UInt8] {
+        let path = url.path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw EventIOError.unreadable(file: path, detail: _errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw EventIOError.unreadable(file: path, detail: _errnoText()) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw EventIOError.unreadable(file: path, detail: "not a regular file")
+        }
+        var failure: String?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialised in
+            var done = 0
+            while done < count {
+                let n = Glibc.read(fd, buffer.baseAddress! + done, count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = _errnoText(); break
+                }
+                if n == 0 { break }
+                done += n
+            }
+            initialised = done
+        }
+        if let failure { throw EventIOError.unreadable(file: path, detail: failure) }
+        return bytes
+    }
+
     /// Writes `bytes` to `url` atomically (`AtomicFile`).
     static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
         do { try AtomicFile.write(bytes, to: url) } catch {

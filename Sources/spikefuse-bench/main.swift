@@ -107,6 +107,7 @@ let usage = """
       spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
                       [--unfused: conv, LIF and pool as separate layers (no fused pass, inference or training); needs SPIKEFUSE_THREADS=1]
       spikefuse-bench --profile-mm FILE [--batch 32] [--iterations N] [--kernel K]
+      spikefuse-bench --readers [--events 1000000] [--seconds 2]   event-file readers' decoding speed (events/s)
     bench/run.sh runs everything side by side with the PyTorch peer (docs/speed.md).
 
     """
@@ -116,7 +117,8 @@ if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-
 }
 let knownOptions: Set<String> = ["--seconds", "--out", "--single", "--profile", "--iterations", "--crossover", "--gemm-peak",
                                  "--prepare", "--data-dir", "--weights", "--inputs", "--train-batches", "--side-by-side",
-                                 "--data", "--timesteps", "--unfused", "--profile-mm", "--batch", "--kernel"]
+                                 "--data", "--timesteps", "--unfused", "--profile-mm", "--batch", "--kernel",
+                                 "--readers", "--events"]
 if let unknown = CommandLine.arguments.dropFirst().first(where: { $0.hasPrefix("--") && !knownOptions.contains($0) }) {
     FileHandle.standardError.write("spikefuse-bench: unknown option \(unknown)\n\(usage)".data(using: .utf8)!)
     exit(2)
@@ -178,6 +180,17 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile-mm") {
                               })
     } catch {
         FileHandle.standardError.write("spikefuse-bench --profile-mm: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    exit(0)
+}
+
+if CommandLine.arguments.contains("--readers") {
+    do {
+        try ReaderThroughput.run(count: Int(argument("--events") ?? "1000000") ?? 1_000_000,
+                                 seconds: Double(argument("--seconds") ?? "2") ?? 2)
+    } catch {
+        FileHandle.standardError.write("spikefuse-bench --readers: \(error)\n".data(using: .utf8)!)
         exit(1)
     }
     exit(0)

@@ -11,6 +11,8 @@ enum InspectCommand {
     usage: spikefuse inspect FILE|DIR [--json] [--key KEY] [--scale 4|8|16] [--load [--cache CACHEDIR]]
       FILE.aedat        format, sensor size, events, duration, ON/OFF counts, label (MNIST-DVS name)
       FILE.bin          the same for an N-MNIST recording (label: its digit folder)
+      FILE.raw, .dat    the same for a Prophesee EVT 2.0/2.1/3.0 RAW or DAT recording (any event file
+                        format `spikefuse convert --help` lists; found by content, else extension)
       FILE.hdf5         N-TIDIGITS sample counts per split and class; with --key one sample's summary
       FILE.h5           an SHD file (spikes/times, spikes/units, labels): samples per class; --key N
                         summarises sample N
@@ -57,8 +59,6 @@ enum InspectCommand {
                 if a.emptySamples > 0 { print("n-tidigits.hdf5: \(a.emptySamples) samples with no events") }
                 if a.unreadableSamples > 0 { print("n-tidigits.hdf5: \(a.unreadableSamples) samples that do not read") }
             }
-        } else if url.pathExtension.lowercased() == "bin" {
-            try printFile(try DatasetInspector.nmnist(url), json: json)
         } else if ["hdf5", "h5"].contains(url.pathExtension.lowercased()) {
             switch try CochleaHDF5File.open(url) {
             case .shd(let shd):
@@ -94,7 +94,7 @@ enum InspectCommand {
                 if s.unreadableSamples > 0 { print("  \(s.unreadableSamples) samples that do not read (spikefuse inspect FILE --key KEY says why)") }
             }
         } else {
-            try printFile(try DatasetInspector.aedat(url), json: json)
+            try printFile(try DatasetInspector.eventFile(url), json: json)   // any EventFileFormat
         }
     }
 
@@ -145,6 +145,7 @@ enum InspectCommand {
         \(s.file)
           format    \(s.format)
           sensor    \(s.sensor)
+          time      \(s.tFirstUs.map { "\($0)" } ?? "-") … \(s.tLastUs.map { "\($0)" } ?? "-") µs
           events    \(s.events) (ON \(s.onEvents), OFF \(s.offEvents))
           duration  \(String(format: "%.3f", Double(s.durationUs) / 1e6)) s (\(s.durationUs) µs)
           label     \(s.label ?? "-")

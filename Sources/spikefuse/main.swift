@@ -25,6 +25,7 @@ enum Commands {
         ("simulate", SimulateCommand.command),
         ("inspect", InspectCommand.command),
         ("render", RenderCommand.command),
+        ("convert", ConvertCommand.command),
     ]
 }
 
