@@ -55,8 +55,15 @@ public enum CIFAR10DVS {
     /// AEDAT 2.0 events read with `flipX: false` (x = raw x, y = raw y, polarity already
     /// 1 − bit 0) → CIFAR10-DVS axes: x = 127 − raw y, y = 127 − raw x.
     static func fromRawAEDAT(_ raw: DVSEvents) -> DVSEvents {
-        DVSEvents(sensor: sensor, t: raw.t, x: raw.y.map { 127 - ($0 & 0x7F) },
-                  y: raw.x.map { 127 - ($0 & 0x7F) }, polarity: raw.polarity)
+        var e = raw
+        e.sensor = sensor
+        swap(&e.x, &e.y)                     // in place: no new columns
+        for column in [\DVSEvents.x, \DVSEvents.y] {
+            e[keyPath: column].withUnsafeMutableBufferPointer { v in
+                for i in v.indices { v[i] = 127 &- (v[i] & 0x7F) }
+            }
+        }
+        return e
     }
 }
 
