@@ -23,7 +23,7 @@ while [ "$dir" != "/" ]; do
 done
 
 work="$here/.build/fuzz"
-mkdir -p "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/cache" "$work/safetensors" "$work/run" "$work/artifacts"
+mkdir -p "$work/aedat31" "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/cache" "$work/safetensors" "$work/run" "$work/artifacts"
 
 # Hand-made seeds: a header-only AEDAT file, one with two events, a 4-sample 16-bit WAV.
 printf '#!AER-DAT2.0\r\n' > "$work/aedat/seed-header-only"
@@ -38,6 +38,10 @@ if [ -n "$data" ]; then
 else
   echo "note: shared/data not found; fuzzing from hand-made seeds only" >&2
 fi
+# AEDAT 3.1: the committed fixtures (also a CIFAR10-DVS-shaped AEDAT 2.0 seed and a labels CSV).
+cp "$root"/Tests/EventIOTests/Fixtures/aedat31/*.aedat "$work/aedat31/"
+printf 'class,startTime_usec,endTime_usec\r\n1,80048239,85092709\r\n11,86000000,90000000\r\n' > "$work/aedat31/seed-labels.csv"
+printf '#!AER-DAT2.0\r\n\x00\x00\x64\x07\x00\x00\x00\x0a' > "$work/aedat31/seed-cifar10"
 # IDX: a 2-image 2x2 file and 2 labels, plain. HDF5: the test fixtures, the three files that
 # once crashed libhdf5 among them. safetensors: the test fixtures. Run files: a config.json.
 printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02\x03\x04\x05\x06\x07\x08' > "$work/idx/seed-images"
@@ -49,8 +53,8 @@ printf '{"model": {"mode": "audio", "audio_hidden": 8}, "training": {"epochs": 1
 
 status=0
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"   # see -detect_leaks=0 below
-targets="${FUZZ_TARGETS:-AEDATFuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz}"
-corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
+targets="${FUZZ_TARGETS:-AEDATFuzz AEDAT31Fuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz}"
+corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; AEDAT31Fuzz) echo aedat31 ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
   FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;; esac; }
 for name in $targets; do
   harness="$name:$(corpus_of "$name")"
