@@ -9,11 +9,14 @@ public enum AEDATFlavour: String, Sendable, Equatable {
     case aedat31 = "AEDAT 3.1"
     /// CIFAR10-DVS's AEDAT 2.0 (`CIFAR10DVS`).
     case cifar10DVS = "CIFAR10-DVS (AEDAT 2.0, DVS128)"
+    /// AEDAT 4.0 (`AEDAT4`).
+    case aedat4 = "AEDAT 4.0"
 
-    /// The flavour of `bytes` read from `url`: `#!AER-DAT3.1` → 3.1; otherwise CIFAR10-DVS
+    /// The flavour of `bytes` read from `url`: `#!AER-DAT3.1` → 3.1, `#!AER-DAT4.0` → 4.0; otherwise CIFAR10-DVS
     /// when `CIFAR10DVS.isRecordingName(url)`, else 2.0 (whose reader reports a wrong header).
     public static func detect(_ bytes: [UInt8], url: URL) -> AEDATFlavour {
         if bytes.starts(with: Array(AEDAT31.versionLine.utf8)) { return .aedat31 }
+        if bytes.starts(with: Array(AEDAT4.versionLine.utf8)) { return .aedat4 }
         return CIFAR10DVS.isRecordingName(url) ? .cifar10DVS : .aedat2
     }
 
@@ -25,6 +28,7 @@ public enum AEDATFlavour: String, Sendable, Equatable {
         case .aedat31: return (try AEDAT31.decode(bytes, source: url.path), flavour)
         case .cifar10DVS: return (try CIFAR10DVS.decode(bytes, source: url.path), flavour)
         case .aedat2: return (try AEDAT.decode(bytes, source: url.path), flavour)
+        case .aedat4: return (try AEDAT4.decode(bytes, source: url.path), flavour)
         }
     }
 }
