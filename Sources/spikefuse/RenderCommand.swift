@@ -15,7 +15,8 @@ enum RenderCommand {
                     --crop SIDE a SIDE×SIDE box around the event centroid (the digit moves, so
                     short slices, e.g. --window-ms 560 --slices 4, show its shape best)
       FILE.bin      an N-MNIST recording, drawn as FILE.aedat (34×34 sensor)
-                    (.aedat: AEDAT 2.0, AEDAT 3.1 and CIFAR10-DVS recordings, any sensor size)
+                    (.aedat: AEDAT 2.0, AEDAT 3.1 and CIFAR10-DVS recordings; .aedat4: AEDAT 4.0;
+                    any sensor size)
       FILE.hdf5     cochlea raster of sample --key (train or test): time (ms) × channel 0–63
       FILE.h5       an SHD file: raster of sample number --key N, time (ms) × channel 0–699
       --window-ms   only the first MS milliseconds of the recording
