@@ -87,9 +87,13 @@ public enum AEDAT4 {
         if dataTable < 0 {
             packetsEnd = bytes.count
         } else {
-            guard dataTable >= Int64(bodyStart), dataTable <= Int64(bytes.count) else {
+            guard dataTable <= Int64(bytes.count) else {
+                throw EventIOError.truncated(file: source, offset: bytes.count,
+                    detail: "the IOHeader's dataTablePosition is \(dataTable), beyond the file's \(bytes.count) bytes: the file is cut short")
+            }
+            guard dataTable >= Int64(bodyStart) else {
                 throw EventIOError.malformed(file: source,
-                    detail: "IOHeader dataTablePosition \(dataTable) is outside the packets \(bodyStart) ..< \(bytes.count)")
+                    detail: "IOHeader at byte offset \(headerStart): dataTablePosition \(dataTable) lies inside the header (packets start at \(bodyStart))")
             }
             packetsEnd = Int(dataTable)
         }
