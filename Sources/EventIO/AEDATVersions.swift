@@ -24,6 +24,13 @@ public enum AEDATFlavour: String, Sendable, Equatable {
     public static func read(_ url: URL) throws -> (events: DVSEvents, flavour: AEDATFlavour) {
         let bytes = try _FileBytes.read(url)
         let flavour = detect(bytes, url: url)
+        let magic = Array("#!AER-DAT".utf8)
+        if flavour == .aedat2 || flavour == .cifar10DVS, bytes.starts(with: magic),
+           !bytes.starts(with: Array(AEDAT.versionLine.utf8)) {
+            let version = String(decoding: bytes.dropFirst(magic.count).prefix { $0 > 32 && $0 < 127 }.prefix(8), as: UTF8.self)
+            throw EventIOError.unsupportedEncoding(file: url.path,
+                detail: "AEDAT version '\(version)' is not read (AEDAT 2.0, 3.1 and 4.0 are)")
+        }
         switch flavour {
         case .aedat31: return (try AEDAT31.decode(bytes, source: url.path), flavour)
         case .cifar10DVS: return (try CIFAR10DVS.decode(bytes, source: url.path), flavour)

@@ -64,6 +64,14 @@ final class CIFAR10DVSTests: XCTestCase {
         XCTAssertThrowsError(try CIFAR10DVSFolder(folder)) { XCTAssertTrue("\($0)".contains("dog")) }
     }
 
+    func testAnUnreadAEDATVersionIsNamed() throws {
+        let url = try temporaryFolder(self).appendingPathComponent("old.aedat")
+        try Data("#!AER-DAT3.0\r\n#!END-HEADER\r\n".utf8).write(to: url)
+        XCTAssertThrowsEventIOError(try AEDATFlavour.read(url), file: url.path) {
+            if case .unsupportedEncoding(_, let d) = $0 { return d.contains("'3.0'") } else { return false }
+        }
+    }
+
     func testAEDAT31IsDetectedByItsVersionLine() throws {
         let url = TestPaths.fixtures.appendingPathComponent("aedat31/gesture-like.aedat")
         let (events, flavour) = try AEDATFlavour.read(url)
