@@ -17,6 +17,12 @@ public struct AEDAT4Recording: Sendable, Equatable {
     public var packetsEnd: Int
     public var skippedInvalidAddresses: Int
     public var clampedTimestamps: Int
+    /// The FTAB's entries, sorted by offset (empty when the file has none).
+    public var index: [AEDAT4IndexEntry]
+    /// Why the FTAB could not be used, or where it disagrees with the packets read (offset,
+    /// stream, size or element count of a packet); nil when it agrees or is absent. The
+    /// events never depend on the FTAB, so this is reported, not thrown.
+    public var indexProblem: String?
 }
 
 /// AEDAT 4.0, the iniVation DV file format (DVXplorer, DAVIS346 with DV / dv-processing).
@@ -115,6 +121,7 @@ public enum AEDAT4 {
         // Packets
         var ts: [Int64] = [], xs: [UInt16] = [], ys: [UInt16] = [], ps: [UInt8] = []
         var kept = 0
+        var seen: [(offset: Int, stream: Int, size: Int, elements: Int)] = []   // every packet, in file order
         var packets = 0, skipped = 0, skippedAddresses = 0, clamped = 0
         var previous = Int64.min
         var offset = bodyStart
@@ -133,6 +140,7 @@ public enum AEDAT4 {
             let body = bytes[(offset + 8)..<(offset + 8 + size)]
             packets += 1
             defer { offset += 8 + size }
+            seen.append((offset, stream, size, 0))
             guard stream == eventStream else { skipped += 1; continue }
             // The packet's FlatBuffer: decompressed, or in place in the file's bytes.
             let plain: [UInt8], first: Int, last: Int
@@ -152,6 +160,7 @@ public enum AEDAT4 {
             let fb = _FlatBuffer(plain, start: first + 4, end: first + 4 + prefixed, base: offset + 12, source: source, what: what)
             let table = try fb.root(identifier: "EVTS")
             let (start, count) = try fb.structVector(table, 0, stride: 16)
+            seen[seen.count - 1].elements = count
             // Columns grow geometrically; each packet's events are written through pointers.
             if ts.count < kept + count {
                 let grown = max(kept + count, 2 * ts.count) - ts.count
@@ -192,9 +201,26 @@ public enum AEDAT4 {
         let extra = ts.count - kept
         ts.removeLast(extra); xs.removeLast(extra); ys.removeLast(extra); ps.removeLast(extra)
         let events = DVSEvents(sensor: sensor, t: ts, x: xs, y: ys, polarity: ps)
+        var index: [AEDAT4IndexEntry] = []
+        var indexProblem: String?
+        if packetsEnd < bytes.count {
+            do {
+                index = try readIndex(bytes, at: packetsEnd, compression: compression, source: source)
+                let listed = index.map { "\($0.byteOffset):\($0.streamID):\($0.size)" }
+                let read = seen.map { "\($0.offset + 8):\($0.stream):\($0.size)" }
+                if listed != read {
+                    indexProblem = "the FTAB lists \(index.count) packets (offset:stream:size) \(listed.prefix(4)) …, the file has \(seen.count): \(read.prefix(4)) …"
+                } else if let bad = zip(index, seen).first(where: { $0.1.stream == eventStream && $0.0.elements != Int64($0.1.elements) }) {
+                    indexProblem = "the FTAB gives the packet at byte offset \(bad.1.offset) \(bad.0.elements) elements, it holds \(bad.1.elements)"
+                }
+            } catch {
+                indexProblem = "\(error)"
+            }
+        }
         return AEDAT4Recording(events: events, compression: compression, infoNode: info, eventStreamID: eventStream,
                                streams: streams, packets: packets, skippedPackets: skipped, packetsEnd: packetsEnd,
-                               skippedInvalidAddresses: skippedAddresses, clampedTimestamps: clamped)
+                               skippedInvalidAddresses: skippedAddresses, clampedTimestamps: clamped,
+                               index: index, indexProblem: indexProblem)
     }
 
     /// typeIdentifier of each stream `<node name="N" path="/outInfo/N/">` of the infoNode XML.

@@ -98,3 +98,11 @@ struct _FlatBuffer {
         return (v + 4, count)
     }
 }
+
+extension _FlatBuffer {
+    /// A vector of tables field: the position of each element table. [] when absent.
+    func tableVector(_ table: Int, _ index: Int) throws -> [Int] {
+        let (start, count) = try structVector(table, index, stride: 4)
+        return try (0..<count).map { try indirect(start + 4 * $0) }
+    }
+}

@@ -23,6 +23,23 @@ final class AEDAT4Tests: XCTestCase {
             XCTAssertLessThan(rec.packetsEnd, try Data(contentsOf: url).count, name)
             XCTAssertEqual(try AEDATFlavour.read(url).flavour, .aedat4)
         }
+        // dv-processing's FTAB lists every packet (offset, stream, size, elements) as read.
+        for name in ["none", "lz4", "zstd"] {
+            let rec = try AEDAT4.readRecording(Self.fixtures.appendingPathComponent(name + ".aedat4"))
+            XCTAssertNil(rec.indexProblem, name)
+            XCTAssertEqual(rec.index.count, rec.packets, name)
+            let events = rec.index.filter { $0.streamID == rec.eventStreamID }
+            XCTAssertEqual(events.map(\.elements).reduce(0, +), 1500, name)
+            XCTAssertEqual(events.first?.timestampStart, rec.events.t.first, name)
+            XCTAssertEqual(events.last?.timestampEnd, rec.events.t.last, name)
+        }
+        // An FTAB that disagrees is reported, the events still read.
+        var b = try Array(Data(contentsOf: Self.fixtures.appendingPathComponent("none.aedat4")))
+        let rec = try AEDAT4.decodeRecording(b, source: "f")
+        b[rec.packetsEnd + 40] ^= 0x01            // inside the FTAB's entries
+        let changed = try AEDAT4.decodeRecording(b, source: "f")
+        XCTAssertEqual(changed.events, rec.events)
+        XCTAssertNotNil(changed.indexProblem)
         // The LZ4 file carries a trigger stream too: its packets are skipped.
         let lz4 = try AEDAT4.readRecording(Self.fixtures.appendingPathComponent("lz4.aedat4"))
         XCTAssertEqual(lz4.streams.values.sorted(), ["EVTS", "TRIG"])
