@@ -10,14 +10,14 @@ SHELL := /bin/bash
 # One build configuration for everything (tests included), so `make test` and
 # `make demo` share a build: optimised, with internal symbols visible to the tests.
 SWIFT_FLAGS := -c release -Xswiftc -enable-testing
-DEBIAN_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev libopenmpi-dev openmpi-bin pkg-config
+DEBIAN_PACKAGES := libopenblas-dev libhdf5-dev zlib1g-dev liblz4-dev libzstd-dev libopenmpi-dev openmpi-bin pkg-config
 DEMO_OUT ?= runs/demo
 
 .PHONY: deps build test demo bench fuzz reproduce reproduce-standin clean
 
 deps:
 	@command -v swift >/dev/null || { echo "error: swift (6.3) is not on PATH; install the Swift toolchain from swift.org first" >&2; exit 1; }
-	@if ! { command -v pkg-config >/dev/null && pkg-config --exists openblas hdf5 zlib ompi-c && command -v mpirun >/dev/null; }; then \
+	@if ! { command -v pkg-config >/dev/null && pkg-config --exists openblas hdf5 zlib liblz4 libzstd ompi-c && command -v mpirun >/dev/null; }; then \
 	  echo "Installing Debian packages: $(DEBIAN_PACKAGES)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \

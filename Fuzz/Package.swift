@@ -16,6 +16,8 @@ let package = Package(
     targets: [
         .target(name: "CFuzzerDriver"),
         .executableTarget(name: "AEDATFuzz", dependencies: harness),
+        .executableTarget(name: "AEDAT31Fuzz", dependencies: harness),
+        .executableTarget(name: "AEDAT4Fuzz", dependencies: harness),
         .executableTarget(name: "WAVFuzz", dependencies: harness),
         .executableTarget(name: "IDXFuzz", dependencies: harness),
         .executableTarget(name: "HDF5Fuzz", dependencies: harness),

@@ -23,7 +23,7 @@ while [ "$dir" != "/" ]; do
 done
 
 work="$here/.build/fuzz"
-mkdir -p "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/cache" "$work/safetensors" "$work/run" "$work/artifacts"
+mkdir -p "$work/aedat4" "$work/aedat31" "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/cache" "$work/safetensors" "$work/run" "$work/artifacts"
 mkdir -p "$work/prophesee-raw" "$work/prophesee-dat"
 # Prophesee seeds: the committed fixtures (EVT 2.0, 2.1, 3.0 RAW; DAT).
 cp "$root"/Tests/EventIOTests/Fixtures/prophesee/*.raw "$work/prophesee-raw/"
@@ -42,6 +42,12 @@ if [ -n "$data" ]; then
 else
   echo "note: shared/data not found; fuzzing from hand-made seeds only" >&2
 fi
+# AEDAT 3.1: the committed fixtures (also a CIFAR10-DVS-shaped AEDAT 2.0 seed and a labels CSV).
+cp "$root"/Tests/EventIOTests/Fixtures/aedat31/*.aedat "$work/aedat31/"
+printf 'class,startTime_usec,endTime_usec\r\n1,80048239,85092709\r\n11,86000000,90000000\r\n' > "$work/aedat31/seed-labels.csv"
+printf '#!AER-DAT2.0\r\n\x00\x00\x64\x07\x00\x00\x00\x0a' > "$work/aedat31/seed-cifar10"
+# AEDAT 4.0: the dv-processing fixtures (uncompressed, LZ4, Zstd).
+cp "$root"/Tests/EventIOTests/Fixtures/aedat4/*.aedat4 "$work/aedat4/"
 # IDX: a 2-image 2x2 file and 2 labels, plain. HDF5: the test fixtures, the three files that
 # once crashed libhdf5 among them. safetensors: the test fixtures. Run files: a config.json.
 printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02\x03\x04\x05\x06\x07\x08' > "$work/idx/seed-images"
@@ -53,8 +59,8 @@ printf '{"model": {"mode": "audio", "audio_hidden": 8}, "training": {"epochs": 1
 
 status=0
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"   # see -detect_leaks=0 below
-targets="${FUZZ_TARGETS:-AEDATFuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz PropheseeRAWFuzz PropheseeDATFuzz}"
-corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
+targets="${FUZZ_TARGETS:-AEDATFuzz AEDAT31Fuzz AEDAT4Fuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz PropheseeRAWFuzz PropheseeDATFuzz}"
+corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; AEDAT31Fuzz) echo aedat31 ;; AEDAT4Fuzz) echo aedat4 ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
   FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;;
   PropheseeRAWFuzz) echo prophesee-raw ;; PropheseeDATFuzz) echo prophesee-dat ;; esac; }
 for name in $targets; do

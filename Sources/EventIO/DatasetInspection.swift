@@ -127,7 +127,7 @@ public enum DatasetInspector {
 
     /// Summary of an AEDAT file (label from an MNIST-DVS file name).
     public static func aedat(_ url: URL) throws -> EventFileSummary {
-        EventFileSummary(file: url.path, try EventFileFormat.aedat2.read(url))
+        EventFileSummary(file: url.path, try EventFileFormat.aedat.read(url))
     }
 
     /// Summary of an N-MNIST `.bin` recording (label: its digit folder's name, if a digit).

@@ -22,13 +22,13 @@ public struct EventFile: Sendable {
 /// the first entry listing the file's extension is used, so formats without a magic number
 /// (N-MNIST `.bin`) still read and a damaged file gets its format's own error message.
 ///
-/// To add a format (e.g. AEDAT 3.1 or 4.0), declare it and list it in `all`:
+/// To add a format, declare it and list it in `all`:
 ///
 /// ```swift
-/// public static let aedat31 = EventFileFormat(name: "AEDAT 3.1", extensions: ["aedat"],
-///     recognises: { $0.starts(with: Array("#!AER-DAT3.1".utf8)) },
-///     read: { url in EventFile(format: "AEDAT 3.1", events: try AEDAT31.read(url)) })
-/// public static let all: [EventFileFormat] = [aedat2, aedat31, propheseeRAW, propheseeDAT, nmnist]
+/// public static let evk = EventFileFormat(name: "My camera", extensions: ["evk"],
+///     recognises: { $0.starts(with: Array("EVK1".utf8)) },
+///     read: { url in EventFile(format: "My camera", events: try MyCamera.read(url)) })
+/// public static let all: [EventFileFormat] = [aedat, propheseeRAW, propheseeDAT, nmnist, evk]
 /// ```
 ///
 /// Put it before any entry it must win against (a magic check beats an extension), and give
@@ -52,12 +52,20 @@ public struct EventFileFormat: Sendable {
     /// How many leading bytes `recognises` sees.
     public static let headLength = 65_536
 
-    /// AEDAT 2.0 (jAER, MNIST-DVS): `#!AER-DAT2.0`.
-    public static let aedat2 = EventFileFormat(name: "AEDAT 2.0", extensions: ["aedat"],
-                    recognises: { $0.starts(with: Array(AEDAT.versionLine.utf8)) },
+    /// AEDAT of every version read (`AEDATFlavour`): 2.0 (jAER, MNIST-DVS; label from an
+    /// MNIST-DVS file name), 3.1 (DVS128 Gesture, DAVIS), CIFAR10-DVS's 2.0 (label from its
+    /// class folder or name) and 4.0 (DV); another AEDAT version is an error naming it.
+    public static let aedat = EventFileFormat(name: "AEDAT 2.0, 3.1, 4.0, CIFAR10-DVS", extensions: ["aedat", "aedat4"],
+                    recognises: { $0.starts(with: Array("#!AER-DAT".utf8)) },
                     read: { url in
-                        EventFile(format: "AEDAT 2.0 (DVS128)", events: try AEDAT.read(url),
-                                  label: MNISTDVSFileName(parsing: url.lastPathComponent).map { "\($0.digit)" })
+                        let (events, flavour) = try AEDATFlavour.read(url)
+                        var label: String?
+                        switch flavour {
+                        case .aedat2: label = MNISTDVSFileName(parsing: url.lastPathComponent).map { "\($0.digit)" }
+                        case .cifar10DVS: label = CIFAR10DVS.label(of: url)
+                        case .aedat31, .aedat4: label = nil
+                        }
+                        return EventFile(format: flavour.rawValue, events: events, label: label)
                     })
 
     /// Prophesee RAW, EVT 2.0 / 2.1 / 3.0: a `% ` header naming the encoding.
@@ -91,7 +99,7 @@ public struct EventFileFormat: Sendable {
                     })
 
     /// Every format SpikeFuse reads, in the order they are tried. Add new formats here.
-    public static let all: [EventFileFormat] = [aedat2, propheseeRAW, propheseeDAT, nmnist]
+    public static let all: [EventFileFormat] = [aedat, propheseeRAW, propheseeDAT, nmnist]
 
     /// The format of the file at `url`: by content, else by extension; throws
     /// `unreadable` when the file cannot be opened and `unsupportedEncoding` when no format fits.

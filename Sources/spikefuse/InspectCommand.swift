@@ -9,7 +9,11 @@ enum InspectCommand {
 
     static let help = """
     usage: spikefuse inspect FILE|DIR [--json] [--key KEY] [--scale 4|8|16] [--load [--cache CACHEDIR]]
-      FILE.aedat        format, sensor size, events, duration, ON/OFF counts, label (MNIST-DVS name)
+      FILE.aedat        format, sensor size, events, duration, ON/OFF counts, label (MNIST-DVS name);
+                        AEDAT 2.0, AEDAT 3.1 (DVS128 Gesture, DAVIS) and CIFAR10-DVS recordings
+      FILE.aedat4       the same for AEDAT 4.0 (DV: DVXplorer, DAVIS346; uncompressed, LZ4, Zstd)
+      DIR (Gesture)     a DVS128 Gesture folder (trials_to_train.txt …): train/test samples per class
+      DIR (CIFAR10-DVS) class folders airplane/ … truck/: samples per class, 90/10 split
       FILE.bin          the same for an N-MNIST recording (label: its digit folder)
       FILE.raw, .dat    the same for a Prophesee EVT 2.0/2.1/3.0 RAW or DAT recording (any event file
                         format `spikefuse convert --help` lists; found by content, else extension)
@@ -39,7 +43,9 @@ enum InspectCommand {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw UsageError("\(path): no such file or folder")
         }
-        if isFolder.boolValue, load {
+        if isFolder.boolValue, !load, let s = try DatasetInspector.eventDatasetFolder(url) {
+            try printEventDatasetFolder(s, json: json)
+        } else if isFolder.boolValue, load {
             try loadDataset(url, scale: scale, cache: cache)
         } else if isFolder.boolValue, case let c = JointDatasetConfiguration(dataFolder: url),
                   c.visualFormat == .nmnist || c.audioFormat == .shd {
@@ -96,6 +102,17 @@ enum InspectCommand {
         } else {
             try printFile(try DatasetInspector.eventFile(url), json: json)   // any EventFileFormat
         }
+    }
+
+    /// Per-class train/test counts of a DVS128 Gesture or CIFAR10-DVS folder.
+    static func printEventDatasetFolder(_ s: EventDatasetFolderSummary, json: Bool) throws {
+        if json { print(try DatasetInspector.json(s)); return }
+        print("\(s.folder): \(s.format) (\(s.split))")
+        print("label  train   test  class")
+        for (i, name) in s.classes.enumerated() {
+            print(String(format: "%5d  %5d  %5d  %@", i, s.trainPerClass[i], s.testPerClass[i], name))
+        }
+        print("total  \(s.train) train, \(s.test) test samples")
     }
 
     /// Per-class counts and joint split sizes of a folder with N-MNIST and/or SHD data.

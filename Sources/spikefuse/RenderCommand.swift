@@ -14,6 +14,8 @@ enum RenderCommand {
                     equal time slices side by side; --scale PX pixels per sensor pixel (default 4);
                     --crop SIDE a SIDE×SIDE box around the event centroid (the digit moves, so
                     short slices, e.g. --window-ms 560 --slices 4, show its shape best)
+                    (.aedat: AEDAT 2.0, AEDAT 3.1 and CIFAR10-DVS recordings; .aedat4: AEDAT 4.0;
+                    any sensor size)
       FILE.bin      an N-MNIST recording, drawn as FILE.aedat (34×34 sensor)
       FILE.raw/.dat a Prophesee EVT 2.0/2.1/3.0 RAW or DAT recording (any format `convert --help` lists)
       FILE.hdf5     cochlea raster of sample --key (train or test): time (ms) × channel 0–63
