@@ -28,6 +28,11 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case badConfiguration(String)
     /// A cache file is truncated or inconsistent.
     case corruptCache(file: String, reason: String)
+    /// The file's structure is damaged where `path` is stored (for sample `sample`, if one):
+    /// a heap reference outside the file, a heap object that is missing or of the wrong size.
+    case corruptFile(file: String, path: String, sample: Int?, reason: String)
+    /// Label `index` of `path` is not a class (not an integer, or outside 0..<classes).
+    case badLabel(file: String, path: String, index: Int, value: Double, reason: String)
     /// Reading or writing a file failed.
     case io(file: String, reason: String)
 
@@ -59,6 +64,11 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             return "joint dataset configuration: \(reason)"
         case let .corruptCache(file, reason):
             return "\(file): corrupt cache file: \(reason) (delete it to rebuild)"
+        case let .corruptFile(file, path, sample, reason):
+            return "\(file): '\(path)'\(sample.map { " sample \($0)" } ?? ""): \(reason): the file is corrupt"
+        case let .badLabel(file, path, index, value, reason):
+            let shown = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+            return "\(file): '\(path)' sample \(index): label \(shown) \(reason)"
         case let .io(file, reason):
             return "\(file): \(reason)"
         }
