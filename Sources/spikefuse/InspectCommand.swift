@@ -10,11 +10,13 @@ enum InspectCommand {
     static let help = """
     usage: spikefuse inspect FILE|DIR [--json] [--key KEY] [--scale 4|8|16] [--load [--cache CACHEDIR]]
       FILE.aedat        format, sensor size, events, duration, ON/OFF counts, label (MNIST-DVS name)
-      FILE.bin          the same for an N-MNIST recording (label: its digit folder)
+      FILE.bin          the same for an N-MNIST recording (label: its digit folder), or an
+                        N-Caltech101 one when it sits in Caltech101/{class}/ (label: the class)
       FILE.hdf5         N-TIDIGITS sample counts per split and class; with --key one sample's summary
-      FILE.h5           an SHD file (spikes/times, spikes/units, labels): samples per class; --key N
-                        summarises sample N
-      DIR               per-class counts of grabbed_data*/scale{S} (or N-MNIST's Train/, Test/) and
+      FILE.h5           an SHD or SSC file (spikes/times, spikes/units, labels, extra/keys):
+                        samples per class with the class names; --key N summarises sample N
+      DIR               per-class counts of grabbed_data*/scale{S} (or N-MNIST's Train/, Test/, or
+                        N-Caltech101's Caltech101/{class}/) and
                         n-tidigits.hdf5 (or shd_train.h5, shd_test.h5), joint split sizes
       --json            print one JSON object
       --load            (DIR) build the joint dataset with default settings, framing every sample
@@ -42,6 +44,8 @@ enum InspectCommand {
         } else if isFolder.boolValue, case let c = JointDatasetConfiguration(dataFolder: url),
                   c.visualFormat == .nmnist || c.audioFormat == .shd {
             try communityFolder(url, scale: scale, json: json)
+        } else if isFolder.boolValue, NCaltech101Layout.looksLikeNCaltech101(url) {
+            try ncaltech101Folder(url, json: json)
         } else if isFolder.boolValue {
             let s = try DatasetInspector.folder(url, scale: scale)
             if json { print(try DatasetInspector.json(s)); return }
@@ -57,6 +61,8 @@ enum InspectCommand {
                 if a.emptySamples > 0 { print("n-tidigits.hdf5: \(a.emptySamples) samples with no events") }
                 if a.unreadableSamples > 0 { print("n-tidigits.hdf5: \(a.unreadableSamples) samples that do not read") }
             }
+        } else if url.pathExtension.lowercased() == "bin", NCaltech101Layout.holds(url) {
+            try printFile(try DatasetInspector.ncaltech101(url), json: json)
         } else if url.pathExtension.lowercased() == "bin" {
             try printFile(try DatasetInspector.nmnist(url), json: json)
         } else if ["hdf5", "h5"].contains(url.pathExtension.lowercased()) {
@@ -67,15 +73,22 @@ enum InspectCommand {
                     try printFile(try DatasetInspector.shdSample(shd, index: index), json: json)
                     return
                 }
-                var perClass = [Int](repeating: 0, count: SHDFile.classCount)
+                var perClass = [Int](repeating: 0, count: shd.classes)
                 for label in shd.labels { perClass[label] += 1 }
+                let ssc = shd.classes == SHDFile.sscClassCount
                 if json {
-                    let object: [String: Any] = ["file": url.path, "format": "SHD", "samples": shd.count, "per_class": perClass]
+                    let object: [String: Any] = ["file": url.path, "format": ssc ? "SSC" : "SHD", "samples": shd.count,
+                                                 "classes": shd.classes, "class_names": shd.classNames, "per_class": perClass]
                     print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
                     return
                 }
-                print("\(url.path): SHD (Spiking Heidelberg Digits), \(shd.count) samples, \(SHDFile.channelCount) channels")
-                print("  per class (0–9 English, 10–19 German): " + perClass.enumerated().map { "\($0):\($1)" }.joined(separator: " "))
+                print("\(url.path): \(ssc ? "SSC (Spiking Speech Commands)" : "SHD (Spiking Heidelberg Digits)"), \(shd.count) samples, "
+                      + "\(shd.classes) classes, \(SHDFile.channelCount) channels")
+                if shd.classNames.isEmpty {
+                    print("  per class (0–9 English, 10–19 German): " + perClass.enumerated().map { "\($0):\($1)" }.joined(separator: " "))
+                } else {
+                    print("  per class: " + perClass.enumerated().map { "\($0) \(shd.classNames[$0]):\($1)" }.joined(separator: " "))
+                }
             case .ntidigits(let file):
                 if let key {
                     try printFile(try DatasetInspector.ntidigitsSample(file, key: key), json: json)
@@ -118,6 +131,19 @@ enum InspectCommand {
             print(String(format: "%5d  %6d  %5d", c, catalog.visualCountPerClass[c], catalog.audioCountPerClass[c]))
         }
         print("joint split (first 50 % per class): train \(train), test \(test)")
+    }
+
+    /// Recordings per class of an N-Caltech101 folder.
+    static func ncaltech101Folder(_ url: URL, json: Bool) throws {
+        let (names, perClass) = try DatasetInspector.ncaltech101Folder(url)
+        if json {
+            let object: [String: Any] = ["folder": url.path, "format": "N-Caltech101", "classes": names.count,
+                                         "class_names": names, "per_class": perClass, "recordings": perClass.reduce(0, +)]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print("\(url.path): N-Caltech101, \(perClass.reduce(0, +)) recordings, \(names.count) classes (sensor up to \(NCaltech101.sensor))")
+        for (k, name) in names.enumerated() { print(String(format: "%5d  %@  %d", k, name, perClass[k])) }
     }
 
     /// Builds (or loads) the joint dataset and reports how long it took.

@@ -14,9 +14,10 @@ enum RenderCommand {
                     equal time slices side by side; --scale PX pixels per sensor pixel (default 4);
                     --crop SIDE a SIDE×SIDE box around the event centroid (the digit moves, so
                     short slices, e.g. --window-ms 560 --slices 4, show its shape best)
-      FILE.bin      an N-MNIST recording, drawn as FILE.aedat (34×34 sensor)
+      FILE.bin      an N-MNIST recording, drawn as FILE.aedat (34×34 sensor); in Caltech101/{class}/
+                    an N-Caltech101 recording (240×180)
       FILE.hdf5     cochlea raster of sample --key (train or test): time (ms) × channel 0–63
-      FILE.h5       an SHD file: raster of sample number --key N, time (ms) × channel 0–699
+      FILE.h5       an SHD or SSC file: raster of sample number --key N, time (ms) × channel 0–699
       --window-ms   only the first MS milliseconds of the recording
     """
 
@@ -78,7 +79,8 @@ enum RenderCommand {
     /// A DVS recording as accumulated ON/OFF events, optionally in time slices and cropped
     /// around the event centroid (PNG or SVG by extension).
     static func renderDVS(_ input: URL, slices: Int, scale: Int, crop: Int?, windowMs: Int?, to output: URL) throws {
-        var events = input.pathExtension.lowercased() == "bin" ? try NMNIST.read(input) : try AEDAT.read(input)
+        var events = input.pathExtension.lowercased() != "bin" ? try AEDAT.read(input)
+            : NCaltech101Layout.holds(input) ? try NCaltech101.read(input) : try NMNIST.read(input)
         if let windowMs, let t0 = events.t.first {
             events = TimeWindow(startMicroseconds: t0, endMicroseconds: t0 + Int64(windowMs) * 1000)(events)
         }
