@@ -15,7 +15,7 @@ public func fuzzNMNIST(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = EventRenderer.dvs(events, slices: 3, pixelScale: 1)
         _ = EventRenderer.dvsSVG(events, pixelScale: 1)
         _ = CentroidCrop(width: 28, height: 28)(events)
-        _ = DVSFraming(timesteps: 8, value: .count)(events)
+        _ = DVSFraming(timesteps: 2, value: .count)(events)
     }
     return 0
 }
