@@ -12,7 +12,7 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformedKey(file: String, key: String, reason: String)
     /// A key asked for is not listed in the file's `{split}_labels`.
     case keyNotFound(file: String, key: String, split: Split)
-    /// A channel address outside 0..<64 (or not an integer).
+    /// A channel address outside 0..<64 (N-TIDIGITS) or 0..<700 (SHD/SSC), or not an integer.
     case addressOutOfRange(file: String, key: String, index: Int, value: Double)
     /// Timestamp `index` is earlier than timestamp `index − 1`.
     case timestampsDecreasing(file: String, key: String, index: Int)
@@ -49,7 +49,7 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .keyNotFound(file, key, split):
             return "\(file): no sample '\(key)' in \(split.rawValue)_labels"
         case let .addressOutOfRange(file, key, index, value):
-            return "\(file): key '\(key)': address \(value) at event \(index) is not a channel in 0..<64"
+            return "\(file): key '\(key)': address \(value) at event \(index) is not a channel (0..<64 for N-TIDIGITS, 0..<700 for SHD/SSC)"
         case let .timestampsDecreasing(file, key, index):
             return "\(file): key '\(key)': timestamp \(index) is earlier than timestamp \(index - 1)"
         case let .badTimestamp(file, key, index, value):
