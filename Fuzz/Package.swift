@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// libFuzzer harnesses for every parser (AEDAT, Prophesee RAW and DAT, WAV, IDX/gzip, N-TIDIGITS HDF5, the frame
+// libFuzzer harnesses for every parser (AEDAT 2.0/3.1/4.0, Prophesee RAW and DAT, WAV, IDX/gzip, N-TIDIGITS HDF5,
+// N-MNIST/N-Caltech101, SHD/SSC, NIR, the frame
 // cache, safetensors with its config metadata, run-directory files) (a separate package so the main build never
 // needs the fuzzer runtime). Build and run: `Fuzz/run.sh` (see docs/event-formats.md).
 //
@@ -21,6 +22,8 @@ let package = Package(
         .executableTarget(name: "WAVFuzz", dependencies: harness),
         .executableTarget(name: "IDXFuzz", dependencies: harness),
         .executableTarget(name: "HDF5Fuzz", dependencies: harness),
+        .executableTarget(name: "NMNISTFuzz", dependencies: harness),
+        .executableTarget(name: "SHDFuzz", dependencies: harness),
         .executableTarget(name: "FrameCacheFuzz", dependencies: harness),
         .executableTarget(name: "SafeTensorsFuzz", dependencies: modelHarness),
         .executableTarget(name: "RunFilesFuzz", dependencies: modelHarness),

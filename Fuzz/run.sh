@@ -23,7 +23,7 @@ while [ "$dir" != "/" ]; do
 done
 
 work="$here/.build/fuzz"
-mkdir -p "$work/aedat4" "$work/aedat31" "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/cache" "$work/safetensors" "$work/run" "$work/artifacts"
+mkdir -p "$work/aedat4" "$work/aedat31" "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/nmnist" "$work/shd" "$work/cache" "$work/safetensors" "$work/run" "$work/artifacts"
 mkdir -p "$work/prophesee-raw" "$work/prophesee-dat"
 # Prophesee seeds: the committed fixtures (EVT 2.0, 2.1, 3.0 RAW; DAT).
 cp "$root"/Tests/EventIOTests/Fixtures/prophesee/*.raw "$work/prophesee-raw/"
@@ -53,14 +53,18 @@ cp "$root"/Tests/EventIOTests/Fixtures/aedat4/*.aedat4 "$work/aedat4/"
 printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02\x03\x04\x05\x06\x07\x08' > "$work/idx/seed-images"
 printf '\x00\x00\x08\x01\x00\x00\x00\x02\x03\x07' > "$work/idx/seed-labels"
 cp "$root"/Tests/EventIOTests/Fixtures/*.hdf5 "$work/hdf5/"
+# N-MNIST: three 5-byte events in time order. SHD: the h5py-made fixtures, the damaged heaps among them.
+printf '\x01\x02\x80\x00\x10\x21\x00\x00\x01\x00\x05\x05\x80\x7f\xff' > "$work/nmnist/seed-three-events"
+cp "$root"/Tests/EventIOTests/Fixtures/shd*.h5 "$root"/Tests/EventIOTests/Fixtures/ssc*.h5 "$work/shd/"
 cp "$root"/Tests/SpikeNNTests/Fixtures/*.safetensors "$work/safetensors/"
 cp "$root"/Tests/MultimodalTests/Fixtures/golden_weights*.safetensors "$work/safetensors/"
 printf '{"model": {"mode": "audio", "audio_hidden": 8}, "training": {"epochs": 1, "batchSize": 4, "learningRate": 0.001, "seed": 1, "keepCheckpoints": 3}, "data": {"source": "{\\"synthetic\\": {\\"_0\\": {}}}"}}' > "$work/run/seed-config"
 
 status=0
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"   # see -detect_leaks=0 below
-targets="${FUZZ_TARGETS:-AEDATFuzz AEDAT31Fuzz AEDAT4Fuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz PropheseeRAWFuzz PropheseeDATFuzz}"
+targets="${FUZZ_TARGETS:-AEDATFuzz AEDAT31Fuzz AEDAT4Fuzz WAVFuzz IDXFuzz HDF5Fuzz NMNISTFuzz SHDFuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz PropheseeRAWFuzz PropheseeDATFuzz}"
 corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; AEDAT31Fuzz) echo aedat31 ;; AEDAT4Fuzz) echo aedat4 ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
+  NMNISTFuzz) echo nmnist ;; SHDFuzz) echo shd ;;
   FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;;
   PropheseeRAWFuzz) echo prophesee-raw ;; PropheseeDATFuzz) echo prophesee-dat ;; esac; }
 for name in $targets; do

@@ -12,7 +12,7 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformedKey(file: String, key: String, reason: String)
     /// A key asked for is not listed in the file's `{split}_labels`.
     case keyNotFound(file: String, key: String, split: Split)
-    /// A channel address outside 0..<64 (or not an integer).
+    /// A channel address outside 0..<64 (N-TIDIGITS) or 0..<700 (SHD/SSC), or not an integer.
     case addressOutOfRange(file: String, key: String, index: Int, value: Double)
     /// Timestamp `index` is earlier than timestamp `index − 1`.
     case timestampsDecreasing(file: String, key: String, index: Int)
@@ -28,6 +28,11 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case badConfiguration(String)
     /// A cache file is truncated or inconsistent.
     case corruptCache(file: String, reason: String)
+    /// The file's structure is damaged where `path` is stored (for sample `sample`, if one):
+    /// a heap reference outside the file, a heap object that is missing or of the wrong size.
+    case corruptFile(file: String, path: String, sample: Int?, reason: String)
+    /// Label `index` of `path` is not a class (not an integer, or outside 0..<classes).
+    case badLabel(file: String, path: String, index: Int, value: Double, reason: String)
     /// Reading or writing a file failed.
     case io(file: String, reason: String)
 
@@ -44,7 +49,7 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .keyNotFound(file, key, split):
             return "\(file): no sample '\(key)' in \(split.rawValue)_labels"
         case let .addressOutOfRange(file, key, index, value):
-            return "\(file): key '\(key)': address \(value) at event \(index) is not a channel in 0..<64"
+            return "\(file): key '\(key)': address \(value) at event \(index) is not a channel (0..<64 for N-TIDIGITS, 0..<700 for SHD/SSC)"
         case let .timestampsDecreasing(file, key, index):
             return "\(file): key '\(key)': timestamp \(index) is earlier than timestamp \(index - 1)"
         case let .badTimestamp(file, key, index, value):
@@ -59,6 +64,11 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             return "joint dataset configuration: \(reason)"
         case let .corruptCache(file, reason):
             return "\(file): corrupt cache file: \(reason) (delete it to rebuild)"
+        case let .corruptFile(file, path, sample, reason):
+            return "\(file): '\(path)'\(sample.map { " sample \($0)" } ?? ""): \(reason): the file is corrupt"
+        case let .badLabel(file, path, index, value, reason):
+            let shown = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+            return "\(file): '\(path)' sample \(index): label \(shown) \(reason)"
         case let .io(file, reason):
             return "\(file): \(reason)"
         }

@@ -135,16 +135,33 @@ public enum DatasetInspector {
         EventFileSummary(file: url.path, try EventFileFormat.nmnist.read(url))
     }
 
-    /// Summary of sample `index` of an SHD file (label 0–19 as stored).
+    /// Summary of an N-Caltech101 `.bin` recording (label: its class folder's name).
+    public static func ncaltech101(_ url: URL) throws -> EventFileSummary {
+        EventFileSummary(file: url.path, try EventFileFormat.nmnist.read(url))
+    }
+
+    /// Recordings per class of an N-Caltech101 folder (`Caltech101/{class}/*.bin`).
+    public static func ncaltech101Folder(_ url: URL) throws -> (classNames: [String], perClass: [Int]) {
+        let layout = NCaltech101Layout(root: url)
+        let names = try layout.classNames()
+        var perClass = [Int](repeating: 0, count: names.count)
+        for r in try layout.recordings() { perClass[r.label] += 1 }
+        return (names, perClass)
+    }
+
+    /// Summary of sample `index` of an SHD or SSC file (label as stored, with its class name
+    /// from `extra/keys` when the file has them).
     public static func shdSample(_ file: SHDFile, index: Int) throws -> EventFileSummary {
         guard index >= 0, index < file.count else {
             throw DatasetError.badConfiguration("\(file.url.path): sample \(index) out of 0..<\(file.count)")
         }
         let events = try file.events(index)
-        return EventFileSummary(file: "\(file.url.path)#\(index)", format: "SHD HDF5 sample",
+        return EventFileSummary(file: "\(file.url.path)#\(index)", format: file.classes == SHDFile.sscClassCount ? "SSC HDF5 sample" : "SHD HDF5 sample",
                                 sensor: "\(events.channelCount) channels", events: events.count,
                                 durationUs: events.durationMicroseconds, onEvents: events.count, offEvents: 0,
-                                label: String(file.labels[index]), tFirstUs: events.t.first, tLastUs: events.t.last)
+                                label: String(file.labels[index])
+                                    + (file.classNames.isEmpty ? "" : " (\(file.classNames[file.labels[index]]))"),
+                                tFirstUs: events.t.first, tLastUs: events.t.last)
     }
 
     /// Summary of one N-TIDIGITS sample (searched in train, then test, unless `split` is given).

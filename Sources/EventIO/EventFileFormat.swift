@@ -90,10 +90,15 @@ public struct EventFileFormat: Sendable {
                     },
                     read: { url in EventFile(format: "Prophesee DAT (CD events)", events: try PropheseeDAT.read(url)) })
 
-    /// N-MNIST `.bin` (no magic number: by extension).
-    public static let nmnist = EventFileFormat(name: "N-MNIST", extensions: ["bin"], recognises: nil,
+    /// N-MNIST `.bin` (no magic number: by extension), or N-Caltech101 (the same encoding, up to
+    /// 240×180) when the file sits in `Caltech101/{class}/` (`NCaltech101Layout.holds`).
+    public static let nmnist = EventFileFormat(name: "N-MNIST, N-Caltech101", extensions: ["bin"], recognises: nil,
                     read: { url in
                         let folder = url.deletingLastPathComponent().lastPathComponent
+                        if NCaltech101Layout.holds(url) {
+                            return EventFile(format: "N-Caltech101 (ATIS, 5-byte events)", events: try NCaltech101.read(url),
+                                             label: folder)
+                        }
                         return EventFile(format: "N-MNIST (ATIS, 5-byte events)", events: try NMNIST.read(url),
                                          label: folder.count == 1 && folder.allSatisfy(\.isNumber) ? folder : nil)
                     })

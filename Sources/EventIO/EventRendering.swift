@@ -24,15 +24,17 @@ public enum EventRenderer {
         let panelW = w * pixelScale, panelH = h * pixelScale
         var canvas = RasterCanvas(width: n * panelW + (n + 1) * gap, height: panelH + 2 * gap + labelHeight,
                                   background: (0, 0, 0))
-        let t0 = events.t.first ?? 0
-        let span = max(1, events.durationMicroseconds + 1)
+        // From the earliest to the latest event (the readers give them in time order; the
+        // picture does not rely on it).
+        let t0 = events.t.min() ?? 0
+        let span = max(1, Double(events.t.max() ?? 0) - Double(t0) + 1)   // µs, in Double: no overflow
         // Counts [slice][y][x][polarity], slice k = floor((t − t0)·n / span).
         var on = [Int](repeating: 0, count: n * w * h), off = on
         for i in 0..<events.count {
             let x = Int(events.x[i]), y = Int(events.y[i])
             guard x < w, y < h else { continue }
-            let k = Int((events.t[i] - t0) * Int64(n) / span)
-            let cell = (min(max(k, 0), n - 1) * h + y) * w + x   // clamped: file order need not be time order (N-MNIST)
+            let k = Int(((Double(events.t[i]) - Double(t0)) * Double(n) / span).rounded(.down))
+            let cell = (min(max(k, 0), n - 1) * h + y) * w + x
             if events.polarity[i] != 0 { on[cell] += 1 } else { off[cell] += 1 }
         }
         for k in 0..<n {
@@ -67,12 +69,12 @@ public enum EventRenderer {
         let plotH = channels * rowHeight
         var canvas = RasterCanvas(width: left + plotWidth + right, height: top + plotH + bottom, background: (0, 0, 0))
         canvas.fill(x: left, y: top, w: plotWidth, h: plotH, background)
-        let t0 = events.t.first ?? 0
-        let durationMs = max(1, Double(events.durationMicroseconds) / 1000)
+        let t0 = events.t.min() ?? 0
+        let durationMs = max(1, (Double(events.t.max() ?? 0) - Double(t0)) / 1000)
         for i in 0..<events.count {
             let c = Int(events.channel[i])
             guard c < channels else { continue }
-            let x = left + Int(Double(events.t[i] - t0) / 1000 / durationMs * Double(plotWidth - 2))
+            let x = left + Int((Double(events.t[i]) - Double(t0)) / 1000 / durationMs * Double(plotWidth - 2))
             let y = top + (channels - 1 - c) * rowHeight   // channel 0 at the bottom
             canvas.fill(x: x, y: y, w: 2, h: max(1, rowHeight - 1), (255, 190, 60))
         }
@@ -100,15 +102,15 @@ public enum EventRenderer {
         let channels = max(1, events.channelCount)
         let width = 860, height = 420
         let left = 60.0, right = Double(width) - 20, top = 36.0, bottom = Double(height) - 46
-        let t0 = events.t.first ?? 0
-        let durationMs = max(1, Double(events.durationMicroseconds) / 1000)
+        let t0 = events.t.min() ?? 0
+        let durationMs = max(1, (Double(events.t.max() ?? 0) - Double(t0)) / 1000)
         func px(_ ms: Double) -> Double { left + ms / durationMs * (right - left) }
         func py(_ c: Double) -> Double { bottom - (c + 0.5) / Double(channels) * (bottom - top) }
         var svg = SVGPlot.header(width: width, height: height, background: "white")
         svg += SVGPlot.text(Double(width) / 2, 22, title, size: 15, anchor: "middle")
         var dots = ""
         for i in 0..<events.count where Int(events.channel[i]) < channels {
-            dots += String(format: "M%.1f %.1fh1.5", px(Double(events.t[i] - t0) / 1000), py(Double(events.channel[i])))
+            dots += String(format: "M%.1f %.1fh1.5", px((Double(events.t[i]) - Double(t0)) / 1000), py(Double(events.channel[i])))
         }
         svg += "<path d=\"\(dots)\" stroke=\"#d9480f\" stroke-width=\"\(String(format: "%.1f", (bottom - top) / Double(channels)))\"/>\n"
         svg += SVGPlot.axes(left: left, right: right, top: top, bottom: bottom,

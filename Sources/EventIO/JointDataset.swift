@@ -57,6 +57,9 @@ public struct JointDatasetCatalog: Sendable {
             var audio: [JointAudioSample] = []
             for (split, url) in configuration.shdFiles {
                 let file = try SHDFile.open(url)
+                guard file.classes == SHDFile.classCount else {   // label mod 10 is a digit only for SHD's 20 classes
+                    throw DatasetError.badConfiguration("\(url.path): \(file.classes) classes; the joint dataset takes SHD's 20 (digits in two languages)")
+                }
                 files[split] = file
                 for (i, label) in file.labels.enumerated() {
                     audio.append(JointAudioSample(key: "shd_\(split.rawValue)#\(i)", fileSplit: split,

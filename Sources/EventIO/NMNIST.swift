@@ -20,9 +20,11 @@ public enum NMNIST {
     }
 
     /// Decodes N-MNIST bytes; `source` names them in errors. Refuses a length that is not a
-    /// multiple of 5 and coordinates outside 34×34. Timestamps are kept in file order (they
-    /// increase in the published files; framing does not need them sorted).
-    public static func decode(_ bytes: [UInt8], source: String) throws -> DVSEvents {
+    /// multiple of 5, coordinates outside `sensor` (34×34 for N-MNIST) and a timestamp
+    /// earlier than the one before it (`.timestampJump`, naming the event's byte offset):
+    /// the published recordings are written in time order, and everything downstream
+    /// (duration, time windows, slices) relies on it. Origin top-left, ON = 1.
+    public static func decode(_ bytes: [UInt8], source: String, sensor: SensorSize = sensor) throws -> DVSEvents {
         guard bytes.count % 5 == 0 else {
             throw EventIOError.truncated(file: source, offset: bytes.count - bytes.count % 5,
                                          detail: "\(bytes.count) bytes is not a whole number of 5-byte N-MNIST events")
@@ -35,25 +37,35 @@ public enum NMNIST {
             let x = bytes[b], y = bytes[b + 1]
             guard Int(x) < sensor.width, Int(y) < sensor.height else {
                 throw EventIOError.addressOutOfRange(file: source, offset: b,
-                                                     detail: "event \(i) at (\(x), \(y)) is outside the 34×34 sensor")
+                                                     detail: "event \(i) at (\(x), \(y)) is outside the \(sensor) sensor")
+            }
+            let t = Int64(bytes[b + 2] & 0x7F) << 16 | Int64(bytes[b + 3]) << 8 | Int64(bytes[b + 4])
+            if let previous = events.t.last, t < previous {
+                throw EventIOError.timestampJump(file: source, offset: b,
+                                                 detail: "event \(i) at \(t) µs is earlier than the event before it (\(previous) µs); "
+                                                 + "N-MNIST-format recordings are in time order")
             }
             events.x.append(UInt16(x)); events.y.append(UInt16(y))
             events.polarity.append(bytes[b + 2] >> 7)
-            events.t.append(Int64(bytes[b + 2] & 0x7F) << 16 | Int64(bytes[b + 3]) << 8 | Int64(bytes[b + 4]))
+            events.t.append(t)
         }
         return events
     }
 
     /// The bytes of `events` in the N-MNIST format; throws when an event does not fit
     /// (coordinates outside 34×34, timestamps outside 0…2²³ − 1 µs).
-    public static func encode(_ events: DVSEvents, source: String = "N-MNIST") throws -> [UInt8] {
+    public static func encode(_ events: DVSEvents, source: String = "N-MNIST", sensor: SensorSize = sensor) throws -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(5 * events.count)
         for i in 0..<events.count {
             let x = events.x[i], y = events.y[i], t = events.t[i]
             guard Int(x) < sensor.width, Int(y) < sensor.height, (0...maxTimestamp).contains(t) else {
-                throw EventIOError.unencodable(file: source, detail: "event \(i) (x \(x), y \(y), t \(t) µs) does not fit N-MNIST's "
-                                               + "34×34 pixels and 23-bit µs timestamps")
+                throw EventIOError.unencodable(file: source, detail: "event \(i) (x \(x), y \(y), t \(t) µs) does not fit "
+                                               + "\(sensor) pixels and 23-bit µs timestamps")
+            }
+            guard i == 0 || t >= events.t[i - 1] else {
+                throw EventIOError.unencodable(file: source, detail: "event \(i) at \(t) µs is earlier than the event before it: "
+                                               + "the format holds events in time order")
             }
             bytes += [UInt8(x), UInt8(y), (events.polarity[i] != 0 ? 0x80 : 0) | UInt8((t >> 16) & 0x7F),
                       UInt8((t >> 8) & 0xFF), UInt8(t & 0xFF)]
@@ -62,8 +74,8 @@ public enum NMNIST {
     }
 
     /// Writes `events` to `url` atomically.
-    public static func write(_ events: DVSEvents, to url: URL) throws {
-        try _FileBytes.writeAtomically(try encode(events, source: url.path), to: url)
+    public static func write(_ events: DVSEvents, to url: URL, sensor: SensorSize = sensor) throws {
+        try _FileBytes.writeAtomically(try encode(events, source: url.path, sensor: sensor), to: url)
     }
 }
 

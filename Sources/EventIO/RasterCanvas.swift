@@ -29,8 +29,11 @@ public struct RasterCanvas: Sendable {
 
     /// Fills the rectangle [x, x + w) × [y, y + h) (clipped).
     public mutating func fill(x: Int, y: Int, w: Int, h: Int, _ c: Color) {
-        for yy in max(0, y)..<min(height, y + h) where w > 0 {
-            for xx in max(0, x)..<min(width, x + w) { set(xx, yy, c) }
+        // Clipped to the canvas; a box wholly outside it (or empty) draws nothing.
+        let top = max(0, y), bottom = min(height, y + h), left = max(0, x), right = min(width, x + w)
+        guard top < bottom, left < right else { return }
+        for yy in top..<bottom {
+            for xx in left..<right { set(xx, yy, c) }
         }
     }
 

@@ -14,13 +14,15 @@ enum InspectCommand {
       FILE.aedat4       the same for AEDAT 4.0 (DV: DVXplorer, DAVIS346; uncompressed, LZ4, Zstd)
       DIR (Gesture)     a DVS128 Gesture folder (trials_to_train.txt …): train/test samples per class
       DIR (CIFAR10-DVS) class folders airplane/ … truck/: samples per class, 90/10 split
-      FILE.bin          the same for an N-MNIST recording (label: its digit folder)
+      FILE.bin          the same for an N-MNIST recording (label: its digit folder), or an
+                        N-Caltech101 one when it sits in Caltech101/{class}/ (label: the class)
       FILE.raw, .dat    the same for a Prophesee EVT 2.0/2.1/3.0 RAW or DAT recording (any event file
                         format `spikefuse convert --help` lists; found by content, else extension)
       FILE.hdf5         N-TIDIGITS sample counts per split and class; with --key one sample's summary
-      FILE.h5           an SHD file (spikes/times, spikes/units, labels): samples per class; --key N
-                        summarises sample N
-      DIR               per-class counts of grabbed_data*/scale{S} (or N-MNIST's Train/, Test/) and
+      FILE.h5           an SHD or SSC file (spikes/times, spikes/units, labels, extra/keys):
+                        samples per class with the class names; --key N summarises sample N
+      DIR               per-class counts of grabbed_data*/scale{S} (or N-MNIST's Train/, Test/, or
+                        N-Caltech101's Caltech101/{class}/) and
                         n-tidigits.hdf5 (or shd_train.h5, shd_test.h5), joint split sizes
       --json            print one JSON object
       --load            (DIR) build the joint dataset with default settings, framing every sample
@@ -50,6 +52,8 @@ enum InspectCommand {
         } else if isFolder.boolValue, case let c = JointDatasetConfiguration(dataFolder: url),
                   c.visualFormat == .nmnist || c.audioFormat == .shd {
             try communityFolder(url, scale: scale, json: json)
+        } else if isFolder.boolValue, NCaltech101Layout.looksLikeNCaltech101(url) {
+            try ncaltech101Folder(url, json: json)
         } else if isFolder.boolValue {
             let s = try DatasetInspector.folder(url, scale: scale)
             if json { print(try DatasetInspector.json(s)); return }
@@ -73,15 +77,22 @@ enum InspectCommand {
                     try printFile(try DatasetInspector.shdSample(shd, index: index), json: json)
                     return
                 }
-                var perClass = [Int](repeating: 0, count: SHDFile.classCount)
+                var perClass = [Int](repeating: 0, count: shd.classes)
                 for label in shd.labels { perClass[label] += 1 }
+                let ssc = shd.classes == SHDFile.sscClassCount
                 if json {
-                    let object: [String: Any] = ["file": url.path, "format": "SHD", "samples": shd.count, "per_class": perClass]
+                    let object: [String: Any] = ["file": url.path, "format": ssc ? "SSC" : "SHD", "samples": shd.count,
+                                                 "classes": shd.classes, "class_names": shd.classNames, "per_class": perClass]
                     print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
                     return
                 }
-                print("\(url.path): SHD (Spiking Heidelberg Digits), \(shd.count) samples, \(SHDFile.channelCount) channels")
-                print("  per class (0–9 English, 10–19 German): " + perClass.enumerated().map { "\($0):\($1)" }.joined(separator: " "))
+                print("\(url.path): \(ssc ? "SSC (Spiking Speech Commands)" : "SHD (Spiking Heidelberg Digits)"), \(shd.count) samples, "
+                      + "\(shd.classes) classes, \(SHDFile.channelCount) channels")
+                if shd.classNames.isEmpty {
+                    print("  per class (0–9 English, 10–19 German): " + perClass.enumerated().map { "\($0):\($1)" }.joined(separator: " "))
+                } else {
+                    print("  per class: " + perClass.enumerated().map { "\($0) \(shd.classNames[$0]):\($1)" }.joined(separator: " "))
+                }
             case .ntidigits(let file):
                 if let key {
                     try printFile(try DatasetInspector.ntidigitsSample(file, key: key), json: json)
@@ -135,6 +146,19 @@ enum InspectCommand {
             print(String(format: "%5d  %6d  %5d", c, catalog.visualCountPerClass[c], catalog.audioCountPerClass[c]))
         }
         print("joint split (first 50 % per class): train \(train), test \(test)")
+    }
+
+    /// Recordings per class of an N-Caltech101 folder.
+    static func ncaltech101Folder(_ url: URL, json: Bool) throws {
+        let (names, perClass) = try DatasetInspector.ncaltech101Folder(url)
+        if json {
+            let object: [String: Any] = ["folder": url.path, "format": "N-Caltech101", "classes": names.count,
+                                         "class_names": names, "per_class": perClass, "recordings": perClass.reduce(0, +)]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print("\(url.path): N-Caltech101, \(perClass.reduce(0, +)) recordings, \(names.count) classes (sensor up to \(NCaltech101.sensor))")
+        for (k, name) in names.enumerated() { print(String(format: "%5d  %@  %d", k, name, perClass[k])) }
     }
 
     /// Builds (or loads) the joint dataset and reports how long it took.

@@ -16,10 +16,11 @@ enum RenderCommand {
                     short slices, e.g. --window-ms 560 --slices 4, show its shape best)
                     (.aedat: AEDAT 2.0, AEDAT 3.1 and CIFAR10-DVS recordings; .aedat4: AEDAT 4.0;
                     any sensor size)
-      FILE.bin      an N-MNIST recording, drawn as FILE.aedat (34×34 sensor)
+      FILE.bin      an N-MNIST recording, drawn as FILE.aedat (34×34 sensor); in Caltech101/{class}/
+                    an N-Caltech101 recording (240×180)
       FILE.raw/.dat a Prophesee EVT 2.0/2.1/3.0 RAW or DAT recording (any format `convert --help` lists)
       FILE.hdf5     cochlea raster of sample --key (train or test): time (ms) × channel 0–63
-      FILE.h5       an SHD file: raster of sample number --key N, time (ms) × channel 0–699
+      FILE.h5       an SHD or SSC file: raster of sample number --key N, time (ms) × channel 0–699
       --window-ms   only the first MS milliseconds of the recording
     """
 

@@ -102,7 +102,7 @@ final class PropheseeFixtureTests: XCTestCase {
         let unknown = dir.appendingPathComponent("notes.txt")
         try Data("hello".utf8).write(to: unknown)
         XCTAssertThrowsEventIOError(try EventFileFormat.read(unknown), file: unknown.path) {
-            if case .unsupportedEncoding(_, let d) = $0 { return d.contains("Prophesee DAT (.dat)") && d.contains("N-MNIST (.bin)") }
+            if case .unsupportedEncoding(_, let d) = $0 { return d.contains("Prophesee DAT (.dat)") && d.contains("N-MNIST, N-Caltech101 (.bin)") && d.contains("(.aedat, .aedat4)") }
             return false
         }
     }
