@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // libFuzzer harnesses for every parser (AEDAT, WAV, IDX/gzip, N-TIDIGITS HDF5, the frame
-// cache, safetensors with its config metadata, run-directory files) (a separate package so the main build never
+// cache, safetensors with its config metadata, run-directory files, NIR graph import) (a separate package so the main build never
 // needs the fuzzer runtime). Build and run: `Fuzz/run.sh` (see docs/event-formats.md).
 //
 // SwiftPM links an executable's `main` under another name, so each harness's main.swift
@@ -9,6 +9,7 @@ import PackageDescription
 
 let harness = [Target.Dependency.product(name: "EventIO", package: "SpikeFuse"), "CFuzzerDriver"]
 let modelHarness = [Target.Dependency.product(name: "Multimodal", package: "SpikeFuse"), "CFuzzerDriver"]
+let nirHarness = modelHarness + [.product(name: "NIRInterchange", package: "SpikeFuse")]
 
 let package = Package(
     name: "SpikeFuseFuzz",
@@ -22,5 +23,6 @@ let package = Package(
         .executableTarget(name: "FrameCacheFuzz", dependencies: harness),
         .executableTarget(name: "SafeTensorsFuzz", dependencies: modelHarness),
         .executableTarget(name: "RunFilesFuzz", dependencies: modelHarness),
+        .executableTarget(name: "NIRFuzz", dependencies: nirHarness),
     ]
 )

@@ -23,7 +23,7 @@ while [ "$dir" != "/" ]; do
 done
 
 work="$here/.build/fuzz"
-mkdir -p "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/cache" "$work/safetensors" "$work/run" "$work/artifacts"
+mkdir -p "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/cache" "$work/safetensors" "$work/run" "$work/nir" "$work/artifacts"
 
 # Hand-made seeds: a header-only AEDAT file, one with two events, a 4-sample 16-bit WAV.
 printf '#!AER-DAT2.0\r\n' > "$work/aedat/seed-header-only"
@@ -46,12 +46,14 @@ cp "$root"/Tests/EventIOTests/Fixtures/*.hdf5 "$work/hdf5/"
 cp "$root"/Tests/SpikeNNTests/Fixtures/*.safetensors "$work/safetensors/"
 cp "$root"/Tests/MultimodalTests/Fixtures/golden_weights*.safetensors "$work/safetensors/"
 printf '{"model": {"mode": "audio", "audio_hidden": 8}, "training": {"epochs": 1, "batchSize": 4, "learningRate": 0.001, "seed": 1, "keepCheckpoints": 3}, "data": {"source": "{\\"synthetic\\": {\\"_0\\": {}}}"}}' > "$work/run/seed-config"
+# NIR: the harness edits a valid graph; seeds pick the A-Network (0) or the V-Network (1) unedited.
+printf '\x00' > "$work/nir/seed-audio"; printf '\x01' > "$work/nir/seed-visual"
 
 status=0
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"   # see -detect_leaks=0 below
-targets="${FUZZ_TARGETS:-AEDATFuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz}"
+targets="${FUZZ_TARGETS:-AEDATFuzz WAVFuzz IDXFuzz HDF5Fuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz NIRFuzz}"
 corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
-  FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;; esac; }
+  FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;; NIRFuzz) echo nir ;; esac; }
 for name in $targets; do
   harness="$name:$(corpus_of "$name")"
   name="${harness%%:*}"; corpus="$work/${harness##*:}"
