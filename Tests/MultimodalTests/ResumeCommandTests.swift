@@ -75,3 +75,44 @@ final class EvaluateNonFiniteTests: XCTestCase {
         XCTAssertFalse(r.stdout.contains("% correct"), r.stdout)
     }
 }
+
+/// Issue 40 at the command line: nothing empty or unmatched passes as a result.
+final class EmptyAndMismatchedInputCommandTests: XCTestCase {
+    private func tempDir() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sf-empty-\(UUID())")
+    }
+
+    /// A folder where every recording is unreadable trained on 0 samples and exited 0.
+    func testAFolderOfUnreadableRecordingsIsAnError() throws {
+        let data = tempDir(), run = tempDir()
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: run) }
+        XCTAssertEqual(try runSpikefuse(["synth", "--out", data.path, "--pairs", "20"]).status, 0)
+        let files = FileManager.default.enumerator(atPath: data.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".aedat") }
+        XCTAssertEqual(files.count, 20)
+        for f in files { try Data("garbage".utf8).write(to: data.appendingPathComponent(f)) }
+        let r = try runSpikefuse(["train", "--data", data.path, "--out", run.path, "--epochs", "1", "--cache", "none"])
+        XCTAssertNotEqual(r.status, 0, r.stdout)
+        XCTAssertTrue(r.stderr.contains("training set has 0 samples") && r.stderr.contains(data.path), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: RunDirectory(run).weightsURL.path))
+    }
+
+    /// `import visual.nir --check IO` with a 28×28 input for a 32×32 network trapped.
+    func testImportCheckWithAnotherInputShapeNamesBothShapes() throws {
+        let dir = tempDir()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var model = ModelConfiguration()
+        model.mode = .visual; model.timesteps = 4; model.visualChannels = [2, 2]; model.visualHidden = 8; model.imageSize = 32
+        let network = try MultimodalNetwork(model, seed: 1)
+        let weights = dir.appendingPathComponent("w.safetensors"), nir = dir.appendingPathComponent("visual.nir")
+        try SafeTensors.write(network.namedTensors(), metadata: ["config": model.jsonString(), "epoch": "1"], to: weights)
+        let export = try runSpikefuse(["export", weights.path, "--nir", nir.path])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        let io = dir.appendingPathComponent("io.safetensors")
+        try SafeTensors.write([("input", Tensor(zeros: [4, 2, 2, 28, 28])), ("spikes", Tensor(zeros: [4, 2, 10]))],
+                              metadata: [:], to: io)
+        let r = try runSpikefuse(["import", nir.path, "--check", io.path])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("[4, 2, 2, 28, 28]") && r.stderr.contains("[2, 32, 32]") && r.stderr.contains(io.path), r.stderr)
+    }
+}
