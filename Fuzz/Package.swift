@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // libFuzzer harnesses for every parser (AEDAT 2.0/3.1/4.0, Prophesee RAW and DAT, WAV, IDX/gzip, N-TIDIGITS HDF5,
-// N-MNIST/N-Caltech101, SHD/SSC, NIR, the frame
-// cache, safetensors with its config metadata, run-directory files) (a separate package so the main build never
+// N-MNIST/N-Caltech101, SHD/SSC, the frame
+// cache, safetensors with its config metadata, run-directory files, NIR graph import) (a separate package so the main build never
 // needs the fuzzer runtime). Build and run: `Fuzz/run.sh` (see docs/event-formats.md).
 //
 // SwiftPM links an executable's `main` under another name, so each harness's main.swift
@@ -10,6 +10,7 @@ import PackageDescription
 
 let harness = [Target.Dependency.product(name: "EventIO", package: "SpikeFuse"), "CFuzzerDriver"]
 let modelHarness = [Target.Dependency.product(name: "Multimodal", package: "SpikeFuse"), "CFuzzerDriver"]
+let nirHarness = modelHarness + [.product(name: "NIRInterchange", package: "SpikeFuse")]
 
 let package = Package(
     name: "SpikeFuseFuzz",
@@ -29,5 +30,6 @@ let package = Package(
         .executableTarget(name: "RunFilesFuzz", dependencies: modelHarness),
         .executableTarget(name: "PropheseeRAWFuzz", dependencies: harness),
         .executableTarget(name: "PropheseeDATFuzz", dependencies: harness),
+        .executableTarget(name: "NIRFuzz", dependencies: nirHarness),
     ]
 )

@@ -23,7 +23,7 @@ while [ "$dir" != "/" ]; do
 done
 
 work="$here/.build/fuzz"
-mkdir -p "$work/aedat4" "$work/aedat31" "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/nmnist" "$work/shd" "$work/cache" "$work/safetensors" "$work/run" "$work/artifacts"
+mkdir -p "$work/aedat4" "$work/aedat31" "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/nmnist" "$work/shd" "$work/cache" "$work/safetensors" "$work/run" "$work/nir" "$work/artifacts"
 mkdir -p "$work/prophesee-raw" "$work/prophesee-dat"
 # Prophesee seeds: the committed fixtures (EVT 2.0, 2.1, 3.0 RAW; DAT).
 cp "$root"/Tests/EventIOTests/Fixtures/prophesee/*.raw "$work/prophesee-raw/"
@@ -59,14 +59,16 @@ cp "$root"/Tests/EventIOTests/Fixtures/shd*.h5 "$root"/Tests/EventIOTests/Fixtur
 cp "$root"/Tests/SpikeNNTests/Fixtures/*.safetensors "$work/safetensors/"
 cp "$root"/Tests/MultimodalTests/Fixtures/golden_weights*.safetensors "$work/safetensors/"
 printf '{"model": {"mode": "audio", "audio_hidden": 8}, "training": {"epochs": 1, "batchSize": 4, "learningRate": 0.001, "seed": 1, "keepCheckpoints": 3}, "data": {"source": "{\\"synthetic\\": {\\"_0\\": {}}}"}}' > "$work/run/seed-config"
+# NIR: the harness edits a valid graph; seeds pick the A-Network (0) or the V-Network (1) unedited.
+printf '\x00' > "$work/nir/seed-audio"; printf '\x01' > "$work/nir/seed-visual"
 
 status=0
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"   # see -detect_leaks=0 below
-targets="${FUZZ_TARGETS:-AEDATFuzz AEDAT31Fuzz AEDAT4Fuzz WAVFuzz IDXFuzz HDF5Fuzz NMNISTFuzz SHDFuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz PropheseeRAWFuzz PropheseeDATFuzz}"
+targets="${FUZZ_TARGETS:-AEDATFuzz AEDAT31Fuzz AEDAT4Fuzz WAVFuzz IDXFuzz HDF5Fuzz NMNISTFuzz SHDFuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz PropheseeRAWFuzz PropheseeDATFuzz NIRFuzz}"
 corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; AEDAT31Fuzz) echo aedat31 ;; AEDAT4Fuzz) echo aedat4 ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
   NMNISTFuzz) echo nmnist ;; SHDFuzz) echo shd ;;
   FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;;
-  PropheseeRAWFuzz) echo prophesee-raw ;; PropheseeDATFuzz) echo prophesee-dat ;; esac; }
+  PropheseeRAWFuzz) echo prophesee-raw ;; PropheseeDATFuzz) echo prophesee-dat ;; NIRFuzz) echo nir ;; esac; }
 for name in $targets; do
   harness="$name:$(corpus_of "$name")"
   name="${harness%%:*}"; corpus="$work/${harness##*:}"

@@ -44,12 +44,15 @@ public enum FrameEncoding: UInt32, Sendable, Codable, Comparable {
 /// `Tensor` on demand; kept in memory or in a cache file that is memory-mapped on load.
 ///
 /// Cache file (`{name}-{FNV-1a-64 of key, hex}.sfcache`), little-endian:
-/// `"SFCACHE1"`, u32 version (1), u32 key length, key bytes (UTF-8), u32 encoding,
+/// `"SFCACHE1"`, u32 version (2), u32 key length, key bytes (UTF-8), u32 encoding,
 /// u32 rank, rank × u32 dims, u64 count, then `count` records of
 /// `encoding.recordBytes(shape.product)` bytes, then `count` validity bytes (1 = framed,
-/// 0 = source file skipped). The full key (source files with size and mtime, and the
-/// framing settings) is stored and compared exactly, so any change rebuilds the cache.
-/// Files are written to a temporary name and renamed into place (atomic).
+/// 0 = source file skipped), then `count` u64 record checksums (`recordChecksum`: record
+/// index, validity byte and record bytes). The full key (source files with path, size,
+/// mtime, ctime and inode, and the framing settings) is stored and compared exactly, so any
+/// change rebuilds the cache. Every checksum is verified when the file is opened: a zeroed,
+/// swapped or bit-flipped record, or a changed validity byte, rebuilds the file with a
+/// warning naming it. Files are written to a temporary name and renamed into place (atomic).
 public struct FrameStore: Sendable {
     /// Where the frames came from.
     public enum Origin: Sendable, Equatable {
@@ -70,11 +73,14 @@ public struct FrameStore: Sendable {
     public let origin: Origin
     /// The cache file, when there is one.
     public let file: URL?
+    /// Why an existing cache file was not used and was rebuilt (corrupt: names the file and
+    /// what failed); nil when there was none or it was merely out of date.
+    public internal(set) var rebuildReason: String? = nil
     private let data: Data
     private let recordsOffset: Int
 
     static let magic = Array("SFCACHE1".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
 
     /// Elements per sample.
     public var elementCount: Int { shape.reduce(1, *) }
@@ -129,6 +135,27 @@ public struct FrameStore: Sendable {
         return h
     }
 
+    /// Checksum of record `index`: a 64-bit multiply–xor hash over its validity byte and its
+    /// bytes, 8 at a time, seeded by the index. Each step is a bijection of the running value,
+    /// so any change confined to one 8-byte word, or a record moved to another index, changes it.
+    static func recordChecksum(index: Int, valid: Bool, bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let prime: UInt64 = 0x0000_0100_0000_01b3
+        var h = (0xcbf2_9ce4_8422_2325 ^ UInt64(truncatingIfNeeded: index)) &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ (valid ? 1 : 2)) &* prime
+        let n = bytes.count
+        var i = 0
+        while i + 8 <= n {
+            h = (h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian) &* prime
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = UInt64(n - i) << 56
+        for k in 0..<(n - i) { tail |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
+        h = (h ^ tail) &* prime
+        h ^= h >> 32
+        return h
+    }
+
     /// Where a store named `name` with `key` lives in `directory`.
     public static func cacheFile(directory: URL, name: String, key: String) -> URL {
         directory.appendingPathComponent("\(name)-\(String(fnv1a(key), radix: 16)).sfcache")
@@ -160,12 +187,33 @@ extension FrameStore {
     public static func load(count: Int, shape: [Int], preferred: FrameEncoding, cache: CacheSpec?,
                             label: String, progress: Bool, policy: BadFilePolicy,
                             frame: @escaping @Sendable (Int) throws -> Tensor) throws -> (FrameStore, [String]) {
-        if let cache, let hit = try? open(cache, shape: shape, count: count) { return (hit, []) }
+        try load(count: count, shape: shape, preferred: preferred, cache: cache, label: label, progress: progress,
+                 policy: policy, writeFailure: nil, frame: frame)
+    }
+
+    /// `load`; `writeFailure` (tests) is asked before each write to the cache file and fails
+    /// that write with the reason it returns (a full disk, without filling one).
+    static func load(count: Int, shape: [Int], preferred: FrameEncoding, cache: CacheSpec?,
+                     label: String, progress: Bool, policy: BadFilePolicy,
+                     writeFailure: (@Sendable (URL) -> String?)?,
+                     frame: @escaping @Sendable (Int) throws -> Tensor) throws -> (FrameStore, [String]) {
+        var rebuildReason: String?
+        if let cache {
+            do {
+                if let hit = try open(cache, shape: shape, count: count) { return (hit, []) }
+            } catch {
+                rebuildReason = "\(error)"
+                FileHandle.standardError.write(Data("warning: \(label): \(error); rebuilding it\n".utf8))
+            }
+        }
         var encoding = preferred
         while true {
             do {
-                return try build(count: count, shape: shape, encoding: encoding, cache: cache,
-                                 label: label, progress: progress, policy: policy, frame: frame)
+                var (store, failures) = try build(count: count, shape: shape, encoding: encoding, cache: cache,
+                                                  label: label, progress: progress, policy: policy,
+                                                  writeFailure: writeFailure, frame: frame)
+                store.rebuildReason = rebuildReason
+                return (store, failures)
             } catch let wider as NeedsWiderEncoding {
                 encoding = wider.encoding
             }
@@ -174,11 +222,15 @@ extension FrameStore {
 
     struct NeedsWiderEncoding: Error { let encoding: FrameEncoding }
 
-    /// Opens a cache file; nil when absent or stale, throws when corrupt.
+    /// Opens a cache file; nil when absent or stale, throws `DatasetError.corruptCache`
+    /// naming the file when it is corrupt (any record failing its checksum included).
     static func open(_ cache: CacheSpec, shape: [Int], count: Int) throws -> FrameStore? {
         let url = cacheFile(directory: cache.directory, name: cache.name, key: cache.key)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let data = try Data(contentsOf: url, options: .alwaysMapped)
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+            throw DatasetError.corruptCache(file: url.path, reason: "unreadable: \(error.localizedDescription)")
+        }
         var offset = 0
         func bytes(_ n: Int) throws -> Data {
             guard n >= 0, offset + n <= data.count else {
@@ -206,10 +258,29 @@ extension FrameStore {
         guard dims == shape, storedCount == count else { return nil }
         let recordBytes = encoding.recordBytes(elements: shape.reduce(1, *))
         let recordsOffset = offset
-        guard data.count == recordsOffset + count * recordBytes + count else {
+        let (records, overflow) = count.multipliedReportingOverflow(by: recordBytes + 9)
+        guard !overflow, data.count - recordsOffset == records else {
             throw DatasetError.corruptCache(file: url.path, reason: "size \(data.count) does not match \(count) records")
         }
-        let valid = data[(recordsOffset + count * recordBytes)...].map { $0 != 0 }
+        let validityOffset = recordsOffset + count * recordBytes
+        let checksumOffset = validityOffset + count
+        var valid = [Bool](repeating: false, count: count)
+        let bad: (index: Int, what: String)? = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            for i in 0..<count {
+                let v = raw[validityOffset + i]
+                guard v <= 1 else { return (i, "validity byte \(v) is not 0 or 1") }
+                valid[i] = v == 1
+                let record = UnsafeRawBufferPointer(rebasing: raw[(recordsOffset + i * recordBytes)..<(recordsOffset + (i + 1) * recordBytes)])
+                let stored = raw.loadUnaligned(fromByteOffset: checksumOffset + 8 * i, as: UInt64.self).littleEndian
+                if recordChecksum(index: i, valid: v == 1, bytes: record) != stored {
+                    return (i, "record \(i) or its validity byte fails its checksum")
+                }
+            }
+            return nil
+        }
+        if let bad {
+            throw DatasetError.corruptCache(file: url.path, reason: bad.what + " (at byte \(recordsOffset + bad.index * recordBytes))")
+        }
         return FrameStore(shape: shape, encoding: encoding, count: count, valid: valid, origin: .cacheHit,
                           file: url, data: data, recordsOffset: recordsOffset)
     }
@@ -217,6 +288,7 @@ extension FrameStore {
     /// Frames everything and writes the cache (or keeps it in memory).
     private static func build(count: Int, shape: [Int], encoding: FrameEncoding, cache: CacheSpec?,
                               label: String, progress: Bool, policy: BadFilePolicy,
+                              writeFailure: (@Sendable (URL) -> String?)?,
                               frame: @escaping @Sendable (Int) throws -> Tensor) throws -> (FrameStore, [String]) {
         let elements = shape.reduce(1, *)
         let recordBytes = encoding.recordBytes(elements: elements)
@@ -231,14 +303,30 @@ extension FrameStore {
         var memory = Data()
         var handle: FileHandle?
         var temporary: URL?
-        if let cache {
-            try? FileManager.default.createDirectory(at: cache.directory, withIntermediateDirectories: true)
-            let tmp = AtomicFile.temporaryURL(for: cacheFile(directory: cache.directory, name: cache.name, key: cache.key))
-            guard FileManager.default.createFile(atPath: tmp.path, contents: Data(header)),
-                  let h = try? FileHandle(forWritingTo: tmp) else {
-                throw DatasetError.io(file: tmp.path, reason: "cannot create a cache file")
+        let target = cache.map { cacheFile(directory: $0.directory, name: $0.name, key: $0.key) }
+        /// Appends to the temporary cache file; a failure (e.g. a full disk) names the cache file.
+        func write(_ bytes: Data) throws {
+            guard let handle, let target, let temporary else { return }
+            var failure = writeFailure?(target)
+            if failure == nil {
+                do { try handle.write(contentsOf: bytes) } catch { failure = error.localizedDescription }
             }
-            _ = try? h.seekToEnd()
+            if let failure {
+                throw DatasetError.io(file: target.path,
+                                      reason: "cannot write the frame cache file (via \(temporary.lastPathComponent)): \(failure)")
+            }
+        }
+        if let cache, let target {
+            do {
+                try FileManager.default.createDirectory(at: cache.directory, withIntermediateDirectories: true)
+            } catch {
+                throw DatasetError.io(file: target.path, reason: "cannot create the cache folder \(cache.directory.path): \(error.localizedDescription)")
+            }
+            let tmp = AtomicFile.temporaryURL(for: target)
+            guard FileManager.default.createFile(atPath: tmp.path, contents: nil),
+                  let h = try? FileHandle(forWritingTo: tmp) else {
+                throw DatasetError.io(file: target.path, reason: "cannot create the temporary cache file \(tmp.path)")
+            }
             handle = h; temporary = tmp
         } else {
             memory.reserveCapacity(header.count + count * (recordBytes + 1))
@@ -249,8 +337,11 @@ extension FrameStore {
             try? handle?.close()
             if !succeeded, let temporary { try? FileManager.default.removeItem(at: temporary) }
         }
+        if handle != nil { try write(Data(header)) }
 
         var valid = [Bool](repeating: false, count: count)
+        var checksums: [UInt64] = []
+        checksums.reserveCapacity(count)
         var failures: [String] = []
         let start = Date()
         let block = 64
@@ -291,7 +382,13 @@ extension FrameStore {
                 }
             }
             let chunk = results.records()
-            if let handle { try handle.write(contentsOf: chunk) } else { memory.append(chunk) }
+            chunk.withUnsafeBytes { raw in
+                for j in 0..<n {
+                    let record = UnsafeRawBufferPointer(rebasing: raw[(j * recordBytes)..<((j + 1) * recordBytes)])
+                    checksums.append(recordChecksum(index: first + j, valid: valid[first + j], bytes: record))
+                }
+            }
+            if handle != nil { try write(chunk) } else { memory.append(chunk) }
             done += n
             if progress, done == count || Date().timeIntervalSince(lastReport) >= 1 {
                 lastReport = Date()
@@ -299,11 +396,13 @@ extension FrameStore {
                 FileHandle.standardError.write(Data("\(label): \(done)/\(count) samples (\(Int(rate)) samples/s)\n".utf8))
             }
         }
-        let validity = Data(valid.map { $0 ? 1 : 0 })
-        if let handle, let temporary, let cache {
-            try handle.write(contentsOf: validity)
-            try handle.close()
-            let url = cacheFile(directory: cache.directory, name: cache.name, key: cache.key)
+        var validity = Data(valid.map { $0 ? 1 : 0 })
+        for c in checksums { withUnsafeBytes(of: c.littleEndian) { validity.append(contentsOf: $0) } }
+        if let handle, let temporary, let url = target {
+            try write(validity)
+            do { try handle.close() } catch {
+                throw DatasetError.io(file: url.path, reason: "cannot write the frame cache file: \(error)")
+            }
             do { try AtomicFile.commit(temporary, to: url) } catch {
                 throw DatasetError.io(file: url.path, reason: "cannot put the cache file into place: \(error.reason)")
             }

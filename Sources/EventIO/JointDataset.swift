@@ -245,12 +245,14 @@ public struct JointDataset: AudioVisualDataset {
                                  visualFrames: visual, audioFrames: audioStore, warnings: warnings))
     }
 
-    /// "path<TAB>size<TAB>mtime" of a source file (the cache key changes when the file does).
+    /// "path<TAB>size<TAB>mtime<TAB>ctime<TAB>inode" of a source file (times in ns), so the
+    /// cache key changes whenever the file does: a rewrite changes ctime even when size and
+    /// mtime are put back (`touch -r`, `cp -p`), and a replacement by rename changes the inode.
     static func sourceLine(_ url: URL) -> String {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-        let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
-        let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
-        return "\(url.path)\t\(size)\t\(mtime)"
+        var s = stat()
+        guard stat(url.path, &s) == 0 else { return "\(url.path)\t-1" }
+        func ns(_ t: timespec) -> Int64 { Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec) }
+        return "\(url.path)\t\(s.st_size)\t\(ns(s.st_mtim))\t\(ns(s.st_ctim))\t\(s.st_ino)"
     }
 }
 

@@ -73,6 +73,24 @@ public enum DataSource: Codable, Sendable, Equatable {
         if network.classes != classCount { throw mismatch("class count", [network.classes], [classCount]) }
     }
 
+    /// Where the data lives, for messages: "synthetic" or the visual and audio paths.
+    public var location: String {
+        switch self {
+        case .synthetic: return "synthetic data"
+        case .joint(let c): return "visual \(c.mnistDVSRoot), audio \(c.ntidigitsFile)"
+        }
+    }
+
+    /// Whether `other` gives the same samples: equal but for where frames are cached, the
+    /// bad-file policy and progress lines, which change no frame.
+    public func sameData(as other: DataSource) -> Bool {
+        guard case .joint(var a) = self, case .joint(var b) = other else { return self == other }
+        a.cacheDirectory = nil; b.cacheDirectory = nil
+        a.badFiles = .skip; b.badFiles = .skip
+        a.showProgress = true; b.showProgress = true
+        return a == b
+    }
+
     /// The source as one JSON string (for config.json).
     public func jsonString() -> String {
         let e = JSONEncoder()

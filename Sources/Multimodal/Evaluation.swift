@@ -86,6 +86,10 @@ public func evaluate(_ replicas: NetworkReplicas, on dataset: AudioVisualDataset
     network.setTraining(false)          // keep nothing for backward while evaluating
     defer { network.setTraining(wasTraining) }
     let n = min(dataset.count, limit ?? dataset.count)
+    guard n > 0 else {   // an accuracy over no sample is no result (issue 40)
+        throw ConfigurationError.invalid("the evaluation set has 0 samples: no accuracy to report "
+                                         + "(were its recordings all unreadable? see the warnings above)")
+    }
     let indices = evenlySpreadIndices(count: n, of: dataset.count)
     var visual = HeadTally(classes: c.classes), audio = HeadTally(classes: c.classes)
     var fusion = HeadTally(classes: c.classes)

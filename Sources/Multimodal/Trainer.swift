@@ -162,6 +162,11 @@ public final class Trainer {
             throw ConfigurationError.invalid("\(group.size) ranks cannot share \(training.gradientShards) gradient shards per batch: "
                 + "run on a power of two of ranks that divides --gradient-shards (or raise --gradient-shards)")
         }
+        for (name, set) in [("training", trainSet), ("test", testSet)] where set.count == 0 {
+            let data = dataDescription["source"].flatMap { try? DataSource.fromJSON($0, source: "") }?.location
+            throw ConfigurationError.invalid("the \(name) set has 0 samples\(data.map { " (\($0))" } ?? ""): nothing to "
+                + (name == "training" ? "train on" : "test on") + " (were its recordings all unreadable? see the warnings above)")
+        }
         let wantVisual = [model.timesteps] + model.visualFrameShape
         let wantAudio = [model.timesteps, model.audioChannels]
         for (name, set) in [("training", trainSet), ("test", testSet)] {
@@ -192,6 +197,8 @@ public final class Trainer {
     public func run(resume: Bool = false) throws -> [EpochMetrics] {
         let fm = FileManager.default
         let leader = group.isLeader
+        let lock = leader ? try run.lock() : nil     // before anything is written or removed
+        defer { withExtendedLifetime(lock) {} }
         if leader { try run.prepare() }
         let optimiser = Adam(parameters: network.parameters, learningRate: training.learningRate)
         var shuffler = SeededGenerator(seed: training.seed ^ 0x5348_5546_464C_45)   // "SHUFFLE"
@@ -214,6 +221,7 @@ public final class Trainer {
                 throw CheckpointError.mismatch(checkpointURL(epoch: epoch).path,
                                                "its model configuration differs from this run's (\(what))")
             }
+            try checkRecordedSettings()
             try network.load(checkpoint.tensors, source: checkpointURL(epoch: epoch).path)
             try optimiser.loadState(checkpoint.tensors, stepCount: checkpoint.adamStep)
             shuffler = SeededGenerator(state: checkpoint.rngState)
@@ -222,6 +230,10 @@ public final class Trainer {
                 try run.writeMetrics(history)          // drop lines of epochs after the checkpoint
             }
             firstEpoch = epoch + 1
+            if leader, let problem = run.weightsProblem(epoch: epoch) {
+                warn("\(problem); writing the weights of epoch \(epoch) from \(checkpointURL(epoch: epoch).lastPathComponent)")
+                try run.writeWeights(network.namedTensors(), model: model, epoch: epoch)
+            }
         } else if resume {
             throw CheckpointError.noCheckpoint(runDirectory.path)
         } else if leader {
@@ -235,14 +247,32 @@ public final class Trainer {
             try run.writeMetrics(history)
             try Checkpoint.write(network: network, optimiser: optimiser, epoch: epoch, rng: shuffler,
                                  to: checkpointURL(epoch: epoch))
-            try SafeTensors.write(network.namedTensors(), metadata: ["config": model.jsonString(), "epoch": String(epoch)],
-                                  to: run.weightsURL)
+            try run.writeWeights(network.namedTensors(), model: model, epoch: epoch)
             for old in checkpointEpochs().dropLast(training.keepCheckpoints) {
                 try? fm.removeItem(at: checkpointURL(epoch: old))
             }
             onEpoch?(metrics)
         }
         return history
+    }
+
+    /// On resume: the training settings (all but the number of epochs) and the data source
+    /// recorded in config.json must be this run's, or the resumed run would mix two.
+    func checkRecordedSettings() throws {
+        guard FileManager.default.fileExists(atPath: run.configURL.path) else { return }
+        let recorded = try run.readConfiguration()
+        var mine = training
+        mine.epochs = recorded.training.epochs
+        if mine != recorded.training {
+            throw CheckpointError.mismatch(run.configURL.path, "its training settings differ from this run's ("
+                + jsonDifferences(of: mine, from: recorded.training).joined(separator: "; ") + ")")
+        }
+        let theirs = recorded.data["source"], ours = dataDescription["source"]
+        guard theirs != ours else { return }
+        if let theirs, let ours, let a = try? DataSource.fromJSON(theirs, source: ""),
+           let b = try? DataSource.fromJSON(ours, source: ""), a.sameData(as: b) { return }
+        throw CheckpointError.mismatch(run.configURL.path, "its data source differs from this run's "
+            + "(recorded \(theirs ?? "none"), here \(ours ?? "none")); leave the data options out to resume on the recorded data")
     }
 
     /// The newest checkpoint that reads back, skipping damaged ones (a crash mid-write
@@ -389,6 +419,20 @@ public func readMetricsLines(_ text: String, source: String) throws -> [EpochMet
         }
     }
     return out
+}
+
+/// "key: X here, Y recorded" for every JSON key whose value differs between two values.
+public func jsonDifferences<T: Encodable>(of mine: T, from recorded: T) -> [String] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    func object(_ v: T) -> [String: Any] {
+        (try? encoder.encode(v)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+    }
+    let a = object(mine), b = object(recorded)
+    return Set(a.keys).union(b.keys).sorted().compactMap { key in
+        let x = a[key].map { "\($0)" } ?? "none", y = b[key].map { "\($0)" } ?? "none"
+        return x == y ? nil : "\(key): \(x) here, \(y) recorded"
+    }
 }
 
 /// A warning line on standard error.

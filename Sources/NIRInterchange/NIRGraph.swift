@@ -66,11 +66,14 @@ public struct NIRGraph: Equatable, Sendable {
 public enum NIRError: Error, CustomStringConvertible, Equatable {
     case invalid(file: String, reason: String)
     case unsupported(file: String, node: String, reason: String)
+    /// An `import --check` file (input and expected spikes) that cannot be compared.
+    case badCheck(file: String, reason: String)
 
     public var description: String {
         switch self {
         case .invalid(let file, let reason): return "\(file): not a NIR graph SpikeFuse can read: \(reason)"
         case .unsupported(let file, let node, let reason): return "\(file): node '\(node)': \(reason)"
+        case .badCheck(let file, let reason): return "\(file): \(reason)"
         }
     }
 }

@@ -203,7 +203,10 @@ public enum NIRImport {
                                    + "(the V-Network or the A-Network); multimodal graphs are exported but not imported")
         }
         let dt = scalar(g.metadata["dt"]) ?? NIRExport.dt
+        try validateParameters(g, dt: dt, file: file)
+        try refuseDuplicateEdges(g, file: file)
         var reader = ChainReader(graph: g, file: file, dt: dt, current: inputs[0])
+        var tensorNodes: [String: String] = [:]     // SpikeFuse tensor → the NIR node it came from
         guard case .input(let shape) = g.nodes[inputs[0]]! else { preconditionFailure("filtered to Input nodes above") }
         var c = ModelConfiguration()
         var tensors: [String: Tensor] = [:]
@@ -222,6 +225,15 @@ public enum NIRImport {
                     throw reader.unsupported(node, "expected a 3×3 Conv2d with stride 1, padding 1 (the V-Network's \(name))")
                 }
                 let side = c.imageSize / (channels.isEmpty ? 1 : 2)
+                if case .conv2d(_, _, _, _, _, _, let declared?) = conv, declared != [side, side] {
+                    throw reader.unsupported(node, "input_shape \(declared), but its input is \([side, side]) here")
+                }
+                let expectedIn = channels.last ?? c.polarities
+                guard w.shape[1] == expectedIn, b.shape == [w.shape[0]] else {
+                    throw reader.unsupported(node, "weight \(w.shape) and bias \(b.shape) do not take \(expectedIn) input channels "
+                                             + "to \(w.shape[0]) outputs")
+                }
+                tensorNodes[name + ".weight"] = node; tensorNodes[name + ".bias"] = node
                 let neuron = try reader.lif(width: w.shape[0] * side * side)
                 tensors[name + ".weight"] = NIRExport.scaled(w, poolScale * neuron.inputScale)
                 tensors[name + ".bias"] = NIRExport.scaled(b, neuron.inputScale)
@@ -229,10 +241,22 @@ public enum NIRImport {
                 poolScale = try reader.pool()
             }
             let (flattenNode, flatten) = try reader.next()
-            guard case .flatten = flatten else { throw reader.unsupported(flattenNode, "expected Flatten after the second pooling") }
+            guard case .flatten(_, _, let declared) = flatten else {
+                throw reader.unsupported(flattenNode, "expected Flatten after the second pooling")
+            }
+            let flatShape = [channels.last ?? 0, c.imageSize / 4, c.imageSize / 4]
+            if let declared, declared.reduce(1, *) != flatShape.reduce(1, *) {
+                throw reader.unsupported(flattenNode, "input_type \(declared), but its input is \(flatShape) here")
+            }
+            var width = flatShape.reduce(1, *)
             for (i, name) in ["visual.fc1", "visual.fc2"].enumerated() {
                 let (node, affine) = try reader.next()
                 guard case .affine(let w, let b) = affine, w.rank == 2 else { throw reader.unsupported(node, "expected Affine (\(name))") }
+                guard w.shape[1] == width, b.shape == [w.shape[0]] else {
+                    throw reader.unsupported(node, "weight \(w.shape) and bias \(b.shape) do not map \(width) inputs to \(w.shape[0])")
+                }
+                width = w.shape[0]
+                tensorNodes[name + ".weight"] = node; tensorNodes[name + ".bias"] = node
                 let neuron = try reader.lif(width: w.shape[0])
                 tensors[name + ".weight"] = NIRExport.scaled(w, (i == 0 ? poolScale : 1) * neuron.inputScale)
                 tensors[name + ".bias"] = NIRExport.scaled(b, neuron.inputScale)
@@ -245,14 +269,24 @@ public enum NIRImport {
             c.mode = .audio
             c.audioChannels = shape[0]
             var decay: Float = 0, threshold: Float = 0
+            var width = shape[0]
             for (i, layer) in ["rec1", "rec2", "rec3", "out"].enumerated() {
                 let name = "audio." + layer
                 let (node, affine) = try reader.next()
                 guard case .affine(let w, let b) = affine, w.rank == 2 else { throw reader.unsupported(node, "expected Affine (\(name))") }
+                guard w.shape[1] == width, b.shape == [w.shape[0]] else {
+                    throw reader.unsupported(node, "weight \(w.shape) and bias \(b.shape) do not map \(width) inputs to \(w.shape[0])")
+                }
+                width = w.shape[0]
                 let neuron = try reader.lif(width: w.shape[0], recurrent: true)
                 guard let r = neuron.recurrentWeight else {
                     throw reader.unsupported(neuron.name, "expected a recurrent Linear cycle on the LIF node (\(name))")
                 }
+                guard r.shape == [width, width] else {
+                    throw reader.unsupported(neuron.recurrentName ?? neuron.name, "recurrent weight \(r.shape), expected \([width, width])")
+                }
+                tensorNodes[name + ".weight"] = node; tensorNodes[name + ".bias"] = node
+                tensorNodes[name + ".recurrent_weight"] = neuron.recurrentName ?? neuron.name
                 tensors[name + ".weight"] = NIRExport.scaled(w, neuron.inputScale)
                 tensors[name + ".bias"] = NIRExport.scaled(b, neuron.inputScale)
                 tensors[name + ".recurrent_weight"] = NIRExport.scaled(r, neuron.inputScale)
@@ -267,7 +301,18 @@ public enum NIRImport {
             throw reader.unsupported(inputs[0], "input shape \(shape) is neither [P, S, S] (visual) nor [channels] (audio)")
         }
         let (outNode, out) = try reader.next()
-        guard case .output = out else { throw reader.unsupported(outNode, "expected the Output node after the last LIF") }
+        guard case .output(let outShape) = out else { throw reader.unsupported(outNode, "expected the Output node after the last LIF") }
+        guard outShape == [c.classes] else {
+            throw reader.unsupported(outNode, "declares shape \(outShape), but the network before it has \(c.classes) outputs")
+        }
+        try validateEdges(g, walked: reader.walked, reached: reader.reached, file: file)
+        for (name, t) in tensors.sorted(by: { $0.key < $1.key }) {    // after folding the LIF input scale
+            if let bad = t.scalars.first(where: { !$0.isFinite || abs(Double($0)) > parameterLimit }) {
+                throw NIRError.unsupported(file: file, node: tensorNodes[name] ?? name,
+                                           reason: "\(name) becomes \(bad) once the LIF input scale r·dt/τ is folded in, "
+                                               + "outside ±\(parameterLimit) (docs/interop.md)")
+            }
+        }
         // T is not part of a network; a SpikeFuse export records the one it was trained with.
         if case .strings(let json, _)? = g.metadata["config"], let first = json.first,
            let exported = try? ModelConfiguration.fromJSON(first) {
@@ -293,6 +338,16 @@ public enum NIRImport {
         let file: String
         let dt: Double
         var current: String
+        /// The edges walked (`edgeKey`) and the nodes reached so far.
+        var walked: Set<String> = []
+        var reached: Set<String>
+
+        init(graph: NIRGraph, file: String, dt: Double, current: String) {
+            self.graph = graph; self.file = file; self.dt = dt; self.current = current
+            reached = [current]
+        }
+
+        static func edgeKey(_ source: String, _ target: String) -> String { source + "\u{0}" + target }
 
         func unsupported(_ node: String, _ reason: String) -> NIRError { .unsupported(file: file, node: node, reason: reason) }
 
@@ -306,6 +361,7 @@ public enum NIRImport {
             guard targets.count == 1, let node = graph.nodes[targets[0]] else {
                 throw unsupported(current, "feeds \(targets.count) nodes (\(targets.joined(separator: ", "))); expected one")
             }
+            walked.insert(Self.edgeKey(current, targets[0])); reached.insert(targets[0])
             current = targets[0]
             return (targets[0], node)
         }
@@ -315,7 +371,10 @@ public enum NIRImport {
             return false
         }
 
-        struct Neuron { var name: String; var decay: Float; var threshold: Float; var inputScale: Float; var recurrentWeight: Tensor? }
+        struct Neuron {
+            var name: String; var decay: Float; var threshold: Float; var inputScale: Float; var recurrentWeight: Tensor?
+            var recurrentName: String? = nil
+        }
 
         /// The LIF node after the current one, its constants (uniform over `width` neurons) and
         /// its recurrent `Linear` if it has one.
@@ -342,10 +401,16 @@ public enum NIRImport {
             let inputScale = Float(dt / tauValue * rValue)
             let recurrentSources = graph.sources(of: name).filter { isRecurrentLinear($0, of: name) && graph.sources(of: $0) == [name] }
             var recurrentWeight: Tensor?
-            if let rec = recurrentSources.first, case .linear(let w)? = graph.nodes[rec] { recurrentWeight = w }
+            var recurrentName: String?
+            if let rec = recurrentSources.first, case .linear(let w)? = graph.nodes[rec] {
+                recurrentWeight = w; recurrentName = rec
+                walked.insert(Self.edgeKey(name, rec)); walked.insert(Self.edgeKey(rec, name)); reached.insert(rec)
+            }
             if !recurrent { try require(recurrentWeight == nil, name, "a recurrent cycle where the V-Network has none") }
+            try require(recurrentSources.count <= 1, name, "\(recurrentSources.count) recurrent cycles; SpikeFuse's layers have one")
             return Neuron(name: name, decay: decay, threshold: try uniform(vThreshold, "v_threshold"),
-                          inputScale: abs(inputScale - 1) < 1e-6 ? 1 : inputScale, recurrentWeight: recurrentWeight)
+                          inputScale: abs(inputScale - 1) < 1e-6 ? 1 : inputScale, recurrentWeight: recurrentWeight,
+                          recurrentName: recurrentName)
         }
 
         /// A 2×2 stride-2 pooling node; returns the factor for the next layer's weights

@@ -59,11 +59,18 @@ enum EvaluateCommand {
         let result = try evaluate(network, on: evaluated, batchSize: batchSize, limit: limit) { indices, batch, out in
             recorder?.add(indices: indices, batch: batch, outputs: out)
         }
+        let activity = try measureActivity(network, on: evaluated)
+        // Spike counts stay finite whatever the membranes do: an accuracy over overflowed
+        // membranes would look like a result (issue 40). Report them instead.
+        if let bad = activity.first(where: { !$0.membraneMean.isFinite || !$0.membraneStd.isFinite }) {
+            throw ConfigurationError.invalid("\(weightsURL.path): layer \(bad.layer) has non-finite membrane potentials (mean \(bad.membraneMean), "
+                             + "std \(bad.membraneStd)) on \(min(evaluated.count, 64)) \(split) samples: the weights overflow Float; "
+                             + "no accuracy is reported")
+        }
         if let outputsPath, let recorder {
             try recorder.write(to: URL(fileURLWithPath: outputsPath),
                                metadata: ["weights": weightsURL.path, "split": split, "epoch": "\(checkpoint.epoch)"])
         }
-        let activity = try measureActivity(network, on: evaluated)
         // A synthesised folder with `--corrupt`: the same measures per condition.
         var byCondition: [String: ConditionEvaluation]?
         if split == "test", case .joint(let c) = source, let joint = testSet as? JointDataset,

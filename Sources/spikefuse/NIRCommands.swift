@@ -88,6 +88,7 @@ enum ImportCommand {
         if let check {
             let file = try SafeTensors.read(URL(fileURLWithPath: check))
             let input = try file.tensor(named: "input"), expected = try file.tensor(named: "spikes")
+            try NIRImport.validateCheck(input: input, spikes: expected, configuration: c, file: check)
             network.setTraining(false)
             let output = c.mode == .visual ? network.forward(visual: input, audio: nil).visual!
                                            : network.forward(visual: nil, audio: input).audio!

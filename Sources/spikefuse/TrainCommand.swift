@@ -7,7 +7,11 @@ enum TrainCommand {
 
     Trains one of the paper's networks, or the network a description file gives, and keeps a run directory (config.json, metrics.jsonl,
     checkpoints/epoch-NNNN.safetensors, weights.safetensors). --resume continues a killed run
-    from its newest checkpoint and gives the same result as an uninterrupted run.
+    from its newest checkpoint and gives the same result as an uninterrupted run: it takes the
+    data, model and training settings recorded in RUN_DIR/config.json (options that differ from
+    them are refused; --epochs may raise the total, --cache and --bad-files may change), and
+    rewrites weights.safetensors from the newest checkpoint when they do not match.
+    Only one process at a time can write RUN_DIR (an advisory lock on it).
 
       --mode multimodal|multimodal-noattention|visual|audio   (multimodal)
 
@@ -19,6 +23,9 @@ enum TrainCommand {
         let mode = try a.string("mode").map { try TrainingMode(parsing: $0) }
         guard let out = try a.string("out") else { throw UsageError("train needs --out RUN_DIR") }
         let resume = a.flag("resume")
+        var peek = a
+        let modelText = try peek.string("config")
+        let readout: AttentionReadout? = try choice(&peek, "readout", "--readout must be neuron or integrator")
         var options = try RunOptions.parse(&a)
         try a.finish()
         if let network = options.model.network {
@@ -28,7 +35,70 @@ enum TrainCommand {
         } else {
             options.model.mode = mode ?? .multimodal
         }
-        _ = try train(options, out: URL(fileURLWithPath: out), resume: resume)
+        let run = RunDirectory(URL(fileURLWithPath: out))
+        if resume && FileManager.default.fileExists(atPath: run.configURL.path) {
+            let given = Set(args.compactMap { arg -> String? in
+                arg.hasPrefix("--") ? String(arg.dropFirst(2).split(separator: "=", maxSplits: 1).first ?? "") : nil
+            })
+            options = try recordedOptions(of: run, given: given, parsed: options, modelText: modelText, readout: readout)
+        }
+        _ = try train(options, out: run.url, resume: resume)
+    }
+
+    /// `--resume`: the run's options as config.json records them, with the options given on
+    /// the command line that may change (`--epochs`, `--cache`, `--bad-files`); any other
+    /// option given with a value other than the recorded one is refused, naming each.
+    static func recordedOptions(of run: RunDirectory, given: Set<String>, parsed: RunOptions,
+                                modelText: String?, readout: AttentionReadout?) throws -> RunOptions {
+        let recorded = try run.readConfiguration()
+        let recordedSource = try run.readDataSource()
+        var conflicts: [String] = []
+
+        // Data: the recorded source, unless a source or framing option names other data.
+        var source = recordedSource
+        let framing: Set = ["data", "visual", "audio", "synthetic", "scale", "timesteps", "crop", "counts", "split"]
+        if !given.isDisjoint(with: framing) {
+            if parsed.source.sameData(as: recordedSource) {
+                source = parsed.source
+            } else if case .joint(let a) = parsed.source, case .joint(let b) = recordedSource {
+                conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
+            } else {
+                conflicts.append("data: \(parsed.source.location) here, \(recordedSource.location) recorded")
+            }
+        } else if case .joint(var c) = source, case .joint(let p) = parsed.source {
+            if given.contains("cache") { c.cacheDirectory = p.cacheDirectory }
+            if given.contains("bad-files") { c.badFiles = p.badFiles }
+            source = .joint(c)
+        }
+
+        // Model: the recorded one with the model options given applied over it.
+        var model = recorded.model
+        if given.contains("mode") { model.mode = parsed.model.mode }
+        if given.contains("network") { model = parsed.model }
+        if let modelText { model = source.fitting(try RunOptions.modelSettings(modelText, over: model)) }
+        if let readout { model.attentionReadout = readout }
+        conflicts += model.differences(from: recorded.model, otherName: "config.json").map { "model \($0)" }
+
+        // Training: the recorded settings; the options given must agree but for --epochs.
+        var training = recorded.training
+        let p = parsed.training
+        if given.contains("epochs") { training.epochs = p.epochs }
+        if given.contains("batch-size") { training.batchSize = p.batchSize }
+        if given.contains("lr") { training.learningRate = p.learningRate }
+        if given.contains("lr-schedule") { training.learningRateSchedule = p.learningRateSchedule }
+        if given.contains("seed") { training.seed = p.seed }
+        if given.contains("gradient-shards") { training.gradientShards = p.gradientShards }
+        if given.contains("train-limit") { training.trainLimit = p.trainLimit }
+        if given.contains("test-limit") { training.testLimit = p.testLimit }
+        var compared = training
+        compared.epochs = recorded.training.epochs
+        conflicts += jsonDifferences(of: compared, from: recorded.training).map { "training \($0)" }
+
+        guard conflicts.isEmpty else {
+            throw UsageError("--resume: \(run.url.path) was trained with other settings (its config.json); "
+                             + "leave out or correct the options that differ: " + conflicts.joined(separator: "; "))
+        }
+        return RunOptions(source: source, model: model, training: training)
     }
 
     /// Trains with a live status line and one printed line per epoch.

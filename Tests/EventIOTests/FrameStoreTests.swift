@@ -78,4 +78,99 @@ final class FrameStoreTests: XCTestCase {
         let (other, _) = try load(binary, preferred: .bits, cache: .init(directory: folder, name: "t", key: "k2"))
         XCTAssertEqual(other.origin, .cacheBuilt)
     }
+
+    /// A cache built from 10 binary [3, 5] records (2 bytes each), and its file.
+    private func builtCache(_ frames: [Tensor], folder: URL) throws -> (FrameStore.CacheSpec, URL) {
+        let spec = FrameStore.CacheSpec(directory: folder, name: "t", key: "k1")
+        let (built, _) = try load(frames, preferred: .bits, cache: spec)
+        XCTAssertEqual(built.encoding, .bits)
+        let (hit, _) = try load(frames, preferred: .bits, cache: spec)
+        XCTAssertEqual(hit.origin, .cacheHit, "an intact cache is used")
+        return (spec, try XCTUnwrap(built.file))
+    }
+
+    /// Issue 40: zeroed, swapped or bit-flipped records and an all-zero validity table were
+    /// used as frames. Each now fails a checksum: the file is rebuilt (with a warning naming it)
+    /// and the frames are the true ones.
+    func testCorruptRecordsFailTheirChecksumAndTheCacheIsRebuilt() throws {
+        let frames = tensors(count: 10, seed: 5) { Float($0.next() % 2) }
+        XCTAssertNotEqual(frames[1], frames[2])
+        XCTAssertTrue(frames[1].scalars.contains(1))
+        let folder = try temporaryFolder(self)
+        let (spec, file) = try builtCache(frames, folder: folder)
+        let recordsOffset = 8 + 4 + 4 + "k1".utf8.count + 4 + 4 + 4 * 2 + 8
+        let damages: [(String, (inout Data) -> Void)] = [
+            ("zeroed record", { d in d.replaceSubrange((recordsOffset + 2)..<(recordsOffset + 4), with: [0, 0]) }),
+            ("swapped records", { d in
+                let a = d[(recordsOffset + 2)..<(recordsOffset + 4)], b = d[(recordsOffset + 4)..<(recordsOffset + 6)]
+                d.replaceSubrange((recordsOffset + 2)..<(recordsOffset + 6), with: Array(b) + Array(a)) }),
+            ("flipped bit", { d in d[recordsOffset + 3] ^= 0x10 }),
+            ("zero validity table", { d in
+                d.replaceSubrange((recordsOffset + 20)..<(recordsOffset + 30), with: [UInt8](repeating: 0, count: 10)) }),
+        ]
+        for (what, damage) in damages {
+            var data = try Data(contentsOf: file)
+            damage(&data)
+            try data.write(to: file)
+            let (store, _) = try load(frames, preferred: .bits, cache: spec)
+            XCTAssertEqual(store.origin, .cacheBuilt, what)
+            let reason = store.rebuildReason ?? ""
+            XCTAssertTrue(reason.contains(file.path) && reason.contains("checksum"), "\(what): \(reason)")
+            XCTAssertTrue(store.valid.allSatisfy { $0 }, what)
+            for i in 0..<10 { XCTAssertEqual(store.tensor(i), frames[i], "\(what): sample \(i)") }
+            let (again, _) = try load(frames, preferred: .bits, cache: spec)
+            XCTAssertEqual(again.origin, .cacheHit, "\(what): the rebuilt file is used")
+            XCTAssertNil(again.rebuildReason)
+        }
+    }
+
+    /// Issue 40: a write error while building the cache (a full disk) named no file. It now
+    /// names the cache file and leaves no temporary file behind.
+    func testCacheWriteFailureNamesTheCacheFile() throws {
+        let frames = tensors(count: 70, seed: 6) { Float($0.next() % 2) }
+        let folder = try temporaryFolder(self)
+        let spec = FrameStore.CacheSpec(directory: folder, name: "t", key: "k1")
+        let file = FrameStore.cacheFile(directory: folder, name: "t", key: "k1")
+        for failAt in [1, 2, 4] {     // the header, the first block of records, the validity and checksum tables
+            let calls = Counter()
+            XCTAssertThrowsError(try FrameStore.load(
+                count: frames.count, shape: [3, 5], preferred: .bits, cache: spec, label: "test", progress: false,
+                policy: .skip, writeFailure: { _ in calls.next() == failAt ? "No space left on device" : nil },
+                frame: { frames[$0] })) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains(file.path) && text.contains("No space left on device"), text)
+            }
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [], "no file left")
+        }
+    }
+
+    /// Issue 40: the cache key covers every change to a source file: a file rewritten with its
+    /// size and mtime put back, or replaced by another of the same size and mtime.
+    func testSourceLineChangesWhenAFileChangesWithSizeAndMtimeKept() throws {
+        let folder = try temporaryFolder(self)
+        let url = folder.appendingPathComponent("a.aedat")
+        try Data([1, 2, 3, 4]).write(to: url)
+        let mtime = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date)
+        let before = JointDataset.sourceLine(url)
+        XCTAssertEqual(JointDataset.sourceLine(url), before, "an unchanged file keeps its key")
+        Thread.sleep(forTimeInterval: 0.05)
+        let handle = try FileHandle(forWritingTo: url)     // rewritten in place, same size
+        try handle.write(contentsOf: Data([9, 9, 9, 9]))
+        try handle.close()
+        try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: url.path)
+        let rewritten = JointDataset.sourceLine(url)
+        XCTAssertNotEqual(rewritten, before, "rewritten in place with size and mtime kept")
+        let other = folder.appendingPathComponent("b.aedat")   // replaced by rename, size and mtime kept
+        try Data([7, 7, 7, 7]).write(to: other)
+        try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: other.path)
+        XCTAssertEqual(rename(other.path, url.path), 0)
+        XCTAssertNotEqual(JointDataset.sourceLine(url), rewritten, "replaced by another file")
+    }
+}
+
+/// A thread-safe call counter (1, 2, 3, …).
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
 }

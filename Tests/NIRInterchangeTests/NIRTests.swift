@@ -185,6 +185,90 @@ final class NIRTests: XCTestCase {
     }
 }
 
+/// Issue 40: NIR import validates the graph. Each hostile variant of a valid exported graph
+/// once imported without a word; each is now an error naming the node.
+final class NIRValidationTests: XCTestCase {
+    private func graph(_ mode: TrainingMode) throws -> (ModelConfiguration, NIRGraph) {
+        var c = ModelConfiguration()
+        c.mode = mode; c.timesteps = 6; c.visualChannels = [2, 3]; c.visualHidden = 8; c.imageSize = 8; c.audioHidden = 6
+        return (c, try NIRExport.graph(try MultimodalNetwork(c, seed: 1)))
+    }
+
+    private func failure(_ g: NIRGraph) -> String {
+        do { _ = try NIRImport.network(g, file: "hostile.nir"); return "" } catch { return "\(error)" }
+    }
+
+    func testTheValidGraphsImport() throws {
+        for mode in [TrainingMode.visual, .audio] {
+            XCTAssertEqual(failure(try graph(mode).1), "", "\(mode)")
+        }
+    }
+
+    func testAnEdgeOutsideTheChainIsRefusedNotDropped() throws {
+        for mode in [TrainingMode.visual, .audio] {
+            var g = try graph(mode).1
+            let input = mode == .visual ? "input_visual" : "input_audio"
+            g.edges.append((source: "output", target: input))
+            let text = failure(g)
+            XCTAssertTrue(text.contains("node 'output'") && text.contains("output → \(input)"), text)
+            var twice = try graph(mode).1
+            twice.edges.append(twice.edges[0])
+            XCTAssertTrue(failure(twice).contains("listed twice"), failure(twice))
+            var extra = try graph(mode).1
+            extra.nodes["stray"] = .linear(weight: Tensor(zeros: [2, 2]))
+            XCTAssertTrue(failure(extra).contains("node 'stray'"), failure(extra))
+        }
+    }
+
+    func testADeclaredOutputSizeThatDiffersIsRefused() throws {
+        for mode in [TrainingMode.visual, .audio] {
+            var g = try graph(mode).1
+            g.nodes["output"] = .output(shape: [7])
+            let text = failure(g)
+            XCTAssertTrue(text.contains("node 'output'") && text.contains("[7]") && text.contains("10 outputs"), text)
+        }
+        var g = try graph(.visual).1     // a declared convolution input of another size
+        guard case .conv2d(let w, let b, let s, let p, let d, let groups, _)? = g.nodes["visual_conv1"] else {
+            return XCTFail("no visual_conv1")
+        }
+        g.nodes["visual_conv1"] = .conv2d(weight: w, bias: b, stride: s, padding: p, dilation: d, groups: groups, inputShape: [7, 7])
+        XCTAssertTrue(failure(g).contains("node 'visual_conv1'") && failure(g).contains("[7, 7]"), failure(g))
+    }
+
+    func testHugeOrNonFiniteParametersAreRefusedNamingTheNode() throws {
+        for bad in [Float(1e30), .nan, .infinity, -2e6] {
+            var g = try graph(.audio).1
+            guard case .affine(var w, let b)? = g.nodes["audio_rec2"] else { return XCTFail("no audio_rec2") }
+            w.scalars[3] = bad
+            g.nodes["audio_rec2"] = .affine(weight: w, bias: b)
+            let text = failure(g)
+            XCTAssertTrue(text.contains("node 'audio_rec2'") && text.contains("weight[3]"), "\(bad): \(text)")
+        }
+        var g = try graph(.audio).1
+        guard case .lif(let tau, let r, let leak, var threshold, let reset)? = g.nodes["audio_out_lif"] else { return XCTFail("no LIF") }
+        threshold.scalars = threshold.scalars.map { _ in -1 }
+        g.nodes["audio_out_lif"] = .lif(tau: tau, r: r, vLeak: leak, vThreshold: threshold, vReset: reset)
+        XCTAssertTrue(failure(g).contains("node 'audio_out_lif'") && failure(g).contains("v_threshold"), failure(g))
+    }
+
+    func testCheckFilesThatCannotBeComparedAreErrors() throws {
+        let (c, _) = try graph(.visual)
+        func failure(_ input: Tensor, _ spikes: Tensor) -> String {
+            do { try NIRImport.validateCheck(input: input, spikes: spikes, configuration: c, file: "io.safetensors"); return "" }
+            catch { return "\(error)" }
+        }
+        let spikes = Tensor(zeros: [6, 2, 10])
+        XCTAssertEqual(failure(Tensor(zeros: [6, 2, 2, 8, 8]), spikes), "")
+        var nan = Tensor(zeros: [6, 2, 2, 8, 8])
+        nan.scalars[5] = .nan
+        XCTAssertTrue(failure(nan, spikes).contains("io.safetensors: input value nan"), failure(nan, spikes))
+        XCTAssertTrue(failure(Tensor(zeros: [0, 2, 2, 8, 8]), spikes).contains("T = 0"))
+        let other = failure(Tensor(zeros: [6, 2, 2, 7, 7]), spikes)    // a 7×7 input for an 8×8 network
+        XCTAssertTrue(other.contains("[6, 2, 2, 7, 7]") && other.contains("[2, 8, 8]"), other)
+        XCTAssertTrue(failure(Tensor(zeros: [6, 2, 2, 8, 8]), Tensor(repeating: 0.5, shape: [6, 2, 10])).contains("not 0 or 1"))
+    }
+}
+
 private func randomSpikes(_ shape: [Int], _ rng: inout SeededGenerator) -> Tensor {
     let n = shape.reduce(1, *)
     return Tensor(shape: shape, scalars: (0..<n).map { _ in rng.nextUniform() < 0.3 ? 1 : 0 })
