@@ -193,15 +193,20 @@ public enum AEDAT {
                               timestampWraps: wraps, clampedTimestamps: clamped)
     }
 
-    /// Splits off the `#` header lines; returns them (without line ends) and the body offset.
-    static func parseHeader(_ bytes: [UInt8], source: String) throws -> ([String], Int) {
-        let version = Array(versionLine.utf8)
+    /// Throws `badHeader` (showing the first bytes) unless `bytes` start with `line`, an AEDAT
+    /// version line such as `#!AER-DAT2.0`.
+    static func requireVersionLine(_ line: String, in bytes: [UInt8], source: String) throws {
+        let version = Array(line.utf8)
         guard bytes.count >= version.count, Array(bytes[0..<version.count]) == version else {
             let shown = String(decoding: bytes.prefix(16), as: UTF8.self)
                 .unicodeScalars.map { $0.isASCII && $0.value >= 32 ? String($0) : "?" }.joined()
-            throw EventIOError.badHeader(file: source,
-                detail: "does not start with '\(versionLine)' (starts with '\(shown)')")
+            throw EventIOError.badHeader(file: source, detail: "does not start with '\(line)' (starts with '\(shown)')")
         }
+    }
+
+    /// Splits off the `#` header lines; returns them (without line ends) and the body offset.
+    static func parseHeader(_ bytes: [UInt8], source: String) throws -> ([String], Int) {
+        try AEDAT.requireVersionLine(versionLine, in: bytes, source: source)
         var lines: [String] = []
         var position = 0
         while position < bytes.count, bytes[position] == UInt8(ascii: "#") {

@@ -252,13 +252,7 @@ public enum AEDAT31 {
     /// The header lines (without line ends) up to and including `#!END-HEADER`, and the
     /// offset of the first packet.
     static func parseHeader(_ bytes: [UInt8], source: String) throws -> ([String], Int) {
-        let version = Array(versionLine.utf8)
-        guard bytes.count >= version.count, Array(bytes[0..<version.count]) == version else {
-            let shown = String(decoding: bytes.prefix(16), as: UTF8.self)
-                .unicodeScalars.map { $0.isASCII && $0.value >= 32 ? String($0) : "?" }.joined()
-            throw EventIOError.badHeader(file: source,
-                detail: "does not start with '\(versionLine)' (starts with '\(shown)')")
-        }
+        try AEDAT.requireVersionLine(versionLine, in: bytes, source: source)
         var lines: [String] = []
         var position = 0
         while true {

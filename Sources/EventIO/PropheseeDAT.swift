@@ -16,22 +16,7 @@ import Foundation
 /// Python reader keeps the raw 32-bit value, which differs only after 71.6 minutes).
 /// `x` column from the left, `y` row from the top (origin top-left); polarity 1 = ON,
 /// 0 = OFF; file order. External-trigger files (type 14) are refused as not CD events.
-public enum PropheseeDAT {
-    /// Reads the DAT file at `url`.
-    public static func read(_ url: URL, options: PropheseeReadOptions = .init()) throws -> DVSEvents {
-        try readRecording(url, options: options).events
-    }
-
-    /// Reads the DAT file at `url` with its header and the reader's counts.
-    public static func readRecording(_ url: URL, options: PropheseeReadOptions = .init()) throws -> PropheseeRecording {
-        try decodeRecording(try _FileBytes.read(url), source: url.path, options: options)
-    }
-
-    /// Decodes DAT bytes; `source` names them in errors.
-    public static func decode(_ bytes: [UInt8], source: String, options: PropheseeReadOptions = .init()) throws -> DVSEvents {
-        try decodeRecording(bytes, source: source, options: options).events
-    }
-
+public enum PropheseeDAT: PropheseeFileReader {
     /// Decodes DAT bytes with the header and the reader's counts.
     public static func decodeRecording(_ bytes: [UInt8], source: String,
                                        options: PropheseeReadOptions = .init()) throws -> PropheseeRecording {

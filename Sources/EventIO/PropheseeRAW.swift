@@ -25,22 +25,7 @@ import Foundation
 /// ```swift
 /// let events = try PropheseeRAW.read(URL(fileURLWithPath: "recording.raw"))   // DVSEvents
 /// ```
-public enum PropheseeRAW {
-    /// Reads the RAW file at `url`.
-    public static func read(_ url: URL, options: PropheseeReadOptions = .init()) throws -> DVSEvents {
-        try readRecording(url, options: options).events
-    }
-
-    /// Reads the RAW file at `url` with its header and the reader's counts.
-    public static func readRecording(_ url: URL, options: PropheseeReadOptions = .init()) throws -> PropheseeRecording {
-        try decodeRecording(try _FileBytes.read(url), source: url.path, options: options)
-    }
-
-    /// Decodes RAW bytes; `source` names them in errors.
-    public static func decode(_ bytes: [UInt8], source: String, options: PropheseeReadOptions = .init()) throws -> DVSEvents {
-        try decodeRecording(bytes, source: source, options: options).events
-    }
-
+public enum PropheseeRAW: PropheseeFileReader {
     /// Decodes RAW bytes with the header and the reader's counts.
     public static func decodeRecording(_ bytes: [UInt8], source: String,
                                        options: PropheseeReadOptions = .init()) throws -> PropheseeRecording {

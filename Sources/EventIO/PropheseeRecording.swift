@@ -1,3 +1,5 @@
+import Foundation
+
 /// Options and results shared by the Prophesee readers (`PropheseeRAW`, `PropheseeDAT`).
 
 /// The encodings of Prophesee (Metavision) event files.
@@ -65,4 +67,29 @@ public struct PropheseeRecording: Sendable, Equatable {
     public var skippedUndefinedWords = 0
     /// Times raised to the previous one by `backwardTimestamps: .clamp`.
     public var clampedTimestamps = 0
+}
+
+/// A Prophesee file reader (`PropheseeRAW`, `PropheseeDAT`): `decodeRecording` is its one
+/// definition; reading a file and keeping only the events derive from it.
+public protocol PropheseeFileReader {
+    /// Decodes a whole file's bytes with the header and the reader's counts; `source` names
+    /// them in errors.
+    static func decodeRecording(_ bytes: [UInt8], source: String, options: PropheseeReadOptions) throws -> PropheseeRecording
+}
+
+extension PropheseeFileReader {
+    /// Reads the file at `url`.
+    public static func read(_ url: URL, options: PropheseeReadOptions = .init()) throws -> DVSEvents {
+        try readRecording(url, options: options).events
+    }
+
+    /// Reads the file at `url` with its header and the reader's counts.
+    public static func readRecording(_ url: URL, options: PropheseeReadOptions = .init()) throws -> PropheseeRecording {
+        try decodeRecording(try _FileBytes.read(url), source: url.path, options: options)
+    }
+
+    /// Decodes a file's bytes; `source` names them in errors.
+    public static func decode(_ bytes: [UInt8], source: String, options: PropheseeReadOptions = .init()) throws -> DVSEvents {
+        try decodeRecording(bytes, source: source, options: options).events
+    }
 }
