@@ -1,35 +1,20 @@
-import SpikeNN
+import Multimodal
 
-/// The paper's unimodal networks as used by the benchmark (same layers and sizes as the
-/// Multimodal module builds; defined here so the benchmark measures the engine alone).
+/// The paper's unimodal networks as used by the benchmark: the branches of the shipped
+/// descriptions (Sources/Multimodal/Networks/paper-visual.json, paper-audio.json), built by
+/// `NetworkBuilder` alone so the benchmark measures the engine without the trainer.
 enum BenchModel: String, CaseIterable {
     case visual, auditory
 
-    /// Visual: SpikingConv2d 2→32 3×3 pad 1 → AvgPool 2 → SpikingConv2d 32→32 → AvgPool 2 →
-    /// Flatten 1568 → SpikingLinear 1568→128 → SpikingLinear 128→10, τ = 0.2.
-    /// Auditory: RecurrentSpikingLinear 64→512→512→512→10, τ = 0.1.
+    /// Visual: conv 2→32 3×3 pad 1 + LIF → avg-pool 2 → conv 32→32 + LIF → avg-pool 2 → flatten
+    /// 1568 → 128 + LIF → 10 + LIF, τ = 0.2. Auditory: recurrent 64→512→512→512→10, τ = 0.1.
     func makeNetwork(seed: UInt64) -> Sequential {
         var rng = SeededGenerator(seed: seed)
-        switch self {
-        case .visual:
-            let lif = LIFParameters(tau: 0.2)
-            return Sequential([
-                SpikingConv2d(name: "visual.conv1", inChannels: 2, outChannels: 32, kernelSize: 3, padding: 1, neuron: lif, rng: &rng),
-                AvgPool2d(kernelSize: 2),
-                SpikingConv2d(name: "visual.conv2", inChannels: 32, outChannels: 32, kernelSize: 3, padding: 1, neuron: lif, rng: &rng),
-                AvgPool2d(kernelSize: 2),
-                Flatten(),
-                SpikingLinear(name: "visual.fc1", inFeatures: 1568, outFeatures: 128, neuron: lif, rng: &rng),
-                SpikingLinear(name: "visual.fc2", inFeatures: 128, outFeatures: 10, neuron: lif, rng: &rng),
-            ])
-        case .auditory:
-            let lif = LIFParameters(tau: 0.1)
-            return Sequential([
-                RecurrentSpikingLinear(name: "audio.rnn1", inFeatures: 64, outFeatures: 512, neuron: lif, rng: &rng),
-                RecurrentSpikingLinear(name: "audio.rnn2", inFeatures: 512, outFeatures: 512, neuron: lif, rng: &rng),
-                RecurrentSpikingLinear(name: "audio.rnn3", inFeatures: 512, outFeatures: 512, neuron: lif, rng: &rng),
-                RecurrentSpikingLinear(name: "audio.rnn4", inFeatures: 512, outFeatures: 10, neuron: lif, rng: &rng),
-            ])
+        do {
+            let d = try PaperNetworks.shipped(self == .visual ? .visual : .audio)
+            return try NetworkBuilder.build(d.branches[0], classes: d.classes, rng: &rng).0
+        } catch {
+            fatalError("the shipped paper network does not build: \(error)")
         }
     }
 
