@@ -135,6 +135,9 @@ public enum NIRExport {
                 node = unique("\(named)_pool")
                 g.nodes[node] = .sumPool2d(kernel: [k, k], stride: [k, k], padding: [0, 0])
                 scale /= Float(k * k)
+            case .sumPool2d(let k):
+                node = unique("\(named)_pool")
+                g.nodes[node] = .sumPool2d(kernel: [k, k], stride: [k, k], padding: [0, 0])
             case .maxPool2d:
                 throw NIRError.unsupported(file: "(export)", node: "\(b.name) layer \(first + 1)",
                                            reason: "max pooling has no NIR node; the graph cannot be exported")

@@ -1,7 +1,12 @@
 /// Average pooling, kernel = stride = k (no neuron after it): `[T, B, C, H, W]` →
-/// `[T, B, C, H/k, W/k]` (floor, as PyTorch). Each output is the mean of its k×k window.
+/// `[T, B, C, H/k, W/k]` (floor, as PyTorch). Each output is the mean of its k×k window, or
+/// its sum for sum pooling (`AvgPool2d.sum(kernelSize:)`, NIR's SumPool2d).
 public final class AvgPool2d: Layer {
     public let kernelSize: Int
+    /// Whether this pools by sums (y = Σ window) instead of means (y = Σ window / k²).
+    public let sums: Bool
+    /// The factor on each window's sum: 1/k², or 1 for sum pooling.
+    var scale: Float { sums ? 1 : 1 / Float(kernelSize * kernelSize) }
     public var needsInputGradient = true
     public var parameters: [Parameter] { [] }
     private var inputShape: [Int] = []
@@ -9,13 +14,21 @@ public final class AvgPool2d: Layer {
     public init(kernelSize: Int = 2) {
         precondition(kernelSize > 0, "AvgPool2d: kernelSize must be positive")
         self.kernelSize = kernelSize
+        sums = false
+    }
+
+    /// Sum pooling: each output is the sum of its k×k window.
+    public init(sumOver kernelSize: Int) {
+        precondition(kernelSize > 0, "AvgPool2d: kernelSize must be positive")
+        self.kernelSize = kernelSize
+        sums = true
     }
 
     /// One step: `[B, C, H, W]` → `[B, C, H/k, W/k]`.
     public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
         precondition(inputShape.count == 3 && inputShape[1] >= kernelSize && inputShape[2] >= kernelSize,
                      "AvgPool2d: step input \(inputShape) must be [C, H, W] with H, W ≥ \(kernelSize)")
-        return AvgPool2dStep(kernelSize: kernelSize, batch: batch, inputShape: inputShape)
+        return AvgPool2dStep(kernelSize: kernelSize, scale: scale, batch: batch, inputShape: inputShape)
     }
 
     // input [T, B, C, H, W] → output [T, B, C, H/k, W/k]
@@ -28,7 +41,7 @@ public final class AvgPool2d: Layer {
         let planes = input.count / (h * w)
         return Tensor(shape: Array(s.dropLast(2)) + [h / k, w / k]) { y, _ in
             input.withPointer { x in
-                AvgPool2dKernel.forward(input: x, planes: planes, height: h, width: w, kernelSize: k, output: y)
+                AvgPool2dKernel.forward(input: x, planes: planes, height: h, width: w, kernelSize: k, output: y, scale: scale)
             }
         }
     }
@@ -42,7 +55,8 @@ public final class AvgPool2d: Layer {
         precondition(gradOutput.count == planes * (h / k) * (w / k), "AvgPool2d: gradOutput \(gradOutput.shape) does not match forward")
         return Tensor(shape: s) { dX, _ in
             gradOutput.withPointer { dY in
-                AvgPool2dKernel.backward(gradOutput: dY, planes: planes, height: h, width: w, kernelSize: k, gradInput: dX)
+                AvgPool2dKernel.backward(gradOutput: dY, planes: planes, height: h, width: w, kernelSize: k, gradInput: dX,
+                                         scale: scale)
             }
         }
     }
@@ -51,17 +65,19 @@ public final class AvgPool2d: Layer {
 /// The step of `AvgPool2d` (`AvgPool2dKernel` on the B·C planes of one time bin).
 final class AvgPool2dStep: LayerStep {
     let kernelSize: Int, planes: Int, height: Int, width: Int
+    let scale: Float
     let output: StepBuffer
     let outputShape: [Int]
-    init(kernelSize: Int, batch: Int, inputShape: [Int]) {
+    init(kernelSize: Int, scale: Float, batch: Int, inputShape: [Int]) {
         self.kernelSize = kernelSize
+        self.scale = scale
         planes = batch * inputShape[0]; height = inputShape[1]; width = inputShape[2]
         outputShape = [inputShape[0], height / kernelSize, width / kernelSize]
         output = StepBuffer(batch * outputShape.reduce(1, *))
     }
     func step(_ input: UnsafePointer<Float>) -> UnsafePointer<Float> {
         AvgPool2dKernel.forward(input: input, planes: planes, height: height, width: width, kernelSize: kernelSize,
-                                output: output.pointer)
+                                output: output.pointer, scale: scale)
         return UnsafePointer(output.pointer)
     }
     func reset() {}

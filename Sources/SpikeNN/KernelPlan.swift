@@ -29,7 +29,7 @@ public struct KernelPlan {
         var stages: [Stage] = []
         var i = 0
         while i < layers.count {
-            if fusing, let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count, let pool = layers[i + 1] as? AvgPool2d {
+            if fusing, let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count, let pool = layers[i + 1] as? AvgPool2d, !pool.sums {
                 let next = i + 2 < layers.count ? layers[i + 2] as? SpikingConv2d : nil
                 stages.append(.convLIFPool(conv: conv, pool: pool, range: i..<(i + 2), next: next))
                 i += 2

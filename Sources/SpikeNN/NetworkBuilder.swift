@@ -176,15 +176,18 @@ public enum NetworkBuilder {
             case .lif(let neuron):
                 let n = try checked(neuron ?? branch.neuron, fail(i, ""))
                 steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in LIF(n.parameters) })
-            case .avgPool2d(let k), .maxPool2d(let k):
+            case .avgPool2d(let k), .maxPool2d(let k), .sumPool2d(let k):
                 guard k > 0, input.count == 3, input[1] >= k, input[2] >= k else {
                     throw fail(i, "a \(k)×\(k) pool needs [C, H, W] input of at least \(k)×\(k), got \(input)")
                 }
                 shape = [input[0], input[1] / k, input[2] / k]
-                let isMax: Bool
-                if case .maxPool2d = layers[i] { isMax = true } else { isMax = false }
+                let item = layers[i]
                 steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in
-                    isMax ? MaxPool2d(kernelSize: k) as Layer : AvgPool2d(kernelSize: k)
+                    switch item {
+                    case .maxPool2d: return MaxPool2d(kernelSize: k)
+                    case .sumPool2d: return AvgPool2d(sumOver: k)
+                    default: return AvgPool2d(kernelSize: k)
+                    }
                 })
             case .flatten:
                 shape = [input.reduce(1, *)]

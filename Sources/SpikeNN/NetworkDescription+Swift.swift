@@ -33,4 +33,5 @@ extension LayerDescription {
     public static func lif() -> Self { .lif(nil) }
     public static func avgPool2d(_ kernel: Int) -> Self { .avgPool2d(kernel: kernel) }
     public static func maxPool2d(_ kernel: Int) -> Self { .maxPool2d(kernel: kernel) }
+    public static func sumPool2d(_ kernel: Int) -> Self { .sumPool2d(kernel: kernel) }
 }

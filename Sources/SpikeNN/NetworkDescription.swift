@@ -201,11 +201,13 @@ public enum LayerDescription: Codable, Sendable, Equatable {
     case avgPool2d(kernel: Int)
     /// Max pooling, kernel = stride: `[C, H, W]` → `[C, ⌊H/k⌋, ⌊W/k⌋]`.
     case maxPool2d(kernel: Int)
+    /// Sum pooling, kernel = stride: each output the sum of its k×k window (NIR's SumPool2d).
+    case sumPool2d(kernel: Int)
     /// `[d1, d2, …]` → `[d1·d2·…]`.
     case flatten
 
     /// The JSON `type` of each case.
-    public static let types = ["conv2d", "linear", "recurrent", "lif", "avgpool2d", "maxpool2d", "flatten"]
+    public static let types = ["conv2d", "linear", "recurrent", "lif", "avgpool2d", "maxpool2d", "sumpool2d", "flatten"]
 
     /// The name of a layer with parameters (nil for the others).
     public var parameterName: String? {
@@ -255,6 +257,9 @@ public enum LayerDescription: Codable, Sendable, Equatable {
         case "maxpool2d":
             try allow(["kernel"])
             self = .maxPool2d(kernel: try positive(.kernel))
+        case "sumpool2d":
+            try allow(["kernel"])
+            self = .sumPool2d(kernel: try positive(.kernel))
         case "flatten":
             try allow([])
             self = .flatten
@@ -291,6 +296,9 @@ public enum LayerDescription: Codable, Sendable, Equatable {
             try c.encode(kernel, forKey: .kernel)
         case let .maxPool2d(kernel):
             try c.encode("maxpool2d", forKey: .type)
+            try c.encode(kernel, forKey: .kernel)
+        case let .sumPool2d(kernel):
+            try c.encode("sumpool2d", forKey: .type)
             try c.encode(kernel, forKey: .kernel)
         case .flatten:
             try c.encode("flatten", forKey: .type)

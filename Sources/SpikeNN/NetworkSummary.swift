@@ -56,6 +56,9 @@ extension NetworkBuilder {
                 let fused = n > 0 && rows[n - 1].path.hasPrefix("fused")
                 rows.append(LayerSummary(layer: "avgpool2d \(k)", outputShape: out, parameters: 0, macs: 0,
                                          path: fused ? "inside the fused pass above" : "plain pooling loop"))
+            case .sumPool2d(let k):
+                rows.append(LayerSummary(layer: "sumpool2d \(k)", outputShape: out, parameters: 0, macs: 0,
+                                         path: "plain pooling loop (no fused pass for sums)"))
             case .maxPool2d(let k):
                 rows.append(LayerSummary(layer: "maxpool2d \(k)", outputShape: out, parameters: 0, macs: 0,
                                          path: "plain pooling loop (no fused pass yet)"))

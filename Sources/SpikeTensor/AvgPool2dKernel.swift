@@ -2,10 +2,11 @@
 /// as PyTorch's `AvgPool2d(k)`): `y[n, c, i, j] = (1/k²)·Σ_{a,b<k} x[n, c, i·k + a, j·k + b]`.
 public enum AvgPool2dKernel {
     // input [planes, H, W] → output [planes, H/k, W/k] (overwritten); planes = N·C
+    // scale: 1/k² (nil, the mean) or 1 (sum pooling: y = Σ window)
     public static func forward(input: UnsafePointer<Float>, planes: Int, height: Int, width: Int,
-                               kernelSize k: Int, output: UnsafeMutablePointer<Float>) {
+                               kernelSize k: Int, output: UnsafeMutablePointer<Float>, scale given: Float? = nil) {
         let oh = height / k, ow = width / k
-        let scale = 1 / Float(k * k)
+        let scale = given ?? 1 / Float(k * k)
         Parallel.forEachChunk(planes, minimumChunk: 64) { range in
           for plane in range {
             let src = input + plane * height * width
@@ -39,9 +40,9 @@ public enum AvgPool2dKernel {
     // gradOutput [planes, H/k, W/k] → gradInput [planes, H, W] (overwritten; rows/columns
     // beyond the last full window get 0)
     public static func backward(gradOutput: UnsafePointer<Float>, planes: Int, height: Int, width: Int,
-                                kernelSize k: Int, gradInput: UnsafeMutablePointer<Float>) {
+                                kernelSize k: Int, gradInput: UnsafeMutablePointer<Float>, scale given: Float? = nil) {
         let oh = height / k, ow = width / k
-        let scale = 1 / Float(k * k)
+        let scale = given ?? 1 / Float(k * k)
         Parallel.forEachChunk(planes, minimumChunk: 64) { range in
           for plane in range {
             let src = gradOutput + plane * oh * ow

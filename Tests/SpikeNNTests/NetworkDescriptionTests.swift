@@ -190,6 +190,30 @@ final class NetworkDescriptionTests: XCTestCase {
             0, 0, 0, 0, 0])
     }
 
+    /// Sum pooling: each output the window's sum, the gradient copied to the window, the step
+    /// as the forward; described as `sumpool2d` and never planned into a fused stage.
+    func testSumPoolByHandStepAndPlan() throws {
+        let x = Tensor(shape: [1, 1, 1, 2, 4], scalars: [1, 2, 3, 4, 5, 6, 7, 9])
+        let pool = AvgPool2d(sumOver: 2)
+        XCTAssertEqual(pool.forward(x).scalars, [14, 23])
+        XCTAssertEqual(pool.backward(Tensor(shape: [1, 1, 1, 1, 2], scalars: [0.5, -1])).scalars, [0.5, 0.5, -1, -1, 0.5, 0.5, -1, -1])
+        let step = pool.makeStep(batch: 1, inputShape: [1, 2, 4])
+        x.withPointer { p in XCTAssertEqual(Array(UnsafeBufferPointer(start: step.step(p), count: 2)), [14, 23]) }
+        XCTAssertEqual(AvgPool2d(kernelSize: 2).forward(x).scalars, [3.5, 5.75])
+
+        var text = Self.otherGeometry.replacingOccurrences(of: "\"avgpool2d\"", with: "\"sumpool2d\"")
+        let d = try NetworkDescription.decode(Data(text.utf8), source: "sum.json")
+        XCTAssertEqual(d.branches[0].layers[7], .sumPool2d(kernel: 2))
+        var rng = SeededGenerator(seed: 3)
+        let (network, _) = try NetworkBuilder.build(d.branches[0], classes: 4, rng: &rng)
+        XCTAssertTrue((network.layers[4] as? AvgPool2d)?.sums ?? false)
+        XCTAssertFalse(network.plan.stages.contains { if case .convLIFPool = $0 { return true }; return false })
+        text = Self.otherGeometry
+        let fusedPlan = try NetworkBuilder.build(try NetworkDescription.decode(Data(text.utf8), source: "avg.json").branches[0],
+                                                 classes: 4, rng: &rng).0.plan
+        XCTAssertTrue(fusedPlan.stages.contains { if case .convLIFPool = $0 { return true }; return false })
+    }
+
     func testMaxPoolGradientMatchesFiniteDifferences() {
         var rng = SeededGenerator(seed: 9)
         let x = randomTensor([2, 2, 3, 6, 6], &rng)   // distinct values: no ties
