@@ -115,6 +115,28 @@ final class GoldenParityTests: XCTestCase {
     }
 
     /// The command-line tool on the same fixture writes the same numbers.
+    /// `grad --network FILE` takes the network from the description file, not the weights'
+    /// config: the family-2 golden gradients; a description that does not fit the weights is
+    /// an error naming the tensor.
+    func testGradCommandReadsTheNetworkFromADescription() throws {
+        let dir = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("grad-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let r = try runSpikefuse(["grad", "--weights", try fixture("golden_family2_weights").path,
+                                  "--network", dir.appendingPathComponent("network_family2.json").path,
+                                  "--inputs", try fixture("golden_family2_inputs").path, "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let got = try SafeTensors.read(out), golden = try SafeTensors.read(try fixture("golden_family2_expected"))
+        let names = golden.names.filter { $0.hasPrefix("grad.") }
+        XCTAssertFalse(names.isEmpty)
+        for name in names { assertClose(try XCTUnwrap(got.tensors[name], name), try XCTUnwrap(golden.tensors[name]), name) }
+        let wrong = try runSpikefuse(["grad", "--weights", try fixture("golden_family2_weights").path,
+                                      "--network", "paper-visual",
+                                      "--inputs", try fixture("golden_family2_inputs").path, "--out", out.path])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.stderr.contains("visual.conv1.weight") || wrong.stderr.contains("visual.conv1"), wrong.stderr)
+    }
+
     func testGradCommandWritesTheGoldenNumbers() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("grad-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: out) }
