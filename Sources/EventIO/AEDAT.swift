@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// How the AEDAT reader treats addresses that are not DVS128 pixel events.
 public enum AEDATAddressPolicy: Sendable, Equatable {

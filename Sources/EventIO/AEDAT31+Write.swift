@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 extension AEDAT31 {
     /// Whether `events` can be written as AEDAT 3.1 polarity packets exactly; nil when they

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// Options of `AEDAT31.read` / `AEDAT31.decode`. The defaults read DVS128 Gesture files.
 public struct AEDAT31ReadOptions: Sendable, Equatable {

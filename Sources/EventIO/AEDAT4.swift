@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// A decoded AEDAT 4.0 file: the events of its event stream plus what the reader found.
 public struct AEDAT4Recording: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import CLZ4
 import CZstd
+import SpikeTensor
 
 /// One LZ4 or Zstd frame → its bytes, for AEDAT 4.0 packets. The output is capped at
 /// `limit` bytes (a small frame can claim gigabytes); the input must hold exactly one

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// One entry of an AEDAT 4.0 file's FTAB (the packet index dv-processing writes at
 /// dataTablePosition): where a packet's body lies and what it holds.
 public struct AEDAT4IndexEntry: Sendable, Equatable {

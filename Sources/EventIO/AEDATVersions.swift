@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// The `.aedat` flavours EventIO reads, told apart by the version line and, for CIFAR10-DVS
 /// (an AEDAT 2.0 file with its own address layout), by the file's name or class folder.

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// The output of the Prophesee decoders: event columns written through pointers into the
 /// result's arrays (sized by a first counting pass, so no growth, bounds check or final copy),
 /// plus the checks every decoded event passes: its address inside the sensor (or the format's

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// CIFAR10-DVS (Li et al. 2017) in its original form: 10,000 AEDAT 2.0 recordings of a
 /// DVS128 (128×128) watching CIFAR-10 images move on a monitor, in class-named folders

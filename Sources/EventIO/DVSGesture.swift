@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// One labelled window of a DVS128 Gesture labels CSV: `class,startTime_usec,endTime_usec`.
 public struct DVSGestureWindow: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Keeps events with start ≤ t < end (µs). Works on DVS and cochlea events.
 public struct TimeWindow: DVSTransform, CochleaTransform, Equatable {
     public var startMicroseconds: Int64

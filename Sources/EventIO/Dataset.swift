@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// The interface between data and models: a split of paired audiovisual samples.
 ///
 /// A sample is already framed (the paper's *Input* layer): the visual part is

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Errors of the dataset layer: N-TIDIGITS HDF5 files, the MNIST-DVS folder layout, the
 /// joint audiovisual dataset and its preprocessing cache. Every case names the file
 /// (and the sample key where there is one) and what is wrong.

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// What `spikefuse inspect` reports about one event file, one HDF5 sample or a data folder.
 /// Encodes to JSON with snake_case keys.

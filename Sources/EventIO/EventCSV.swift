@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AtomicFiles
 import Foundation
+import SpikeTensor
 
 /// DVS events as CSV text, the form `spikefuse convert` writes:
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// A DVS event file as read through the format registry.
 public struct EventFile: Sendable {

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Errors of EventIO's readers and writers.
 ///
 /// Every case names the file (its path, or the `source` string given to a `decode` function)

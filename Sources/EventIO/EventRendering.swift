@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// Pictures of event streams, like the paper's Fig. 2.
 ///

@@ -1,4 +1,4 @@
-@_exported import SpikeTensor
+import SpikeTensor
 /// Event streams from neuromorphic sensors, stored as compact structures of arrays.
 ///
 /// Units: every timestamp is an integer number of microseconds (µs) since the start of

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import AtomicFiles
 import Foundation
+import SpikeTensor
 
 /// Whole-file reads and atomic writes shared by the EventIO readers and writers.
 enum _FileBytes {

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// A bounds-checked reader of the few FlatBuffers constructs AEDAT 4.0 uses: a (size-prefixed)
 /// root table with a 4-character file identifier, scalar fields with defaults, string fields
 /// and vectors of fixed-size structs. Debian ships no FlatBuffers runtime for Swift.

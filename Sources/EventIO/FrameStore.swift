@@ -1,6 +1,7 @@
 import Dispatch
 import AtomicFiles
 import Foundation
+import SpikeTensor
 
 /// What to do when one source file of a dataset cannot be read or framed.
 public enum BadFilePolicy: String, Sendable, Codable, Hashable {

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// What a frame cell holds.
 public enum FrameValue: Sendable, Equatable {
     /// 1 where at least one event fell in the cell, else 0 (the paper's Input layer).

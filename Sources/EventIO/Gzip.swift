@@ -1,4 +1,5 @@
 import CZlib
+import SpikeTensor
 
 /// gzip/zlib inflation through zlib (`inflateInit2` with windowBits 15 + 32: detect gzip or
 /// zlib headers automatically).

@@ -2,6 +2,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import SpikeTensor
 #endif
 
 /// Reading an untrusted HDF5 file first in a child process, so that a crash or a hang of

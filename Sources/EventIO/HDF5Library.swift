@@ -1,6 +1,7 @@
 import AtomicFiles
 @preconcurrency import CHDF5
 import Foundation
+import SpikeTensor
 
 /// The one gate to the HDF5 C library.
 ///

@@ -1,5 +1,6 @@
 @preconcurrency import CHDF5
 import Foundation
+import SpikeTensor
 
 /// One object of an HDF5 file as a value: a group of named children, or a dataset of strings,
 /// floats or integers with its shape (`[]` for a scalar). Used for file formats that are a

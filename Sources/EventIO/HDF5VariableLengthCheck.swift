@@ -2,6 +2,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import SpikeTensor
 #endif
 
 /// A bounded check of a 1-D variable-length dataset's heap references, made on the file's

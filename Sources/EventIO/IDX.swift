@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// A stack of 8-bit images from an IDX file: `pixels` is `[count, rows, cols]`, row-major,
 /// 0 = background, 255 = ink (MNIST).

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// One single-digit N-TIDIGITS sample usable in the joint dataset.
 public struct JointAudioSample: Sendable, Hashable {

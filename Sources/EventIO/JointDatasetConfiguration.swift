@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// Settings of the paper's joint MNIST-DVS + N-TIDIGITS dataset (`JointDataset`).
 ///

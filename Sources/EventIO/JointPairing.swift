@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// The paper's split and pairing rules for the joint MNIST-DVS + N-TIDIGITS dataset (§3.1–3.2),
 /// as pure functions over labels, so they can be checked without reading any events.
 ///

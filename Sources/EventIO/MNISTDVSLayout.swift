@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// The name of one MNIST-DVS recording, `mnist_{d}_scale{SS}_{NNNN}.aedat`
 /// (e.g. `mnist_0_scale04_0001.aedat`: digit 0, scale 4, recording 1). Names with a

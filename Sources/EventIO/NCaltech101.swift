@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// N-Caltech101 (Orchard et al., 2015): the Caltech101 images recorded by an ATIS sensor
 /// making three saccades, 101 object classes plus `BACKGROUND_Google`.

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// N-MNIST (Orchard et al., 2015): MNIST digits recorded by an ATIS sensor making three
 /// saccades, 34×34 pixels, about 300 ms per recording.

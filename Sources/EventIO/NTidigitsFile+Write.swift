@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import SpikeTensor
 
 extension NTidigitsFile {
     /// Writes samples in the N-TIDIGITS layout: `{split}_labels` as variable-length strings

@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import SpikeTensor
 
 /// An N-TIDIGITS HDF5 file (`n-tidigits.hdf5`), read and written through the HDF5 C library.
 ///

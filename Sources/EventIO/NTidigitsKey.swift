@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// The name of one N-TIDIGITS sample, `{man|woman}-{speaker}-{a|b}-{digits}`,
 /// e.g. `man-im-a-7557` (speaker "im", session "a", the digits 7 5 5 7).
 ///

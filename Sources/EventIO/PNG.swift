@@ -1,6 +1,7 @@
 import AtomicFiles
 import CZlib
 import Foundation
+import SpikeTensor
 
 /// Minimal PNG encoder: 8-bit RGB, no interlace, every row with filter type 0 (None),
 /// the whole image in one zlib-deflated IDAT chunk. Chunk CRCs are CRC-32 (zlib `crc32`)

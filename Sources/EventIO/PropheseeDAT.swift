@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// Prophesee DAT files of CD events (the Gen1/1Mpx automotive datasets, Metavision's
 /// `.dat` export).

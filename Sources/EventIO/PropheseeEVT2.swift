@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Prophesee EVT 2.0: 32-bit little-endian words, the type in bits 28–31.
 ///
 ///     0x0 CD_OFF, 0x1 CD_ON   y bits 0–10, x bits 11–21, t[5:0] bits 22–27    one event

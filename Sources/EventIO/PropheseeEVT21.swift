@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Prophesee EVT 2.1: 64-bit little-endian words, the type in bits 60–63.
 ///
 ///     0x0 EVT_NEG, 0x1 EVT_POS   bits 0–31 valid mask, y bits 32–42, x base bits 43–53,

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Prophesee EVT 3.0: 16-bit little-endian words, the type in bits 12–15; the decoder keeps
 /// state (row, vector base, time) between words.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// The `% ` header of Prophesee RAW and DAT files.
 ///

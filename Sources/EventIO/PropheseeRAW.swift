@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// Prophesee (Metavision) RAW files: EVT 2.0, EVT 2.1 and EVT 3.0.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// Options and results shared by the Prophesee readers (`PropheseeRAW`, `PropheseeDAT`).
 

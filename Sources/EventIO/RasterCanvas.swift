@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// An 8-bit RGB pixel buffer with the few drawing operations the event pictures need,
 /// including a 3×5-pixel bitmap font for axis labels (digits and a handful of letters).
 public struct RasterCanvas: Sendable {

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// One SHD or SSC file as a dataset of its own, with every class kept: SHD's 20 (digits in
 /// English and German) or SSC's 35 (words), the label as stored (no folding to 10 digits as
 /// the joint dataset does). Audio only: `audio` is the sample's spikes framed to `[T, 700]`

@@ -1,5 +1,6 @@
 @preconcurrency import CHDF5
 import Foundation
+import SpikeTensor
 
 /// A Spiking Heidelberg Digits file (Cramer et al., 2020: `shd_train.h5`, `shd_test.h5`):
 /// spoken digits 0–9 in English (labels 0–9) and German (labels 10–19), through a model of

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// Small SVG writers: a generic line plot (e.g. accuracy over epochs), a grouped bar chart and the primitives
 /// the event renderers use. Coordinates in SVG user units (px), origin top left.

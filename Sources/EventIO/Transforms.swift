@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// A pure function on DVS events (crop, filter, downsample …), as a small value type.
 ///
 /// Transforms keep the time order of the events they keep. Compose them with `then` or a

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// Audio samples, one array per channel, nominally in −1…1.
 public struct Waveform: Sendable, Equatable {

@@ -1,3 +1,6 @@
+// The umbrella module: `import Multimodal` brings every SpikeFuse module; no other module
+// re-exports its dependencies.
+@_exported import SpikeTensor
 @_exported import SpikeNN
 @_exported import EventIO
 @_exported import SensorEmulation

@@ -1,4 +1,6 @@
 import Foundation
+import SpikeTensor
+import EventIO
 
 /// Parameters of the emulated silicon cochlea (CochleaAMS1b-like, as behind N-TIDIGITS).
 ///

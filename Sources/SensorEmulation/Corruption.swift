@@ -1,4 +1,6 @@
 import Foundation
+import SpikeTensor
+import EventIO
 
 /// How one pair of the dataset was degraded (`--corrupt P`), recorded for later analysis of
 /// the attention weights.

@@ -1,4 +1,6 @@
 import Foundation
+import SpikeTensor
+import EventIO
 
 /// Parameters of the emulated DVS pixel (a DVS128-like dynamic vision sensor).
 ///

@@ -1,4 +1,6 @@
 import Foundation
+import SpikeTensor
+import EventIO
 
 /// An LCD monitor showing a grey-level image to the DVS (the MNIST-DVS recording set-up).
 ///

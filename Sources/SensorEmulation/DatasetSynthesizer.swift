@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+import SpikeTensor
+import EventIO
 
 /// Everything that decides how hard the synthesised dataset is (defaults = shipped dataset).
 public struct SynthesisSettings: Sendable {

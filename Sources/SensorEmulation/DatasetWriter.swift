@@ -1,5 +1,7 @@
 import AtomicFiles
 import Foundation
+import SpikeTensor
+import EventIO
 
 /// Writes a synthesised dataset in the original datasets' layouts:
 ///

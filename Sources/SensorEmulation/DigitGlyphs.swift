@@ -1,4 +1,6 @@
 import Foundation
+import SpikeTensor
+import EventIO
 
 /// Variation knobs of the procedural handwritten digits (defaults are the shipped dataset's).
 ///

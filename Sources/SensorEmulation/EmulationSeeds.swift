@@ -1,4 +1,6 @@
 import Foundation
+import SpikeTensor
+import EventIO
 
 /// Derivation of independent random streams from one dataset seed.
 ///

@@ -1,4 +1,6 @@
 import Foundation
+import SpikeTensor
+import EventIO
 
 /// A speaker of the formant synthesiser.
 public struct SpeakerVoice: Sendable, Equatable {

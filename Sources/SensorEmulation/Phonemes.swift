@@ -1,3 +1,6 @@
+import SpikeTensor
+import EventIO
+
 /// Phoneme targets of the formant synthesiser (adult male values; a speaker's vocal-tract
 /// scale multiplies every frequency) and the phoneme sequences of the ten digit words.
 ///

@@ -1,4 +1,6 @@
 import Foundation
+import SpikeTensor
+import EventIO
 
 /// A spoken-digit recording named `{digit}_{speaker}_{index}.wav` (the Free Spoken Digit
 /// Dataset's convention), e.g. `7_jackson_32.wav`.

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Errors loading optimiser state.
 public enum AdamStateError: Error, CustomStringConvertible, Equatable {
     case missingTensor(name: String)

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Average pooling, kernel = stride = k (no neuron after it): `[T, B, C, H, W]` →
 /// `[T, B, C, H/k, W/k]` (floor, as PyTorch). Each output is the mean of its k×k window, or
 /// its sum for sum pooling (`AvgPool2d.sum(kernelSize:)`, NIR's SumPool2d).

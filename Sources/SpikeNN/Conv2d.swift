@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// 2-D convolution layer (no neuron), applied to every time step: input `[T, B, C, H, W]`
 /// (or any `[…, C, H, W]`; leading dims are images) → `[T, B, O, Ho, Wo]`.
 ///

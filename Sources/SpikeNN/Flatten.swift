@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Flattens all dims after `[T, B]`: `[T, B, d1, d2, …]` → `[T, B, d1·d2·…]` (row-major, no copy).
 public final class Flatten: Layer {
     public var needsInputGradient = true

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Which kernels a `Sequential` runs its layers on: the one place where layer kinds choose a
 /// kernel. Made once from the layers (`KernelPlan(layers, fusing:)`) and followed by
 /// `Sequential.forward`, `backward` and `makeStep`.

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Multi-step LIF neuron layer (no weights): input current `[T, B, …]` → spikes `[T, B, …]`.
 ///
 /// Runs `LIFKernel.forward` (eqs. 1–4) over all T steps in one scan and `LIFKernel.backward`

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Fused multi-step kernels of the iterative LIF neuron with STBP backward.
 ///
 /// Forward (paper eqs. 1–4), per neuron, time steps t = 0 … T−1, with u[−1] = o[−1] = 0:

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Parameters of the iterative leaky integrate-and-fire neuron (paper eqs. 1–4, 9).
 ///
 /// - `tau`: membrane decay factor τ per time step (dimensionless, 0 < τ ≤ 1; the paper uses

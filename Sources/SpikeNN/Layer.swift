@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// A multi-step layer: time-major input `[T, B, …in]` → output `[T, B, …out]`.
 ///
 /// `forward` keeps what `backward` needs (the last input, the membrane potentials); call

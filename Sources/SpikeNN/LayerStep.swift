@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// One time step of a layer — the layer's equations applied to one time bin, in the style of
 /// Norse's step functions `(input[t], state, parameters) → (output[t], state)`:
 ///

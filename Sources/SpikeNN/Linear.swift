@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Affine layer (no neuron): `y = x·Wᵀ + b` on every row, W `[out, in]`, b `[out]`.
 ///
 /// Input `[…, in]` (all leading dimensions, e.g. `[T, B]`, are rows; T·B rows go through one

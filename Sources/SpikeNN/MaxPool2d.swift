@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Max pooling, kernel = stride = k (no neuron after it): `[T, B, C, H, W]` →
 /// `[T, B, C, H/k, W/k]` (floor, as PyTorch). Each output is its k×k window's maximum
 /// (`MaxPool2dKernel`); the backward routes each gradient to the window's first maximum.

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// A description that cannot be built: names the branch, the layer and what is wrong.
 public struct NetworkDescriptionError: Error, CustomStringConvertible, Equatable {
     public let message: String

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Writing a description in Swift: plain initialisers, layers in an array literal.
 ///
 /// ```swift

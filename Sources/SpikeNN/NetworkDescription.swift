@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// What a spiking network is, as data: its branches (one per input), each branch's layers in
 /// order, each spiking layer's neuron, and how the branches are fused. Everything else — the

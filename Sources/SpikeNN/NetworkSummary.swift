@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// What `spikefuse describe` prints of a branch: per built layer its output shape, parameter
 /// count, dense multiply-adds per sample and time step, and the kernel path it takes.
 public struct LayerSummary: Codable, Sendable, Equatable {

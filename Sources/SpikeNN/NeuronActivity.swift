@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// A layer of LIF neurons whose membranes of the last forward can be read, for the
 /// activity statistics of `NeuronActivity` (training diagnostics).
 public protocol SpikingNeuronLayer: Layer {

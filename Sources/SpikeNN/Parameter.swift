@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// A trainable tensor with its gradient and its checkpoint name (PyTorch convention, e.g.
 /// `"visual.conv1.weight"`). `grad` has the same shape as `value` and starts at 0; layers'
 /// `backward` ACCUMULATES into it, `Adam.zeroGradients()` clears it.

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Recurrent Linear → LIF, multi-step: input `[T, B, in]` → spikes `[T, B, out]`.
 ///
 ///     I[t] = W·x[t] + b + R·o[t−1]        (o[−1] = 0; R `[out, out]` has no bias)

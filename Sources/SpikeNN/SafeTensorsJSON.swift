@@ -1,3 +1,5 @@
+import SpikeTensor
+
 // A small, strict JSON parser for safetensors headers.
 //
 // Foundation's JSONSerialization silently keeps one of two equal keys and forgets the

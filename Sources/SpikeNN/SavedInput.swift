@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// What a synaptic layer keeps of its input between a training forward and its backward (the
 /// weight gradient needs the input): nothing in inference, the input bit-packed when it is
 /// spikes (every element 0 or 1; 1 bit per element, `PackedSpikes`), else the Float32 tensor

@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Layers applied in order; backward runs them in reverse.
 ///
 /// `needsInputGradient` reads and writes the first layer's flag (set it to false on a

@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// Spike-rate mean-squared-error loss (paper eq. 7) and spike-count prediction.
 ///

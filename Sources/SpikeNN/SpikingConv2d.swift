@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Conv2d → LIF, multi-step: input spikes `[T, B, C, H, W]` → output spikes `[T, B, O, Ho, Wo]`.
 ///
 /// `I[t] = W ⋆ x[t] + b` for all T·B images at once (im2col + GEMM), then one fused LIF scan

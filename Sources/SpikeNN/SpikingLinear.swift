@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// Linear → LIF, multi-step: input `[T, B, in]` → spikes `[T, B, out]`.
 ///
 /// `I[t] = W·x[t] + b` for all T·B rows in one GEMM, then one fused LIF scan over T.

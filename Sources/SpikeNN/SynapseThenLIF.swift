@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// A synaptic layer followed by LIF neurons — the shape of `SpikingConv2d` and
 /// `SpikingLinear`. The conforming class supplies its synapse and neuron; this extension
 /// supplies the layer behaviour they share:

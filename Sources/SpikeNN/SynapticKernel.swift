@@ -1,3 +1,5 @@
+import SpikeTensor
+
 /// How a synaptic layer computes `x·Wᵀ` and its weight gradient `dYᵀ·x`.
 ///
 /// - `dense`: OpenBLAS GEMM over all rows.

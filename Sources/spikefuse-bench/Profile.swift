@@ -1,3 +1,4 @@
+import SpikeTensor
 import Foundation
 import SpikeNN
 

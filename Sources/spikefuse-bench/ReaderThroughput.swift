@@ -5,6 +5,7 @@
 // and N-MNIST carry the same stream folded into their 128×128 and 34×34 sensors.
 // Each reader decodes its bytes repeatedly for S seconds (default 2) after one warm-up; the
 // best run counts (the machine is shared).
+import SpikeTensor
 import EventIO
 import Foundation
 

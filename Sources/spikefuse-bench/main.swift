@@ -3,6 +3,7 @@
 // firing). Each configuration runs in its own child process so that its peak RSS
 // (getrusage ru_maxrss) is its own. Commands: `usage` below (`spikefuse-bench --help`).
 // bench/run.sh runs the side-by-side comparison with the PyTorch peer (bench/peer_bench.py).
+import SpikeTensor
 import Foundation
 import SpikeNN
 #if canImport(Glibc)

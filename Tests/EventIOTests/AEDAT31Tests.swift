@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// Events of a `t,x,y,p` CSV written by bench/aedat31_reference.py (the independent decoder).
 func readReferenceCSV(_ url: URL, sensor: SensorSize) throws -> DVSEvents {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// AEDAT 4.0 files written by iniVation's dv-processing (bench/make_aedat4_fixtures.py), with
 /// the events dv-processing reads back from them.

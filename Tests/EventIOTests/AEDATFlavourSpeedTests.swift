@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// Prints the decode speed of AEDAT 3.1, CIFAR10-DVS and AEDAT 4.0 against AEDAT 2.0 on the same
 /// 1,000,000 random DVS128 events in memory (median of 11 runs after one warm-up; a

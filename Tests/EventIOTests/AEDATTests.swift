@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// A plain reference AEDAT decoder (byte shifts, no options): header lines are skipped while
 /// a line starts with '#'; DVS128 address → (x = 127 − rawX, y, polarity = 1 − bit 0).

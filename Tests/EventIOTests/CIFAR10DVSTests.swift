@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 final class CIFAR10DVSTests: XCTestCase {
     /// One record: big-endian address (bits 1–7 raw x, 8–14 raw y, bit 0 = 1 for OFF), time.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// N-MNIST `.bin` files and Spiking Heidelberg Digits HDF5 files (issue 20): writers for
 /// fixtures, readers that give the events back, and errors that name the file.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// A DVS128 Gesture-shaped folder written by the test: AEDAT 3.1 recordings, labels CSVs
 /// with a repeated class and overlapping windows, and the two trial lists.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import SpikeTensor
 
 /// Paths shared by the dataset tests.
 enum TestPaths {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// `EventCSV` (what `spikefuse convert` writes) and the format registry on every format.
 final class EventCSVTests: XCTestCase {

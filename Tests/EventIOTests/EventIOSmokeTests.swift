@@ -1,5 +1,6 @@
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 final class EventIOSmokeTests: XCTestCase {
     func testModuleLoads() {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 final class FrameStoreTests: XCTestCase {
     /// Random tensors of shape [3, 5] (15 values: not a multiple of 8, so the last bit byte is partial).

@@ -1,5 +1,6 @@
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// Plain reference framing: for each event compute its bin with the documented formula in
 /// Double-free integer maths written out directly, then set/increment [k][c][y][x].

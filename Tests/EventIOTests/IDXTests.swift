@@ -2,6 +2,7 @@ import CZlib
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// gzip-compresses bytes with zlib (windowBits 15 + 16 = gzip wrapper), for hand-made files.
 private func gzip(_ input: [UInt8]) -> [UInt8] {

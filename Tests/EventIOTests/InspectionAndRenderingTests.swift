@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 final class InspectionAndRenderingTests: XCTestCase {
     private func same(_ a: RasterCanvas.Color, _ b: RasterCanvas.Color) -> Bool {

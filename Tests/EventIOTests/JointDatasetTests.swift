@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// The joint dataset on a generated folder with the real MNIST-DVS layout and a generated
 /// N-TIDIGITS file.

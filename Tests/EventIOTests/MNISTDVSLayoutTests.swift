@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 final class MNISTDVSLayoutTests: XCTestCase {
     func testFileNames() {

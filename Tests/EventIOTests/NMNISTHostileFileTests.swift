@@ -1,5 +1,6 @@
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// N-MNIST-format files that once trapped `render` or gave a negative duration (issue 40):
 /// timestamps that go backwards and random bytes with in-range coordinates. The reader

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 final class NTidigitsTests: XCTestCase {
     // MARK: Keys

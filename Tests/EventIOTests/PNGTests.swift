@@ -2,6 +2,7 @@ import CZlib
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 final class PNGTests: XCTestCase {
     /// Splits PNG bytes into (type, data, stored CRC) chunks after the signature.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// Corrupt Prophesee files: each gives a clear `EventIOError` naming the file (and the byte
 /// offset where there is one), never a crash or a hang.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// Hand-built words for each rule of the Prophesee decoders (docs/event-formats.md).
 final class PropheseeDecodingTests: XCTestCase {

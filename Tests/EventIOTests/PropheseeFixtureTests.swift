@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// The Prophesee readers against the committed fixtures: each `.raw`/`.dat` file decodes to
 /// exactly the events of its `.csv` (t,x,y,p in file order), which an independent decoder

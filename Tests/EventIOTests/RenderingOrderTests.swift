@@ -1,5 +1,6 @@
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// `render` takes every registry format, and N-MNIST keeps file order, which need not be time
 /// order: an event earlier than the first one once indexed a slice before the first (a trap).

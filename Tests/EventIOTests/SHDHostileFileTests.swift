@@ -1,5 +1,6 @@
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// SHD/SSC files that once read as something they are not (issue 40): damaged
 /// variable-length heaps (read as garbage, or looping libhdf5 until the 60 s limit of the

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// Prints decode + framing time of one MNIST-DVS recording (no assertion on time: a
 /// measurement, not a test of the machine). Median of 50 runs after one warm-up.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// `../shared/data/<sub>` beside the repository root (found from this source file), or skip.
 /// A worktree at `/work/wt/<name>` has the data two levels up, so every ancestor of the

@@ -1,5 +1,6 @@
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// Plain O(n²) references for the filters, straight from their definitions.
 private func referenceBackgroundActivity(_ e: DVSEvents, window: Int64) -> DVSEvents {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// A hand-made WAV: RIFF header, any chunks given as (id, body), sizes filled in, odd bodies padded.
 private func riff(_ chunks: [(String, [UInt8])]) -> [UInt8] {

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import SensorEmulation
+import SpikeTensor
+import EventIO
 
 final class CochleaEmulatorTests: XCTestCase {
     func tone(_ hz: Double, amplitude: Float, seconds: Double = 0.5, fs: Double = 8000) -> [Float] {

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import SensorEmulation
+import SpikeTensor
+import EventIO
 
 final class DVSEmulatorTests: XCTestCase {
     /// A 1×1 sensor whose pixel steps from luminance 10 to 100 between two frames.

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import SensorEmulation
+import SpikeTensor
+import EventIO
 
 /// A rough difficulty probe of the default synthetic data (opt-in: SPIKEFUSE_PROBE=pairs):
 /// a nearest-class-mean classifier (cosine) on simple event-count features, trained on the

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import SensorEmulation
+import SpikeTensor
+import EventIO
 
 /// The MNIST-DVS preset against the real recording `mnist_0_scale04_0001.aedat`.
 final class MNISTDVSCalibrationTests: XCTestCase {

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import SensorEmulation
+import SpikeTensor
+import EventIO
 
 final class RealSourcesTests: XCTestCase {
     func testSpokenDigitFileNames() {

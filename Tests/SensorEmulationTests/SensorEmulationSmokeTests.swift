@@ -1,5 +1,7 @@
 import XCTest
 @testable import SensorEmulation
+import SpikeTensor
+import EventIO
 
 final class SensorEmulationSmokeTests: XCTestCase {
     func testModuleLoads() {

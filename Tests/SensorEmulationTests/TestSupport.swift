@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import SensorEmulation
+import SpikeTensor
+import EventIO
 
 /// `../shared/data` relative to the repository root (found from this source file); a
 /// worktree checked out one level deeper (…/wt/<name>) also finds `../../shared/data`.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 final class AdamTests: XCTestCase {
     /// lr = 0.1, β1 = 0.9, β2 = 0.999, ε = 1e-8, p0 = 1.

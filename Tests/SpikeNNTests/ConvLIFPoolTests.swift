@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 /// The fused passes conv → LIF → pool (`ConvLIFPoolKernel`, inference and training) against
 /// the three layers run one after the other (the reference): identical outputs and membranes,

@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 final class LIFKernelTests: XCTestCase {
     func runKernelForTests(_ currents: [Float], _ grads: [Float], steps: Int, neurons: Int, _ p: LIFParameters)

@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 /// Finite-difference checks of the differentiable (affine/synaptic/pooling) parts and the
 /// loss. Loss L = Σ r ⊙ layer(x) is accumulated in Double; these maps are linear in each

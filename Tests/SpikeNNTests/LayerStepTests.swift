@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 /// Each layer's single step (`Layer.makeStep`) scanned over T against its fast multi-step
 /// `forward`. Weights sit on a 2⁻¹² grid and inputs are binary spikes, so every synaptic

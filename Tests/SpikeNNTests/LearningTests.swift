@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 /// End to end: the layers, STBP, loss and Adam together learn a trivially separable task.
 final class LearningTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 /// A network as data: JSON in and out, shapes inferred, errors that name the place, and the
 /// built layers of a geometry other than the paper's.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 /// Whole small networks: every gradient reaches every parameter, and runs are bit-reproducible.
 final class NetworkTests: XCTestCase {

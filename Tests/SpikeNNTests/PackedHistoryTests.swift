@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 /// Spike inputs kept bit-packed for BPTT (`packsSavedSpikes`, the default) against the same
 /// layers keeping Float32 (the oracle): identical gradients, and 32× fewer bytes kept.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 /// Full recurrent STBP vs a scalar reference written from the equations:
 ///   I[t,b,i] = Σ_j W[i,j]·x[t,b,j] + b[i] + Σ_j R[i,j]·o[t−1,b,j]

@@ -1,4 +1,5 @@
 @testable import SpikeNN
+import SpikeTensor
 
 /// Plain scalar reference of the LIF neuron, one neuron at a time, written straight from
 /// the paper's equations, against which the fused kernels are tested.

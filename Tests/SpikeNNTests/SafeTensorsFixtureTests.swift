@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 /// Checks the golden network fixtures of `Tests/MultimodalTests/Fixtures` (written by
 /// `bench/make_fixtures.py` from the PyTorch peer) with a plain scalar Swift forward pass.

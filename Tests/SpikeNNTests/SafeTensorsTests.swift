@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 final class SafeTensorsTests: XCTestCase {
     // MARK: Helpers

@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 /// The event-driven backward products (over the nonzero δ) and the inference mode, each
 /// against its dense / training-mode oracle.

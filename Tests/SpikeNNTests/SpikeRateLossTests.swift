@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 final class SpikeRateLossTests: XCTestCase {
     /// T = 2, B = 2, C = 3, labels [0, 2].

@@ -1,5 +1,6 @@
 import XCTest
 @testable import SpikeNN
+import SpikeTensor
 
 func randomArray(_ count: Int, _ rng: inout SeededGenerator, _ lower: Float = -1, _ upper: Float = 1) -> [Float] {
     (0..<count).map { _ in rng.nextUniform(lower, upper) }

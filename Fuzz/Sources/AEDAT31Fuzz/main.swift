@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// libFuzzer entry point: decode arbitrary bytes as AEDAT 3.1 (default and lenient options),
 /// as a DVS128 Gesture labels CSV, and as a CIFAR10-DVS recording. Any outcome but a crash

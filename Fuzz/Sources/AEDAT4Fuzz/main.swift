@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// libFuzzer entry point: decode arbitrary bytes as AEDAT 4.0 (IOHeader and packet
 /// FlatBuffers, LZ4 and Zstd frames, the infoNode XML), with default and lenient options.

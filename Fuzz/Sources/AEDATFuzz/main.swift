@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// libFuzzer entry point: decode arbitrary bytes as AEDAT 2.0 with default and lenient
 /// options. Any outcome but a crash (events or a typed EventIOError) is fine.

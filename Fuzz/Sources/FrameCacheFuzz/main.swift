@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// libFuzzer entry point: arbitrary bytes as a frame cache file (`FrameStore`), opened as a
 /// cache hit would be and every record decoded. A seed (a valid cache of 3 samples of

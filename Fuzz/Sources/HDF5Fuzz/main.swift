@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// libFuzzer entry point: arbitrary bytes as an N-TIDIGITS HDF5 file, written to a temporary
 /// path (libhdf5 reads files, not buffers), opened and every sample of both splits read.

@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// libFuzzer entry point: arbitrary bytes as IDX images and labels, plain or gzip (the
 /// inflater runs whenever the bytes start with the gzip magic).

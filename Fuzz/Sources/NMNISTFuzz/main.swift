@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// libFuzzer entry point: arbitrary bytes as an N-MNIST recording (34 × 34) and as an
 /// N-Caltech101 one (240 × 180). Whatever decodes must be in time order, re-encode to the

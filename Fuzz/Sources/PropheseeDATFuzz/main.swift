@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// Checks the events a DAT decode returns: inside the sensor, times never going back.
 func checkEvents(_ e: DVSEvents) {

@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// Checks what the Prophesee decoders promise for any events they return: inside the
 /// sensor, times never going back, columns of one length; and the CSV writer on them.

@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// libFuzzer entry point: arbitrary bytes as an SHD/SSC HDF5 file, written to a temporary
 /// path (libhdf5 reads files), opened (labels, class names, the bounded heap check) and every

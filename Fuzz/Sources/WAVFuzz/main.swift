@@ -1,6 +1,7 @@
 import CFuzzerDriver
 import Foundation
 import EventIO
+import SpikeTensor
 
 /// libFuzzer entry point: decode arbitrary bytes as WAV; any outcome but a crash is fine.
 @_cdecl("LLVMFuzzerTestOneInput")
