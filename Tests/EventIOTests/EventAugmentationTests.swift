@@ -162,7 +162,8 @@ final class EventAugmentationTests: XCTestCase {
         let lots = UniformNoise(count: 3000)(sample, using: &rng)
         XCTAssertEqual(Set(zip(lots.x, lots.y).map { Int($0) * 8 + Int($1) }).count, 48)
         XCTAssertEqual(Double(lots.onCount) / Double(lots.count), 0.5, accuracy: 0.04)
-        XCTAssertEqual(lots.t.first, 0); XCTAssertEqual(lots.t.last, 20)
+        // Both ends of [t_min, t_max] are drawn (about 3000 / 21 noise events on each µs).
+        XCTAssertGreaterThan(lots.t.filter { $0 == 0 }.count, 50); XCTAssertGreaterThan(lots.t.filter { $0 == 20 }.count, 50)
     }
 
     func testTimeSkewArithmetic() {
