@@ -171,7 +171,9 @@ public struct TimeJitter: DVSAugmentation, Equatable {
 }
 
 /// Mirrors every event left–right: x → W − 1 − x on a sensor W pixels wide. Deterministic;
-/// `RandomHorizontalFlip` flips a whole sample with a probability. Sensor unchanged.
+/// `RandomHorizontalFlip` flips a whole sample with a probability. Sensor unchanged. An event
+/// off the sensor (x ≥ W), or one whose flipped x does not fit 16 bits (sensors wider than
+/// 65 536 pixels), is dropped.
 public struct HorizontalFlip: DVSTransform, Equatable {
     public init() {}
     public func callAsFunction(_ events: DVSEvents) -> DVSEvents {
@@ -200,6 +202,8 @@ public struct RandomHorizontalFlip: DVSAugmentation, Equatable {
 /// first and last times, both included), x uniform in 0..<W, y in 0..<H, polarity ON or OFF
 /// with equal chance. The noise is merged in time order; at equal times the input's events
 /// come first. An empty input, or an empty sensor, gets no noise (there is no time span).
+/// On sensors wider or taller than 65 536 pixels, noise lands in the first 65 536 columns/rows
+/// (the 16-bit address range).
 public struct UniformNoise: DVSAugmentation, Equatable {
     public enum Amount: Sendable, Equatable {
         /// Exactly n noise events.

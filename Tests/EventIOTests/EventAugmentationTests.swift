@@ -200,6 +200,25 @@ final class EventAugmentationTests: XCTestCase {
         XCTAssertEqual(big.sensor, SensorSize(width: 10, height: 9)); XCTAssertEqual(big.t, sample.t); XCTAssertEqual(big.x, sample.x)
     }
 
+    func testEdgeCasesStayOnTheSensor() {
+        var rng = SeededGenerator(seed: 8)
+        // The whole Int64 time range as the noise span.
+        let ends = DVSEvents(sensor: SensorSize(width: 4, height: 4), t: [.min, .max], x: [0, 3], y: [0, 3], polarity: [0, 1])
+        let noisy = UniformNoise(count: 200)(ends, using: &rng)
+        XCTAssertEqual(noisy.count, 202); assertWellFormed(noisy, "full span")
+        XCTAssertEqual(noisy.t.first, .min); XCTAssertEqual(noisy.t.last, .max)
+        XCTAssertTrue(noisy.t.dropFirst().dropLast().contains { $0 < 0 } && noisy.t.contains { $0 > 0 && $0 < .max })
+        // A sensor wider than 16-bit x: a flip that would land past 65 535 drops the event,
+        // and noise stays in the addressable columns.
+        let wide = DVSEvents(sensor: SensorSize(width: 70_000, height: 1), t: [0, 1], x: [0, 10_000], y: [0, 0], polarity: [1, 1])
+        XCTAssertEqual(HorizontalFlip()(wide).x, [59_999])
+        assertWellFormed(UniformNoise(count: 100)(wide, using: &rng), "wide noise")
+        // An empty sensor: nothing survives jitter, nothing is added as noise.
+        let empty = DVSEvents(sensor: SensorSize(width: 0, height: 0))
+        XCTAssertEqual(UniformNoise(count: 3)(empty, using: &rng).count, 0)
+        XCTAssertEqual(RandomCrop(width: 2, height: 2)(empty, using: &rng).sensor, SensorSize(width: 2, height: 2))
+    }
+
     // MARK: Reproducibility and composition
 
     private var everyAugmentation: [(String, any DVSAugmentation)] {
