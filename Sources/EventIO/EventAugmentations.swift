@@ -1,4 +1,5 @@
 import Foundation
+import SpikeTensor
 
 /// Random event augmentations (drop, jitter, flip, noise, skew, crop) as small value types,
 /// in the style of the deterministic `DVSTransform`s.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import EventIO
+import SpikeTensor
 
 /// Fails unless `e` is time-ordered and every event is on its sensor.
 private func assertWellFormed(_ e: DVSEvents, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
