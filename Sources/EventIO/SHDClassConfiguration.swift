@@ -8,8 +8,8 @@ import Foundation
 /// gave when the run was set up (the count of `extra/keys`); loading checks that they still do.
 ///
 /// Framing is the joint dataset's SHD framing (`CochleaFraming`): T = 64 equal bins from each
-/// sample's first to last spike (`binning = .divideRecording`; an SHD sample lasts about 1 s,
-/// so one bin is about 15 ms), binary values, audio `[T, 700]`.
+/// sample's first to last spike (`binning = .divideRecording`:
+/// one bin is 1/T of the sample's span), binary values, audio `[T, 700]`.
 ///
 /// Codable (a run's `config.json`); keys missing from a JSON object take the defaults below.
 public struct SHDClassConfiguration: Codable, Sendable, Hashable {

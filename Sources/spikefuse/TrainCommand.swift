@@ -63,6 +63,9 @@ enum TrainCommand {
                 source = parsed.source
             } else if case .joint(let a) = parsed.source, case .joint(let b) = recordedSource {
                 conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
+            } else if case .shd(var a) = parsed.source, case .shd(let b) = recordedSource {
+                (a.cacheDirectory, a.badFiles, a.showProgress) = (b.cacheDirectory, b.badFiles, b.showProgress)   // change no frame
+                conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
             } else {
                 conflicts.append("data: \(parsed.source.location) here, \(recordedSource.location) recorded")
             }

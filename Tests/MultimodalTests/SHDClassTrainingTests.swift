@@ -99,6 +99,15 @@ final class SHDClassTrainingTests: XCTestCase {
         let crop = try runSpikefuse(["train", "--shd", dir.path, "--crop", "28", "--out", dir.appendingPathComponent("run-crop").path])
         XCTAssertNotEqual(crop.status, 0)
         XCTAssertTrue(crop.stderr.contains("--shd has no images"), crop.stderr)
+        // --resume takes the recorded source; other framing is refused, naming the setting.
+        let more = try runSpikefuse(["train", "--shd", dir.path, "--epochs", "3", "--timesteps", "8", "--cache", cache.path,
+                                     "--out", run.path, "--resume"])
+        XCTAssertEqual(more.status, 0, more.stderr)
+        XCTAssertTrue(more.stdout.contains("epoch 3 "), more.stdout)
+        let other = try runSpikefuse(["train", "--shd", dir.path, "--epochs", "4", "--timesteps", "16", "--out", run.path, "--resume"])
+        XCTAssertNotEqual(other.status, 0)
+        XCTAssertTrue(other.stderr.contains("data timesteps: 16 here, 8 recorded"), other.stderr)
+        XCTAssertFalse(other.stderr.contains("cacheDirectory"), "the cache changes no frame: \(other.stderr)")
         let nowhere = try runSpikefuse(["train", "--shd", dir.appendingPathComponent("nowhere").path, "--out", dir.appendingPathComponent("run-x").path])
         XCTAssertNotEqual(nowhere.status, 0)
         XCTAssertTrue(nowhere.stderr.contains("--shd: \(dir.path)/nowhere: no such folder or file"), nowhere.stderr)
