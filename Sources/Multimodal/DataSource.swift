@@ -8,6 +8,9 @@ public enum DataSource: Codable, Sendable, Equatable {
     /// The paper's joint MNIST-DVS + N-TIDIGITS dataset (real recordings, or the embedded
     /// default set that `spikefuse synth` writes in the same layout).
     case joint(JointDatasetConfiguration)
+    /// SHD with its 20 classes or SSC with its 35, audio only (the A-Network), with the files'
+    /// own train / test split (`SHDClassDataset`). Visual samples are `[T, 1, 1, 1]` zeros.
+    case shd(SHDClassConfiguration)
 
     /// The training and test splits (the joint dataset frames its recordings once, or
     /// loads them from its cache).
@@ -19,6 +22,10 @@ public enum DataSource: Codable, Sendable, Equatable {
             let (train, test) = try JointDataset.load(c)
             for w in train.warnings { warn(w) }
             return (train, test)
+        case .shd(let c):
+            let (train, test, warnings) = try SHDClassDataset.load(c)
+            for w in warnings { warn(w) }
+            return (train, test)
         }
     }
 
@@ -27,6 +34,7 @@ public enum DataSource: Codable, Sendable, Equatable {
         switch self {
         case .synthetic(let c): return [c.timesteps, c.polarities, c.imageSize, c.imageSize]
         case .joint(let c): return c.visualShape
+        case .shd(let c): return [c.timesteps, 1, 1, 1]
         }
     }
 
@@ -35,6 +43,7 @@ public enum DataSource: Codable, Sendable, Equatable {
         switch self {
         case .synthetic(let c): return [c.timesteps, c.audioChannels]
         case .joint(let c): return c.audioShape
+        case .shd(let c): return c.audioShape
         }
     }
 
@@ -42,12 +51,33 @@ public enum DataSource: Codable, Sendable, Equatable {
         switch self {
         case .synthetic(let c): return c.classes
         case .joint: return 10
+        case .shd(let c): return c.classes
         }
     }
 
+    /// Whether the data has visual samples (SHD and SSC have none).
+    public var hasVisual: Bool {
+        if case .shd = self { return false }
+        return true
+    }
+
+    /// Throws, naming why, when `mode` needs visual samples this data does not have.
+    public func check(mode: TrainingMode) throws {
+        guard !hasVisual, mode.usesVisual else { return }
+        throw ConfigurationError.invalid("mode \(mode) needs visual data, and \(location) is audio only (no visual data): "
+                                         + "train it with --mode audio, or a network with only a cochlea branch")
+    }
+
     /// `model` with the input sizes this data implies (T, P, image side, channels, classes).
+    /// Audio-only data (SHD, SSC) leaves P and the image side as they are (unused in audio mode).
     public func fitting(_ model: ModelConfiguration) -> ModelConfiguration {
         var m = model
+        guard hasVisual else {
+            m.timesteps = audioShape[0]
+            m.audioChannels = audioShape[1]
+            m.classes = classCount
+            return m
+        }
         m.timesteps = visualShape[0]
         m.polarities = visualShape[1]
         m.imageSize = visualShape[2]
@@ -64,6 +94,10 @@ public enum DataSource: Codable, Sendable, Equatable {
             .invalid("\(source): the network's \(what) is \(network), the data gives \(data) after framing "
                      + "(change the network's input, or the framing: --timesteps, --crop, --scale)")
         }
+        if !hasVisual, network.branch(.dvs) != nil {
+            throw ConfigurationError.invalid("\(source): the network has a dvs branch, and \(location) is audio only (no visual data); "
+                                             + "use a network with only a cochlea branch")
+        }
         if let v = network.branch(.dvs), [network.timesteps] + v.input.shape != visualShape {
             throw mismatch("dvs input [T, P, H, W]", [network.timesteps] + v.input.shape, visualShape)
         }
@@ -78,12 +112,19 @@ public enum DataSource: Codable, Sendable, Equatable {
         switch self {
         case .synthetic: return "synthetic data"
         case .joint(let c): return "visual \(c.mnistDVSRoot), audio \(c.ntidigitsFile)"
+        case .shd(let c): return "\(c.corpus.name) (\(c.classes) classes) in \(c.folder)"
         }
     }
 
     /// Whether `other` gives the same samples: equal but for where frames are cached, the
     /// bad-file policy and progress lines, which change no frame.
     public func sameData(as other: DataSource) -> Bool {
+        if case .shd(var a) = self, case .shd(var b) = other {
+            a.cacheDirectory = nil; b.cacheDirectory = nil
+            a.badFiles = .skip; b.badFiles = .skip
+            a.showProgress = true; b.showProgress = true
+            return a == b
+        }
         guard case .joint(var a) = self, case .joint(var b) = other else { return self == other }
         a.cacheDirectory = nil; b.cacheDirectory = nil
         a.badFiles = .skip; b.badFiles = .skip

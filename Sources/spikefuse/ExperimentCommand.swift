@@ -45,7 +45,10 @@ enum ExperimentCommand {
             config.modes = [options.model.mode]
         } else if let modes {
             config.modes = modes
+        } else if !options.source.hasVisual {
+            config.modes = [.audio]   // SHD / SSC: audio only
         }
+        for mode in config.modes { try options.source.check(mode: mode) }
         config.model = options.model
         config.training = options.training
         let (trainSet, testSet) = try Cluster.leaderFirst {

@@ -9,6 +9,9 @@ enum DataOptions {
                                   e.g. one written by `spikefuse synth`
         --visual DIR --audio FILE the MNIST-DVS root (grabbed_data*) and the N-TIDIGITS HDF5 file
         --synthetic               the small generated task (tests, quick checks)
+        --shd DIR                 SHD with its 20 classes (shd_train.h5, shd_test.h5) or SSC with its
+                                  35 (ssc_train.h5, ssc_test.h5), the files' own split; audio only
+                                  (--mode audio, or a network with only a cochlea branch)
       framing of real data (see docs/datasets.md):
         --scale 4|8|16 (4)  --timesteps T (64)  --crop PX (32, centred on the events)
         --counts            event counts per bin instead of binary spikes
@@ -42,17 +45,39 @@ enum DataOptions {
         let crop = try a.int("crop"), counts = a.flag("counts")
         let split = try a.string("split"), badFiles = try a.string("bad-files")
         let cache = try a.string("cache")
+        let shd = try a.string("shd")
 
-        let sources = [synthetic, folder != nil, visual != nil || audio != nil].filter { $0 }.count
+        let sources = [synthetic, folder != nil, visual != nil || audio != nil, shd != nil].filter { $0 }.count
         let framing = [scale, timesteps, crop].contains { $0 != nil } || counts
             || split != nil || badFiles != nil || cache != nil
         if sources == 0 && !framing { return nil }
-        guard sources <= 1 else { throw UsageError("give one of --synthetic, --data DIR, or --visual DIR --audio FILE") }
+        guard sources <= 1 else { throw UsageError("give one of --synthetic, --data DIR, --shd DIR, or --visual DIR --audio FILE") }
         if synthetic {
             guard [scale, timesteps, crop].allSatisfy({ $0 == nil }), !counts, split == nil else {
                 throw UsageError("framing options apply to event data (--data or --visual/--audio), not --synthetic")
             }
             return .synthetic(SyntheticDatasetConfiguration())
+        }
+        let cacheDirectory = cache == "none" ? nil : (cache ?? defaultCache)
+        let badFilePolicy = try badFiles.map { v -> BadFilePolicy in
+            guard let p = BadFilePolicy(rawValue: v) else { throw UsageError("--bad-files must be skip or stop") }
+            return p
+        }
+        if let shd {
+            guard scale == nil, crop == nil, split == nil else {
+                throw UsageError("--scale, --crop and --split frame the joint dataset; --shd has no images and uses its files' own train/test split")
+            }
+            do {
+                var c = try SHDClassConfiguration(path: shd)
+                c.cacheDirectory = cacheDirectory
+                if let timesteps { c.timesteps = timesteps }
+                if counts { c.value = .count }
+                if let badFilePolicy { c.badFiles = badFilePolicy }
+                try c.validate()
+                return .shd(c)
+            } catch DatasetError.badConfiguration(let reason) {
+                throw UsageError("--shd: \(reason)")   // not the joint dataset's wording
+            }
         }
         var c: JointDatasetConfiguration
         if sources == 0 {
@@ -63,7 +88,7 @@ enum DataOptions {
             guard let visual, let audio else { throw UsageError("--visual and --audio go together") }
             c = JointDatasetConfiguration(mnistDVSRoot: visual, ntidigitsFile: audio)
         }
-        c.cacheDirectory = cache == "none" ? nil : (cache ?? defaultCache)
+        c.cacheDirectory = cacheDirectory
         if let scale { c.scale = scale }
         if let timesteps { c.timesteps = timesteps }
         if let crop { c.cropSize = crop }
@@ -75,10 +100,7 @@ enum DataOptions {
             default: throw UsageError("--split must be first-half or hdf5, got '\(split)'")
             }
         }
-        if let badFiles {
-            guard let p = BadFilePolicy(rawValue: badFiles) else { throw UsageError("--bad-files must be skip or stop") }
-            c.badFiles = p
-        }
+        if let badFilePolicy { c.badFiles = badFilePolicy }
         try c.validate()
         return .joint(c)
     }

@@ -13,7 +13,7 @@ enum TrainCommand {
     rewrites weights.safetensors from the newest checkpoint when they do not match.
     Only one process at a time can write RUN_DIR (an advisory lock on it).
 
-      --mode multimodal|multimodal-noattention|visual|audio   (multimodal)
+      --mode multimodal|multimodal-noattention|visual|audio   (multimodal; audio for --shd)
 
     """ + RunOptions.help
 
@@ -33,8 +33,9 @@ enum TrainCommand {
                 throw UsageError("--mode \(mode!) conflicts with the network '\(network.name)', a \(options.model.mode) network")
             }
         } else {
-            options.model.mode = mode ?? .multimodal
+            options.model.mode = mode ?? (options.source.hasVisual ? .multimodal : .audio)
         }
+        try options.source.check(mode: options.model.mode)
         let run = RunDirectory(URL(fileURLWithPath: out))
         if resume && FileManager.default.fileExists(atPath: run.configURL.path) {
             let given = Set(args.compactMap { arg -> String? in
@@ -56,11 +57,14 @@ enum TrainCommand {
 
         // Data: the recorded source, unless a source or framing option names other data.
         var source = recordedSource
-        let framing: Set = ["data", "visual", "audio", "synthetic", "scale", "timesteps", "crop", "counts", "split"]
+        let framing: Set = ["data", "visual", "audio", "synthetic", "shd", "scale", "timesteps", "crop", "counts", "split"]
         if !given.isDisjoint(with: framing) {
             if parsed.source.sameData(as: recordedSource) {
                 source = parsed.source
             } else if case .joint(let a) = parsed.source, case .joint(let b) = recordedSource {
+                conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
+            } else if case .shd(var a) = parsed.source, case .shd(let b) = recordedSource {
+                (a.cacheDirectory, a.badFiles, a.showProgress) = (b.cacheDirectory, b.badFiles, b.showProgress)   // change no frame
                 conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
             } else {
                 conflicts.append("data: \(parsed.source.location) here, \(recordedSource.location) recorded")
@@ -69,6 +73,10 @@ enum TrainCommand {
             if given.contains("cache") { c.cacheDirectory = p.cacheDirectory }
             if given.contains("bad-files") { c.badFiles = p.badFiles }
             source = .joint(c)
+        } else if case .shd(var c) = source, case .shd(let p) = parsed.source {
+            if given.contains("cache") { c.cacheDirectory = p.cacheDirectory }
+            if given.contains("bad-files") { c.badFiles = p.badFiles }
+            source = .shd(c)
         }
 
         // Model: the recorded one with the model options given applied over it.
