@@ -90,6 +90,9 @@ public func evaluate(_ replicas: NetworkReplicas, on dataset: AudioVisualDataset
         throw ConfigurationError.invalid("the evaluation set has 0 samples: no accuracy to report "
                                          + "(were its recordings all unreadable? see the warnings above)")
     }
+    guard dataset.classCount <= c.classes else {
+        throw ConfigurationError.invalid("the evaluation set has \(dataset.classCount) classes, the network \(c.classes) outputs")
+    }
     let indices = evenlySpreadIndices(count: n, of: dataset.count)
     var visual = HeadTally(classes: c.classes), audio = HeadTally(classes: c.classes)
     var fusion = HeadTally(classes: c.classes)

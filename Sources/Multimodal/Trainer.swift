@@ -59,6 +59,10 @@ public final class Trainer {
             if model.mode.usesAudio && set.audioShape != wantAudio {
                 throw ConfigurationError.invalid("\(name) set's audio samples are \(set.audioShape), the model needs \(wantAudio)")
             }
+            // A label ≥ the output width would index past the one-hot target: refuse it here.
+            if set.classCount > model.classes {
+                throw ConfigurationError.invalid("\(name) set has \(set.classCount) classes, the model \(model.classes) outputs")
+            }
         }
         self.model = model; self.training = training
         self.trainSet = trainSet; self.testSet = testSet

@@ -4,6 +4,25 @@ import XCTest
 /// Inputs that once passed as data (issue 18): non-finite weights, float labels, an empty
 /// batch, a checkpoint with a bad config. Each is one error naming the file and the thing.
 final class HostileInputTests: XCTestCase {
+    /// Data with more classes than the network has outputs is refused before training or
+    /// evaluation (a label past the output width would index outside the one-hot target).
+    func testMoreClassesThanOutputsIsRefused() throws {
+        var data = SyntheticDatasetConfiguration()
+        data.trainCount = 8; data.testCount = 8; data.classes = 12
+        let train = SyntheticDataset(data, split: .train), test = SyntheticDataset(data, split: .test)
+        var model = train.modelConfiguration(mode: .visual)
+        model.classes = 10
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sf-classes-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        XCTAssertThrowsError(try Trainer(model: model, training: TrainingConfiguration(), trainSet: train, testSet: test,
+                                         runDirectory: dir)) {
+            XCTAssertTrue("\($0)".contains("training set has 12 classes, the model 10 outputs"), "\($0)")
+        }
+        XCTAssertThrowsError(try evaluate(try MultimodalNetwork(model, seed: 1), on: test, batchSize: 4)) {
+            XCTAssertTrue("\($0)".contains("12 classes, the network 10 outputs"), "\($0)")
+        }
+    }
+
     private func smallConfiguration() -> ModelConfiguration {
         var c = ModelConfiguration()
         c.timesteps = 4; c.imageSize = 8; c.visualChannels = [2, 2]; c.visualHidden = 8
