@@ -11,6 +11,17 @@ import SpikeTensor
 enum _FileBytes {
     /// The bytes of the file at `url`; throws `.unreadable` (never `.emptyFile`: callers decide).
     static func read(_ url: URL) throws -> [UInt8] {
+        try readStart(of: url, whole: true) { $0 }
+    }
+
+    /// The first `count` bytes of the file at `url` (fewer when it is shorter).
+    static func readHead(_ url: URL, count: Int) throws -> [UInt8] {
+        try readStart(of: url, whole: false) { min($0, count) }
+    }
+
+    /// The first `length(size)` bytes of the regular file at `url`. `whole`: the file was meant
+    /// to be read to its end, so ending early (it shrank while being read) is an error.
+    private static func readStart(of url: URL, whole: Bool, length: (Int) -> Int) throws -> [UInt8] {
         let path = url.path
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw EventIOError.unreadable(file: path, detail: _errnoText()) }
@@ -20,7 +31,7 @@ enum _FileBytes {
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw EventIOError.unreadable(file: path, detail: "not a regular file")
         }
-        let size = Int(st.st_size)
+        let size = length(Int(st.st_size))
         var failure: String?
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialised in
             var done = 0
@@ -30,36 +41,10 @@ enum _FileBytes {
                     if errno == EINTR { continue }
                     failure = _errnoText(); break
                 }
-                if n == 0 { failure = "file shrank while reading (\(done) of \(size) bytes)"; break }
-                done += n
-            }
-            initialised = done
-        }
-        if let failure { throw EventIOError.unreadable(file: path, detail: failure) }
-        return bytes
-    }
-
-    /// The first `count` bytes of the file at `url` (fewer when it is shorter).
-    static func readHead(_ url: URL, count: Int) throws -> [UInt8] {
-        let path = url.path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw EventIOError.unreadable(file: path, detail: _errnoText()) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw EventIOError.unreadable(file: path, detail: _errnoText()) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw EventIOError.unreadable(file: path, detail: "not a regular file")
-        }
-        var failure: String?
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialised in
-            var done = 0
-            while done < count {
-                let n = Glibc.read(fd, buffer.baseAddress! + done, count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = _errnoText(); break
+                if n == 0 {
+                    if whole { failure = "file shrank while reading (\(done) of \(size) bytes)" }
+                    break
                 }
-                if n == 0 { break }
                 done += n
             }
             initialised = done
