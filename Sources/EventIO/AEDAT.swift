@@ -201,7 +201,8 @@ public enum AEDAT {
         guard bytes.count >= version.count, Array(bytes[0..<version.count]) == version else {
             let shown = String(decoding: bytes.prefix(16), as: UTF8.self)
                 .unicodeScalars.map { $0.isASCII && $0.value >= 32 ? String($0) : "?" }.joined()
-            throw EventIOError.badHeader(file: source, detail: "does not start with '\(line)' (starts with '\(shown)')")
+            let expected = line.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+            throw EventIOError.badHeader(file: source, detail: "does not start with '\(expected)' (starts with '\(shown)')")
         }
     }
 

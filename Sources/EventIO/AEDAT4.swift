@@ -63,14 +63,9 @@ public enum AEDAT4 {
     public static func decodeRecording(_ bytes: [UInt8], source: String,
                                        options: AEDAT31ReadOptions = .init()) throws -> AEDAT4Recording {
         guard !bytes.isEmpty else { throw EventIOError.emptyFile(file: source) }
-        let version = Array((versionLine + "\r\n").utf8)
-        guard bytes.starts(with: version) else {
-            let shown = String(decoding: bytes.prefix(16), as: UTF8.self)
-                .unicodeScalars.map { $0.isASCII && $0.value >= 32 ? String($0) : "?" }.joined()
-            throw EventIOError.badHeader(file: source, detail: "does not start with '\(versionLine)' CR LF (starts with '\(shown)')")
-        }
+        try AEDAT.requireVersionLine(versionLine + "\r\n", in: bytes, source: source)
         // IOHeader
-        let lengthAt = version.count
+        let lengthAt = versionLine.utf8.count + 2
         guard bytes.count >= lengthAt + 4 else {
             throw EventIOError.truncated(file: source, offset: lengthAt, detail: "no IOHeader length")
         }

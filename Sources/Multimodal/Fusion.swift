@@ -68,6 +68,18 @@ public struct FusionSettings: Sendable, Equatable {
     }
 }
 
+extension FusionDescription {
+    /// The fusion subnetwork this describes, for heads of `classes` outputs.
+    public func makeFusion(classes: Int, rng: inout SeededGenerator) -> FusionNetwork {
+        let settings = FusionSettings(classes: classes, hidden: hidden, neuron: neuron.parameters)
+        switch (kind, readout ?? .neuron) {
+        case (.attention, .neuron): return AttentionFusion(settings, rng: &rng)
+        case (.attention, .integrator): return IntegratorFusion(settings, rng: &rng)
+        case (.concatenation, _): return ConcatenationFusion(settings, rng: &rng)
+        }
+    }
+}
+
 final class AttentionWeighting {
     let hidden: Linear
     let hiddenNeuron: LIF
@@ -209,10 +221,6 @@ public final class AttentionFusion: FusionNetwork {
         outputNeuron = LIF(f.neuron)
     }
 
-    public convenience init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
-        self.init(FusionSettings(c), rng: &rng)
-    }
-
     public var hidden: Linear { weighting.hidden }
     public var hiddenNeuron: LIF { weighting.hiddenNeuron }
     public var attention: Linear { weighting.attention }
@@ -291,10 +299,6 @@ public final class IntegratorFusion: FusionNetwork {
     public static let scale: Float = 0.25
     let weighting: AttentionWeighting
     private var lastVisual = Tensor(zeros: [0]), lastAudio = Tensor(zeros: [0])
-
-    public convenience init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
-        self.init(FusionSettings(c), rng: &rng)
-    }
 
     public init(_ f: FusionSettings, rng: inout SeededGenerator) {
         weighting = AttentionWeighting(f, softmaxScale: Self.scale, rng: &rng)
@@ -380,10 +384,6 @@ public final class ConcatenationFusion: FusionNetwork {
                           neuron: f.neuron, rng: &rng),
         ])
         classes = f.classes
-    }
-
-    public convenience init(_ c: ModelConfiguration, rng: inout SeededGenerator) {
-        self.init(FusionSettings(c), rng: &rng)
     }
 
     public var parameters: [Parameter] { network.parameters }

@@ -59,16 +59,7 @@ public final class MultimodalNetwork {
         var fusionRNG = SeededGenerator(seed: seed &+ 0x4655_5349_4F4E)   // "FUSION"
         visual = try d.branch(.dvs).map { try NetworkBuilder.build($0, classes: d.classes, rng: &visualRNG).0 }
         audio = try d.branch(.cochlea).map { try NetworkBuilder.build($0, classes: d.classes, rng: &audioRNG).0 }
-        if let f = d.fusion {
-            let settings = FusionSettings(classes: d.classes, hidden: f.hidden, neuron: f.neuron.parameters)
-            switch (f.kind, f.readout ?? .neuron) {
-            case (.attention, .neuron): fusion = AttentionFusion(settings, rng: &fusionRNG)
-            case (.attention, .integrator): fusion = IntegratorFusion(settings, rng: &fusionRNG)
-            case (.concatenation, _): fusion = ConcatenationFusion(settings, rng: &fusionRNG)
-            }
-        } else {
-            fusion = nil
-        }
+        fusion = d.fusion?.makeFusion(classes: d.classes, rng: &fusionRNG)
     }
 
     /// What this network is: every layer, shape and neuron (`PaperNetworks`, or the user's file).

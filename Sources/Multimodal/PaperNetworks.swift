@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The paper's networks (§2, Table 1) as the description files shipped in `Networks/`
 /// (paper-multimodal, paper-multimodal-noattention, paper-visual, paper-audio): the one place
@@ -18,8 +19,20 @@ public enum PaperNetworks {
         Bundle.module.url(forResource: "paper-\(mode.rawValue)", withExtension: "json", subdirectory: "Networks")
     }
 
-    /// The shipped description of `mode`'s network, as in the file.
+    /// The shipped description of `mode`'s network, as in the file (read once per process:
+    /// every `MultimodalNetwork`, its replicas included, builds from it).
     public static func shipped(_ mode: TrainingMode) throws -> NetworkDescription {
+        try cache.withLock { loaded in
+            if let d = loaded[mode] { return d }
+            let d = try read(mode)
+            loaded[mode] = d
+            return d
+        }
+    }
+
+    private static let cache = Mutex<[TrainingMode: NetworkDescription]>([:])
+
+    private static func read(_ mode: TrainingMode) throws -> NetworkDescription {
         guard let url = url(mode) else {
             throw NetworkDescriptionError("the shipped network file paper-\(mode.rawValue).json is missing from the "
                 + "SpikeFuse_Multimodal resources (rebuild with `swift build`)")

@@ -76,13 +76,14 @@ public struct RunDirectory: Sendable, Equatable {
     }
 
     /// Writes the final weights of `epoch` atomically, then weights.json (atomically) with
-    /// their epoch, size and checksum, read back from the file as written.
+    /// their epoch, size and checksum: the checksum of the bytes written, encoded once.
     public func writeWeights(_ tensors: [(name: String, tensor: Tensor)], model: ModelConfiguration, epoch: Int) throws {
-        try SafeTensors.write(tensors, metadata: ["config": model.jsonString(), "epoch": String(epoch)], to: weightsURL)
-        guard let written = FileManager.default.contents(atPath: weightsURL.path) else {
-            throw CheckpointError.invalid(weightsURL.path, "cannot read the weights back after writing them")
+        let path = weightsURL.path
+        let bytes = try SafeTensors.encode(tensors, metadata: ["config": model.jsonString(), "epoch": String(epoch)], source: path)
+        do { try AtomicFile.write(bytes, to: weightsURL) } catch {
+            throw SafeTensorsError.writeFailed(source: path, reason: error.reason)
         }
-        let manifest = WeightsManifest(epoch: epoch, bytes: written.count, checksum: RunDirectory.checksum(written))
+        let manifest = WeightsManifest(epoch: epoch, bytes: bytes.count, checksum: RunDirectory.checksum(Data(bytes)))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try AtomicFile.write(try encoder.encode(manifest), to: weightsManifestURL)

@@ -46,10 +46,7 @@ public enum Simulation {
             let planned = try NetworkBuilder.plannedLayers(of: branch, classes: d.classes)
             for (layer, plan) in zip(layers.layers, planned) {
                 y = layer.forward(y)
-                let last = branch.layers[plan.items.upperBound - 1]
-                let spiking: Bool
-                switch last { case .lif, .recurrent: spiking = true; default: spiking = false }
-                if record && spiking {
+                if record && branch.layers[plan.items.upperBound - 1].emitsSpikes {
                     let name = branch.layers[plan.items.lowerBound].parameterName ?? "layer\(plan.items.lowerBound + 1)"
                     out.append(("spikes.\(branch.name).\(name)", y))
                 }

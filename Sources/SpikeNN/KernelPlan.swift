@@ -26,6 +26,8 @@ public struct KernelPlan {
     /// The index of the first layer after the first pooling layer (where a streaming pipeline
     /// may split the chain), nil when no layer follows a pooling layer.
     public let afterFirstPooling: Int?
+    /// Every spiking convolution (a forward resets their channels-last dL/dx hand-over).
+    public let convolutions: [SpikingConv2d]
 
     public init(_ layers: [Layer], fusing: Bool) {
         var stages: [Stage] = []
@@ -41,6 +43,7 @@ public struct KernelPlan {
             }
         }
         self.stages = stages
+        convolutions = layers.compactMap { $0 as? SpikingConv2d }
         let firstPool = layers.firstIndex { $0 is AvgPool2d || $0 is MaxPool2d }
         afterFirstPooling = firstPool.flatMap { $0 + 1 < layers.count ? $0 + 1 : nil }
     }

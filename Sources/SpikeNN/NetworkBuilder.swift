@@ -198,11 +198,7 @@ public enum NetworkBuilder {
             i += steps.last!.items.count
         }
         let last = steps.last!
-        let spiking: Bool
-        switch layers[last.items.upperBound - 1] {
-        case .lif, .recurrent: spiking = true
-        default: spiking = false
-        }
+        let spiking = layers[last.items.upperBound - 1].emitsSpikes
         guard spiking, last.outputShape == [classes] else {
             throw NetworkDescriptionError("branch '\(branch.name)': the last layer must emit spikes [\(classes)] "
                 + "(classes = \(classes)), got \(spiking ? "spikes" : "a non-spiking output") \(last.outputShape)")

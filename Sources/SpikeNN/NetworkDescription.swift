@@ -218,6 +218,14 @@ public enum LayerDescription: Codable, Sendable, Equatable {
         }
     }
 
+    /// Whether the item's output is spikes (a `lif`, or a `recurrent` layer's LIF).
+    public var emitsSpikes: Bool {
+        switch self {
+        case .lif, .recurrent: return true
+        default: return false
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
         case type, name, channels, kernel, stride, padding, features, neuron
     }

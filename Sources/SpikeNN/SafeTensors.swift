@@ -357,7 +357,8 @@ public enum SafeTensors {
         try encode(tensors, metadata: metadata, source: "<memory>")
     }
 
-    static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String],
+    /// `encode` with `source` naming the file the bytes are for, in errors.
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String],
                        source: String) throws(SafeTensorsError) -> [UInt8] {
         var seen = Set<String>()
         for (name, _) in tensors {

@@ -68,7 +68,7 @@ public final class Sequential: Layer {
     public func forward(_ input: Tensor) -> Tensor {
         var x = input
         fusedInTraining = []
-        for layer in layers { (layer as? SpikingConv2d)?.conv.writesChannelsLastInputGradient = false }
+        for conv in plan.convolutions { conv.conv.writesChannelsLastInputGradient = false }
         for (s, stage) in plan.stages.enumerated() {
             if case let .convLIFPool(conv, pool, _, next) = stage {
                 if let pooled = conv.inferencePooled(x, poolSize: pool.kernelSize) {

@@ -72,17 +72,20 @@ enum DescribeCommand {
         return try NetworkOption.load(target)
     }
 
-    /// The fusion as one row: its parameters and multiply-adds per step.
+    /// The fusion as one row: the parameters of the fusion it builds, and the multiply-adds of
+    /// its weight matrices per step.
     static func fusionSummary(_ f: FusionDescription, classes c: Int) -> LayerSummary {
-        let h = f.hidden
+        var rng = SeededGenerator(seed: 0)
+        let parameters = f.makeFusion(classes: c, rng: &rng).parameters
+        let count = parameters.map(\.value.count).reduce(0, +)
+        let macs = parameters.filter { $0.value.rank == 2 }.map(\.value.count).reduce(0, +)
         switch f.kind {
         case .attention:
-            return LayerSummary(layer: "attention (eq. 5), hidden \(h), readout \((f.readout ?? .neuron).rawValue)",
-                                outputShape: [c], parameters: 2 * c * h + h + 2 * h + 2, macs: 2 * c * h + 2 * h + 2 * c,
-                                path: "OpenBLAS GEMM over all T")
+            return LayerSummary(layer: "attention (eq. 5), hidden \(f.hidden), readout \((f.readout ?? .neuron).rawValue)",
+                                outputShape: [c], parameters: count, macs: macs, path: "OpenBLAS GEMM over all T")
         case .concatenation:
-            return LayerSummary(layer: "concatenation → linear \(h) + lif → linear \(c) + lif", outputShape: [c],
-                                parameters: 2 * c * h + h + h * c + c, macs: 2 * c * h + h * c,
+            return LayerSummary(layer: "concatenation → linear \(f.hidden) + lif → linear \(c) + lif", outputShape: [c],
+                                parameters: count, macs: macs,
                                 path: "event-driven row product at ≤ 14 % input density, else OpenBLAS GEMM")
         }
     }

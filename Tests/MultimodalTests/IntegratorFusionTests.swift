@@ -18,7 +18,7 @@ final class IntegratorFusionTests: XCTestCase {
         c.fusionHidden = 16
         c.attentionReadout = .integrator
         var rng = SeededGenerator(seed: 8)
-        let fusion = IntegratorFusion(c, rng: &rng)
+        let fusion = IntegratorFusion(FusionSettings(c), rng: &rng)
         // Move the attention off its equal start so the weights vary over samples and steps.
         fusion.attention.weight.value = Tensor(shape: [2, 16], scalars: (0..<32).map { _ in rng.nextUniform(-1, 1) })
         let shape = [12, 4, c.classes]
@@ -101,7 +101,7 @@ final class IntegratorFusionTests: XCTestCase {
         var rng = SeededGenerator(seed: 3)
         var c = ModelConfiguration()
         c.attentionReadout = .integrator
-        let fusion = IntegratorFusion(c, rng: &rng)
+        let fusion = IntegratorFusion(FusionSettings(c), rng: &rng)
         let ov = spikes([4, 2, 10], &rng), oa = spikes([4, 2, 10], &rng)
         _ = fusion.forward(visual: ov, audio: oa)
         XCTAssertEqual(Set(try XCTUnwrap(fusion.attentionWeights).scalars), [IntegratorFusion.scale / 2])
