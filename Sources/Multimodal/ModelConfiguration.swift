@@ -224,12 +224,15 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         do {
             let data = try JSONSerialization.data(withJSONObject: merged)
             let decoded = try decoder.decode(ModelConfiguration.self, from: data)
-            // A described network fixes its own sizes: they are derived from it, whatever else
-            // the object says (a mode that contradicts it is an error).
+            // A described network fixes its own sizes: they are derived from it. A setting given
+            // beside it that says otherwise (a mode, a τ) is an error naming it, never ignored.
             guard let network = decoded.network else { return decoded }
             let derived = try ModelConfiguration(network: network)
-            if given["mode"] != nil, decoded.mode != derived.mode {
-                throw ConfigurationError.invalid("config: mode \(decoded.mode) contradicts its network '\(network.name)', a \(derived.mode) network")
+            let contradictions = decoded.differences(from: derived, otherName: "the network '\(network.name)'")
+                .filter { line in given.keys.contains { $0 != "network" && line.hasPrefix($0 + ":") } }
+            guard contradictions.isEmpty else {
+                throw ConfigurationError.invalid("config: settings that contradict its network (the network alone "
+                    + "says the structure and neurons): " + contradictions.joined(separator: "; "))
             }
             return derived
         } catch let error as ConfigurationError {

@@ -65,6 +65,13 @@ final class PaperNetworksTests: XCTestCase {
         let model = try ModelConfiguration(network: d)
         XCTAssertEqual(model.mode, .visual)
         XCTAssertEqual(try ModelConfiguration.fromJSON(model.jsonString()), model)
+        // A setting beside the network that contradicts it is refused, naming it.
+        for extra in [#""mode": "audio""#, #""tau_visual": 0.5"#] {
+            let text = "{" + extra + #", "network": "# + String(decoding: d.jsonData(), as: UTF8.self) + "}"
+            XCTAssertThrowsError(try ModelConfiguration.fromJSON(text)) {
+                XCTAssertTrue("\($0)".contains(String(extra.dropFirst().prefix { $0 != "\"" })), "\($0)")
+            }
+        }
 
         let (train, test, training) = syntheticTask(trainCount: 256, testCount: 128, epochs: 6, batchSize: 32, seed: 1,
                                                     learningRate: 3e-3)
