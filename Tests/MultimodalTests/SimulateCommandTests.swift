@@ -28,7 +28,7 @@ final class SimulateCommandTests: XCTestCase {
         XCTAssertEqual(object["parameters"] as? Int, (8 * 2 * 25 + 8) + (32 * 72 + 32 + 32 * 32) + (32 * 10 + 10))
         let layers = try XCTUnwrap(((object["branches"] as? [[String: Any]])?.first?["layers"]) as? [[String: Any]])
         XCTAssertEqual(layers.map { $0["output_shape"] as? [Int] }, [[8, 6, 6], [8, 3, 3], [72], [32], [10]])
-        XCTAssertTrue((layers[0]["path"] as? String)?.contains("no fast path for stride 2") ?? false)
+        XCTAssertTrue((layers[0]["path"] as? String)?.contains("event-driven C scatter (stride 2)") ?? false)
 
         let train = try runSpikefuse(["train", "--network", file.path, "--synthetic", "--epochs", "1",
                                       "--train-limit", "64", "--test-limit", "32", "--out", run.path])
