@@ -189,7 +189,7 @@ public final class Trainer {
         var exchangeSeconds = 0.0
         for b in 0..<batches {
             let indices = order[(b * training.batchSize)..<min(order.count, (b + 1) * training.batchSize)]
-            let (loss, exchanged) = try trainStep(indices)
+            let (loss, exchanged) = try trainStep(indices, epoch: epoch)
             exchangeSeconds += exchanged
             for (layer, norm) in network.parameters.gradientNormsByLayer() { gradientNormSums[layer, default: 0] += norm }
             optimiser.step()
@@ -240,13 +240,17 @@ public final class Trainer {
     /// Forward and backward of this rank's shards of one batch (`indices`), the gradients
     /// summed over shards and ranks in the fixed tree and left in every parameter's `grad`.
     /// Returns the batch-mean loss terms (visual, audio, fusion), the same on every rank, and
-    /// the seconds spent exchanging with other ranks.
-    func trainStep(_ indices: ArraySlice<Int>) throws -> (loss: [Double], exchangeSeconds: Double) {
+    /// the seconds spent exchanging with other ranks. Dropout masks are seeded per run, epoch and
+    /// dataset sample (`dropoutSeed`), so they do not depend on shards, workers or ranks.
+    func trainStep(_ indices: ArraySlice<Int>, epoch: Int) throws -> (loss: [Double], exchangeSeconds: Double) {
         let shards = training.gradientShards, ranks = group.size
         let batches = try ((group.rank * shards / ranks)..<((group.rank + 1) * shards / ranks)).map { j -> Batch? in
             let range = training.shard(j, ofBatch: indices.count)   // empty: a last batch smaller than the shard count
-            return range.isEmpty ? nil
-                : try makeBatch(trainSet, indices: indices[(indices.startIndex + range.lowerBound)..<(indices.startIndex + range.upperBound)])
+            guard !range.isEmpty else { return nil }
+            let samples = indices[(indices.startIndex + range.lowerBound)..<(indices.startIndex + range.upperBound)]
+            var batch = try makeBatch(trainSet, indices: samples)
+            batch.sampleSeeds = samples.map { Self.dropoutSeed(run: training.seed, epoch: epoch, sample: $0) }
+            return batch
         }
         var (total, loss) = try replicas.summedGradients(of: batches, meanOver: indices.count, workers: workers)
         var seconds = 0.0
@@ -258,6 +262,14 @@ public final class Trainer {
         }
         network.parameters.setGradients(from: total)
         return (loss, seconds)
+    }
+}
+
+extension Trainer {
+    /// The seed of dataset sample `sample`'s dropout masks in epoch `epoch` of a run seeded `run`
+    /// (the augmentations' derivation, `AugmentationSeed`, on a seed of its own).
+    static func dropoutSeed(run: UInt64, epoch: Int, sample: Int) -> UInt64 {
+        AugmentationSeed.derive(run: run ^ 0x4452_4F50_4F55_5421, epoch: epoch, sample: sample)   // "DROPOUT!"
     }
 }
 

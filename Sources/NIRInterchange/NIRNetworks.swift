@@ -144,6 +144,8 @@ public enum NIRExport {
             case .flatten:
                 node = unique("\(b.name)_flatten")
                 g.nodes[node] = .flatten(startDim: 0, endDim: -1, inputShape: layer.inputShape)
+            case .dropout:
+                continue      // the identity in inference: no node
             }
             g.edges.append((previous, node))
             previous = node

@@ -66,6 +66,9 @@ extension NetworkBuilder {
                                          path: "plain pooling loop (no fused pass yet)"))
             case .flatten:
                 rows.append(LayerSummary(layer: "flatten", outputShape: out, parameters: 0, macs: 0, path: "no copy"))
+            case .dropout(let rate):
+                rows.append(LayerSummary(layer: "dropout \(rate)", outputShape: out, parameters: 0, macs: 0,
+                                         path: "training: one mask per sample over all T; inference: none"))
             }
         }
         return rows

@@ -207,6 +207,7 @@ final class NIRGeneralImportTests: XCTestCase {
             case .sumPool2d(let k): return "sum \(k)"
             case .maxPool2d(let k): return "max \(k)"
             case .flatten: return "flatten"
+            case .dropout(let rate): return "dropout \(rate)"
             }
         }
         XCTAssertEqual(layers, ["conv conv_a 3 k5 s2 p2", "lif", "avg 2", "conv conv_b 4 k3 s1 p0", "lif", "avg 3", "flatten",
