@@ -44,8 +44,8 @@ extension SVGPlot {
     /// A spike raster: a dash at (time step `t`, row `row`) for each spike of `rows` neurons
     /// over `steps` time steps; row 0 at the top. `rowTicks` label chosen rows (e.g. classes).
     public static func raster(spikes: [(t: Int, row: Int)], steps: Int, rows: Int, title: String, yLabel: String,
-                              rowTicks: [(row: Int, label: String)]? = nil, color: String = "#1f4e9c",
-                              width: Int = 760) -> String {
+                              width: Int = 760, rowTicks: [(row: Int, label: String)]? = nil,
+                              color: String = "#1f4e9c") -> String {
         let plotHeight = Double(min(max(rows * 3, 60), 240))
         let height = Int(plotHeight) + 82
         let left = 60.0, right = Double(width) - 20, top = 36.0, bottom = top + plotHeight

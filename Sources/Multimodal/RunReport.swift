@@ -166,7 +166,7 @@ public enum RunReport {
             "Test sample \(sample), true class \(batch.labels[0]), predicted class \(predicted) (most output spikes: "
                 + counts.map { String(Int($0)) }.joined(separator: " ") + "). Network \(d.name): each raster shows which "
                 + "neurons (rows, flattened channel-major; large layers every k-th neuron) were active at which time step.")
-            + "<div>\n" + rasters.joined() + "</div>\n")]
+            + charts(rasters))]
 
         if network.fusion?.attentionWeights != nil || d.fusion != nil {
             let n = min(attentionSamples, testSet.count)
@@ -203,8 +203,8 @@ public enum RunReport {
             }
         }
         return SVGPlot.raster(spikes: spikes, steps: steps, rows: (n + k - 1) / k,
-                              title: title + (k > 1 ? " (every \(k)th of \(n) neurons)" : ""),
-                              yLabel: k > 1 ? "neuron / \(k)" : "neuron", rowTicks: rowTicks, color: color)
+                              title: title + (k > 1 ? " (1 in \(k) of \(n) neurons)" : ""),
+                              yLabel: k > 1 ? "neuron / \(k)" : "neuron", width: 660, rowTicks: rowTicks, color: color)
     }
 
     /// Table 1 and Fig. 3 of an experiment folder, and its runs.
