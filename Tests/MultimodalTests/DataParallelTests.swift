@@ -148,6 +148,10 @@ final class DataParallelTests: XCTestCase {
             XCTAssertEqual(written.map(\.testFusion), expected.map(\.testFusion))
             XCTAssertEqual(written.map(\.trainLoss), expected.map(\.trainLoss), "the loss is summed over ranks in the same order")
             XCTAssertEqual(written.first?.ranks, ranks)
+            // Rank 0 alone logs for TensorBoard: one file, each epoch once, as metrics.jsonl has it.
+            let log = TensorBoardLog(RunDirectory(runDir))
+            XCTAssertEqual(log.eventFiles().count, 1)
+            XCTAssertEqual(try log.read().dropFirst().map(\.self), written.flatMap(TensorBoardLog.events(of:)))
         }
     }
 
