@@ -68,7 +68,7 @@ final class LiveStreamTests: XCTestCase {
     static let description = """
     {"name": "live-small", "timesteps": 8, "classes": 4,
      "branches": [{"name": "visual", "input": {"modality": "dvs", "shape": [2, 16, 16]},
-       "neuron": {"tau": 0.2, "threshold": 0.5},
+       "neuron": {"tau": 0.8, "threshold": 0.5},
        "layers": [{"type": "conv2d", "name": "conv1", "channels": 8, "kernel": 3, "padding": 1}, {"type": "lif"},
                   {"type": "avgpool2d", "kernel": 2}, {"type": "flatten"},
                   {"type": "linear", "name": "out", "features": 4}, {"type": "lif"}]}]}
