@@ -27,6 +27,7 @@ enum Commands {
         ("inspect", InspectCommand.command),
         ("render", RenderCommand.command),
         ("convert", ConvertCommand.command),
+        ("stream", StreamCommand.command),
     ]
 }
 
