@@ -52,6 +52,11 @@ public final class Trainer {
         }
         let wantVisual = [model.timesteps] + model.visualFrameShape
         let wantAudio = [model.timesteps, model.audioChannels]
+        if training.augmentation != nil, !(trainSet is any AugmentableDataset) {
+            let data = dataDescription["source"].flatMap { try? DataSource.fromJSON($0, source: "") }?.location
+            throw ConfigurationError.invalid("augmentation works on event datasets framed on the fly (DVS128 Gesture, CIFAR10-DVS, "
+                + "N-Caltech101, N-MNIST folders); the training set\(data.map { " (\($0))" } ?? "") has framed samples only")
+        }
         for (name, set) in [("training", trainSet), ("test", testSet)] {
             if model.mode.usesVisual && set.visualShape != wantVisual {
                 throw ConfigurationError.invalid("\(name) set's visual samples are \(set.visualShape), the model needs \(wantVisual)")
@@ -182,6 +187,7 @@ public final class Trainer {
         shuffler.shuffle(&order)
         if let limit = training.trainLimit { order = Array(order.prefix(limit)) }
         let batches = (order.count + training.batchSize - 1) / training.batchSize
+        let data = epochData(epoch)
         var lossSums: [String: Double] = [:]
         let start = Date()
         var seen = 0
@@ -189,7 +195,7 @@ public final class Trainer {
         var exchangeSeconds = 0.0
         for b in 0..<batches {
             let indices = order[(b * training.batchSize)..<min(order.count, (b + 1) * training.batchSize)]
-            let (loss, exchanged) = try trainStep(indices)
+            let (loss, exchanged) = try trainStep(indices, of: data)
             exchangeSeconds += exchanged
             for (layer, norm) in network.parameters.gradientNormsByLayer() { gradientNormSums[layer, default: 0] += norm }
             optimiser.step()
@@ -237,16 +243,25 @@ public final class Trainer {
                             exchangeSeconds: group.size > 1 ? exchangeSeconds : nil)
     }
 
+    /// The training samples of `epoch`: `trainSet`, or its `AugmentedEpoch` when the run
+    /// augments (the seed of sample i depends on the run's seed, the epoch and i only, so a
+    /// resumed run augments every sample as the uninterrupted run does).
+    func epochData(_ epoch: Int) -> AudioVisualDataset {
+        guard let augmentation = training.augmentation, let events = trainSet as? any AugmentableDataset else { return trainSet }
+        return AugmentedEpoch(events, augmentation: augmentation.pipeline, runSeed: training.seed, epoch: epoch)
+    }
+
     /// Forward and backward of this rank's shards of one batch (`indices`), the gradients
     /// summed over shards and ranks in the fixed tree and left in every parameter's `grad`.
     /// Returns the batch-mean loss terms (visual, audio, fusion), the same on every rank, and
     /// the seconds spent exchanging with other ranks.
-    func trainStep(_ indices: ArraySlice<Int>) throws -> (loss: [Double], exchangeSeconds: Double) {
+    func trainStep(_ indices: ArraySlice<Int>, of data: AudioVisualDataset? = nil) throws -> (loss: [Double], exchangeSeconds: Double) {
+        let data = data ?? trainSet
         let shards = training.gradientShards, ranks = group.size
         let batches = try ((group.rank * shards / ranks)..<((group.rank + 1) * shards / ranks)).map { j -> Batch? in
             let range = training.shard(j, ofBatch: indices.count)   // empty: a last batch smaller than the shard count
             return range.isEmpty ? nil
-                : try makeBatch(trainSet, indices: indices[(indices.startIndex + range.lowerBound)..<(indices.startIndex + range.upperBound)])
+                : try makeBatch(data, indices: indices[(indices.startIndex + range.lowerBound)..<(indices.startIndex + range.upperBound)])
         }
         var (total, loss) = try replicas.summedGradients(of: batches, meanOver: indices.count, workers: workers)
         var seconds = 0.0

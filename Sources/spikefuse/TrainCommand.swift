@@ -13,7 +13,7 @@ enum TrainCommand {
     rewrites weights.safetensors from the newest checkpoint when they do not match.
     Only one process at a time can write RUN_DIR (an advisory lock on it).
 
-      --mode multimodal|multimodal-noattention|visual|audio   (multimodal; audio for --shd)
+      --mode multimodal|multimodal-noattention|visual|audio   (multimodal; audio for SHD or SSC, visual for event folders)
 
     """ + RunOptions.help
 
@@ -33,7 +33,7 @@ enum TrainCommand {
                 throw UsageError("--mode \(mode!) conflicts with the network '\(network.name)', a \(options.model.mode) network")
             }
         } else {
-            options.model.mode = mode ?? (options.source.hasVisual ? .multimodal : .audio)
+            options.model.mode = mode ?? (!options.source.hasVisual ? .audio : !options.source.hasAudio ? .visual : .multimodal)
         }
         try options.source.check(mode: options.model.mode)
         let run = RunDirectory(URL(fileURLWithPath: out))
@@ -66,6 +66,12 @@ enum TrainCommand {
             } else if case .shd(var a) = parsed.source, case .shd(let b) = recordedSource {
                 (a.cacheDirectory, a.badFiles, a.showProgress) = (b.cacheDirectory, b.badFiles, b.showProgress)   // change no frame
                 conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
+            } else if case .events(var a) = parsed.source, case .events(let b) = recordedSource {
+                (a.cacheDirectory, a.badFiles, a.showProgress) = (b.cacheDirectory, b.badFiles, b.showProgress)   // change no frame
+                // The input's size comes from the network, not from options: the recorded one.
+                (a.polarities, a.height, a.width, a.downsample) = (b.polarities, b.height, b.width, b.downsample)
+                if !given.contains("timesteps") { a.timesteps = b.timesteps }
+                conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
             } else {
                 conflicts.append("data: \(parsed.source.location) here, \(recordedSource.location) recorded")
             }
@@ -77,6 +83,10 @@ enum TrainCommand {
             if given.contains("cache") { c.cacheDirectory = p.cacheDirectory }
             if given.contains("bad-files") { c.badFiles = p.badFiles }
             source = .shd(c)
+        } else if case .events(var c) = source, case .events(let p) = parsed.source {
+            if given.contains("cache") { c.cacheDirectory = p.cacheDirectory }
+            if given.contains("bad-files") { c.badFiles = p.badFiles }
+            source = .events(c)
         }
 
         // Model: the recorded one with the model options given applied over it.
@@ -98,6 +108,7 @@ enum TrainCommand {
         if given.contains("gradient-shards") { training.gradientShards = p.gradientShards }
         if given.contains("train-limit") { training.trainLimit = p.trainLimit }
         if given.contains("test-limit") { training.testLimit = p.testLimit }
+        if given.contains("augment") { training.augmentation = p.augmentation }
         var compared = training
         compared.epochs = recorded.training.epochs
         conflicts += jsonDifferences(of: compared, from: recorded.training).map { "training \($0)" }
