@@ -108,6 +108,19 @@ public enum DataSource: Codable, Sendable, Equatable {
         return m
     }
 
+    /// This source with an event folder's framing set from `model`'s visual input `[P, H, W]`
+    /// and T (T kept when `keepTimesteps`, e.g. given by `--timesteps`); other sources as they
+    /// are. An input the data cannot fill is an error naming both shapes (`source` names the model).
+    public func fitted(to model: ModelConfiguration, keepTimesteps: Bool, source: String) throws -> DataSource {
+        guard case .events(var c) = self, model.mode.usesVisual else { return self }
+        do {
+            try c.fit(input: model.visualFrameShape, timesteps: model.timesteps, keepTimesteps: keepTimesteps)
+        } catch DatasetError.badConfiguration(let reason) {
+            throw ConfigurationError.invalid("\(source): \(reason)")
+        }
+        return .events(c)
+    }
+
     /// Checks that a described network's inputs are what this data gives after framing:
     /// `[T, P, H, W]` for its dvs branch, `[T, N]` for its cochlea branch, and the class count.
     /// The error names both shapes.
@@ -146,23 +159,12 @@ public enum DataSource: Codable, Sendable, Equatable {
     /// Whether `other` gives the same samples: equal but for where frames are cached, the
     /// bad-file policy and progress lines, which change no frame.
     public func sameData(as other: DataSource) -> Bool {
-        if case .events(var a) = self, case .events(var b) = other {
-            a.cacheDirectory = nil; b.cacheDirectory = nil
-            a.badFiles = .skip; b.badFiles = .skip
-            a.showProgress = true; b.showProgress = true
-            return a == b
+        switch (self, other) {
+        case (.joint(let a), .joint(let b)): return a.framesEqual(b)
+        case (.shd(let a), .shd(let b)): return a.framesEqual(b)
+        case (.events(let a), .events(let b)): return a.framesEqual(b)
+        default: return self == other
         }
-        if case .shd(var a) = self, case .shd(var b) = other {
-            a.cacheDirectory = nil; b.cacheDirectory = nil
-            a.badFiles = .skip; b.badFiles = .skip
-            a.showProgress = true; b.showProgress = true
-            return a == b
-        }
-        guard case .joint(var a) = self, case .joint(var b) = other else { return self == other }
-        a.cacheDirectory = nil; b.cacheDirectory = nil
-        a.badFiles = .skip; b.badFiles = .skip
-        a.showProgress = true; b.showProgress = true
-        return a == b
     }
 
     /// The source as one JSON string (for config.json).

@@ -80,38 +80,36 @@ enum DataOptions {
             guard let p = BadFilePolicy(rawValue: v) else { throw UsageError("--bad-files must be skip or stop") }
             return p
         }
+        /// `make()` with the options every framed-once source takes; its configuration errors
+        /// become usage errors naming `option` (not the joint dataset's wording).
+        func framed<C: FramedDataSettings>(_ option: String, _ make: () throws -> C) throws -> C {
+            do {
+                var c = try make()
+                c.cacheDirectory = cacheDirectory
+                if let timesteps { c.timesteps = timesteps }
+                if counts { c.value = .count }
+                if let badFilePolicy { c.badFiles = badFilePolicy }
+                try c.validate()
+                return c
+            } catch DatasetError.badConfiguration(let reason) {
+                throw UsageError("\(option): \(reason)")
+            }
+        }
         if let events {
             guard scale == nil, split == nil else {
                 throw UsageError("--scale and --split frame the joint dataset; \(events) is fitted to the network's input and has its own split")
             }
-            do {
+            return .events(try framed("--data") {
                 var c = try EventFolderConfiguration(path: events)
-                c.cacheDirectory = cacheDirectory
-                if let timesteps { c.timesteps = timesteps }
-                if counts { c.value = .count }
                 c.crop = crop
-                if let badFilePolicy { c.badFiles = badFilePolicy }
-                try c.validate()
-                return .events(c)
-            } catch DatasetError.badConfiguration(let reason) {
-                throw UsageError("--data: \(reason)")
-            }
+                return c
+            })
         }
         if let shd {
             guard scale == nil, crop == nil, split == nil else {
                 throw UsageError("--scale, --crop and --split frame the joint dataset; --shd has no images and uses its files' own train/test split")
             }
-            do {
-                var c = try SHDClassConfiguration(path: shd)
-                c.cacheDirectory = cacheDirectory
-                if let timesteps { c.timesteps = timesteps }
-                if counts { c.value = .count }
-                if let badFilePolicy { c.badFiles = badFilePolicy }
-                try c.validate()
-                return .shd(c)
-            } catch DatasetError.badConfiguration(let reason) {
-                throw UsageError("--shd: \(reason)")   // not the joint dataset's wording
-            }
+            return .shd(try framed("--shd") { try SHDClassConfiguration(path: shd) })
         }
         var c: JointDatasetConfiguration
         if sources == 0 {
@@ -186,14 +184,9 @@ struct RunOptions {
                 throw UsageError("--config and --readout resize the paper's network; with --network, edit the network file")
             }
             let network = try NetworkOption.load(name)
-            if case .events(var c) = source, let dvs = network.branch(.dvs) {
-                do { try c.fit(input: dvs.input.shape, timesteps: network.timesteps, keepTimesteps: timestepsGiven) } catch DatasetError.badConfiguration(let reason) {
-                    throw UsageError("\(name): \(reason)")
-                }
-                source = .events(c)
-            }
-            try source.check(network, source: name)
             model = try ModelConfiguration(network: network)
+            source = try source.fitted(to: model, keepTimesteps: timestepsGiven, source: name)
+            try source.check(network, source: name)
         } else {
             if let config { model = try modelSettings(config, over: model) }
             model = source.fitting(model)

@@ -63,11 +63,10 @@ enum TrainCommand {
                 source = parsed.source
             } else if case .joint(let a) = parsed.source, case .joint(let b) = recordedSource {
                 conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
-            } else if case .shd(var a) = parsed.source, case .shd(let b) = recordedSource {
-                (a.cacheDirectory, a.badFiles, a.showProgress) = (b.cacheDirectory, b.badFiles, b.showProgress)   // change no frame
-                conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
+            } else if case .shd(let a) = parsed.source, case .shd(let b) = recordedSource {
+                conflicts += jsonDifferences(of: a.withFrameNeutralSettings(of: b), from: b).map { "data \($0)" }
             } else if case .events(var a) = parsed.source, case .events(let b) = recordedSource {
-                (a.cacheDirectory, a.badFiles, a.showProgress) = (b.cacheDirectory, b.badFiles, b.showProgress)   // change no frame
+                a = a.withFrameNeutralSettings(of: b)
                 // The input's size comes from the network, not from options: the recorded one.
                 (a.polarities, a.height, a.width, a.downsample) = (b.polarities, b.height, b.width, b.downsample)
                 if !given.contains("timesteps") { a.timesteps = b.timesteps }
@@ -75,18 +74,20 @@ enum TrainCommand {
             } else {
                 conflicts.append("data: \(parsed.source.location) here, \(recordedSource.location) recorded")
             }
-        } else if case .joint(var c) = source, case .joint(let p) = parsed.source {
-            if given.contains("cache") { c.cacheDirectory = p.cacheDirectory }
-            if given.contains("bad-files") { c.badFiles = p.badFiles }
-            source = .joint(c)
-        } else if case .shd(var c) = source, case .shd(let p) = parsed.source {
-            if given.contains("cache") { c.cacheDirectory = p.cacheDirectory }
-            if given.contains("bad-files") { c.badFiles = p.badFiles }
-            source = .shd(c)
-        } else if case .events(var c) = source, case .events(let p) = parsed.source {
-            if given.contains("cache") { c.cacheDirectory = p.cacheDirectory }
-            if given.contains("bad-files") { c.badFiles = p.badFiles }
-            source = .events(c)
+        } else {
+            /// The recorded settings with the frame-neutral options given on this command line.
+            func withOptionsGiven<C: FramedDataSettings>(_ recorded: C, _ parsed: C) -> C {
+                var c = recorded
+                if given.contains("cache") { c.cacheDirectory = parsed.cacheDirectory }
+                if given.contains("bad-files") { c.badFiles = parsed.badFiles }
+                return c
+            }
+            switch (source, parsed.source) {
+            case (.joint(let c), .joint(let p)): source = .joint(withOptionsGiven(c, p))
+            case (.shd(let c), .shd(let p)): source = .shd(withOptionsGiven(c, p))
+            case (.events(let c), .events(let p)): source = .events(withOptionsGiven(c, p))
+            default: break
+            }
         }
 
         // Model: the recorded one with the model options given applied over it.
