@@ -130,6 +130,34 @@ final class EventFolderDatasetTests: XCTestCase {
         XCTAssertEqual(try EventFolderDataset.load(other).train.frames?.origin, .cacheBuilt)
     }
 
+    /// N-Caltech101: one class per folder, the first ⌈0.9·n⌉ files of each class for training;
+    /// its 240 × 180 events fitted to 32 × 32 (f = 5).
+    func testNCaltech101FolderSplitsEachClassNineToOne() throws {
+        let root = try temporaryFolder(self)
+        var g = SeededGenerator(seed: 101)
+        for name in ["accordion", "airplanes"] {
+            let dir = root.appendingPathComponent("Caltech101/\(name)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            for k in 1...10 {
+                try NCaltech101.write(randomDVSEvents(&g, count: 50, sensor: NCaltech101.sensor, maxGap: 20),
+                                      to: dir.appendingPathComponent(String(format: "image_%04d.bin", k)))
+            }
+        }
+        XCTAssertEqual(EventFolderConfiguration.Kind.detect(root), .nCaltech101)
+        var c = try EventFolderConfiguration(path: root.path)
+        XCTAssertEqual(c.classes, 2)
+        try c.fit(input: [2, 32, 32], timesteps: 3, keepTimesteps: false)
+        XCTAssertEqual(c.sensorFit.factor, 5)
+        let train = try c.samples(.train), test = try c.samples(.test)
+        XCTAssertEqual(train.map(\.label), Array(repeating: 0, count: 9) + Array(repeating: 1, count: 9))
+        XCTAssertEqual(test.map(\.url.lastPathComponent), ["image_0010.bin", "image_0010.bin"])
+        XCTAssertEqual(test.map(\.label), [0, 1])
+        c.showProgress = false
+        let (trainSet, testSet, _) = try EventFolderDataset.load(c)
+        XCTAssertEqual(trainSet.count, 18); XCTAssertEqual(testSet.count, 2)
+        XCTAssertEqual(try testSet.sample(1).visual.shape, [3, 2, 32, 32])
+    }
+
     func testAugmentSettingsParseInAFixedOrderAndRefuseNonsense() throws {
         let a = try AugmentationSettings(parsing: "noise=5, flip ,drop=0.1,tjitter=100,skew=0.2,jitter=1.5")
         XCTAssertEqual(a.description, "drop=0.1,flip=0.5,jitter=1.5,tjitter=100,skew=0.2,noise=5")
