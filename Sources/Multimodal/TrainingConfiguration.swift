@@ -81,9 +81,17 @@ public func jsonDifferences<T: Encodable>(of mine: T, from recorded: T) -> [Stri
     func object(_ v: T) -> [String: Any] {
         (try? encoder.encode(v)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
     }
+    /// A value as text; objects and arrays as JSON with sorted keys (a dictionary's own
+    /// description lists its keys in no fixed order, so two equal objects could differ).
+    func text(_ v: Any?) -> String {
+        guard let v else { return "none" }
+        guard v is [String: Any] || v is [Any],
+              let json = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]) else { return "\(v)" }
+        return String(decoding: json, as: UTF8.self)
+    }
     let a = object(mine), b = object(recorded)
     return Set(a.keys).union(b.keys).sorted().compactMap { key in
-        let x = a[key].map { "\($0)" } ?? "none", y = b[key].map { "\($0)" } ?? "none"
+        let x = text(a[key]), y = text(b[key])
         return x == y ? nil : "\(key): \(x) here, \(y) recorded"
     }
 }

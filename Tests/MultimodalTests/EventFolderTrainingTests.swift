@@ -134,6 +134,18 @@ final class EventFolderTrainingTests: XCTestCase {
         XCTAssertTrue(try train.sample(1).visual.scalars == EventFolderDataset(train.configuration, split: .train).sample(1).visual.scalars)
     }
 
+    /// Equal settings never differ: an object (the augmentation) is compared as sorted JSON,
+    /// not as a dictionary's description, whose key order varies between equal dictionaries.
+    func testEqualAugmentationsShowNoDifference() throws {
+        var t = TrainingConfiguration()
+        t.augmentation = try AugmentationSettings(parsing: "drop=0.1,flip,jitter=1,tjitter=5,skew=0.1,noise=3")
+        for _ in 0..<50 { XCTAssertEqual(jsonDifferences(of: t, from: t), []) }
+        var other = t
+        other.augmentation?.drop = 0.2
+        XCTAssertEqual(jsonDifferences(of: other, from: t).count, 1)
+        XCTAssertTrue(jsonDifferences(of: other, from: t)[0].hasPrefix("augmentation: {\"drop\":0.2,\"flip\":0.5"), "\(jsonDifferences(of: other, from: t))")
+    }
+
     func testAugmentationNeedsEventSamples() throws {
         let (train, test, training) = syntheticTask(trainCount: 8, testCount: 4, epochs: 1, batchSize: 4, seed: 1, learningRate: 1e-3)
         var t = training
@@ -183,6 +195,21 @@ final class EventFolderTrainingTests: XCTestCase {
         let other = try runSpikefuse(base + ["--epochs", "3", "--augment", "drop=0.2", "--out", run.path, "--resume"])
         XCTAssertNotEqual(other.status, 0)
         XCTAssertTrue(other.stderr.contains("training augmentation"), other.stderr)
+        // Resuming with the folder alone (no --network) takes the recorded network and framing.
+        let alone = try runSpikefuse(["train", "--data", gesture.path, "--epochs", "3", "--out", run.path, "--resume"])
+        XCTAssertEqual(alone.status, 0, alone.stderr)
+        XCTAssertTrue(alone.stdout.contains("epoch 3 "), alone.stdout)
+
+        // --crop 64: the centre 64 × 64 of the sensor, downsampled by 4 to 16 × 16.
+        let cropped = dir.appendingPathComponent("cropped")
+        let crop = try runSpikefuse(base + ["--epochs", "1", "--crop", "64", "--out", cropped.path])
+        XCTAssertEqual(crop.status, 0, crop.stderr)
+        guard case .events(let cc) = try RunDirectory(cropped).readDataSource() else { return XCTFail("not an event-folder source") }
+        XCTAssertEqual(cc.crop, 64); XCTAssertEqual(cc.sensorFit.factor, 4)
+        // --timesteps other than the network's: both shapes named.
+        let steps = try runSpikefuse(base + ["--timesteps", "8", "--out", dir.appendingPathComponent("steps").path])
+        XCTAssertNotEqual(steps.status, 0)
+        XCTAssertTrue(steps.stderr.contains("dvs input [T, P, H, W] is [4, 1, 16, 16], the data gives [8, 1, 16, 16]"), steps.stderr)
 
         // A network the data cannot fill, a cochlea network, an audio mode: errors naming why.
         try write(Self.network(side: 256, timesteps: 4, classes: 11), to: netURL)
