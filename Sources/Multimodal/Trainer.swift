@@ -56,6 +56,11 @@ public final class Trainer {
         }
         let wantVisual = [model.timesteps] + model.visualFrameShape
         let wantAudio = [model.timesteps, model.audioChannels]
+        if training.augmentation != nil, !(trainSet is any AugmentableDataset) {
+            let data = dataDescription["source"].flatMap { try? DataSource.fromJSON($0, source: "") }?.location
+            throw ConfigurationError.invalid("augmentation works on event datasets framed on the fly (DVS128 Gesture, CIFAR10-DVS, "
+                + "N-Caltech101, N-MNIST folders); the training set\(data.map { " (\($0))" } ?? "") has framed samples only")
+        }
         for (name, set) in [("training", trainSet), ("test", testSet)] {
             if model.mode.usesVisual && set.visualShape != wantVisual {
                 throw ConfigurationError.invalid("\(name) set's visual samples are \(set.visualShape), the model needs \(wantVisual)")
@@ -191,6 +196,7 @@ public final class Trainer {
         shuffler.shuffle(&order)
         if let limit = training.trainLimit { order = Array(order.prefix(limit)) }
         let batches = (order.count + training.batchSize - 1) / training.batchSize
+        let data = epochData(epoch)
         var lossSums: [String: Double] = [:]
         let start = Date()
         var seen = 0
@@ -199,7 +205,7 @@ public final class Trainer {
         var batchLosses: [BatchLoss] = [], window: [String: Double] = [:], windowBatches = 0
         for b in 0..<batches {
             let indices = order[(b * training.batchSize)..<min(order.count, (b + 1) * training.batchSize)]
-            let (loss, exchanged) = try trainStep(indices, epoch: epoch)
+            let (loss, exchanged) = try trainStep(indices, of: data, epoch: epoch)
             exchangeSeconds += exchanged
             for (layer, norm) in network.parameters.gradientNormsByLayer() { gradientNormSums[layer, default: 0] += norm }
             optimiser.step()
@@ -276,18 +282,29 @@ public final class Trainer {
         return out
     }
 
+    /// The training samples of `epoch`: `trainSet`, or its `AugmentedEpoch` when the run
+    /// augments (the seed of sample i depends on the run's seed, the epoch and i only, so a
+    /// resumed run augments every sample as the uninterrupted run does).
+    func epochData(_ epoch: Int) -> AudioVisualDataset {
+        guard let augmentation = training.augmentation, let events = trainSet as? any AugmentableDataset else { return trainSet }
+        return AugmentedEpoch(events, augmentation: augmentation.pipeline, runSeed: training.seed, epoch: epoch)
+    }
+
     /// Forward and backward of this rank's shards of one batch (`indices`), the gradients
     /// summed over shards and ranks in the fixed tree and left in every parameter's `grad`.
     /// Returns the batch-mean loss terms (visual, audio, fusion), the same on every rank, and
-    /// the seconds spent exchanging with other ranks. Dropout masks are seeded per run, epoch and
-    /// dataset sample (`dropoutSeed`), so they do not depend on shards, workers or ranks.
-    func trainStep(_ indices: ArraySlice<Int>, epoch: Int) throws -> (loss: [Double], exchangeSeconds: Double) {
+    /// the seconds spent exchanging with other ranks. `data` is the epoch's training set
+    /// (`epochData`, default `trainSet`). Dropout masks are seeded per run, epoch and dataset
+    /// sample (`dropoutSeed`), so they do not depend on shards, workers or ranks.
+    func trainStep(_ indices: ArraySlice<Int>, of data: AudioVisualDataset? = nil, epoch: Int) throws
+        -> (loss: [Double], exchangeSeconds: Double) {
+        let data = data ?? trainSet
         let shards = training.gradientShards, ranks = group.size
         let batches = try ((group.rank * shards / ranks)..<((group.rank + 1) * shards / ranks)).map { j -> Batch? in
             let range = training.shard(j, ofBatch: indices.count)   // empty: a last batch smaller than the shard count
             guard !range.isEmpty else { return nil }
             let samples = indices[(indices.startIndex + range.lowerBound)..<(indices.startIndex + range.upperBound)]
-            var batch = try makeBatch(trainSet, indices: samples)
+            var batch = try makeBatch(data, indices: samples)
             batch.sampleSeeds = samples.map { Self.dropoutSeed(run: training.seed, epoch: epoch, sample: $0) }
             return batch
         }
