@@ -164,4 +164,30 @@ final class NeuronModelTests: XCTestCase {
         let perChannel = SpikingNeurons(name: "a.d", settings: NeuronSettings(tau: 0.5, learnTau: .channel), shape: [2, 3, 3])
         XCTAssertEqual(perChannel.tauLogit!.value.shape, [2])
     }
+
+    /// The recurrent layer with every model (learnt thresholds per neuron): spikes and dL/dx,
+    /// dL/dW, dL/dR, dL/dϑ against the float64 reference recurrence.
+    func testRecurrentLayerMatchesTheFloat64Reference() {
+        var rng = SeededGenerator(seed: 9)
+        let (steps, batch, inputs, outputs) = (10, 2, 12, 6)
+        for var s in Self.all where s.surrogate == .fastSigmoid(slope: 5) {
+            s.learnThreshold = .neuron
+            let layer = RecurrentSpikingLinear(name: "r", inFeatures: inputs, outFeatures: outputs, settings: s, rng: &rng)
+            layer.bias.value = Tensor(repeating: 0.3, shape: [outputs])
+            let x = randomSpikes([steps, batch, inputs], rate: 0.5, &rng)
+            let g = randomTensor([steps, batch, outputs], &rng)
+            let spikes = layer.forward(x)
+            let dx = layer.backward(g)
+            let ref = ReferenceNeuron(s, neurons: outputs).recurrent(
+                x: x.scalars.map(Double.init), w: layer.weight.value.scalars.map(Double.init),
+                b: layer.bias.value.scalars.map(Double.init), r: layer.recurrentWeight.value.scalars.map(Double.init),
+                gradSpikes: g.scalars.map(Double.init), steps: steps, batch: batch, inputs: inputs, outputs: outputs)
+            XCTAssertEqual(spikes.scalars, ref.spikes.map(Float.init), "\(s.summary): spikes")
+            XCTAssertTrue(spikes.scalars.contains(1), "\(s.summary): silent")
+            assertClose(dx.scalars, ref.dx.map(Float.init), tolerance: 1e-4, "\(s.summary): dL/dx")
+            assertClose(layer.weight.grad.scalars, ref.dW.map(Float.init), tolerance: 1e-4, "\(s.summary): dL/dW")
+            assertClose(layer.recurrentWeight.grad.scalars, ref.dR.map(Float.init), tolerance: 1e-4, "\(s.summary): dL/dR")
+            assertClose(layer.neurons!.threshold!.grad.scalars, ref.dTheta.map(Float.init), tolerance: 1e-4, "\(s.summary): dL/dϑ")
+        }
+    }
 }
