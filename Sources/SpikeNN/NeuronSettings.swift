@@ -162,3 +162,11 @@ protocol NeuronKernelBody {
     associatedtype Result
     func run<M: NeuronModel, R: ResetRule, S: SurrogateGradient>(_ model: M.Type, _ reset: R.Type, _ surrogate: S) -> Result
 }
+
+extension NeuronSettings {
+    /// The settings of a description, checked as `NetworkBuilder` checks a layer's neuron;
+    /// the error starts with `context` (e.g. "layer 'audio.rec1': ").
+    public init(checking description: NeuronDescription, context: String = "") throws {
+        self = try NetworkBuilder.checked(description, NetworkDescriptionError(context))
+    }
+}
