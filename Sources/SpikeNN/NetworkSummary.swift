@@ -43,6 +43,7 @@ extension NetworkBuilder {
             let plain = neuron.map { KernelPlan.neuronPath($0) == .lifKernels } ?? true
             let neurons = plain || items.count == 1 && items[0].parameterName == nil ? "" : "; neurons: " + KernelPlan.describe(neuron!)
             let input = s.inputShape, out = s.outputShape
+            let learnt = neuron.map { n -> Int in let c = n.learntCounts(shape: out); return c.tau + c.threshold } ?? 0
             let outCount = out.reduce(1, *)
             switch items[0] {
             case let .conv2d(name, channels, kernel, stride, padding):
@@ -50,15 +51,15 @@ extension NetworkBuilder {
                                        kernelSize: kernel, stride: stride, padding: padding)
                 rows.append(LayerSummary(
                     layer: "conv2d \(name) \(kernel)×\(kernel)/\(stride) pad \(padding)\(spiking)", outputShape: out,
-                    parameters: channels * input[0] * kernel * kernel + channels, macs: outCount * input[0] * kernel * kernel,
+                    parameters: channels * input[0] * kernel * kernel + channels + learnt, macs: outCount * input[0] * kernel * kernel,
                     path: convolutionPath(g, spiking: !spiking.isEmpty && plain, pooledBy: pooledNext, first: n == 0) + neurons))
             case let .linear(name, features):
                 rows.append(LayerSummary(layer: "linear \(name)\(spiking)", outputShape: out,
-                                         parameters: input[0] * features + features, macs: input[0] * features,
+                                         parameters: input[0] * features + features + learnt, macs: input[0] * features,
                                          path: "event-driven row product at ≤ 14 % input density, else OpenBLAS GEMM" + neurons))
             case let .recurrent(name, features, _):
                 rows.append(LayerSummary(layer: "recurrent \(name) + lif", outputShape: out,
-                                         parameters: input[0] * features + features + features * features,
+                                         parameters: input[0] * features + features + features * features + learnt,
                                          macs: input[0] * features + features * features,
                                          path: "input: event-driven or GEMM over all T; R·o[t−1]: event-driven or dense row product per step" + neurons))
             case .lif:

@@ -99,6 +99,15 @@ public struct NeuronSettings: Sendable, Equatable {
                   dampening: p.surrogateDampening)
     }
 
+    /// The sizes of the learnt constants of a population of one-sample `shape` ([C, H, W] or
+    /// [F]): `tau_logit` 1 per layer or C per channel, `threshold` 1 per layer or one per
+    /// neuron; 0 where fixed.
+    public func learntCounts(shape: [Int]) -> (tau: Int, threshold: Int) {
+        let channels = shape.first ?? 1, neurons = shape.reduce(1, *)
+        return (learnTau == .fixed ? 0 : learnTau == .layer ? 1 : channels,
+                learnThreshold == .fixed ? 0 : learnThreshold == .layer ? 1 : neurons)
+    }
+
     /// The constants shared by all neurons (β and ϑ are overridden per neuron by the scans).
     var constants: NeuronConstants {
         var c = NeuronConstants(decay: tau, threshold: threshold)

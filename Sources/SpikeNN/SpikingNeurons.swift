@@ -38,20 +38,11 @@ public final class SpikingNeurons: Layer {
         self.settings = settings
         self.shape = shape
         perSample = shape.reduce(1, *)
-        let channels = shape.first ?? 1
-        switch settings.learnTau {
-        case .fixed: tauLogit = nil
-        case .layer, .channel, .neuron:
-            let count = settings.learnTau == .layer ? 1 : channels
-            let w = Float(log(Double(settings.tau) / (1 - Double(settings.tau))))
-            tauLogit = Parameter(name: name + ".tau_logit", value: Tensor(repeating: w, shape: [count]))
-        }
-        switch settings.learnThreshold {
-        case .fixed: threshold = nil
-        case .layer, .channel, .neuron:
-            let count = settings.learnThreshold == .layer ? 1 : perSample
-            threshold = Parameter(name: name + ".threshold", value: Tensor(repeating: settings.threshold, shape: [count]))
-        }
+        let counts = settings.learntCounts(shape: shape)
+        let w = Float(log(Double(settings.tau) / (1 - Double(settings.tau))))
+        tauLogit = counts.tau == 0 ? nil : Parameter(name: name + ".tau_logit", value: Tensor(repeating: w, shape: [counts.tau]))
+        threshold = counts.threshold == 0 ? nil
+            : Parameter(name: name + ".threshold", value: Tensor(repeating: settings.threshold, shape: [counts.threshold]))
     }
 
     /// β `[P]` and ϑ `[P]` per neuron, from the settings or the learnt parameters.

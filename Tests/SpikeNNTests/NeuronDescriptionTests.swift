@@ -59,6 +59,7 @@ final class NeuronDescriptionTests: XCTestCase {
         XCTAssertTrue(summary[0].path.contains("neurons: adaptive_lif, reset subtract, triangle, learnt V_th per neuron: model step scan"),
                       summary[0].path)
         XCTAssertTrue(summary[2].path.contains("cuba_lif, fast sigmoid"), summary[2].path)
+        XCTAssertEqual(summary.map(\.parameters).reduce(0, +), net.parameters.map(\.value.count).reduce(0, +))
     }
 
     /// A file of the paper's LIF reads and builds as before: `{"tau": 0.2}` is the plain LIF on
