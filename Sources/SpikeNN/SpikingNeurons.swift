@@ -50,7 +50,8 @@ public final class SpikingNeurons: Layer {
         var beta = [Float](repeating: settings.tau, count: perSample)
         if let w = tauLogit?.value.scalars {
             let span = perSample / w.count
-            for j in 0..<perSample { beta[j] = 1 / (1 + exp(-w[j / span])) }
+            // In Double, then rounded: the correctly rounded sigmoid (as the PyTorch peer's).
+            for j in 0..<perSample { beta[j] = Float(1 / (1 + exp(-Double(w[j / span])))) }
         }
         var theta = [Float](repeating: settings.threshold, count: perSample)
         if let v = threshold?.value.scalars {
