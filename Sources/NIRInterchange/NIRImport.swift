@@ -88,7 +88,7 @@ public enum NIRImport {
                 try walk.pool(node, kernel: k, stride: s, padding: p, sum: isSum)
             case .flatten(let start, let end, let declared):
                 try walk.flatten(node, start: start, end: end, declared: declared)
-            case .lif:
+            case .lif, .cubaLIF, .integrateAndFire:
                 try walk.standaloneLIF(node)
             case .input:
                 throw walk.reader.unsupported(node, "a second Input on the chain")
@@ -209,7 +209,7 @@ public enum NIRImport {
             let poolScale = takePoolScale()
             let width = shape.reduce(1, *)
             var inputScale: Float = 1
-            if reader.nextIsLIF() {
+            if reader.nextIsNeuron() {
                 let neuron = try reader.lif(width: width, recurrent: recurrentAllowed)
                 inputScale = neuron.inputScale
                 let description = neuron.description
@@ -315,10 +315,13 @@ public enum NIRImport {
             return (t, graph.nodes[t]!)
         }
 
-        /// Whether the next node is a LIF.
-        func nextIsLIF() -> Bool {
-            guard let t = try? target(), case .lif? = graph.nodes[t] else { return false }
-            return true
+        /// Whether the next node is a neuron node (LIF, CubaLIF, IF).
+        func nextIsNeuron() -> Bool {
+            guard let t = try? target(), let node = graph.nodes[t] else { return false }
+            switch node {
+            case .lif, .cubaLIF, .integrateAndFire: return true
+            default: return false
+            }
         }
 
         /// Makes `node` (just returned by `next`) the next node again.
@@ -333,39 +336,29 @@ public enum NIRImport {
         }
 
         struct Neuron {
-            var name: String; var decay: Float; var threshold: Float; var inputScale: Float; var recurrentWeight: Tensor?
+            var name: String
+            /// The layer's neuron (`NIRNeurons.neuron(from:)`: LIF, CubaLIF or IF).
+            var description: NeuronDescription
+            /// (dt/τ)·r (and CubaLIF's synaptic scale): folded into the synapse before it.
+            var inputScale: Float
+            var recurrentWeight: Tensor?
             var recurrentName: String? = nil
-            var surrogateWidth: Float = 1, surrogateDampening: Float = 1
-
-            var description: NeuronDescription {
-                NeuronDescription(tau: decay, threshold: threshold, surrogateWidth: surrogateWidth, surrogateDampening: surrogateDampening)
-            }
         }
 
-        /// The LIF node after the current one, its constants (uniform over `width` neurons) and
-        /// its recurrent `Linear` if it has one.
+        /// The neuron node after the current one (LIF, CubaLIF or IF, constants uniform over
+        /// `width` neurons) and its recurrent `Linear` if it has one.
         mutating func lif(width: Int, recurrent: Bool = false) throws -> Neuron {
             let (name, node) = try next()
-            guard case .lif(let tau, let r, let vLeak, let vThreshold, let vReset) = node else {
-                throw unsupported(name, "expected a LIF node, found \(node.typeName)")
+            let count: Int
+            switch node {
+            case .lif(let tau, _, _, _, _): count = tau.count
+            case .cubaLIF(let tauSyn, _, _, _, _, _, _): count = tauSyn.count
+            case .integrateAndFire(let r, _, _): count = r.count
+            default: throw unsupported(name, "expected a neuron node (LIF, CubaLIF, IF), found \(node.typeName)")
             }
-            guard tau.count == width else { throw unsupported(name, "\(tau.count) neurons, expected \(width)") }
-            func uniform(_ t: Tensor, _ what: String) throws -> Float {
-                guard let first = t.scalars.first, t.scalars.allSatisfy({ $0 == first }) else {
-                    throw unsupported(name, "\(what) differs between neurons; SpikeFuse's layers share one value")
-                }
-                return first
-            }
-            let tauValue = Double(try uniform(tau, "tau")), rValue = Double(try uniform(r, "r"))
-            try require(try uniform(vLeak, "v_leak") == 0, name, "v_leak must be 0")
-            try require(try uniform(vReset, "v_reset") == 0, name, "v_reset must be 0 (reset to zero)")
-            try require(tauValue >= dt, name, "tau \(tauValue) is shorter than dt \(dt): no iterative LIF has that decay")
-            var decay = Float(1 - dt / tauValue)
-            let metadata = graph.nodeMetadata[name]
-            if let kept = NIRImport.scalar(metadata?["spikefuse_decay"]), abs(kept - Double(decay)) < 1e-5 {
-                decay = Float(kept)
-            }
-            let inputScale = Float(dt / tauValue * rValue)
+            guard count == width else { throw unsupported(name, "\(count) neurons, expected \(width)") }
+            let (description, inputScale) = try NIRNeurons.neuron(from: node, metadata: graph.nodeMetadata[name] ?? [:], dt: dt,
+                                                                  name: name, file: file)
             let recurrentSources = graph.sources(of: name).filter { isRecurrentLinear($0, of: name) && graph.sources(of: $0) == [name] }
             var recurrentWeight: Tensor?
             var recurrentName: String?
@@ -373,17 +366,10 @@ public enum NIRImport {
                 recurrentWeight = w; recurrentName = rec
                 walked.insert(Self.edgeKey(name, rec)); walked.insert(Self.edgeKey(rec, name)); reached.insert(rec)
             }
-            if !recurrent { try require(recurrentWeight == nil, name, "a recurrent cycle on a LIF that does not follow an Affine or Linear") }
+            if !recurrent { try require(recurrentWeight == nil, name, "a recurrent cycle on a neuron that does not follow an Affine or Linear") }
             try require(recurrentSources.count <= 1, name, "\(recurrentSources.count) recurrent cycles; SpikeFuse's layers have one")
-            var neuron = Neuron(name: name, decay: decay, threshold: try uniform(vThreshold, "v_threshold"),
-                                inputScale: abs(inputScale - 1) < 1e-6 ? 1 : inputScale, recurrentWeight: recurrentWeight,
-                                recurrentName: recurrentName)
-            // Training-only constants NIR has no field for; SpikeFuse's export keeps them.
-            if let a = NIRImport.scalar(metadata?["spikefuse_surrogate_width"]), a.isFinite, a > 0 { neuron.surrogateWidth = Float(a) }
-            if let g = NIRImport.scalar(metadata?["spikefuse_surrogate_dampening"]), g.isFinite, g > 0, g <= 1 {
-                neuron.surrogateDampening = Float(g)
-            }
-            return neuron
+            return Neuron(name: name, description: description, inputScale: inputScale, recurrentWeight: recurrentWeight,
+                          recurrentName: recurrentName)
         }
     }
 }

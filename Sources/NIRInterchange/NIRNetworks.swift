@@ -47,7 +47,7 @@ public enum NIRExport {
                       "mode": .string(c.mode.rawValue), "config": .string(c.jsonString()),
                       "spike_rule": .string("SpikeFuse spikes when v >= v_threshold; NIR's rule is v > v_threshold")]
         func edge(_ a: String, _ b: String) { g.edges.append((a, b)) }
-        func lif(_ name: String, shape: [Int], neuron: NeuronDescription) { addLIF(name, shape: shape, neuron: neuron, to: &g) }
+        func lif(_ name: String, shape: [Int], neuron: NeuronDescription) throws { try addNeuron(name, shape: shape, neuron: neuron, to: &g) }
         var last: [InputModality: String] = [:]
         for branch in d.branches {
             last[branch.input.modality] = try exportBranch(branch, classes: d.classes, parameters: p, into: &g)
@@ -62,9 +62,9 @@ public enum NIRExport {
             let w = p["fusion.fc1.weight"]!, h = d.fusion!.hidden, k = d.classes
             g.nodes["fusion_fc1_visual"] = .affine(weight: columns(w, 0..<k), bias: p["fusion.fc1.bias"]!)
             g.nodes["fusion_fc1_audio"] = .linear(weight: columns(w, k..<(2 * k)))
-            lif("fusion_fc1_lif", shape: [h], neuron: fusionNeuron)
+            try lif("fusion_fc1_lif", shape: [h], neuron: fusionNeuron)
             g.nodes["fusion_fc2"] = .affine(weight: p["fusion.fc2.weight"]!, bias: p["fusion.fc2.bias"]!)
-            lif("fusion_fc2_lif", shape: [k], neuron: fusionNeuron)
+            try lif("fusion_fc2_lif", shape: [k], neuron: fusionNeuron)
             g.nodes["output"] = .output(shape: [k])
             edge(outputs[0], "fusion_fc1_visual"); edge(outputs[1], "fusion_fc1_audio")
             edge("fusion_fc1_visual", "fusion_fc1_lif"); edge("fusion_fc1_audio", "fusion_fc1_lif")
@@ -81,7 +81,7 @@ public enum NIRExport {
             let k = d.classes
             g.nodes["fusion_visual"] = .linear(weight: diagonal(wv, k))
             g.nodes["fusion_audio"] = .linear(weight: diagonal(wa, k))
-            lif("fusion_output", shape: [k], neuron: fusionNeuron)
+            try lif("fusion_output", shape: [k], neuron: fusionNeuron)
             g.nodes["output"] = .output(shape: [k])
             edge(outputs[0], "fusion_visual"); edge(outputs[1], "fusion_audio")
             edge("fusion_visual", "fusion_output"); edge("fusion_audio", "fusion_output"); edge("fusion_output", "output")
@@ -130,7 +130,7 @@ public enum NIRExport {
                 named = node
             case .lif:
                 node = unique("\(named)_lif")
-                addLIF(node, shape: layer.outputShape, neuron: neuron(first), to: &g)
+                try addNeuron(node, shape: layer.outputShape, neuron: neuron(first), to: &g)
             case .avgPool2d(let k):
                 node = unique("\(named)_pool")
                 g.nodes[node] = .sumPool2d(kernel: [k, k], stride: [k, k], padding: [0, 0])
@@ -151,13 +151,13 @@ public enum NIRExport {
             previous = node
             if case let .recurrent(name, _, _) = item {
                 let neuronNode = unique(node + "_lif"), cycle = unique(node + "_recurrent")
-                addLIF(neuronNode, shape: layer.outputShape, neuron: neuron(first), to: &g)
+                try addNeuron(neuronNode, shape: layer.outputShape, neuron: neuron(first), to: &g)
                 g.nodes[cycle] = .linear(weight: p["\(b.name).\(name).recurrent_weight"]!)
                 g.edges += [(node, neuronNode), (neuronNode, cycle), (cycle, neuronNode)]
                 previous = neuronNode
             } else if let spikingItem {
                 let neuronNode = unique(node + "_lif")
-                addLIF(neuronNode, shape: layer.outputShape, neuron: neuron(spikingItem), to: &g)
+                try addNeuron(neuronNode, shape: layer.outputShape, neuron: neuron(spikingItem), to: &g)
                 g.edges.append((node, neuronNode))
                 previous = neuronNode
             }
@@ -165,17 +165,12 @@ public enum NIRExport {
         return previous
     }
 
-    /// A LIF node for `neuron` (the mapping above) with its exact decay and its surrogate's
-    /// constants (training-only, no NIR field) in the node's metadata.
-    static func addLIF(_ name: String, shape: [Int], neuron: NeuronDescription, to g: inout NIRGraph) {
-        let tau = Float(dt / (1 - Double(neuron.tau)))
-        let r = Float(Double(tau) / dt)
-        g.nodes[name] = .lif(tau: Tensor(repeating: tau, shape: shape), r: Tensor(repeating: r, shape: shape),
-                             vLeak: Tensor(zeros: shape), vThreshold: Tensor(repeating: neuron.threshold, shape: shape),
-                             vReset: Tensor(zeros: shape))
-        g.nodeMetadata[name] = ["spikefuse_decay": .floats([Double(neuron.tau)], shape: [], bits: 32),
-                                "spikefuse_surrogate_width": .floats([Double(neuron.surrogateWidth)], shape: [], bits: 32),
-                                "spikefuse_surrogate_dampening": .floats([Double(neuron.surrogateDampening)], shape: [], bits: 32)]
+    /// The neuron node of `neuron` (`NIRNeurons`: LIF, CubaLIF or IF) with its exact per-step
+    /// constants in the node's metadata; refuses models NIR has no node for.
+    static func addNeuron(_ name: String, shape: [Int], neuron: NeuronDescription, to g: inout NIRGraph) throws {
+        let (node, metadata) = try NIRNeurons.node(neuron, shape: shape, dt: dt, layer: name)
+        g.nodes[name] = node
+        if !metadata.isEmpty { g.nodeMetadata[name] = metadata }
     }
 
     static func scaled(_ t: Tensor, _ factor: Float) -> Tensor {

@@ -284,7 +284,8 @@ enum NetworkOption {
         if text.hasPrefix("paper-"), let mode = TrainingMode(rawValue: String(text.dropFirst(6))) {
             return try PaperNetworks.shipped(mode)
         }
+        if let example = try PaperNetworks.example(text) { return example }
         throw UsageError("--network \(text): no such file, and not a shipped network ("
-            + TrainingMode.allCases.map { "paper-\($0.rawValue)" }.joined(separator: ", ") + ")")
+            + (TrainingMode.allCases.map { "paper-\($0.rawValue)" } + PaperNetworks.examples).joined(separator: ", ") + ")")
     }
 }
