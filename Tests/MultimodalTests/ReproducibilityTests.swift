@@ -15,16 +15,6 @@ final class ReproducibilityTests: XCTestCase {
         FileManager.default.temporaryDirectory.appendingPathComponent("sf-\(UUID())")
     }
 
-    /// Metrics without the wall-clock fields.
-    private func timeless(_ m: [EpochMetrics]) -> [EpochMetrics] {
-        m.map {
-            var x = $0
-            x.samplesPerSecond = 0; x.trainSeconds = 0; x.testSeconds = 0; x.wallTime = nil
-            x.batchLosses = x.batchLosses?.map { var b = $0; b.wallTime = 0; return b }
-            return x
-        }
-    }
-
     func testSameSeedReproducesBitForBit() throws {
         let (model, training, train, test) = setup()
         let a = tempDir(), b = tempDir()
