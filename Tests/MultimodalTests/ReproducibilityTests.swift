@@ -17,7 +17,12 @@ final class ReproducibilityTests: XCTestCase {
 
     /// Metrics without the wall-clock fields.
     private func timeless(_ m: [EpochMetrics]) -> [EpochMetrics] {
-        m.map { var x = $0; x.samplesPerSecond = 0; x.trainSeconds = 0; x.testSeconds = 0; return x }
+        m.map {
+            var x = $0
+            x.samplesPerSecond = 0; x.trainSeconds = 0; x.testSeconds = 0; x.wallTime = nil
+            x.batchLosses = x.batchLosses?.map { var b = $0; b.wallTime = 0; return b }
+            return x
+        }
     }
 
     func testSameSeedReproducesBitForBit() throws {
