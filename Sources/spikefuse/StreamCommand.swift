@@ -11,10 +11,9 @@ enum StreamCommand {
     usage: spikefuse stream NETWORK_OR_RUN (--tcp HOST:PORT | --file FILE.aedat4) [--bin-us D]
                             [--timeout S] [--windows N]
 
-      NETWORK_OR_RUN  a run directory or weights file (its trained network; a run's joint-data
-                      framing: crop, downsampling, values, bin length), or a network description
-                      (file.json, paper-visual …) with random weights (seed 0: its decisions mean
-                      nothing until trained)
+      NETWORK_OR_RUN  a run directory or weights file (its trained network; a run's data framing:
+                      crop, downsampling, values, bin length), or a network description (file.json,
+                      paper-visual …) with random weights (seed 0: its decisions mean nothing)
       --tcp HOST:PORT the DV software's network output server (or dv-processing's NetworkWriter):
                       an AEDAT 4.0 stream, its event stream read, other streams skipped
       --file F        replay an AEDAT 4.0 file through the same stream decoder, as if live
@@ -24,7 +23,8 @@ enum StreamCommand {
       --windows N     stop after N windows
 
     The stream is cut into windows of T bins of d µs from its first event; each window is
-    framed as one training sample (centroid crop, downsampling to the network's input, T bins)
+    framed as one training sample (the run's crop and downsampling, else the sensor fitted to
+    the network's input as for event folders: centred, downsampled, centred; T bins)
     and the network's visual branch steps through its bins from rest. Prints one line per
     window: window K  start µs  events  bins B/T  class C  spikes [per class]
     (class = most output spikes, ties → lowest), and the running decision after each bin on
@@ -121,9 +121,14 @@ enum StreamCommand {
 
         func describe(_ f: LiveFraming, sensor: SensorSize) -> String {
             let streams = decoder.streams.keys.sorted().map { "\($0) \(decoder.streams[$0]!)" }.joined(separator: ", ")
+            let placement: String
+            switch f.placement {
+            case .centroidCrop(let w, let h, let d): placement = "centroid crop \(w)×\(h), downsample \(d)"
+            case .sensorFit(let fit):
+                placement = "sensor fit: " + (fit.crop.map { "centred \($0), " } ?? "") + "downsample \(fit.factor) to \(fit.downsampled), centred"
+            }
             return "\(decoder.source): streams \(streams); events of stream \(decoder.eventStreamID ?? 0) from a \(sensor) sensor; "
-                + "windows of \(f.timesteps) bins × \(f.binMicroseconds) µs; centroid crop \(f.cropWidth)×\(f.cropHeight), "
-                + "downsample \(f.downsample) → [\(f.frameShape.map(String.init).joined(separator: ", "))]"
+                + "windows of \(f.timesteps) bins × \(f.binMicroseconds) µs; \(placement) → [\(f.frameShape.map(String.init).joined(separator: ", "))]"
         }
     }
 }
@@ -131,9 +136,10 @@ enum StreamCommand {
 /// The network a stream is classified with, and the training framing it comes with.
 struct LiveTarget {
     let network: MultimodalNetwork
-    /// The joint dataset's settings the run was trained on (nil: a description, a weights file,
-    /// or other data); they fix the crop, downsampling, values and bins.
-    let training: JointDatasetConfiguration?
+    /// The data the run was trained on, when it framed DVS events (the joint dataset or an
+    /// event folder; nil: a description, a weights file, or other data): it fixes the crop,
+    /// downsampling, values and bins.
+    let training: DataSource?
     let binMicroseconds: Int64?
     let summary: String
 
@@ -143,7 +149,10 @@ struct LiveTarget {
         if exists && (isDirectory.boolValue || target.hasSuffix(".safetensors")) {
             let trained = try TrainedNetwork(target)
             network = trained.network
-            if let run = trained.run, case .joint(let c)? = try? run.readDataSource() { training = c } else { training = nil }
+            switch trained.run.flatMap({ try? $0.readDataSource() }) {
+            case let source? where source.framesDVSEvents: training = source
+            default: training = nil
+            }
             summary = "network: \(target), trained (\(trained.weightsURL.path))"
         } else {
             let description = try NetworkOption.load(target)
@@ -154,15 +163,15 @@ struct LiveTarget {
         guard network.visual != nil else {
             throw UsageError("\(target): the network has no dvs branch, so a DVS stream cannot feed it")
         }
-        if binMicroseconds == nil, let c = training, case .fixedDuration(let d) = c.binning {
-            self.binMicroseconds = d
-        } else {
-            self.binMicroseconds = binMicroseconds
+        switch training {
+        case .joint(let c)? where binMicroseconds == nil: self.binMicroseconds = c.binning.fixedMicroseconds
+        case .events(let c)? where binMicroseconds == nil: self.binMicroseconds = c.binning.fixedMicroseconds
+        default: self.binMicroseconds = binMicroseconds
         }
     }
 
-    /// The framing for a stream from `sensor`: the run's joint-data settings, else the crop and
-    /// downsampling that fit the sensor onto the network's input.
+    /// The framing for a stream from `sensor`: the run's settings, else the sensor fitted onto
+    /// the network's input (`SensorFit`, as event folders train).
     func framing(sensor: SensorSize, source: String) throws -> LiveFraming {
         let c = network.configuration
         guard let bin = binMicroseconds else {
@@ -170,10 +179,42 @@ struct LiveTarget {
                 + (training == nil ? "a network file does not say how its input was framed"
                                    : "the run framed each whole recording into \(c.timesteps) bins, and a live stream has no end"))
         }
-        if let t = training {
-            return LiveFraming(timesteps: t.timesteps, binMicroseconds: bin, cropWidth: t.cropSize, cropHeight: t.cropSize,
-                               downsample: t.downsample, value: t.value.frameValue, mergePolarity: t.mergePolarity)
+        let framing: LiveFraming
+        switch training {
+        case .joint(let t)?:
+            framing = LiveFraming(timesteps: t.timesteps, binMicroseconds: bin,
+                                  placement: .centroidCrop(width: t.cropSize, height: t.cropSize, downsample: t.downsample),
+                                  value: t.value.frameValue, mergePolarity: t.mergePolarity)
+        case .events(let e)?:
+            let fit = SensorFit(sensor: sensor, width: e.width, height: e.height,
+                                crop: e.crop.map { SensorSize(width: $0, height: $0) }, factor: e.downsample)
+            framing = LiveFraming(timesteps: e.timesteps, binMicroseconds: bin, placement: .sensorFit(fit),
+                                  value: e.value.frameValue, mergePolarity: e.polarities == 1)
+        default:
+            framing = LiveFraming.fitting(sensor: sensor, input: c.visualFrameShape, timesteps: c.timesteps, binMicroseconds: bin)
         }
-        return LiveFraming.fitting(sensor: sensor, input: c.visualFrameShape, timesteps: c.timesteps, binMicroseconds: bin)
+        if case .sensorFit(let fit) = framing.placement, !fit.fits {
+            throw StreamFailure("\(source): the \(sensor) sensor, downsampled by \(fit.factor) to \(fit.downsampled), "
+                + "cannot fill the network's \(fit.width)×\(fit.height) input")
+        }
+        return framing
+    }
+}
+
+extension DataSource {
+    /// Whether its visual samples are framed from DVS events (the joint dataset, event folders).
+    var framesDVSEvents: Bool {
+        switch self {
+        case .joint, .events: return true
+        default: return false
+        }
+    }
+}
+
+extension JointDatasetConfiguration.Binning {
+    /// The bin length of fixed-length bins; nil when each recording is divided into T bins.
+    var fixedMicroseconds: Int64? {
+        if case .fixedDuration(let d) = self { return d }
+        return nil
     }
 }

@@ -118,10 +118,17 @@ final class LiveStreamTests: XCTestCase {
         }
     }
 
+    /// The sensor fitted onto the 16×16 input by hand: 64×48 downsampled by 3 is 22×16, its
+    /// centre 16×16 starts at x = 3 (what `SensorFit` should do).
+    static let fitted: @Sendable (DVSEvents) -> DVSEvents = { SpatialCrop(x: 3, y: 0, width: 16, height: 16)(Downsample(factor: 3)($0)) }
+    /// The joint dataset's placement: a 48×48 crop on the centroid, downsampled by 3.
+    static let centroid: @Sendable (DVSEvents) -> DVSEvents = { Downsample(factor: 3)(CentroidCrop(width: 48, height: 48)($0)) }
+
     /// The windows worked out offline: the sent events cut into windows of 8 × 2000 µs from the
-    /// first event, each cropped (48×48 on the centroid), downsampled by 3 and framed like a
-    /// training sample, then the time-batched forward pass (not the streaming engine).
-    func offline(_ network: MultimodalNetwork, _ events: DVSEvents, lastBins: Int) -> [Window] {
+    /// first event, each placed on the 16×16 input by `place` and framed like a training
+    /// sample, then the time-batched forward pass (not the streaming engine).
+    func offline(_ network: MultimodalNetwork, _ events: DVSEvents, lastBins: Int,
+                 place: (DVSEvents) -> DVSEvents) -> [Window] {
         let t0 = events.t[0], length: Int64 = 8 * 2000
         var byWindow: [Int: [Int]] = [:]
         for i in 0..<events.count { byWindow[Int((events.t[i] - t0) / length), default: []].append(i) }
@@ -130,7 +137,7 @@ final class LiveStreamTests: XCTestCase {
             var e = DVSEvents(sensor: events.sensor)
             for i in byWindow[k]! { e.append(t: events.t[i], x: events.x[i], y: events.y[i], polarity: events.polarity[i]) }
             let start = t0 + Int64(k) * length
-            let placed = Downsample(factor: 3)(CentroidCrop(width: 48, height: 48)(e))
+            let placed = place(e)
             let frames = DVSFraming(timesteps: 8, binning: .divideSpan(startMicroseconds: start, durationMicroseconds: length))(placed)
             let out = network.forward(visual: frames.reshaped([8, 1, 2, 16, 16]), audio: nil).visual!   // [T, 1, 4]
             let bins = k == keys.last ? lastBins : 8
@@ -147,7 +154,7 @@ final class LiveStreamTests: XCTestCase {
         let events = try sentEvents()
         // The last window ends inside its bin 7: 7 complete bins are stepped.
         let lastStart = events.t[0] + Int64((events.t.last! - events.t[0]) / 16000) * 16000
-        let expected = offline(network, events, lastBins: Int((events.t.last! - lastStart) / 2000))
+        let expected = offline(network, events, lastBins: Int((events.t.last! - lastStart) / 2000), place: Self.fitted)
         XCTAssertEqual(expected.count, 6)
         XCTAssertGreaterThan(Set(expected.map(\.decision)).count, 1, "the windows should not all decide alike")
         XCTAssertGreaterThanOrEqual(expected.filter { $0.spikes.reduce(0, +) > 0 }.count, 4, "\(expected)")
@@ -176,8 +183,11 @@ final class LiveStreamTests: XCTestCase {
         let (dir, network) = try makeRun()
         defer { try? FileManager.default.removeItem(at: dir) }
         let events = try sentEvents()
-        let framing = LiveFraming.fitting(sensor: events.sensor, input: [2, 16, 16], timesteps: 8, binMicroseconds: 2000)
-        XCTAssertEqual(framing, LiveFraming(timesteps: 8, binMicroseconds: 2000, cropWidth: 48, cropHeight: 48, downsample: 3))
+        let fitting = LiveFraming.fitting(sensor: events.sensor, input: [2, 16, 16], timesteps: 8, binMicroseconds: 2000)
+        XCTAssertEqual(fitting.placement, .sensorFit(SensorFit(sensor: events.sensor, width: 16, height: 16, factor: 3)))
+        XCTAssertEqual(fitting.frameShape, [2, 16, 16])
+        // The joint dataset's placement (the command's fitted one is checked end to end above).
+        let framing = LiveFraming(timesteps: 8, binMicroseconds: 2000, placement: .centroidCrop(width: 48, height: 48, downsample: 3))
         let live = try LiveClassifier(network, framing: framing)
         var progress = 0
         live.onBin = { _, _, _ in progress += 1 }
@@ -189,13 +199,14 @@ final class LiveStreamTests: XCTestCase {
         }
         decisions += [live.finish()].compactMap { $0 }
         let lastStart = events.t[0] + 5 * 16000
-        let expected = offline(network, events, lastBins: Int((events.t.last! - lastStart) / 2000))
+        let expected = offline(network, events, lastBins: Int((events.t.last! - lastStart) / 2000), place: Self.centroid)
+        XCTAssertGreaterThan(Set(expected.map(\.decision)).count, 1, "the windows should not all decide alike")
         XCTAssertEqual(decisions.map { Window(window: $0.window, start: $0.startMicroseconds, events: $0.events, bins: $0.bins,
                                               decision: $0.decision, spikes: $0.spikeCounts) }, expected)
         XCTAssertEqual(progress, expected.map(\.bins).reduce(0, +))
         // A network whose input the framing does not give is refused, naming both shapes.
         XCTAssertThrowsError(try LiveClassifier(network, framing: LiveFraming(timesteps: 8, binMicroseconds: 2000,
-                                                                              cropWidth: 32, cropHeight: 32))) {
+                                                                              placement: .centroidCrop(width: 32, height: 32, downsample: 1)))) {
             XCTAssertTrue("\($0)".contains("[8, 2, 16, 16]") && "\($0)".contains("[8, 2, 32, 32]"), "\($0)")
         }
     }
