@@ -73,7 +73,8 @@ public struct TensorBoardLog {
     /// removes every other event file in the folder, and returns the file open for appending.
     public func start(history: [EpochMetrics], now: Double = Date().timeIntervalSince1970) throws -> TensorBoardEventWriter {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let url = folder.appendingPathComponent(TensorBoardEvent.fileName(wallTime: now, host: Self.host))
+        let url = folder.appendingPathComponent(TensorBoardEvent.fileName(wallTime: now, host: Self.host, process: getpid(),
+                                                                           number: Self.nextFileNumber()))
         let events = [TensorBoardEvent.fileVersion(wallTime: now)] + history.flatMap(Self.events(of:))
         try writeAtomically(Data(events.flatMap { TFRecord.frame($0.encoded()) }), to: url)
         for old in eventFiles() where old.lastPathComponent != url.lastPathComponent {
@@ -86,6 +87,15 @@ public struct TensorBoardLog {
     public func read() throws -> [TensorBoardEvent] {
         try eventFiles().flatMap { try TensorBoardEvent.read($0) }
     }
+
+    /// 1, 2, … for the event files this process starts: two writers never share a file.
+    static func nextFileNumber() -> Int {
+        fileNumberLock.lock(); defer { fileNumberLock.unlock() }
+        fileNumber += 1
+        return fileNumber
+    }
+    private static let fileNumberLock = NSLock()
+    nonisolated(unsafe) private static var fileNumber = 0
 
     /// This machine's name, the last part of an event file's name by TensorBoard's convention.
     static var host: String {

@@ -99,10 +99,11 @@ public struct TensorBoardEvent: Equatable, Sendable {
         return try TFRecord.records(Array(data), source: url.path).map { try TensorBoardEvent(decoding: $0, source: url.path) }
     }
 
-    /// `events.out.tfevents.<whole seconds>.<host>`: the name TensorBoard looks for
-    /// ("tfevents" in it); files of one folder are read in name order.
-    public static func fileName(wallTime: Double, host: String) -> String {
-        "events.out.tfevents.\(Int(wallTime)).\(host)"
+    /// `events.out.tfevents.<whole seconds>.<host>.<process id>.<n>`, as the `tensorboard`
+    /// package names its files: TensorBoard looks for "tfevents" in a name and reads the files
+    /// of a folder in name order. `n` tells apart files one process starts in the same second.
+    public static func fileName(wallTime: Double, host: String, process: Int32, number: Int) -> String {
+        "events.out.tfevents.\(Int(wallTime)).\(host).\(process).\(number)"
     }
 }
 
