@@ -532,6 +532,107 @@ def losses(model, out, labels):
 
 
 # ---------------------------------------------------------------------------------------
+# Neuron models of issue 42 (SpikeFuse's NeuronModel, docs/model.md), the peer's own
+# formulation: the step written with torch ops and differentiated by autograd, so that its
+# gradients are independent of SpikeFuse's hand-written BPTT. Per step, per neuron:
+#     s[t] = alpha s[t-1] + I[t] (cuba_lif; else s = I);  a[t] = rho a[t-1] + o[t-1] (adaptive_lif)
+#     theta[t] = vth + b a[t];  u[t] = beta reset(u[t-1], o[t-1], theta[t-1]) + s[t]
+#     o[t] = H(u[t] - theta[t]) with the surrogate derivative in backward.
+# reset: zero u(1-o), value u(1-o) + V_r o, subtract u - theta o. Learnt decay
+# beta = sigmoid(tau_logit) (per layer or channel), learnt threshold per layer or neuron.
+
+class SurrogateSpike(torch.autograd.Function):
+    """H(x) forward; backward gamma * h(x) for the named surrogate."""
+
+    @staticmethod
+    def forward(ctx, x, kind, width, slope, dampening):
+        ctx.save_for_backward(x)
+        ctx.kind, ctx.width, ctx.slope, ctx.dampening = kind, width, slope, dampening
+        return (x >= 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        g, a, k = ctx.dampening, ctx.width, ctx.slope
+        if ctx.kind == "rectangle":
+            h = (x.abs() < a / 2).to(x.dtype) * (g / a)
+        elif ctx.kind == "fast_sigmoid":
+            h = g / (1 + k * x.abs()) ** 2
+        elif ctx.kind == "arctan":
+            h = g * (k / 2) / (1 + (math.pi / 2 * k * x) ** 2)
+        elif ctx.kind == "triangle":
+            h = g / a * torch.clamp(1 - x.abs() / a, min=0)
+        else:
+            raise ValueError(ctx.kind)
+        return grad * h, None, None, None, None
+
+
+class NeuronModelPeer(nn.Module):
+    """A population of one of SpikeFuse's neuron models. `neuron`: the JSON neuron keys
+    (docs/networks.md); `shape`: one sample's neurons, channels first. current [T, B, *shape]
+    -> (spikes, membrane u) [T, B, *shape]."""
+
+    def __init__(self, neuron, shape):
+        super().__init__()
+        self.n = dict(neuron)
+        self.shape = list(shape)
+        model = self.n.get("model", "lif")
+        self.tau = 1.0 if model == "if" else float(self.n["tau"])
+        learn_tau, learn_th = self.n.get("learn_tau"), self.n.get("learn_threshold")
+        if learn_tau:
+            count = 1 if learn_tau == "layer" else self.shape[0]
+            self.tau_logit = nn.Parameter(torch.full([count], math.log(self.tau / (1 - self.tau)), dtype=torch.float32))
+        if learn_th:
+            count = 1 if learn_th == "layer" else int(math.prod(self.shape))
+            self.threshold = nn.Parameter(torch.full([count], float(self.n.get("threshold", 0.5)), dtype=torch.float32))
+
+    def beta(self):
+        if not hasattr(self, "tau_logit"):
+            return self.tau
+        b = torch.sigmoid(self.tau_logit.double()).float()    # correctly rounded, as SpikeFuse's
+        return b.reshape([-1] + [1] * (len(self.shape) - 1)) if b.numel() > 1 else b.reshape([])
+
+    def theta(self):
+        if not hasattr(self, "threshold"):
+            return float(self.n.get("threshold", 0.5))
+        t = self.threshold
+        return t.reshape(self.shape) if t.numel() > 1 else t.reshape([])
+
+    def forward(self, current, recurrent=None):
+        """recurrent: optional (W_rec [out, out]) adding R o[t-1] to the current (a recurrent layer)."""
+        n = self.n
+        model, reset = n.get("model", "lif"), n.get("reset", "zero")
+        surrogate = n.get("surrogate", "rectangle")
+        width = float(n.get("surrogate_width", 1.0))
+        slope = float(n.get("surrogate_slope", 25.0 if surrogate == "fast_sigmoid" else 2.0))
+        gamma = float(n.get("surrogate_dampening", 1.0))
+        alpha, rho = float(n.get("synapse_tau", 0.0)), float(n.get("adaptation_decay", 0.0))
+        b, v_reset = float(n.get("adaptation_strength", 0.0)), float(n.get("reset_value", 0.0))
+        beta, vth = self.beta(), self.theta()
+        zero = torch.zeros_like(current[0])
+        u, o, a, s, th_prev = zero, zero, zero, zero, vth
+        spikes, membrane = [], []
+        for t in range(current.shape[0]):
+            i = current[t] if recurrent is None or t == 0 else current[t] + o @ recurrent.T
+            s = alpha * s + i if model == "cuba_lif" else i
+            a_new = rho * a + o if model == "adaptive_lif" else zero
+            if reset == "zero":
+                v_hat = u * (1 - o)
+            elif reset == "value":
+                v_hat = u * (1 - o) + v_reset * o
+            else:
+                v_hat = u - th_prev * o
+            u = beta * v_hat + s
+            a = a_new
+            th = vth + b * a if model == "adaptive_lif" else vth
+            o = SurrogateSpike.apply(u - th, surrogate, width, slope, gamma)
+            th_prev = th
+            spikes.append(o)
+            membrane.append(u)
+        return torch.stack(spikes), torch.stack(membrane)
+
+
+# ---------------------------------------------------------------------------------------
 # Benchmark mode
 
 def peak_rss_mb():

@@ -40,6 +40,21 @@ public enum PaperNetworks {
         return try NetworkDescription.load(url)
     }
 
+    /// The shipped starting points beside the paper's networks (docs/networks.md): a recurrent
+    /// adaptive-LIF network for SHD-shaped input and a PLIF convolutional network for
+    /// DVS128-Gesture-shaped input downsampled to 2×32×32. No accuracy is claimed for them.
+    public static let examples = ["example-shd-adaptive", "example-dvs-gesture-plif"]
+
+    /// The shipped example `name` (one of `examples`), nil for another name.
+    public static func example(_ name: String) throws -> NetworkDescription? {
+        guard examples.contains(name) else { return nil }
+        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Networks") else {
+            throw NetworkDescriptionError("the shipped network file \(name).json is missing from the "
+                + "SpikeFuse_Multimodal resources (rebuild with `swift build`)")
+        }
+        return try NetworkDescription.load(url)
+    }
+
     /// The network of `c`: its own description when it carries one, else the paper's network
     /// of `c.mode` with `c`'s settings applied.
     public static func description(_ c: ModelConfiguration) throws -> NetworkDescription {

@@ -19,6 +19,10 @@ public enum NIRNode: Equatable, Sendable {
     /// τ·dv/dt = (v_leak − v) + r·I; spike and reset to v_reset when v crosses v_threshold.
     /// Every field holds one value per neuron (shape of the population).
     case lif(tau: Tensor, r: Tensor, vLeak: Tensor, vThreshold: Tensor, vReset: Tensor)
+    /// τ_syn·dI/dt = −I + w_in·x;  τ_mem·dv/dt = (v_leak − v) + r·I; spike and reset as LIF.
+    case cubaLIF(tauSyn: Tensor, tauMem: Tensor, r: Tensor, vLeak: Tensor, vThreshold: Tensor, vReset: Tensor, wIn: Tensor)
+    /// dv/dt = r·I; spike and reset to v_reset when v crosses v_threshold.
+    case integrateAndFire(r: Tensor, vThreshold: Tensor, vReset: Tensor)
 
     /// NIR's type name, as stored in the node's `type` dataset.
     public var typeName: String {
@@ -32,6 +36,8 @@ public enum NIRNode: Equatable, Sendable {
         case .avgPool2d: return "AvgPool2d"
         case .flatten: return "Flatten"
         case .lif: return "LIF"
+        case .cubaLIF: return "CubaLIF"
+        case .integrateAndFire: return "IF"
         }
     }
 }
@@ -153,6 +159,11 @@ public enum NIRFile {
         case .lif(let tau, let r, let vLeak, let vThreshold, let vReset):
             return ["tau": floats(tau), "r": floats(r), "v_leak": floats(vLeak), "v_threshold": floats(vThreshold),
                     "v_reset": floats(vReset)]
+        case .cubaLIF(let tauSyn, let tauMem, let r, let vLeak, let vThreshold, let vReset, let wIn):
+            return ["tau_syn": floats(tauSyn), "tau_mem": floats(tauMem), "r": floats(r), "v_leak": floats(vLeak),
+                    "v_threshold": floats(vThreshold), "v_reset": floats(vReset), "w_in": floats(wIn)]
+        case .integrateAndFire(let r, let vThreshold, let vReset):
+            return ["r": floats(r), "v_threshold": floats(vThreshold), "v_reset": floats(vReset)]
         }
     }
 
@@ -208,10 +219,22 @@ public enum NIRFile {
             let tau = try tensor("tau")
             return .lif(tau: tau, r: try tensor("r"), vLeak: try tensor("v_leak"), vThreshold: try tensor("v_threshold"),
                         vReset: f["v_reset"] == nil ? Tensor(zeros: tau.shape) : try tensor("v_reset"))
+        case "CubaLIF":
+            let tauMem = try tensor("tau_mem")
+            // NIR allows a scalar w_in (default 1) for the whole population.
+            let wIn = f["w_in"] == nil ? Tensor(repeating: 1, shape: tauMem.shape) : try tensor("w_in")
+            return .cubaLIF(tauSyn: try tensor("tau_syn"), tauMem: tauMem, r: try tensor("r"), vLeak: try tensor("v_leak"),
+                            vThreshold: try tensor("v_threshold"),
+                            vReset: f["v_reset"] == nil ? Tensor(zeros: tauMem.shape) : try tensor("v_reset"),
+                            wIn: wIn.count == 1 && tauMem.count > 1 ? Tensor(repeating: wIn.scalars[0], shape: tauMem.shape) : wIn)
+        case "IF":
+            let r = try tensor("r")
+            return .integrateAndFire(r: r, vThreshold: try tensor("v_threshold"),
+                                     vReset: f["v_reset"] == nil ? Tensor(zeros: r.shape) : try tensor("v_reset"))
         default:
             throw NIRError.unsupported(file: file, node: name,
                                        reason: "NIR node type \(type) is not supported (SpikeFuse reads Input, Output, Affine, "
-                                           + "Linear, Conv2d, SumPool2d, AvgPool2d, Flatten, LIF)")
+                                           + "Linear, Conv2d, SumPool2d, AvgPool2d, Flatten, LIF, CubaLIF, IF)")
         }
     }
 }

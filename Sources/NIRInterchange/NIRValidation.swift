@@ -44,6 +44,12 @@ extension NIRImport {
                     throw NIRError.unsupported(file: file, node: name, reason: "tau[\(i)] = \(v) is more than \(parameterLimit) "
                         + "time steps dt = \(dt) (docs/interop.md: the range that keeps membranes finite)")
                 }
+            case .cubaLIF(let tauSyn, let tauMem, let r, let vLeak, let vThreshold, let vReset, let wIn):
+                try check(tauSyn, "tau_syn", positive: true); try check(tauMem, "tau_mem", positive: true); try check(r, "r")
+                try check(vLeak, "v_leak"); try check(vThreshold, "v_threshold", positive: true); try check(vReset, "v_reset")
+                try check(wIn, "w_in")
+            case .integrateAndFire(let r, let vThreshold, let vReset):
+                try check(r, "r"); try check(vThreshold, "v_threshold", positive: true); try check(vReset, "v_reset")
             }
         }
     }

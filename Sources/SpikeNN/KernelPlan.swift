@@ -48,3 +48,29 @@ public struct KernelPlan {
         afterFirstPooling = firstPool.flatMap { $0 + 1 < layers.count ? $0 + 1 : nil }
     }
 }
+
+extension KernelPlan {
+    /// The kernels a neuron population runs on, chosen from its settings.
+    public enum NeuronPath: Equatable {
+        /// The paper's plain LIF: `LIF` on the fused C scans (`LIFKernel`), and after a
+        /// convolution followed by average pooling the fused conv → LIF → pool pass.
+        case lifKernels
+        /// Any other model, reset, surrogate or learnt constant: `SpikingNeurons`, the model's
+        /// step specialised per model, reset and surrogate (`NeuronKernels`), never fused with
+        /// its convolution or pool.
+        case modelScan
+    }
+
+    /// Which kernels neurons of `settings` run on (the one place this is decided).
+    public static func neuronPath(_ settings: NeuronSettings) -> NeuronPath {
+        settings.isPlainLIF ? .lifKernels : .modelScan
+    }
+
+    /// `describe`'s words for it.
+    public static func describe(_ settings: NeuronSettings) -> String {
+        switch neuronPath(settings) {
+        case .lifKernels: return "LIF scan (C, 8 lanes)"
+        case .modelScan: return "\(settings.summary): model step scan (Swift, specialised; not fused)"
+        }
+    }
+}

@@ -53,7 +53,9 @@ public enum NetworkBuilder {
                 throw NetworkDescriptionError("fusion '\(f.kind.rawValue)' needs a dvs and a cochlea branch")
             }
             guard f.hidden > 0 else { throw NetworkDescriptionError("fusion: hidden must be positive, got \(f.hidden)") }
-            _ = try checked(f.neuron, NetworkDescriptionError("fusion, neuron: "))
+            guard try checked(f.neuron, NetworkDescriptionError("fusion, neuron: ")).isPlainLIF else {
+                throw NetworkDescriptionError("fusion, neuron: the fusion runs the plain lif only (fixed constants, reset zero, rectangle)")
+            }
             guard f.readout == nil || f.kind == .attention else {
                 throw NetworkDescriptionError("fusion: readout applies to attention only")
             }
@@ -141,10 +143,17 @@ public enum NetworkBuilder {
                 shape = [channels, g.outputHeight, g.outputWidth]
                 let inChannels = input[0]
                 if let neuron = try next.map({ try checked($0, fail(i + 1, "")) }) {
+                    let output = shape
                     steps.append(Step(items: i..<(i + 2), inputShape: input, outputShape: shape) { prefix, rng in
-                        SpikingConv2d(name: "\(prefix).\(name)", inChannels: inChannels, outChannels: channels,
-                                      kernelSize: kernel, stride: stride, padding: padding,
-                                      neuron: neuron.parameters, rng: &rng)
+                        guard KernelPlan.neuronPath(neuron) == .modelScan else {
+                            return SpikingConv2d(name: "\(prefix).\(name)", inChannels: inChannels, outChannels: channels,
+                                                 kernelSize: kernel, stride: stride, padding: padding,
+                                                 neuron: neuron.lif, rng: &rng)
+                        }
+                        let conv = Conv2d(name: "\(prefix).\(name)", inChannels: inChannels, outChannels: channels,
+                                          kernelSize: kernel, stride: stride, padding: padding, rng: &rng)
+                        return SynapseThenNeurons(synapse: conv, neurons: SpikingNeurons(name: "\(prefix).\(name)",
+                                                                                         settings: neuron, shape: output))
                     })
                 } else {
                     steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { prefix, rng in
@@ -158,8 +167,13 @@ public enum NetworkBuilder {
                 shape = [features]
                 if let neuron = try next.map({ try checked($0, fail(i + 1, "")) }) {
                     steps.append(Step(items: i..<(i + 2), inputShape: input, outputShape: shape) { prefix, rng in
-                        SpikingLinear(name: "\(prefix).\(name)", inFeatures: input[0], outFeatures: features,
-                                      neuron: neuron.parameters, rng: &rng)
+                        guard KernelPlan.neuronPath(neuron) == .modelScan else {
+                            return SpikingLinear(name: "\(prefix).\(name)", inFeatures: input[0], outFeatures: features,
+                                                 neuron: neuron.lif, rng: &rng)
+                        }
+                        let linear = Linear(name: "\(prefix).\(name)", inFeatures: input[0], outFeatures: features, rng: &rng)
+                        return SynapseThenNeurons(synapse: linear, neurons: SpikingNeurons(name: "\(prefix).\(name)",
+                                                                                           settings: neuron, shape: [features]))
                     })
                 } else {
                     steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { prefix, rng in
@@ -173,11 +187,17 @@ public enum NetworkBuilder {
                 shape = [features]
                 steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { prefix, rng in
                     RecurrentSpikingLinear(name: "\(prefix).\(name)", inFeatures: input[0], outFeatures: features,
-                                           neuron: n.parameters, rng: &rng)
+                                           settings: n, rng: &rng)
                 })
             case .lif(let neuron):
                 let n = try checked(neuron ?? branch.neuron, fail(i, ""))
-                steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in LIF(n.parameters) })
+                guard n.learnTau == .fixed && n.learnThreshold == .fixed else {
+                    throw fail(i, "learnt neuron constants need a named layer: put the neurons right after a conv2d or linear")
+                }
+                let output = shape
+                steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in
+                    KernelPlan.neuronPath(n) == .lifKernels ? LIF(n.lif) as Layer : SpikingNeurons(name: "", settings: n, shape: output)
+                })
             case .avgPool2d(let k), .maxPool2d(let k), .sumPool2d(let k):
                 guard k > 0, input.count == 3, input[1] >= k, input[2] >= k else {
                     throw fail(i, "a \(k)×\(k) pool needs [C, H, W] input of at least \(k)×\(k), got \(input)")
@@ -194,6 +214,12 @@ public enum NetworkBuilder {
             case .flatten:
                 shape = [input.reduce(1, *)]
                 steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in Flatten() })
+            case .dropout(let rate):
+                guard rate >= 0 && rate < 1 else { throw fail(i, "dropout rate must be in [0, 1), got \(rate)") }
+                let salt = Dropout.salt(branch: branch.name, item: i)
+                steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in
+                    Dropout(rate: rate, salt: salt)
+                })
             }
             i += steps.last!.items.count
         }
@@ -206,12 +232,24 @@ public enum NetworkBuilder {
         return steps
     }
 
-    /// `neuron` if it is a model this version runs with valid constants; else `context`'s
-    /// error with the reason.
-    static func checked(_ neuron: NeuronDescription, _ context: NetworkDescriptionError) throws -> NeuronDescription {
+    /// The settings of `neuron` if it is a model this version runs with valid constants; else
+    /// `context`'s error with the reason (keys spelt as in the file).
+    static func checked(_ neuron: NeuronDescription, _ context: NetworkDescriptionError) throws -> NeuronSettings {
         func bad(_ why: String) -> NetworkDescriptionError { NetworkDescriptionError(context.message + why) }
-        guard neuron.model == "lif" else { throw bad("neuron model '\(neuron.model)' is not known (known: lif)") }
-        guard neuron.tau >= 0 && neuron.tau < 1 else { throw bad("tau must be in [0, 1), got \(neuron.tau)") }
+        func unit(_ value: Float?, _ key: String, open: Bool = false) throws -> Float {
+            guard let value else { throw bad("\(key) must be given for model '\(neuron.model)'") }
+            guard value >= 0 && value < 1 && (!open || value > 0) else {
+                throw bad("\(key) must be in \(open ? "(0" : "[0"), 1), got \(value)")
+            }
+            return value
+        }
+        func only(_ value: Float?, _ key: String, _ applies: Bool, _ to: String) throws {
+            guard value == nil || applies else { throw bad("\(key) applies to \(to) only") }
+        }
+        let known = NeuronSettings.Model.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let model = NeuronSettings.Model(rawValue: neuron.model) else {
+            throw bad("neuron model '\(neuron.model)' is not known (known: \(known))")
+        }
         guard neuron.threshold > 0 && neuron.threshold.isFinite else { throw bad("threshold must be positive, got \(neuron.threshold)") }
         guard neuron.surrogateWidth > 0 && neuron.surrogateWidth.isFinite else {
             throw bad("surrogate_width must be positive, got \(neuron.surrogateWidth)")
@@ -219,6 +257,56 @@ public enum NetworkBuilder {
         guard neuron.surrogateDampening > 0 && neuron.surrogateDampening <= 1 else {
             throw bad("surrogate_dampening must be in (0, 1], got \(neuron.surrogateDampening)")
         }
-        return neuron
+        func learning(_ value: String?, _ key: String, _ allowed: [NeuronSettings.Learning]) throws -> NeuronSettings.Learning {
+            guard let value else { return .fixed }
+            guard let l = NeuronSettings.Learning(rawValue: value), allowed.contains(l) else {
+                throw bad("\(key) '\(value)' is not known (known: \(allowed.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return l
+        }
+        let learnTau = try learning(neuron.learnTau, "learn_tau", [.layer, .channel])
+        let learnThreshold = try learning(neuron.learnThreshold, "learn_threshold", [.layer, .neuron])
+        if model == .integrateAndFire {
+            guard neuron.tau == 1 else { throw bad("model 'if' has tau 1 (no leak), got \(neuron.tau)") }
+            guard learnTau == .fixed else { throw bad("learn_tau does not apply to model 'if' (no leak)") }
+        } else {
+            _ = try unit(neuron.tau, "tau", open: learnTau != .fixed)
+        }
+        let reset: NeuronSettings.Reset
+        switch neuron.reset ?? "zero" {
+        case "zero": reset = .zero
+        case "subtract": reset = .subtract
+        case "value":
+            guard let v = neuron.resetValue, v.isFinite else { throw bad("reset 'value' needs reset_value") }
+            reset = .value(v)
+        case let other: throw bad("reset '\(other)' is not known (known: zero, value, subtract)")
+        }
+        try only(neuron.resetValue, "reset_value", neuron.reset == "value", "reset 'value'")
+        let surrogate: NeuronSettings.Surrogate
+        let name = neuron.surrogate ?? "rectangle"
+        switch name {
+        case "rectangle": surrogate = .rectangle(width: neuron.surrogateWidth)
+        case "triangle": surrogate = .triangle(width: neuron.surrogateWidth)
+        case "fast_sigmoid": surrogate = .fastSigmoid(slope: neuron.surrogateSlope ?? 25)
+        case "arctan": surrogate = .arctan(slope: neuron.surrogateSlope ?? 2)
+        default: throw bad("surrogate '\(name)' is not known (known: rectangle, fast_sigmoid, arctan, triangle)")
+        }
+        try only(neuron.surrogateSlope, "surrogate_slope", name == "fast_sigmoid" || name == "arctan", "fast_sigmoid and arctan")
+        if let k = neuron.surrogateSlope, !(k > 0 && k.isFinite) { throw bad("surrogate_slope must be positive, got \(k)") }
+        try only(neuron.synapseTau, "synapse_tau", model == .currentBased, "model 'cuba_lif'")
+        try only(neuron.adaptationDecay, "adaptation_decay", model == .adaptive, "model 'adaptive_lif'")
+        try only(neuron.adaptationStrength, "adaptation_strength", model == .adaptive, "model 'adaptive_lif'")
+        var settings = NeuronSettings(model: model, tau: neuron.tau, threshold: neuron.threshold, reset: reset,
+                                      surrogate: surrogate, dampening: neuron.surrogateDampening,
+                                      learnTau: learnTau, learnThreshold: learnThreshold)
+        if model == .currentBased { settings.synapseTau = try unit(neuron.synapseTau, "synapse_tau") }
+        if model == .adaptive {
+            settings.adaptationDecay = try unit(neuron.adaptationDecay, "adaptation_decay")
+            guard let b = neuron.adaptationStrength, b >= 0 && b.isFinite else {
+                throw bad("adaptation_strength must be given and ≥ 0 for model 'adaptive_lif'")
+            }
+            settings.adaptationStrength = b
+        }
+        return settings
     }
 }

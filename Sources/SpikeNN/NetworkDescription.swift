@@ -96,23 +96,44 @@ public struct BranchDescription: Codable, Sendable, Equatable {
     }
 }
 
-/// A spiking neuron model and its constants. Only the paper's LIF exists (eqs. 1–4, 9):
+/// A spiking neuron model and its constants (equations: `NeuronModel`). The paper's LIF
+/// (eqs. 1–4, 9) is the default:
 ///
 ///     u[t] = τ·u[t−1]·(1 − o[t−1]) + I[t],   o[t] = 1{u[t] ≥ V_th}
 ///
-/// trained with the rectangular surrogate h(u) = (γ/a)·1{|u − V_th| < a/2}. `model` names it
-/// so that other neurons can join without changing the files that exist.
+/// trained with the rectangular surrogate h(u) = (γ/a)·1{|u − V_th| < a/2}. The other
+/// settings are optional, so every file written before them reads as before (`{"tau": 0.2}`
+/// is the paper's LIF); `NetworkBuilder` checks them into `NeuronSettings`. JSON keys:
+/// docs/networks.md.
 public struct NeuronDescription: Codable, Sendable, Equatable {
-    /// "lif" (the only model so far).
+    /// "lif" (default), "if", "cuba_lif" or "adaptive_lif" (`NeuronSettings.Model`).
     public var model: String
-    /// Membrane decay τ per time step, in [0, 1).
+    /// Membrane decay τ (β) per time step, in [0, 1) (in (0, 1) when learnt; 1 for "if").
     public var tau: Float
-    /// Firing threshold V_th (membrane units).
+    /// Firing threshold V_th (membrane units); the resting ϑ of "adaptive_lif".
     public var threshold: Float
-    /// Surrogate window a.
+    /// Surrogate window a of "rectangle" and "triangle".
     public var surrogateWidth: Float
     /// Surrogate height factor γ in (0, 1] (1: the paper's eq. 9).
     public var surrogateDampening: Float
+    /// "zero" (default, the paper's), "value" (to `reset_value`) or "subtract".
+    public var reset: String?
+    /// V_r of `reset: "value"`.
+    public var resetValue: Float?
+    /// "rectangle" (default), "fast_sigmoid", "arctan" or "triangle".
+    public var surrogate: String?
+    /// Slope k of "fast_sigmoid" (default 25), α of "arctan" (default 2).
+    public var surrogateSlope: Float?
+    /// Synaptic decay α per step of "cuba_lif", in [0, 1).
+    public var synapseTau: Float?
+    /// Adaptation decay ρ per step of "adaptive_lif", in [0, 1).
+    public var adaptationDecay: Float?
+    /// Threshold rise b per unit of adaptation of "adaptive_lif", ≥ 0.
+    public var adaptationStrength: Float?
+    /// Learn τ: "layer" or "channel" (absent: fixed).
+    public var learnTau: String?
+    /// Learn V_th: "layer" or "neuron" (absent: fixed).
+    public var learnThreshold: String?
 
     public init(tau: Float, threshold: Float = 0.5, surrogateWidth: Float = 1, surrogateDampening: Float = 1) {
         model = "lif"
@@ -127,25 +148,57 @@ public struct NeuronDescription: Codable, Sendable, Equatable {
                   surrogateDampening: p.surrogateDampening)
     }
 
-    /// The LIF constants the layers run with.
+    /// The description of `settings` (optional keys only where they differ from the defaults).
+    public init(_ s: NeuronSettings) {
+        self.init(tau: s.tau, threshold: s.threshold, surrogateDampening: s.dampening)
+        model = s.model.rawValue
+        switch s.reset {
+        case .zero: break
+        case .value(let v): reset = "value"; resetValue = v
+        case .subtract: reset = "subtract"
+        }
+        switch s.surrogate {
+        case .rectangle(let w): surrogateWidth = w
+        case .fastSigmoid(let k): surrogate = "fast_sigmoid"; surrogateSlope = k
+        case .arctan(let k): surrogate = "arctan"; surrogateSlope = k
+        case .triangle(let w): surrogate = "triangle"; surrogateWidth = w
+        }
+        if s.model == .currentBased { synapseTau = s.synapseTau }
+        if s.model == .adaptive { adaptationDecay = s.adaptationDecay; adaptationStrength = s.adaptationStrength }
+        if s.learnTau != .fixed { learnTau = s.learnTau.rawValue }
+        if s.learnThreshold != .fixed { learnThreshold = s.learnThreshold.rawValue }
+    }
+
+    /// The LIF constants the layers run with (the plain LIF's).
     public var parameters: LIFParameters {
         LIFParameters(tau: tau, threshold: threshold, surrogateWidth: surrogateWidth,
                       surrogateDampening: surrogateDampening)
     }
 
-    enum CodingKeys: String, CodingKey {
-        case model, tau, threshold, surrogateWidth, surrogateDampening
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, tau, threshold, surrogateWidth, surrogateDampening, reset, resetValue, surrogate, surrogateSlope
+        case synapseTau, adaptationDecay, adaptationStrength, learnTau, learnThreshold
     }
 
-    /// Left-out constants take the paper's values (V_th 0.5, a 1, γ 1); τ must be given.
+    /// Left-out constants take the paper's values (V_th 0.5, a 1, γ 1); τ must be given
+    /// (but for "if", whose τ is 1).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.rejectUnknownKeys(decoder, allowed: ["model", "tau", "threshold", "surrogateWidth", "surrogateDampening"])
+        try c.rejectUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
         model = try c.decodeIfPresent(String.self, forKey: .model) ?? "lif"
-        tau = try c.decode(Float.self, forKey: .tau)
+        tau = model == "if" ? try c.decodeIfPresent(Float.self, forKey: .tau) ?? 1 : try c.decode(Float.self, forKey: .tau)
         threshold = try c.decodeIfPresent(Float.self, forKey: .threshold) ?? 0.5
         surrogateWidth = try c.decodeIfPresent(Float.self, forKey: .surrogateWidth) ?? 1
         surrogateDampening = try c.decodeIfPresent(Float.self, forKey: .surrogateDampening) ?? 1
+        reset = try c.decodeIfPresent(String.self, forKey: .reset)
+        resetValue = try c.decodeIfPresent(Float.self, forKey: .resetValue)
+        surrogate = try c.decodeIfPresent(String.self, forKey: .surrogate)
+        surrogateSlope = try c.decodeIfPresent(Float.self, forKey: .surrogateSlope)
+        synapseTau = try c.decodeIfPresent(Float.self, forKey: .synapseTau)
+        adaptationDecay = try c.decodeIfPresent(Float.self, forKey: .adaptationDecay)
+        adaptationStrength = try c.decodeIfPresent(Float.self, forKey: .adaptationStrength)
+        learnTau = try c.decodeIfPresent(String.self, forKey: .learnTau)
+        learnThreshold = try c.decodeIfPresent(String.self, forKey: .learnThreshold)
     }
 }
 
@@ -206,9 +259,13 @@ public enum LayerDescription: Codable, Sendable, Equatable {
     case sumPool2d(kernel: Int)
     /// `[d1, d2, …]` → `[d1·d2·…]`.
     case flatten
+    /// Dropout in training with one mask per sample fixed over all T steps (the SNN practice):
+    /// y[t] = x[t]·m/(1 − rate), m ∈ {0, 1} with P(m = 0) = rate; the identity in inference.
+    case dropout(rate: Float)
 
     /// The JSON `type` of each case.
-    public static let types = ["conv2d", "linear", "recurrent", "lif", "avgpool2d", "maxpool2d", "sumpool2d", "flatten"]
+    public static let types = ["conv2d", "linear", "recurrent", "lif", "avgpool2d", "maxpool2d", "sumpool2d", "flatten",
+                               "dropout"]
 
     /// The name of a layer with parameters (nil for the others).
     public var parameterName: String? {
@@ -227,7 +284,7 @@ public enum LayerDescription: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, name, channels, kernel, stride, padding, features, neuron
+        case type, name, channels, kernel, stride, padding, features, neuron, rate
     }
 
     public init(from decoder: Decoder) throws {
@@ -272,6 +329,13 @@ public enum LayerDescription: Codable, Sendable, Equatable {
         case "flatten":
             try allow([])
             self = .flatten
+        case "dropout":
+            try allow(["rate"])
+            let rate = try c.decode(Float.self, forKey: .rate)
+            guard rate >= 0 && rate < 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .rate, in: c, debugDescription: "rate must be in [0, 1), got \(rate)")
+            }
+            self = .dropout(rate: rate)
         default:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription:
                 "unknown layer type '\(type)' (known: \(Self.types.joined(separator: ", ")))")
@@ -311,6 +375,9 @@ public enum LayerDescription: Codable, Sendable, Equatable {
             try c.encode(kernel, forKey: .kernel)
         case .flatten:
             try c.encode("flatten", forKey: .type)
+        case let .dropout(rate):
+            try c.encode("dropout", forKey: .type)
+            try c.encode(rate, forKey: .rate)
         }
     }
 }

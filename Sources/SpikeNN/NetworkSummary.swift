@@ -33,7 +33,17 @@ extension NetworkBuilder {
                 guard n + 1 < steps.count, case .avgPool2d(let k) = branch.layers[steps[n + 1].items.lowerBound] else { return nil }
                 return k
             }()
+            // The neurons of a spiking synapse or recurrent layer, and where they run when not the plain LIF.
+            let neuron: NeuronSettings? = try {
+                switch items.last! {
+                case .lif(let n), .recurrent(_, _, let n): return try checked(n ?? branch.neuron, NetworkDescriptionError(""))
+                default: return nil
+                }
+            }()
+            let plain = neuron.map { KernelPlan.neuronPath($0) == .lifKernels } ?? true
+            let neurons = plain || items.count == 1 && items[0].parameterName == nil ? "" : "; neurons: " + KernelPlan.describe(neuron!)
             let input = s.inputShape, out = s.outputShape
+            let learnt = neuron.map { n -> Int in let c = n.learntCounts(shape: out); return c.tau + c.threshold } ?? 0
             let outCount = out.reduce(1, *)
             switch items[0] {
             case let .conv2d(name, channels, kernel, stride, padding):
@@ -41,19 +51,19 @@ extension NetworkBuilder {
                                        kernelSize: kernel, stride: stride, padding: padding)
                 rows.append(LayerSummary(
                     layer: "conv2d \(name) \(kernel)×\(kernel)/\(stride) pad \(padding)\(spiking)", outputShape: out,
-                    parameters: channels * input[0] * kernel * kernel + channels, macs: outCount * input[0] * kernel * kernel,
-                    path: convolutionPath(g, spiking: !spiking.isEmpty, pooledBy: pooledNext, first: n == 0)))
+                    parameters: channels * input[0] * kernel * kernel + channels + learnt, macs: outCount * input[0] * kernel * kernel,
+                    path: convolutionPath(g, spiking: !spiking.isEmpty && plain, pooledBy: pooledNext, first: n == 0) + neurons))
             case let .linear(name, features):
                 rows.append(LayerSummary(layer: "linear \(name)\(spiking)", outputShape: out,
-                                         parameters: input[0] * features + features, macs: input[0] * features,
-                                         path: "event-driven row product at ≤ 14 % input density, else OpenBLAS GEMM"))
+                                         parameters: input[0] * features + features + learnt, macs: input[0] * features,
+                                         path: "event-driven row product at ≤ 14 % input density, else OpenBLAS GEMM" + neurons))
             case let .recurrent(name, features, _):
                 rows.append(LayerSummary(layer: "recurrent \(name) + lif", outputShape: out,
-                                         parameters: input[0] * features + features + features * features,
+                                         parameters: input[0] * features + features + features * features + learnt,
                                          macs: input[0] * features + features * features,
-                                         path: "input: event-driven or GEMM over all T; R·o[t−1]: event-driven or dense row product per step"))
+                                         path: "input: event-driven or GEMM over all T; R·o[t−1]: event-driven or dense row product per step" + neurons))
             case .lif:
-                rows.append(LayerSummary(layer: "lif", outputShape: out, parameters: 0, macs: 0, path: "LIF scan (C, 8 lanes)"))
+                rows.append(LayerSummary(layer: "lif", outputShape: out, parameters: 0, macs: 0, path: KernelPlan.describe(neuron!)))
             case .avgPool2d(let k):
                 let fused = n > 0 && rows[n - 1].path.hasPrefix("fused")
                 rows.append(LayerSummary(layer: "avgpool2d \(k)", outputShape: out, parameters: 0, macs: 0,
@@ -66,18 +76,21 @@ extension NetworkBuilder {
                                          path: "plain pooling loop (no fused pass yet)"))
             case .flatten:
                 rows.append(LayerSummary(layer: "flatten", outputShape: out, parameters: 0, macs: 0, path: "no copy"))
+            case .dropout(let rate):
+                rows.append(LayerSummary(layer: "dropout \(rate)", outputShape: out, parameters: 0, macs: 0,
+                                         path: "training: one mask per sample over all T; inference: none"))
             }
         }
         return rows
     }
 
-    /// The kernels a convolution runs on, from the same tests the layers make: stride 1 takes
-    /// the C event scatter (3×3 with 32 outputs its specialised form), other strides the plain
-    /// Swift loop; a spiking conv followed by average pooling runs fused with its pool.
+    /// The kernels a convolution runs on, from the same tests the layers make: the C event
+    /// scatter (3×3, stride 1 with 32 outputs its specialised form); a spiking conv followed by
+    /// average pooling runs fused with its pool.
     static func convolutionPath(_ g: Conv2dGeometry, spiking: Bool, pooledBy k: Int?, first: Bool) -> String {
         let scatter: String
         if g.stride != 1 {
-            scatter = "event-driven plain loop (no fast path for stride \(g.stride))"
+            scatter = "event-driven C scatter (stride \(g.stride))"
         } else if g.kernelSize == 3 && g.outChannels == 32 {
             scatter = "event-driven C scatter, 3×3·32 specialised"
         } else {

@@ -12,19 +12,25 @@ import SpikeTensor
 /// Products with spike operands (x, o) use `kernel` (dense GEMM or event-driven), and so do
 /// the backward products with δu (`δu[t+1]·R`, `δu·W`), which are zero outside the surrogate window.
 ///
+/// Any other neuron (`NeuronSettings` not the plain LIF) runs as `neurons`, whose steps
+/// replace the LIF steps in both scans (dL/do[t] via R is then Rᵀ·dL/dI[t+1]); its learnt
+/// constants follow the weights in `parameters`.
+///
 /// Parameters, drawn in this order: `"<name>.weight"` `[out, in]` and `"<name>.bias"` `[out]`
 /// uniform in ±1/√in, then `"<name>.recurrent_weight"` `[out, out]` uniform in ±1/√out.
 public final class RecurrentSpikingLinear: Layer {
     public let inFeatures: Int
     public let outFeatures: Int
     public var neuron: LIFParameters
+    /// The neurons when they are not the plain LIF (nil: `neuron` on the LIF kernels).
+    public let neurons: SpikingNeurons?
     public let weight: Parameter
     public let bias: Parameter
     public let recurrentWeight: Parameter
     public var needsInputGradient = true
     /// Dense GEMM or event-driven products for W·x, R·o and their weight gradients.
     public var kernel = SynapticKernel.standard
-    public var parameters: [Parameter] { [weight, bias, recurrentWeight] }
+    public var parameters: [Parameter] { [weight, bias, recurrentWeight] + (neurons?.parameters ?? []) }
     /// Membrane potentials `[T, B, out]` of the last forward.
     public private(set) var membrane = Tensor(zeros: [0])
     /// false: inference, `forward` keeps no input, spikes or membrane (see `Layer.savesForBackward`).
@@ -42,11 +48,17 @@ public final class RecurrentSpikingLinear: Layer {
     private var inputMap: AffineMap
     private var recurrentMap: AffineMap
 
-    public init(name: String, inFeatures: Int, outFeatures: Int, neuron: LIFParameters, rng: inout SeededGenerator) {
+    public convenience init(name: String, inFeatures: Int, outFeatures: Int, neuron: LIFParameters, rng: inout SeededGenerator) {
+        self.init(name: name, inFeatures: inFeatures, outFeatures: outFeatures, settings: NeuronSettings(neuron), rng: &rng)
+    }
+
+    public init(name: String, inFeatures: Int, outFeatures: Int, settings: NeuronSettings, rng: inout SeededGenerator) {
         precondition(inFeatures > 0 && outFeatures > 0, "RecurrentSpikingLinear \(name): sizes must be positive")
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        self.neuron = neuron
+        let plain = KernelPlan.neuronPath(settings) == .lifKernels
+        neuron = plain ? settings.lif : LIFParameters(tau: settings.tau, threshold: settings.threshold)
+        neurons = plain ? nil : SpikingNeurons(name: name, settings: settings, shape: [outFeatures])
         weight = Parameter.uniform(name: name + ".weight", shape: [outFeatures, inFeatures], fanIn: inFeatures, rng: &rng)
         bias = Parameter.uniform(name: name + ".bias", shape: [outFeatures], fanIn: inFeatures, rng: &rng)
         recurrentWeight = Parameter.uniform(name: name + ".recurrent_weight", shape: [outFeatures, outFeatures],
@@ -85,6 +97,9 @@ public final class RecurrentSpikingLinear: Layer {
         let steps = input.shape[0], batch = input.shape[1]
         let n = batch * outFeatures, p = neuron, kernel = kernel
         var u = inputProjection(input)
+        let neurons = neurons
+        neurons?.savesForBackward = savesForBackward
+        neurons?.beginForward(steps: steps, batch: batch)
         // Rᵀ for the event-driven steps and for the dense ones' row product (DenseKernels)
         recurrentWeight.value.withPointer { recurrentMap.prepareSparse(weight: $0) }
         let spikes = Tensor(shape: u.shape) { o, _ in
@@ -98,15 +113,19 @@ public final class RecurrentSpikingLinear: Layer {
                             recurrentMap.forward(x: previous, rows: batch, weight: r, bias: nil, accumulate: true,
                                                  sparse: kernel.useSparse(previous, count: n), prepared: true, y: current)
                         }
-                        LIFKernel.forwardStep(current: current, previousMembrane: t == 0 ? nil : UnsafePointer(m + (t - 1) * n),
-                                              membrane: current, spikes: o + t * n, neurons: n, parameters: p)
+                        if let neurons {
+                            neurons.forwardStep(t, current: current, spikes: o + t * n)
+                        } else {
+                            LIFKernel.forwardStep(current: current, previousMembrane: t == 0 ? nil : UnsafePointer(m + (t - 1) * n),
+                                                  membrane: current, spikes: o + t * n, neurons: n, parameters: p)
+                        }
                     }
                 }
             }
         }
         savedInput = SavedInput(input, keep: savesForBackward, pack: packsSavedSpikes)
         savedSpikes = SavedInput(spikes, keep: savesForBackward, pack: packsSavedSpikes)
-        if savesForBackward { membrane = u }
+        if savesForBackward { membrane = neurons?.membrane ?? u }
         return spikes
     }
 
@@ -117,6 +136,8 @@ public final class RecurrentSpikingLinear: Layer {
         let n = batch * outF, p = neuron
         precondition(gradOutput.shape == membrane.shape, "RecurrentSpikingLinear: gradOutput \(gradOutput.shape) vs \(membrane.shape)")
         if stepScratch.count < n { stepScratch = [Float](repeating: 0, count: n) }
+        let neurons = neurons
+        neurons?.beginBackward()
         // δu [T, B, out]
         let gradCurrent = Tensor(shape: membrane.shape) { du, _ in
             gradOutput.withPointer { g in
@@ -134,9 +155,15 @@ public final class RecurrentSpikingLinear: Layer {
                                                                sparse: kernel.useSparse(next, count: n),
                                                                gradInput: recurrentGrad)
                                 }
-                                LIFKernel.backwardStep(gradSpikes: g + t * n, extraGradSpikes: next == nil ? nil : UnsafePointer(recurrentGrad),
-                                                       membrane: u + t * n, nextGradCurrent: next, gradCurrent: du + t * n,
-                                                       neurons: n, parameters: p)
+                                if let neurons {
+                                    neurons.backwardStep(t, gradSpikes: g + t * n,
+                                                         extraGradSpikes: next == nil ? nil : UnsafePointer(recurrentGrad),
+                                                         gradCurrent: du + t * n)
+                                } else {
+                                    LIFKernel.backwardStep(gradSpikes: g + t * n, extraGradSpikes: next == nil ? nil : UnsafePointer(recurrentGrad),
+                                                           membrane: u + t * n, nextGradCurrent: next, gradCurrent: du + t * n,
+                                                           neurons: n, parameters: p)
+                                }
                                 t -= 1
                             }
                         }
@@ -144,6 +171,7 @@ public final class RecurrentSpikingLinear: Layer {
                 }
             }
         }
+        neurons?.endBackward()
         return accumulateSynapticGradients(gradCurrent: gradCurrent, input: savedInput.tensor(), spikes: savedSpikes.tensor())
     }
 
@@ -193,27 +221,30 @@ public final class RecurrentSpikingLinear: Layer {
 }
 
 /// The step of `RecurrentSpikingLinear`: x[t] [B, in], o[t−1] [B, out] → o[t] [B, out] with
-/// `I[t] = b + x[t]·Wᵀ + o[t−1]·Rᵀ` (event-driven) and the LIF step.
+/// `I[t] = b + x[t]·Wᵀ + o[t−1]·Rᵀ` (event-driven) and the neurons' step (LIF or `neurons`).
 final class RecurrentStep: LayerStep {
     let input: LinearStep
     let recurrent: TransposedWeight
-    let neurons: LIFStep
+    let neurons: LayerStep
     let batch: Int
-    private var first = true
+    /// o[t−1], the neurons' output buffer (nil before the first step).
+    private var previousSpikes: UnsafePointer<Float>?
     var outputShape: [Int] { neurons.outputShape }
     init(_ layer: RecurrentSpikingLinear, batch: Int) {
         input = LinearStep(weight: layer.weight, bias: layer.bias, batch: batch)
         recurrent = TransposedWeight(layer.recurrentWeight)
-        neurons = LIFStep(layer.neuron, batch: batch, shape: [layer.outFeatures])
+        neurons = layer.neurons.map { NeuronsStep($0, batch: batch) }
+            ?? LIFStep(layer.neuron, batch: batch, shape: [layer.outFeatures])
         self.batch = batch
     }
     func step(_ x: UnsafePointer<Float>) -> UnsafePointer<Float> {
         let current = input.output.pointer
         input.apply(x, into: current)
         // I[t] += o[t−1]·Rᵀ: the layer's own spikes of the previous step (none at t = 0)
-        if !first { accumulateEventDriven(UnsafePointer(neurons.spikes.pointer), rows: batch, weight: recurrent, into: current) }
-        first = false
-        return neurons.step(UnsafePointer(current))
+        if let previousSpikes { accumulateEventDriven(previousSpikes, rows: batch, weight: recurrent, into: current) }
+        let spikes = neurons.step(UnsafePointer(current))
+        previousSpikes = spikes
+        return spikes
     }
-    func reset() { neurons.reset(); first = true }
+    func reset() { neurons.reset(); previousSpikes = nil }
 }

@@ -52,11 +52,13 @@ func seconds(_ d: Duration) -> Double {
 
 /// Runs one configuration: one warm-up iteration, then iterations until `budget` seconds pass
 /// (at least 2).
-func runSingle(model: BenchModel, task: String, batch: Int, budget: Double) -> BenchResult {
-    let net = model.makeNetwork(seed: 1)
+/// `model`: "visual", "auditory", or a neuron variant "auditory+<model>" (`NeuronBench`).
+func runSingle(model: String, task: String, batch: Int, budget: Double) -> BenchResult {
+    let (net, sampleShape) = BenchModel(rawValue: model).map { ($0.makeNetwork(seed: 1), $0.sampleShape) }
+        ?? (NeuronBench.network(model, seed: 1)!, BenchModel.auditory.sampleShape)
     net.needsInputGradient = false
     var rng = SeededGenerator(seed: 2)
-    let shape = [timeSteps, batch] + model.sampleShape
+    let shape = [timeSteps, batch] + sampleShape
     let x = Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextDouble() < 0.05 ? 1 : 0 })
     let labels = (0..<batch).map { _ in rng.nextInt(below: 10) }
     let adam = Adam(parameters: net.parameters)
@@ -85,7 +87,7 @@ func runSingle(model: BenchModel, task: String, batch: Int, budget: Double) -> B
     let samples = Double(iterations * batch)
     let cpuSeconds: Double = processCPUSeconds() - cpuStart
     let threads: String = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default"
-    return BenchResult(model: model.rawValue, task: task, batch: batch, samples_per_second: samples / elapsed,
+    return BenchResult(model: model, task: task, batch: batch, samples_per_second: samples / elapsed,
                        peak_rss_mb: peakRSSMegabytes(), iterations: iterations, threads: threads,
                        samples_per_cpu_second: samples / cpuSeconds, load_average: loadAverage())
 }
@@ -100,12 +102,15 @@ func argument(_ name: String) -> String? {
 let usage = """
     usage:
       spikefuse-bench [--seconds S] [--out bench/results.json]      all configurations (writes --out)
-      spikefuse-bench --single <visual|auditory> <train|infer> <batch> [--seconds S]
+      spikefuse-bench --single <visual|auditory|auditory+MODEL> <train|infer> <batch> [--seconds S]
+      spikefuse-bench --neurons [--batch 32] [--seconds S] [--out bench/results-neurons.json]
+                      training samples/s of each neuron model on the auditory network shape
       spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
       spikefuse-bench --crossover     dense vs event-driven kernel times by input density
       spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes, then DenseKernels against OpenBLAS
       spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]
-      spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
+      spikefuse-bench --prepare-network NETWORK.json --out DATA [--batch 32] [--density 0.1] [--firing 0.05]   a described network's shared file
+      spikefuse-bench --side-by-side <multimodal|visual|audio|network:NETWORK.json> <train|infer|stream> <batch> --data FILE
                       [--unfused: conv, LIF and pool as separate layers (no fused pass, inference or training); needs SPIKEFUSE_THREADS=1]
       spikefuse-bench --profile-mm FILE [--batch 32] [--iterations N] [--kernel K]
       spikefuse-bench --readers [--events 1000000] [--seconds 2]   event-file readers' decoding speed (events/s)
@@ -119,7 +124,7 @@ if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-
 let knownOptions: Set<String> = ["--seconds", "--out", "--single", "--profile", "--iterations", "--crossover", "--gemm-peak",
                                  "--prepare", "--data-dir", "--weights", "--inputs", "--train-batches", "--side-by-side",
                                  "--data", "--timesteps", "--unfused", "--profile-mm", "--batch", "--kernel",
-                                 "--readers", "--events"]
+                                 "--readers", "--events", "--prepare-network", "--density", "--firing", "--neurons"]
 if let unknown = CommandLine.arguments.dropFirst().first(where: { $0.hasPrefix("--") && !knownOptions.contains($0) }) {
     FileHandle.standardError.write("spikefuse-bench: unknown option \(unknown)\n\(usage)".data(using: .utf8)!)
     exit(2)
@@ -142,8 +147,26 @@ if CommandLine.arguments.contains("--prepare") {
     exit(0)
 }
 
+if let i = CommandLine.arguments.firstIndex(of: "--prepare-network") {
+    // --prepare-network FILE --out DATA [--batch B] [--density D]: the shared file of a described network.
+    let args = CommandLine.arguments
+    guard i + 1 < args.count, let out = argument("--out") else {
+        FileHandle.standardError.write("usage: spikefuse-bench --prepare-network NETWORK.json --out DATA.safetensors [--batch 32] [--density 0.1]\n".data(using: .utf8)!)
+        exit(2)
+    }
+    do {
+        try NetworkBench.prepare(network: URL(fileURLWithPath: args[i + 1]), out: URL(fileURLWithPath: out),
+                                 batch: Int(argument("--batch") ?? "32") ?? 32, density: Double(argument("--density") ?? "0.1") ?? 0.1,
+                                 firing: Double(argument("--firing") ?? "0.05") ?? 0.05)
+    } catch {
+        FileHandle.standardError.write("spikefuse-bench --prepare-network: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    exit(0)
+}
+
 if let i = CommandLine.arguments.firstIndex(of: "--side-by-side") {
-    // --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE: one JSON line.
+    // --side-by-side <multimodal|visual|audio|network:FILE> <train|infer|stream> <batch> --data FILE: one JSON line.
     let args = CommandLine.arguments
     guard i + 3 < args.count, let batch = Int(args[i + 3]), batch > 0, let data = argument("--data") else {
         FileHandle.standardError.write("usage: spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE [--seconds S]\n".data(using: .utf8)!)
@@ -220,9 +243,10 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
 
 if let i = CommandLine.arguments.firstIndex(of: "--single") {
     let args = CommandLine.arguments
-    guard i + 3 < args.count, let model = BenchModel(rawValue: args[i + 1]),
+    guard i + 3 < args.count, let model = Optional(args[i + 1]),
+          BenchModel(rawValue: model) != nil || NeuronBench.network(model, seed: 1) != nil,
           ["train", "infer"].contains(args[i + 2]), let batch = Int(args[i + 3]), batch > 0 else {
-        FileHandle.standardError.write("usage: spikefuse-bench --single <visual|auditory> <train|infer> <batch>\n".data(using: .utf8)!)
+        FileHandle.standardError.write("usage: spikefuse-bench --single <visual|auditory|auditory+MODEL> <train|infer> <batch>\n".data(using: .utf8)!)
         exit(2)
     }
     let result = runSingle(model: model, task: args[i + 2], batch: batch, budget: budget)
@@ -230,34 +254,41 @@ if let i = CommandLine.arguments.firstIndex(of: "--single") {
     exit(0)
 }
 
-let outPath = argument("--out") ?? "bench/results.json"
-let configurations: [(BenchModel, String, Int)] = [
-    (.visual, "train", 32), (.visual, "infer", 32), (.visual, "infer", 1),
-    (.auditory, "train", 32), (.auditory, "infer", 32), (.auditory, "infer", 1),
-]
-var results: [BenchResult] = []
-print("model     task   batch   samples/s   samples/CPU-s   peak RSS (MB)   iterations   load avg")
-for (model, task, batch) in configurations {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-    process.arguments = ["--single", model.rawValue, task, String(batch), "--seconds", String(budget)]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    do { try process.run() } catch {
-        FileHandle.standardError.write("cannot start \(process.executableURL!.path): \(error)\n".data(using: .utf8)!)
-        exit(1)
+/// Runs each configuration in its own child process (so its peak RSS is its own), printing
+/// a table row per configuration; exits on a failed one.
+func runConfigurations(_ configurations: [(String, String, Int)]) -> [BenchResult] {
+    var results: [BenchResult] = []
+    print("model     task   batch   samples/s   samples/CPU-s   peak RSS (MB)   iterations   load avg")
+    for (model, task, batch) in configurations {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        process.arguments = ["--single", model, task, String(batch), "--seconds", String(budget)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        do { try process.run() } catch {
+            FileHandle.standardError.write("cannot start \(process.executableURL!.path): \(error)\n".data(using: .utf8)!)
+            exit(1)
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let result = try? JSONDecoder().decode(BenchResult.self, from: data) else {
+            FileHandle.standardError.write("configuration \(model) \(task) \(batch) failed\n".data(using: .utf8)!)
+            exit(1)
+        }
+        results.append(result)
+        print(String(format: "%-9@ %-6@ %5d %11.1f %15.1f %15.0f %12d %10.2f", model, task, batch,
+                     result.samples_per_second, result.samples_per_cpu_second, result.peak_rss_mb, result.iterations,
+                     result.load_average))
     }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, let result = try? JSONDecoder().decode(BenchResult.self, from: data) else {
-        FileHandle.standardError.write("configuration \(model) \(task) \(batch) failed\n".data(using: .utf8)!)
-        exit(1)
-    }
-    results.append(result)
-    print(String(format: "%-9@ %-6@ %5d %11.1f %15.1f %15.0f %12d %10.2f", model.rawValue, task, batch,
-                 result.samples_per_second, result.samples_per_cpu_second, result.peak_rss_mb, result.iterations,
-                 result.load_average))
+    return results
 }
+
+let outPath = argument("--out") ?? (CommandLine.arguments.contains("--neurons") ? "bench/results-neurons.json" : "bench/results.json")
+let configurations: [(String, String, Int)] = CommandLine.arguments.contains("--neurons")
+    ? NeuronBench.variants.map { (NeuronBench.name($0.name), "train", Int(argument("--batch") ?? "32") ?? 32) }
+    : [("visual", "train", 32), ("visual", "infer", 32), ("visual", "infer", 1),
+       ("auditory", "train", 32), ("auditory", "infer", 32), ("auditory", "infer", 1)]
+let results = runConfigurations(configurations)
 do {
     try encoder.encode(results).write(to: URL(fileURLWithPath: outPath))
     print("wrote \(outPath)")

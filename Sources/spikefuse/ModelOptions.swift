@@ -1,5 +1,6 @@
 import Foundation
 import Multimodal
+import NIRInterchange
 
 /// Options shared by `train`, `experiment` and `evaluate`: where the data is and how it is framed.
 enum DataOptions {
@@ -269,19 +270,22 @@ func positiveLimit(_ a: inout Arguments, _ name: String) throws -> Int? {
     return v
 }
 
-/// `--network FILE|NAME`: a description file, or a shipped network by name.
+/// `--network FILE|NAME`: a description file (JSON, or a NIR graph's structure), or a shipped
+/// network by name.
 enum NetworkOption {
     static func load(_ text: String) throws -> NetworkDescription {
         if FileManager.default.fileExists(atPath: text) {
-            guard !text.lowercased().hasSuffix(".nir") else {
-                throw UsageError("\(text): NIR graphs import with `spikefuse import` (docs/interop.md); --network reads JSON descriptions")
+            let url = URL(fileURLWithPath: text)
+            if text.lowercased().hasSuffix(".nir") {   // its structure; the weights start afresh (docs/interop.md)
+                return try NIRImport.description(try NIRFile.read(url), file: text).description
             }
-            return try NetworkDescription.load(URL(fileURLWithPath: text))
+            return try NetworkDescription.load(url)
         }
         if text.hasPrefix("paper-"), let mode = TrainingMode(rawValue: String(text.dropFirst(6))) {
             return try PaperNetworks.shipped(mode)
         }
+        if let example = try PaperNetworks.example(text) { return example }
         throw UsageError("--network \(text): no such file, and not a shipped network ("
-            + TrainingMode.allCases.map { "paper-\($0.rawValue)" }.joined(separator: ", ") + ")")
+            + (TrainingMode.allCases.map { "paper-\($0.rawValue)" } + PaperNetworks.examples).joined(separator: ", ") + ")")
     }
 }

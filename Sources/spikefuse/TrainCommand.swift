@@ -6,7 +6,8 @@ enum TrainCommand {
     usage: spikefuse train [--mode MODE | --network FILE] --out RUN_DIR [data] [options] [--resume]
 
     Trains one of the paper's networks, or the network a description file gives, and keeps a run directory (config.json, metrics.jsonl,
-    checkpoints/epoch-NNNN.safetensors, weights.safetensors). --resume continues a killed run
+    checkpoints/epoch-NNNN.safetensors, weights.safetensors, tb/ with TensorBoard logs;
+    `spikefuse report RUN_DIR` draws the run as one HTML page). --resume continues a killed run
     from its newest checkpoint and gives the same result as an uninterrupted run: it takes the
     data, model and training settings recorded in RUN_DIR/config.json (options that differ from
     them are refused; --epochs may raise the total, --cache and --bad-files may change), and

@@ -83,9 +83,6 @@ final class EventFolderTrainingTests: XCTestCase {
     }
 
     private func weights(_ t: Trainer) -> [[Float]] { t.network.parameters.map(\.value.scalars) }
-    private func timeless(_ m: [EpochMetrics]) -> [EpochMetrics] {
-        m.map { var x = $0; x.samplesPerSecond = 0; x.trainSeconds = 0; x.testSeconds = 0; return x }
-    }
 
     func testAugmentedTrainingIsSeededResumableAndLeavesTheCleanCache() throws {
         let dir = try tempDir(), cache = dir.appendingPathComponent("cache")

@@ -76,6 +76,25 @@ final class LayerStepTests: XCTestCase {
         XCTAssertNotEqual(scan(layer, x).scalars, withR.scalars)
     }
 
+    /// Every neuron model streams: its step (alone, after a synapse, inside the recurrent
+    /// layer) gives the spikes of its multi-step scan, learnt constants included.
+    func testNeuronModelStepsMatchTheirScans() {
+        var rng = SeededGenerator(seed: 11)
+        let x = randomSpikes([10, 2, 24], rate: 0.5, &rng)
+        for var s in NeuronModelTests.all where s.surrogate == .arctan(slope: 2) {
+            s.threshold = 0.25
+            if s.model != .integrateAndFire { s.learnTau = .channel }
+            s.learnThreshold = .neuron
+            let linear = Linear(name: "l", inFeatures: 24, outFeatures: 9, rng: &rng)
+            assertStepsMatchForward(SynapseThenNeurons(synapse: linear, neurons: SpikingNeurons(name: "l", settings: s, shape: [9])), x)
+            let recurrent = RecurrentSpikingLinear(name: "r", inFeatures: 24, outFeatures: 9, settings: s, rng: &rng)
+            assertStepsMatchForward(recurrent, x)
+            let conv = Conv2d(name: "c", inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, rng: &rng)
+            assertStepsMatchForward(SynapseThenNeurons(synapse: conv, neurons: SpikingNeurons(name: "c", settings: s, shape: [3, 4, 3])),
+                                    Tensor(shape: [10, 2, 2, 4, 3], scalars: x.scalars))
+        }
+    }
+
     func testSequentialStepAndReset() {
         var rng = SeededGenerator(seed: 6)
         let network = Sequential([

@@ -1,0 +1,242 @@
+import Foundation
+import SpikeTensor
+
+/// A population of neurons of any `NeuronModel` (no weights of its own but its learnt
+/// constants): input current `[T, B, …]` → spikes `[T, B, …]`. The paper's plain LIF runs
+/// on `LIF` instead (its fused C kernels); `NetworkBuilder` picks.
+///
+/// The scans are `NeuronKernels`' steps in a loop over t (`beginForward`/`forwardStep`,
+/// `backwardStep`/`endBackward`, also driven by `RecurrentSpikingLinear`). Forward keeps every
+/// neuron's state `[T, B, P]` (16 bytes per neuron and step) for backward.
+///
+/// Learnt constants (`NeuronSettings.learnTau`, `.learnThreshold`) are `Parameter`s named
+/// `"<name>.tau_logit"` (β = sigmoid(w), so β stays in (0, 1); `[1]` per layer, `[C]` per
+/// channel) and `"<name>.threshold"` (`[1]` per layer, `[P]` per neuron), so checkpoints
+/// and Adam see them like weights.
+public final class SpikingNeurons: Layer {
+    public let settings: NeuronSettings
+    /// One sample's shape, `[C, H, W]` or `[F]` (channels: C or F).
+    public let shape: [Int]
+    public let tauLogit: Parameter?
+    public let threshold: Parameter?
+    public var needsInputGradient = true
+    public var savesForBackward = true
+    public var parameters: [Parameter] { [tauLogit, threshold].compactMap { $0 } }
+    /// P, neurons per sample.
+    public let perSample: Int
+
+    private var states: [NeuronState] = []
+    private var adjoints: [NeuronAdjoint] = []
+    private var decay: [Float] = []
+    private var thresholds: [Float] = []
+    private var gradDecay: [Float] = []
+    private var gradThreshold: [Float] = []
+    private var steps = 0, batch = 0
+
+    /// `name`: the layer's parameter prefix (e.g. "audio.rec1"); needed when a constant is learnt.
+    public init(name: String, settings: NeuronSettings, shape: [Int]) {
+        self.settings = settings
+        self.shape = shape
+        perSample = shape.reduce(1, *)
+        let counts = settings.learntCounts(shape: shape)
+        let w = Float(log(Double(settings.tau) / (1 - Double(settings.tau))))
+        tauLogit = counts.tau == 0 ? nil : Parameter(name: name + ".tau_logit", value: Tensor(repeating: w, shape: [counts.tau]))
+        threshold = counts.threshold == 0 ? nil
+            : Parameter(name: name + ".threshold", value: Tensor(repeating: settings.threshold, shape: [counts.threshold]))
+    }
+
+    /// β `[P]` and ϑ `[P]` per neuron, from the settings or the learnt parameters.
+    func perNeuronConstants() -> (decay: [Float], threshold: [Float]) {
+        var beta = [Float](repeating: settings.tau, count: perSample)
+        if let w = tauLogit?.value.scalars {
+            let span = perSample / w.count
+            // In Double, then rounded: the correctly rounded sigmoid (as the PyTorch peer's).
+            for j in 0..<perSample { beta[j] = Float(1 / (1 + exp(-Double(w[j / span])))) }
+        }
+        var theta = [Float](repeating: settings.threshold, count: perSample)
+        if let v = threshold?.value.scalars {
+            for j in 0..<perSample { theta[j] = v[v.count == 1 ? 0 : j] }
+        }
+        return (beta, theta)
+    }
+
+    /// Starts a scan of `steps` steps over `batch` samples (state u = s = a = o = 0).
+    func beginForward(steps: Int, batch: Int) {
+        self.steps = steps
+        self.batch = batch
+        (decay, thresholds) = perNeuronConstants()
+        let kept = savesForBackward ? steps : 1
+        states = [NeuronState](repeating: NeuronState(), count: kept * batch * perSample)
+    }
+
+    /// Step t of the scan: current I[t] [B, P] → spikes o[t] [B, P].
+    func forwardStep(_ t: Int, current: UnsafePointer<Float>, spikes: UnsafeMutablePointer<Float>) {
+        let n = batch * perSample
+        let here = savesForBackward ? t * n : 0, before = savesForBackward ? (t - 1) * n : 0
+        states.withUnsafeMutableBufferPointer { s in
+            decay.withUnsafeBufferPointer { beta in
+                thresholds.withUnsafeBufferPointer { theta in
+                    settings.specialised(NeuronKernels.ForwardStep(
+                        current: current, previous: t == 0 ? nil : UnsafePointer(s.baseAddress! + before),
+                        states: s.baseAddress! + here, spikes: spikes, batch: batch, perSample: perSample,
+                        decay: beta.baseAddress!, threshold: theta.baseAddress!, constants: settings.constants))
+                }
+            }
+        }
+    }
+
+    /// Membrane potentials u `[T, B, …]` of the last forward (empty after an inference forward).
+    public var membrane: Tensor {
+        guard savesForBackward, !states.isEmpty else { return Tensor(zeros: [0]) }
+        return Tensor(shape: [steps, batch] + shape, scalars: states.map(\.membrane))
+    }
+
+    // current [T, B, …] → spikes [T, B, …]
+    public func forward(_ input: Tensor) -> Tensor {
+        precondition(input.rank >= 2 && input.elementsPerStep == input.shape[1] * perSample,
+                     "SpikingNeurons: input must be [T, B] + \(shape), got \(input.shape)")
+        let t = input.shape[0], b = input.shape[1], n = b * perSample
+        beginForward(steps: t, batch: b)
+        return Tensor(shape: input.shape) { o, _ in
+            input.withPointer { i in
+                for step in 0..<t { forwardStep(step, current: i + step * n, spikes: o + step * n) }
+            }
+        }
+    }
+
+    /// Starts the reverse scan (adjoints and this batch's dL/dβ, dL/dϑ at 0).
+    func beginBackward() {
+        precondition(savesForBackward && states.count == steps * batch * perSample,
+                     "SpikingNeurons.backward without a training forward")
+        adjoints = [NeuronAdjoint](repeating: NeuronAdjoint(), count: batch * perSample)
+        gradDecay = [Float](repeating: 0, count: perSample)
+        gradThreshold = gradDecay
+    }
+
+    /// Reverse step t (called for t = T−1 … 0): g_o[t] [B, P] (+ extra dL/do[t]) → dL/dI[t] [B, P].
+    func backwardStep(_ t: Int, gradSpikes: UnsafePointer<Float>, extraGradSpikes: UnsafePointer<Float>?,
+                      gradCurrent: UnsafeMutablePointer<Float>) {
+        let n = batch * perSample
+        states.withUnsafeBufferPointer { s in
+            adjoints.withUnsafeMutableBufferPointer { a in
+                gradDecay.withUnsafeMutableBufferPointer { dBeta in
+                    gradThreshold.withUnsafeMutableBufferPointer { dTheta in
+                        decay.withUnsafeBufferPointer { beta in
+                            thresholds.withUnsafeBufferPointer { theta in
+                                settings.specialised(NeuronKernels.BackwardStep(
+                                    gradSpikes: gradSpikes, extraGradSpikes: extraGradSpikes,
+                                    states: s.baseAddress! + t * n, previous: t == 0 ? nil : s.baseAddress! + (t - 1) * n,
+                                    adjoints: a.baseAddress!, gradCurrent: gradCurrent,
+                                    gradThreshold: dTheta.baseAddress!, gradDecay: dBeta.baseAddress!,
+                                    batch: batch, perSample: perSample, decay: beta.baseAddress!,
+                                    threshold: theta.baseAddress!, constants: settings.constants))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the reverse scan: ACCUMULATES dL/dw (w = tau_logit, dβ/dw = β(1 − β)) and dL/dϑ
+    /// into the learnt parameters' grads.
+    func endBackward() {
+        if let w = tauLogit {
+            var g = w.grad.scalars
+            let span = perSample / g.count
+            for j in 0..<perSample { g[j / span] += gradDecay[j] * decay[j] * (1 - decay[j]) }
+            w.grad = Tensor(shape: w.grad.shape, scalars: g)
+        }
+        if let v = threshold {
+            var g = v.grad.scalars
+            for j in 0..<perSample { g[g.count == 1 ? 0 : j] += gradThreshold[j] }
+            v.grad = Tensor(shape: v.grad.shape, scalars: g)
+        }
+    }
+
+    // gradSpikes [T, B, …] → gradCurrent [T, B, …]
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        beginBackward()
+        let n = batch * perSample
+        precondition(gradOutput.count == steps * n, "SpikingNeurons: gradOutput \(gradOutput.shape)")
+        let result = Tensor(shape: gradOutput.shape) { dI, _ in
+            gradOutput.withPointer { g in
+                for t in stride(from: steps - 1, through: 0, by: -1) {
+                    backwardStep(t, gradSpikes: g + t * n, extraGradSpikes: nil, gradCurrent: dI + t * n)
+                }
+            }
+        }
+        endBackward()
+        return result
+    }
+
+    public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
+        precondition(inputShape == shape, "SpikingNeurons: step input \(inputShape), expected \(shape)")
+        return NeuronsStep(self, batch: batch)
+    }
+}
+
+/// The step of `SpikingNeurons`: I[t] [B·P] → o[t] [B·P], one state per neuron; the learnt
+/// constants are read at every step, so a changed parameter is never stale.
+final class NeuronsStep: LayerStep {
+    let neurons: SpikingNeurons
+    let batch: Int
+    var outputShape: [Int] { neurons.shape }
+    let spikes: StepBuffer
+    private var states: [NeuronState]
+    private var first = true
+    init(_ neurons: SpikingNeurons, batch: Int) {
+        self.neurons = neurons
+        self.batch = batch
+        spikes = StepBuffer(batch * neurons.perSample)
+        states = [NeuronState](repeating: NeuronState(), count: batch * neurons.perSample)
+    }
+    func step(_ current: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        let (beta, theta) = neurons.perNeuronConstants()
+        let previousExists = !first
+        states.withUnsafeMutableBufferPointer { s in
+            beta.withUnsafeBufferPointer { b in
+                theta.withUnsafeBufferPointer { v in
+                    neurons.settings.specialised(NeuronKernels.ForwardStep(
+                        current: current, previous: previousExists ? UnsafePointer(s.baseAddress!) : nil,
+                        states: s.baseAddress!, spikes: spikes.pointer, batch: batch, perSample: neurons.perSample,
+                        decay: b.baseAddress!, threshold: v.baseAddress!, constants: neurons.settings.constants))
+                }
+            }
+        }
+        first = false
+        return UnsafePointer(spikes.pointer)
+    }
+    func reset() {
+        for i in states.indices { states[i] = NeuronState() }
+        spikes.zero()
+        first = true
+    }
+}
+
+/// A synapse (`Linear`, `Conv2d`) followed by a `SpikingNeurons` population: the spiking
+/// layer of every neuron but the plain LIF (`SynapseThenLIF`). Parameters: the synapse's,
+/// then the neurons' learnt constants.
+public final class SynapseThenNeurons: Layer {
+    public let synapse: Layer
+    public let neurons: SpikingNeurons
+    public init(synapse: Layer, neurons: SpikingNeurons) {
+        self.synapse = synapse
+        self.neurons = neurons
+    }
+    public var parameters: [Parameter] { synapse.parameters + neurons.parameters }
+    public var needsInputGradient: Bool {
+        get { synapse.needsInputGradient }
+        set { synapse.needsInputGradient = newValue }
+    }
+    public var savesForBackward: Bool {
+        get { synapse.savesForBackward }
+        set { synapse.savesForBackward = newValue; neurons.savesForBackward = newValue }
+    }
+    public func forward(_ input: Tensor) -> Tensor { neurons.forward(synapse.forward(input)) }
+    public func backward(_ gradOutput: Tensor) -> Tensor { synapse.backward(neurons.backward(gradOutput)) }
+    public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
+        let s = synapse.makeStep(batch: batch, inputShape: inputShape)
+        return ChainStep([s, neurons.makeStep(batch: batch, inputShape: s.outputShape)], inputShape: inputShape)
+    }
+}
