@@ -15,7 +15,10 @@ import Foundation
 /// | `skew=K`      | `RandomTimeSkew(coefficients: 1−K…1+K)` | 0 ≤ K < 1 |
 /// | `noise=N`     | `UniformNoise(count: N)`                | events per sample |
 ///
-/// Augmentations run on a sample's events after they are fitted to the network's input
+/// `crop` is not a stage of its own: it places `SensorFit`'s last step, the crop of the
+/// downsampled region to the input's W × H, at random (`RandomCrop`, drawn first) instead of
+/// in the centre; where the region is the input's size it changes nothing.
+/// The stages run on a sample's events after they are fitted to the network's input
 /// (`SensorFit`), so pixels are the input's pixels whatever the sensor, and before framing.
 /// Sample i of epoch e in a run seeded s draws from `AugmentationSeed.derive(run: s, epoch: e,
 /// sample: i)`: the same seed gives the same augmented samples, and a resumed run the same as
@@ -27,13 +30,15 @@ public struct AugmentationSettings: Codable, Sendable, Hashable, CustomStringCon
     public var timeJitter: Double?
     public var skew: Double?
     public var noise: Int?
+    /// Crop the downsampled region to the input at a random place (`SensorFit`, `RandomCrop`).
+    public var crop: Bool?
 
     public init() {}
 
     /// Parses `name[=value],…`; errors name the part that is wrong and what is allowed.
     public init(parsing text: String) throws {
         func bad(_ why: String) -> DatasetError {
-            .badConfiguration("--augment \(text): \(why) (settings: drop=P, flip[=P], jitter=PX, tjitter=US, skew=K, noise=N)")
+            .badConfiguration("--augment \(text): \(why) (settings: crop, drop=P, flip[=P], jitter=PX, tjitter=US, skew=K, noise=N)")
         }
         for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
             let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
@@ -51,6 +56,9 @@ public struct AugmentationSettings: Codable, Sendable, Hashable, CustomStringCon
             case "jitter": jitter = try number(0...1e6)
             case "tjitter": timeJitter = try number(0...1e12)
             case "skew": skew = try number(0...0.999)
+            case "crop":
+                guard value == nil else { throw bad("crop takes no value (the input's size is the crop's)") }
+                crop = true
             case "noise":
                 guard let value, let n = Int(value), (0...UniformNoise.maximumCount).contains(n) else {
                     throw bad("noise needs a whole number of events, got '\(value ?? "")'")
@@ -59,7 +67,7 @@ public struct AugmentationSettings: Codable, Sendable, Hashable, CustomStringCon
             default: throw bad("unknown setting '\(name)'")
             }
         }
-        guard !stages.isEmpty else { throw bad("no augmentation given") }
+        guard !stages.isEmpty || crop == true else { throw bad("no augmentation given") }
     }
 
     /// The stages, in the fixed order of the table above.
@@ -80,6 +88,7 @@ public struct AugmentationSettings: Codable, Sendable, Hashable, CustomStringCon
     public var description: String {
         func f(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
         var parts: [String] = []
+        if crop == true { parts.append("crop") }
         if let drop { parts.append("drop=\(f(drop))") }
         if let flip { parts.append("flip=\(f(flip))") }
         if let jitter { parts.append("jitter=\(f(jitter))") }
@@ -93,9 +102,9 @@ public struct AugmentationSettings: Codable, Sendable, Hashable, CustomStringCon
 /// A dataset whose samples are events framed on demand, so they can be augmented before
 /// framing (`EventFolderDataset`).
 public protocol AugmentableDataset: AudioVisualDataset {
-    /// Sample `index`, its events run through `augmentation` with `SeededGenerator(seed:)`
-    /// before framing. Never read from nor written to a frame cache.
-    func sample(_ index: Int, augmentedBy augmentation: AugmentationPipeline, seed: UInt64) throws -> AudioVisualSample
+    /// Sample `index`, its events augmented by `augmentation` drawing from
+    /// `SeededGenerator(seed:)` before framing. Never read from nor written to a frame cache.
+    func sample(_ index: Int, augmentedBy augmentation: AugmentationSettings, seed: UInt64) throws -> AudioVisualSample
 }
 
 /// One epoch's view of an augmentable training set: sample i is augmented with the seed
@@ -103,11 +112,11 @@ public protocol AugmentableDataset: AudioVisualDataset {
 /// the set (not its place in the shuffled order).
 public struct AugmentedEpoch: AudioVisualDataset {
     public let base: any AugmentableDataset
-    public let augmentation: AugmentationPipeline
+    public let augmentation: AugmentationSettings
     public let runSeed: UInt64
     public let epoch: Int
 
-    public init(_ base: any AugmentableDataset, augmentation: AugmentationPipeline, runSeed: UInt64, epoch: Int) {
+    public init(_ base: any AugmentableDataset, augmentation: AugmentationSettings, runSeed: UInt64, epoch: Int) {
         self.base = base; self.augmentation = augmentation; self.runSeed = runSeed; self.epoch = epoch
     }
 

@@ -41,10 +41,11 @@ public struct EventFolderDataset: AugmentableDataset {
     public var audioShape: [Int] { configuration.audioShape }
     public func label(_ index: Int) -> Int { all[used[index]].label }
 
-    /// The events of sample `index`, fitted to the input (`SensorFit`), before framing.
-    public func events(_ index: Int) throws -> DVSEvents {
-        let sample = all[try position(index)]
-        return configuration.sensorFit(try recordings.events(of: sample))
+    /// The events of sample `index`, fitted to the input (`SensorFit`; with `fitted: false`, on
+    /// the sensor as recorded), before framing.
+    public func events(_ index: Int, fitted: Bool = true) throws -> DVSEvents {
+        let recorded = try recordings.events(of: all[try position(index)])
+        return fitted ? configuration.sensorFit(recorded) : recorded
     }
 
     public func sample(_ index: Int) throws -> AudioVisualSample {
@@ -53,8 +54,17 @@ public struct EventFolderDataset: AugmentableDataset {
         return AudioVisualSample(visual: visual, audio: Tensor(zeros: audioShape), label: all[i].label)
     }
 
-    public func sample(_ index: Int, augmentedBy augmentation: AugmentationPipeline, seed: UInt64) throws -> AudioVisualSample {
-        let visual = configuration.framing(augmentation(try events(index), seed: seed))
+    /// The sample's events fitted to the input (the last crop at a random place with
+    /// `augmentation.crop`, drawn first), then `augmentation`'s stages, all drawing from one
+    /// `SeededGenerator(seed: seed)`, then framed.
+    public func sample(_ index: Int, augmentedBy augmentation: AugmentationSettings, seed: UInt64) throws -> AudioVisualSample {
+        var rng = SeededGenerator(seed: seed)
+        let fit = configuration.sensorFit
+        let recorded = try events(index, fitted: false)
+        let fitted = augmentation.crop == true
+            ? RandomCrop(width: fit.width, height: fit.height)(fit.downsampledRegion(recorded), using: &rng)
+            : fit(recorded)
+        let visual = configuration.framing(augmentation.pipeline(fitted, using: &rng))
         return AudioVisualSample(visual: visual, audio: Tensor(zeros: audioShape), label: label(index))
     }
 

@@ -48,6 +48,15 @@ public struct SensorFit: DVSTransform, Equatable {
     public var fits: Bool { downsampled.width >= width && downsampled.height >= height }
 
     public func callAsFunction(_ events: DVSEvents) -> DVSEvents {
+        let e = downsampledRegion(events)
+        let d = e.sensor
+        if d.width == width && d.height == height { return e }
+        return SpatialCrop(x: (d.width - width) / 2, y: (d.height - height) / 2, width: width, height: height)(e)
+    }
+
+    /// Steps 1 and 2 only: the events on the `downsampled` region (for a crop placed elsewhere,
+    /// e.g. at random in training: `RandomCrop(width: width, height: height)`).
+    public func downsampledRegion(_ events: DVSEvents) -> DVSEvents {
         var e = events
         e.sensor = sensor
         let r = Self.region(sensor, crop)
@@ -56,8 +65,6 @@ public struct SensorFit: DVSTransform, Equatable {
                             width: r.width, height: r.height)(e)
         }
         if factor > 1 { e = Downsample(factor: factor)(e) }
-        let d = e.sensor
-        if d.width == width && d.height == height { return e }
-        return SpatialCrop(x: (d.width - width) / 2, y: (d.height - height) / 2, width: width, height: height)(e)
+        return e
     }
 }

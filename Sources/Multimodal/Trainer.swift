@@ -287,7 +287,7 @@ public final class Trainer {
     /// resumed run augments every sample as the uninterrupted run does).
     func epochData(_ epoch: Int) -> AudioVisualDataset {
         guard let augmentation = training.augmentation, let events = trainSet as? any AugmentableDataset else { return trainSet }
-        return AugmentedEpoch(events, augmentation: augmentation.pipeline, runSeed: training.seed, epoch: epoch)
+        return AugmentedEpoch(events, augmentation: augmentation, runSeed: training.seed, epoch: epoch)
     }
 
     /// Forward and backward of this rank's shards of one batch (`indices`), the gradients

@@ -163,8 +163,8 @@ struct RunOptions {
         --gradient-shards N (4)   each batch's gradient is summed from N shards in a fixed order, so
                                   `mpirun -np R` (R a power of two dividing N) gives the weights of one
                                   process bit for bit (docs/distributed.md)
-        --augment drop=P,flip[=P],jitter=PX,tjitter=US,skew=K,noise=N   event augmentations of
-                                  every training sample (event folders), seeded by --seed, the
+        --augment crop,drop=P,flip[=P],jitter=PX,tjitter=US,skew=K,noise=N   event augmentations
+                                  of every training sample (event folders), seeded by --seed, the
                                   epoch and the sample (docs/datasets.md)
     """
 

@@ -107,7 +107,7 @@ final class EventFolderDatasetTests: XCTestCase {
         let before = try Data(contentsOf: trainFile)
 
         let onDemand = try EventFolderDataset(c, split: .train)
-        let augment = try AugmentationSettings(parsing: "drop=0.3,jitter=1,noise=20").pipeline
+        let augment = try AugmentationSettings(parsing: "drop=0.3,jitter=1,noise=20")
         for i in 0..<6 {
             let clean = try built.train.sample(i).visual
             XCTAssertEqual(clean.shape, [4, 2, 16, 16])
@@ -156,6 +156,32 @@ final class EventFolderDatasetTests: XCTestCase {
         let (trainSet, testSet, _) = try EventFolderDataset.load(c)
         XCTAssertEqual(trainSet.count, 18); XCTAssertEqual(testSet.count, 2)
         XCTAssertEqual(try testSet.sample(1).visual.shape, [3, 2, 32, 32])
+    }
+
+    /// `crop`: SensorFit's last crop (17 × 17 → 16 × 16 for N-MNIST) at a random place, drawn
+    /// first from the sample's generator, instead of at the centre (0, 0).
+    func testRandomCropPlacesTheInputInTheDownsampledRegion() throws {
+        let root = try makeNMNIST()
+        var c = try EventFolderConfiguration(path: root.path)
+        try c.fit(input: [2, 16, 16], timesteps: 4, keepTimesteps: false)
+        let data = try EventFolderDataset(c, split: .train)
+        let fit = c.sensorFit
+        XCTAssertEqual(fit.downsampled, SensorSize(width: 17, height: 17))
+        let crop = try AugmentationSettings(parsing: "crop")
+        XCTAssertEqual(crop.description, "crop")
+        var boxes = Set<[Int]>()
+        for seed in UInt64(0)..<12 {
+            var rng = SeededGenerator(seed: seed)
+            let box = RandomCrop(width: 16, height: 16).box(on: fit.downsampled, using: &rng)
+            boxes.insert([box.x, box.y])
+            let region = fit.downsampledRegion(try data.events(0, fitted: false))
+            let expected = c.framing(SpatialCrop(x: box.x, y: box.y, width: 16, height: 16)(region))
+            XCTAssertTrue(try data.sample(0, augmentedBy: crop, seed: seed).visual.scalars == expected.scalars, "seed \(seed)")
+        }
+        XCTAssertEqual(boxes.count, 4, "every place of a 16-crop in 17 × 17 drawn: \(boxes)")
+        XCTAssertTrue(try data.sample(0).visual.scalars == c.framing(SpatialCrop(x: 0, y: 0, width: 16, height: 16)(
+            fit.downsampledRegion(try data.events(0, fitted: false)))).scalars, "the clean sample is the centre crop")
+        XCTAssertThrowsError(try AugmentationSettings(parsing: "crop=3")) { XCTAssertTrue("\($0)".contains("crop takes no value"), "\($0)") }
     }
 
     func testAugmentSettingsParseInAFixedOrderAndRefuseNonsense() throws {
