@@ -3,6 +3,7 @@
 //
 // Modules in dependency order:
 //   AtomicFiles, CSpikeKernels → SpikeTensor → SpikeNN → EventIO → SensorEmulation → Multimodal
+//   (TensorBoardEvents, standalone → Multimodal)
 //   → NIRInterchange, MPICluster → spikefuse
 // C libraries come from Debian through system-library targets (pkg-config).
 import PackageDescription
@@ -20,6 +21,7 @@ let package = Package(
         .library(name: "SpikeNN", targets: ["SpikeNN"]),
         .library(name: "EventIO", targets: ["EventIO"]),
         .library(name: "SensorEmulation", targets: ["SensorEmulation"]),
+        .library(name: "TensorBoardEvents", targets: ["TensorBoardEvents"]),
         .library(name: "Multimodal", targets: ["Multimodal"]),
         .library(name: "NIRInterchange", targets: ["NIRInterchange"]),
         .library(name: "MPICluster", targets: ["MPICluster"]),
@@ -50,7 +52,8 @@ let package = Package(
         .target(name: "SpikeNN", dependencies: ["SpikeTensor", "AtomicFiles"]),
         .target(name: "EventIO", dependencies: ["SpikeTensor", "AtomicFiles", "CHDF5", "CZlib", "CLZ4", "CZstd"]),
         .target(name: "SensorEmulation", dependencies: ["EventIO", "AtomicFiles"]),
-        .target(name: "Multimodal", dependencies: ["SpikeNN", "EventIO", "SensorEmulation"],
+        .target(name: "TensorBoardEvents"),
+        .target(name: "Multimodal", dependencies: ["SpikeNN", "EventIO", "SensorEmulation", "TensorBoardEvents"],
                 resources: [.copy("Networks")]),
         .target(name: "NIRInterchange", dependencies: ["Multimodal"]),
         .target(name: "MPICluster", dependencies: ["Multimodal", "CMPI"]),
@@ -63,6 +66,7 @@ let package = Package(
         .testTarget(name: "SpikeNNTests", dependencies: ["SpikeNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO"], exclude: ["Fixtures"]),
         .testTarget(name: "SensorEmulationTests", dependencies: ["SensorEmulation"]),
+        .testTarget(name: "TensorBoardEventsTests", dependencies: ["TensorBoardEvents"], exclude: ["Fixtures"]),
         .testTarget(name: "MultimodalTests", dependencies: ["Multimodal"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NIRInterchangeTests", dependencies: ["NIRInterchange"], resources: [.copy("Fixtures")]),
     ]

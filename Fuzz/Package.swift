@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// libFuzzer harnesses for every parser (AEDAT 2.0/3.1/4.0, Prophesee RAW and DAT, WAV, IDX/gzip, N-TIDIGITS HDF5,
+// libFuzzer harnesses for every parser (AEDAT 2.0/3.1/4.0 files and the AEDAT 4.0 network stream, Prophesee RAW and DAT, WAV, IDX/gzip, N-TIDIGITS HDF5,
 // N-MNIST/N-Caltech101, SHD/SSC, the frame
 // cache, safetensors with its config metadata, run-directory files, NIR graph import) (a separate package so the main build never
 // needs the fuzzer runtime). Build and run: `Fuzz/run.sh` (see docs/event-formats.md).
@@ -20,6 +20,7 @@ let package = Package(
         .executableTarget(name: "AEDATFuzz", dependencies: harness),
         .executableTarget(name: "AEDAT31Fuzz", dependencies: harness),
         .executableTarget(name: "AEDAT4Fuzz", dependencies: harness),
+        .executableTarget(name: "AEDAT4StreamFuzz", dependencies: harness),
         .executableTarget(name: "WAVFuzz", dependencies: harness),
         .executableTarget(name: "IDXFuzz", dependencies: harness),
         .executableTarget(name: "HDF5Fuzz", dependencies: harness),

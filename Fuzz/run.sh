@@ -23,7 +23,7 @@ while [ "$dir" != "/" ]; do
 done
 
 work="$here/.build/fuzz"
-mkdir -p "$work/aedat4" "$work/aedat31" "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/nmnist" "$work/shd" "$work/cache" "$work/safetensors" "$work/run" "$work/nir" "$work/artifacts"
+mkdir -p "$work/aedat4" "$work/aedat4-stream" "$work/aedat31" "$work/aedat" "$work/wav" "$work/idx" "$work/hdf5" "$work/nmnist" "$work/shd" "$work/cache" "$work/safetensors" "$work/run" "$work/nir" "$work/artifacts"
 mkdir -p "$work/prophesee-raw" "$work/prophesee-dat"
 # Prophesee seeds: the committed fixtures (EVT 2.0, 2.1, 3.0 RAW; DAT).
 cp "$root"/Tests/EventIOTests/Fixtures/prophesee/*.raw "$work/prophesee-raw/"
@@ -48,6 +48,10 @@ printf 'class,startTime_usec,endTime_usec\r\n1,80048239,85092709\r\n11,86000000,
 printf '#!AER-DAT2.0\r\n\x00\x00\x64\x07\x00\x00\x00\x0a' > "$work/aedat31/seed-cifar10"
 # AEDAT 4.0: the dv-processing fixtures (uncompressed, LZ4, Zstd).
 cp "$root"/Tests/EventIOTests/Fixtures/aedat4/*.aedat4 "$work/aedat4/"
+# Network stream seeds: dv-processing's captured streams, behind a first byte that picks the split.
+for f in "$root"/Tests/EventIOTests/Fixtures/aedat4/dv-network-stream*.bin; do
+  { printf '\x05'; cat "$f"; } > "$work/aedat4-stream/seed-$(basename "$f")"
+done
 # IDX: a 2-image 2x2 file and 2 labels, plain. HDF5: the test fixtures, the three files that
 # once crashed libhdf5 among them. safetensors: the test fixtures. Run files: a config.json.
 printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02\x03\x04\x05\x06\x07\x08' > "$work/idx/seed-images"
@@ -64,8 +68,8 @@ printf '\x00' > "$work/nir/seed-audio"; printf '\x01' > "$work/nir/seed-visual"
 
 status=0
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"   # see -detect_leaks=0 below
-targets="${FUZZ_TARGETS:-AEDATFuzz AEDAT31Fuzz AEDAT4Fuzz WAVFuzz IDXFuzz HDF5Fuzz NMNISTFuzz SHDFuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz PropheseeRAWFuzz PropheseeDATFuzz NIRFuzz}"
-corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; AEDAT31Fuzz) echo aedat31 ;; AEDAT4Fuzz) echo aedat4 ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
+targets="${FUZZ_TARGETS:-AEDATFuzz AEDAT31Fuzz AEDAT4Fuzz AEDAT4StreamFuzz WAVFuzz IDXFuzz HDF5Fuzz NMNISTFuzz SHDFuzz FrameCacheFuzz SafeTensorsFuzz RunFilesFuzz PropheseeRAWFuzz PropheseeDATFuzz NIRFuzz}"
+corpus_of() { case "$1" in AEDATFuzz) echo aedat ;; AEDAT31Fuzz) echo aedat31 ;; AEDAT4Fuzz) echo aedat4 ;; AEDAT4StreamFuzz) echo aedat4-stream ;; WAVFuzz) echo wav ;; IDXFuzz) echo idx ;; HDF5Fuzz) echo hdf5 ;;
   NMNISTFuzz) echo nmnist ;; SHDFuzz) echo shd ;;
   FrameCacheFuzz) echo cache ;; SafeTensorsFuzz) echo safetensors ;; RunFilesFuzz) echo run ;;
   PropheseeRAWFuzz) echo prophesee-raw ;; PropheseeDATFuzz) echo prophesee-dat ;; NIRFuzz) echo nir ;; esac; }

@@ -8,8 +8,15 @@ p 1 = ON).
 
 Three compressions (none, LZ4, Zstd) of the same events on a 346×260 sensor, written in
 several packets, with a trigger stream interleaved in the LZ4 one (a stream the reader skips).
+
+    python3 bench/make_aedat4_fixtures.py multistream
+
+writes only multistream.aedat4 (+ .csv): a DAVIS-like file of three streams, events (id 0),
+frames (FRME, id 1) and IMU (IMUS, id 2), interleaved, LZ4; the reader must find the events by
+their typeIdentifier EVTS and skip the others' packets by their size.
 """
 import os
+import sys
 
 import dv_processing as dv
 import numpy as np
@@ -61,8 +68,38 @@ def read_back(path):
     return len(rows)
 
 
+def write_multistream():
+    path = os.path.join(OUT, "multistream.aedat4")
+    if os.path.exists(path):
+        os.remove(path)
+    size = (32, 24)
+    config = dv.io.MonoCameraWriter.Config("DAVIS_multistream_fixture", dv.CompressionType.LZ4)
+    config.addFrameStream(size)                      # dv-processing numbers them events 0,
+    config.addImuStream()                            # frames 1, IMU 2 whatever the order
+    config.addEventStream(size)
+    writer = dv.io.MonoCameraWriter(path, config)
+    rng = np.random.default_rng(5)
+    t = 1_700_000_000_000_000
+    for k in range(6):
+        image = rng.integers(0, 256, (size[1], size[0]), dtype=np.uint8)
+        writer.writeFrame(dv.Frame(t, image))
+        for i in range(3):
+            writer.writeImu(dv.IMU(t + 1000 * i, 25.0, 0.0, 0.0, 1.0, 0.1 * k, 0.0, 0.0, 0.0, 0.0, 0.0))
+        store = dv.EventStore()
+        for i in range(100):
+            t += int(rng.integers(0, 50))
+            store.push_back(t, int(rng.integers(0, size[0])), int(rng.integers(0, size[1])), bool(rng.integers(0, 2)))
+        writer.writeEvents(store)
+        t += 1
+    del writer
+    print(path, os.path.getsize(path), "bytes,", read_back(path), "events")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if sys.argv[1:] == ["multistream"]:
+        write_multistream()
+        return
     for name, compression, triggers in [("none", dv.CompressionType.NONE, False),
                                         ("lz4", dv.CompressionType.LZ4, True),
                                         ("zstd", dv.CompressionType.ZSTD, False)]:

@@ -61,16 +61,19 @@ def order_nodes(graph):
 
 
 def conv2d(x, node):
-    # x [B, C, H, W] -> [B, O, H', W'] (stride, padding, dilation 1 per axis as SpikeFuse writes them)
+    # x [B, C, H, W] -> [B, O, H', W'], H' = (H + 2p - k) // s + 1 (one stride and padding for
+    # both axes, dilation 1, as SpikeFuse reads them)
     w, b = np.asarray(node.weight, np.float32), np.asarray(node.bias, np.float32)
     p = int(np.atleast_1d(node.padding)[0])
+    s = int(np.atleast_1d(node.stride)[0])
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
     o, c, kh, kw = w.shape
     bsz, _, h, wd = x.shape
-    out = np.zeros((bsz, o, h + 2 * p - kh + 1, wd + 2 * p - kw + 1), np.float32)
+    oh, ow = (h + 2 * p - kh) // s + 1, (wd + 2 * p - kw) // s + 1
+    out = np.zeros((bsz, o, oh, ow), np.float32)
     for i in range(kh):
         for j in range(kw):
-            patch = xp[:, :, i:i + out.shape[2], j:j + out.shape[3]]
+            patch = xp[:, :, i:i + s * (oh - 1) + 1:s, j:j + s * (ow - 1) + 1:s]
             out += np.einsum("bchw,oc->bohw", patch, w[:, :, i, j])
     return out + b[None, :, None, None]
 
@@ -78,6 +81,7 @@ def conv2d(x, node):
 def pool(x, node, average):
     k = int(np.atleast_1d(node.kernel_size)[0])
     b, c, h, w = x.shape
+    x = x[:, :, :h // k * k, :w // k * k]
     s = x.reshape(b, c, h // k, k, w // k, k).sum(axis=(3, 5))
     return s / (k * k) if average else s
 
@@ -204,6 +208,54 @@ def fixture(_args):
     print(f"wrote {path} and its inputs/spikes; output firing rate {spikes.mean():.3f}")
 
 
+def fixture_general(_args):
+    """A feed-forward + recurrent graph of sizes no test uses elsewhere: a 5x5 stride-2 padded
+    convolution, a 2x2 SumPool2d, a 3x3 convolution without padding, a 3x3 AvgPool2d, Flatten,
+    an Affine into a LIF with a Linear recurrent cycle, and a bias-free Linear readout; each LIF
+    node with its own tau, r (input scale r*dt/tau != 1 on two of them) and threshold."""
+    rng = np.random.default_rng(4242)
+    dt, steps, batch, classes = 1e-4, 12, 2, 5
+
+    def lif(width_shape, beta, scale, threshold):
+        tau = np.float32(dt / (1 - beta))
+        r = np.float32(scale * tau / dt)
+        full = lambda v: np.full(width_shape, v, np.float32)
+        return nir.LIF(tau=full(tau), r=full(r), v_leak=full(0), v_threshold=full(threshold), v_reset=full(0))
+
+    def uniform(bound, shape):
+        return rng.uniform(-bound, bound, shape).astype(np.float32)
+
+    nodes = {
+        "input": nir.Input(input_type=np.array([2, 20, 20])),
+        "conv_a": nir.Conv2d(input_shape=(20, 20), weight=uniform(0.6, (3, 2, 5, 5)), stride=2, padding=2,
+                             dilation=1, groups=1, bias=rng.uniform(0, 0.2, 3).astype(np.float32)),
+        "conv_a_lif": lif((3, 10, 10), 0.3, 1.0, 0.5),
+        "sum_pool": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
+        "conv_b": nir.Conv2d(input_shape=(5, 5), weight=uniform(0.5, (4, 3, 3, 3)), stride=1, padding=0,
+                             dilation=1, groups=1, bias=rng.uniform(0, 0.2, 4).astype(np.float32)),
+        "conv_b_lif": lif((4, 3, 3), 0.5, 0.5, 0.4),
+        "avg_pool": nir.AvgPool2d(kernel_size=np.array([3, 3]), stride=np.array([3, 3]), padding=np.array([0, 0])),
+        "flat": nir.Flatten(input_type={"input": np.array([4, 1, 1])}, start_dim=0, end_dim=-1),
+        "hidden": nir.Affine(weight=uniform(2.0, (12, 4)), bias=rng.uniform(0, 0.3, 12).astype(np.float32)),
+        "hidden_lif": lif((12,), 0.8, 2.0, 0.6),
+        "hidden_rec": nir.Linear(weight=uniform(0.4, (12, 12))),
+        "readout": nir.Linear(weight=uniform(1.2, (classes, 12))),
+        "readout_lif": lif((classes,), 0.6, 1.0, 0.3),
+        "output": nir.Output(output_type=np.array([classes])),
+    }
+    chain = ["input", "conv_a", "conv_a_lif", "sum_pool", "conv_b", "conv_b_lif", "avg_pool", "flat", "hidden",
+             "hidden_lif", "readout", "readout_lif", "output"]
+    edges = list(zip(chain, chain[1:])) + [("hidden_lif", "hidden_rec"), ("hidden_rec", "hidden_lif")]
+    graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata={"dt": dt})
+    path = os.path.join(FIXTURES, "nir_package_general.nir")
+    nir.write(path, graph)
+    graph = nir.read(path)
+    x = (rng.random((steps, batch, 2, 20, 20)) < 0.3).astype(np.float32)
+    spikes = simulate(graph, {"input": x}, steps)["output"]
+    save_file({"input": x, "spikes": spikes.astype(np.float32)}, os.path.join(FIXTURES, "nir_package_general_io.safetensors"))
+    print(f"wrote {path} and its inputs/spikes; output firing rate {spikes.mean():.3f}")
+
+
 def cuba_fixture(_args):
     rng = np.random.default_rng(42)
     channels, hidden, classes, steps, batch = 10, 8, 4, 24, 3
@@ -245,9 +297,10 @@ def main():
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--out")
     sub.add_parser("fixture")
+    sub.add_parser("fixture-general")
     sub.add_parser("cuba-fixture")
     args = ap.parse_args()
-    {"check": check, "fixture": fixture, "cuba-fixture": cuba_fixture}[args.command](args)
+    {"check": check, "fixture": fixture, "fixture-general": fixture_general, "cuba-fixture": cuba_fixture}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,10 @@ weights and runs one configuration for --seconds (after one warm-up batch):
     python3 bench/peer_bench.py --data runs/bench-data/trained.safetensors \
         --model multimodal --task train --batch 32 --formulation timebatched --seconds 5
 
+`--model network:NET.json` runs a described network instead (bench/pytorch_network.py's
+DescribedNetwork, formulations timebatched and fused) on a file written by
+`spikefuse-bench --prepare-network NET.json`; its loss is the rate loss of each head.
+
 With --neuron-json JSON (no --data): training of the paper's auditory network shape
 (recurrent 64 -> 512 -> 512 -> 512 -> 10, T = 64, random binary input at 5 %, random
 weights) with that neuron (docs/networks.md keys) in every layer, on `NeuronModelPeer`
@@ -30,7 +34,8 @@ import torch.nn as nn
 from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_reference import PAPER_CONFIG, NeuronModelPeer, SpikeFuseReference, losses  # noqa: E402
+from pytorch_network import DescribedNetwork  # noqa: E402
+from pytorch_reference import PAPER_CONFIG, NeuronModelPeer, SpikeFuseReference, losses, rate_loss  # noqa: E402
 
 
 def timed(one_batch, seconds):
@@ -82,7 +87,7 @@ def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", help="the shared weights and inputs (spikefuse-bench --prepare); not with --neuron-json")
     p.add_argument("--neuron-json", help="a neuron description: train the auditory shape with it (no --data)")
-    p.add_argument("--model", choices=["multimodal", "visual", "audio"], default="multimodal")
+    p.add_argument("--model", default="multimodal", help="multimodal, visual, audio or network:NET.json")
     p.add_argument("--task", choices=["train", "infer"], default="train")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--formulation", choices=["timebatched", "loop", "fused"], default="timebatched")
@@ -108,9 +113,22 @@ def main(argv):
         for name in ("input.visual", "input.audio"):
             x = tensors[name]
             tensors[name] = x[torch.arange(args.timesteps) % x.shape[0]].contiguous()
-    visual_all = tensors["input.visual"]
-    cfg["timesteps"] = visual_all.shape[0]
-    model = SpikeFuseReference(cfg)
+    described = args.model.startswith("network:")
+    if described:
+        with open(args.model[len("network:"):]) as f:
+            description = json.load(f)
+        model = DescribedNetwork(description)
+        modalities = {b["input"]["modality"] for b in description["branches"]}
+    elif args.model in ("multimodal", "visual", "audio"):
+        modalities = {"multimodal": {"dvs", "cochlea"}, "visual": {"dvs"}, "audio": {"cochlea"}}[args.model]
+    else:
+        raise SystemExit(f"unknown model {args.model!r} (multimodal, visual, audio, network:FILE)")
+    visual_all = tensors.get("input.visual") if "dvs" in modalities else None
+    audio_all = tensors.get("input.audio") if "cochlea" in modalities else None
+    steps = (visual_all if visual_all is not None else audio_all).shape[0]
+    if not described:
+        cfg["timesteps"] = steps
+        model = SpikeFuseReference(cfg)
     own = model.state_dict()
     missing = [k for k in own if k not in tensors]
     if missing:
@@ -119,14 +137,14 @@ def main(argv):
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
     B = args.batch
-    if B > visual_all.shape[1]:
-        raise SystemExit(f"{args.data}: batch {B} > {visual_all.shape[1]} samples")
-    visual = visual_all[:, :B].contiguous() if args.model != "audio" else None
-    audio = tensors["input.audio"][:, :B].contiguous() if args.model != "visual" else None
+    if B > (visual_all if visual_all is not None else audio_all).shape[1]:
+        raise SystemExit(f"{args.data}: batch {B} > the samples in the file")
+    visual = visual_all[:, :B].contiguous() if visual_all is not None else None
+    audio = audio_all[:, :B].contiguous() if audio_all is not None else None
     labels = tensors["input.labels"][:B].long()
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-    if args.task == "train":   # activity by one forward (inference: from the file, see below)
+    if args.task == "train" or described:   # activity by one forward (inference: from the file, see below)
         with torch.no_grad():
             out = model(visual, audio, formulation="timebatched")
             fired = sum(float(s.sum()) for s in out["layers"].values())
@@ -154,7 +172,10 @@ def main(argv):
         if args.task == "train":
             optimiser.zero_grad(set_to_none=True)
             o = run_model(visual, audio)
-            losses(model, o, labels)["total"].backward()
+            if described:
+                sum(rate_loss(o[h], labels, o[h].shape[-1]) for h in ("visual", "audio", "fusion") if h in o).backward()
+            else:
+                losses(model, o, labels)["total"].backward()
             optimiser.step()
         else:
             with torch.no_grad():
@@ -178,7 +199,7 @@ def main(argv):
         "seconds": elapsed, "cpu_seconds": cpu, "threads": str(torch.get_num_threads()),
         "load_average_1min": os.getloadavg()[0], "firing_rate": fired / max(neurons, 1),
         "input_density": input_density, "latency_ms": elapsed / samples * 1000 if B == 1 else None,
-        "torch": torch.__version__, "timesteps": visual_all.shape[0],
+        "torch": torch.__version__, "timesteps": steps,
         "warmup_seconds": compile_seconds,
     }, sort_keys=True))
 

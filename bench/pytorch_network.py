@@ -15,6 +15,8 @@ order, with exactly SpikeFuse's semantics (Sources/SpikeNN/NetworkBuilder.swift)
   maxpool2d   F.max_pool2d(k) (kernel = stride, floor; the gradient goes to the window's
               first maximum in row-major order, as SpikeFuse's MaxPool2dKernel)
   flatten     [C, H, W] -> [C*H*W]
+  dropout     in training, one Bernoulli mask per sample fixed over all T (torch's generator,
+              so not SpikeFuse's masks), scaled by 1/(1 - rate); the identity in eval mode
 The LIF dynamics, surrogate (with dampening), reset path in the gradient and the recurrent
 layer are pytorch_reference.py's (imported, not copied). Fusion: "attention" (either
 readout) and "concatenation" reuse pytorch_reference.py's AttentionFusion / ConcatFusion
@@ -110,6 +112,8 @@ class Branch(nn.Module):
             elif kind == "flatten":
                 shape = [math.prod(shape)]
                 self.steps.append(("flatten", None, None, 0))
+            elif kind == "dropout":
+                self.steps.append(("dropout", None, None, float(item["rate"])))
             else:
                 raise ValueError(f"{label}: unknown layer type {kind!r}")
         if shape != [classes]:
@@ -148,6 +152,9 @@ class Branch(nn.Module):
                 x = F.max_pool2d(x.flatten(0, 1), k).unflatten(0, (T, B))
             elif kind == "flatten":
                 x = x.flatten(2)
+            elif kind == "dropout" and self.training and k > 0:
+                keep = (torch.rand(x.shape[1:], device=x.device) >= k).to(x.dtype) / (1 - k)
+                x = x * keep          # [B, ...] broadcast over T: one mask per sample
             if record_name is not None:
                 record[record_name] = x
         return x

@@ -17,7 +17,8 @@
 #     --quick       only the trained activity level (skip the 2/5/10/20 % scaled networks)
 #   FORMULATIONS="fused timebatched fused:channels-last timebatched:channels-last loop" (PyTorch
 #   formulations, NAME:channels-last with channels-last convolutions; the best counts), THREADS=2,
-#   MODELS="multimodal visual audio", OUT=bench/results (writes $OUT.json, $OUT.md, $OUT-profile.txt).
+#   MODELS="multimodal visual audio", NETWORKS="bench/networks/gesture-lif.json" (described networks;
+#   empty: none), NETWORK_DENSITY=0.1, OUT=bench/results (writes $OUT.json, $OUT.md, $OUT-profile.txt).
 #   SWEEP_TRAIN_FORMULATIONS="timebatched": for training in the 2–20 % sweep only (PyTorch's
 #   loop formulation trains the multimodal model ~3x slower and takes ~15 s per batch).
 #
@@ -126,6 +127,18 @@ for model in ${MODELS:-multimodal visual audio}; do
   run_pair trained "$model" train 32
   run_pair trained "$model" infer 32
   run_pair trained "$model" infer 1
+done
+# Described networks (docs/speed.md, "Described networks"): seed-1 weights and random input
+# spikes at NETWORK_DENSITY, the PyTorch peer built from the same JSON (pytorch_network.py).
+# Delete $DATA/network-*.safetensors after editing a network file.
+for net in ${NETWORKS-bench/networks/gesture-lif.json}; do
+  name=network-$(basename "$net" .json)
+  if [ ! -f "$DATA/$name.safetensors" ]; then
+    "$BIN" --prepare-network "$net" --out "$DATA/$name.safetensors" --density "${NETWORK_DENSITY:-0.1}"
+  fi
+  run_pair "$name" "network:$net" train 32 "fused timebatched"
+  run_pair "$name" "network:$net" infer 32 "fused timebatched"
+  run_pair "$name" "network:$net" infer 1 "fused timebatched"
 done
 if [ "$QUICK" = 0 ]; then
   for activity in rate02 rate05 rate10 rate20; do

@@ -122,34 +122,39 @@ SF_INLINE void unpack_body(const uint64_t *words, int64_t count, float *x) {
     for (; i < count; i++) x[i] = (words[i / 64] >> (i % 64)) & 1 ? 1.0f : 0.0f;
 }
 
-// input [images, C, H, W] → columns [C·k·k, images·Ho·Wo] (stride 1, zero padding p).
+// input [images, C, H, W] → columns [C·k·k, images·Ho·Wo] (stride s, zero padding p).
 // Declared no_builtin so that the copy loops stay inline moves, not one memcpy call per run.
-SF_INLINE void im2col_stride1_body(const float *input, int64_t images, const sf_conv_geometry *g,
-                                   float *columns, int64_t stride) {
-    const int64_t k = g->kernel, pad = g->padding, h = g->height, w = g->width;
+SF_INLINE void im2col_body(const float *input, int64_t images, const sf_conv_geometry *g,
+                           float *columns, int64_t stride) {
+    const int64_t k = g->kernel, pad = g->padding, h = g->height, w = g->width, s = g->stride;
     const int64_t oh = g->out_height, ow = g->out_width, pixels = oh * ow;
     for (int64_t c = 0; c < g->in_channels; c++) {
         for (int64_t ki = 0; ki < k; ki++) {
             for (int64_t kj = 0; kj < k; kj++) {
                 float *row = columns + ((c * k + ki) * k + kj) * stride;
-                // output columns x with 0 ≤ x − p + kj < w
-                const int64_t xStart = pad - kj > 0 ? pad - kj : 0;
-                const int64_t xEnd = w + pad - kj < ow ? (w + pad - kj > 0 ? w + pad - kj : 0) : ow;
+                // output columns x with 0 ≤ x·s − p + kj < w
+                const int64_t xStart = pad - kj > 0 ? (pad - kj + s - 1) / s : 0;
+                const int64_t last = w - 1 + pad - kj;             // the largest x·s that is inside
+                const int64_t xEnd = last < 0 ? 0 : (last / s + 1 < ow ? last / s + 1 : ow);
                 for (int64_t img = 0; img < images; img++) {
                     const float *plane = input + (img * g->in_channels + c) * h * w;
                     float *dst = row + img * pixels;
                     for (int64_t y = 0; y < oh; y++) {
                         float *out = dst + y * ow;
-                        const int64_t iy = y - pad + ki;
+                        const int64_t iy = y * s - pad + ki;
                         if (iy < 0 || iy >= h || xStart >= xEnd) {
                             for (int64_t x = 0; x < ow; x++) out[x] = 0;
                             continue;
                         }
-                        const float *src = plane + iy * w - pad + kj;   // src[x] = x[iy, x − p + kj]
+                        const float *src = plane + iy * w - pad + kj;   // src[x·s] = x[iy, x·s − p + kj]
                         for (int64_t x = 0; x < xStart; x++) out[x] = 0;
                         int64_t x = xStart;
-                        for (; x + 8 <= xEnd; x += 8) LANES_AT(out + x) = LANES_AT(src + x);
-                        for (; x < xEnd; x++) out[x] = src[x];
+                        if (s == 1) {
+                            for (; x + 8 <= xEnd; x += 8) LANES_AT(out + x) = LANES_AT(src + x);
+                            for (; x < xEnd; x++) out[x] = src[x];
+                        } else {
+                            for (; x < xEnd; x++) out[x] = src[x * s];
+                        }
                         for (x = xEnd; x < ow; x++) out[x] = 0;
                     }
                 }
@@ -184,7 +189,7 @@ static void column_sums_baseline(const float *m, int64_t r, int64_t c, float *s)
 static void unpack_baseline(const uint64_t *w, int64_t n, float *x) { unpack_body(w, n, x); }
 #define SF_NO_CALLS __attribute__((no_builtin("memcpy", "memset", "memmove")))
 SF_NO_CALLS static void im2col_baseline(const float *x, int64_t n, const sf_conv_geometry *g, float *c, int64_t s) {
-    im2col_stride1_body(x, n, g, c, s);
+    im2col_body(x, n, g, c, s);
 }
 #ifdef SF_X86
 #define SF_AVX2 __attribute__((target("avx2")))
@@ -193,7 +198,7 @@ SF_AVX2 static int pack_avx2(const float *x, int64_t n, uint64_t *w) { return pa
 SF_AVX2 static void column_sums_avx2(const float *m, int64_t r, int64_t c, float *s) { column_sums_body(m, r, c, s); }
 SF_AVX2 static void unpack_avx2(const uint64_t *w, int64_t n, float *x) { unpack_body(w, n, x); }
 SF_AVX2 SF_NO_CALLS static void im2col_avx2(const float *x, int64_t n, const sf_conv_geometry *g, float *c, int64_t s) {
-    im2col_stride1_body(x, n, g, c, s);
+    im2col_body(x, n, g, c, s);
 }
 #else
 #define transpose_avx2 transpose_baseline
@@ -220,8 +225,8 @@ void sf_unpack_spikes(const uint64_t *words, int64_t count, float *x, int avx2) 
     if (avx2) unpack_avx2(words, count, x); else unpack_baseline(words, count, x);
 }
 
-void sf_im2col_stride1(const float *input, int64_t images, const sf_conv_geometry *geometry,
-                       float *columns, int64_t column_stride, int avx2) {
+void sf_im2col(const float *input, int64_t images, const sf_conv_geometry *geometry,
+               float *columns, int64_t column_stride, int avx2) {
     if (avx2) im2col_avx2(input, images, geometry, columns, column_stride);
     else im2col_baseline(input, images, geometry, columns, column_stride);
 }

@@ -78,13 +78,27 @@ SF_INLINE int64_t list_active(const float *row, int64_t width, int64_t yy, int64
 
 /// sums [Ho·Wo, O] += the forward scatter of `n` listed pixels of channel c: for each pixel in
 /// list order, for ki, kj ascending over the taps that reach an output pixel,
-/// sums[pixel, :] += v · Wᵀ[(c·k + ki)·k + kj, :].
+/// sums[pixel, :] += v · Wᵀ[(c·k + ki)·k + kj, :]. With stride s, tap ki reaches output row
+/// i = (row − ki)/s where s divides row − ki (likewise columns).
 SF_INLINE void scatter_to_pixels(const sf_active_pixel *list, int64_t n, int64_t c, const sf_conv_geometry *g,
                                  const float *wt, float *sums) {
-    const int64_t k = g->kernel, oh = g->out_height, ow = g->out_width, outC = g->out_channels;
+    const int64_t k = g->kernel, oh = g->out_height, ow = g->out_width, outC = g->out_channels, s = g->stride;
     for (int64_t e = 0; e < n; e++) {
         const int64_t row = list[e].row, column = list[e].column;   // yy + p, xx + p
         const float v = list[e].v;
+        if (s != 1) {
+            for (int64_t ki = 0; ki < k && ki <= row; ki++) {
+                const int64_t a = row - ki;
+                if (a % s != 0 || a / s >= oh) continue;
+                const float *taps = wt + (c * k + ki) * k * outC;
+                for (int64_t kj = 0; kj < k && kj <= column; kj++) {
+                    const int64_t b = column - kj;
+                    if (b % s != 0 || b / s >= ow) continue;
+                    add_scaled(taps + kj * outC, v, sums + ((a / s) * ow + b / s) * outC, outC);
+                }
+            }
+            continue;
+        }
         const int64_t kiLow = row - oh + 1 > 0 ? row - oh + 1 : 0, kiHigh = row < k - 1 ? row : k - 1;
         const int64_t kjLow = column - ow + 1 > 0 ? column - ow + 1 : 0, kjHigh = column < k - 1 ? column : k - 1;
         for (int64_t ki = kiLow; ki <= kiHigh; ki++) {
@@ -101,16 +115,20 @@ SF_INLINE void scatter_to_pixels(const sf_active_pixel *list, int64_t n, int64_t
 }
 
 /// dWᵀ[tap, :] += Σ v · dYᵀ[pixel, :] over the `n` listed pixels of one channel that reach an
-/// output pixel through tap (ki, kj), in list order: the weight gradient with the tap's row held
+/// output pixel through tap (ki, kj) (with stride s: where s divides row − ki and column − kj), in list order: the weight gradient with the tap's row held
 /// in registers (32 columns as four 8-lane sums, then 8, then one by one) instead of loaded and
 /// stored per pixel. Per element the adds are those of the reference in the same order.
 SF_INLINE void accumulate_tap(const sf_active_pixel *list, int64_t n, int64_t ki, int64_t kj,
                               const sf_conv_geometry *g, const float *dyT, float *dst) {
-    const int64_t oh = g->out_height, ow = g->out_width, outC = g->out_channels;
+    const int64_t oh = g->out_height, ow = g->out_width, outC = g->out_channels, s = g->stride;
     int64_t col = 0;
 #define SF_EACH_REACHING_PIXEL(...)                                                          \
     for (int64_t e = 0; e < n; e++) {                                                        \
-        const int64_t i = list[e].row - ki, j = list[e].column - kj;                         \
+        int64_t i = list[e].row - ki, j = list[e].column - kj;                               \
+        if (s != 1) {                                                                        \
+            if (i < 0 || j < 0 || i % s != 0 || j % s != 0) continue;                        \
+            i /= s; j /= s;                                                                  \
+        }                                                                                    \
         if ((uint64_t)i >= (uint64_t)oh || (uint64_t)j >= (uint64_t)ow) continue;            \
         const float v = list[e].v;                                                           \
         const float *src = dyT + (i * ow + j) * outC + col;                                  \
@@ -309,12 +327,12 @@ SF_INLINE void accumulate_channel_taps_k3o32(const float *plane, const sf_conv_g
 // (EventConv2dKernel.forEachActiveTapAnyStride: channel, row, column, then ki, kj ascending):
 // forward, an output pixel's contributions come in (c, ki, kj) order either way; weight
 // gradient, a tap's contributions come in pixel order within its channel either way.
-SF_INLINE void scatter_stride1_body(const float *image, const sf_conv_geometry *g,
-                                    const float *table, float *target, sf_scatter_direction direction) {
-    const int64_t k = g->kernel, pad = g->padding, oh = g->out_height;
+SF_INLINE void scatter_body(const float *image, const sf_conv_geometry *g,
+                            const float *table, float *target, sf_scatter_direction direction) {
+    const int64_t k = g->kernel, pad = g->padding, oh = g->out_height, s = g->stride;
     const int64_t width = g->width, plane = g->height * g->width, outC = g->out_channels;
-    // 3×3, 32 channels, every input row reaching an output row (p ≤ 2): one pass per channel.
-    if (k == 3 && outC == 32 && pad <= 2) {
+    // 3×3, 32 channels, stride 1, every input row reaching an output row (p ≤ 2): one pass per channel.
+    if (k == 3 && outC == 32 && pad <= 2 && s == 1) {
         for (int64_t c = 0; c < g->in_channels; c++) {
             if (direction == SF_SCATTER_TO_PIXELS) scatter_channel_to_pixels_k3o32(image + c * plane, c, g, table, target);
             else accumulate_channel_taps_k3o32(image + c * plane, g, table, target + c * 9 * 32);
@@ -327,10 +345,11 @@ SF_INLINE void scatter_stride1_body(const float *image, const sf_conv_geometry *
         while (yy < g->height) {
             int64_t n = 0;
             while (yy < g->height && n < SF_ACTIVE_CHUNK) {
-                // rows that reach no output row (padding > k − 1) contribute nothing
-                const int64_t kiLow = yy + pad - oh + 1 > 0 ? yy + pad - oh + 1 : 0;
-                const int64_t kiHigh = yy + pad < k - 1 ? yy + pad : k - 1;
-                if (kiLow <= kiHigh) n = list_active(image + c * plane + yy * width, width, yy, pad, &xx, list, n);
+                // rows that reach no output row (padding > k − 1, or between strides) contribute nothing
+                int reaches = 0;
+                for (int64_t ki = 0; ki < k && ki <= yy + pad && !reaches; ki++)
+                    reaches = (yy + pad - ki) % s == 0 && (yy + pad - ki) / s < oh;
+                if (reaches) n = list_active(image + c * plane + yy * width, width, yy, pad, &xx, list, n);
                 else xx = width;
                 if (xx == width) { yy++; xx = 0; }
             }
@@ -433,9 +452,9 @@ SF_INLINE void rows_weight_gradient_body(const float *x, int64_t rows, int64_t i
 
 // MARK: the two variants of each kernel
 
-static void scatter_stride1_baseline(const float *image, const sf_conv_geometry *g, const float *table,
+static void scatter_baseline(const float *image, const sf_conv_geometry *g, const float *table,
                                      float *target, sf_scatter_direction direction) {
-    scatter_stride1_body(image, g, table, target, direction);
+    scatter_body(image, g, table, target, direction);
 }
 static void rows_forward_baseline(const float *x, int64_t b, int64_t e, int64_t in, const float *wt,
                                   int64_t out, float *y) {
@@ -448,9 +467,9 @@ static void rows_weight_gradient_baseline(const float *x, int64_t rows, int64_t 
 
 #ifdef SF_X86
 #define SF_AVX2 __attribute__((target("avx2")))
-SF_AVX2 static void scatter_stride1_avx2(const float *image, const sf_conv_geometry *g, const float *table,
+SF_AVX2 static void scatter_avx2(const float *image, const sf_conv_geometry *g, const float *table,
                                          float *target, sf_scatter_direction direction) {
-    scatter_stride1_body(image, g, table, target, direction);
+    scatter_body(image, g, table, target, direction);
 }
 SF_AVX2 static void rows_forward_avx2(const float *x, int64_t b, int64_t e, int64_t in, const float *wt,
                                       int64_t out, float *y) {
@@ -462,22 +481,22 @@ SF_AVX2 static void rows_weight_gradient_avx2(const float *x, int64_t rows, int6
 }
 /// The scatters' AVX-512 build: the 32-float rows of the 3×3, 32-channel path become two zmm
 /// (a channel's nine weight rows or weight-gradient sums then stay in registers); the rest as AVX2.
-__attribute__((target("avx2,avx512f,avx512vl"))) static void scatter_stride1_avx512(
+__attribute__((target("avx2,avx512f,avx512vl"))) static void scatter_avx512(
     const float *image, const sf_conv_geometry *g, const float *table, float *target, sf_scatter_direction direction) {
-    scatter_stride1_body(image, g, table, target, direction);
+    scatter_body(image, g, table, target, direction);
 }
 #else
-#define scatter_stride1_avx512 scatter_stride1_baseline
-#define scatter_stride1_avx2 scatter_stride1_baseline
+#define scatter_avx512 scatter_baseline
+#define scatter_avx2 scatter_baseline
 #define rows_forward_avx2 rows_forward_baseline
 #define rows_weight_gradient_avx2 rows_weight_gradient_baseline
 #endif
 
-void sf_event_conv_scatter_stride1(const float *image, const sf_conv_geometry *geometry, const float *table,
-                                   float *target, sf_scatter_direction direction, int level) {
-    if (level >= 2) scatter_stride1_avx512(image, geometry, table, target, direction);
-    else if (level == 1) scatter_stride1_avx2(image, geometry, table, target, direction);
-    else scatter_stride1_baseline(image, geometry, table, target, direction);
+void sf_event_conv_scatter(const float *image, const sf_conv_geometry *geometry, const float *table,
+                           float *target, sf_scatter_direction direction, int level) {
+    if (level >= 2) scatter_avx512(image, geometry, table, target, direction);
+    else if (level == 1) scatter_avx2(image, geometry, table, target, direction);
+    else scatter_baseline(image, geometry, table, target, direction);
 }
 
 void sf_spike_rows_forward(const float *x, int64_t row_begin, int64_t row_end, int64_t in_features,

@@ -14,6 +14,8 @@ public struct AEDAT4Recording: Sendable, Equatable {
     /// Packets read (of every stream), and those of other streams that were skipped.
     public var packets: Int
     public var skippedPackets: Int
+    /// Packets of each stream id (streams the infoNode lists and that sent none are absent).
+    public var packetsPerStream: [Int: Int]
     /// Where the packets end: the FTAB's offset, or the file's size when there is none.
     public var packetsEnd: Int
     public var skippedInvalidAddresses: Int
@@ -75,17 +77,11 @@ public enum AEDAT4 {
             throw EventIOError.truncated(file: source, offset: lengthAt,
                 detail: "IOHeader of \(headerLength) bytes, only \(bytes.count - headerStart) remain")
         }
-        let header = _FlatBuffer(bytes, start: headerStart, end: headerStart + headerLength, base: headerStart,
-                                 source: source, what: "IOHeader")
-        let root = try header.root(identifier: "IOHE")
-        let compression = try header.field(root, 0).map { Int(try header.i32($0)) } ?? 0
-        let dataTable = try header.field(root, 1).map { try header.i64($0) } ?? -1
-        let info = String(decoding: try header.string(root, 2) ?? [], as: UTF8.self)
-        guard (0...4).contains(compression) else {
-            throw EventIOError.unsupportedEncoding(file: source, detail: "IOHeader compression \(compression) is not 0–4 (none, LZ4, LZ4 high, Zstd, Zstd high)")
-        }
+        let header = try _AEDAT4Header(bytes, start: headerStart, length: headerLength, base: headerStart,
+                                       source: source, options: options)
         let bodyStart = headerStart + headerLength
         let packetsEnd: Int
+        let dataTable = header.dataTablePosition
         if dataTable < 0 {
             packetsEnd = bytes.count
         } else {
@@ -99,104 +95,29 @@ public enum AEDAT4 {
             }
             packetsEnd = Int(dataTable)
         }
-        let streams = streamTypes(info)
-        guard let eventStream = streams.filter({ $0.value == "EVTS" }).keys.min() else {
-            throw EventIOError.missingKey(file: source, key: "infoNode",
-                detail: "no stream with typeIdentifier EVTS among \(streams.isEmpty ? "none" : streams.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))")
-        }
-        let sensor: SensorSize
-        if let s = options.sensor {
-            sensor = s
-        } else if let s = streamSize(info, id: eventStream), s.width >= 1, s.height >= 1, s.width <= 32768, s.height <= 32768 {
-            sensor = s
-        } else {
-            throw EventIOError.missingKey(file: source, key: "/outInfo/\(eventStream)/info/sizeX,sizeY",
-                detail: "the event stream's sensor size (1–32768) is not in the infoNode; pass AEDAT31ReadOptions(sensor:)")
-        }
 
         // Packets
-        var ts: [Int64] = [], xs: [UInt16] = [], ys: [UInt16] = [], ps: [UInt8] = []
-        var kept = 0
+        var decoder = _AEDAT4EventDecoder(header: header, options: options, source: source)
         var seen: [(offset: Int, stream: Int, size: Int, elements: Int)] = []   // every packet, in file order
-        var packets = 0, skipped = 0, skippedAddresses = 0, clamped = 0
-        var previous = Int64.min
+        var packets = 0, skipped = 0
         var offset = bodyStart
-        let width = Int16(clamping: sensor.width), height = Int16(clamping: sensor.height)
         while offset < packetsEnd {
             guard packetsEnd - offset >= 8 else {
                 throw EventIOError.truncated(file: source, offset: offset, detail: "packet header needs 8 bytes, only \(packetsEnd - offset) remain")
             }
-            let (stream, size) = bytes.withUnsafeBytes {
-                (Int(Int32(bitPattern: $0._littleEndianUInt32(at: offset))), Int(Int32(bitPattern: $0._littleEndianUInt32(at: offset + 4))))
-            }
+            let (stream, size) = _aedat4PacketHeader(bytes, at: offset)
             guard size >= 0, size <= packetsEnd - offset - 8 else {
                 throw EventIOError.truncated(file: source, offset: offset,
                     detail: "packet of stream \(stream) declares \(size) bytes, only \(packetsEnd - offset - 8) remain")
             }
-            let body = bytes[(offset + 8)..<(offset + 8 + size)]
             packets += 1
             defer { offset += 8 + size }
             seen.append((offset, stream, size, 0))
-            guard stream == eventStream else { skipped += 1; continue }
-            // The packet's FlatBuffer: decompressed, or in place in the file's bytes.
-            let plain: [UInt8], first: Int, last: Int
-            switch compression {
-            case 1, 2: plain = try _AEDAT4Frame.lz4(body, source: source, offset: offset); first = 0; last = plain.count
-            case 3, 4: plain = try _AEDAT4Frame.zstd(body, source: source, offset: offset); first = 0; last = plain.count
-            default: plain = bytes; first = offset + 8; last = offset + 8 + size
-            }
-            // Size-prefixed FlatBuffer: u32 size, then the buffer. Error offsets are the
-            // file's (for a compressed packet: the packet's, plus the position in its frame).
-            let what = "event packet at byte offset \(offset)"
-            let fb0 = _FlatBuffer(plain, start: first, end: last, base: offset + 8, source: source, what: what)
-            let prefixed = Int(try fb0.u32(first))
-            guard prefixed <= last - first - 4 else {
-                throw fb0.fail(first, "size prefix \(prefixed) is larger than the \(last - first - 4) bytes after it")
-            }
-            let fb = _FlatBuffer(plain, start: first + 4, end: first + 4 + prefixed, base: offset + 12, source: source, what: what)
-            let table = try fb.root(identifier: "EVTS")
-            let (start, count) = try fb.structVector(table, 0, stride: 16)
-            seen[seen.count - 1].elements = count
-            // Columns grow geometrically; each packet's events are written through pointers.
-            if ts.count < kept + count {
-                let grown = max(kept + count, 2 * ts.count) - ts.count
-                ts += repeatElement(0, count: grown); xs += repeatElement(0, count: grown)
-                ys += repeatElement(0, count: grown); ps += repeatElement(0, count: grown)
-            }
-            try plain.withUnsafeBytes { raw in
-            try ts.withUnsafeMutableBufferPointer { tOut in
-            try xs.withUnsafeMutableBufferPointer { xOut in
-            try ys.withUnsafeMutableBufferPointer { yOut in
-            try ps.withUnsafeMutableBufferPointer { pOut in
-                for i in 0..<count {
-                    let at = start + 16 * i
-                    var t = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self))
-                    let x = Int16(bitPattern: raw._littleEndianUInt16(at: at + 8))
-                    let y = Int16(bitPattern: raw._littleEndianUInt16(at: at + 10))
-                    if x < 0 || y < 0 || x >= width || y >= height {
-                        if options.invalidAddresses == .skip { skippedAddresses += 1; continue }
-                        throw EventIOError.addressOutOfRange(file: source, offset: offset,
-                            detail: "event \(i) of the packet: pixel (x \(x), y \(y)) is outside the \(sensor) sensor")
-                    }
-                    if t < previous {
-                        guard options.backwardTimestamps == .clamp else {
-                            throw EventIOError.timestampJump(file: source, offset: offset,
-                                detail: "event \(i) of the packet: timestamp \(t) µs after \(previous) µs")
-                        }
-                        t = previous; clamped += 1
-                    }
-                    previous = t
-                    tOut[kept] = t
-                    xOut[kept] = UInt16(truncatingIfNeeded: x)
-                    yOut[kept] = UInt16(truncatingIfNeeded: y)
-                    pOut[kept] = raw[at + 12] != 0 ? 1 : 0
-                    kept += 1
-                }
-            }}}}}
+            guard stream == header.eventStream else { skipped += 1; continue }
+            seen[seen.count - 1].elements = try decoder.decodePacket(bytes, at: offset, size: size, offset: offset)
         }
-        let extra = ts.count - kept
-        ts.removeLast(extra); xs.removeLast(extra); ys.removeLast(extra); ps.removeLast(extra)
-        let events = DVSEvents(sensor: sensor, t: ts, x: xs, y: ys, polarity: ps)
+        let events = decoder.take()
+        let compression = header.compression, eventStream = header.eventStream
         var index: [AEDAT4IndexEntry] = []
         var indexProblem: String?
         if packetsEnd < bytes.count {
@@ -213,9 +134,10 @@ public enum AEDAT4 {
                 indexProblem = "\(error)"
             }
         }
-        return AEDAT4Recording(events: events, compression: compression, infoNode: info, eventStreamID: eventStream,
-                               streams: streams, packets: packets, skippedPackets: skipped, packetsEnd: packetsEnd,
-                               skippedInvalidAddresses: skippedAddresses, clampedTimestamps: clamped,
+        return AEDAT4Recording(events: events, compression: compression, infoNode: header.infoNode, eventStreamID: eventStream,
+                               streams: header.streams, packets: packets, skippedPackets: skipped,
+                               packetsPerStream: Dictionary(seen.map { ($0.stream, 1) }, uniquingKeysWith: +), packetsEnd: packetsEnd,
+                               skippedInvalidAddresses: decoder.skippedAddresses, clampedTimestamps: decoder.clamped,
                                index: index, indexProblem: indexProblem)
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import SpikeTensor
 
 /// One labelled window of a DVS128 Gesture labels CSV: `class,startTime_usec,endTime_usec`.
-public struct DVSGestureWindow: Sendable, Equatable {
+public struct DVSGestureWindow: Sendable, Hashable {
     /// The file's class id, 1–11.
     public var classID: Int
     /// start ≤ t < end, µs on the recording's own clock.

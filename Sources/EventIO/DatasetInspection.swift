@@ -24,10 +24,12 @@ public struct EventFileSummary: Codable, Sendable, Equatable {
     /// Times of the first and last event in file order, µs as recorded (nil when empty).
     public var tFirstUs: Int64? = nil
     public var tLastUs: Int64? = nil
+    /// A multi-stream file's streams (AEDAT 4.0), written only for such files.
+    public var streams: [EventFileStream]? = nil
 
     enum CodingKeys: String, CodingKey {
         case file, format, sensor, events, durationUs = "duration_us", onEvents = "on_events",
-             offEvents = "off_events", label, width, height, tFirstUs = "t_first_us", tLastUs = "t_last_us", on, off
+             offEvents = "off_events", label, width, height, tFirstUs = "t_first_us", tLastUs = "t_last_us", on, off, streams
     }
 
     /// Writes every key, `"label": null` included, so JSON readers always find the fields.
@@ -41,6 +43,7 @@ public struct EventFileSummary: Codable, Sendable, Equatable {
         try c.encode(width, forKey: .width); try c.encode(height, forKey: .height)
         try c.encode(tFirstUs, forKey: .tFirstUs); try c.encode(tLastUs, forKey: .tLastUs)
         try c.encode(onEvents, forKey: .on); try c.encode(offEvents, forKey: .off)
+        try c.encodeIfPresent(streams, forKey: .streams)
     }
 
     public init(from decoder: Decoder) throws {
@@ -51,6 +54,7 @@ public struct EventFileSummary: Codable, Sendable, Equatable {
         offEvents = try c.decode(Int.self, forKey: .offEvents); label = try c.decodeIfPresent(String.self, forKey: .label)
         width = try c.decodeIfPresent(Int.self, forKey: .width); height = try c.decodeIfPresent(Int.self, forKey: .height)
         tFirstUs = try c.decodeIfPresent(Int64.self, forKey: .tFirstUs); tLastUs = try c.decodeIfPresent(Int64.self, forKey: .tLastUs)
+        streams = try c.decodeIfPresent([EventFileStream].self, forKey: .streams)
     }
 
     public init(file: String, format: String, sensor: String, events: Int, durationUs: Int64, onEvents: Int,
@@ -67,6 +71,7 @@ public struct EventFileSummary: Codable, Sendable, Equatable {
         self.init(file: file, format: f.format, sensor: "\(e.sensor.width)x\(e.sensor.height)", events: e.count,
                   durationUs: e.durationMicroseconds, onEvents: e.onCount, offEvents: e.offCount, label: f.label,
                   width: e.sensor.width, height: e.sensor.height, tFirstUs: e.t.first, tLastUs: e.t.last)
+        streams = f.streams
     }
 }
 

@@ -15,8 +15,9 @@ import SpikeTensor
 /// crop) are the same on every platform; the Gaussian jitters go through libm's log, cos and
 /// sin, so a last-bit difference between C libraries could, rarely, move a rounded offset.
 ///
-/// Seeding rule for training (not wired into training yet): sample `i` of epoch `e` in a run
-/// seeded `s` is augmented with `AugmentationSeed.derive(run: s, epoch: e, sample: i)`:
+/// Seeding rule for training (`train --augment`, `AugmentationSettings`, `AugmentedEpoch`):
+/// sample `i` of epoch `e` in a run seeded `s` is augmented with
+/// `AugmentationSeed.derive(run: s, epoch: e, sample: i)`:
 ///
 /// ```swift
 /// let augment = AugmentationPipeline([DropEvents(probability: 0.1), SpatialJitter(sigma: 1),

@@ -9,9 +9,26 @@ public struct EventFile: Sendable {
     public var events: DVSEvents
     /// The class the file's name or folder gives (MNIST-DVS digit, N-MNIST folder), if any.
     public var label: String?
+    /// The file's streams, for formats that hold several (AEDAT 4.0); nil for the others.
+    public var streams: [EventFileStream]?
 
-    public init(format: String, events: DVSEvents, label: String? = nil) {
-        self.format = format; self.events = events; self.label = label
+    public init(format: String, events: DVSEvents, label: String? = nil, streams: [EventFileStream]? = nil) {
+        self.format = format; self.events = events; self.label = label; self.streams = streams
+    }
+}
+
+/// One stream of a multi-stream file (AEDAT 4.0: events, frames, IMU, triggers …).
+public struct EventFileStream: Codable, Sendable, Equatable {
+    public var id: Int
+    /// The stream's type identifier: EVTS (events), FRME (frames), IMUS (IMU), TRIG (triggers) …
+    public var type: String
+    /// Packets of the stream in the file.
+    public var packets: Int
+    /// Whether its events were read (the event stream), or its packets skipped.
+    public var read: Bool
+
+    public init(id: Int, type: String, packets: Int, read: Bool) {
+        self.id = id; self.type = type; self.packets = packets; self.read = read
     }
 }
 
@@ -59,6 +76,14 @@ public struct EventFileFormat: Sendable {
     public static let aedat = EventFileFormat(name: "AEDAT 2.0, 3.1, 4.0, CIFAR10-DVS", extensions: ["aedat", "aedat4"],
                     recognises: { $0.starts(with: Array("#!AER-DAT".utf8)) },
                     read: { url in
+                        if try _FileBytes.readHead(url, count: 12) == Array(AEDAT4.versionLine.utf8) {
+                            let r = try AEDAT4.readRecording(url)
+                            let streams = r.streams.keys.sorted().map {
+                                EventFileStream(id: $0, type: r.streams[$0]!, packets: r.packetsPerStream[$0] ?? 0,
+                                                read: $0 == r.eventStreamID)
+                            }
+                            return EventFile(format: AEDATFlavour.aedat4.rawValue, events: r.events, streams: streams)
+                        }
                         let (events, flavour) = try AEDATFlavour.read(url)
                         var label: String?
                         switch flavour {

@@ -20,7 +20,8 @@ public enum SVGPlot {
     }
 
     /// Default colours for series without a colour of their own.
-    public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
     /// A line plot with axes, ticks, labels and a legend, as SVG text.
     ///

@@ -7,6 +7,9 @@ public struct Batch {
     /// `[T, B, C]`
     public var audio: Tensor
     public var labels: [Int]
+    /// One seed per sample for the network's dropout masks (`Dropout.sampleSeeds`); empty:
+    /// masks by batch row. The trainer sets them per run, epoch and dataset sample.
+    public var sampleSeeds: [UInt64] = []
     public init(visual: Tensor, audio: Tensor, labels: [Int]) {
         self.visual = visual; self.audio = audio; self.labels = labels
     }

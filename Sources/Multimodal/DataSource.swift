@@ -11,6 +11,10 @@ public enum DataSource: Codable, Sendable, Equatable {
     /// SHD with its 20 classes or SSC with its 35, audio only (the A-Network), with the files'
     /// own train / test split (`SHDClassDataset`). Visual samples are `[T, 1, 1, 1]` zeros.
     case shd(SHDClassConfiguration)
+    /// A folder of event-camera recordings, visual only (the V-Network or a network with only
+    /// a dvs branch): DVS128 Gesture, CIFAR10-DVS, N-Caltech101 or N-MNIST, with the folder's
+    /// split (`EventFolderDataset`). Audio samples are `[T, 1]` zeros.
+    case events(EventFolderConfiguration)
 
     /// The training and test splits (the joint dataset frames its recordings once, or
     /// loads them from its cache).
@@ -26,6 +30,10 @@ public enum DataSource: Codable, Sendable, Equatable {
             let (train, test, warnings) = try SHDClassDataset.load(c)
             for w in warnings { warn(w) }
             return (train, test)
+        case .events(let c):
+            let (train, test, warnings) = try EventFolderDataset.load(c)
+            for w in warnings { warn(w) }
+            return (train, test)
         }
     }
 
@@ -35,6 +43,7 @@ public enum DataSource: Codable, Sendable, Equatable {
         case .synthetic(let c): return [c.timesteps, c.polarities, c.imageSize, c.imageSize]
         case .joint(let c): return c.visualShape
         case .shd(let c): return [c.timesteps, 1, 1, 1]
+        case .events(let c): return c.visualShape
         }
     }
 
@@ -44,6 +53,7 @@ public enum DataSource: Codable, Sendable, Equatable {
         case .synthetic(let c): return [c.timesteps, c.audioChannels]
         case .joint(let c): return c.audioShape
         case .shd(let c): return c.audioShape
+        case .events(let c): return c.audioShape
         }
     }
 
@@ -52,6 +62,7 @@ public enum DataSource: Codable, Sendable, Equatable {
         case .synthetic(let c): return c.classes
         case .joint: return 10
         case .shd(let c): return c.classes
+        case .events(let c): return c.classes
         }
     }
 
@@ -61,11 +72,22 @@ public enum DataSource: Codable, Sendable, Equatable {
         return true
     }
 
-    /// Throws, naming why, when `mode` needs visual samples this data does not have.
+    /// Whether the data has audio samples (event-camera folders have none).
+    public var hasAudio: Bool {
+        if case .events = self { return false }
+        return true
+    }
+
+    /// Throws, naming why, when `mode` needs visual or audio samples this data does not have.
     public func check(mode: TrainingMode) throws {
-        guard !hasVisual, mode.usesVisual else { return }
-        throw ConfigurationError.invalid("mode \(mode) needs visual data, and \(location) is audio only (no visual data): "
-                                         + "train it with --mode audio, or a network with only a cochlea branch")
+        if !hasVisual, mode.usesVisual {
+            throw ConfigurationError.invalid("mode \(mode) needs visual data, and \(location) is audio only (no visual data): "
+                                             + "train it with --mode audio, or a network with only a cochlea branch")
+        }
+        if !hasAudio, mode.usesAudio {
+            throw ConfigurationError.invalid("mode \(mode) needs audio data, and \(location) is visual only (no audio data): "
+                                             + "train it with --mode visual, or a network with only a dvs branch")
+        }
     }
 
     /// `model` with the input sizes this data implies (T, P, image side, channels, classes).
@@ -81,9 +103,22 @@ public enum DataSource: Codable, Sendable, Equatable {
         m.timesteps = visualShape[0]
         m.polarities = visualShape[1]
         m.imageSize = visualShape[2]
-        m.audioChannels = audioShape[1]
+        if hasAudio { m.audioChannels = audioShape[1] }
         m.classes = classCount
         return m
+    }
+
+    /// This source with an event folder's framing set from `model`'s visual input `[P, H, W]`
+    /// and T (T kept when `keepTimesteps`, e.g. given by `--timesteps`); other sources as they
+    /// are. An input the data cannot fill is an error naming both shapes (`source` names the model).
+    public func fitted(to model: ModelConfiguration, keepTimesteps: Bool, source: String) throws -> DataSource {
+        guard case .events(var c) = self, model.mode.usesVisual else { return self }
+        do {
+            try c.fit(input: model.visualFrameShape, timesteps: model.timesteps, keepTimesteps: keepTimesteps)
+        } catch DatasetError.badConfiguration(let reason) {
+            throw ConfigurationError.invalid("\(source): \(reason)")
+        }
+        return .events(c)
     }
 
     /// Checks that a described network's inputs are what this data gives after framing:
@@ -97,6 +132,10 @@ public enum DataSource: Codable, Sendable, Equatable {
         if !hasVisual, network.branch(.dvs) != nil {
             throw ConfigurationError.invalid("\(source): the network has a dvs branch, and \(location) is audio only (no visual data); "
                                              + "use a network with only a cochlea branch")
+        }
+        if !hasAudio, network.branch(.cochlea) != nil {
+            throw ConfigurationError.invalid("\(source): the network has a cochlea branch, and \(location) is visual only (no audio data); "
+                                             + "use a network with only a dvs branch")
         }
         if let v = network.branch(.dvs), [network.timesteps] + v.input.shape != visualShape {
             throw mismatch("dvs input [T, P, H, W]", [network.timesteps] + v.input.shape, visualShape)
@@ -113,23 +152,19 @@ public enum DataSource: Codable, Sendable, Equatable {
         case .synthetic: return "synthetic data"
         case .joint(let c): return "visual \(c.mnistDVSRoot), audio \(c.ntidigitsFile)"
         case .shd(let c): return "\(c.corpus.name) (\(c.classes) classes) in \(c.folder)"
+        case .events(let c): return "\(c.kind.name) (\(c.classes) classes) in \(c.folder)"
         }
     }
 
     /// Whether `other` gives the same samples: equal but for where frames are cached, the
     /// bad-file policy and progress lines, which change no frame.
     public func sameData(as other: DataSource) -> Bool {
-        if case .shd(var a) = self, case .shd(var b) = other {
-            a.cacheDirectory = nil; b.cacheDirectory = nil
-            a.badFiles = .skip; b.badFiles = .skip
-            a.showProgress = true; b.showProgress = true
-            return a == b
+        switch (self, other) {
+        case (.joint(let a), .joint(let b)): return a.framesEqual(b)
+        case (.shd(let a), .shd(let b)): return a.framesEqual(b)
+        case (.events(let a), .events(let b)): return a.framesEqual(b)
+        default: return self == other
         }
-        guard case .joint(var a) = self, case .joint(var b) = other else { return self == other }
-        a.cacheDirectory = nil; b.cacheDirectory = nil
-        a.badFiles = .skip; b.badFiles = .skip
-        a.showProgress = true; b.showProgress = true
-        return a == b
     }
 
     /// The source as one JSON string (for config.json).

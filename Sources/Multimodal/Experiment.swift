@@ -19,6 +19,14 @@ public struct ExperimentRun: Sendable {
     public var seed: UInt64
     public var metrics: [EpochMetrics]
     public var seconds: Double
+    public init(mode: TrainingMode, seed: UInt64, metrics: [EpochMetrics], seconds: Double) {
+        self.mode = mode; self.seed = seed; self.metrics = metrics; self.seconds = seconds
+    }
+    /// `seconds` from the metrics (training and testing of every epoch), so a run finished
+    /// across several invocations counts all of them.
+    public init(mode: TrainingMode, seed: UInt64, metrics: [EpochMetrics]) {
+        self.init(mode: mode, seed: seed, metrics: metrics, seconds: metrics.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds })
+    }
     /// Test accuracy of the mode's deciding head after the last epoch.
     public var finalAccuracy: Double {
         guard let m = metrics.last else { return 0 }
@@ -73,10 +81,7 @@ public enum Experiment {
                                           runDirectory: dir, dataDescription: dataDescription)
                 let hasCheckpoint = !(trainer.checkpointEpochs().isEmpty)
                 prepare(trainer, mode, seed)
-                let metrics = try trainer.run(resume: hasCheckpoint)
-                // Wall time from the metrics, so a run finished across several invocations counts all of them.
-                let seconds = metrics.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds }
-                let run = ExperimentRun(mode: mode, seed: seed, metrics: metrics, seconds: seconds)
+                let run = ExperimentRun(mode: mode, seed: seed, metrics: try trainer.run(resume: hasCheckpoint))
                 runs.append(run)
                 log(String(format: "%@ seed %llu: %.2f %% (%.0f s)", mode.rawValue, seed, run.finalAccuracy, run.seconds))
             }
@@ -88,12 +93,26 @@ public enum Experiment {
         group.barrier()                 // every rank's runs are finished and on disk
         guard group.isLeader else { return runs }
         let everyRun = try all.map { mode, seed, dir in
-            let metrics = try RunDirectory(dir).readMetrics()
-            return ExperimentRun(mode: mode, seed: seed, metrics: metrics,
-                                 seconds: metrics.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds })
+            ExperimentRun(mode: mode, seed: seed, metrics: try RunDirectory(dir).readMetrics())
         }
         try writeReports(everyRun, to: out)
         return everyRun
+    }
+
+    /// The runs an experiment folder holds (`out/<mode>/seed-<s>/metrics.jsonl`), mode by mode in
+    /// `TrainingMode` order, seeds ascending; runs without a finished epoch are left out.
+    public static func readRuns(in out: URL) throws -> [ExperimentRun] {
+        var runs: [ExperimentRun] = []
+        for mode in TrainingMode.allCases {
+            let folder = out.appendingPathComponent(mode.rawValue)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            let seeds = names.compactMap { $0.hasPrefix("seed-") ? UInt64($0.dropFirst(5)) : nil }.sorted()
+            for seed in seeds {
+                let metrics = try RunDirectory(folder.appendingPathComponent("seed-\(seed)")).readMetrics()
+                if !metrics.isEmpty { runs.append(ExperimentRun(mode: mode, seed: seed, metrics: metrics)) }
+            }
+        }
+        return runs
     }
 
     /// Table 1 rows: (mode, mean, std, best) of the final test accuracy over repeats.
@@ -142,7 +161,14 @@ public enum Experiment {
         }
         try writeAtomically(Data(each.utf8), to: out.appendingPathComponent("runs.csv"))
 
-        // Fig. 3: per-epoch test accuracy, mean and spread (min, max) over repeats.
+        let (fig, svg) = figure3(runs)
+        try writeAtomically(Data(fig.utf8), to: out.appendingPathComponent("fig3.csv"))
+        try writeAtomically(Data(svg.utf8), to: out.appendingPathComponent("fig3.svg"))
+    }
+
+    /// Fig. 3: per-epoch test accuracy of each mode, mean and spread (min, max) over repeats,
+    /// as CSV (mode, epoch, mean, min, max) and as an SVG plot.
+    public static func figure3(_ runs: [ExperimentRun]) -> (csv: String, svg: String) {
         var curves: [(name: String, mean: [Double], low: [Double], high: [Double])] = []
         var fig = "mode,epoch,mean,min,max\n"
         for mode in TrainingMode.allCases {
@@ -156,7 +182,6 @@ public enum Experiment {
             }
             curves.append((mode.rawValue, mean, low, high))
         }
-        try writeAtomically(Data(fig.utf8), to: out.appendingPathComponent("fig3.csv"))
         let svg = SVGPlot.lines(
             series: curves.enumerated().map { k, c in
                 SVGPlot.Series(name: c.name, points: c.mean.enumerated().map { (Double($0 + 1), $1) },
@@ -164,6 +189,6 @@ public enum Experiment {
                                band: Array(zip(c.low, c.high).map { (low: $0, high: $1) }))
             },
             title: "Test accuracy per epoch (mean, min–max over seeds)", xLabel: "epoch", yLabel: "test accuracy (%)")
-        try writeAtomically(Data(svg.utf8), to: out.appendingPathComponent("fig3.svg"))
+        return (fig, svg)
     }
 }

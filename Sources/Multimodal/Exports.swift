@@ -5,3 +5,4 @@
 @_exported import EventIO
 @_exported import SensorEmulation
 @_exported import AtomicFiles
+@_exported import TensorBoardEvents

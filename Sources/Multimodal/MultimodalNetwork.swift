@@ -88,6 +88,13 @@ public final class MultimodalNetwork {
         return out
     }
 
+    /// Gives every dropout layer the seeds of the next forward's samples (`Dropout.sampleSeeds`).
+    public func setDropoutSeeds(_ seeds: [UInt64]) {
+        for branch in [visual, audio].compactMap({ $0 }) {
+            for case let dropout as Dropout in branch.layers { dropout.sampleSeeds = seeds }
+        }
+    }
+
     /// Forward, loss and backward for one batch; gradients are ACCUMULATED into each
     /// parameter's `grad` (zero them first). The gradient of Lm flows through the fusion
     /// into both subnetworks, added to the gradients of Lv and La (end-to-end training), unless

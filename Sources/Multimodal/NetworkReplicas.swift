@@ -53,6 +53,7 @@ public final class NetworkReplicas {
                 let parameters = replica.parameters
                 for p in parameters { p.grad.zero() }
                 let mode = replica.configuration.mode
+                replica.setDropoutSeeds(batch.sampleSeeds)
                 let (loss, _) = replica.forwardBackward(visual: mode.usesVisual ? batch.visual : nil,
                                                         audio: mode.usesAudio ? batch.audio : nil,
                                                         labels: batch.labels, meanOver: meanOver)

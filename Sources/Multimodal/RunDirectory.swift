@@ -8,6 +8,7 @@ import Foundation
 ///     RUN_DIR/checkpoints/epoch-NNNN.safetensors   weights + Adam + epoch + RNG
 ///     RUN_DIR/weights.safetensors                  latest weights only (for evaluate / PyTorch)
 ///     RUN_DIR/weights.json                         epoch, size and checksum of weights.safetensors
+///     RUN_DIR/tb/events.out.tfevents.*             metrics.jsonl as TensorBoard scalars (`TensorBoardLog`)
 ///
 /// Every file is replaced atomically (`AtomicFile`), so a crash or a full disk leaves the
 /// previous version of each in place. A writer holds `lock()` (an advisory `flock` on the
@@ -21,6 +22,7 @@ public struct RunDirectory: Sendable, Equatable {
     public var weightsURL: URL { url.appendingPathComponent("weights.safetensors") }
     public var weightsManifestURL: URL { url.appendingPathComponent("weights.json") }
     public var checkpointFolder: URL { url.appendingPathComponent("checkpoints") }
+    public var tensorBoardFolder: URL { url.appendingPathComponent("tb") }
     public func checkpointURL(epoch: Int) -> URL {
         checkpointFolder.appendingPathComponent(String(format: "epoch-%04d.safetensors", epoch))
     }
@@ -40,7 +42,7 @@ public struct RunDirectory: Sendable, Equatable {
     /// Creates the folders; removes temporary files a killed run left behind (`--resume`).
     public func prepare() throws {
         try FileManager.default.createDirectory(at: checkpointFolder, withIntermediateDirectories: true)
-        for stale in AtomicFile.removeStaleTemporaries(in: url) + AtomicFile.removeStaleTemporaries(in: checkpointFolder) {
+        for stale in [url, checkpointFolder, tensorBoardFolder].flatMap(AtomicFile.removeStaleTemporaries(in:)) {
             warn("removed \(stale.path), left by an interrupted write")
         }
     }

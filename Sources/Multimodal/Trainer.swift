@@ -1,7 +1,8 @@
 import Foundation
+import TensorBoardEvents
 
 /// Trains a `MultimodalNetwork` and keeps a run directory (`RunDirectory`: config.json,
-/// metrics.jsonl, checkpoints/, weights.safetensors).
+/// metrics.jsonl, checkpoints/, weights.safetensors, tb/ for TensorBoard).
 ///
 /// `resume: true` continues from the newest readable checkpoint and gives the same result
 /// as an uninterrupted run with the same seed, whatever the thread count or number of ranks.
@@ -24,6 +25,9 @@ public final class Trainer {
     /// How many of this process's cores train each batch (one network copy each, at most one
     /// per shard of this rank); the default is `Parallel.workers`. Results do not depend on it.
     public var workers = Parallel.workers
+    /// Every this many batches (and after an epoch's last) the mean loss since the previous
+    /// log goes to `EpochMetrics.batchLosses` and, at once, to TensorBoard (`batch/loss/…`).
+    public var lossLogInterval = 5
     /// The ranks training this network together. Each computes the gradients of its shards of
     /// every batch (`TrainingConfiguration.gradientShards`); the sum is the same on every rank,
     /// so every rank's Adam takes the same step. Only rank 0 writes the run directory, and
@@ -52,6 +56,11 @@ public final class Trainer {
         }
         let wantVisual = [model.timesteps] + model.visualFrameShape
         let wantAudio = [model.timesteps, model.audioChannels]
+        if training.augmentation != nil, !(trainSet is any AugmentableDataset) {
+            let data = dataDescription["source"].flatMap { try? DataSource.fromJSON($0, source: "") }?.location
+            throw ConfigurationError.invalid("augmentation works on event datasets framed on the fly (DVS128 Gesture, CIFAR10-DVS, "
+                + "N-Caltech101, N-MNIST folders); the training set\(data.map { " (\($0))" } ?? "") has framed samples only")
+        }
         for (name, set) in [("training", trainSet), ("test", testSet)] {
             if model.mode.usesVisual && set.visualShape != wantVisual {
                 throw ConfigurationError.invalid("\(name) set's visual samples are \(set.visualShape), the model needs \(wantVisual)")
@@ -127,11 +136,15 @@ public final class Trainer {
             try run.writeMetrics([])
         }
         if leader { try run.writeConfiguration(.init(model: model, training: training, data: dataDescription)) }
+        // The event file anew from the epochs kept: none of a killed epoch's events survive.
+        let tensorBoard = leader ? try TensorBoardLog(run).start(history: history) : nil
 
         for epoch in firstEpoch..<(training.epochs + 1) where firstEpoch <= training.epochs {
-            guard let metrics = try trainEpoch(epoch, optimiser: optimiser, shuffler: &shuffler) else { continue }
+            guard let metrics = try trainEpoch(epoch, optimiser: optimiser, shuffler: &shuffler, tensorBoard: tensorBoard)
+            else { continue }
             history.append(metrics)
             try run.writeMetrics(history)
+            try tensorBoard?.append([TensorBoardLog.epochEvent(metrics)])
             try Checkpoint.write(network: network, optimiser: optimiser, epoch: epoch, rng: shuffler,
                                  to: checkpointURL(epoch: epoch))
             try run.writeWeights(network.namedTensors(), model: model, epoch: epoch)
@@ -174,22 +187,25 @@ public final class Trainer {
 
     /// One epoch: every batch's shards (`TrainingConfiguration.shard`) of this rank, their
     /// gradients summed over the ranks in the fixed tree, one Adam step. Returns the epoch's
-    /// metrics on rank 0, nil on the others.
-    private func trainEpoch(_ epoch: Int, optimiser: Adam, shuffler: inout SeededGenerator) throws -> EpochMetrics? {
+    /// metrics on rank 0, nil on the others; rank 0 appends its batch losses to `tensorBoard`.
+    private func trainEpoch(_ epoch: Int, optimiser: Adam, shuffler: inout SeededGenerator,
+                            tensorBoard: TensorBoardEventWriter?) throws -> EpochMetrics? {
         optimiser.learningRate = training.learningRate
             * training.learningRateSchedule.factor(epoch: epoch, of: training.epochs)
         var order = Array(0..<trainSet.count)
         shuffler.shuffle(&order)
         if let limit = training.trainLimit { order = Array(order.prefix(limit)) }
         let batches = (order.count + training.batchSize - 1) / training.batchSize
+        let data = epochData(epoch)
         var lossSums: [String: Double] = [:]
         let start = Date()
         var seen = 0
         var gradientNormSums: [String: Double] = [:]
         var exchangeSeconds = 0.0
+        var batchLosses: [BatchLoss] = [], window: [String: Double] = [:], windowBatches = 0
         for b in 0..<batches {
             let indices = order[(b * training.batchSize)..<min(order.count, (b + 1) * training.batchSize)]
-            let (loss, exchanged) = try trainStep(indices)
+            let (loss, exchanged) = try trainStep(indices, of: data, epoch: epoch)
             exchangeSeconds += exchanged
             for (layer, norm) in network.parameters.gradientNormsByLayer() { gradientNormSums[layer, default: 0] += norm }
             optimiser.step()
@@ -199,6 +215,18 @@ public final class Trainer {
             lossSums["fusion", default: 0] += Double(loss[2]) * n
             lossSums["total", default: 0] += Double(loss[0] + loss[1] + loss[2]) * n
             seen += indices.count
+            for (k, term) in zip(["visual", "audio", "fusion", "total"], loss + [loss[0] + loss[1] + loss[2]]) {
+                window[k, default: 0] += term
+            }
+            windowBatches += 1
+            if windowBatches == max(lossLogInterval, 1) || b == batches - 1 {
+                let logged = BatchLoss(step: (epoch - 1) * batches + b + 1,
+                                       loss: modeTerms(window.mapValues { $0 / Double(windowBatches) }),
+                                       wallTime: Date().timeIntervalSince1970)
+                batchLosses.append(logged)
+                try tensorBoard?.append([TensorBoardLog.event(logged)])
+                window = [:]; windowBatches = 0
+            }
             let elapsed = Date().timeIntervalSince(start)
             var stop = shouldStop?() == true
             if group.size > 1 { stop = FixedOrderSum.maximum([stop ? 1 : 0], over: group)[0] != 0 }
@@ -209,10 +237,7 @@ public final class Trainer {
         }
         guard group.isLeader else { return nil }
         let trainSeconds = Date().timeIntervalSince(start)
-        var trainLoss = lossSums.mapValues { $0 / Double(max(seen, 1)) }
-        if !model.mode.usesVisual { trainLoss["visual"] = nil }
-        if !model.mode.usesAudio { trainLoss["audio"] = nil }
-        if !model.mode.usesFusion { trainLoss["fusion"] = nil }
+        let trainLoss = modeTerms(lossSums.mapValues { $0 / Double(max(seen, 1)) })
         let testStart = Date()
         let result = try evaluate(replicas, on: testSet, batchSize: training.batchSize, limit: training.testLimit)
         let silent = (result.fusion ?? result.visual ?? result.audio)?.silentOutputs ?? []
@@ -227,26 +252,61 @@ public final class Trainer {
         return EpochMetrics(epoch: epoch, trainLoss: trainLoss,
                             testVisual: result.visual?.accuracy, testAudio: result.audio?.accuracy,
                             testFusion: result.fusion?.accuracy, attention: result.attention,
+                            attentionPerClass: result.attentionPerClass,
+                            confusion: confusionByHead(result),
                             silentOutputs: silent.isEmpty ? nil : silent,
                             testLoss: result.loss,
                             activity: activity.isEmpty ? nil : activity,
                             gradientNorms: gradientNormSums.mapValues { $0 / Double(max(batches, 1)) },
+                            learningRate: Double(optimiser.learningRate), batchLosses: batchLosses,
+                            wallTime: Date().timeIntervalSince1970,
                             samplesPerSecond: Double(seen) / max(trainSeconds, 1e-9),
                             trainSeconds: trainSeconds, testSeconds: Date().timeIntervalSince(testStart),
                             ranks: group.size > 1 ? group.size : nil,
                             exchangeSeconds: group.size > 1 ? exchangeSeconds : nil)
     }
 
+    /// Loss terms without those of heads the mode lacks.
+    private func modeTerms(_ terms: [String: Double]) -> [String: Double] {
+        var t = terms
+        if !model.mode.usesVisual { t["visual"] = nil }
+        if !model.mode.usesAudio { t["audio"] = nil }
+        if !model.mode.usesFusion { t["fusion"] = nil }
+        return t
+    }
+
+    /// The confusion matrix of each head the evaluation has, by head name.
+    private func confusionByHead(_ r: EvaluationResult) -> [String: [[Int]]] {
+        var out: [String: [[Int]]] = [:]
+        for (name, head) in [("visual", r.visual), ("audio", r.audio), ("fusion", r.fusion)] { out[name] = head?.confusion }
+        return out
+    }
+
+    /// The training samples of `epoch`: `trainSet`, or its `AugmentedEpoch` when the run
+    /// augments (the seed of sample i depends on the run's seed, the epoch and i only, so a
+    /// resumed run augments every sample as the uninterrupted run does).
+    func epochData(_ epoch: Int) -> AudioVisualDataset {
+        guard let augmentation = training.augmentation, let events = trainSet as? any AugmentableDataset else { return trainSet }
+        return AugmentedEpoch(events, augmentation: augmentation.pipeline, runSeed: training.seed, epoch: epoch)
+    }
+
     /// Forward and backward of this rank's shards of one batch (`indices`), the gradients
     /// summed over shards and ranks in the fixed tree and left in every parameter's `grad`.
     /// Returns the batch-mean loss terms (visual, audio, fusion), the same on every rank, and
-    /// the seconds spent exchanging with other ranks.
-    func trainStep(_ indices: ArraySlice<Int>) throws -> (loss: [Double], exchangeSeconds: Double) {
+    /// the seconds spent exchanging with other ranks. `data` is the epoch's training set
+    /// (`epochData`, default `trainSet`). Dropout masks are seeded per run, epoch and dataset
+    /// sample (`dropoutSeed`), so they do not depend on shards, workers or ranks.
+    func trainStep(_ indices: ArraySlice<Int>, of data: AudioVisualDataset? = nil, epoch: Int) throws
+        -> (loss: [Double], exchangeSeconds: Double) {
+        let data = data ?? trainSet
         let shards = training.gradientShards, ranks = group.size
         let batches = try ((group.rank * shards / ranks)..<((group.rank + 1) * shards / ranks)).map { j -> Batch? in
             let range = training.shard(j, ofBatch: indices.count)   // empty: a last batch smaller than the shard count
-            return range.isEmpty ? nil
-                : try makeBatch(trainSet, indices: indices[(indices.startIndex + range.lowerBound)..<(indices.startIndex + range.upperBound)])
+            guard !range.isEmpty else { return nil }
+            let samples = indices[(indices.startIndex + range.lowerBound)..<(indices.startIndex + range.upperBound)]
+            var batch = try makeBatch(data, indices: samples)
+            batch.sampleSeeds = samples.map { Self.dropoutSeed(run: training.seed, epoch: epoch, sample: $0) }
+            return batch
         }
         var (total, loss) = try replicas.summedGradients(of: batches, meanOver: indices.count, workers: workers)
         var seconds = 0.0
@@ -258,6 +318,14 @@ public final class Trainer {
         }
         network.parameters.setGradients(from: total)
         return (loss, seconds)
+    }
+}
+
+extension Trainer {
+    /// The seed of dataset sample `sample`'s dropout masks in epoch `epoch` of a run seeded `run`
+    /// (the augmentations' derivation, `AugmentationSeed`, on a seed of its own).
+    static func dropoutSeed(run: UInt64, epoch: Int, sample: Int) -> UInt64 {
+        AugmentationSeed.derive(run: run ^ 0x4452_4F50_4F55_5421, epoch: epoch, sample: sample)   // "DROPOUT!"
     }
 }
 

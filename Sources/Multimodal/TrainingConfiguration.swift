@@ -26,11 +26,16 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// A power of two. 4 by default (1, 2 or 4 ranks); config.json files written before
     /// the setting existed read as 1 (the whole batch at once, as those runs trained).
     public var gradientShards = 4
+    /// Event augmentations applied to every training sample before framing, seeded per run
+    /// (`seed`), epoch and sample (`AugmentationSettings`, `AugmentedEpoch`); nil: none. Needs
+    /// a training set whose samples are events (`AugmentableDataset`). Test samples are never
+    /// augmented. Absent from config.json files written before it existed (read as nil).
+    public var augmentation: AugmentationSettings?
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case epochs, batchSize, learningRate, learningRateSchedule, seed, keepCheckpoints
-        case trainLimit, testLimit, gradientShards
+        case trainLimit, testLimit, gradientShards, augmentation
     }
 
     public init(from decoder: Decoder) throws {
@@ -44,6 +49,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
         gradientShards = try c.decodeIfPresent(Int.self, forKey: .gradientShards) ?? 1
+        augmentation = try c.decodeIfPresent(AugmentationSettings.self, forKey: .augmentation)
     }
 
     /// Shard `j`'s positions in a batch of `count` samples: `count·j/S ..< count·(j+1)/S`.
@@ -75,9 +81,17 @@ public func jsonDifferences<T: Encodable>(of mine: T, from recorded: T) -> [Stri
     func object(_ v: T) -> [String: Any] {
         (try? encoder.encode(v)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
     }
+    /// A value as text; objects and arrays as JSON with sorted keys (a dictionary's own
+    /// description lists its keys in no fixed order, so two equal objects could differ).
+    func text(_ v: Any?) -> String {
+        guard let v else { return "none" }
+        guard v is [String: Any] || v is [Any],
+              let json = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]) else { return "\(v)" }
+        return String(decoding: json, as: UTF8.self)
+    }
     let a = object(mine), b = object(recorded)
     return Set(a.keys).union(b.keys).sorted().compactMap { key in
-        let x = a[key].map { "\($0)" } ?? "none", y = b[key].map { "\($0)" } ?? "none"
+        let x = text(a[key]), y = text(b[key])
         return x == y ? nil : "\(key): \(x) here, \(y) recorded"
     }
 }

@@ -16,7 +16,9 @@ import Multimodal
 /// with v_threshold = V_th and v_reset = 0 (reset "zero") or V_r (reset "value"). NIR has no
 /// reset by subtraction and no adaptive neuron: those are refused on export, naming the
 /// layer. The exact per-step constants ride along in the node's metadata (`spikefuse_decay`,
-/// `spikefuse_synapse_decay`), so an import gives back the floats that were exported.
+/// `spikefuse_synapse_decay`), so an import gives back the floats that were exported, and so
+/// do the surrogate's, which only training uses and NIR has no field for
+/// (`spikefuse_surrogate`, `_surrogate_width`, `_surrogate_slope`, `_surrogate_dampening`).
 public enum NIRNeurons {
     /// The NIR node of `neuron` for a population of `shape`, and its metadata. `layer` names
     /// it in errors.
@@ -36,18 +38,22 @@ public enum NIRNeurons {
         }
         func all(_ v: Float) -> Tensor { Tensor(repeating: v, shape: shape) }
         func exact(_ v: Float) -> HDF5Node { .floats([Double(v)], shape: [], bits: 32) }
+        var surrogate: [String: HDF5Node] = ["spikefuse_surrogate_width": exact(neuron.surrogateWidth),
+                                             "spikefuse_surrogate_dampening": exact(neuron.surrogateDampening)]
+        if let name = neuron.surrogate { surrogate["spikefuse_surrogate"] = .string(name) }
+        if let slope = neuron.surrogateSlope { surrogate["spikefuse_surrogate_slope"] = exact(slope) }
         let tauMem = dt / (1 - Double(s.tau))
         switch s.model {
         case .lif:
             return (.lif(tau: all(Float(tauMem)), r: all(Float(tauMem / dt)), vLeak: all(0), vThreshold: all(s.threshold),
-                         vReset: all(vReset)), ["spikefuse_decay": exact(s.tau)])
+                         vReset: all(vReset)), surrogate.merging(["spikefuse_decay": exact(s.tau)]) { $1 })
         case .currentBased:
             let tauSyn = dt / (1 - Double(s.synapseTau))
             return (.cubaLIF(tauSyn: all(Float(tauSyn)), tauMem: all(Float(tauMem)), r: all(Float(tauMem / dt)), vLeak: all(0),
                              vThreshold: all(s.threshold), vReset: all(vReset), wIn: all(Float(tauSyn / dt))),
-                    ["spikefuse_decay": exact(s.tau), "spikefuse_synapse_decay": exact(s.synapseTau)])
+                    surrogate.merging(["spikefuse_decay": exact(s.tau), "spikefuse_synapse_decay": exact(s.synapseTau)]) { $1 })
         case .integrateAndFire:
-            return (.integrateAndFire(r: all(Float(1 / dt)), vThreshold: all(s.threshold), vReset: all(vReset)), [:])
+            return (.integrateAndFire(r: all(Float(1 / dt)), vThreshold: all(s.threshold), vReset: all(vReset)), surrogate)
         case .adaptive:
             throw refuse("NIR has no adaptive LIF node (adaptive_lif): its threshold adaptation would be lost; "
                          + "export refused")
@@ -105,6 +111,15 @@ public enum NIRNeurons {
         default:
             throw refuse("expected a neuron node (LIF, CubaLIF, IF), found \(node.typeName)")
         }
+        // Training-only surrogate constants where SpikeFuse wrote them (defaults otherwise).
+        func kept(_ key: String) -> Float? {
+            if case .floats(let v, _, _)? = metadata[key], v.count == 1, v[0].isFinite { return Float(v[0]) }
+            return nil
+        }
+        if let a = kept("spikefuse_surrogate_width"), a > 0 { d.surrogateWidth = a }
+        if let g = kept("spikefuse_surrogate_dampening"), g > 0, g <= 1 { d.surrogateDampening = g }
+        if let k = kept("spikefuse_surrogate_slope"), k > 0 { d.surrogateSlope = k }
+        if case .strings(let names, _)? = metadata["spikefuse_surrogate"], let name = names.first { d.surrogate = name }
         do { _ = try NeuronSettings(checking: d) } catch { throw refuse("\(error)") }
         return (d, abs(scale - 1) < 1e-6 ? 1 : Float(scale))
     }

@@ -214,6 +214,12 @@ public enum NetworkBuilder {
             case .flatten:
                 shape = [input.reduce(1, *)]
                 steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in Flatten() })
+            case .dropout(let rate):
+                guard rate >= 0 && rate < 1 else { throw fail(i, "dropout rate must be in [0, 1), got \(rate)") }
+                let salt = Dropout.salt(branch: branch.name, item: i)
+                steps.append(Step(items: i..<(i + 1), inputShape: input, outputShape: shape) { _, _ in
+                    Dropout(rate: rate, salt: salt)
+                })
             }
             i += steps.last!.items.count
         }

@@ -36,4 +36,6 @@ extension LayerDescription {
     public static func avgPool2d(_ kernel: Int) -> Self { .avgPool2d(kernel: kernel) }
     public static func maxPool2d(_ kernel: Int) -> Self { .maxPool2d(kernel: kernel) }
     public static func sumPool2d(_ kernel: Int) -> Self { .sumPool2d(kernel: kernel) }
+    /// Dropout with one mask per sample over all time steps, in training only.
+    public static func dropout(_ rate: Float) -> Self { .dropout(rate: rate) }
 }

@@ -259,9 +259,13 @@ public enum LayerDescription: Codable, Sendable, Equatable {
     case sumPool2d(kernel: Int)
     /// `[d1, d2, …]` → `[d1·d2·…]`.
     case flatten
+    /// Dropout in training with one mask per sample fixed over all T steps (the SNN practice):
+    /// y[t] = x[t]·m/(1 − rate), m ∈ {0, 1} with P(m = 0) = rate; the identity in inference.
+    case dropout(rate: Float)
 
     /// The JSON `type` of each case.
-    public static let types = ["conv2d", "linear", "recurrent", "lif", "avgpool2d", "maxpool2d", "sumpool2d", "flatten"]
+    public static let types = ["conv2d", "linear", "recurrent", "lif", "avgpool2d", "maxpool2d", "sumpool2d", "flatten",
+                               "dropout"]
 
     /// The name of a layer with parameters (nil for the others).
     public var parameterName: String? {
@@ -280,7 +284,7 @@ public enum LayerDescription: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, name, channels, kernel, stride, padding, features, neuron
+        case type, name, channels, kernel, stride, padding, features, neuron, rate
     }
 
     public init(from decoder: Decoder) throws {
@@ -325,6 +329,13 @@ public enum LayerDescription: Codable, Sendable, Equatable {
         case "flatten":
             try allow([])
             self = .flatten
+        case "dropout":
+            try allow(["rate"])
+            let rate = try c.decode(Float.self, forKey: .rate)
+            guard rate >= 0 && rate < 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .rate, in: c, debugDescription: "rate must be in [0, 1), got \(rate)")
+            }
+            self = .dropout(rate: rate)
         default:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription:
                 "unknown layer type '\(type)' (known: \(Self.types.joined(separator: ", ")))")
@@ -364,6 +375,9 @@ public enum LayerDescription: Codable, Sendable, Equatable {
             try c.encode(kernel, forKey: .kernel)
         case .flatten:
             try c.encode("flatten", forKey: .type)
+        case let .dropout(rate):
+            try c.encode("dropout", forKey: .type)
+            try c.encode(rate, forKey: .rate)
         }
     }
 }

@@ -76,18 +76,21 @@ extension NetworkBuilder {
                                          path: "plain pooling loop (no fused pass yet)"))
             case .flatten:
                 rows.append(LayerSummary(layer: "flatten", outputShape: out, parameters: 0, macs: 0, path: "no copy"))
+            case .dropout(let rate):
+                rows.append(LayerSummary(layer: "dropout \(rate)", outputShape: out, parameters: 0, macs: 0,
+                                         path: "training: one mask per sample over all T; inference: none"))
             }
         }
         return rows
     }
 
-    /// The kernels a convolution runs on, from the same tests the layers make: stride 1 takes
-    /// the C event scatter (3×3 with 32 outputs its specialised form), other strides the plain
-    /// Swift loop; a spiking conv followed by average pooling runs fused with its pool.
+    /// The kernels a convolution runs on, from the same tests the layers make: the C event
+    /// scatter (3×3, stride 1 with 32 outputs its specialised form); a spiking conv followed by
+    /// average pooling runs fused with its pool.
     static func convolutionPath(_ g: Conv2dGeometry, spiking: Bool, pooledBy k: Int?, first: Bool) -> String {
         let scatter: String
         if g.stride != 1 {
-            scatter = "event-driven plain loop (no fast path for stride \(g.stride))"
+            scatter = "event-driven C scatter (stride \(g.stride))"
         } else if g.kernelSize == 3 && g.outChannels == 32 {
             scatter = "event-driven C scatter, 3×3·32 specialised"
         } else {

@@ -36,8 +36,8 @@ public enum EventConv2dKernel {
 
     /// For every nonzero pixel v of one image `[C, H, W]` and every (kernel tap, output pixel)
     /// it contributes to, in input order: `body(tap, pixel, v)`. Any stride; the plain form
-    /// (`forEachTap` per nonzero pixel) and the reference of the C stride-1 scatter
-    /// (`VectorKernels.eventConvScatterStride1`, which visits the same pairs in the same order).
+    /// (`forEachTap` per nonzero pixel) and the reference of the C scatter
+    /// (`VectorKernels.eventConvScatter`, which visits the same pairs in the same order).
     @inline(__always)
     static func forEachActiveTapAnyStride(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
                                           _ body: (_ tap: Int, _ pixel: Int, _ v: Float) -> Void) {
@@ -54,17 +54,13 @@ public enum EventConv2dKernel {
 
     /// The synaptic sums of one image without the bias, pixel-major: `sums[p, o] = Σ W[o, c, ki, kj]·x[c, …]`
     /// over the image's nonzero pixels, in input order (the order `forward` uses, so the same bits).
-    /// Stride 1 (both of the paper's conv layers) runs the C vector scatter; other strides the reference.
+    /// Runs the C vector scatter (any stride; 3×3, 32 channels, stride 1 specialised).
     // image [C, H, W] (sparse), weightTransposed Wᵀ [C·k·k, O] → sums [Ho·Wo, O] (overwritten)
     @inline(__always)
     public static func synapticSums(image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
                                     weightTransposed wt: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>) {
-        guard g.stride == 1 else {
-            synapticSumsReference(image: image, geometry: g, weightTransposed: wt, into: sums)
-            return
-        }
         sums.update(repeating: 0, count: g.outputPixels * g.outChannels)
-        VectorKernels.eventConvScatterStride1(image, geometry: g, table: wt, into: sums, .toPixels)
+        VectorKernels.eventConvScatter(image, geometry: g, table: wt, into: sums, .toPixels)
     }
 
     /// `synapticSums` in plain Swift, any stride: the reference the C scatter is tested against.
@@ -102,18 +98,14 @@ public enum EventConv2dKernel {
     }
 
     /// The weight gradient of one image, pixel-major: `dWᵀ[tap, :] += v · dYᵀ[pixel, :]` for
-    /// every (tap, pixel) each nonzero input pixel v reaches, in input order. Stride 1 runs the
-    /// C vector scatter; other strides the reference.
+    /// every (tap, pixel) each nonzero input pixel v reaches, in input order, by the C vector
+    /// scatter (any stride).
     // image [C, H, W] (sparse), gradOutputTransposed dYᵀ [Ho·Wo, O] → gradWeightTransposed dWᵀ [C·k·k, O] +=
     @inline(__always)
     public static func accumulateWeightGradient(image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
                                                 gradOutputTransposed dyT: UnsafePointer<Float>,
                                                 into dWt: UnsafeMutablePointer<Float>) {
-        guard g.stride == 1 else {
-            accumulateWeightGradientReference(image: image, geometry: g, gradOutputTransposed: dyT, into: dWt)
-            return
-        }
-        VectorKernels.eventConvScatterStride1(image, geometry: g, table: dyT, into: dWt, .toTaps)
+        VectorKernels.eventConvScatter(image, geometry: g, table: dyT, into: dWt, .toTaps)
     }
 
     /// `accumulateWeightGradient` in plain Swift, any stride: the reference of the C scatter.

@@ -5,16 +5,12 @@
 /// `x[img, c, oh·stride − padding + ki, ow·stride − padding + kj]` (0 outside the image).
 /// `columnStride` is the row stride of the column matrix (≥ images·Ho·Wo).
 public enum Im2col {
-    /// im2col; stride 1 (the paper's layers) by the C kernel (`VectorKernels.im2colStride1`,
-    /// inline 8-lane copies instead of a memcpy call per ~Wo-float run), others by `plainIm2col`.
+    /// im2col by the C kernel (`VectorKernels.im2col`, any stride; at stride 1 inline 8-lane
+    /// copies instead of a memcpy call per ~Wo-float run), whose result is `plainIm2col`'s (tested).
     // input [images, C, H, W] → columns [C·k·k, images·Ho·Wo]
     public static func im2col(_ input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
                               columns: UnsafeMutablePointer<Float>, columnStride: Int) {
-        if g.stride == 1 {
-            VectorKernels.im2colStride1(input, images: images, geometry: g, columns: columns, columnStride: columnStride)
-        } else {
-            plainIm2col(input, images: images, geometry: g, columns: columns, columnStride: columnStride)
-        }
+        VectorKernels.im2col(input, images: images, geometry: g, columns: columns, columnStride: columnStride)
     }
 
     /// im2col in plain Swift, any stride: the reference of the C kernel.

@@ -37,7 +37,7 @@ public enum VectorKernels {
         return variant.rawValue
     }
 
-    /// Which way `eventConvScatterStride1` writes.
+    /// Which way `eventConvScatter` writes.
     public enum ScatterDirection: Sendable {
         /// sums [Ho·Wo, O]: `sums[pixel, :] += v · Wᵀ[tap, :]` (table = Wᵀ [C·k·k, O]): the forward.
         case toPixels
@@ -46,33 +46,31 @@ public enum VectorKernels {
     }
 
     /// For every nonzero pixel v of one image [C, H, W] and every (tap, output pixel) it reaches
-    /// with stride 1, in input order: the add `direction` names (see `ScatterDirection`).
+    /// (any stride), in input order: the add `direction` names (see `ScatterDirection`).
     // image [C, H, W] (sparse), table and target as the direction says.
-    public static func eventConvScatterStride1(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
-                                               table: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
-                                               _ direction: ScatterDirection, variant: Variant = preferred) {
-        precondition(g.stride == 1, "eventConvScatterStride1 needs stride 1 (got \(g.stride))")
+    public static func eventConvScatter(_ image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
+                                        table: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
+                                        _ direction: ScatterDirection, variant: Variant = preferred) {
         var shape = cGeometry(g)
-        sf_event_conv_scatter_stride1(image, &shape, table, target,
+        sf_event_conv_scatter(image, &shape, table, target,
                                       direction == .toPixels ? SF_SCATTER_TO_PIXELS : SF_SCATTER_TO_TAPS, flag(variant))
     }
 
-    /// The C description of a stride-1 geometry.
+    /// The C description of a geometry.
     static func cGeometry(_ g: Conv2dGeometry) -> sf_conv_geometry {
         sf_conv_geometry(in_channels: Int64(g.inChannels), height: Int64(g.height), width: Int64(g.width),
                          kernel: Int64(g.kernelSize), padding: Int64(g.padding),
                          out_height: Int64(g.outputHeight), out_width: Int64(g.outputWidth),
-                         out_channels: Int64(g.outChannels))
+                         out_channels: Int64(g.outChannels), stride: Int64(g.stride))
     }
 
-    /// im2col for stride 1, the layout of `Im2col.im2col` (columns [C·k·k, images·Ho·Wo], row
+    /// im2col, any stride, the layout of `Im2col.im2col` (columns [C·k·k, images·Ho·Wo], row
     /// stride `columnStride`).
     // input [images, C, H, W] → columns [C·k·k, images·Ho·Wo]
-    public static func im2colStride1(_ input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
-                                     columns: UnsafeMutablePointer<Float>, columnStride: Int, variant: Variant = preferred) {
-        precondition(g.stride == 1, "im2colStride1 needs stride 1 (got \(g.stride))")
+    public static func im2col(_ input: UnsafePointer<Float>, images: Int, geometry g: Conv2dGeometry,
+                              columns: UnsafeMutablePointer<Float>, columnStride: Int, variant: Variant = preferred) {
         var shape = cGeometry(g)
-        sf_im2col_stride1(input, Int64(images), &shape, columns, Int64(columnStride), flag(variant))
+        sf_im2col(input, Int64(images), &shape, columns, Int64(columnStride), flag(variant))
     }
 
     /// `y[r, :] += Σ_{j: x[r, j] ≠ 0} x[r, j] · Wᵀ[j, :]` for r in `rows`, inputs ascending.

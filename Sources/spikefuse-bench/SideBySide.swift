@@ -4,7 +4,8 @@ import SpikeNN
 
 /// One configuration of the side-by-side benchmark on a `BenchData` file (weights + inputs
 /// shared with the PyTorch peer). Models: `multimodal` (attention fusion), `visual`,
-/// `audio` (mode of the same name, loading that subnetwork's weights). Tasks: `train`
+/// `audio` (mode of the same name, loading that subnetwork's weights), or `network:FILE`, a
+/// described network (`NetworkBench.prepare` writes its file). Tasks: `train`
 /// (forward, L = Lv + La + Lm, STBP backward, Adam), `infer` (time-batched forward without
 /// saving anything for backward, prediction), `stream` (StreamingInference step by step).
 struct SideBySideResult: Codable {
@@ -33,11 +34,14 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
                 timesteps: Int? = nil, unfused: Bool = false) throws -> SideBySideResult {
     let file = try SafeTensors.read(URL(fileURLWithPath: dataPath))
     var config = BenchData.paperConfiguration
+    let described = NetworkBench.descriptionPath(model)
     switch model {
     case "multimodal": config.mode = .multimodal
     case "visual": config.mode = .visual
     case "audio": config.mode = .audio
-    default: throw BenchError.usage("unknown model \(model)")
+    default:
+        guard let described else { throw BenchError.usage("unknown model \(model) (multimodal, visual, audio, network:FILE)") }
+        config = try ModelConfiguration(network: try NetworkDescription.load(URL(fileURLWithPath: described)))
     }
     let net = try MultimodalNetwork(config, seed: 1)
     try net.load(file.tensors, source: dataPath)
@@ -45,21 +49,26 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
         guard Parallel.workers == 1 else { throw BenchError.usage("--unfused compares on one worker: set SPIKEFUSE_THREADS=1") }
         net.visual?.fusesPooling = false
     }
-    var fullVisual = try file.tensor(named: "input.visual"), fullAudio = try file.tensor(named: "input.audio")
+    // A described network's file holds the inputs of the branches it has only.
+    var fullVisual = config.mode.usesVisual || described == nil ? try file.tensor(named: "input.visual") : nil
+    var fullAudio = config.mode.usesAudio || described == nil ? try file.tensor(named: "input.audio") : nil
     if let timesteps {   // memory vs T: the first T steps, or the recording repeated to T steps
-        fullVisual = resampledSteps(fullVisual, timesteps); fullAudio = resampledSteps(fullAudio, timesteps)
+        fullVisual = fullVisual.map { resampledSteps($0, timesteps) }; fullAudio = fullAudio.map { resampledSteps($0, timesteps) }
     }
     let allLabels = try file.tensor(named: "input.labels").scalars.map { Int($0) }
-    guard batch <= fullVisual.shape[1] else { throw BenchError.usage("batch \(batch) > \(fullVisual.shape[1]) samples in \(dataPath)") }
-    let visual = config.mode.usesVisual ? timeMajorSamples(fullVisual, 0..<batch) : nil
-    let audio = config.mode.usesAudio ? timeMajorSamples(fullAudio, 0..<batch) : nil
+    let anyInput = (fullVisual ?? fullAudio)!
+    guard batch <= anyInput.shape[1] else { throw BenchError.usage("batch \(batch) > \(anyInput.shape[1]) samples in \(dataPath)") }
+    let visual = config.mode.usesVisual ? timeMajorSamples(fullVisual!, 0..<batch) : nil
+    let audio = config.mode.usesAudio ? timeMajorSamples(fullAudio!, 0..<batch) : nil
     let labels = Array(allLabels.prefix(batch))
 
     // Activity of this model on these inputs: measured by one forward for training (whose
     // peak memory is higher anyway); for inference from the file's per-layer rates (batch
     // 32), so that no time-batched forward inflates the peak RSS of an inference process.
     var fired = 0.0, neurons = 0.0
-    if task == "train" {
+    if described != nil {   // any network: every spiking layer's recorded spikes
+        (fired, neurons) = try NetworkBench.spikeCounts(net, visual: visual, audio: audio)
+    } else if task == "train" {
         _ = net.forward(visual: visual, audio: audio)
         for p in BenchData.populations(net) {
             let u = p.membrane()
@@ -122,7 +131,7 @@ func sideBySide(model: String, task: String, batch: Int, dataPath: String, budge
         seconds: elapsed, cpu_seconds: cpu,
         threads: ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default",
         load_average_1min: loadAverage(), firing_rate: neurons > 0 ? fired / neurons : 0, input_density: inputDensity,
-        latency_ms: batch == 1 ? elapsed / samples * 1000 : nil, timesteps: fullVisual.shape[0])
+        latency_ms: batch == 1 ? elapsed / samples * 1000 : nil, timesteps: anyInput.shape[0])
 }
 
 /// `[T, B, …]` → `[steps, B, …]`: step t is input step t mod T.

@@ -110,7 +110,8 @@ let usage = """
       spikefuse-bench --crossover     dense vs event-driven kernel times by input density
       spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes, then DenseKernels against OpenBLAS
       spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]
-      spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE
+      spikefuse-bench --prepare-network NETWORK.json --out DATA [--batch 32] [--density 0.1] [--firing 0.05]   a described network's shared file
+      spikefuse-bench --side-by-side <multimodal|visual|audio|network:NETWORK.json> <train|infer|stream> <batch> --data FILE
                       [--unfused: conv, LIF and pool as separate layers (no fused pass, inference or training); needs SPIKEFUSE_THREADS=1]
       spikefuse-bench --profile-mm FILE [--batch 32] [--iterations N] [--kernel K]
       spikefuse-bench --readers [--events 1000000] [--seconds 2]   event-file readers' decoding speed (events/s)
@@ -124,7 +125,7 @@ if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-
 let knownOptions: Set<String> = ["--seconds", "--out", "--single", "--profile", "--iterations", "--crossover", "--gemm-peak",
                                  "--prepare", "--data-dir", "--weights", "--inputs", "--train-batches", "--side-by-side",
                                  "--data", "--timesteps", "--unfused", "--profile-mm", "--batch", "--kernel",
-                                 "--readers", "--events", "--neurons", "--peer"]
+                                 "--readers", "--events", "--prepare-network", "--density", "--firing", "--neurons", "--peer"]
 if let unknown = CommandLine.arguments.dropFirst().first(where: { $0.hasPrefix("--") && !knownOptions.contains($0) }) {
     FileHandle.standardError.write("spikefuse-bench: unknown option \(unknown)\n\(usage)".data(using: .utf8)!)
     exit(2)
@@ -147,8 +148,26 @@ if CommandLine.arguments.contains("--prepare") {
     exit(0)
 }
 
+if let i = CommandLine.arguments.firstIndex(of: "--prepare-network") {
+    // --prepare-network FILE --out DATA [--batch B] [--density D]: the shared file of a described network.
+    let args = CommandLine.arguments
+    guard i + 1 < args.count, let out = argument("--out") else {
+        FileHandle.standardError.write("usage: spikefuse-bench --prepare-network NETWORK.json --out DATA.safetensors [--batch 32] [--density 0.1]\n".data(using: .utf8)!)
+        exit(2)
+    }
+    do {
+        try NetworkBench.prepare(network: URL(fileURLWithPath: args[i + 1]), out: URL(fileURLWithPath: out),
+                                 batch: Int(argument("--batch") ?? "32") ?? 32, density: Double(argument("--density") ?? "0.1") ?? 0.1,
+                                 firing: Double(argument("--firing") ?? "0.05") ?? 0.05)
+    } catch {
+        FileHandle.standardError.write("spikefuse-bench --prepare-network: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    exit(0)
+}
+
 if let i = CommandLine.arguments.firstIndex(of: "--side-by-side") {
-    // --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE: one JSON line.
+    // --side-by-side <multimodal|visual|audio|network:FILE> <train|infer|stream> <batch> --data FILE: one JSON line.
     let args = CommandLine.arguments
     guard i + 3 < args.count, let batch = Int(args[i + 3]), batch > 0, let data = argument("--data") else {
         FileHandle.standardError.write("usage: spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE [--seconds S]\n".data(using: .utf8)!)

@@ -9,7 +9,7 @@ enum DemoCommand {
     Synthesises the embedded default dataset once (procedural handwritten digits shown to the
     DVS emulator, formant-synthesised spoken digits heard by the cochlea emulator; cached in
     ~/.cache/spikefuse), trains the paper's multimodal network with attention on it, and prints
-    a Table-1-style summary with the run directory, metrics and pictures. Re-running continues
+    a Table-1-style summary with the run directory, metrics, pictures and report.html. Re-running continues
     a finished or interrupted demo run instead of starting over.
 
       --out RUN_DIR   run directory (runs/demo)
@@ -72,6 +72,8 @@ enum DemoCommand {
         try RenderCommand.renderCochlea(hdf5, key: audioKey, to: audioPicture)
         let curve = pictures.appendingPathComponent("accuracy.svg")
         try writeAccuracyCurve(metrics, to: curve)
+        let report = out.appendingPathComponent("report.html")
+        try ReportCommand.write(out, to: report)
 
         // 4. Summary.
         guard let last = metrics.last else { return }
@@ -89,11 +91,13 @@ enum DemoCommand {
         """ + (last.attention.map { String(format: "mean attention weights: w_v %.3f, w_a %.3f\n", $0[0], $0[1]) } ?? "")
             + String(format: "wall-clock time: %.0f s (this call); training and testing, all epochs: %.0f s\n",
                      Date().timeIntervalSince(start), metrics.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds }) + """
-        run directory: \(out.path)  (config.json, metrics.jsonl, checkpoints/, weights.safetensors)
+        run directory: \(out.path)  (config.json, metrics.jsonl, checkpoints/, weights.safetensors, tb/)
+        report:        \(report.path)   (one page, any browser; docs/reports.md)
         pictures:      \(visualPicture.path)
                        \(audioPicture.path)
                        \(curve.path)
-        next:          spikefuse evaluate \(out.path)   (confusion matrices, attention per class)
+        next:          tensorboard --logdir \(out.path)   (the curves, live while training)
+                       spikefuse evaluate \(out.path)   (confusion matrices, attention per class)
         """)
     }
 

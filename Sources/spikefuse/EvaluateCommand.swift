@@ -51,7 +51,8 @@ enum EvaluateCommand {
         let (weightsURL, checkpoint, network) = (trained.weightsURL, trained.checkpoint, trained.network)
         // A run directory brings its own data unless data is given; a bare weights file
         // is evaluated on the data given, or on the embedded default set.
-        let source = try givenSource ?? trained.run?.readDataSource() ?? DataOptions.defaultSource()
+        let source = try givenSource?.fitted(to: checkpoint.configuration, keepTimesteps: false, source: weightsURL.path)
+            ?? trained.run?.readDataSource() ?? DataOptions.defaultSource()
         try DefaultDataSet.prepare(source)
         let (trainSet, testSet) = try source.datasets()
         let evaluated = split == "train" ? trainSet : testSet

@@ -47,6 +47,8 @@ enum ExperimentCommand {
             config.modes = modes
         } else if !options.source.hasVisual {
             config.modes = [.audio]   // SHD / SSC: audio only
+        } else if !options.source.hasAudio {
+            config.modes = [.visual]  // event-camera folders: visual only
         }
         for mode in config.modes { try options.source.check(mode: mode) }
         config.model = options.model

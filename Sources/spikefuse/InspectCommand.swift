@@ -11,7 +11,8 @@ enum InspectCommand {
     usage: spikefuse inspect FILE|DIR [--json] [--key KEY] [--scale 4|8|16] [--load [--cache CACHEDIR]]
       FILE.aedat        format, sensor size, events, duration, ON/OFF counts, label (MNIST-DVS name);
                         AEDAT 2.0, AEDAT 3.1 (DVS128 Gesture, DAVIS) and CIFAR10-DVS recordings
-      FILE.aedat4       the same for AEDAT 4.0 (DV: DVXplorer, DAVIS346; uncompressed, LZ4, Zstd)
+      FILE.aedat4       the same for AEDAT 4.0 (DV: DVXplorer, DAVIS346; uncompressed, LZ4, Zstd), and
+                        its streams (events EVTS, frames FRME, IMU IMUS, triggers TRIG …)
       DIR (Gesture)     a DVS128 Gesture folder (trials_to_train.txt …): train/test samples per class
       DIR (CIFAR10-DVS) class folders airplane/ … truck/: samples per class, 90/10 split
       FILE.bin          the same for an N-MNIST recording (label: its digit folder), or an
@@ -191,5 +192,8 @@ enum InspectCommand {
           duration  \(String(format: "%.3f", Double(s.durationUs) / 1e6)) s (\(s.durationUs) µs)
           label     \(s.label ?? "-")
         """)
+        for stream in s.streams ?? [] {
+            print("  stream \(stream.id)  \(stream.type), \(stream.packets) packets" + (stream.read ? " (its events are read)" : " (skipped)"))
+        }
     }
 }

@@ -1,19 +1,24 @@
 import Foundation
 import Multimodal
+import NIRInterchange
 
 /// Options shared by `train`, `experiment` and `evaluate`: where the data is and how it is framed.
 enum DataOptions {
     static let help = """
       data (default: the embedded default set of `spikefuse demo`, synthesised once):
-        --data DIR                a folder with grabbed_data0…9/ (MNIST-DVS) and n-tidigits.hdf5,
-                                  e.g. one written by `spikefuse synth`
+        --data DIR                the kind is found from the folder's layout:
+                                  grabbed_data0…9/ (MNIST-DVS) and n-tidigits.hdf5, e.g. one written
+                                  by `spikefuse synth`: the paper's joint set;
+                                  shd_train.h5 + shd_test.h5 (SHD, 20 classes) or ssc_*.h5 (SSC, 35):
+                                  audio only (--mode audio, or a network with only a cochlea branch);
+                                  DVS128 Gesture, CIFAR10-DVS, N-Caltech101 or N-MNIST: visual only
+                                  (--mode visual, or a network with only a dvs branch), fitted to
+                                  its input (docs/datasets.md)
         --visual DIR --audio FILE the MNIST-DVS root (grabbed_data*) and the N-TIDIGITS HDF5 file
         --synthetic               the small generated task (tests, quick checks)
-        --shd DIR                 SHD with its 20 classes (shd_train.h5, shd_test.h5) or SSC with its
-                                  35 (ssc_train.h5, ssc_test.h5), the files' own split; audio only
-                                  (--mode audio, or a network with only a cochlea branch)
       framing of real data (see docs/datasets.md):
-        --scale 4|8|16 (4)  --timesteps T (64)  --crop PX (32, centred on the events)
+        --scale 4|8|16 (4)  --timesteps T (64)  --crop PX (32, centred on the events; event
+                            folders: a centred PX × PX of the sensor, then downsampled)
         --counts            event counts per bin instead of binary spikes
         --split first-half|hdf5   the paper's first 50 % per class, or the sets' own splits (audio file, N-MNIST)
         --bad-files skip|stop     skip unreadable recordings with a warning (default), or stop
@@ -35,6 +40,13 @@ enum DataOptions {
         return (env["HOME"] ?? NSTemporaryDirectory()) + "/.cache/spikefuse"
     }
 
+    /// Whether a data folder holds the joint set's visual part (MNIST-DVS's `grabbed_data*`
+    /// or N-MNIST's `Train/`, `Test/`); SHD files beside it are then its audio part.
+    static func holdsVisual(_ folder: URL) -> Bool {
+        NMNISTLayout.looksLikeNMNIST(folder)
+            || ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).contains { $0.hasPrefix("grabbed_data") }
+    }
+
     /// The data options given, or nil when none is (not even a framing option): the caller
     /// then picks its default (a run's own data, or the embedded default set).
     static func parse(_ a: inout Arguments) throws -> DataSource? {
@@ -45,9 +57,15 @@ enum DataOptions {
         let crop = try a.int("crop"), counts = a.flag("counts")
         let split = try a.string("split"), badFiles = try a.string("bad-files")
         let cache = try a.string("cache")
-        let shd = try a.string("shd")
+        let shdOption = try a.string("shd")   // kept working; `--data DIR` finds SHD and SSC folders too
+        var shd = shdOption, events: String?
+        if let f = folder, shd == nil {
+            let url = URL(fileURLWithPath: f)
+            if EventFolderConfiguration.Kind.detect(url) != nil { events = f }
+            else if !holdsVisual(url), (try? SHDClassConfiguration(path: f)) != nil { shd = f }
+        }
 
-        let sources = [synthetic, folder != nil, visual != nil || audio != nil, shd != nil].filter { $0 }.count
+        let sources = [synthetic, folder != nil, visual != nil || audio != nil, shdOption != nil].filter { $0 }.count
         let framing = [scale, timesteps, crop].contains { $0 != nil } || counts
             || split != nil || badFiles != nil || cache != nil
         if sources == 0 && !framing { return nil }
@@ -63,21 +81,36 @@ enum DataOptions {
             guard let p = BadFilePolicy(rawValue: v) else { throw UsageError("--bad-files must be skip or stop") }
             return p
         }
-        if let shd {
-            guard scale == nil, crop == nil, split == nil else {
-                throw UsageError("--scale, --crop and --split frame the joint dataset; --shd has no images and uses its files' own train/test split")
-            }
+        /// `make()` with the options every framed-once source takes; its configuration errors
+        /// become usage errors naming `option` (not the joint dataset's wording).
+        func framed<C: FramedDataSettings>(_ option: String, _ make: () throws -> C) throws -> C {
             do {
-                var c = try SHDClassConfiguration(path: shd)
+                var c = try make()
                 c.cacheDirectory = cacheDirectory
                 if let timesteps { c.timesteps = timesteps }
                 if counts { c.value = .count }
                 if let badFilePolicy { c.badFiles = badFilePolicy }
                 try c.validate()
-                return .shd(c)
+                return c
             } catch DatasetError.badConfiguration(let reason) {
-                throw UsageError("--shd: \(reason)")   // not the joint dataset's wording
+                throw UsageError("\(option): \(reason)")
             }
+        }
+        if let events {
+            guard scale == nil, split == nil else {
+                throw UsageError("--scale and --split frame the joint dataset; \(events) is fitted to the network's input and has its own split")
+            }
+            return .events(try framed("--data") {
+                var c = try EventFolderConfiguration(path: events)
+                c.crop = crop
+                return c
+            })
+        }
+        if let shd {
+            guard scale == nil, crop == nil, split == nil else {
+                throw UsageError("--scale, --crop and --split frame the joint dataset; --shd has no images and uses its files' own train/test split")
+            }
+            return .shd(try framed("--shd") { try SHDClassConfiguration(path: shd) })
         }
         var c: JointDatasetConfiguration
         if sources == 0 {
@@ -131,10 +164,15 @@ struct RunOptions {
         --gradient-shards N (4)   each batch's gradient is summed from N shards in a fixed order, so
                                   `mpirun -np R` (R a power of two dividing N) gives the weights of one
                                   process bit for bit (docs/distributed.md)
+        --augment drop=P,flip[=P],jitter=PX,tjitter=US,skew=K,noise=N   event augmentations of
+                                  every training sample (event folders), seeded by --seed, the
+                                  epoch and the sample (docs/datasets.md)
     """
 
     static func parse(_ a: inout Arguments) throws -> RunOptions {
-        let source = try DataOptions.parse(&a) ?? DataOptions.defaultSource()
+        var peek = a
+        let timestepsGiven = try peek.int("timesteps") != nil
+        var source = try DataOptions.parse(&a) ?? DataOptions.defaultSource()
         var model: ModelConfiguration
         if case .synthetic(let c) = source {
             model = SyntheticDataset(c, split: .train).modelConfiguration(mode: .multimodal)
@@ -148,8 +186,9 @@ struct RunOptions {
                 throw UsageError("--config and --readout resize the paper's network; with --network, edit the network file")
             }
             let network = try NetworkOption.load(name)
-            try source.check(network, source: name)
             model = try ModelConfiguration(network: network)
+            source = try source.fitted(to: model, keepTimesteps: timestepsGiven, source: name)
+            try source.check(network, source: name)
         } else {
             if let config { model = try modelSettings(config, over: model) }
             model = source.fitting(model)
@@ -172,6 +211,11 @@ struct RunOptions {
         }
         training.trainLimit = try positiveLimit(&a, "train-limit")
         training.testLimit = try positiveLimit(&a, "test-limit")
+        if let text = try a.string("augment") {
+            do { training.augmentation = try AugmentationSettings(parsing: text) } catch DatasetError.badConfiguration(let reason) {
+                throw UsageError(reason)
+            }
+        }
         return RunOptions(source: source, model: model, training: training)
     }
 
@@ -227,14 +271,16 @@ func positiveLimit(_ a: inout Arguments, _ name: String) throws -> Int? {
     return v
 }
 
-/// `--network FILE|NAME`: a description file, or a shipped network by name.
+/// `--network FILE|NAME`: a description file (JSON, or a NIR graph's structure), or a shipped
+/// network by name.
 enum NetworkOption {
     static func load(_ text: String) throws -> NetworkDescription {
         if FileManager.default.fileExists(atPath: text) {
-            guard !text.lowercased().hasSuffix(".nir") else {
-                throw UsageError("\(text): NIR graphs import with `spikefuse import` (docs/interop.md); --network reads JSON descriptions")
+            let url = URL(fileURLWithPath: text)
+            if text.lowercased().hasSuffix(".nir") {   // its structure; the weights start afresh (docs/interop.md)
+                return try NIRImport.description(try NIRFile.read(url), file: text).description
             }
-            return try NetworkDescription.load(URL(fileURLWithPath: text))
+            return try NetworkDescription.load(url)
         }
         if text.hasPrefix("paper-"), let mode = TrainingMode(rawValue: String(text.dropFirst(6))) {
             return try PaperNetworks.shipped(mode)

@@ -6,14 +6,15 @@ enum TrainCommand {
     usage: spikefuse train [--mode MODE | --network FILE] --out RUN_DIR [data] [options] [--resume]
 
     Trains one of the paper's networks, or the network a description file gives, and keeps a run directory (config.json, metrics.jsonl,
-    checkpoints/epoch-NNNN.safetensors, weights.safetensors). --resume continues a killed run
+    checkpoints/epoch-NNNN.safetensors, weights.safetensors, tb/ with TensorBoard logs;
+    `spikefuse report RUN_DIR` draws the run as one HTML page). --resume continues a killed run
     from its newest checkpoint and gives the same result as an uninterrupted run: it takes the
     data, model and training settings recorded in RUN_DIR/config.json (options that differ from
     them are refused; --epochs may raise the total, --cache and --bad-files may change), and
     rewrites weights.safetensors from the newest checkpoint when they do not match.
     Only one process at a time can write RUN_DIR (an advisory lock on it).
 
-      --mode multimodal|multimodal-noattention|visual|audio   (multimodal; audio for --shd)
+      --mode multimodal|multimodal-noattention|visual|audio   (multimodal; audio for SHD or SSC, visual for event folders)
 
     """ + RunOptions.help
 
@@ -33,7 +34,7 @@ enum TrainCommand {
                 throw UsageError("--mode \(mode!) conflicts with the network '\(network.name)', a \(options.model.mode) network")
             }
         } else {
-            options.model.mode = mode ?? (options.source.hasVisual ? .multimodal : .audio)
+            options.model.mode = mode ?? (!options.source.hasVisual ? .audio : !options.source.hasAudio ? .visual : .multimodal)
         }
         try options.source.check(mode: options.model.mode)
         let run = RunDirectory(URL(fileURLWithPath: out))
@@ -63,20 +64,31 @@ enum TrainCommand {
                 source = parsed.source
             } else if case .joint(let a) = parsed.source, case .joint(let b) = recordedSource {
                 conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
-            } else if case .shd(var a) = parsed.source, case .shd(let b) = recordedSource {
-                (a.cacheDirectory, a.badFiles, a.showProgress) = (b.cacheDirectory, b.badFiles, b.showProgress)   // change no frame
+            } else if case .shd(let a) = parsed.source, case .shd(let b) = recordedSource {
+                conflicts += jsonDifferences(of: a.withFrameNeutralSettings(of: b), from: b).map { "data \($0)" }
+            } else if case .events(var a) = parsed.source, case .events(let b) = recordedSource {
+                a = a.withFrameNeutralSettings(of: b)
+                // The input's size comes from the network, not from options: the recorded one.
+                (a.polarities, a.height, a.width, a.downsample) = (b.polarities, b.height, b.width, b.downsample)
+                if !given.contains("timesteps") { a.timesteps = b.timesteps }
                 conflicts += jsonDifferences(of: a, from: b).map { "data \($0)" }
             } else {
                 conflicts.append("data: \(parsed.source.location) here, \(recordedSource.location) recorded")
             }
-        } else if case .joint(var c) = source, case .joint(let p) = parsed.source {
-            if given.contains("cache") { c.cacheDirectory = p.cacheDirectory }
-            if given.contains("bad-files") { c.badFiles = p.badFiles }
-            source = .joint(c)
-        } else if case .shd(var c) = source, case .shd(let p) = parsed.source {
-            if given.contains("cache") { c.cacheDirectory = p.cacheDirectory }
-            if given.contains("bad-files") { c.badFiles = p.badFiles }
-            source = .shd(c)
+        } else {
+            /// The recorded settings with the frame-neutral options given on this command line.
+            func withOptionsGiven<C: FramedDataSettings>(_ recorded: C, _ parsed: C) -> C {
+                var c = recorded
+                if given.contains("cache") { c.cacheDirectory = parsed.cacheDirectory }
+                if given.contains("bad-files") { c.badFiles = parsed.badFiles }
+                return c
+            }
+            switch (source, parsed.source) {
+            case (.joint(let c), .joint(let p)): source = .joint(withOptionsGiven(c, p))
+            case (.shd(let c), .shd(let p)): source = .shd(withOptionsGiven(c, p))
+            case (.events(let c), .events(let p)): source = .events(withOptionsGiven(c, p))
+            default: break
+            }
         }
 
         // Model: the recorded one with the model options given applied over it.
@@ -98,6 +110,7 @@ enum TrainCommand {
         if given.contains("gradient-shards") { training.gradientShards = p.gradientShards }
         if given.contains("train-limit") { training.trainLimit = p.trainLimit }
         if given.contains("test-limit") { training.testLimit = p.testLimit }
+        if given.contains("augment") { training.augmentation = p.augmentation }
         var compared = training
         compared.epochs = recorded.training.epochs
         conflicts += jsonDifferences(of: compared, from: recorded.training).map { "training \($0)" }

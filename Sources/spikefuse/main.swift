@@ -16,6 +16,7 @@ enum Commands {
         ("demo", Command(summary: "the whole system on the embedded default data (make demo)", run: DemoCommand.run)),
         ("train", Command(summary: "train a network (multimodal, ablation or unimodal)", run: TrainCommand.run)),
         ("evaluate", Command(summary: "test accuracy per head, confusion, attention weights", run: EvaluateCommand.run)),
+        ("report", ReportCommand.command),
         ("experiment", Command(summary: "the paper's protocol: all modes × repeats, Table 1 and Fig. 3", run: ExperimentCommand.run)),
         ("grad", Command(summary: "losses and gradients of one batch, for cross-framework checks", run: GradCommand.run)),
         ("synth", Command(summary: "make a DVS + cochlea dataset with the sensor emulators", run: SynthCommand.run)),
@@ -26,6 +27,7 @@ enum Commands {
         ("inspect", InspectCommand.command),
         ("render", RenderCommand.command),
         ("convert", ConvertCommand.command),
+        ("stream", StreamCommand.command),
     ]
 }
 

@@ -49,8 +49,9 @@ final class CommandLineTests: XCTestCase {
                            mentions: "--lr-schedule must be cosine or constant")
     }
 
-    /// `train --help` stays short: at most 26 options (25, and `--shd` for SHD-20 / SSC-35),
-    /// none of the removed experiment knobs.
+    /// `train --help` stays short: at most 26 options (25, and `--augment`; `--data DIR` finds
+    /// SHD, SSC and the event-camera folders by their layout, and `--shd DIR` still works
+    /// unlisted), none of the removed experiment knobs.
     func testTrainHelpListsAtMost25Options() throws {
         let r = try runSpikefuse(["train", "--help"])
         XCTAssertEqual(r.status, 0)

@@ -148,6 +148,10 @@ final class DataParallelTests: XCTestCase {
             XCTAssertEqual(written.map(\.testFusion), expected.map(\.testFusion))
             XCTAssertEqual(written.map(\.trainLoss), expected.map(\.trainLoss), "the loss is summed over ranks in the same order")
             XCTAssertEqual(written.first?.ranks, ranks)
+            // Rank 0 alone logs for TensorBoard: one file, each epoch once, as metrics.jsonl has it.
+            let log = TensorBoardLog(RunDirectory(runDir))
+            XCTAssertEqual(log.eventFiles().count, 1)
+            XCTAssertEqual(try log.read().dropFirst().map(\.self), written.flatMap(TensorBoardLog.events(of:)))
         }
     }
 
@@ -204,7 +208,7 @@ final class DataParallelTests: XCTestCase {
         let trainer = try Trainer(model: model, training: training, trainSet: train, testSet: test, runDirectory: dir)
         let indices = Array(0..<30)[...]           // 4 shards of 7 or 8
         let optimiser = Adam(parameters: trainer.network.parameters)
-        let (loss, _) = try trainer.trainStep(indices)
+        let (loss, _) = try trainer.trainStep(indices, epoch: 1)
         let sharded = trainer.network.parameters.map(\.grad.scalars)
 
         optimiser.zeroGradients()
@@ -220,6 +224,39 @@ final class DataParallelTests: XCTestCase {
         }
         XCTAssertLessThan(largest, 1e-5, "sharded gradient differs from the whole batch's (relative to each tensor's largest)")
         XCTAssertGreaterThan(trainer.network.parameters.map { $0.grad.scalars.map(abs).max() ?? 0 }.max() ?? 0, 0)
+    }
+
+    /// Dropout masks are seeded per run, epoch and dataset sample: the sharded step of a
+    /// network with dropout gives the whole batch's gradient when the whole batch carries the
+    /// same samples' seeds, and another epoch's seeds give another gradient.
+    func testDropoutMasksDoNotDependOnShards() throws {
+        let (base, training, train, test) = setup()
+        var d = try MultimodalNetwork(base, seed: 0).networkDescription
+        let visual = d.branches.firstIndex { $0.input.modality == .dvs }!
+        let firstLIF = d.branches[visual].layers.firstIndex { if case .lif = $0 { return true }; return false }!
+        d.branches[visual].layers.insert(.dropout(0.4), at: firstLIF + 1)
+        let model = try ModelConfiguration(network: d)
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trainer = try Trainer(model: model, training: training, trainSet: train, testSet: test, runDirectory: dir)
+        let indices = Array(0..<30)[...]           // 4 shards of 7 or 8
+        _ = try trainer.trainStep(indices, epoch: 2)
+        let sharded = trainer.network.parameters.map(\.grad.scalars)
+        func whole(epoch: Int) throws -> [[Float]] {
+            for p in trainer.network.parameters { p.grad.zero() }
+            let batch = try makeBatch(train, indices: indices)
+            trainer.network.setDropoutSeeds(indices.map { Trainer.dropoutSeed(run: training.seed, epoch: epoch, sample: $0) })
+            _ = trainer.network.forwardBackward(visual: batch.visual, audio: batch.audio, labels: batch.labels)
+            return trainer.network.parameters.map(\.grad.scalars)
+        }
+        func largestDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {
+            zip(a, b).map { x, y in
+                let scale = max(x.map(abs).max() ?? 0, 1e-12)
+                return zip(x, y).map { abs($0 - $1) / scale }.max() ?? 0
+            }.max() ?? 0
+        }
+        XCTAssertLessThan(largestDifference(try whole(epoch: 2), sharded), 1e-5, "the shards drew other masks")
+        XCTAssertGreaterThan(largestDifference(try whole(epoch: 3), sharded), 1e-3, "another epoch drew the same masks")
     }
 
     func testRankCountsThatCannotShareTheShardsAreRefused() throws {

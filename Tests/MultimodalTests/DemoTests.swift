@@ -18,6 +18,10 @@ final class DemoTests: XCTestCase {
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             XCTAssertGreaterThan(size, 100, "\(picture) missing or empty")
         }
+        XCTAssertTrue(first.stdout.contains("report:        \(out)/report.html"), first.stdout)
+        let report = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        XCTAssertTrue(report.contains("One test sample through the network") && !report.contains("Not drawn"), "the demo's report is whole")
+        XCTAssertEqual(TensorBoardLog(RunDirectory(URL(fileURLWithPath: out))).eventFiles().count, 1)
         let metrics = try readMetricsLines(try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8), source: "m")
         XCTAssertEqual(metrics.map(\.epoch), [1])
         XCTAssertNotNil(metrics[0].testFusion)

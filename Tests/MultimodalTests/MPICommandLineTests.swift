@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import Multimodal
 
 /// `mpirun -np N spikefuse …` on this machine's loopback: data-parallel training gives the
 /// weights of one process bit for bit (N = 2, 4), resumes under MPI with another N, spreads
@@ -102,6 +103,10 @@ final class MPICommandLineTests: XCTestCase {
         let metrics = try String(contentsOf: dir.appendingPathComponent("resumed/metrics.jsonl"), encoding: .utf8)
         XCTAssertEqual(metrics.split(separator: "\n").count, 3)
         XCTAssertTrue(metrics.contains("\"ranks\":4"), metrics)
+        // TensorBoard: rank 0 alone writes, one file, every epoch once (as metrics.jsonl has it).
+        let run = RunDirectory(dir.appendingPathComponent("resumed"))
+        XCTAssertEqual(TensorBoardLog(run).eventFiles().count, 1)
+        XCTAssertEqual(try TensorBoardLog(run).read().dropFirst().map(\.self), try run.readMetrics().flatMap(TensorBoardLog.events(of:)))
     }
 
     func testRanksThatCannotShareTheShardsStopWithAClearError() throws {

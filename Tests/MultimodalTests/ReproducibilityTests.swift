@@ -15,11 +15,6 @@ final class ReproducibilityTests: XCTestCase {
         FileManager.default.temporaryDirectory.appendingPathComponent("sf-\(UUID())")
     }
 
-    /// Metrics without the wall-clock fields.
-    private func timeless(_ m: [EpochMetrics]) -> [EpochMetrics] {
-        m.map { var x = $0; x.samplesPerSecond = 0; x.trainSeconds = 0; x.testSeconds = 0; return x }
-    }
-
     func testSameSeedReproducesBitForBit() throws {
         let (model, training, train, test) = setup()
         let a = tempDir(), b = tempDir()

@@ -28,7 +28,7 @@ final class SimulateCommandTests: XCTestCase {
         XCTAssertEqual(object["parameters"] as? Int, (8 * 2 * 25 + 8) + (32 * 72 + 32 + 32 * 32) + (32 * 10 + 10))
         let layers = try XCTUnwrap(((object["branches"] as? [[String: Any]])?.first?["layers"]) as? [[String: Any]])
         XCTAssertEqual(layers.map { $0["output_shape"] as? [Int] }, [[8, 6, 6], [8, 3, 3], [72], [32], [10]])
-        XCTAssertTrue((layers[0]["path"] as? String)?.contains("no fast path for stride 2") ?? false)
+        XCTAssertTrue((layers[0]["path"] as? String)?.contains("event-driven C scatter (stride 2)") ?? false)
 
         let train = try runSpikefuse(["train", "--network", file.path, "--synthetic", "--epochs", "1",
                                       "--train-limit", "64", "--test-limit", "32", "--out", run.path])
@@ -66,22 +66,31 @@ final class SimulateCommandTests: XCTestCase {
         XCTAssertTrue(nan.status == 1 && nan.stderr.contains("holds nan at element 7"), nan.stderr)
     }
 
-    /// A NIR graph written by the `nir` package simulates to the spikes computed from NIR's
-    /// equations (bench/nir_peer.py), through the command line.
+    /// NIR graphs written by the `nir` package (a small A-Network, and a general graph: 5×5
+    /// stride-2 and 3×3 convolutions, sum and average pooling, a recurrent layer) simulate to the
+    /// spikes computed from NIR's equations (bench/nir_peer.py), through the command line; and
+    /// `describe` reads a graph's structure as `--network` does.
     func testNIRGraphSimulatesToThePeersSpikes() throws {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("NIRInterchangeTests/Fixtures")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sf-simulate-nir-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let reference = try SafeTensors.read(fixtures.appendingPathComponent("nir_package_audio_io.safetensors"))
-        let input = dir.appendingPathComponent("x.safetensors"), output = dir.appendingPathComponent("y.safetensors")
-        try SafeTensors.write([("input", try reference.tensor(named: "input"))], to: input)
-        let result = try runSpikefuse(["simulate", fixtures.appendingPathComponent("nir_package_audio.nir").path,
-                                       "--input", input.path, "--out", output.path])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        let expected = try reference.tensor(named: "spikes")
-        XCTAssertEqual(try SafeTensors.read(output).tensor(named: "output"), expected)
-        XCTAssertGreaterThan(expected.scalars.reduce(0, +), 10)
+        for graph in ["audio", "general"] {
+            let reference = try SafeTensors.read(fixtures.appendingPathComponent("nir_package_\(graph)_io.safetensors"))
+            let input = dir.appendingPathComponent("x.safetensors"), output = dir.appendingPathComponent("y.safetensors")
+            try SafeTensors.write([("input", try reference.tensor(named: "input"))], to: input)
+            let result = try runSpikefuse(["simulate", fixtures.appendingPathComponent("nir_package_\(graph).nir").path,
+                                           "--input", input.path, "--out", output.path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let expected = try reference.tensor(named: "spikes")
+            XCTAssertEqual(try SafeTensors.read(output).tensor(named: "output"), expected, graph)
+            XCTAssertGreaterThan(expected.scalars.reduce(0, +), 10)
+        }
+        let described = try runSpikefuse(["describe", fixtures.appendingPathComponent("nir_package_general.nir").path])
+        XCTAssertEqual(described.status, 0, described.stderr)
+        for layer in ["conv_a", "conv_b", "hidden", "readout"] {
+            XCTAssertTrue(described.stdout.contains(layer), "\(layer) in:\n\(described.stdout)")
+        }
     }
 }

@@ -109,5 +109,13 @@ final class NIRNeuronTests: XCTestCase {
         let o = try run("fc2_if", try affine("fc2", h))
         XCTAssertEqual(o.scalars, spikes.scalars, "the IF layer's spikes")
         XCTAssertGreaterThan(spikes.scalars.reduce(0, +), 10, "the fixture's outputs should fire")
+        // The whole graph through NIRImport: a cochlea branch of two spiking linear layers.
+        let network = try NIRImport.network(g, file: url.path)
+        XCTAssertEqual(network.networkDescription.branches[0].layers.compactMap { layer -> String? in
+            if case .lif(let n) = layer { return (n ?? network.networkDescription.branches[0].neuron).model }
+            return nil
+        }, ["cuba_lif", "if"])
+        network.setTraining(false)
+        XCTAssertEqual(network.forward(visual: nil, audio: x).audio!.scalars, spikes.scalars, "the imported network's spikes")
     }
 }

@@ -49,11 +49,9 @@ final class NIRTests: XCTestCase {
             let imported = try NIRImport.network(graph, file: url.path)
             let d = imported.configuration
             XCTAssertEqual(d.mode, c.mode)
-            XCTAssertEqual(mode == .visual ? [d.polarities, d.imageSize, d.visualHidden, d.classes] + d.visualChannels
-                                           : [d.audioChannels, d.audioHidden, d.classes],
-                           mode == .visual ? [c.polarities, c.imageSize, c.visualHidden, c.classes] + c.visualChannels
-                                           : [c.audioChannels, c.audioHidden, c.classes], "\(mode): the sizes are read back")
-            XCTAssertEqual([d.tauVisual, d.tauAudio, d.threshold], [c.tauVisual, c.tauAudio, c.threshold], "\(mode): τ, V_th")
+            XCTAssertEqual(imported.networkDescription.branches, original.networkDescription.branches,
+                           "\(mode): the layers, sizes, τ, V_th and surrogates are read back")
+            XCTAssertEqual(d.timesteps, c.timesteps)
             XCTAssertEqual(imported.namedTensors().map(\.tensor), original.namedTensors().map(\.tensor), "\(mode): weights")
             var rng = SeededGenerator(seed: 3)
             let batch = 4
@@ -182,6 +180,100 @@ final class NIRTests: XCTestCase {
         let agree = zip(out.scalars, expected.scalars).filter { $0 == $1 }.count
         XCTAssertEqual(agree, expected.count, "\(agree) of \(expected.count) (t, b, class) entries agree")
         XCTAssertGreaterThan(expected.scalars.reduce(0, +), 10, "the fixture's outputs should fire")
+    }
+}
+
+/// Issue 39: NIR graphs of any shape the layers cover import as descriptions.
+final class NIRGeneralImportTests: XCTestCase {
+    private var fixtures: URL { Bundle.module.url(forResource: "Fixtures", withExtension: nil)! }
+
+    /// A graph written by the `nir` package with sizes and geometries no other test uses
+    /// (bench/nir_peer.py fixture-general) gives the spikes of NIR's equations, and reads as the
+    /// layers it holds: the 2×2 SumPool2d as an average pool (its k² folded into the next
+    /// convolution), the LIF input scales folded into the synapses, the cycle as `recurrent`.
+    func testGeneralGraphWrittenByTheNIRPackageGivesThePeersSpikes() throws {
+        let url = fixtures.appendingPathComponent("nir_package_general.nir")
+        let imported = try NIRImport.description(try NIRFile.read(url), file: url.path)
+        let branch = imported.description.branches[0]
+        XCTAssertEqual(branch.name, "visual")
+        XCTAssertEqual(branch.input.shape, [2, 20, 20])
+        let layers = branch.layers.map { layer -> String in
+            switch layer {
+            case let .conv2d(name, channels, kernel, stride, padding): return "conv \(name) \(channels) k\(kernel) s\(stride) p\(padding)"
+            case let .linear(name, features): return "linear \(name) \(features)"
+            case let .recurrent(name, features, _): return "recurrent \(name) \(features)"
+            case .lif: return "lif"
+            case .avgPool2d(let k): return "avg \(k)"
+            case .sumPool2d(let k): return "sum \(k)"
+            case .maxPool2d(let k): return "max \(k)"
+            case .flatten: return "flatten"
+            case .dropout(let rate): return "dropout \(rate)"
+            }
+        }
+        XCTAssertEqual(layers, ["conv conv_a 3 k5 s2 p2", "lif", "avg 2", "conv conv_b 4 k3 s1 p0", "lif", "avg 3", "flatten",
+                                "recurrent hidden 12", "linear readout 5", "lif"])
+        XCTAssertEqual(imported.description.classes, 5)
+        let network = try NIRImport.network(try NIRFile.read(url), file: url.path)
+        let reference = try SafeTensors.read(fixtures.appendingPathComponent("nir_package_general_io.safetensors"))
+        let input = try reference.tensor(named: "input"), expected = try reference.tensor(named: "spikes")
+        network.setTraining(false)
+        let out = network.forward(visual: input, audio: nil).visual!
+        XCTAssertEqual(out.shape, expected.shape)
+        let agree = zip(out.scalars, expected.scalars).filter { $0 == $1 }.count
+        XCTAssertEqual(agree, expected.count, "\(agree) of \(expected.count) (t, b, class) entries agree")
+        XCTAssertGreaterThan(expected.scalars.reduce(0, +), 5, "the fixture's outputs should fire")
+    }
+
+    /// A small graph: Input [1, 6, 6] → `pool` → Flatten → Affine → LIF → Output.
+    private func pooled(_ pool: NIRNode, side: Int) -> NIRGraph {
+        var g = NIRGraph()
+        let n = side * side
+        g.nodes = ["in": .input(shape: [1, 6, 6]), "pool": pool, "flat": .flatten(startDim: 0, endDim: -1, inputShape: nil),
+                   "fc": .affine(weight: Tensor(shape: [3, n], scalars: (0..<(3 * n)).map { Float($0 % 5) * 0.25 }), bias: Tensor(zeros: [3])),
+                   "lif": .lif(tau: Tensor(repeating: 2e-4, shape: [3]), r: Tensor(repeating: 2, shape: [3]),
+                               vLeak: Tensor(zeros: [3]), vThreshold: Tensor(repeating: 1, shape: [3]), vReset: Tensor(zeros: [3])),
+                   "out": .output(shape: [3])]
+        g.edges = [("in", "pool"), ("pool", "flat"), ("flat", "fc"), ("fc", "lif"), ("lif", "out")]
+        return g
+    }
+
+    /// Sum pools over a power-of-two window become average pools with k² on the next weights
+    /// (exact); others stay sum pools with the weights as given.
+    func testSumPoolingIsExactEitherWay() throws {
+        let two = try NIRImport.description(pooled(.sumPool2d(kernel: [2, 2], stride: [2, 2], padding: [0, 0]), side: 3), file: "two.nir")
+        XCTAssertEqual(two.description.branches[0].layers.first, .avgPool2d(kernel: 2))
+        let three = try NIRImport.description(pooled(.sumPool2d(kernel: [3, 3], stride: [3, 3], padding: [0, 0]), side: 2), file: "three.nir")
+        XCTAssertEqual(three.description.branches[0].layers.first, .sumPool2d(kernel: 3))
+        // r·dt/τ = 2·1e-4/2e-4 = 1 here, so the weights are the graph's times the pool factor only.
+        let w = try XCTUnwrap(two.tensors["visual.fc.weight"]), w3 = try XCTUnwrap(three.tensors["visual.fc.weight"])
+        XCTAssertEqual(w.scalars[1], 0.25 * 4)
+        XCTAssertEqual(w3.scalars[1], 0.25)
+    }
+
+    /// What SpikeFuse's layers cannot hold is refused, naming the file and the node.
+    func testUnsupportedGeometriesAreRefusedNamingTheNode() throws {
+        func failure(_ pool: NIRNode, side: Int = 3) -> String {
+            do { _ = try NIRImport.description(pooled(pool, side: side), file: "g.nir"); return "" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(failure(.sumPool2d(kernel: [2, 3], stride: [2, 3], padding: [0, 0])).contains("node 'pool'"))
+        XCTAssertTrue(failure(.avgPool2d(kernel: [2, 2], stride: [1, 1], padding: [0, 0])).contains("stride = kernel"))
+        let conv: (Int, Int) -> NIRNode = { dilation, groups in
+            .conv2d(weight: Tensor(zeros: [1, 1, 3, 3]), bias: Tensor(zeros: [1]), stride: [1, 1], padding: [0, 0],
+                    dilation: [dilation, dilation], groups: groups, inputShape: nil)
+        }
+        XCTAssertEqual(failure(conv(1, 1), side: 4), "", "a plain 3×3 convolution imports")
+        XCTAssertTrue(failure(conv(2, 1), side: 4).contains("dilation"), failure(conv(2, 1), side: 4))
+        var flat = pooled(.avgPool2d(kernel: [2, 2], stride: [2, 2], padding: [0, 0]), side: 3)
+        flat.nodes["flat"] = .flatten(startDim: 2, endDim: -1, inputShape: nil)
+        do { _ = try NIRImport.description(flat, file: "flat.nir"); XCTFail("start_dim 2 imported") } catch {
+            XCTAssertTrue("\(error)".contains("node 'flat'") && "\(error)".contains("flat.nir"), "\(error)")
+        }
+        var open = pooled(.avgPool2d(kernel: [2, 2], stride: [2, 2], padding: [0, 0]), side: 3)
+        open.edges = [("in", "pool"), ("pool", "flat"), ("flat", "fc"), ("fc", "out")]
+        open.nodes["lif"] = nil
+        do { _ = try NIRImport.description(open, file: "open.nir"); XCTFail("a network ending in currents imported") } catch {
+            XCTAssertTrue("\(error)".contains("node 'out'") && "\(error)".contains("must be a LIF"), "\(error)")
+        }
     }
 }
 

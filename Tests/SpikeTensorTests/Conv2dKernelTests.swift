@@ -129,13 +129,15 @@ extension Conv2dKernelTests {
         assertClose(fast.db, ref.gradBias, tolerance: 1e-5, "db")
     }
 
-    /// The C stride-1 im2col (every variant) writes exactly the plain im2col's columns, into a
-    /// wider column matrix (its stride larger than the images' columns), for the stride-1
-    /// geometries, the paper's 14×14 layers (with the transposed convolution's padding) and a
-    /// padding larger than k − 1.
+    /// The C im2col (every variant) writes exactly the plain im2col's columns, into a wider
+    /// column matrix (its stride larger than the images' columns), for every geometry (strides
+    /// 1, 2 and 3, 5×5 stride 2), the paper's 14×14 layers (with the transposed convolution's
+    /// padding) and a padding larger than k − 1.
     func testCIm2colMatchesThePlainOne() {
         var rng = SeededGenerator(seed: 71)
-        let geometries = Self.geometries.filter { $0.stride == 1 } + [
+        let geometries = Self.geometries + [
+            Conv2dGeometry(inChannels: 2, outChannels: 16, height: 32, width: 31, kernelSize: 5, stride: 2, padding: 2),
+            Conv2dGeometry(inChannels: 1, outChannels: 1, height: 9, width: 10, kernelSize: 4, stride: 3, padding: 3),
             Conv2dGeometry(inChannels: 32, outChannels: 32, height: 14, width: 14, kernelSize: 3, stride: 1, padding: 1),
             Conv2dGeometry(inChannels: 2, outChannels: 1, height: 20, width: 19, kernelSize: 3, stride: 1, padding: 2),
             Conv2dGeometry(inChannels: 1, outChannels: 1, height: 4, width: 5, kernelSize: 3, stride: 1, padding: 3),
@@ -147,8 +149,8 @@ extension Conv2dKernelTests {
             Im2col.plainIm2col(x, images: images, geometry: g, columns: &expected, columnStride: stride)
             for variant in VectorKernels.available {
                 var columns = [Float](repeating: -7, count: g.patchSize * stride)
-                VectorKernels.im2colStride1(x, images: images, geometry: g, columns: &columns, columnStride: stride,
-                                            variant: variant)
+                VectorKernels.im2col(x, images: images, geometry: g, columns: &columns, columnStride: stride,
+                                     variant: variant)
                 XCTAssertEqual(columns, expected, "\(g) \(variant)")
             }
         }

@@ -49,14 +49,19 @@ final class EventConv2dKernelTests: XCTestCase {
 }
 
 extension EventConv2dKernelTests {
-    /// The C stride-1 scatter, in every variant this CPU runs, gives the bits of the plain Swift
+    /// The C scatter (strides 1, 2 and 3), in every variant this CPU runs, gives the bits of the plain Swift
     /// reference in both directions (forward sums, weight gradient), including padding larger
     /// than k − 1, a 1×1 kernel, channel counts that are not a multiple of 8, the 3×3 32-channel
     /// path (its border pixels, planes narrower than its eight-column scan), pooled values, and
     /// planes with more nonzero pixels than the C kernel lists at a time (1,024).
     func testCScatterMatchesTheReferenceBitForBit() {
         var rng = SeededGenerator(seed: 62)
-        let geometries: [(Conv2dGeometry, Double)] = (Conv2dKernelTests.geometries.filter { $0.stride == 1 } + [
+        let geometries: [(Conv2dGeometry, Double)] = (Conv2dKernelTests.geometries + [
+            // strides 2 and 3: 5×5 stride 2 as the field's first layers, 3×3·32 stride 2 (not the
+            // specialised path), padding larger than the stride, a plane with more than 1,024 active pixels below
+            Conv2dGeometry(inChannels: 2, outChannels: 16, height: 32, width: 32, kernelSize: 5, stride: 2, padding: 2),
+            Conv2dGeometry(inChannels: 2, outChannels: 32, height: 13, width: 11, kernelSize: 3, stride: 2, padding: 1),
+            Conv2dGeometry(inChannels: 1, outChannels: 5, height: 9, width: 10, kernelSize: 4, stride: 3, padding: 3),
             Conv2dGeometry(inChannels: 2, outChannels: 3, height: 5, width: 7, kernelSize: 3, stride: 1, padding: 3),
             Conv2dGeometry(inChannels: 1, outChannels: 9, height: 3, width: 9, kernelSize: 3, stride: 1, padding: 0),
             Conv2dGeometry(inChannels: 3, outChannels: 1, height: 8, width: 8, kernelSize: 5, stride: 1, padding: 0),
@@ -70,6 +75,7 @@ extension EventConv2dKernelTests {
             Conv2dGeometry(inChannels: 2, outChannels: 17, height: 6, width: 6, kernelSize: 1, stride: 1, padding: 0),
         ]).map { ($0, 0.3) } + [
             (Conv2dGeometry(inChannels: 2, outChannels: 40, height: 41, width: 45, kernelSize: 3, stride: 1, padding: 1), 0.9),
+            (Conv2dGeometry(inChannels: 2, outChannels: 12, height: 41, width: 45, kernelSize: 5, stride: 2, padding: 2), 0.9),
         ]
         let values: [Float] = [1, 1, 0.25, 0.5, 0.75]
         for (g, density) in geometries {
@@ -90,10 +96,10 @@ extension EventConv2dKernelTests {
             for variant in VectorKernels.available {
                 var sums = [Float](repeating: 0, count: g.outputPixels * g.outChannels), dW = dW0
                 x.withUnsafeBufferPointer { xp in
-                    VectorKernels.eventConvScatterStride1(xp.baseAddress!, geometry: g, table: wt, into: &sums,
-                                                          .toPixels, variant: variant)
-                    VectorKernels.eventConvScatterStride1(xp.baseAddress!, geometry: g, table: dyT, into: &dW,
-                                                          .toTaps, variant: variant)
+                    VectorKernels.eventConvScatter(xp.baseAddress!, geometry: g, table: wt, into: &sums,
+                                                   .toPixels, variant: variant)
+                    VectorKernels.eventConvScatter(xp.baseAddress!, geometry: g, table: dyT, into: &dW,
+                                                   .toTaps, variant: variant)
                 }
                 XCTAssertEqual(sums.map(\.bitPattern), sumsReference.map(\.bitPattern), "\(g) \(variant): forward sums")
                 XCTAssertEqual(dW.map(\.bitPattern), dWReference.map(\.bitPattern), "\(g) \(variant): weight gradient")

@@ -11,11 +11,13 @@
 
 #include <stdint.h>
 
-/// Shapes of a stride-1 convolution (NCHW, square kernel k, zero padding p).
+/// Shapes of a convolution (NCHW, square kernel k, zero padding p, stride s; the direct
+/// convolution takes stride 1 only).
 typedef struct {
     int64_t in_channels, height, width;        // input image [C, H, W]
     int64_t kernel, padding;                   // k, p
-    int64_t out_height, out_width, out_channels;   // Ho = H + 2p − k + 1, Wo likewise, O
+    int64_t out_height, out_width, out_channels;   // Ho = ⌊(H + 2p − k)/s⌋ + 1, Wo likewise, O
+    int64_t stride;                            // s ≥ 1
 } sf_conv_geometry;
 
 /// Which way an event scatter writes (both visit the same (tap, pixel) pairs in input order).
@@ -30,13 +32,13 @@ typedef enum {
 int sf_cpu_has_avx2(void);
 
 /// For every nonzero pixel v of one image [C, H, W] and every (tap, output pixel) it reaches
-/// with stride 1, in input order (channel, row, column, then ki, kj ascending):
+/// (any stride), in input order (channel, row, column, then ki, kj ascending):
 /// `target[row] += v · table[row']` as `direction` says. `level` 1 runs the AVX2 variant (only
 /// when `sf_cpu_has_avx2()`), 2 the AVX-512 one (only when `sf_direct_conv_level()` is 2), 0 the
 /// baseline; results are bit-identical whichever runs.
-void sf_event_conv_scatter_stride1(const float *image, const sf_conv_geometry *geometry,
-                                   const float *table, float *target,
-                                   sf_scatter_direction direction, int level);
+void sf_event_conv_scatter(const float *image, const sf_conv_geometry *geometry,
+                           const float *table, float *target,
+                           sf_scatter_direction direction, int level);
 
 /// y [rows, out] += x [rows, in] · Wᵀ over the nonzero x (wt = Wᵀ [in, out]), row r from
 /// `row_begin` to `row_end`, each row's inputs in increasing order.
@@ -68,12 +70,12 @@ int sf_pack_spikes(const float *x, int64_t count, uint64_t *words, int avx2);
 /// x[i] = bit i of the packed words (1.0 or 0.0), i < count.
 void sf_unpack_spikes(const uint64_t *words, int64_t count, float *x, int avx2);
 
-/// im2col for stride 1 (`Im2col.im2col`'s layout): columns [C·k·k, images·Ho·Wo] with row
+/// im2col, any stride (`Im2col.im2col`'s layout): columns [C·k·k, images·Ho·Wo] with row
 /// stride `column_stride`, row (c·k + ki)·k + kj, column img·Ho·Wo + y·Wo + x holding
-/// x[img, c, y − p + ki, x − p + kj] (0 outside the image). Runs of a row are copied by
-/// 8-lane moves inline rather than by a memcpy call per run (runs are ~Wo floats long).
-void sf_im2col_stride1(const float *input, int64_t images, const sf_conv_geometry *geometry,
-                       float *columns, int64_t column_stride, int avx2);
+/// x[img, c, y·s − p + ki, x·s − p + kj] (0 outside the image). Stride-1 runs of a row are
+/// copied by 8-lane moves inline rather than by a memcpy call per run (runs are ~Wo floats long).
+void sf_im2col(const float *input, int64_t images, const sf_conv_geometry *geometry,
+               float *columns, int64_t column_stride, int avx2);
 
 /// One LIF step (`LIFKernel.forwardStep`): u = (u_prev ≥ V_th ? 0 : τ·u_prev) + I (u = I when
 /// previous_membrane is NULL), o = u ≥ V_th, over `neurons` floats; `membrane` may alias `current`.
