@@ -15,6 +15,12 @@ weights and runs one configuration for --seconds (after one warm-up batch):
 `--model network:NET.json` runs a described network instead (bench/pytorch_network.py's
 DescribedNetwork, formulations timebatched and fused) on a file written by
 `spikefuse-bench --prepare-network NET.json`; its loss is the rate loss of each head.
+
+With --neuron-json JSON (no --data): training of the paper's auditory network shape
+(recurrent 64 -> 512 -> 512 -> 512 -> 10, T = 64, random binary input at 5 %, random
+weights) with that neuron (docs/networks.md keys) in every layer, on `NeuronModelPeer`
+(timebatched input projection, the step under autograd); `spikefuse-bench --neurons --peer
+PYTHON` runs it for each neuron model beside its own row.
 """
 import argparse
 import json
@@ -24,16 +30,63 @@ import sys
 import time
 
 import torch
+import torch.nn as nn
 from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pytorch_network import DescribedNetwork  # noqa: E402
-from pytorch_reference import PAPER_CONFIG, SpikeFuseReference, losses, rate_loss  # noqa: E402
+from pytorch_reference import PAPER_CONFIG, NeuronModelPeer, SpikeFuseReference, losses, rate_loss  # noqa: E402
+
+
+def timed(one_batch, seconds):
+    """Runs one_batch until `seconds` pass (at least twice): (batches, wall seconds, CPU seconds)."""
+    batches, start, cpu_start = 0, time.perf_counter(), time.process_time()
+    while True:
+        one_batch()
+        batches += 1
+        elapsed = time.perf_counter() - start
+        if batches >= 2 and elapsed >= seconds:
+            return batches, elapsed, time.process_time() - cpu_start
+
+
+def neuron_model_bench(args):
+    """The auditory network shape with one neuron model, trained for --seconds (one JSON line)."""
+    neuron = json.loads(args.neuron_json)
+    torch.manual_seed(1)
+    widths = [64, 512, 512, 512, 10]
+    T, B = args.timesteps or 64, args.batch
+    layers = []
+    for i, o in zip(widths[:-1], widths[1:]):
+        lin, rec = nn.Linear(i, o), nn.Linear(o, o, bias=False)
+        layers.append((lin, rec, NeuronModelPeer(neuron, [o])))
+    params = [p for layer in layers for m in layer for p in m.parameters()]
+    optimiser = torch.optim.Adam(params, lr=1e-3)
+    x = (torch.rand(T, B, 64) < 0.05).float()
+    target = torch.nn.functional.one_hot(torch.randint(0, 10, (B,)), 10).float()
+
+    def one_batch():
+        optimiser.zero_grad(set_to_none=True)
+        h = x
+        for lin, rec, peer in layers:
+            h, _ = peer(lin(h), recurrent=rec.weight)
+        ((h.mean(0) - target) ** 2).sum(1).mean().backward()
+        optimiser.step()
+
+    one_batch()
+    batches, elapsed, cpu = timed(one_batch, args.seconds)
+    print(json.dumps({
+        "model": "auditory+" + neuron.get("model", "lif"), "task": "train", "batch": B,
+        "samples_per_second": batches * B / elapsed, "samples_per_cpu_second": batches * B / cpu,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "implementation": "pytorch-neuron-model-autograd", "iterations": batches,
+        "threads": str(torch.get_num_threads()), "load_average": os.getloadavg()[0], "torch": torch.__version__,
+    }, sort_keys=True))
 
 
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", help="the shared weights and inputs (spikefuse-bench --prepare); not with --neuron-json")
+    p.add_argument("--neuron-json", help="a neuron description: train the auditory shape with it (no --data)")
     p.add_argument("--model", default="multimodal", help="multimodal, visual, audio or network:NET.json")
     p.add_argument("--task", choices=["train", "infer"], default="train")
     p.add_argument("--batch", type=int, default=32)
@@ -49,6 +102,10 @@ def main(argv):
     args = p.parse_args(argv[1:])
 
     torch.set_num_threads(args.threads)
+    if args.neuron_json:
+        return neuron_model_bench(args)
+    if not args.data:
+        p.error("--data is required (or --neuron-json)")
     tensors = load_file(args.data)
     cfg = dict(PAPER_CONFIG)
     cfg["mode"] = args.model
@@ -129,14 +186,7 @@ def main(argv):
     if args.compile:
         one_batch()   # the second call may compile again (e.g. for the backward or new guards)
     compile_seconds = time.perf_counter() - compile_start
-    batches, start, cpu_start = 0, time.perf_counter(), time.process_time()
-    while True:
-        one_batch()
-        batches += 1
-        elapsed = time.perf_counter() - start
-        if batches >= 2 and elapsed >= args.seconds:
-            break
-    cpu = time.process_time() - cpu_start
+    batches, elapsed, cpu = timed(one_batch, args.seconds)
     samples = batches * B
     print(json.dumps({
         "model": args.model, "task": args.task, "batch": B,

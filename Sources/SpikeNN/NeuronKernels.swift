@@ -7,6 +7,12 @@ import SpikeTensor
 /// a loop over t. Layout: `[B, P]` per step, P neurons per sample; the per-neuron constants
 /// β and ϑ are `[P]` (expanded from per-layer or per-channel values).
 enum NeuronKernels {
+    /// Runs `body` over chunks of the P neurons of a sample on all cores (each chunk for every
+    /// sample of the batch), where a step has at least 16,384 neurons in all (as `LIFKernel`).
+    static func forEachNeuronChunk(perSample: Int, batch: Int, _ body: (Range<Int>) -> Void) {
+        Parallel.forEachChunk(perSample, minimumChunk: max(1, 16_384 / max(batch, 1)), body)
+    }
+
     /// current I[t] [B, P], states at t−1 [B, P] (nil at t = 0) → states at t [B, P], spikes o[t] [B, P].
     /// `states` may alias `previous` (inference keeps one state per neuron).
     struct ForwardStep: NeuronKernelBody {
@@ -19,15 +25,17 @@ enum NeuronKernels {
         let constants: NeuronConstants
 
         func run<M: NeuronModel, R: ResetRule, S: SurrogateGradient>(_: M.Type, _: R.Type, _: S) {
-            var c = constants
-            for b in 0..<batch {
-                let row = b * perSample
-                for j in 0..<perSample {
-                    c.decay = decay[j]
-                    c.threshold = threshold[j]
-                    let s = M.step(current[row + j], previous.map { $0[row + j] } ?? NeuronState(), c, reset: R.self)
-                    states[row + j] = s
-                    spikes[row + j] = s.spike
+            NeuronKernels.forEachNeuronChunk(perSample: perSample, batch: batch) { range in
+                var c = constants
+                for b in 0..<batch {
+                    let row = b * perSample
+                    for j in range {
+                        c.decay = decay[j]
+                        c.threshold = threshold[j]
+                        let s = M.step(current[row + j], previous.map { $0[row + j] } ?? NeuronState(), c, reset: R.self)
+                        states[row + j] = s
+                        spikes[row + j] = s.spike
+                    }
                 }
             }
         }
@@ -50,20 +58,23 @@ enum NeuronKernels {
         let constants: NeuronConstants
 
         func run<M: NeuronModel, R: ResetRule, S: SurrogateGradient>(_: M.Type, _: R.Type, _ surrogate: S) {
-            var c = constants
-            for b in 0..<batch {
-                let row = b * perSample
-                for j in 0..<perSample {
-                    let n = row + j
-                    c.decay = decay[j]
-                    c.threshold = threshold[j]
-                    let g = gradSpikes[n] + (extraGradSpikes?[n] ?? 0)
-                    let r = M.backwardStep(gradSpike: g, state: states[n], previous: previous?[n], next: adjoints[n], c,
-                                           reset: R.self, surrogate: surrogate)
-                    adjoints[n] = r.adjoint
-                    gradCurrent[n] = r.adjoint.synapse
-                    gradThreshold[j] += r.gradThreshold
-                    gradDecay[j] += r.gradDecay
+            // Chunks of neurons j (each with its own dL/dϑ[j], dL/dβ[j]), every sample b in each.
+            NeuronKernels.forEachNeuronChunk(perSample: perSample, batch: batch) { range in
+                var c = constants
+                for b in 0..<batch {
+                    let row = b * perSample
+                    for j in range {
+                        let n = row + j
+                        c.decay = decay[j]
+                        c.threshold = threshold[j]
+                        let g = gradSpikes[n] + (extraGradSpikes?[n] ?? 0)
+                        let r = M.backwardStep(gradSpike: g, state: states[n], previous: previous?[n], next: adjoints[n], c,
+                                               reset: R.self, surrogate: surrogate)
+                        adjoints[n] = r.adjoint
+                        gradCurrent[n] = r.adjoint.synapse
+                        gradThreshold[j] += r.gradThreshold
+                        gradDecay[j] += r.gradDecay
+                    }
                 }
             }
         }

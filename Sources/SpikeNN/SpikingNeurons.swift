@@ -176,27 +176,36 @@ public final class SpikingNeurons: Layer {
     }
 }
 
-/// The step of `SpikingNeurons`: I[t] [B·P] → o[t] [B·P], one state per neuron; the learnt
-/// constants are read at every step, so a changed parameter is never stale.
+/// The step of `SpikingNeurons`: I[t] [B·P] → o[t] [B·P], one state per neuron. The
+/// per-neuron β and ϑ are recomputed only when a learnt constant changed (`Parameter.version`),
+/// so a changed parameter is never stale and a step allocates nothing.
 final class NeuronsStep: LayerStep {
     let neurons: SpikingNeurons
     let batch: Int
     var outputShape: [Int] { neurons.shape }
     let spikes: StepBuffer
     private var states: [NeuronState]
+    private var constants: (decay: [Float], threshold: [Float])
+    private var versions: (tau: Int, threshold: Int)
     private var first = true
     init(_ neurons: SpikingNeurons, batch: Int) {
         self.neurons = neurons
         self.batch = batch
         spikes = StepBuffer(batch * neurons.perSample)
         states = [NeuronState](repeating: NeuronState(), count: batch * neurons.perSample)
+        constants = neurons.perNeuronConstants()
+        versions = (neurons.tauLogit?.version ?? -1, neurons.threshold?.version ?? -1)
     }
     func step(_ current: UnsafePointer<Float>) -> UnsafePointer<Float> {
-        let (beta, theta) = neurons.perNeuronConstants()
+        let now = (tau: neurons.tauLogit?.version ?? -1, threshold: neurons.threshold?.version ?? -1)
+        if now != versions {
+            constants = neurons.perNeuronConstants()
+            versions = now
+        }
         let previousExists = !first
         states.withUnsafeMutableBufferPointer { s in
-            beta.withUnsafeBufferPointer { b in
-                theta.withUnsafeBufferPointer { v in
+            constants.decay.withUnsafeBufferPointer { b in
+                constants.threshold.withUnsafeBufferPointer { v in
                     neurons.settings.specialised(NeuronKernels.ForwardStep(
                         current: current, previous: previousExists ? UnsafePointer(s.baseAddress!) : nil,
                         states: s.baseAddress!, spikes: spikes.pointer, batch: batch, perSample: neurons.perSample,

@@ -1,3 +1,4 @@
+import Foundation
 import Multimodal
 
 /// Each neuron model on the paper's auditory network shape (recurrent 64 → 512 → 512 → 512
@@ -19,13 +20,32 @@ enum NeuronBench {
     /// The benchmark name of a variant: "auditory+<variant>".
     static func name(_ variant: String) -> String { "auditory+" + variant }
 
+    /// The paper's audio neuron with `variant`'s change.
+    static func neuron(_ variant: (name: String, change: @Sendable (inout NeuronDescription) -> Void)) -> NeuronDescription {
+        do {
+            var n = try PaperNetworks.shipped(.audio).branches[0].neuron
+            variant.change(&n)
+            return n
+        } catch {
+            fatalError("the shipped paper audio network does not load: \(error)")
+        }
+    }
+
+    /// `neuron` as the JSON keys of docs/networks.md (for the PyTorch peer's `--neuron-json`).
+    static func json(_ neuron: NeuronDescription) -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try! encoder.encode(neuron), as: UTF8.self)
+    }
+
     /// The auditory network with `variant`'s neuron in every layer, or nil for another name.
     static func network(_ name: String, seed: UInt64) -> Sequential? {
         guard name.hasPrefix("auditory+"), let v = variants.first(where: { Self.name($0.name) == name }) else { return nil }
         var rng = SeededGenerator(seed: seed)
         do {
             var d = try PaperNetworks.shipped(.audio)
-            v.change(&d.branches[0].neuron)
+            d.branches[0].neuron = neuron(v)
             return try NetworkBuilder.build(d.branches[0], classes: d.classes, rng: &rng).0
         } catch {
             fatalError("the auditory network with neuron \(v.name) does not build: \(error)")

@@ -103,8 +103,9 @@ let usage = """
     usage:
       spikefuse-bench [--seconds S] [--out bench/results.json]      all configurations (writes --out)
       spikefuse-bench --single <visual|auditory|auditory+MODEL> <train|infer> <batch> [--seconds S]
-      spikefuse-bench --neurons [--batch 32] [--seconds S] [--out bench/results-neurons.json]
-                      training samples/s of each neuron model on the auditory network shape
+      spikefuse-bench --neurons [--batch 32] [--seconds S] [--out bench/results-neurons.json] [--peer PYTHON]
+                      training samples/s of each neuron model on the auditory network shape; with
+                      --peer, each followed by the PyTorch peer's (PYTHON bench/peer_bench.py --neuron-json)
       spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
       spikefuse-bench --crossover     dense vs event-driven kernel times by input density
       spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes, then DenseKernels against OpenBLAS
@@ -124,7 +125,7 @@ if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-
 let knownOptions: Set<String> = ["--seconds", "--out", "--single", "--profile", "--iterations", "--crossover", "--gemm-peak",
                                  "--prepare", "--data-dir", "--weights", "--inputs", "--train-batches", "--side-by-side",
                                  "--data", "--timesteps", "--unfused", "--profile-mm", "--batch", "--kernel",
-                                 "--readers", "--events", "--prepare-network", "--density", "--firing", "--neurons"]
+                                 "--readers", "--events", "--prepare-network", "--density", "--firing", "--neurons", "--peer"]
 if let unknown = CommandLine.arguments.dropFirst().first(where: { $0.hasPrefix("--") && !knownOptions.contains($0) }) {
     FileHandle.standardError.write("spikefuse-bench: unknown option \(unknown)\n\(usage)".data(using: .utf8)!)
     exit(2)
@@ -254,31 +255,44 @@ if let i = CommandLine.arguments.firstIndex(of: "--single") {
     exit(0)
 }
 
+/// One row of the table `runConfigurations` prints.
+func printRow(_ r: BenchResult) {
+    print(String(format: "%-9@ %-6@ %5d %11.1f %15.1f %15.0f %12d %10.2f", r.model, r.task, r.batch,
+                 r.samples_per_second, r.samples_per_cpu_second, r.peak_rss_mb, r.iterations, r.load_average))
+}
+
+/// Runs `executable` with `arguments` and decodes the one `BenchResult` it prints; exits
+/// naming `failure` when it cannot start, fails, or prints something else.
+func runChild(_ executable: URL, _ arguments: [String], failure: String) -> BenchResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch {
+        FileHandle.standardError.write("cannot start \(executable.path): \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0, let result = try? JSONDecoder().decode(BenchResult.self, from: data) else {
+        FileHandle.standardError.write("\(failure) failed\n".data(using: .utf8)!)
+        exit(1)
+    }
+    return result
+}
+
 /// Runs each configuration in its own child process (so its peak RSS is its own), printing
 /// a table row per configuration; exits on a failed one.
 func runConfigurations(_ configurations: [(String, String, Int)]) -> [BenchResult] {
     var results: [BenchResult] = []
     print("model     task   batch   samples/s   samples/CPU-s   peak RSS (MB)   iterations   load avg")
     for (model, task, batch) in configurations {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        process.arguments = ["--single", model, task, String(batch), "--seconds", String(budget)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        do { try process.run() } catch {
-            FileHandle.standardError.write("cannot start \(process.executableURL!.path): \(error)\n".data(using: .utf8)!)
-            exit(1)
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let result = try? JSONDecoder().decode(BenchResult.self, from: data) else {
-            FileHandle.standardError.write("configuration \(model) \(task) \(batch) failed\n".data(using: .utf8)!)
-            exit(1)
-        }
+        let result = runChild(URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL,
+                              ["--single", model, task, String(batch), "--seconds", String(budget)],
+                              failure: "configuration \(model) \(task) \(batch)")
         results.append(result)
-        print(String(format: "%-9@ %-6@ %5d %11.1f %15.1f %15.0f %12d %10.2f", model, task, batch,
-                     result.samples_per_second, result.samples_per_cpu_second, result.peak_rss_mb, result.iterations,
-                     result.load_average))
+        printRow(result)
     }
     return results
 }
@@ -288,7 +302,20 @@ let configurations: [(String, String, Int)] = CommandLine.arguments.contains("--
     ? NeuronBench.variants.map { (NeuronBench.name($0.name), "train", Int(argument("--batch") ?? "32") ?? 32) }
     : [("visual", "train", 32), ("visual", "infer", 32), ("visual", "infer", 1),
        ("auditory", "train", 32), ("auditory", "infer", 32), ("auditory", "infer", 1)]
-let results = runConfigurations(configurations)
+var results = runConfigurations(configurations)
+if CommandLine.arguments.contains("--neurons"), let python = argument("--peer") {
+    print("the PyTorch peer (bench/peer_bench.py --neuron-json, autograd through the step):")
+    for variant in NeuronBench.variants {
+        let batch = Int(argument("--batch") ?? "32") ?? 32
+        var result = runChild(URL(fileURLWithPath: "/usr/bin/env"),
+                              [python, "bench/peer_bench.py", "--neuron-json", NeuronBench.json(NeuronBench.neuron(variant)),
+                               "--batch", String(batch), "--seconds", String(budget)],
+                              failure: "the peer of \(variant.name)")
+        result.model = NeuronBench.name(variant.name)
+        results.append(result)
+        printRow(result)
+    }
+}
 do {
     try encoder.encode(results).write(to: URL(fileURLWithPath: outPath))
     print("wrote \(outPath)")

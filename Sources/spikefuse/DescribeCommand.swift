@@ -10,7 +10,8 @@ enum DescribeCommand {
     usage: spikefuse describe NETWORK [--json]
 
       NETWORK   a description file (.json, docs/networks.md), a shipped network by name
-                (paper-multimodal, paper-multimodal-noattention, paper-visual, paper-audio),
+                (paper-multimodal, paper-multimodal-noattention, paper-visual, paper-audio,
+                example-shd-adaptive, example-dvs-gesture-plif),
                 or a run directory / weights file (the network it was trained as)
       --json    one JSON object: per branch its layers with output_shape, parameters, macs
                 (dense multiply-adds per sample and time step) and path

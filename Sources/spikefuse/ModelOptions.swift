@@ -149,7 +149,8 @@ struct RunOptions {
 
       model (default: the paper's network and sizes; docs/model.md):
         --network FILE|NAME       a network description (JSON, docs/networks.md) or a shipped one
-                                  by name (paper-multimodal, paper-visual, …); its inputs must
+                                  by name (paper-multimodal, paper-visual, …, example-shd-adaptive,
+                                  example-dvs-gesture-plif: docs/networks.md); its inputs must
                                   match the data's framing. Excludes --config, --readout, --mode
         --readout neuron|integrator   the attention's readout: the paper's output neuron (eq. 5),
                                   or the integrator extension (docs/results.md)

@@ -117,6 +117,20 @@ final class LayerStepTests: XCTestCase {
         XCTAssertEqual(pass(), first)
     }
 
+    /// A neuron step built before a learnt constant changed uses the new value.
+    func testNeuronStepFollowsChangedLearntConstants() {
+        let layer = SpikingNeurons(name: "n", settings: NeuronSettings(tau: 0.5, threshold: 1, learnThreshold: .neuron), shape: [2])
+        let step = layer.makeStep(batch: 1, inputShape: [2])
+        let current: [Float] = [0.75, 0.75]
+        func spikes() -> [Float] {
+            step.reset()
+            return current.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: step.step($0.baseAddress!), count: 2)) }
+        }
+        XCTAssertEqual(spikes(), [0, 0])
+        layer.threshold!.value.withMutablePointer { $0[1] = 0.5 }   // in place, as Adam does
+        XCTAssertEqual(spikes(), [0, 1])
+    }
+
     /// A step built before the weights changed uses the new weights (no stale Wᵀ).
     func testStepFollowsChangedWeights() {
         var rng = SeededGenerator(seed: 7)

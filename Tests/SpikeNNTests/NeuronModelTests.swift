@@ -148,6 +148,24 @@ final class NeuronModelTests: XCTestCase {
         assertClose(model.backward(g).scalars, lif.backward(g).scalars, tolerance: 1e-6, "dL/dI")
     }
 
+    /// A step of more than 2·16,384 neurons runs in chunks of neurons on all cores: the same
+    /// spikes, dL/dI and learnt-constant gradients, bit for bit, as one serial chunk.
+    func testParallelScanIsTheSerialScan() {
+        var rng = SeededGenerator(seed: 5)
+        var s = NeuronSettings(model: .adaptive, tau: 0.8, reset: .subtract, surrogate: .arctan(slope: 2),
+                               adaptationDecay: 0.9, adaptationStrength: 0.3, learnThreshold: .neuron)
+        s.learnTau = .channel
+        let x = randomTensor([3, 4, 16, 32, 32], &rng, -0.3, 1.0), g = randomTensor(x.shape, &rng)
+        func run() -> [[Float]] {
+            let layer = SpikingNeurons(name: "p", settings: s, shape: [16, 32, 32])
+            let o = layer.forward(x), dI = layer.backward(g)
+            return [o.scalars, dI.scalars, layer.tauLogit!.grad.scalars, layer.threshold!.grad.scalars]
+        }
+        let parallel = run(), serial = Parallel.serially { run() }
+        XCTAssertEqual(parallel, serial)
+        XCTAssertTrue(parallel[0].contains(1))
+    }
+
     /// Learnt decay stays in (0, 1) whatever the logit, and an IF neuron never leaks.
     func testLearntDecayStaysInTheUnitInterval() {
         let layer = SpikingNeurons(name: "a.b", settings: NeuronSettings(tau: 0.9, learnTau: .layer), shape: [4])
