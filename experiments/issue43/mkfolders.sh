@@ -4,8 +4,10 @@
 # and the held-out speaker's 50 recordings renamed to indices 100..149. synth orders a
 # digit's recordings by (index, speaker) and gives the first half to training pairs, so
 # with --pairs 1000 (100 per digit) training = the three speakers, test = the held-out one.
+# Usage: FSDD_DIR=../shared/data/fsdd OUT=DIR experiments/issue43/mkfolders.sh
 set -e
-SRC=/work/shared/data/fsdd
+SRC=$(realpath "${FSDD_DIR:-../shared/data/fsdd}")
+mkdir -p "${OUT:-.}"; cd "${OUT:-.}"
 mk() { # out heldout train1 train2 train3
   out=$1; held=$2; shift 2; rm -rf "$out"; mkdir -p "$out"
   for d in 0 1 2 3 4 5 6 7 8 9; do
