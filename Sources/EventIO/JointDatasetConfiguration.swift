@@ -17,11 +17,12 @@ import SpikeTensor
 ///   `cropSize = 28` for the paper's input size, or crop larger and `downsample` (e.g. 56
 ///   and 2 → 28×28).
 /// - two polarity channels (ON, OFF), binary values (the paper's spiking Input layer).
-/// - `audioTrimPercent` 1: the audio's T bins span each recording's 1st to 99th percentile of
-///   event time (`TimeBinning.divideTrimmedRecording`), not its first to last event, so that a
-///   few stray events before or after the utterance do not stretch its bins (issue 43: on
-///   held-out recordings the A-Network gains 1.4–3.2 points, docs/model.md). Applies when
-///   `binning` is `.divideRecording`; 0 gives first to last event as before.
+/// - `audioTrimPercent` 0: the audio's T bins span each recording's first to last event. With
+///   p > 0 they span its p-th to (100 − p)-th percentile of event time
+///   (`TimeBinning.divideTrimmedRecording`), so that stray events before or after the utterance
+///   do not stretch the bins. Measured in issue 43 (docs/results.md): 1 % helps on a set whose
+///   recordings have long tails (+1 to +1.4 points) and hurts on one with a very quiet speaker
+///   (−4.2 and −4.6 points at 40 epochs), so it is not the default.
 public struct JointDatasetConfiguration: Codable, Sendable, Hashable {
     /// Frame cell value (mirrors `FrameValue`, which is not Codable).
     public enum Value: String, Codable, Sendable, Hashable {
@@ -59,9 +60,8 @@ public struct JointDatasetConfiguration: Codable, Sendable, Hashable {
     public var downsample: Int = 1
     public var binning: Binning = .divideRecording
     /// Percent of each audio recording's events trimmed at each end of its span (0…49), when
-    /// `binning` is `.divideRecording`. A config.json written without this key (before
-    /// issue 43) means 0, the framing it was trained with.
-    public var audioTrimPercent: Int = 1
+    /// `binning` is `.divideRecording`; 0 = first to last event.
+    public var audioTrimPercent: Int = 0
     public var splitMode: JointSplitMode = .firstHalf
     /// Folder for the preprocessing cache; nil keeps the frames in memory only.
     public var cacheDirectory: String?
@@ -180,7 +180,7 @@ public struct JointDatasetConfiguration: Codable, Sendable, Hashable {
         cropSize = try c.decodeIfPresent(Int.self, forKey: .cropSize) ?? cropSize
         downsample = try c.decodeIfPresent(Int.self, forKey: .downsample) ?? downsample
         binning = try c.decodeIfPresent(Binning.self, forKey: .binning) ?? binning
-        audioTrimPercent = try c.decodeIfPresent(Int.self, forKey: .audioTrimPercent) ?? 0   // absent: written before issue 43
+        audioTrimPercent = try c.decodeIfPresent(Int.self, forKey: .audioTrimPercent) ?? audioTrimPercent
         splitMode = try c.decodeIfPresent(JointSplitMode.self, forKey: .splitMode) ?? splitMode
         badFiles = try c.decodeIfPresent(BadFilePolicy.self, forKey: .badFiles) ?? badFiles
         showProgress = try c.decodeIfPresent(Bool.self, forKey: .showProgress) ?? showProgress

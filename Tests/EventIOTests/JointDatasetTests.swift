@@ -186,21 +186,21 @@ final class JointDatasetTests: XCTestCase {
         XCTAssertEqual(c.cropSize, 32)
         XCTAssertEqual(c.binning, .fixedDuration(microseconds: 31_250))
         XCTAssertEqual(try JSONDecoder().decode(JointDatasetConfiguration.self, from: JSONEncoder().encode(c)), c)
-        // The audio's 1-99 % span (issue 43) is the default of a new configuration; a JSON
-        // without the key was written before it and keeps first…last event.
+        // The audio's 1-99 % span (issue 43): audio frames only, its own cache key, kept in JSON.
         XCTAssertEqual(c.audioTrimPercent, 0)
-        let fresh = JointDatasetConfiguration(mnistDVSRoot: "/d", ntidigitsFile: "/d/n.hdf5")
-        XCTAssertEqual(fresh.audioTrimPercent, 1)
-        XCTAssertEqual(fresh.audioFraming.binning, .divideTrimmedRecording(percent: 1))
-        XCTAssertEqual(fresh.visualFraming.binning, .divideRecording)
-        XCTAssertEqual(try JSONDecoder().decode(JointDatasetConfiguration.self, from: JSONEncoder().encode(fresh)), fresh)
-        var old = fresh
-        old.audioTrimPercent = 0
-        XCTAssertEqual(old.audioFraming.binning, .divideRecording)
-        XCTAssertNotEqual(fresh.audioSettingsKey, old.audioSettingsKey)   // no stale cache hit
-        XCTAssertEqual(fresh.visualSettingsKey, old.visualSettingsKey)
-        old.audioTrimPercent = 50
-        XCTAssertThrowsError(try old.validate())
+        let plain = JointDatasetConfiguration(mnistDVSRoot: "/d", ntidigitsFile: "/d/n.hdf5")
+        XCTAssertEqual(plain.audioFraming.binning, .divideRecording)
+        var trimmed = plain
+        trimmed.audioTrimPercent = 1
+        XCTAssertEqual(trimmed.audioFraming.binning, .divideTrimmedRecording(percent: 1))
+        XCTAssertEqual(trimmed.visualFraming.binning, .divideRecording)
+        XCTAssertEqual(try JSONDecoder().decode(JointDatasetConfiguration.self, from: JSONEncoder().encode(trimmed)), trimmed)
+        XCTAssertNotEqual(trimmed.audioSettingsKey, plain.audioSettingsKey)   // no stale cache hit
+        XCTAssertEqual(trimmed.visualSettingsKey, plain.visualSettingsKey)
+        trimmed.binning = .fixedDuration(microseconds: 1000)   // fixed bins are not trimmed
+        XCTAssertEqual(trimmed.audioFraming.binning, .fixedDuration(microseconds: 1000))
+        trimmed.audioTrimPercent = 50
+        XCTAssertThrowsError(try trimmed.validate())
         var bad = c
         bad.scale = 5
         XCTAssertThrowsError(try bad.validate())
