@@ -20,9 +20,9 @@ import SpikeTensor
 /// - `audioTrimPercent` 0: the audio's T bins span each recording's first to last event. With
 ///   p > 0 they span its p-th to (100 − p)-th percentile of event time
 ///   (`TimeBinning.divideTrimmedRecording`), so that stray events before or after the utterance
-///   do not stretch the bins. Measured in issue 43 (docs/results.md): 1 % helps on a set whose
-///   recordings have long tails (+1 to +1.4 points) and hurts on one with a very quiet speaker
-///   (−4.2 and −4.6 points at 40 epochs), so it is not the default.
+///   do not stretch the bins. Measured in issue 43 (docs/results.md): 1 % is mixed on a set
+///   whose recordings have long tails (+1.4 points at 20 epochs; +1.6 and −2.6 at 40) and hurts
+///   on one with a very quiet speaker (−4.6 and −4.2 points at 40), so it is not the default.
 public struct JointDatasetConfiguration: Codable, Sendable, Hashable {
     /// Frame cell value (mirrors `FrameValue`, which is not Codable).
     public enum Value: String, Codable, Sendable, Hashable {
