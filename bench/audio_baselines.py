@@ -2,7 +2,7 @@
 the digit a plain model reads from the same cochlea frames that the A-Network gets.
 
     python3 bench/audio_baselines.py DATA_FOLDER [--epochs 30] [--seed 1] [--schedule cosine|constant]
-                                     [--dropout P] [--counts] [--bin-ms MS]
+                                     [--dropout P] [--counts] [--bin-ms MS] [--trim Q]
 
 DATA_FOLDER holds `n-tidigits.hdf5` (e.g. one written by `spikefuse synth`). Frames are made
 as SpikeFuse makes them by default (docs/datasets.md): T = 64 equal bins over each
@@ -30,7 +30,10 @@ def label_of(key):
     return 0 if c in "zo" else int(c)
 
 
-def frames(f, split, bins, binary, bin_us=None):
+def frames(f, split, bins, binary, bin_us=None, trim=0.0):
+    """`[N, bins * 64]` frames and `[N]` labels of one split. trim > 0: the bins cover the
+    recording's trim..(1 - trim) quantiles of event time instead of first..last event (events
+    outside are dropped), e.g. 0.01 for the 1-99 % span."""
     group_a, group_t = f[f"{split}_addresses"], f[f"{split}_timestamps"]
     keys = sorted(group_a.keys())
     x = np.zeros((len(keys), bins, 64), np.float32)
@@ -39,12 +42,12 @@ def frames(f, split, bins, binary, bin_us=None):
         t = group_t[k][:].astype(np.float64)
         if len(t) == 0:
             continue
-        t0, t1 = t.min(), t.max()
+        t0, t1 = (t.min(), t.max()) if trim == 0 else np.quantile(t, [trim, 1 - trim])
         # SpikeFuse bins integer microseconds: bin = floor((t - t0) * T / (t1 - t0 + 1 us))
         us = np.round((t - t0) * 1e6).astype(np.int64)
         span = int(round((t1 - t0) * 1e6)) + 1
         b = (us * bins) // span if bin_us is None else us // bin_us   # fixed bins: events after T bins dropped
-        keep = b < bins
+        keep = (b >= 0) & (b < bins)
         np.add.at(x[i], (b[keep], a[keep]), 1)
     if binary:
         x = (x > 0).astype(np.float32)
@@ -85,11 +88,13 @@ def main():
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--counts", action="store_true", help="the MLP reads log(1 + counts) instead of binary frames")
     p.add_argument("--bin-ms", type=float, help="the MLP's frames have fixed bins of this length from the first event")
+    p.add_argument("--trim", type=float, default=0.0,
+                   help="bins over the trim..1-trim quantiles of each recording's event times (0.01: the 1-99 %% span)")
     args = p.parse_args()
     f = h5py.File(f"{args.folder}/n-tidigits.hdf5", "r")
     bin_us = None if args.bin_ms is None else int(args.bin_ms * 1000)
-    x, y = frames(f, "train", 64, not args.counts, bin_us)
-    xt, yt = frames(f, "test", 64, not args.counts, bin_us)
+    x, y = frames(f, "train", 64, not args.counts, bin_us, args.trim)
+    xt, yt = frames(f, "test", 64, not args.counts, bin_us, args.trim)
     if args.counts:
         x, xt = torch.log1p(x), torch.log1p(xt)
     torch.manual_seed(args.seed)
@@ -97,8 +102,8 @@ def main():
     print(f"mlp on {what} ({len(x)} train, {len(xt)} test, {args.schedule} lr, dropout {args.dropout}):")
     mlp = train(nn.Sequential(nn.Linear(4096, 256), nn.ReLU(), nn.Dropout(args.dropout), nn.Linear(256, 10)),
                 x, y, xt, yt, args.epochs, args.seed, args.schedule)
-    c, yc = frames(f, "train", 16, False)
-    ct, _ = frames(f, "test", 16, False)
+    c, yc = frames(f, "train", 16, False, None, args.trim)
+    ct, _ = frames(f, "test", 16, False, None, args.trim)
     print("logistic regression on log counts (64 channels x 16 bins):")
     torch.manual_seed(args.seed)
     logistic = train(nn.Linear(1024, 10), torch.log1p(c), yc, torch.log1p(ct), yt, args.epochs, args.seed, args.schedule)

@@ -21,10 +21,20 @@ public enum FrameValue: Sendable, Equatable {
 ///   fixed window [s, s + d): `bin(t) = floor((t − s) · T / d)`; events outside are dropped.
 /// - `fixedDuration(microseconds: d)`: bin k = [t0 + k·d, t0 + (k+1)·d), i.e.
 ///   `bin(t) = floor((t − t0) / d)`; events with bin ≥ T (after T·d µs) are dropped.
+/// - `divideTrimmedRecording(percent: p)`: like `divideRecording`, but over [lo, hi], the
+///   p-th and (100 − p)-th percentiles of the recording's event times instead of its first and
+///   last event: with s the n times sorted and m = ⌊(n − 1)·p / 100⌋, lo = s[m], hi = s[n − 1 − m],
+///   `bin(t) = floor((t − lo) · T / (hi − lo + 1))`; the events before lo or after hi (about
+///   p % at each end) are dropped. p = 0 is `divideRecording`. Example: p = 5, T = 2, 21 events
+///   at 0, 100, 101, …, 118, 900 µs: m = ⌊20·5/100⌋ = 1, lo = 100, hi = 118, so 0 and 900 are
+///   dropped, 100…109 fall in bin 0 and 110…118 in bin 1. Why: one stray event (sensor noise)
+///   before or after an utterance stretches `divideRecording`'s span and squeezes the
+///   utterance into a few bins (docs/model.md, issue 43).
 public enum TimeBinning: Sendable, Equatable {
     case divideRecording
     case divideSpan(startMicroseconds: Int64, durationMicroseconds: Int64)
     case fixedDuration(microseconds: Int64)
+    case divideTrimmedRecording(percent: Int)
 }
 
 /// Maps times to bins by a `TimeBinning` rule; integer maths, exact.
@@ -37,8 +47,14 @@ struct _TimeBinner {
     /// True when (t − origin) · T cannot overflow Int64 for any t in range.
     let fitsInt64: Bool
 
-    /// A binner over the earliest…latest of `times` (which must not be empty).
+    /// A binner over the earliest…latest of `times` (which must not be empty), or over their
+    /// percentiles for `divideTrimmedRecording`.
     init(_ binning: TimeBinning, timesteps: Int, times: [Int64]) {
+        if case .divideTrimmedRecording(let p) = binning, p > 0 {
+            let (lo, hi) = _TimeBinner.trimmedSpan(times, percent: p)
+            self.init(.divideRecording, timesteps: timesteps, first: lo, last: hi)
+            return
+        }
         var first = times[0], last = times[0]
         times.withUnsafeBufferPointer { ts in
             for t in ts { first = min(first, t); last = max(last, t) }
@@ -46,10 +62,17 @@ struct _TimeBinner {
         self.init(binning, timesteps: timesteps, first: first, last: last)
     }
 
+    /// (s[m], s[n − 1 − m]) with s the sorted times, m = ⌊(n − 1)·p / 100⌋ (p clamped to 0…49).
+    static func trimmedSpan(_ times: [Int64], percent: Int) -> (lo: Int64, hi: Int64) {
+        let sorted = times.sorted()
+        let m = (sorted.count - 1) * min(max(percent, 0), 49) / 100
+        return (sorted[m], sorted[sorted.count - 1 - m])
+    }
+
     init(_ binning: TimeBinning, timesteps: Int, first: Int64, last: Int64) {
         self.timesteps = Int64(timesteps)
         switch binning {
-        case .divideRecording:
+        case .divideRecording, .divideTrimmedRecording:   // first, last: the (trimmed) span's ends
             let (span, overflow) = last.subtractingReportingOverflow(first)
             origin = first; denominator = overflow || span == .max ? .max : span + 1; scaled = true
         case .divideSpan(let start, let duration):

@@ -157,7 +157,7 @@ struct RunOptions {
         --config JSON|FILE        other model settings, as in config.json's "model", e.g.
                                   '{"audio_hidden": 256, "tau_visual": 0.3}'
       training:
-        --epochs N (20)  --batch-size N (32)  --lr X (1e-3)  --seed S (1)
+        --epochs N (\(TrainingConfiguration().epochs))  --batch-size N (32)  --lr X (1e-3)  --seed S (1)
         --lr-schedule cosine|constant   cosine annealing from --lr towards 0 over the epochs
                                   (default), or constant (the paper; docs/model.md)
         --train-limit N / --test-limit N   use only N training samples per epoch / N test samples

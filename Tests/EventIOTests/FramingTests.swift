@@ -8,11 +8,17 @@ private func referenceDVSFrames(_ e: DVSEvents, T: Int, binning: TimeBinning, va
     let P = merge ? 1 : 2, H = e.sensor.height, W = e.sensor.width
     var out = [Float](repeating: 0, count: T * P * H * W)
     guard let t0 = e.t.min(), let t1 = e.t.max() else { return out }
+    var trimmed = (t0, t1)
+    if case .divideTrimmedRecording(let p) = binning { trimmed = referencePercentileSpan(e.t, percent: p) }
     for i in 0..<e.count {
         let k: Int
         switch binning {
         case .divideRecording:
             k = Int((e.t[i] - t0) * Int64(T) / (t1 - t0 + 1))
+        case .divideTrimmedRecording:
+            let (lo, hi) = trimmed
+            if e.t[i] < lo || e.t[i] > hi { continue }
+            k = Int((e.t[i] - lo) * Int64(T) / (hi - lo + 1))
         case .divideSpan(let s, let d):
             if e.t[i] < s || e.t[i] >= s + d { continue }
             k = Int((e.t[i] - s) * Int64(T) / d)
@@ -27,7 +33,34 @@ private func referenceDVSFrames(_ e: DVSEvents, T: Int, binning: TimeBinning, va
     return out
 }
 
+/// The documented percentiles written out: the m-th smallest and m-th largest time,
+/// m = ⌊(n − 1)·p / 100⌋, by counting instead of sorting.
+private func referencePercentileSpan(_ t: [Int64], percent p: Int) -> (Int64, Int64) {
+    let m = (t.count - 1) * p / 100
+    let lo = t.first { v in t.filter { $0 < v }.count <= m && t.filter { $0 <= v }.count > m }!
+    let hi = t.first { v in t.filter { $0 > v }.count <= m && t.filter { $0 >= v }.count > m }!
+    return (lo, hi)
+}
+
 final class FramingTests: XCTestCase {
+    /// The trimmed span of issue 43, worked by hand: the doc comment's example.
+    func testHandWorkedTrimmedRecording() {
+        // 21 events at 0, 100…118, 900 µs; p = 5: m = ⌊20·5/100⌋ = 1 → lo = 100, hi = 118, span 19;
+        // T = 2: bin(t) = ⌊(t − 100)·2/19⌋: 100…109 → 0 (⌊18/19⌋ = 0), 110…118 → 1; 0 and 900 dropped.
+        var e = CochleaEvents(channelCount: 2)
+        e.append(t: 0, channel: 1)
+        for t in Int64(100)...118 { e.append(t: t, channel: 0) }
+        e.append(t: 900, channel: 1)
+        let trimmed = CochleaFraming(timesteps: 2, binning: .divideTrimmedRecording(percent: 5), value: .count)(e)
+        XCTAssertEqual(trimmed.scalars, [10, 0, 9, 0])   // [T, C]: channel 1's two stray events dropped
+        // Over first…last event (span 901) the 19 events of the utterance all fall in bin 0.
+        let whole = CochleaFraming(timesteps: 2, value: .count)(e)
+        XCTAssertEqual(whole.scalars, [19, 1, 0, 1])
+        // p = 0 is divideRecording; fewer than 100/p events trim nothing (m = 0).
+        XCTAssertEqual(CochleaFraming(timesteps: 2, binning: .divideTrimmedRecording(percent: 0), value: .count)(e).scalars, whole.scalars)
+        XCTAssertEqual(CochleaFraming(timesteps: 2, binning: .divideTrimmedRecording(percent: 4), value: .count)(e).scalars, whole.scalars)
+    }
+
     func testHandWorkedDivideRecording() {
         // Times 0, 10, 19, 20 µs, T = 4: span = 20 − 0 + 1 = 21;
         // bins ⌊0·4/21⌋ = 0, ⌊40/21⌋ = 1, ⌊76/21⌋ = 3, ⌊80/21⌋ = 3.
@@ -60,6 +93,7 @@ final class FramingTests: XCTestCase {
             }
             let T = 1 + Int(g.next() % 12)
             let binnings: [TimeBinning] = [.divideRecording, .fixedDuration(microseconds: 1 + Int64(g.next() % 2000)),
+                                           .divideTrimmedRecording(percent: Int(g.next() % 30)),
                                            .divideSpan(startMicroseconds: Int64(g.next() % 5000), durationMicroseconds: 1 + Int64(g.next() % 50000))]
             for binning in binnings { for value in [FrameValue.binary, .count] { for merge in [false, true] {
                 let fast = DVSFraming(timesteps: T, binning: binning, value: value, mergePolarity: merge)(e)
@@ -99,13 +133,16 @@ final class FramingTests: XCTestCase {
                 e.append(t: t, channel: UInt16(g.next() % UInt64(channels)))
             }
             let T = 1 + Int(g.next() % 70)
-            for binning in [TimeBinning.divideRecording, .fixedDuration(microseconds: 1 + Int64(g.next() % 3000))] {
+            for binning in [TimeBinning.divideRecording, .fixedDuration(microseconds: 1 + Int64(g.next() % 3000)),
+                            .divideTrimmedRecording(percent: 1 + Int(g.next() % 20))] {
                 for value in [FrameValue.binary, .count] {
                     var ref = [Float](repeating: 0, count: T * channels)
-                    if let t0 = e.t.min(), let t1 = e.t.max() {
+                    if var t0 = e.t.min(), var t1 = e.t.max() {
+                        if case .divideTrimmedRecording(let p) = binning { (t0, t1) = referencePercentileSpan(e.t, percent: p) }
                         for i in 0..<e.count {
                             let k: Int
                             if case .fixedDuration(let d) = binning { k = Int((e.t[i] - t0) / d); if k >= T { continue } }
+                            else if e.t[i] < t0 || e.t[i] > t1 { continue }
                             else { k = Int((e.t[i] - t0) * Int64(T) / (t1 - t0 + 1)) }
                             let idx = k * channels + Int(e.channel[i])
                             ref[idx] = value == .binary ? 1 : ref[idx] + 1

@@ -186,6 +186,21 @@ final class JointDatasetTests: XCTestCase {
         XCTAssertEqual(c.cropSize, 32)
         XCTAssertEqual(c.binning, .fixedDuration(microseconds: 31_250))
         XCTAssertEqual(try JSONDecoder().decode(JointDatasetConfiguration.self, from: JSONEncoder().encode(c)), c)
+        // The audio's 1-99 % span (issue 43): audio frames only, its own cache key, kept in JSON.
+        XCTAssertEqual(c.audioTrimPercent, 0)
+        let plain = JointDatasetConfiguration(mnistDVSRoot: "/d", ntidigitsFile: "/d/n.hdf5")
+        XCTAssertEqual(plain.audioFraming.binning, .divideRecording)
+        var trimmed = plain
+        trimmed.audioTrimPercent = 1
+        XCTAssertEqual(trimmed.audioFraming.binning, .divideTrimmedRecording(percent: 1))
+        XCTAssertEqual(trimmed.visualFraming.binning, .divideRecording)
+        XCTAssertEqual(try JSONDecoder().decode(JointDatasetConfiguration.self, from: JSONEncoder().encode(trimmed)), trimmed)
+        XCTAssertNotEqual(trimmed.audioSettingsKey, plain.audioSettingsKey)   // no stale cache hit
+        XCTAssertEqual(trimmed.visualSettingsKey, plain.visualSettingsKey)
+        trimmed.binning = .fixedDuration(microseconds: 1000)   // fixed bins are not trimmed
+        XCTAssertEqual(trimmed.audioFraming.binning, .fixedDuration(microseconds: 1000))
+        trimmed.audioTrimPercent = 50
+        XCTAssertThrowsError(try trimmed.validate())
         var bad = c
         bad.scale = 5
         XCTAssertThrowsError(try bad.validate())
