@@ -18,7 +18,7 @@
 #   FORMULATIONS="fused timebatched fused:channels-last timebatched:channels-last loop" (PyTorch
 #   formulations, NAME:channels-last with channels-last convolutions; the best counts), THREADS=2,
 #   MODELS="multimodal visual audio", NETWORKS="bench/networks/gesture-lif.json" (described networks;
-#   empty: none), NETWORK_DENSITY=0.1, OUT=bench/results (writes $OUT.json, $OUT.md, $OUT-profile.txt).
+#   empty: none), NETWORK_DENSITY=0.1, NEURONS=1 (0: skip the neuron-model rows), OUT=bench/results (writes $OUT.json, $OUT.md, $OUT-profile.txt).
 #   SWEEP_TRAIN_FORMULATIONS="timebatched": for training in the 2–20 % sweep only (PyTorch's
 #   loop formulation trains the multimodal model ~3x slower and takes ~15 s per batch).
 #
@@ -136,10 +136,16 @@ for net in ${NETWORKS-bench/networks/gesture-lif.json}; do
   if [ ! -f "$DATA/$name.safetensors" ]; then
     "$BIN" --prepare-network "$net" --out "$DATA/$name.safetensors" --density "${NETWORK_DENSITY:-0.1}"
   fi
-  run_pair "$name" "network:$net" train 32 "fused timebatched"
-  run_pair "$name" "network:$net" infer 32 "fused timebatched"
+  run_pair "$name" "network:$net" train 32 "fused timebatched fused:channels-last"
+  run_pair "$name" "network:$net" infer 32 "fused timebatched fused:channels-last"
   run_pair "$name" "network:$net" infer 1 "fused timebatched"
 done
+# Neuron models (docs/speed.md, "Neuron models"): training samples/s of each model on the
+# paper's auditory shape and of the PyTorch peer of each, in one run (bench/results-neurons.json).
+if [ "${NEURONS:-1}" = 1 ]; then
+  PEER=(); if [ -n "$PYTHON" ]; then PEER=(--peer "$PYTHON"); fi
+  "$BIN" --neurons --seconds "$SECONDS_PER_RUN" "${PEER[@]}" >&2
+fi
 if [ "$QUICK" = 0 ]; then
   for activity in rate02 rate05 rate10 rate20; do
     run_pair "$activity" multimodal train 32 "${SWEEP_TRAIN_FORMULATIONS:-timebatched}"
