@@ -2,21 +2,22 @@ import SpikeTensor
 import Foundation
 import SpikeNN
 
-/// `--profile <model> <batch>`: seconds spent in each layer's forward and backward (one
-/// warm-up iteration, then the mean of `iterations`), to find the top cost.
-func profileLayers(model: BenchModel, batch: Int, iterations: Int) {
-    let model0 = model.makeNetwork(seed: 1)
+/// `--profile <visual|auditory|NETWORK.json> <batch>`: seconds spent in each layer's forward
+/// and backward (one warm-up iteration, then the mean of `iterations`), to find the top cost.
+/// A description file profiles its first branch, built by `NetworkBuilder`, on input spikes
+/// at 5 %.
+func profileLayers(network model0: Sequential, sampleShape: [Int], timesteps: Int, classes: Int, batch: Int, iterations: Int) {
     model0.needsInputGradient = false
-    // Split fused layers into their synaptic part and their neuron to time them apart.
+    // Split each synapse + neurons layer into its two parts to time them apart.
     let net = Sequential(model0.layers.flatMap { layer -> [Layer] in
-        if let l = layer as? SpikingConv2d { return [l.conv, l.lif] }
-        if let l = layer as? SpikingLinear { return [l.linear, l.lif] }
+        if let l = layer as? any SynapseThenLIF { return [l.synapse, l.lif] }
+        if let l = layer as? SynapseThenNeurons { return [l.synapse, l.neurons] }
         return [layer]
     })
     var rng = SeededGenerator(seed: 2)
-    let shape = [timeSteps, batch] + model.sampleShape
+    let shape = [timesteps, batch] + sampleShape
     let x = Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextDouble() < 0.05 ? 1 : 0 })
-    let labels = (0..<batch).map { _ in rng.nextInt(below: 10) }
+    let labels = (0..<batch).map { _ in rng.nextInt(below: classes) }
     let adam = Adam(parameters: net.parameters)
     // Process CPU time (all threads): less disturbed than wall time when the CPU is shared.
     struct CPUClock {

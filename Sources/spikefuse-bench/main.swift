@@ -106,7 +106,7 @@ let usage = """
       spikefuse-bench --neurons [--batch 32] [--seconds S] [--out bench/results-neurons.json] [--peer PYTHON]
                       training samples/s of each neuron model on the auditory network shape; with
                       --peer, each followed by the PyTorch peer's (PYTHON bench/peer_bench.py --neuron-json)
-      spikefuse-bench --profile <visual|auditory> <batch> [--iterations N]   per-layer times
+      spikefuse-bench --profile <visual|auditory|NETWORK.json> <batch> [--iterations N]   per-layer times
       spikefuse-bench --crossover     dense vs event-driven kernel times by input density
       spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes, then DenseKernels against OpenBLAS
       spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]
@@ -234,11 +234,26 @@ if CommandLine.arguments.contains("--crossover") {
 
 if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     let args = CommandLine.arguments
-    guard i + 2 < args.count, let model = BenchModel(rawValue: args[i + 1]), let batch = Int(args[i + 2]), batch > 0 else {
-        FileHandle.standardError.write("usage: spikefuse-bench --profile <visual|auditory> <batch>\n".data(using: .utf8)!)
+    guard i + 2 < args.count, let batch = Int(args[i + 2]), batch > 0 else {
+        FileHandle.standardError.write("usage: spikefuse-bench --profile <visual|auditory|NETWORK.json> <batch>\n".data(using: .utf8)!)
         exit(2)
     }
-    profileLayers(model: model, batch: batch, iterations: Int(argument("--iterations") ?? "3") ?? 3)
+    let iterations = Int(argument("--iterations") ?? "3") ?? 3
+    if let model = BenchModel(rawValue: args[i + 1]) {
+        profileLayers(network: model.makeNetwork(seed: 1), sampleShape: model.sampleShape, timesteps: timeSteps, classes: 10,
+                      batch: batch, iterations: iterations)
+    } else {
+        do {
+            let d = try NetworkDescription.load(URL(fileURLWithPath: args[i + 1]))
+            var rng = SeededGenerator(seed: 1)
+            let (net, _) = try NetworkBuilder.build(d.branches[0], classes: d.classes, rng: &rng)
+            profileLayers(network: net, sampleShape: d.branches[0].input.shape, timesteps: d.timesteps, classes: d.classes,
+                          batch: batch, iterations: iterations)
+        } catch {
+            FileHandle.standardError.write("spikefuse-bench --profile: \(error)\n".data(using: .utf8)!)
+            exit(1)
+        }
+    }
     exit(0)
 }
 
