@@ -21,29 +21,20 @@ enum PropheseeEVT2 {
     static func decode(_ raw: UnsafeRawBufferPointer, from body: Int, into output: inout _CDEventOutput,
                        recording: inout PropheseeRecording, options: PropheseeReadOptions) throws {
         let words = (raw.count - body) / 4
-        var started = false
-        var high: Int64 = 0                        // last TIME_HIGH · 64
-        var base: Int64 = 0                        // high + wraps · 2³⁴
+        var time = PropheseeTimeHigh(wrapFall: wrapFall)
         var offset = body
         for _ in 0..<words {
             defer { offset &+= 4 }
             let word = raw._littleEndianUInt32(at: offset)
             let type = word >> 28
             if type <= 1 {
-                guard started else { recording.wordsBeforeFirstTimeHigh += 1; continue }
-                try output.emit(t: base + Int64((word >> 22) & 63), x: Int((word >> 11) & 0x7FF), y: Int(word & 0x7FF),
+                guard time.started else { recording.wordsBeforeFirstTimeHigh += 1; continue }
+                try output.emit(t: time.base + Int64((word >> 22) & 63), x: Int((word >> 11) & 0x7FF), y: Int(word & 0x7FF),
                                 polarity: UInt8(truncatingIfNeeded: type), offset: offset)
             } else if type == 8 {
-                let h = Int64(word & 0x0FFF_FFFF) << 6
-                if started, h < high, high - h >= wrapFall {
-                    base += 1 << 34
-                    recording.timestampWraps += 1
-                }
-                base += h - high
-                high = h
-                started = true
+                time.read(word, recording: &recording)
             } else if type == 0xA || type == 0xD || type == 0xE || type == 0xF {
-                if started { recording.otherWords += 1 } else { recording.wordsBeforeFirstTimeHigh += 1 }
+                if time.started { recording.otherWords += 1 } else { recording.wordsBeforeFirstTimeHigh += 1 }
             } else {
                 try PropheseeRAW.undefinedWord(type, offset: offset, encoding: .evt2, source: output.source,
                                                recording: &recording, options: options)

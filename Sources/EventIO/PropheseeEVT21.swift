@@ -31,10 +31,7 @@ enum PropheseeEVT21 {
     static func decode(_ raw: UnsafeRawBufferPointer, from body: Int, legacy: Bool, into output: inout _CDEventOutput,
                        recording: inout PropheseeRecording, options: PropheseeReadOptions) throws {
         let words = (raw.count - body) / 8
-        var started = false
-        var high: Int64 = 0                        // last TIME_HIGH · 64
-        var base: Int64 = 0                        // high + wraps · 2³⁴
-        let largest: Int64 = ((1 << 28) - 1) << 6
+        var time = PropheseeTimeHigh(wrapFall: ((1 << 28) - 1) << 6)   // from the largest value to 0
         var offset = body
         for _ in 0..<words {
             defer { offset &+= 8 }
@@ -42,22 +39,15 @@ enum PropheseeEVT21 {
             let head = legacy ? first : second, mask = legacy ? second : first
             let type = head >> 28
             if type <= 1 {
-                guard started else { recording.wordsBeforeFirstTimeHigh += 1; continue }
-                let t = base + Int64((head >> 22) & 63)
+                guard time.started else { recording.wordsBeforeFirstTimeHigh += 1; continue }
+                let t = time.base + Int64((head >> 22) & 63)
                 let x = Int((head >> 11) & 0x7FF), y = Int(head & 0x7FF)
                 let polarity = UInt8(truncatingIfNeeded: type)
                 try output.emitMask(mask, t: t, xBase: x, y: y, polarity: polarity, offset: offset)
             } else if type == 8 {
-                let h = Int64(head & 0x0FFF_FFFF) << 6
-                if started, h < high, high - h >= largest {
-                    base += 1 << 34
-                    recording.timestampWraps += 1
-                }
-                base += h - high
-                high = h
-                started = true
+                time.read(head, recording: &recording)
             } else if type == 0xA || type == 0xE || type == 0xF {
-                if started { recording.otherWords += 1 } else { recording.wordsBeforeFirstTimeHigh += 1 }
+                if time.started { recording.otherWords += 1 } else { recording.wordsBeforeFirstTimeHigh += 1 }
             } else {
                 try PropheseeRAW.undefinedWord(type, offset: offset, encoding: .evt21, source: output.source,
                                                recording: &recording, options: options)
