@@ -89,7 +89,7 @@ public enum NIRImport {
             case .flatten(let start, let end, let declared):
                 try walk.flatten(node, start: start, end: end, declared: declared)
             case .lif, .cubaLIF, .integrateAndFire:
-                try walk.standaloneLIF(node)
+                try walk.standaloneLIF(node, value)
             case .input:
                 throw walk.reader.unsupported(node, "a second Input on the chain")
             }
@@ -210,7 +210,8 @@ public enum NIRImport {
             let width = shape.reduce(1, *)
             var inputScale: Float = 1
             if reader.nextIsNeuron() {
-                let neuron = try reader.lif(width: width, recurrent: recurrentAllowed)
+                let (neuronNode, value) = try reader.next()
+                let neuron = try reader.neuron(neuronNode, value, width: width, recurrent: recurrentAllowed)
                 inputScale = neuron.inputScale
                 let description = neuron.description
                 neurons.append(description)
@@ -261,10 +262,9 @@ public enum NIRImport {
 
         /// A LIF with no synapse right before it (after a pool, a flatten or the input): its
         /// input scale cannot be folded, so it must be 1.
-        mutating func standaloneLIF(_ node: String) throws {
+        mutating func standaloneLIF(_ node: String, _ value: NIRNode) throws {
             try finishPools()
-            reader.stepBack(to: node)
-            let neuron = try reader.lif(width: shape.reduce(1, *), recurrent: false)
+            let neuron = try reader.neuron(node, value, width: shape.reduce(1, *), recurrent: false)
             try reader.require(neuron.inputScale == 1, node, "input scale (dt/τ)·r = \(neuron.inputScale) with no synapse "
                                + "before the LIF to fold it into")
             neurons.append(neuron.description)
@@ -281,8 +281,6 @@ public enum NIRImport {
         /// The edges walked (`edgeKey`) and the nodes reached so far.
         var walked: Set<String> = []
         var reached: Set<String>
-        /// The node before `current`.
-        var previous: String?
 
         init(graph: NIRGraph, file: String, dt: Double, current: String) {
             self.graph = graph; self.file = file; self.dt = dt; self.current = current
@@ -310,7 +308,6 @@ public enum NIRImport {
         mutating func next() throws -> (String, NIRNode) {
             let t = try target()
             walked.insert(Self.edgeKey(current, t)); reached.insert(t)
-            previous = current
             current = t
             return (t, graph.nodes[t]!)
         }
@@ -322,12 +319,6 @@ public enum NIRImport {
             case .lif, .cubaLIF, .integrateAndFire: return true
             default: return false
             }
-        }
-
-        /// Makes `node` (just returned by `next`) the next node again.
-        mutating func stepBack(to node: String) {
-            precondition(current == node && previous != nil, "stepBack follows next()")
-            current = previous!
         }
 
         func isRecurrentLinear(_ name: String, of lif: String) -> Bool {
@@ -345,10 +336,9 @@ public enum NIRImport {
             var recurrentName: String? = nil
         }
 
-        /// The neuron node after the current one (LIF, CubaLIF or IF, constants uniform over
+        /// Neuron node `name` (LIF, CubaLIF or IF, just reached by `next`; constants uniform over
         /// `width` neurons) and its recurrent `Linear` if it has one.
-        mutating func lif(width: Int, recurrent: Bool = false) throws -> Neuron {
-            let (name, node) = try next()
+        mutating func neuron(_ name: String, _ node: NIRNode, width: Int, recurrent: Bool) throws -> Neuron {
             let count: Int
             switch node {
             case .lif(let tau, _, _, _, _): count = tau.count
