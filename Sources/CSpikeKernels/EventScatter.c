@@ -230,15 +230,16 @@ SF_INLINE unsigned row_group_mask(const float *row, int64_t width, int64_t x) {
     SF_TAP_IF_INSIDE(TAP, 1, 0, (ow)) SF_TAP_IF_INSIDE(TAP, 1, 1, (ow) + 1) SF_TAP_IF_INSIDE(TAP, 1, 2, (ow) + 2) \
     SF_TAP_IF_INSIDE(TAP, 2, 0, 2 * (ow)) SF_TAP_IF_INSIDE(TAP, 2, 1, 2 * (ow) + 1) SF_TAP_IF_INSIDE(TAP, 2, 2, 2 * (ow) + 2)
 
-/// The body both 3×3, 32-channel directions share: for every nonzero pixel of `plane` in raster
-/// order (SF_EACH_ACTIVE_PIXEL), `s` its value in 32 lanes and `pixels` the row of `base` of its
-/// ki = kj = 0 output pixel, TAP for each of its nine taps in (ki, kj) order — all of them with
-/// no bounds test where the pixel is not on the border (row and column ≥ 2 and inside the
-/// output), else those that reach an output pixel. `oh`, `ow` in scope.
+/// The body both 3×3 directions share, for one block of 32 of the output channels: for every
+/// nonzero pixel of `plane` in raster order (SF_EACH_ACTIVE_PIXEL), `s` its value in 32 lanes and
+/// `pixels` the block's 32 floats in the row of `base` of its ki = kj = 0 output pixel (rows `ld`
+/// floats apart, the block at `base`), TAP for each of its nine taps in (ki, kj) order — all of
+/// them with no bounds test where the pixel is not on the border (row and column ≥ 2 and inside
+/// the output), else those that reach an output pixel. `oh`, `ow` and `ld` in scope.
 #define SF_EACH_ACTIVE_PIXEL_NINE_TAPS(plane, g, base, TAP)                                        \
     SF_EACH_ACTIVE_PIXEL(plane, (g)->height, (g)->width, (g)->padding, {                        \
         const sf_row32 s = ROW32_SPLAT(v);                                                      \
-        __typeof__(base) pixels = (base) + (row * ow + column) * 32;                            \
+        __typeof__(base) pixels = (base) + (row * ow + column) * ld;                            \
         if (row >= 2 && row < oh && column >= 2 && column < ow) {                               \
             SF_NINE_TAPS(TAP, ow)                                                               \
         } else {                                                                                \
@@ -246,20 +247,22 @@ SF_INLINE unsigned row_group_mask(const float *row, int64_t width, int64_t x) {
         }                                                                                       \
     })
 
-/// The forward scatter of one channel c for a 3×3 kernel and 32 output channels (both of the
-/// paper's conv layers): the channel's nine rows of Wᵀ are loaded once (in registers where the
-/// variant has enough: AVX-512's 32 zmm), and a pixel whose nine taps all reach an output pixel
-/// (all but the border) adds them with no bounds test (a border pixel tests each tap). Per
-/// output element the same adds in the same order as `scatter_to_pixels` (pixels in raster
-/// order, taps ki, kj ascending).
-SF_INLINE void scatter_channel_to_pixels_k3o32(const float *plane, int64_t c, const sf_conv_geometry *g,
-                                               const float *wt, float *sums) {
+/// The forward scatter of one channel c for a 3×3 kernel, output channels [col, col + 32) of
+/// `ld` (a multiple of 32: the paper's 32, and 64, 128 …): the channel's nine rows of Wᵀ
+/// (their 32 columns) are loaded once (in registers where the variant has enough: AVX-512's 32
+/// zmm), and a pixel whose nine taps all reach an output pixel (all but the border) adds them
+/// with no bounds test (a border pixel tests each tap). Per output element the same adds in the
+/// same order as `scatter_to_pixels` (pixels in raster order, taps ki, kj ascending).
+// plane [H, W] (sparse), wt = Wᵀ [C·9, ld] → sums [Ho·Wo, ld] += (columns col ..< col + 32)
+SF_INLINE void scatter_channel_to_pixels_k3(const float *plane, int64_t c, const sf_conv_geometry *g,
+                                            const float *wt, float *sums, int64_t ld, int64_t col) {
     const int64_t oh = g->out_height, ow = g->out_width;
-    const float *w = wt + c * 9 * 32;
-#define LOAD_TAP(ki, kj, offset) const sf_row32 w##ki##kj = ROW32_AT(w + (ki * 3 + kj) * 32);
+    const float *w = wt + c * 9 * ld + col;
+    sums += col;
+#define LOAD_TAP(ki, kj, offset) const sf_row32 w##ki##kj = ROW32_AT(w + (ki * 3 + kj) * ld);
     SF_NINE_TAPS(LOAD_TAP, ow)
 #undef LOAD_TAP
-#define ADD_TAP(ki, kj, offset) ROW32_AT(pixels - (offset) * 32) = ROW32_AT(pixels - (offset) * 32) + s * w##ki##kj;
+#define ADD_TAP(ki, kj, offset) ROW32_AT(pixels - (offset) * ld) = ROW32_AT(pixels - (offset) * ld) + s * w##ki##kj;
     if (g->width > 64) {
         SF_EACH_ACTIVE_PIXEL_NINE_TAPS(plane, g, sums, ADD_TAP)
         return;
@@ -279,17 +282,17 @@ SF_INLINE void scatter_channel_to_pixels_k3o32(const float *plane, int64_t c, co
             mask &= mask - 1;
             const int64_t column = xx + pad;
             const sf_row32 s = ROW32_SPLAT(rowValues[xx]);
-            float *pixels = sums + (row * ow + column) * 32;            // output pixel of ki = kj = 0
+            float *pixels = sums + (row * ow + column) * ld;            // output pixel of ki = kj = 0
             if (interiorRow && column >= 2 && column + 1 < ow && xx + 1 < width && (mask & (1ull << (xx + 1)))) {
                 mask &= mask - 1;                                       // the right neighbour, taken here
                 const sf_row32 s2 = ROW32_SPLAT(rowValues[xx + 1]);
 #define ADD_PAIR_ROW(ki)                                                                          \
     {                                                                                           \
-        float *o = pixels - ki * ow * 32;                           /* output of the pixel's kj = 0 */ \
-        ROW32_AT(o + 32) = ROW32_AT(o + 32) + s2 * w##ki##0;                                    \
+        float *o = pixels - ki * ow * ld;                           /* output of the pixel's kj = 0 */ \
+        ROW32_AT(o + ld) = ROW32_AT(o + ld) + s2 * w##ki##0;                                    \
         ROW32_AT(o) = (ROW32_AT(o) + s * w##ki##0) + s2 * w##ki##1;                             \
-        ROW32_AT(o - 32) = (ROW32_AT(o - 32) + s * w##ki##1) + s2 * w##ki##2;                   \
-        ROW32_AT(o - 64) = ROW32_AT(o - 64) + s * w##ki##2;                                     \
+        ROW32_AT(o - ld) = (ROW32_AT(o - ld) + s * w##ki##1) + s2 * w##ki##2;                   \
+        ROW32_AT(o - 2 * ld) = ROW32_AT(o - 2 * ld) + s * w##ki##2;                             \
     }
                 ADD_PAIR_ROW(0) ADD_PAIR_ROW(1) ADD_PAIR_ROW(2)
 #undef ADD_PAIR_ROW
@@ -303,20 +306,24 @@ SF_INLINE void scatter_channel_to_pixels_k3o32(const float *plane, int64_t c, co
 #undef ADD_TAP
 }
 
-/// The weight gradient of one channel for a 3×3 kernel and 32 output channels: the channel's
-/// nine rows of dWᵀ are held as sums (in registers where the variant has enough) over the whole
-/// plane, each pixel adding v·dYᵀ[pixel] to every tap that reaches an output pixel (a border
-/// pixel tests each tap). Per element the adds of `accumulate_tap` in the same pixel order.
-SF_INLINE void accumulate_channel_taps_k3o32(const float *plane, const sf_conv_geometry *g, const float *dyT,
-                                             float *dst) {
+/// The weight gradient of one channel for a 3×3 kernel, output channels [col, col + 32) of `ld`
+/// (a multiple of 32): the channel's nine rows of dWᵀ (their 32 columns) are held as sums (in
+/// registers where the variant has enough) over the whole plane, each pixel adding
+/// v·dYᵀ[pixel] to every tap that reaches an output pixel (a border pixel tests each tap). Per
+/// element the adds of `accumulate_tap` in the same pixel order.
+// plane [H, W] (sparse), dyT = dYᵀ [Ho·Wo, ld] → dst = the channel's dWᵀ rows [9, ld] += (columns col ..< col + 32)
+SF_INLINE void accumulate_channel_taps_k3(const float *plane, const sf_conv_geometry *g, const float *dyT,
+                                          float *dst, int64_t ld, int64_t col) {
     const int64_t oh = g->out_height, ow = g->out_width;
-#define LOAD_SUM(ki, kj, offset) sf_row32 a##ki##kj = ROW32_AT(dst + (ki * 3 + kj) * 32);
+    dyT += col;
+    dst += col;
+#define LOAD_SUM(ki, kj, offset) sf_row32 a##ki##kj = ROW32_AT(dst + (ki * 3 + kj) * ld);
     SF_NINE_TAPS(LOAD_SUM, ow)
 #undef LOAD_SUM
-#define ADD_TAP(ki, kj, offset) a##ki##kj = a##ki##kj + s * ROW32_AT(pixels - (offset) * 32);
+#define ADD_TAP(ki, kj, offset) a##ki##kj = a##ki##kj + s * ROW32_AT(pixels - (offset) * ld);
     SF_EACH_ACTIVE_PIXEL_NINE_TAPS(plane, g, dyT, ADD_TAP)
 #undef ADD_TAP
-#define STORE_SUM(ki, kj, offset) ROW32_AT(dst + (ki * 3 + kj) * 32) = a##ki##kj;
+#define STORE_SUM(ki, kj, offset) ROW32_AT(dst + (ki * 3 + kj) * ld) = a##ki##kj;
     SF_NINE_TAPS(STORE_SUM, ow)
 #undef STORE_SUM
 }
@@ -331,11 +338,20 @@ SF_INLINE void scatter_body(const float *image, const sf_conv_geometry *g,
                             const float *table, float *target, sf_scatter_direction direction) {
     const int64_t k = g->kernel, pad = g->padding, oh = g->out_height, s = g->stride;
     const int64_t width = g->width, plane = g->height * g->width, outC = g->out_channels;
-    // 3×3, 32 channels, stride 1, every input row reaching an output row (p ≤ 2): one pass per channel.
-    if (k == 3 && outC == 32 && pad <= 2 && s == 1) {
+    // 3×3, a multiple of 32 output channels, stride 1, every input row reaching an output row
+    // (p ≤ 2): one pass per channel and block of 32 output channels (the paper's 32 as a
+    // constant, so that its one block compiles to the code it had).
+    if (k == 3 && outC % 32 == 0 && pad <= 2 && s == 1) {
         for (int64_t c = 0; c < g->in_channels; c++) {
-            if (direction == SF_SCATTER_TO_PIXELS) scatter_channel_to_pixels_k3o32(image + c * plane, c, g, table, target);
-            else accumulate_channel_taps_k3o32(image + c * plane, g, table, target + c * 9 * 32);
+            if (direction == SF_SCATTER_TO_PIXELS) {
+                if (outC == 32) scatter_channel_to_pixels_k3(image + c * plane, c, g, table, target, 32, 0);
+                else for (int64_t col = 0; col < outC; col += 32)
+                    scatter_channel_to_pixels_k3(image + c * plane, c, g, table, target, outC, col);
+            } else {
+                if (outC == 32) accumulate_channel_taps_k3(image + c * plane, g, table, target + c * 9 * 32, 32, 0);
+                else for (int64_t col = 0; col < outC; col += 32)
+                    accumulate_channel_taps_k3(image + c * plane, g, table, target + c * 9 * outC, outC, col);
+            }
         }
         return;
     }

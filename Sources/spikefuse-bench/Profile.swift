@@ -1,12 +1,15 @@
 import SpikeTensor
 import Foundation
 import SpikeNN
+import Multimodal
 
 /// `--profile <visual|auditory|NETWORK.json> <batch>`: seconds spent in each layer's forward
 /// and backward (one warm-up iteration, then the mean of `iterations`), to find the top cost.
 /// A description file profiles its first branch, built by `NetworkBuilder`, on input spikes
-/// at 5 %.
-func profileLayers(network model0: Sequential, sampleShape: [Int], timesteps: Int, classes: Int, batch: Int, iterations: Int) {
+/// at 5 %, or with `--data FILE` (written by `--prepare-network`) on that file's calibrated
+/// weights and inputs, as the side-by-side benchmark runs it.
+func profileLayers(network model0: Sequential, sampleShape: [Int], timesteps: Int, classes: Int, batch: Int, iterations: Int,
+                   input: Tensor? = nil) {
     model0.needsInputGradient = false
     // Split each synapse + neurons layer into its two parts to time them apart.
     let net = Sequential(model0.layers.flatMap { layer -> [Layer] in
@@ -16,7 +19,8 @@ func profileLayers(network model0: Sequential, sampleShape: [Int], timesteps: In
     })
     var rng = SeededGenerator(seed: 2)
     let shape = [timesteps, batch] + sampleShape
-    let x = Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextDouble() < 0.05 ? 1 : 0 })
+    let x = input.map { timeMajorSamples($0, 0..<min(batch, $0.shape[1])) }
+        ?? Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextDouble() < 0.05 ? 1 : 0 })
     let labels = (0..<batch).map { _ in rng.nextInt(below: classes) }
     let adam = Adam(parameters: net.parameters)
     // Process CPU time (all threads): less disturbed than wall time when the CPU is shared.

@@ -6,6 +6,7 @@
 import SpikeTensor
 import Foundation
 import SpikeNN
+import Multimodal
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -106,7 +107,7 @@ let usage = """
       spikefuse-bench --neurons [--batch 32] [--seconds S] [--out bench/results-neurons.json] [--peer PYTHON]
                       training samples/s of each neuron model on the auditory network shape; with
                       --peer, each followed by the PyTorch peer's (PYTHON bench/peer_bench.py --neuron-json)
-      spikefuse-bench --profile <visual|auditory|NETWORK.json> <batch> [--iterations N]   per-layer times
+      spikefuse-bench --profile <visual|auditory|NETWORK.json> <batch> [--iterations N] [--data F]   per-layer times
       spikefuse-bench --crossover     dense vs event-driven kernel times by input density
       spikefuse-bench --gemm-peak [--seconds S]   OpenBLAS SGEMM GFLOP/s: square peak and training's thin shapes, then DenseKernels against OpenBLAS
       spikefuse-bench --prepare [--data-dir runs/bench-data] [--weights W [--inputs DATA]] [--train-batches 60]
@@ -245,10 +246,22 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     } else {
         do {
             let d = try NetworkDescription.load(URL(fileURLWithPath: args[i + 1]))
-            var rng = SeededGenerator(seed: 1)
-            let (net, _) = try NetworkBuilder.build(d.branches[0], classes: d.classes, rng: &rng)
-            profileLayers(network: net, sampleShape: d.branches[0].input.shape, timesteps: d.timesteps, classes: d.classes,
-                          batch: batch, iterations: iterations)
+            let branch = d.branches[0]
+            let net: Sequential, input: Tensor?
+            if let data = argument("--data") {
+                // the prepared file's calibrated weights and input spikes (`--prepare-network`)
+                let model = try MultimodalNetwork(try ModelConfiguration(network: d), seed: 1)
+                let tensors = try SafeTensors.read(URL(fileURLWithPath: data)).tensors
+                try model.load(tensors, source: data)
+                net = (branch.input.modality == .dvs ? model.visual : model.audio)!
+                input = tensors[branch.input.modality == .dvs ? "input.visual" : "input.audio"]
+            } else {
+                var rng = SeededGenerator(seed: 1)
+                (net, _) = try NetworkBuilder.build(branch, classes: d.classes, rng: &rng)
+                input = nil
+            }
+            profileLayers(network: net, sampleShape: branch.input.shape, timesteps: d.timesteps, classes: d.classes,
+                          batch: batch, iterations: iterations, input: input)
         } catch {
             FileHandle.standardError.write("spikefuse-bench --profile: \(error)\n".data(using: .utf8)!)
             exit(1)

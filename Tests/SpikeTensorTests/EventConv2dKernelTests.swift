@@ -73,6 +73,12 @@ extension EventConv2dKernelTests {
             Conv2dGeometry(inChannels: 2, outChannels: 32, height: 6, width: 5, kernelSize: 3, stride: 1, padding: 2),
             Conv2dGeometry(inChannels: 2, outChannels: 32, height: 5, width: 7, kernelSize: 3, stride: 1, padding: 3),
             Conv2dGeometry(inChannels: 2, outChannels: 17, height: 6, width: 6, kernelSize: 1, stride: 1, padding: 0),
+            // the same path in blocks of 32 output channels (64, 128: the described networks'
+            // widths): padding 0, 1, 2, and a plane wider than 64 columns (no pair adds)
+            Conv2dGeometry(inChannels: 3, outChannels: 64, height: 12, width: 13, kernelSize: 3, stride: 1, padding: 1),
+            Conv2dGeometry(inChannels: 2, outChannels: 128, height: 7, width: 9, kernelSize: 3, stride: 1, padding: 0),
+            Conv2dGeometry(inChannels: 2, outChannels: 96, height: 6, width: 5, kernelSize: 3, stride: 1, padding: 2),
+            Conv2dGeometry(inChannels: 2, outChannels: 64, height: 5, width: 70, kernelSize: 3, stride: 1, padding: 1),
         ]).map { ($0, 0.3) } + [
             (Conv2dGeometry(inChannels: 2, outChannels: 40, height: 41, width: 45, kernelSize: 3, stride: 1, padding: 1), 0.9),
             (Conv2dGeometry(inChannels: 2, outChannels: 12, height: 41, width: 45, kernelSize: 5, stride: 2, padding: 2), 0.9),
