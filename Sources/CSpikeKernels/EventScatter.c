@@ -76,6 +76,22 @@ SF_INLINE int64_t list_active(const float *row, int64_t width, int64_t yy, int64
     return n;
 }
 
+/// Runs the body (the last argument) for every tap (ki, kj) through which the pixel at
+/// padding-shifted (`row`, `column`) reaches an output pixel (`a`, `b`) with stride s > 1, ki
+/// then kj ascending: s divides row − ki exactly when ki ≡ row (mod s), so ki starts at
+/// row mod s and steps by s (one division per pixel and axis, none per tap). `k`, `s`, `oh`,
+/// `ow` in scope.
+#define SF_EACH_STRIDED_TAP(row, column, ...)                                                    \
+    for (int64_t ki = (row) % s; ki < k && ki <= (row); ki += s) {                              \
+        const int64_t a = ((row) - ki) / s;                                                     \
+        if (a >= oh) continue;                                                                  \
+        for (int64_t kj = (column) % s; kj < k && kj <= (column); kj += s) {                    \
+            const int64_t b = ((column) - kj) / s;                                              \
+            if (b >= ow) continue;                                                              \
+            __VA_ARGS__                                                                         \
+        }                                                                                       \
+    }
+
 /// sums [Ho·Wo, O] += the forward scatter of `n` listed pixels of channel c: for each pixel in
 /// list order, for ki, kj ascending over the taps that reach an output pixel,
 /// sums[pixel, :] += v · Wᵀ[(c·k + ki)·k + kj, :]. With stride s, tap ki reaches output row
@@ -87,16 +103,9 @@ SF_INLINE void scatter_to_pixels(const sf_active_pixel *list, int64_t n, int64_t
         const int64_t row = list[e].row, column = list[e].column;   // yy + p, xx + p
         const float v = list[e].v;
         if (s != 1) {
-            for (int64_t ki = 0; ki < k && ki <= row; ki++) {
-                const int64_t a = row - ki;
-                if (a % s != 0 || a / s >= oh) continue;
-                const float *taps = wt + (c * k + ki) * k * outC;
-                for (int64_t kj = 0; kj < k && kj <= column; kj++) {
-                    const int64_t b = column - kj;
-                    if (b % s != 0 || b / s >= ow) continue;
-                    add_scaled(taps + kj * outC, v, sums + ((a / s) * ow + b / s) * outC, outC);
-                }
-            }
+            SF_EACH_STRIDED_TAP(row, column, {
+                add_scaled(wt + ((c * k + ki) * k + kj) * outC, v, sums + (a * ow + b) * outC, outC);
+            })
             continue;
         }
         const int64_t kiLow = row - oh + 1 > 0 ? row - oh + 1 : 0, kiHigh = row < k - 1 ? row : k - 1;
@@ -371,6 +380,16 @@ SF_INLINE void scatter_body(const float *image, const sf_conv_geometry *g,
             }
             if (direction == SF_SCATTER_TO_PIXELS) {
                 scatter_to_pixels(list, n, c, g, table, target);
+            } else if (s != 1) {
+                // per pixel, each reaching tap's row of dWᵀ in memory (k·k·O floats, in L1):
+                // a tap's adds still come in list order, and no tap scans the whole list
+                const int64_t ow = g->out_width;
+                for (int64_t e = 0; e < n; e++) {
+                    const int64_t row = list[e].row, column = list[e].column;
+                    SF_EACH_STRIDED_TAP(row, column, {
+                        add_scaled(table + (a * ow + b) * outC, list[e].v, target + ((c * k + ki) * k + kj) * outC, outC);
+                    })
+                }
             } else {
                 for (int64_t ki = 0; ki < k; ki++)
                     for (int64_t kj = 0; kj < k; kj++)
