@@ -40,4 +40,28 @@ public protocol AudioVisualDataset: Sendable {
     func label(_ index: Int) -> Int
     /// Sample `index` (0..<count), framed.
     func sample(_ index: Int) throws -> AudioVisualSample
+    /// Sample `index` written into row `row` of time-major batch buffers of `batch` samples,
+    /// `visual` `[T, batch, P, H, W]` and `audio` `[T, batch, C]` (zeroed by the caller); returns
+    /// its label. The default goes through `sample`; a dataset of cached frames decodes them
+    /// into place (`FrameStore.decode`).
+    func write(_ index: Int, row: Int, of batch: Int, visual: UnsafeMutablePointer<Float>,
+               audio: UnsafeMutablePointer<Float>) throws -> Int
+}
+
+extension AudioVisualDataset {
+    public func write(_ index: Int, row: Int, of batch: Int, visual: UnsafeMutablePointer<Float>,
+                      audio: UnsafeMutablePointer<Float>) throws -> Int {
+        let s = try sample(index)
+        guard s.visual.shape == visualShape, s.audio.shape == audioShape else {
+            throw DatasetError.badConfiguration("sample \(index) has shapes \(s.visual.shape) and \(s.audio.shape), "
+                                                + "the dataset declares \(visualShape) and \(audioShape)")
+        }
+        for (tensor, out) in [(s.visual, visual), (s.audio, audio)] {
+            let steps = tensor.shape[0], frame = tensor.count / max(steps, 1)
+            tensor.withPointer { src in
+                for t in 0..<steps { (out + (t * batch + row) * frame).update(from: src + t * frame, count: frame) }
+            }
+        }
+        return s.label
+    }
 }

@@ -115,6 +115,48 @@ public struct FrameStore: Sendable {
         return Tensor(shape: shape, scalars: scalars)
     }
 
+    /// Sample `index` decoded straight into row `row` of a time-major batch of `batch` samples:
+    /// frame t (`elementCount / T` values) goes to `out + (t·batch + row)·F`, so a batch is
+    /// assembled without a per-sample tensor and a second copy (`tensor` then
+    /// `stackTimeMajor`, which this is tested against). `out` must be zeroed where the sample
+    /// goes: bit records write only their ones, 64 bits at a time.
+    // record [T, F] → out [T, batch, F] at row `row`
+    public func decode(_ index: Int, row: Int, of batch: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(index >= 0 && index < count && valid[index], "FrameStore: no sample \(index)")
+        precondition(row >= 0 && row < batch, "FrameStore.decode: row \(row) outside a batch of \(batch)")
+        let n = elementCount, steps = shape[0], frame = n / max(steps, 1)
+        let recordBytes = encoding.recordBytes(elements: n)
+        // element i of the record (frame i / F, position i mod F) → its place in the batch
+        @inline(__always) func place(_ i: Int) -> Int { (i / frame * batch + row) * frame + i % frame }
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let base = raw.baseAddress! + recordsOffset + index * recordBytes
+            switch encoding {
+            case .bits:
+                var byte = 0
+                while byte < recordBytes {
+                    var word: UInt64 = 0
+                    let take = min(8, recordBytes - byte)
+                    withUnsafeMutableBytes(of: &word) { $0.baseAddress!.copyMemory(from: base + byte, byteCount: take) }
+                    word = UInt64(littleEndian: word)
+                    while word != 0 {
+                        let i = byte * 8 + word.trailingZeroBitCount
+                        word &= word &- 1
+                        if i < n { out[place(i)] = 1 }
+                    }
+                    byte += take
+                }
+            case .uint8:
+                let bytes = base.assumingMemoryBound(to: UInt8.self)
+                for t in 0..<steps {
+                    let dst = out + (t * batch + row) * frame, src = bytes + t * frame
+                    for f in 0..<frame { dst[f] = Float(src[f]) }
+                }
+            case .float32:
+                for i in 0..<n { out[place(i)] = base.loadUnaligned(fromByteOffset: 4 * i, as: Float.self) }
+            }
+        }
+    }
+
     /// Packs one sample into `out` (`encoding.recordBytes` bytes, zeroed by the caller).
     static func encode(_ values: [Float], as encoding: FrameEncoding, into out: UnsafeMutableRawPointer) {
         switch encoding {

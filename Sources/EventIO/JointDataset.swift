@@ -157,6 +157,17 @@ public struct JointDataset: AudioVisualDataset {
                                  label: p.label)
     }
 
+    public func write(_ index: Int, row: Int, of batch: Int, visual: UnsafeMutablePointer<Float>,
+                      audio: UnsafeMutablePointer<Float>) throws -> Int {
+        guard index >= 0, index < pairs.count else {
+            throw DatasetError.badConfiguration("sample index \(index) out of 0..<\(pairs.count)")
+        }
+        let p = pairs[index]
+        visualFrames.decode(p.visual, row: row, of: batch, into: visual)
+        audioFrames.decode(p.audio, row: row, of: batch, into: audio)
+        return p.label
+    }
+
     /// One split. To get both, `load` frames (or opens the cache) only once.
     public init(configuration: JointDatasetConfiguration, split: Split) throws {
         let both = try JointDataset.load(configuration)

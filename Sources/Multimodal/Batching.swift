@@ -105,7 +105,26 @@ public func swapLeadingAxes(_ x: Tensor) -> Tensor {
 }
 
 /// Loads samples `indices` of a dataset into one batch.
+/// Each sample goes straight into its row of the time-major tensors (`AudioVisualDataset.write`:
+/// cached frames are decoded into place), the same values as stacking `sample`s
+/// (`makeBatchBySamples`, which tests compare it with).
 public func makeBatch(_ dataset: AudioVisualDataset, indices: ArraySlice<Int>) throws -> Batch {
+    let b = indices.count
+    precondition(b > 0, "makeBatch: empty batch")
+    let vs = dataset.visualShape, as_ = dataset.audioShape
+    var visual = Tensor(zeros: [vs[0], b] + vs.dropFirst()), audio = Tensor(zeros: [as_[0], b] + as_.dropFirst())
+    var labels: [Int] = []
+    labels.reserveCapacity(b)
+    try visual.withMutablePointer { v in
+        try audio.withMutablePointer { a in
+            for (row, i) in indices.enumerated() { labels.append(try dataset.write(i, row: row, of: b, visual: v, audio: a)) }
+        }
+    }
+    return Batch(visual: visual, audio: audio, labels: labels)
+}
+
+/// `makeBatch` by whole samples: `sample` each, then `stackTimeMajor` (the reference).
+public func makeBatchBySamples(_ dataset: AudioVisualDataset, indices: ArraySlice<Int>) throws -> Batch {
     var visual: [Tensor] = [], audio: [Tensor] = [], labels: [Int] = []
     visual.reserveCapacity(indices.count); audio.reserveCapacity(indices.count)
     for i in indices {

@@ -114,6 +114,7 @@ let usage = """
       spikefuse-bench --prepare-network NETWORK.json --out DATA [--batch 32] [--density 0.1] [--firing 0.05]   a described network's shared file
       spikefuse-bench --side-by-side <multimodal|visual|audio|network:NETWORK.json> <train|infer|stream> <batch> --data FILE
                       [--unfused: conv, LIF and pool as separate layers (no fused pass, inference or training); needs SPIKEFUSE_THREADS=1]
+      spikefuse-bench --data-path JOINT_DIR [--batch 32] [--batches 20]   batch assembly vs the step
       spikefuse-bench --profile-mm FILE [--batch 32] [--iterations N] [--kernel K]
       spikefuse-bench --readers [--events 1000000] [--seconds 2]   event-file readers' decoding speed (events/s)
     bench/run.sh runs everything side by side with the PyTorch peer (docs/speed.md).
@@ -124,7 +125,7 @@ if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-
     exit(0)
 }
 let knownOptions: Set<String> = ["--seconds", "--out", "--single", "--profile", "--iterations", "--crossover", "--gemm-peak",
-                                 "--prepare", "--data-dir", "--weights", "--inputs", "--train-batches", "--side-by-side",
+                                 "--prepare", "--data-path", "--batches", "--data-dir", "--weights", "--inputs", "--train-batches", "--side-by-side",
                                  "--data", "--timesteps", "--unfused", "--profile-mm", "--batch", "--kernel",
                                  "--readers", "--events", "--prepare-network", "--density", "--firing", "--neurons", "--peer"]
 if let unknown = CommandLine.arguments.dropFirst().first(where: { $0.hasPrefix("--") && !knownOptions.contains($0) }) {
@@ -144,6 +145,17 @@ if CommandLine.arguments.contains("--prepare") {
                               demoData: argument("--inputs").map { URL(fileURLWithPath: $0) }, trainBatches: Int(argument("--train-batches") ?? "60") ?? 60)
     } catch {
         FileHandle.standardError.write("spikefuse-bench --prepare: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    exit(0)
+}
+
+if let folder = argument("--data-path") {
+    do {
+        try measureDataPath(folder: folder, batch: Int(argument("--batch") ?? "32") ?? 32,
+                            batches: Int(argument("--batches") ?? "20") ?? 20)
+    } catch {
+        FileHandle.standardError.write("spikefuse-bench --data-path: \(error)\n".data(using: .utf8)!)
         exit(1)
     }
     exit(0)

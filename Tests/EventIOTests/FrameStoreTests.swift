@@ -19,6 +19,29 @@ final class FrameStoreTests: XCTestCase {
         }
     }
 
+    /// `decode` into a time-major batch row gives, in every encoding, what `tensor` gives
+    /// placed in that row (frames of 5 values: bit records cross byte and 64-bit word borders
+    /// mid-frame), and writes nothing outside its row.
+    func testDecodeIntoABatchRowIsTheTensorInPlace() throws {
+        let binary = tensors(count: 9, seed: 4) { $0.nextDouble() < 0.4 ? 1 : 0 }
+        let counts = tensors(count: 9, seed: 5) { Float($0.next() % 256) }
+        let reals = tensors(count: 9, seed: 6) { Float($0.nextDouble()) - 0.5 }
+        for (frames, encoding) in [(binary, FrameEncoding.bits), (counts, .uint8), (reals, .float32)] {
+            let (store, _) = try load(frames, preferred: encoding)
+            XCTAssertEqual(store.encoding, encoding)
+            let batch = 4
+            for i in 0..<9 {
+                let row = i % batch
+                var out = [Float](repeating: -7, count: 3 * batch * 5)
+                for t in 0..<3 { for f in 0..<5 { out[(t * batch + row) * 5 + f] = 0 } }   // the row zeroed, the rest a marker
+                out.withUnsafeMutableBufferPointer { store.decode(i, row: row, of: batch, into: $0.baseAddress!) }
+                var expected = [Float](repeating: -7, count: out.count)
+                for t in 0..<3 { for f in 0..<5 { expected[(t * batch + row) * 5 + f] = frames[i].scalars[t * 5 + f] } }
+                XCTAssertEqual(out.map(\.bitPattern), expected.map(\.bitPattern), "\(encoding) sample \(i)")
+            }
+        }
+    }
+
     func testRoundTripsEveryEncodingAndWidensWhenNeeded() throws {
         let binary = tensors(count: 70, seed: 1) { Float($0.next() % 2) }
         let (bits, _) = try load(binary, preferred: .bits)

@@ -18,6 +18,13 @@ final class CorruptionConditionTests: XCTestCase {
         data.showProgress = false
         data.timesteps = 8
         let (train, test) = try JointDataset.load(data)
+        // a joint batch decoded into place (`JointDataset.write`) is the stacked samples
+        let indices = [7, 0, 3, 3, 12][...]
+        let fast = try makeBatch(train, indices: indices), reference = try makeBatchBySamples(train, indices: indices)
+        XCTAssertEqual(fast.visual, reference.visual)
+        XCTAssertEqual(fast.audio, reference.audio)
+        XCTAssertEqual(fast.labels, reference.labels)
+        XCTAssertGreaterThan(fast.visual.scalars.reduce(0, +), 0)
         let conditions = try XCTUnwrap(try CorruptionConditions.load(folder: folder))
         XCTAssertEqual((0..<train.count).map { conditions.condition($0, in: train) }, Array(repeating: "clean", count: train.count))
         let testConditions = (0..<test.count).map { conditions.condition($0, in: test) }

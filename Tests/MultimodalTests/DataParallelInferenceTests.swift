@@ -6,6 +6,20 @@ import SpikeTensor
 /// attention weights whatever the worker count, and the same as the network's own forward on
 /// each block of samples in turn, joined (the plain reference).
 final class DataParallelInferenceTests: XCTestCase {
+    /// `makeBatch` (each sample written into its row) equals stacking whole samples
+    /// (`makeBatchBySamples`), for a dataset on the default `write`; a joint dataset's frame
+    /// decoding into place is `FrameStoreTests.testDecodeIntoABatchRowIsTheTensorInPlace`
+    /// and `CorruptionConditionTests`.
+    func testBatchesAssembledInPlaceEqualStackedSamples() throws {
+        let (train, _, _) = syntheticTask(trainCount: 16, testCount: 8, epochs: 1, batchSize: 16, seed: 3, learningRate: 5e-3)
+        let indices = [5, 0, 11, 3, 3, 9][...]
+        let fast = try makeBatch(train, indices: indices), reference = try makeBatchBySamples(train, indices: indices)
+        XCTAssertEqual(fast.visual, reference.visual)
+        XCTAssertEqual(fast.audio, reference.audio)
+        XCTAssertEqual(fast.labels, reference.labels)
+        XCTAssertGreaterThan(fast.visual.scalars.reduce(0, +), 0, "the synthetic samples are not empty")
+    }
+
     func testReplicaInferenceMatchesTheNetworkBlockByBlock() throws {
         let (train, _, _) = syntheticTask(trainCount: 16, testCount: 8, epochs: 1, batchSize: 16, seed: 3, learningRate: 5e-3)
         let network = try MultimodalNetwork(train.modelConfiguration(mode: .multimodal), seed: 3)
