@@ -74,3 +74,16 @@ extension KernelPlan {
         }
     }
 }
+
+extension KernelPlan {
+    /// Puts every synaptic layer among `layers` (and their parts) on `kernel` (dense,
+    /// event-driven or automatic by density) in place of its default: how the crossover
+    /// measurement (`spikefuse-bench --profile-mm --kernel`) overrides the choice.
+    public static func force(_ kernel: SynapticKernel, on layers: [Layer]) {
+        for layer in layers.flatMap(\.parts) {
+            if let l = layer as? Conv2d { l.kernel = kernel }
+            if let l = layer as? Linear { l.kernel = kernel }
+            if let l = layer as? RecurrentSpikingLinear { l.kernel = kernel }
+        }
+    }
+}

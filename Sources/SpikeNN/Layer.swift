@@ -26,10 +26,16 @@ public protocol Layer: AnyObject {
     /// The layer's single time step (`LayerStep`) for `batch` streams of samples shaped
     /// `inputShape` (without T and B). `forward` over `[T, B, …]` equals scanning it from reset.
     func makeStep(batch: Int, inputShape: [Int]) -> LayerStep
+    /// The layers it runs one after the other, one per item of its description (a synapse and
+    /// its neurons: two), so that a profiler can time them apart; `[self]` for a layer of one
+    /// item (the default).
+    var parts: [Layer] { get }
 }
 
 extension Layer {
     public func backward(consuming gradOutput: inout Tensor) -> Tensor { backward(gradOutput) }
+
+    public var parts: [Layer] { [self] }
 
     public var savesForBackward: Bool {
         get { true }

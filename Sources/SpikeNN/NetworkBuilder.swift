@@ -76,6 +76,29 @@ public enum NetworkBuilder {
         return (network, built)
     }
 
+    /// The parts of a branch's built layers (`Layer.parts`: a synapse and its neurons apart),
+    /// in the order they run, each named by its description item: `"visual.conv1 conv2d"`,
+    /// `"visual.conv1 lif"`, `"visual maxpool2d"` (a layer whose parts do not match its items
+    /// keeps one name). Running the parts one after the other is running `net`; profilers
+    /// time them apart this way, from the description, not from layer types.
+    public static func namedParts(_ net: Sequential, branch: BranchDescription, classes: Int) throws -> [(name: String, layer: Layer)] {
+        let planned = try plannedLayers(of: branch, classes: classes)
+        guard planned.count == net.layers.count else {
+            throw NetworkDescriptionError("branch '\(branch.name)': \(planned.count) described layers, \(net.layers.count) built")
+        }
+        var out: [(name: String, layer: Layer)] = []
+        for (plan, layer) in zip(planned, net.layers) {
+            let items = Array(branch.layers[plan.items])
+            let title = items.compactMap(\.parameterName).first.map { "\(branch.name).\($0)" } ?? branch.name
+            if layer.parts.count == items.count {
+                out += zip(items, layer.parts).map { ("\(title) \($0.type)", $1) }
+            } else {
+                out.append(("\(title) \(items.map(\.type).joined(separator: "+"))", layer))
+            }
+        }
+        return out
+    }
+
     /// A built layer's place in the description and its shapes (one sample, without T and B).
     public struct PlannedLayer: Sendable, Equatable {
         /// Indices into the branch's `layers` (a synapse and its `lif` make one layer).

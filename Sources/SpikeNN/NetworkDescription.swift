@@ -267,6 +267,21 @@ public enum LayerDescription: Codable, Sendable, Equatable {
     public static let types = ["conv2d", "linear", "recurrent", "lif", "avgpool2d", "maxpool2d", "sumpool2d", "flatten",
                                "dropout"]
 
+    /// The item's JSON `type` (one of `types`).
+    public var type: String {
+        switch self {
+        case .conv2d: return "conv2d"
+        case .linear: return "linear"
+        case .recurrent: return "recurrent"
+        case .lif: return "lif"
+        case .avgPool2d: return "avgpool2d"
+        case .maxPool2d: return "maxpool2d"
+        case .sumPool2d: return "sumpool2d"
+        case .flatten: return "flatten"
+        case .dropout: return "dropout"
+        }
+    }
+
     /// The name of a layer with parameters (nil for the others).
     public var parameterName: String? {
         switch self {

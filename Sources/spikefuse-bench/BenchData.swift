@@ -32,12 +32,8 @@ enum BenchData {
     static func populations(_ net: MultimodalNetwork) -> [(name: String, parameters: [Parameter], membrane: () -> Tensor, threshold: Float)] {
         var out: [(String, [Parameter], () -> Tensor, Float)] = []
         let c = net.configuration
-        for layer in net.visual?.layers ?? [] {
-            if let l = layer as? SpikingConv2d { out.append((l.parameters[0].name, l.parameters, { l.membrane }, c.threshold)) }
-            if let l = layer as? SpikingLinear { out.append((l.parameters[0].name, l.parameters, { l.membrane }, c.threshold)) }
-        }
-        for layer in net.audio?.layers ?? [] {
-            if let l = layer as? RecurrentSpikingLinear { out.append((l.parameters[0].name, l.parameters, { l.membrane }, c.threshold)) }
+        for l in (net.visual?.spikingLayers ?? []) + (net.audio?.spikingLayers ?? []) {
+            out.append((l.parameters[0].name, l.parameters, { l.membrane }, l.neuronParameters.threshold))
         }
         if let f = net.fusion as? AttentionFusion {
             out.append(("fusion.hidden", f.hidden.parameters, { f.hiddenNeuron.membrane }, c.threshold))

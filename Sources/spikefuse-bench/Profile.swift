@@ -8,15 +8,13 @@ import Multimodal
 /// A description file profiles its first branch, built by `NetworkBuilder`, on input spikes
 /// at 5 %, or with `--data FILE` (written by `--prepare-network`) on that file's calibrated
 /// weights and inputs, as the side-by-side benchmark runs it.
-func profileLayers(network model0: Sequential, sampleShape: [Int], timesteps: Int, classes: Int, batch: Int, iterations: Int,
-                   input: Tensor? = nil) {
+func profileLayers(network model0: Sequential, branch: BranchDescription, timesteps: Int, classes: Int, batch: Int,
+                   iterations: Int, input: Tensor? = nil) throws {
     model0.needsInputGradient = false
-    // Split each synapse + neurons layer into its two parts to time them apart.
-    let net = Sequential(model0.layers.flatMap { layer -> [Layer] in
-        if let l = layer as? any SynapseThenLIF { return [l.synapse, l.lif] }
-        if let l = layer as? SynapseThenNeurons { return [l.synapse, l.neurons] }
-        return [layer]
-    })
+    // Each synapse + neurons layer in its two parts, to time them apart, named by the description.
+    let named = try NetworkBuilder.namedParts(model0, branch: branch, classes: classes)
+    let net = Sequential(named.map(\.layer))
+    let sampleShape = branch.input.shape
     var rng = SeededGenerator(seed: 2)
     let shape = [timesteps, batch] + sampleShape
     let x = input.map { timeMajorSamples($0, 0..<min(batch, $0.shape[1])) }
@@ -63,10 +61,11 @@ func profileLayers(network model0: Sequential, sampleShape: [Int], timesteps: In
         adamTime += scale * seconds(clock.now.t - s.t)
     }
     let n = Double(iterations)
-    print("layer (process CPU time)    forward ms  backward ms  output mean  dL/dinput nonzero")
-    for (i, layer) in net.layers.enumerated() {
-        print(String(format: "%-28@ %10.1f %12.1f %12.4f %12.4f", "\(i) \(type(of: layer))", forwardTime[i] / n * 1000,
+    print("layer (process CPU time)          forward ms  backward ms  output mean  dL/dinput nonzero")
+    for i in net.layers.indices {
+        print(named[i].name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %10.1f %12.1f %12.4f %12.4f", forwardTime[i] / n * 1000,
                      backwardTime[i] / n * 1000, rates[i], gradDensity[i]))
     }
     print(String(format: "loss %.1f ms, adam+zero %.1f ms", lossTime / n * 1000, adamTime / n * 1000))
 }
+

@@ -14,23 +14,11 @@ func profileMultimodal(dataPath: String, batch: Int, iterations: Int, kernel: Sy
     let audioInput = timeMajorSamples(try file.tensor(named: "input.audio"), 0..<batch)
     let labels = Array(try file.tensor(named: "input.labels").scalars.map { Int($0) }.prefix(batch))
     guard let visual = net.visual, let audio = net.audio, let fusion = net.fusion else { return }
-    func split(_ layers: [Layer], prefix: String) -> [(String, Layer)] {
-        var names: [(String, Layer)] = []
-        for layer in layers {
-            let name = layer.parameters.first.map { String($0.name.split(separator: ".").prefix(2).joined(separator: ".")) }
-            if let l = layer as? SpikingConv2d { names += [(name! + " conv", l.conv), (name! + " LIF", l.lif)] }
-            else if let l = layer as? SpikingLinear { names += [(name! + " linear", l.linear), (name! + " LIF", l.lif)] }
-            else { names.append((name ?? "\(prefix) \(type(of: layer))", layer)) }
-        }
-        return names
-    }
-    let visualLayers = split(visual.layers, prefix: "visual"), audioLayers = split(audio.layers, prefix: "audio")
+    let d = net.networkDescription
+    let visualLayers = try NetworkBuilder.namedParts(visual, branch: d.branch(.dvs)!, classes: d.classes).map { ($0.name, $0.layer) }
+    let audioLayers = try NetworkBuilder.namedParts(audio, branch: d.branch(.cochlea)!, classes: d.classes).map { ($0.name, $0.layer) }
     if let kernel {   // force one kernel choice everywhere (to measure the crossover in place)
-        for (_, layer) in visualLayers + audioLayers {
-            if let l = layer as? Conv2d { l.kernel = kernel }
-            if let l = layer as? Linear { l.kernel = kernel }
-            if let l = layer as? RecurrentSpikingLinear { l.kernel = kernel }
-        }
+        KernelPlan.force(kernel, on: visual.layers + audio.layers)
     }
     let adam = Adam(parameters: net.parameters)
     var forward: [String: Double] = [:], backward: [String: Double] = [:]
@@ -84,7 +72,7 @@ func profileMultimodal(dataPath: String, batch: Int, iterations: Int, kernel: Sy
     print("layer                      forward ms  backward ms   share   output density   dL/dinput density")
     for name in order + ["loss", "adam"] {
         let f = forward[name] ?? 0, b = backward[name] ?? 0
-        print(String(format: "%-26@ %10.1f %12.1f %6.1f %% %15.4f %17.4f", name, f * 1000, b * 1000, (f + b) / total * 100,
+        print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: " %10.1f %12.1f %6.1f %% %15.4f %17.4f", f * 1000, b * 1000, (f + b) / total * 100,
                      outDensity[name] ?? .nan, gradDensity[name] ?? .nan))
     }
     print(String(format: "total %.1f ms CPU per batch of %d → %.1f samples per CPU-second", total * 1000, batch, Double(batch) / total))

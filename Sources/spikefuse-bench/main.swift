@@ -252,32 +252,29 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
         exit(2)
     }
     let iterations = Int(argument("--iterations") ?? "3") ?? 3
-    if let model = BenchModel(rawValue: args[i + 1]) {
-        profileLayers(network: model.makeNetwork(seed: 1), sampleShape: model.sampleShape, timesteps: timeSteps, classes: 10,
-                      batch: batch, iterations: iterations)
-    } else {
-        do {
-            let d = try NetworkDescription.load(URL(fileURLWithPath: args[i + 1]))
-            let branch = d.branches[0]
-            let net: Sequential, input: Tensor?
-            if let data = argument("--data") {
-                // the prepared file's calibrated weights and input spikes (`--prepare-network`)
-                let model = try MultimodalNetwork(try ModelConfiguration(network: d), seed: 1)
-                let tensors = try SafeTensors.read(URL(fileURLWithPath: data)).tensors
-                try model.load(tensors, source: data)
-                net = (branch.input.modality == .dvs ? model.visual : model.audio)!
-                input = tensors[branch.input.modality == .dvs ? "input.visual" : "input.audio"]
-            } else {
-                var rng = SeededGenerator(seed: 1)
-                (net, _) = try NetworkBuilder.build(branch, classes: d.classes, rng: &rng)
-                input = nil
-            }
-            profileLayers(network: net, sampleShape: branch.input.shape, timesteps: d.timesteps, classes: d.classes,
-                          batch: batch, iterations: iterations, input: input)
-        } catch {
-            FileHandle.standardError.write("spikefuse-bench --profile: \(error)\n".data(using: .utf8)!)
-            exit(1)
+    do {
+        // visual, auditory: the shipped paper networks; else a description file
+        let d = try BenchModel(rawValue: args[i + 1]).map { try PaperNetworks.shipped($0 == .visual ? .visual : .audio) }
+            ?? NetworkDescription.load(URL(fileURLWithPath: args[i + 1]))
+        let branch = d.branches[0]
+        let net: Sequential, input: Tensor?
+        if let data = argument("--data") {
+            // the prepared file's calibrated weights and input spikes (`--prepare-network`)
+            let model = try MultimodalNetwork(try ModelConfiguration(network: d), seed: 1)
+            let tensors = try SafeTensors.read(URL(fileURLWithPath: data)).tensors
+            try model.load(tensors, source: data)
+            net = (branch.input.modality == .dvs ? model.visual : model.audio)!
+            input = tensors[branch.input.modality == .dvs ? "input.visual" : "input.audio"]
+        } else {
+            var rng = SeededGenerator(seed: 1)
+            (net, _) = try NetworkBuilder.build(branch, classes: d.classes, rng: &rng)
+            input = nil
         }
+        try profileLayers(network: net, branch: branch, timesteps: d.timesteps, classes: d.classes,
+                          batch: batch, iterations: iterations, input: input)
+    } catch {
+        FileHandle.standardError.write("spikefuse-bench --profile: \(error)\n".data(using: .utf8)!)
+        exit(1)
     }
     exit(0)
 }

@@ -105,6 +105,28 @@ final class NetworkDescriptionTests: XCTestCase {
         XCTAssertEqual(stepped, y.scalars)
     }
 
+    /// The parts a profiler times (`NetworkBuilder.namedParts`): one per description item, named
+    /// by it, and running them one after the other gives the network's own output.
+    func testNamedPartsFollowTheDescriptionAndComposeToTheNetwork() throws {
+        let d = try NetworkDescription.decode(Data(Self.otherGeometry.utf8), source: "other.json")
+        var rng = SeededGenerator(seed: 4)
+        let (network, _) = try NetworkBuilder.build(d.branches[0], classes: 4, rng: &rng)
+        for p in network.parameters { p.value = Tensor(shape: p.value.shape, scalars: p.value.scalars.map { $0 * 4 }) }
+        let parts = try NetworkBuilder.namedParts(network, branch: d.branches[0], classes: 4)
+        XCTAssertEqual(parts.map(\.name), [
+            "visual.c1 conv2d", "visual.c1 lif", "visual maxpool2d", "visual.c2 conv2d", "visual.c2 lif",
+            "visual.c3 conv2d", "visual.c3 lif", "visual avgpool2d", "visual flatten", "visual.r recurrent",
+            "visual.out linear", "visual.out lif",
+        ])
+        let x = randomSpikes([6, 2, 2, 32, 32], rate: 0.1, &rng)
+        network.savesForBackward = false
+        let y = network.forward(x)
+        XCTAssertTrue(y.scalars.contains(1), "a silent output cannot test anything")
+        var h = x
+        for part in parts.map(\.layer) { part.savesForBackward = false; h = part.forward(h) }
+        XCTAssertEqual(h.scalars, y.scalars)
+    }
+
     /// The kernel plan against the reference composition, in training: a fused conv → LIF →
     /// pool stage followed by one that cannot train fused (6 input channels: no direct dL/dx
     /// kernel), whose plain backward then hands dL/dx over channels-last. Same spikes, same
