@@ -7,8 +7,10 @@
 #pragma clang fp contract(off)
 
 /// The 8×8 block at src (row stride ls) transposed into dst (row stride ld): three rounds of
-/// lane shuffles (pairs, quads, halves); `add` ≠ 0 adds the block to dst instead.
-#define SF_TRANSPOSE_8X8(src, ls, dst, ld, add) do {                                                 \
+/// lane shuffles (pairs, quads, halves); `add` ≠ 0 adds the block to dst instead; else a
+/// non-null `bias` adds bias[i] to the block's destination row i as it is written.
+#define SF_SPLAT(x) ((sf_lanes){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define SF_TRANSPOSE_8X8(src, ls, dst, ld, add, bias) do {                                                 \
     const sf_lanes r0 = LANES_AT((src)), r1 = LANES_AT((src) + (ls)), r2 = LANES_AT((src) + 2 * (ls)); \
     const sf_lanes r3 = LANES_AT((src) + 3 * (ls)), r4 = LANES_AT((src) + 4 * (ls));                  \
     const sf_lanes r5 = LANES_AT((src) + 5 * (ls)), r6 = LANES_AT((src) + 6 * (ls));                  \
@@ -45,6 +47,12 @@
         LANES_AT((dst) + 5 * (ld)) = LANES_AT((dst) + 5 * (ld)) + c5;                                 \
         LANES_AT((dst) + 6 * (ld)) = LANES_AT((dst) + 6 * (ld)) + c6;                                 \
         LANES_AT((dst) + 7 * (ld)) = LANES_AT((dst) + 7 * (ld)) + c7;                                 \
+    } else if (bias) {                                                                                \
+        const float *b_ = (bias);                                                                     \
+        LANES_AT((dst)) = c0 + SF_SPLAT(b_[0]); LANES_AT((dst) + (ld)) = c1 + SF_SPLAT(b_[1]);        \
+        LANES_AT((dst) + 2 * (ld)) = c2 + SF_SPLAT(b_[2]); LANES_AT((dst) + 3 * (ld)) = c3 + SF_SPLAT(b_[3]); \
+        LANES_AT((dst) + 4 * (ld)) = c4 + SF_SPLAT(b_[4]); LANES_AT((dst) + 5 * (ld)) = c5 + SF_SPLAT(b_[5]); \
+        LANES_AT((dst) + 6 * (ld)) = c6 + SF_SPLAT(b_[6]); LANES_AT((dst) + 7 * (ld)) = c7 + SF_SPLAT(b_[7]); \
     } else {                                                                                          \
         LANES_AT((dst)) = c0; LANES_AT((dst) + (ld)) = c1; LANES_AT((dst) + 2 * (ld)) = c2;            \
         LANES_AT((dst) + 3 * (ld)) = c3; LANES_AT((dst) + 4 * (ld)) = c4;                             \
@@ -53,9 +61,10 @@
     }                                                                                                 \
 } while (0)
 
-// src [rows, columns] → dst [columns, rows] (= srcᵀ, or += srcᵀ when add ≠ 0): 32×32 tiles so
-// both sides stay in cache, 8×8 register blocks inside, the edges element by element.
-SF_INLINE void transpose_body(const float *src, int64_t rows, int64_t columns, float *dst, int add) {
+// src [rows, columns] → dst [columns, rows] (= srcᵀ, or += srcᵀ when add ≠ 0, or srcᵀ + bias
+// [columns] per dst row when bias is non-null): 32×32 tiles so both sides stay in cache, 8×8
+// register blocks inside, the edges element by element.
+SF_INLINE void transpose_body(const float *src, int64_t rows, int64_t columns, float *dst, int add, const float *bias) {
     enum { tile = 32 };
     for (int64_t r0 = 0; r0 < rows; r0 += tile) {
         const int64_t r1 = r0 + tile < rows ? r0 + tile : rows, rBlocks = r0 + (r1 - r0) / 8 * 8;
@@ -63,17 +72,17 @@ SF_INLINE void transpose_body(const float *src, int64_t rows, int64_t columns, f
             const int64_t c1 = c0 + tile < columns ? c0 + tile : columns, cBlocks = c0 + (c1 - c0) / 8 * 8;
             for (int64_t r = r0; r < rBlocks; r += 8) {
                 for (int64_t c = c0; c < cBlocks; c += 8)
-                    SF_TRANSPOSE_8X8(src + r * columns + c, columns, dst + c * rows + r, rows, add);
+                    SF_TRANSPOSE_8X8(src + r * columns + c, columns, dst + c * rows + r, rows, add, bias ? bias + c : 0);
                 for (int64_t rr = r; rr < r + 8; rr++)
                     for (int64_t cc = cBlocks; cc < c1; cc++) {
                         if (add) dst[cc * rows + rr] += src[rr * columns + cc];
-                        else dst[cc * rows + rr] = src[rr * columns + cc];
+                        else dst[cc * rows + rr] = bias ? src[rr * columns + cc] + bias[cc] : src[rr * columns + cc];
                     }
             }
             for (int64_t rr = rBlocks; rr < r1; rr++)
                 for (int64_t cc = c0; cc < c1; cc++) {
                     if (add) dst[cc * rows + rr] += src[rr * columns + cc];
-                    else dst[cc * rows + rr] = src[rr * columns + cc];
+                    else dst[cc * rows + rr] = bias ? src[rr * columns + cc] + bias[cc] : src[rr * columns + cc];
                 }
         }
     }
@@ -183,7 +192,7 @@ SF_INLINE void column_sums_body(const float *m, int64_t rows, int64_t columns, f
 
 // MARK: the two variants
 
-static void transpose_baseline(const float *s, int64_t r, int64_t c, float *d, int add) { transpose_body(s, r, c, d, add); }
+static void transpose_baseline(const float *s, int64_t r, int64_t c, float *d, int add, const float *b) { transpose_body(s, r, c, d, add, b); }
 static int pack_baseline(const float *x, int64_t n, uint64_t *w) { return pack_body(x, n, w); }
 static void column_sums_baseline(const float *m, int64_t r, int64_t c, float *s) { column_sums_body(m, r, c, s); }
 static void unpack_baseline(const uint64_t *w, int64_t n, float *x) { unpack_body(w, n, x); }
@@ -193,7 +202,7 @@ SF_NO_CALLS static void im2col_baseline(const float *x, int64_t n, const sf_conv
 }
 #ifdef SF_X86
 #define SF_AVX2 __attribute__((target("avx2")))
-SF_AVX2 static void transpose_avx2(const float *s, int64_t r, int64_t c, float *d, int add) { transpose_body(s, r, c, d, add); }
+SF_AVX2 static void transpose_avx2(const float *s, int64_t r, int64_t c, float *d, int add, const float *b) { transpose_body(s, r, c, d, add, b); }
 SF_AVX2 static int pack_avx2(const float *x, int64_t n, uint64_t *w) { return pack_body(x, n, w); }
 SF_AVX2 static void column_sums_avx2(const float *m, int64_t r, int64_t c, float *s) { column_sums_body(m, r, c, s); }
 SF_AVX2 static void unpack_avx2(const uint64_t *w, int64_t n, float *x) { unpack_body(w, n, x); }
@@ -209,12 +218,16 @@ SF_AVX2 SF_NO_CALLS static void im2col_avx2(const float *x, int64_t n, const sf_
 #endif
 
 void sf_transpose(const float *src, int64_t rows, int64_t columns, float *dst, int avx2) {
-    if (avx2) transpose_avx2(src, rows, columns, dst, 0); else transpose_baseline(src, rows, columns, dst, 0);
+    if (avx2) transpose_avx2(src, rows, columns, dst, 0, 0); else transpose_baseline(src, rows, columns, dst, 0, 0);
+}
+
+void sf_transpose_add_bias(const float *src, int64_t rows, int64_t columns, float *dst, const float *bias, int avx2) {
+    if (avx2) transpose_avx2(src, rows, columns, dst, 0, bias); else transpose_baseline(src, rows, columns, dst, 0, bias);
 }
 
 // t [columns, rows] is the source: w [rows, columns] += tᵀ.
 void sf_add_transposed(const float *t, int64_t rows, int64_t columns, float *w, int avx2) {
-    if (avx2) transpose_avx2(t, columns, rows, w, 1); else transpose_baseline(t, columns, rows, w, 1);
+    if (avx2) transpose_avx2(t, columns, rows, w, 1, 0); else transpose_baseline(t, columns, rows, w, 1, 0);
 }
 
 int sf_pack_spikes(const float *x, int64_t count, uint64_t *words, int avx2) {

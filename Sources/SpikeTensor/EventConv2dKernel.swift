@@ -129,13 +129,8 @@ public enum EventConv2dKernel {
             let buffer = scratch + slot * pixels * outC
             for n in range {
                 synapticSums(image: input + n * g.inputImageSize, geometry: g, weightTransposed: wt, into: buffer)
-                // [P, O] → output [O, P] + bias
-                let out = output + n * g.outputImageSize
-                transposeTiled(buffer, rows: pixels, columns: outC, into: out)
-                for o in 0..<outC {
-                    let row = out + o * pixels, b = bias[o]
-                    for p in 0..<pixels { row[p] += b }
-                }
+                // [P, O] → output [O, P] + bias, in one pass
+                VectorKernels.transposeAddingBias(buffer, rows: pixels, columns: outC, bias: bias, into: output + n * g.outputImageSize)
             }
         }
     }

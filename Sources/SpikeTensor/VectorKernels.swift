@@ -99,6 +99,13 @@ public enum VectorKernels {
         sf_transpose(src, Int64(rows), Int64(columns), dst, flag(variant))
     }
 
+    /// dst [columns, rows] = srcᵀ + bias [columns] (bias[c] added to every element of dst row c,
+    /// one add per element: the bits of a transpose followed by the bias loop).
+    public static func transposeAddingBias(_ src: UnsafePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>,
+                                           into dst: UnsafeMutablePointer<Float>, variant: Variant = preferred) {
+        sf_transpose_add_bias(src, Int64(rows), Int64(columns), dst, bias, flag(variant))
+    }
+
     /// w [rows, columns] += tᵀ for t [columns, rows], one add per element.
     public static func addTransposed(_ t: UnsafePointer<Float>, rows: Int, columns: Int, into w: UnsafeMutablePointer<Float>,
                                      variant: Variant = preferred) {

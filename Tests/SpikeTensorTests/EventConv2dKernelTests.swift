@@ -162,6 +162,13 @@ extension EventConv2dKernelTests {
                 VectorKernels.transpose(src, rows: rows, columns: columns, into: &dst, variant: variant)
                 VectorKernels.addTransposed(src, rows: columns, columns: rows, into: &sum, variant: variant)
                 XCTAssertEqual(dst, expected, "[\(rows), \(columns)] \(variant)")
+                // with a bias per destination row: the transpose, then the bias added (the same bits)
+                let bias = (0..<columns).map { Float($0 % 7) * 0.375 - 1.1 }
+                var biased = [Float](repeating: -1, count: rows * columns)
+                VectorKernels.transposeAddingBias(src, rows: rows, columns: columns, bias: bias, into: &biased, variant: variant)
+                var expectedBiased = expected
+                for c in 0..<columns { for r in 0..<rows { expectedBiased[c * rows + r] += bias[c] } }
+                XCTAssertEqual(biased.map(\.bitPattern), expectedBiased.map(\.bitPattern), "[\(rows), \(columns)] \(variant): + bias")
                 XCTAssertEqual(sum, expectedSum, "[\(rows), \(columns)] \(variant): w += tᵀ")
             }
         }

@@ -54,6 +54,8 @@ void sf_spike_rows_weight_gradient(const float *x, int64_t rows, int64_t in_feat
 /// dst [columns, rows] = srcᵀ for src [rows, columns] (pure data movement: exact), in 32×32
 /// tiles of 8×8 register blocks; edges one element at a time.
 void sf_transpose(const float *src, int64_t rows, int64_t columns, float *dst, int avx2);
+// src [rows, columns] → dst [columns, rows] = srcᵀ + bias [columns] per dst row (one add per element).
+void sf_transpose_add_bias(const float *src, int64_t rows, int64_t columns, float *dst, const float *bias, int avx2);
 
 /// w [rows, columns] += tᵀ for t [columns, rows]: one add per element, as the plain loop.
 void sf_add_transposed(const float *t, int64_t rows, int64_t columns, float *w, int avx2);
