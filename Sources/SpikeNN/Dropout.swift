@@ -19,7 +19,10 @@ public final class Dropout: Layer {
     public var parameters: [Parameter] { [] }
     /// Training (true): masks are drawn and kept for backward; false: the identity.
     public var savesForBackward = true
-    /// One seed per sample of the next forward's batch (empty: 0, 1, … by batch row).
+    /// One seed per sample of the next training forward's batch, used by that forward only
+    /// (then cleared: a later forward of another batch, e.g. the trainer's activity
+    /// measurement, must not meet the seeds of the last training batch); empty: 0, 1, … by
+    /// batch row.
     public var sampleSeeds: [UInt64] = []
     /// The last training forward's mask `[B, n]` (0 or 1/(1 − rate)); empty after an identity forward.
     private var mask: [Float] = []
@@ -61,6 +64,7 @@ public final class Dropout: Layer {
         precondition(sampleSeeds.isEmpty || sampleSeeds.count == batch,
                      "Dropout: \(sampleSeeds.count) sample seeds for a batch of \(batch)")
         mask = Self.masks(rate: rate, salt: salt, seeds: sampleSeeds, batch: batch, elements: n)
+        sampleSeeds = []
         return Self.applyMask(mask, to: input)
     }
 

@@ -257,6 +257,14 @@ final class DataParallelTests: XCTestCase {
         }
         XCTAssertLessThan(largestDifference(try whole(epoch: 2), sharded), 1e-5, "the shards drew other masks")
         XCTAssertGreaterThan(largestDifference(try whole(epoch: 3), sharded), 1e-3, "another epoch drew the same masks")
+        // a whole run: each epoch ends with the activity pass, a training-mode forward of
+        // another batch size than the last step's (it stopped on the step's seed count)
+        let run = tempDir()
+        defer { try? FileManager.default.removeItem(at: run) }
+        var one = training
+        one.epochs = 1
+        _ = try Trainer(model: model, training: one, trainSet: train, testSet: test, runDirectory: run).run()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("metrics.jsonl").path))
     }
 
     func testRankCountsThatCannotShareTheShardsAreRefused() throws {

@@ -59,6 +59,14 @@ final class DropoutTests: XCTestCase {
         let other = Dropout(rate: 0.5, salt: 10)
         other.sampleSeeds = [100, 200, 300]
         XCTAssertNotEqual(other.forward(x), three, "another layer's salt gave the same masks")
+        // the seeds serve one forward: the next, of another batch size, takes row seeds (it
+        // used to stop on a seed count that did not match, e.g. the trainer's activity pass)
+        layer.sampleSeeds = [100, 200, 300]
+        _ = layer.forward(x)
+        XCTAssertEqual(layer.sampleSeeds, [])
+        let five = layer.forward(Tensor(shape: [2, 5, 64], scalars: [Float](repeating: 1, count: 640)))
+        layer.sampleSeeds = [0, 1, 2, 3, 4]
+        XCTAssertEqual(layer.forward(Tensor(shape: [2, 5, 64], scalars: [Float](repeating: 1, count: 640))), five)
         layer.savesForBackward = false
         layer.sampleSeeds = [100, 200, 300]
         XCTAssertEqual(layer.forward(x), x, "inference is the identity")
