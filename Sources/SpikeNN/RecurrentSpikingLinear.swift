@@ -114,7 +114,8 @@ public final class RecurrentSpikingLinear: Layer {
                                                  sparse: kernel.useSparse(previous, count: n), prepared: true, y: current)
                         }
                         if let neurons {
-                            neurons.forwardStep(t, current: current, spikes: o + t * n)
+                            neurons.forwardStep(t, current: current, previousSpikes: t == 0 ? nil : UnsafePointer(o + (t - 1) * n),
+                                                spikes: o + t * n)
                         } else {
                             LIFKernel.forwardStep(current: current, previousMembrane: t == 0 ? nil : UnsafePointer(m + (t - 1) * n),
                                                   membrane: current, spikes: o + t * n, neurons: n, parameters: p)
