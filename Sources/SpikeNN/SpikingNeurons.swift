@@ -31,6 +31,8 @@ public final class SpikingNeurons: Layer {
     var runsReferenceSteps = false
     /// The C kernels' instruction set (the tests run each one the machine has).
     var variant = VectorKernels.preferred
+    /// The settings as the C steps take them.
+    let kernelConstants: sf_neuron_constants
 
     // The reference steps' states [T, B, P] and adjoints [B, P].
     private var states: [NeuronState] = []
@@ -50,6 +52,7 @@ public final class SpikingNeurons: Layer {
         self.settings = settings
         self.shape = shape
         perSample = shape.reduce(1, *)
+        kernelConstants = NeuronStepKernels.constants(settings)
         let counts = settings.learntCounts(shape: shape)
         let w = Float(log(Double(settings.tau) / (1 - Double(settings.tau))))
         tauLogit = counts.tau == 0 ? nil : Parameter(name: name + ".tau_logit", value: Tensor(repeating: w, shape: [counts.tau]))
@@ -111,7 +114,7 @@ public final class SpikingNeurons: Layer {
             let previous = previousSpikes.map { state(t - 1, spikes: UnsafeMutablePointer(mutating: $0)) }
             decay.withUnsafeBufferPointer { beta in
                 thresholds.withUnsafeBufferPointer { theta in
-                    NeuronStepKernels.forwardStep(NeuronStepKernels.constants(settings), current: current,
+                    NeuronStepKernels.forwardStep(kernelConstants, current: current,
                                                   previous: previous, state: state(t, spikes: spikes), batch: batch,
                                                   perSample: perSample, decay: beta.baseAddress!,
                                                   threshold: theta.baseAddress!, variant: variant)
@@ -192,7 +195,7 @@ public final class SpikingNeurons: Layer {
                     decay.withUnsafeBufferPointer { beta in
                         thresholds.withUnsafeBufferPointer { theta in
                             NeuronStepKernels.backwardStep(
-                                NeuronStepKernels.constants(settings), gradSpikes: gradSpikes,
+                                kernelConstants, gradSpikes: gradSpikes,
                                 extraGradSpikes: extraGradSpikes, membrane: membranes.pointer + t * n,
                                 adaptation: adaptive ? UnsafePointer(adaptations.pointer + t * n) : nil,
                                 previousMembrane: t == 0 ? nil : UnsafePointer(membranes.pointer + (t - 1) * n),
@@ -278,7 +281,6 @@ final class NeuronsStep: LayerStep {
     private var states: [NeuronState]
     /// The C steps' u, s, a [B, P] (s current-based, a adaptive only).
     private let membrane: StepBuffer, synapse: StepBuffer?, adaptation: StepBuffer?
-    private let kernelConstants: sf_neuron_constants
     private var constants: (decay: [Float], threshold: [Float])
     private var versions: (tau: Int, threshold: Int)
     private var first = true
@@ -291,7 +293,6 @@ final class NeuronsStep: LayerStep {
         membrane = StepBuffer(neurons.runsReferenceSteps ? 0 : n)
         synapse = neurons.settings.model == .currentBased ? StepBuffer(n) : nil
         adaptation = neurons.settings.model == .adaptive ? StepBuffer(n) : nil
-        kernelConstants = NeuronStepKernels.constants(neurons.settings)
         constants = neurons.perNeuronConstants()
         versions = (neurons.tauLogit?.version ?? -1, neurons.threshold?.version ?? -1)
     }
@@ -314,7 +315,7 @@ final class NeuronsStep: LayerStep {
                 } else {
                     let state = NeuronStepKernels.State(membrane: membrane.pointer, synapse: synapse?.pointer,
                                                         adaptation: adaptation?.pointer, spikes: spikes.pointer)
-                    NeuronStepKernels.forwardStep(kernelConstants, current: current, previous: previousExists ? state : nil,
+                    NeuronStepKernels.forwardStep(neurons.kernelConstants, current: current, previous: previousExists ? state : nil,
                                                   state: state, batch: batch, perSample: neurons.perSample,
                                                   decay: b.baseAddress!, threshold: v.baseAddress!, variant: neurons.variant)
                 }
