@@ -1,11 +1,11 @@
-// Vector kernels. The event-driven (sparse spike input) scatters, data movement and LIF steps
-// are compiled twice: once for the x86-64 baseline (SSE2, or whatever the target's baseline is
-// elsewhere) and once with AVX2 on x86-64, chosen at run time by `sf_cpu_has_avx2`. Both
-// variants perform the same float operations in the same order as the Swift reference
-// (`SpikeMatmul.addScaled`, `EventConv2dKernel.forEachActiveTapAnyStride`, `LIFKernel`): no FMA
-// contraction, so the bits are equal. The dense kernels (`sf_direct_conv_stride1`,
-// `sf_row_product`) come in a baseline, an AVX2 + FMA and an AVX-512 variant
-// (`sf_direct_conv_level`) and may use FMA: equal to their references to rounding.
+// Vector kernels. The event-driven (sparse spike input) scatters, data movement, LIF steps and
+// neuron-model steps (NeuronSteps.c) are compiled twice: once for the x86-64 baseline (SSE2,
+// or whatever the target's baseline is elsewhere) and once with AVX2 on x86-64, chosen at run
+// time by `sf_cpu_has_avx2`. Both variants perform the same float operations in the same order
+// as the Swift reference (`SpikeMatmul.addScaled`, `EventConv2dKernel.forEachActiveTapAnyStride`,
+// `LIFKernel`, `NeuronKernels`): no FMA contraction, so the bits are equal. The dense kernels
+// (`sf_direct_conv_stride1`, `sf_row_product`) come in a baseline, an AVX2 + FMA and an AVX-512
+// variant (`sf_direct_conv_level`) and may use FMA: equal to their references to rounding.
 #ifndef CSPIKEKERNELS_H
 #define CSPIKEKERNELS_H
 
