@@ -49,7 +49,7 @@ let package = Package(
         // MARK: Public modules
         .target(name: "AtomicFiles"),
         .target(name: "SpikeTensor", dependencies: ["CBLAS", "CSpikeKernels"]),
-        .target(name: "SpikeNN", dependencies: ["SpikeTensor", "AtomicFiles"]),
+        .target(name: "SpikeNN", dependencies: ["SpikeTensor", "AtomicFiles", "CSpikeKernels"]),
         .target(name: "EventIO", dependencies: ["SpikeTensor", "AtomicFiles", "CHDF5", "CZlib", "CLZ4", "CZstd"]),
         .target(name: "SensorEmulation", dependencies: ["EventIO", "AtomicFiles"]),
         .target(name: "TensorBoardEvents"),

@@ -55,9 +55,10 @@ extension KernelPlan {
         /// The paper's plain LIF: `LIF` on the fused C scans (`LIFKernel`), and after a
         /// convolution followed by average pooling the fused conv → LIF → pool pass.
         case lifKernels
-        /// Any other model, reset, surrogate or learnt constant: `SpikingNeurons`, the model's
-        /// step specialised per model, reset and surrogate (`NeuronKernels`), never fused with
-        /// its convolution or pool.
+        /// Any other model, reset, surrogate or learnt constant: `SpikingNeurons` on the C
+        /// model steps (`NeuronStepKernels`, 8 lanes, the model, reset and surrogate hoisted out
+        /// of the neuron loop; the Swift steps of `NeuronKernels` are their tested reference),
+        /// never fused with its convolution or pool.
         case modelScan
     }
 
@@ -70,7 +71,7 @@ extension KernelPlan {
     public static func describe(_ settings: NeuronSettings) -> String {
         switch neuronPath(settings) {
         case .lifKernels: return "LIF scan (C, 8 lanes)"
-        case .modelScan: return "\(settings.summary): model step scan (Swift, specialised; not fused)"
+        case .modelScan: return "\(settings.summary): model step scan (C, 8 lanes; not fused)"
         }
     }
 }

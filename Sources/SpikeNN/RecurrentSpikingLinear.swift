@@ -31,8 +31,13 @@ public final class RecurrentSpikingLinear: Layer {
     /// Dense GEMM or event-driven products for W·x, R·o and their weight gradients.
     public var kernel = SynapticKernel.standard
     public var parameters: [Parameter] { [weight, bias, recurrentWeight] + (neurons?.parameters ?? []) }
-    /// Membrane potentials `[T, B, out]` of the last forward.
-    public private(set) var membrane = Tensor(zeros: [0])
+    /// Membrane potentials `[T, B, out]` of the last training forward (empty after an
+    /// inference forward): the LIF's, or copied out of `neurons` on each read.
+    public var membrane: Tensor { neurons?.membrane ?? lifMembrane }
+    /// u `[T, B, out]` of the plain LIF's last training forward (empty for `neurons`).
+    private var lifMembrane = Tensor(zeros: [0])
+    /// `[T, B, out]` of the last training forward (empty after an inference forward).
+    private var savedShape: [Int] = []
     /// false: inference, `forward` keeps no input, spikes or membrane (see `Layer.savesForBackward`).
     public var savesForBackward = true
 
@@ -93,7 +98,8 @@ public final class RecurrentSpikingLinear: Layer {
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 3 && input.shape[2] == inFeatures,
                      "RecurrentSpikingLinear: input must be [T, B, \(inFeatures)], got \(input.shape)")
-        membrane = Tensor(zeros: [0])
+        lifMembrane = Tensor(zeros: [0])
+        savedShape = []
         let steps = input.shape[0], batch = input.shape[1]
         let n = batch * outFeatures, p = neuron, kernel = kernel
         var u = inputProjection(input)
@@ -114,7 +120,8 @@ public final class RecurrentSpikingLinear: Layer {
                                                  sparse: kernel.useSparse(previous, count: n), prepared: true, y: current)
                         }
                         if let neurons {
-                            neurons.forwardStep(t, current: current, spikes: o + t * n)
+                            neurons.forwardStep(t, current: current, previousSpikes: t == 0 ? nil : UnsafePointer(o + (t - 1) * n),
+                                                spikes: o + t * n)
                         } else {
                             LIFKernel.forwardStep(current: current, previousMembrane: t == 0 ? nil : UnsafePointer(m + (t - 1) * n),
                                                   membrane: current, spikes: o + t * n, neurons: n, parameters: p)
@@ -125,23 +132,27 @@ public final class RecurrentSpikingLinear: Layer {
         }
         savedInput = SavedInput(input, keep: savesForBackward, pack: packsSavedSpikes)
         savedSpikes = SavedInput(spikes, keep: savesForBackward, pack: packsSavedSpikes)
-        if savesForBackward { membrane = neurons?.membrane ?? u }
+        if savesForBackward {
+            savedShape = u.shape
+            if neurons == nil { lifMembrane = u }
+        }
         return spikes
     }
 
     // gradSpikes [T, B, out] → gradInput [T, B, in]
     public func backward(_ gradOutput: Tensor) -> Tensor {
         precondition(savesForBackward, "RecurrentSpikingLinear.backward after an inference forward (savesForBackward == false)")
-        let steps = membrane.shape[0], batch = membrane.shape[1], outF = outFeatures
+        precondition(savedShape.count == 3, "RecurrentSpikingLinear.backward without a training forward")
+        let steps = savedShape[0], batch = savedShape[1], outF = outFeatures
         let n = batch * outF, p = neuron
-        precondition(gradOutput.shape == membrane.shape, "RecurrentSpikingLinear: gradOutput \(gradOutput.shape) vs \(membrane.shape)")
+        precondition(gradOutput.shape == savedShape, "RecurrentSpikingLinear: gradOutput \(gradOutput.shape) vs \(savedShape)")
         if stepScratch.count < n { stepScratch = [Float](repeating: 0, count: n) }
         let neurons = neurons
         neurons?.beginBackward()
         // δu [T, B, out]
-        let gradCurrent = Tensor(shape: membrane.shape) { du, _ in
+        let gradCurrent = Tensor(shape: savedShape) { du, _ in
             gradOutput.withPointer { g in
-                membrane.withPointer { u in
+                lifMembrane.withPointer { u in
                     recurrentWeight.value.withPointer { r in
                         stepScratch.withUnsafeMutableBufferPointer { scratch in
                             let recurrentGrad = scratch.baseAddress!

@@ -1,13 +1,16 @@
+import CSpikeKernels
 import Foundation
 import SpikeTensor
 
 /// A population of neurons of any `NeuronModel` (no weights of its own but its learnt
 /// constants): input current `[T, B, …]` → spikes `[T, B, …]`. The paper's plain LIF runs
-/// on `LIF` instead (its fused C kernels); `NetworkBuilder` picks.
+/// on `LIF` instead (its fused C kernels); `NetworkBuilder` picks (`KernelPlan.neuronPath`).
 ///
-/// The scans are `NeuronKernels`' steps in a loop over t (`beginForward`/`forwardStep`,
-/// `backwardStep`/`endBackward`, also driven by `RecurrentSpikingLinear`). Forward keeps every
-/// neuron's state `[T, B, P]` (16 bytes per neuron and step) for backward.
+/// The scans are the C steps of `NeuronStepKernels` in a loop over t (`beginForward`/
+/// `forwardStep`, `backwardStep`/`endBackward`, also driven by `RecurrentSpikingLinear`).
+/// Forward keeps for backward only u `[T, B, P]` (and a `[T, B, P]` for the adaptive model):
+/// 4 (8) bytes per neuron and step. `runsReferenceSteps` runs the Swift steps of
+/// `NeuronKernels` instead (16-byte `NeuronState`s), the reference the tests compare with.
 ///
 /// Learnt constants (`NeuronSettings.learnTau`, `.learnThreshold`) are `Parameter`s named
 /// `"<name>.tau_logit"` (β = sigmoid(w), so β stays in (0, 1); `[1]` per layer, `[C]` per
@@ -24,9 +27,20 @@ public final class SpikingNeurons: Layer {
     public var parameters: [Parameter] { [tauLogit, threshold].compactMap { $0 } }
     /// P, neurons per sample.
     public let perSample: Int
+    /// true: the Swift steps (`NeuronKernels`), the reference of the C steps (tests only).
+    var runsReferenceSteps = false
+    /// The C kernels' instruction set (the tests run each one the machine has).
+    var variant = VectorKernels.preferred
+    /// The settings as the C steps take them.
+    let kernelConstants: sf_neuron_constants
 
+    // The reference steps' states [T, B, P] and adjoints [B, P].
     private var states: [NeuronState] = []
     private var adjoints: [NeuronAdjoint] = []
+    // The C steps' kept u, a [T, B, P] (a adaptive only), s [B, P] (current-based only) and
+    // adjoints δu, δs, δa [B, P].
+    private var membranes = StepBuffer(0), adaptations = StepBuffer(0), synapses = StepBuffer(0)
+    private var adjointMembrane = StepBuffer(0), adjointSynapse = StepBuffer(0), adjointAdaptation = StepBuffer(0)
     private var decay: [Float] = []
     private var thresholds: [Float] = []
     private var gradDecay: [Float] = []
@@ -38,6 +52,7 @@ public final class SpikingNeurons: Layer {
         self.settings = settings
         self.shape = shape
         perSample = shape.reduce(1, *)
+        kernelConstants = NeuronStepKernels.constants(settings)
         let counts = settings.learntCounts(shape: shape)
         let w = Float(log(Double(settings.tau) / (1 - Double(settings.tau))))
         tauLogit = counts.tau == 0 ? nil : Parameter(name: name + ".tau_logit", value: Tensor(repeating: w, shape: [counts.tau]))
@@ -60,17 +75,53 @@ public final class SpikingNeurons: Layer {
         return (beta, theta)
     }
 
+    /// A buffer of `count` floats: `buffer` itself where it has that size (its values are
+    /// overwritten before they are read), else a new one.
+    private static func sized(_ buffer: StepBuffer, _ count: Int) -> StepBuffer {
+        buffer.count == count ? buffer : StepBuffer(count)
+    }
+
     /// Starts a scan of `steps` steps over `batch` samples (state u = s = a = o = 0).
     func beginForward(steps: Int, batch: Int) {
         self.steps = steps
         self.batch = batch
         (decay, thresholds) = perNeuronConstants()
-        let kept = savesForBackward ? steps : 1
-        states = [NeuronState](repeating: NeuronState(), count: kept * batch * perSample)
+        let kept = (savesForBackward ? steps : 1) * batch * perSample
+        if runsReferenceSteps {
+            states = [NeuronState](repeating: NeuronState(), count: kept)
+            return
+        }
+        states = []
+        membranes = Self.sized(membranes, kept)
+        adaptations = Self.sized(adaptations, settings.model == .adaptive ? kept : 0)
+        synapses = Self.sized(synapses, settings.model == .currentBased ? batch * perSample : 0)
     }
 
-    /// Step t of the scan: current I[t] [B, P] → spikes o[t] [B, P].
-    func forwardStep(_ t: Int, current: UnsafePointer<Float>, spikes: UnsafeMutablePointer<Float>) {
+    /// The C steps' state at step t (`spikes`: o[t] [B, P]).
+    private func state(_ t: Int, spikes: UnsafeMutablePointer<Float>) -> NeuronStepKernels.State {
+        let at = savesForBackward ? t * batch * perSample : 0
+        return NeuronStepKernels.State(membrane: membranes.pointer + at,
+                                       synapse: synapses.count == 0 ? nil : synapses.pointer,
+                                       adaptation: adaptations.count == 0 ? nil : adaptations.pointer + at,
+                                       spikes: spikes)
+    }
+
+    /// Step t of the scan: current I[t] [B, P], o[t−1] [B, P] (nil at t = 0) → spikes o[t] [B, P].
+    func forwardStep(_ t: Int, current: UnsafePointer<Float>, previousSpikes: UnsafePointer<Float>?,
+                     spikes: UnsafeMutablePointer<Float>) {
+        precondition((t == 0) == (previousSpikes == nil), "SpikingNeurons.forwardStep: o[t−1] at and only after t = 0")
+        if !runsReferenceSteps {
+            let previous = previousSpikes.map { state(t - 1, spikes: UnsafeMutablePointer(mutating: $0)) }
+            decay.withUnsafeBufferPointer { beta in
+                thresholds.withUnsafeBufferPointer { theta in
+                    NeuronStepKernels.forwardStep(kernelConstants, current: current,
+                                                  previous: previous, state: state(t, spikes: spikes), batch: batch,
+                                                  perSample: perSample, decay: beta.baseAddress!,
+                                                  threshold: theta.baseAddress!, variant: variant)
+                }
+            }
+            return
+        }
         let n = batch * perSample
         let here = savesForBackward ? t * n : 0, before = savesForBackward ? (t - 1) * n : 0
         states.withUnsafeMutableBufferPointer { s in
@@ -87,8 +138,13 @@ public final class SpikingNeurons: Layer {
 
     /// Membrane potentials u `[T, B, …]` of the last forward (empty after an inference forward).
     public var membrane: Tensor {
-        guard savesForBackward, !states.isEmpty else { return Tensor(zeros: [0]) }
-        return Tensor(shape: [steps, batch] + shape, scalars: states.map(\.membrane))
+        guard savesForBackward, steps > 0 else { return Tensor(zeros: [0]) }
+        if runsReferenceSteps {
+            guard !states.isEmpty else { return Tensor(zeros: [0]) }
+            return Tensor(shape: [steps, batch] + shape, scalars: states.map(\.membrane))
+        }
+        guard membranes.count == steps * batch * perSample else { return Tensor(zeros: [0]) }
+        return Tensor(shape: [steps, batch] + shape, scalars: Array(membranes.buffer))
     }
 
     // current [T, B, …] → spikes [T, B, …]
@@ -99,24 +155,60 @@ public final class SpikingNeurons: Layer {
         beginForward(steps: t, batch: b)
         return Tensor(shape: input.shape) { o, _ in
             input.withPointer { i in
-                for step in 0..<t { forwardStep(step, current: i + step * n, spikes: o + step * n) }
+                for step in 0..<t {
+                    forwardStep(step, current: i + step * n, previousSpikes: step == 0 ? nil : UnsafePointer(o + (step - 1) * n),
+                                spikes: o + step * n)
+                }
             }
         }
     }
 
     /// Starts the reverse scan (adjoints and this batch's dL/dβ, dL/dϑ at 0).
     func beginBackward() {
-        precondition(savesForBackward && states.count == steps * batch * perSample,
-                     "SpikingNeurons.backward without a training forward")
-        adjoints = [NeuronAdjoint](repeating: NeuronAdjoint(), count: batch * perSample)
+        let n = batch * perSample
         gradDecay = [Float](repeating: 0, count: perSample)
         gradThreshold = gradDecay
+        if runsReferenceSteps {
+            precondition(savesForBackward && states.count == steps * n, "SpikingNeurons.backward without a training forward")
+            adjoints = [NeuronAdjoint](repeating: NeuronAdjoint(), count: n)
+            return
+        }
+        precondition(savesForBackward && steps > 0 && membranes.count == steps * n,
+                     "SpikingNeurons.backward without a training forward")
+        adjointMembrane = Self.sized(adjointMembrane, n)
+        adjointSynapse = Self.sized(adjointSynapse, settings.model == .currentBased ? n : 0)
+        adjointAdaptation = Self.sized(adjointAdaptation, settings.model == .adaptive ? n : 0)
+        for a in [adjointMembrane, adjointSynapse, adjointAdaptation] { a.zero() }
     }
 
     /// Reverse step t (called for t = T−1 … 0): g_o[t] [B, P] (+ extra dL/do[t]) → dL/dI[t] [B, P].
     func backwardStep(_ t: Int, gradSpikes: UnsafePointer<Float>, extraGradSpikes: UnsafePointer<Float>?,
                       gradCurrent: UnsafeMutablePointer<Float>) {
         let n = batch * perSample
+        if !runsReferenceSteps {
+            let adaptive = adaptations.count > 0
+            let adjoints = NeuronStepKernels.Adjoints(
+                membrane: adjointMembrane.pointer, synapse: adjointSynapse.count == 0 ? nil : adjointSynapse.pointer,
+                adaptation: adaptive ? adjointAdaptation.pointer : nil)
+            gradDecay.withUnsafeMutableBufferPointer { dBeta in
+                gradThreshold.withUnsafeMutableBufferPointer { dTheta in
+                    decay.withUnsafeBufferPointer { beta in
+                        thresholds.withUnsafeBufferPointer { theta in
+                            NeuronStepKernels.backwardStep(
+                                kernelConstants, gradSpikes: gradSpikes,
+                                extraGradSpikes: extraGradSpikes, membrane: membranes.pointer + t * n,
+                                adaptation: adaptive ? UnsafePointer(adaptations.pointer + t * n) : nil,
+                                previousMembrane: t == 0 ? nil : UnsafePointer(membranes.pointer + (t - 1) * n),
+                                previousAdaptation: t == 0 || !adaptive ? nil : UnsafePointer(adaptations.pointer + (t - 1) * n),
+                                adjoints: adjoints, gradCurrent: gradCurrent, gradThreshold: dTheta.baseAddress!,
+                                gradDecay: dBeta.baseAddress!, batch: batch, perSample: perSample,
+                                decay: beta.baseAddress!, threshold: theta.baseAddress!, variant: variant)
+                        }
+                    }
+                }
+            }
+            return
+        }
         states.withUnsafeBufferPointer { s in
             adjoints.withUnsafeMutableBufferPointer { a in
                 gradDecay.withUnsafeMutableBufferPointer { dBeta in
@@ -176,23 +268,31 @@ public final class SpikingNeurons: Layer {
     }
 }
 
-/// The step of `SpikingNeurons`: I[t] [B·P] → o[t] [B·P], one state per neuron. The
+/// The step of `SpikingNeurons`: I[t] [B·P] → o[t] [B·P], one state per neuron, on the
+/// layer's kernels (the C steps, or the Swift reference steps where the layer runs those). The
 /// per-neuron β and ϑ are recomputed only when a learnt constant changed (`Parameter.version`),
 /// so a changed parameter is never stale and a step allocates nothing.
 final class NeuronsStep: LayerStep {
     let neurons: SpikingNeurons
     let batch: Int
     var outputShape: [Int] { neurons.shape }
+    /// o [B, P], also the C steps' o[t−1].
     let spikes: StepBuffer
     private var states: [NeuronState]
+    /// The C steps' u, s, a [B, P] (s current-based, a adaptive only).
+    private let membrane: StepBuffer, synapse: StepBuffer?, adaptation: StepBuffer?
     private var constants: (decay: [Float], threshold: [Float])
     private var versions: (tau: Int, threshold: Int)
     private var first = true
     init(_ neurons: SpikingNeurons, batch: Int) {
         self.neurons = neurons
         self.batch = batch
-        spikes = StepBuffer(batch * neurons.perSample)
-        states = [NeuronState](repeating: NeuronState(), count: batch * neurons.perSample)
+        let n = batch * neurons.perSample
+        spikes = StepBuffer(n)
+        states = neurons.runsReferenceSteps ? [NeuronState](repeating: NeuronState(), count: n) : []
+        membrane = StepBuffer(neurons.runsReferenceSteps ? 0 : n)
+        synapse = neurons.settings.model == .currentBased ? StepBuffer(n) : nil
+        adaptation = neurons.settings.model == .adaptive ? StepBuffer(n) : nil
         constants = neurons.perNeuronConstants()
         versions = (neurons.tauLogit?.version ?? -1, neurons.threshold?.version ?? -1)
     }
@@ -203,13 +303,21 @@ final class NeuronsStep: LayerStep {
             versions = now
         }
         let previousExists = !first
-        states.withUnsafeMutableBufferPointer { s in
-            constants.decay.withUnsafeBufferPointer { b in
-                constants.threshold.withUnsafeBufferPointer { v in
-                    neurons.settings.specialised(NeuronKernels.ForwardStep(
-                        current: current, previous: previousExists ? UnsafePointer(s.baseAddress!) : nil,
-                        states: s.baseAddress!, spikes: spikes.pointer, batch: batch, perSample: neurons.perSample,
-                        decay: b.baseAddress!, threshold: v.baseAddress!, constants: neurons.settings.constants))
+        constants.decay.withUnsafeBufferPointer { b in
+            constants.threshold.withUnsafeBufferPointer { v in
+                if neurons.runsReferenceSteps {
+                    states.withUnsafeMutableBufferPointer { s in
+                        neurons.settings.specialised(NeuronKernels.ForwardStep(
+                            current: current, previous: previousExists ? UnsafePointer(s.baseAddress!) : nil,
+                            states: s.baseAddress!, spikes: spikes.pointer, batch: batch, perSample: neurons.perSample,
+                            decay: b.baseAddress!, threshold: v.baseAddress!, constants: neurons.settings.constants))
+                    }
+                } else {
+                    let state = NeuronStepKernels.State(membrane: membrane.pointer, synapse: synapse?.pointer,
+                                                        adaptation: adaptation?.pointer, spikes: spikes.pointer)
+                    NeuronStepKernels.forwardStep(neurons.kernelConstants, current: current, previous: previousExists ? state : nil,
+                                                  state: state, batch: batch, perSample: neurons.perSample,
+                                                  decay: b.baseAddress!, threshold: v.baseAddress!, variant: neurons.variant)
                 }
             }
         }
@@ -218,7 +326,7 @@ final class NeuronsStep: LayerStep {
     }
     func reset() {
         for i in states.indices { states[i] = NeuronState() }
-        spikes.zero()
+        for buffer in [spikes, membrane, synapse, adaptation].compactMap({ $0 }) { buffer.zero() }
         first = true
     }
 }

@@ -1,11 +1,11 @@
-// Vector kernels. The event-driven (sparse spike input) scatters, data movement and LIF steps
-// are compiled twice: once for the x86-64 baseline (SSE2, or whatever the target's baseline is
-// elsewhere) and once with AVX2 on x86-64, chosen at run time by `sf_cpu_has_avx2`. Both
-// variants perform the same float operations in the same order as the Swift reference
-// (`SpikeMatmul.addScaled`, `EventConv2dKernel.forEachActiveTapAnyStride`, `LIFKernel`): no FMA
-// contraction, so the bits are equal. The dense kernels (`sf_direct_conv_stride1`,
-// `sf_row_product`) come in a baseline, an AVX2 + FMA and an AVX-512 variant
-// (`sf_direct_conv_level`) and may use FMA: equal to their references to rounding.
+// Vector kernels. The event-driven (sparse spike input) scatters, data movement, LIF steps and
+// neuron-model steps (NeuronSteps.c) are compiled twice: once for the x86-64 baseline (SSE2,
+// or whatever the target's baseline is elsewhere) and once with AVX2 on x86-64, chosen at run
+// time by `sf_cpu_has_avx2`. Both variants perform the same float operations in the same order
+// as the Swift reference (`SpikeMatmul.addScaled`, `EventConv2dKernel.forEachActiveTapAnyStride`,
+// `LIFKernel`, `NeuronKernels`): no FMA contraction, so the bits are equal. The dense kernels
+// (`sf_direct_conv_stride1`, `sf_row_product`) come in a baseline, an AVX2 + FMA and an AVX-512
+// variant (`sf_direct_conv_level`) and may use FMA: equal to their references to rounding.
 #ifndef CSPIKEKERNELS_H
 #define CSPIKEKERNELS_H
 
@@ -152,5 +152,47 @@ void sf_direct_conv_stride1(const float *input, int64_t images, const sf_conv_ge
 /// (no packing), for products with few rows such as one time step of a recurrent layer's
 /// backward. `level` and rounding as `sf_direct_conv_stride1`.
 void sf_row_product(const float *a, int64_t m, int64_t k, const float *b, int64_t n, float *c, int level);
+
+/// The models, reset rules and surrogates of `sf_neuron_forward_step` / `_backward_step`
+/// (NeuronModel.swift): LIF and IF (β = 1) are the leaky model.
+enum { SF_MODEL_LEAKY = 0, SF_MODEL_CURRENT_BASED = 1, SF_MODEL_ADAPTIVE = 2 };
+enum { SF_RESET_ZERO = 0, SF_RESET_VALUE = 1, SF_RESET_SUBTRACT = 2 };
+enum { SF_SURROGATE_RECTANGLE = 0, SF_SURROGATE_FAST_SIGMOID = 1, SF_SURROGATE_ARCTAN = 2,
+       SF_SURROGATE_TRIANGLE = 3 };
+
+/// A neuron population's constants shared by all its neurons (β and ϑ come per neuron).
+/// surrogate_a, surrogate_b, as the Swift surrogate computes them: rectangle a/2 and γ/a;
+/// fast sigmoid k and γ; arctan π/2·α (Swift's Float.pi) and γ·(α/2); triangle w and γ/w.
+typedef struct {
+    int32_t model, reset, surrogate;
+    float reset_value;          // V_r
+    float synapse_decay;        // α (current-based)
+    float adaptation_decay;     // ρ (adaptive)
+    float adaptation_strength;  // b (adaptive)
+    float surrogate_a, surrogate_b;
+} sf_neuron_constants;
+
+/// One forward step of the neurons j ∈ [begin, end) of every sample (`NeuronModel.step`):
+/// current I[t] [B, P], the state at t − 1 (u, s, a, o [B, P]; all NULL at t = 0, s only for
+/// the current-based model, a only for the adaptive one) → u, s, a, o at t [B, P]; β and ϑ
+/// [P]. Each output may alias its previous state (a streaming step keeps one state).
+void sf_neuron_forward_step(const sf_neuron_constants *constants, const float *decay, const float *threshold,
+                            const float *current, const float *previous_membrane, const float *previous_synapse,
+                            const float *previous_adaptation, const float *previous_spikes, float *membrane,
+                            float *synapse, float *adaptation, float *spikes, int64_t batch, int64_t per_sample,
+                            int64_t begin, int64_t end, int avx2);
+
+/// One reverse step of the neurons j ∈ [begin, end) (`NeuronModel.backwardStep`): g_o[t]
+/// [B, P] (+ extra [B, P] or NULL), u and a at t and t − 1 [B, P] (t − 1 NULL at t = 0; a
+/// only for the adaptive model; the spikes are recomputed as u ≥ θ), the adjoints δu, δs, δa
+/// of t + 1 [B, P] (overwritten with those of t) → dL/dI[t] [B, P]; ACCUMULATES dL/dϑ and
+/// dL/dβ [P] over the batch in sample order.
+void sf_neuron_backward_step(const sf_neuron_constants *constants, const float *decay, const float *threshold,
+                             const float *grad_spikes, const float *extra_grad_spikes, const float *membrane,
+                             const float *adaptation, const float *previous_membrane,
+                             const float *previous_adaptation, float *adjoint_membrane, float *adjoint_synapse,
+                             float *adjoint_adaptation, float *grad_current, float *grad_threshold,
+                             float *grad_decay, int64_t batch, int64_t per_sample, int64_t begin, int64_t end,
+                             int avx2);
 
 #endif
