@@ -73,7 +73,8 @@ extension NetworkBuilder {
                                          path: "plain pooling loop (no fused pass for sums)"))
             case .maxPool2d(let k):
                 rows.append(LayerSummary(layer: "maxpool2d \(k)", outputShape: out, parameters: 0, macs: 0,
-                                         path: "plain pooling loop (no fused pass yet)"))
+                                         path: k == 2 ? "2×2 branch-free loop (not fused with its conv)"
+                                             : "plain pooling loop (not fused with its conv)"))
             case .flatten:
                 rows.append(LayerSummary(layer: "flatten", outputShape: out, parameters: 0, macs: 0, path: "no copy"))
             case .dropout(let rate):
@@ -85,18 +86,21 @@ extension NetworkBuilder {
     }
 
     /// The kernels a convolution runs on, from the same tests the layers make: the C event
-    /// scatter (3×3, stride 1 with 32 outputs its specialised form); a spiking conv followed by
-    /// average pooling runs fused with its pool.
+    /// scatter (3×3 at stride 1 with a multiple of 32 outputs its specialised form), else the
+    /// direct dense kernel (stride 1, a multiple of 8 outputs, on a CPU with AVX2 + FMA or
+    /// AVX-512) or im2col + OpenBLAS; a spiking conv followed by average pooling runs fused
+    /// with its pool.
     static func convolutionPath(_ g: Conv2dGeometry, spiking: Bool, pooledBy k: Int?, first: Bool) -> String {
         let scatter: String
         if g.stride != 1 {
             scatter = "event-driven C scatter (stride \(g.stride))"
-        } else if g.kernelSize == 3 && g.outChannels == 32 {
-            scatter = "event-driven C scatter, 3×3·32 specialised"
+        } else if EventConv2dKernel.takesThreeByThreePath(g) {
+            scatter = "event-driven C scatter, 3×3 specialised (\(g.outChannels / 32) × 32 channels)"
         } else {
             scatter = "event-driven C scatter"
         }
-        var path = scatter + " at ≤ 17 % input density, else im2col + OpenBLAS"
+        let dense = DenseKernels.replacesBLAS && DenseKernels.handlesConvolution(g) ? "direct dense C kernel" : "im2col + OpenBLAS"
+        var path = scatter + " at ≤ 17 % input density, else \(dense)"
         if spiking, let k, g.outputHeight >= k, g.outputWidth >= k {
             let training = first || ConvLIFPoolKernel.InputGradient.applies(to: g) ? "training and inference"
                 : "inference (training runs it unfused: no direct dL/dx kernel for this shape)"

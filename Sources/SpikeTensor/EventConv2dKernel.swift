@@ -108,6 +108,13 @@ public enum EventConv2dKernel {
         VectorKernels.eventConvScatter(image, geometry: g, table: dyT, into: dWt, .toTaps)
     }
 
+    /// Whether the C scatter takes its specialised 3×3 path for `g` (tap rows in registers,
+    /// per block of 32 output channels): 3×3, stride 1, padding ≤ 2, a multiple of 32 output
+    /// channels — the test `scatter_body` in EventScatter.c makes.
+    public static func takesThreeByThreePath(_ g: Conv2dGeometry) -> Bool {
+        g.kernelSize == 3 && g.stride == 1 && g.padding <= 2 && g.outChannels % 32 == 0
+    }
+
     /// `accumulateWeightGradient` in plain Swift, any stride: the reference of the C scatter.
     // image [C, H, W] (sparse), gradOutputTransposed dYᵀ [Ho·Wo, O] → gradWeightTransposed dWᵀ [C·k·k, O] +=
     public static func accumulateWeightGradientReference(image: UnsafePointer<Float>, geometry g: Conv2dGeometry,
