@@ -684,7 +684,8 @@ class FusedNeuronScan(torch.autograd.Function):
         TH[t] = -X[t] - beta o[t] U[t+1] [subtract only]
         A[t]  = b TH[t] + rho A[t+1];       S[t] = U[t] + alpha S[t+1] (cuba_lif; else S = U)
     dL/dI = S;  dL/dR = sum_t S[t]^T o[t-1] (one GEMM);  dL/dvth = sum TH (to theta's shape);
-    dL/dbeta = sum_t U[t] v[t] (to beta's shape). Precomputed over all T before the reverse loop:
+    dL/dbeta = sum_t U[t] v[t] (to beta's shape). A step after one without spikes skips the
+    product o[t-1] R^T (it is 0), as event-driven kernels do; so does dL/dR. Precomputed over all T before the reverse loop:
     h, g h, m = cU + cO h (models without adaptation: U[t] = g h + m U[t+1] + h (S[t+1] R)),
     cO h, b beta o. Everything runs in the current's dtype (float32 or float64)."""
 
@@ -704,8 +705,9 @@ class FusedNeuronScan(torch.autograd.Function):
         i, v, keep = torch.empty_like(c[0]), torch.empty_like(c[0]), torch.empty_like(c[0])
         if k.reset == "value":                                              # fl(beta fl(V_r)), as beta (V_r o)
             beta_vr = torch.mul(torch.full([], k.v_reset, dtype=dt), bt)
+        fired = False                                                       # o[t-1] has a spike
         for t in range(T):
-            if rt is None or t == 0:
+            if rt is None or not fired:                                     # o R^T = 0 exactly: skip it
                 i_t = c[t]
             else:
                 torch.mm(o[t - 1], rt, out=i)
@@ -736,6 +738,7 @@ class FusedNeuronScan(torch.autograd.Function):
                     u[t].addcmul_(beta_vr, o[t - 1])                        # + beta V_r o (exact product)
                 u[t].add_(s_t)
             torch.ge(u[t], th_t, out=o[t])                                  # u >= th  <=>  fl(u - th) >= 0
+            fired = rt is not None and bool(o[t].max())                     # (max: faster than any)
             if k.reset != "subtract":
                 torch.lt(u[t], th_t, out=keep).mul_(bt)
         ctx.save_for_backward(u, o, th, recurrent, beta if torch.is_tensor(beta) else None,
@@ -807,7 +810,10 @@ class FusedNeuronScan(torch.autograd.Function):
         grad_r = grad_beta = grad_theta = None
         if r is not None and ctx.needs_input_grad[1]:
             n = u.shape[-1]
-            grad_r = (S[1:T].reshape(-1, n).t() @ o[:-1].reshape(-1, n)).to(recurrent.dtype)
+            if o[:-1].any():
+                grad_r = (S[1:T].reshape(-1, n).t() @ o[:-1].reshape(-1, n)).to(recurrent.dtype)
+            else:                                                           # no spike before T-1
+                grad_r = torch.zeros_like(recurrent)
         if beta_t is not None and ctx.needs_input_grad[2]:
             if k.reset == "subtract":                                       # v[t] from step t-1's state
                 prev_th = th[:-1] if adaptive else vt
