@@ -7,7 +7,7 @@ model) against NeuronModelPeer.forward (the step under autograd). Not part of th
 Cases: the four populations and the recurrent layer of bench/make_neuron_fixtures.py, the
 seven rows of `spikefuse-bench --neurons` (NEURON_BENCH_ROWS, as a small recurrent layer) and
 every combination of model x reset x surrogate x learnt tau x learnt threshold (a recurrent
-layer; --quick: only the first two groups). Each runs in float32 and in float64. For
+layer; --quick: only the first two groups); and SpikeInputLinear against F.linear. Each runs in float32 and in float64. For
 L = sum(g * spikes) with random g, the fused scan's spikes must equal the reference's exactly
 and its gradients (current, recurrent weight, tau_logit, threshold) match autograd's within
 1e-5 (float32) or 1e-10 (float64), relative to the reference's largest magnitude:
@@ -26,7 +26,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_neuron_fixtures import CASES, RECURRENT  # noqa: E402
-from pytorch_reference import NeuronModelPeer  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from pytorch_reference import NeuronModelPeer, SpikeInputLinear  # noqa: E402
 
 TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-10}
 # The paper's audio neuron and the seven variants of Sources/spikefuse-bench/NeuronBench.swift
@@ -107,6 +108,28 @@ def run_case(neuron, shape, recurrent_size, dtype, seed, timesteps=16, batch=3):
     return torch.equal(spikes, ref_spikes), errors, conditioning, float(ref_spikes.mean())
 
 
+def check_input_linear(dtype, seed):
+    """SpikeInputLinear against F.linear on spikes with silent inputs (some, all, none):
+    the largest relative error of y, dL/dx, dL/dW, dL/db."""
+    gen = torch.Generator().manual_seed(seed)
+    worst = 0.0
+    for silent in (0.5, 1.0, 0.0):
+        x = (torch.rand([16, 3, 20], generator=gen, dtype=dtype) < 0.3).to(dtype)
+        x[..., torch.rand(20, generator=gen) < silent] = 0
+        w = torch.rand([7, 20], generator=gen, dtype=dtype) - 0.5
+        b = torch.rand([7], generator=gen, dtype=dtype)
+        g = torch.rand([16, 3, 7], generator=gen, dtype=dtype) - 0.5
+        results = []
+        for f in (F.linear, SpikeInputLinear.apply):
+            xx, ww, bb = (t.clone().requires_grad_(True) for t in (x, w, b))
+            y = f(xx, ww, bb)
+            (y * g).sum().backward()
+            results.append([y.detach(), xx.grad, ww.grad, bb.grad])
+        worst = max([worst] + [relative_error(a, r) if r.abs().max() > 0 else float(a.abs().max())
+                               for a, r in zip(results[1], results[0])])
+    return worst
+
+
 def cases(quick):
     """(group, name, neuron, shape, recurrent size)."""
     for name, (neuron, shape) in CASES.items():
@@ -165,6 +188,14 @@ def main(argv):
                                 + ", ".join(f"{k} {errors[k]:.2e} > {tolerance:g}" for k in bad))
             if not 0.01 < rate < 0.95:
                 failures.append(f"{name} {dname}: firing rate {rate:.3f}, the case checks little")
+    for dtype in (torch.float32, torch.float64):
+        error = check_input_linear(dtype, 7)
+        count += 1
+        ok = error <= TOLERANCE[dtype]
+        print(f"{'ok  ' if ok else 'FAIL'} input linear (SpikeInputLinear vs F.linear, silent inputs) {dtype}: "
+              f"y and gradients within {error:.1e}")
+        if not ok:
+            failures.append(f"SpikeInputLinear {dtype}: {error:.2e} > {TOLERANCE[dtype]:g}")
     for (group, dname), error in worst.items():
         print(f"worst relative gradient error, {group} {dname}: {error:.2e} (tolerance {TOLERANCE[getattr(torch, dname)]:g})")
     if failures:

@@ -37,7 +37,8 @@ from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pytorch_network import DescribedNetwork  # noqa: E402
-from pytorch_reference import PAPER_CONFIG, NeuronModelPeer, SpikeFuseReference, losses, rate_loss  # noqa: E402
+from pytorch_reference import (PAPER_CONFIG, NeuronModelPeer, SpikeFuseReference, SpikeInputLinear,  # noqa: E402
+                               losses, rate_loss)
 
 
 def timed(one_batch, seconds):
@@ -59,7 +60,8 @@ def neuron_model_bench(args):
 
     Formulations (the input projection W x + b runs once over all T * B rows in each):
       loop:     NeuronModelPeer.forward, the step under autograd (T * layers * ops graph nodes);
-      fused:    NeuronModelPeer.fused, each layer's scan one FusedNeuronScan node (hand-written BPTT);
+      fused:    NeuronModelPeer.fused, each layer's scan one FusedNeuronScan node (hand-written BPTT),
+                and SpikeInputLinear (the products with the input only over inputs that fired);
       compiled: the loop formulation's step under torch.compile (inductor; compiled before timing);
       best:     each formulation (the environment's NEURON_FORMULATIONS, default all three) in its own
                 process; prints the fastest one's line, with every formulation's samples/s under
@@ -78,8 +80,10 @@ def neuron_model_bench(args):
     optimiser = torch.optim.Adam(params, lr=1e-3)
     x = (torch.rand(T, B, 64) < 0.05).float()
     target = torch.nn.functional.one_hot(torch.randint(0, 10, (B,)), 10).float()
+    project = lambda lin, h: lin(h)                       # noqa: E731  W x + b over all T * B rows
     if args.formulation == "fused":
         scan = NeuronModelPeer.fused
+        project = lambda lin, h: SpikeInputLinear.apply(h, lin.weight, lin.bias)   # noqa: E731
     elif args.formulation == "loop":
         scan = NeuronModelPeer.forward
     elif args.formulation == "compiled":
@@ -91,7 +95,7 @@ def neuron_model_bench(args):
         optimiser.zero_grad(set_to_none=True)
         h = x
         for lin, rec, peer in layers:
-            h, _ = scan(peer, lin(h), rec.weight)
+            h, _ = scan(peer, project(lin, h), rec.weight)
         ((h.mean(0) - target) ** 2).sum(1).mean().backward()
         optimiser.step()
 

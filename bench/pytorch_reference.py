@@ -661,6 +661,43 @@ class NeuronModelPeer(nn.Module):
         return FusedNeuronScan.apply(current, recurrent, self.beta(), self.theta(), self.k), None
 
 
+class SpikeInputLinear(torch.autograd.Function):
+    """y = x W^T + b for x [..., in] whose columns are often all zero (silent input neurons over
+    all T * B rows): the products W x and dL/dW = dy^T x use only the inputs that fired (as
+    event-driven kernels do); dL/dx = dy W stays dense. All inputs active: F.linear's GEMMs."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        rows = x.reshape(-1, x.shape[-1])
+        active = rows.amax(0) != 0 if rows.numel() else torch.zeros(x.shape[-1], dtype=torch.bool)
+        ctx.save_for_backward(x, weight)
+        if bool(active.all()):
+            ctx.columns = None
+            return F.linear(x, weight, bias)
+        columns = active.nonzero().squeeze(1)
+        ctx.columns = columns
+        y = bias.expand(rows.shape[0], weight.shape[0]).clone()
+        if columns.numel():
+            y.addmm_(rows.index_select(1, columns), weight.index_select(1, columns).t())
+        return y.reshape(*x.shape[:-1], weight.shape[0])
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, weight = ctx.saved_tensors
+        dy = grad_y.reshape(-1, grad_y.shape[-1])
+        rows = x.reshape(-1, x.shape[-1])
+        grad_x = (dy @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
+        grad_w = None
+        if ctx.needs_input_grad[1]:
+            if ctx.columns is None:
+                grad_w = dy.t() @ rows
+            else:
+                grad_w = torch.zeros_like(weight)
+                if ctx.columns.numel():
+                    grad_w.index_copy_(1, ctx.columns, dy.t() @ rows.index_select(1, ctx.columns))
+        return grad_x, grad_w, dy.sum(0)
+
+
 class FusedNeuronScan(torch.autograd.Function):
     """One neuron population's (or recurrent layer's) whole scan over T as one autograd node,
     for every model of NeuronModelPeer: the forward loop runs without a graph (the same
@@ -685,7 +722,9 @@ class FusedNeuronScan(torch.autograd.Function):
         A[t]  = b TH[t] + rho A[t+1];       S[t] = U[t] + alpha S[t+1] (cuba_lif; else S = U)
     dL/dI = S;  dL/dR = sum_t S[t]^T o[t-1] (one GEMM);  dL/dvth = sum TH (to theta's shape);
     dL/dbeta = sum_t U[t] v[t] (to beta's shape). A step after one without spikes skips the
-    product o[t-1] R^T (it is 0), as event-driven kernels do; so does dL/dR. Precomputed over all T before the reverse loop:
+    product o[t-1] R^T (it is 0), as event-driven kernels do; so does dL/dR; and with a windowed
+    surrogate (rectangle, triangle) S[t+1] R is computed only for the columns where h[t] != 0
+    in some sample. Precomputed over all T before the reverse loop:
     h, g h, m = cU + cO h (models without adaptation: U[t] = g h + m U[t+1] + h (S[t+1] R)),
     cO h, b beta o. Everything runs in the current's dtype (float32 or float64)."""
 
@@ -774,17 +813,33 @@ class FusedNeuronScan(torch.autograd.Function):
             S[T].zero_()
         X = torch.empty_like(u) if (need_th or adaptive) else None
         back = torch.empty_like(u[0])
+        # The surrogates with a window (rectangle, triangle) have h = 0 outside it: the recurrent
+        # product h[t] (S[t+1] R) then needs only the columns where some sample is inside.
+        window = None
+        if r is not None and k.surrogate in ("rectangle", "triangle"):
+            window = (h != 0).any(1)                                        # [T, n]
+            inside = window.sum(1).tolist()
+            r_rows = r.t().contiguous()                                     # R^T: its rows are R's columns
+        n = u.shape[-1]
+
+        def add_recurrent(target, t):
+            """target += h[t] (S[t+1] R), [B, n] (nothing at t = T-1 or without R)."""
+            if r is None or t == T - 1:
+                return
+            if window is None or inside[t] > 0.6 * n:                       # (measured break-even)
+                target.add_(torch.mm(S[t + 1], r, out=back).mul_(h[t]))
+            elif inside[t]:
+                cols = window[t].nonzero().squeeze(1)
+                part = torch.mm(S[t + 1], r_rows.index_select(0, cols).t()).mul_(h[t].index_select(1, cols))
+                target.index_add_(1, cols, part)
+
         if adaptive:
             mO = cO.mul_(h)
             bso = o * bt * k.b if subtract else None
             A = torch.zeros_like(u[0])
             for t in range(T - 1, -1, -1):
-                x_t = X[t]
-                if r is not None and t < T - 1:
-                    torch.mm(S[t + 1], r, out=x_t).add_(A)
-                else:
-                    x_t.copy_(A)
-                x_t.mul_(h[t]).add_(gh[t]).addcmul_(mO[t], U[t + 1])
+                x_t = torch.mul(A, h[t], out=X[t]).add_(gh[t]).addcmul_(mO[t], U[t + 1])
+                add_recurrent(x_t, t)
                 torch.addcmul(x_t, cU[t], U[t + 1], out=U[t])
                 A.mul_(k.rho).add_(x_t, alpha=-k.b)
                 if bso is not None:
@@ -795,21 +850,16 @@ class FusedNeuronScan(torch.autograd.Function):
             mO = cO.mul_(h)
             m = mO.add_(cU) if X is None else None                          # U[t] = g h + h (S R) + m U
             for t in range(T - 1, -1, -1):
-                if r is not None and t < T - 1:
-                    base = torch.mm(S[t + 1], r, out=back).mul_(h[t]).add_(gh[t])
-                else:
-                    base = gh[t]
                 if X is None:
-                    torch.addcmul(base, m[t], U[t + 1], out=U[t])
+                    add_recurrent(torch.addcmul(gh[t], m[t], U[t + 1], out=U[t]), t)
                 else:                                                       # X kept for dL/dvth
-                    torch.addcmul(base, mO[t], U[t + 1], out=X[t])
+                    add_recurrent(torch.addcmul(gh[t], mO[t], U[t + 1], out=X[t]), t)
                     torch.addcmul(X[t], cU[t], U[t + 1], out=U[t])
                 if cuba:
                     torch.add(U[t], S[t + 1], alpha=k.alpha, out=S[t])
         grad_current = S[:T].to(grad_spikes.dtype)
         grad_r = grad_beta = grad_theta = None
         if r is not None and ctx.needs_input_grad[1]:
-            n = u.shape[-1]
             if o[:-1].any():
                 grad_r = (S[1:T].reshape(-1, n).t() @ o[:-1].reshape(-1, n)).to(recurrent.dtype)
             else:                                                           # no spike before T-1
