@@ -115,6 +115,7 @@ def check_input_linear(dtype, seed):
     worst = 0.0
     for silent in (0.5, 1.0, 0.0):
         x = (torch.rand([16, 3, 20], generator=gen, dtype=dtype) < 0.3).to(dtype)
+        x[..., :3] *= -1   # some inputs negative (a signed event stream)
         x[..., torch.rand(20, generator=gen) < silent] = 0
         w = torch.rand([7, 20], generator=gen, dtype=dtype) - 0.5
         b = torch.rand([7], generator=gen, dtype=dtype)

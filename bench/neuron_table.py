@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The neuron-model rows of `spikefuse-bench --neurons --peer PYTHON` as a Markdown table:
-per row SpikeFuse's training samples/s, the best PyTorch peer formulation's (named) and every
-formulation's, and the ratio. Standard library only; bench/run.sh writes it to $OUT-neurons.md.
+per row SpikeFuse's training samples/s, the best PyTorch peer formulation's and its name, and
+the ratio (every formulation's samples/s is in the run's log: peer_bench.py prints a line per
+row on stderr). Standard library only; bench/run.sh writes it to $OUT-neurons.md.
 
     python3 bench/neuron_table.py bench/results-neurons.json [OUT.md]
 """
@@ -13,17 +14,16 @@ import sys
 def table(rows):
     ours = {r["model"]: r for r in rows if r["implementation"] == "spikefuse"}
     peers = {r["model"]: r for r in rows if r["implementation"] != "spikefuse"}
-    lines = ["| model | SpikeFuse samples/s | best peer samples/s | best peer formulation | every peer formulation "
-             "(samples/s) | ratio | RSS MB (SpikeFuse / peer) |", "|---|---:|---:|---|---|---:|---|"]
+    lines = ["| model | SpikeFuse samples/s | best peer samples/s | best peer formulation | ratio | "
+             "RSS MB (SpikeFuse / peer) |", "|---|---:|---:|---|---:|---|"]
     for model, s in ours.items():
         p = peers.get(model)
         if p is None:
-            lines.append(f"| {model} | {s['samples_per_second']:.1f} | – | – | – | – | {s['peak_rss_mb']:.0f} / – |")
+            lines.append(f"| {model} | {s['samples_per_second']:.1f} | – | – | – | {s['peak_rss_mb']:.0f} / – |")
             continue
         formulation = p["implementation"].removeprefix("pytorch-neuron-")
-        every = ", ".join(f"{f} {v:.1f}" for f, v in sorted(p.get("formulations", {}).items(), key=lambda x: -x[1]))
         lines.append(f"| {model} | {s['samples_per_second']:.1f} | {p['samples_per_second']:.1f} | {formulation} | "
-                     f"{every or formulation} | {s['samples_per_second'] / p['samples_per_second']:.2f}x | "
+                     f"{s['samples_per_second'] / p['samples_per_second']:.2f}x | "
                      f"{s['peak_rss_mb']:.0f} / {p['peak_rss_mb']:.0f} |")
     return "\n".join(lines) + "\n"
 
