@@ -722,7 +722,7 @@ class FusedNeuronScan(torch.autograd.Function):
                                    = beta (V_r - u[t]) (value)    | -beta th[t] (subtract)
         X[t]  = h[t] (g[t] + S[t+1] R + A[t+1] + cO[t] U[t+1])
         U[t]  = X[t] + cU[t] U[t+1]
-        TH[t] = -X[t] - beta o[t] U[t+1] [subtract only]
+        TH[t] = -X[t] - beta o[t] U[t+1]   (the second term with reset subtract only)
         A[t]  = b TH[t] + rho A[t+1];       S[t] = U[t] + alpha S[t+1] (cuba_lif; else S = U)
     dL/dI = S;  dL/dR = sum_t S[t]^T o[t-1] (one GEMM);  dL/dvth = sum TH (to theta's shape);
     dL/dbeta = sum_t U[t] v[t] (to beta's shape). A step after one without spikes skips the
@@ -786,7 +786,9 @@ class FusedNeuronScan(torch.autograd.Function):
                 torch.lt(u[t], th_t, out=keep).mul_(bt)
         ctx.save_for_backward(u, o, th, recurrent, beta if torch.is_tensor(beta) else None,
                               theta if torch.is_tensor(theta) else None)
-        ctx.k, ctx.beta_value, ctx.theta_value = k, beta, theta
+        ctx.k = k
+        ctx.beta_value = None if torch.is_tensor(beta) else beta            # the constants (floats)
+        ctx.theta_value = None if torch.is_tensor(theta) else theta
         return o
 
     @staticmethod
