@@ -2,10 +2,11 @@
 """Checks FusedNeuronScan (bench/pytorch_reference.py, the fast PyTorch peer of every neuron
 model) against NeuronModelPeer.forward (the step under autograd). Not part of the Swift tests.
 
-    python3 bench/check_neuron_scans.py [--quick]
+    python3 bench/check_neuron_scans.py [--quick] [--bench-shape]
 
 Cases: the four populations and the recurrent layer of bench/make_neuron_fixtures.py, the
-seven rows of `spikefuse-bench --neurons` (NEURON_BENCH_ROWS, as a small recurrent layer) and
+seven rows of `spikefuse-bench --neurons` (NEURON_BENCH_ROWS, as a small recurrent layer, and
+with --bench-shape also at the bench's size) and
 every combination of model x reset x surrogate x learnt tau x learnt threshold (a recurrent
 layer; --quick: only the first two groups); and SpikeInputLinear against F.linear. Each runs in float32 and in float64. For
 L = sum(g * spikes) with random g, the fused scan's spikes must equal the reference's exactly
@@ -131,14 +132,17 @@ def check_input_linear(dtype, seed):
     return worst
 
 
-def cases(quick):
-    """(group, name, neuron, shape, recurrent size)."""
+def cases(quick, bench_shape):
+    """(group, name, neuron, shape, recurrent size, T, B)."""
     for name, (neuron, shape) in CASES.items():
-        yield "fixtures", name, neuron, shape, 0
+        yield "fixtures", name, neuron, shape, 0, 16, 3
     name, neuron, _, outputs = RECURRENT
-    yield "fixtures", name, neuron, [outputs], outputs
+    yield "fixtures", name, neuron, [outputs], outputs, 16, 3
     for variant in NEURON_BENCH_ROWS:
-        yield "bench rows", variant, bench_row_neuron(variant), [12], 12
+        yield "bench rows", variant, bench_row_neuron(variant), [12], 12, 16, 3
+    if bench_shape:
+        for variant in NEURON_BENCH_ROWS:
+            yield "bench shape", variant, bench_row_neuron(variant), [512], 512, 64, 32
     if quick:
         return
     models = {"lif": {"tau": 0.8}, "if": {}, "cuba_lif": {"tau": 0.8, "synapse_tau": 0.6},
@@ -155,18 +159,20 @@ def cases(quick):
             neuron["learn_tau"] = learn_tau
         if learn_th:
             neuron["learn_threshold"] = learn_th
-        yield "combinations", f"{model}/{reset}/{surrogate}/tau:{learn_tau}/th:{learn_th}", neuron, [6], 6
+        yield "combinations", f"{model}/{reset}/{surrogate}/tau:{learn_tau}/th:{learn_th}", neuron, [6], 6, 16, 3
 
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="only the fixture cases and the bench rows")
+    parser.add_argument("--bench-shape", action="store_true",
+                        help="also the bench rows at the bench's size (512 recurrent neurons, T 64, batch 32; ~1 min)")
     args = parser.parse_args(argv[1:])
     torch.set_num_threads(1)
     failures, worst, count, conditioned = [], {}, 0, 0
-    for seed, (group, name, neuron, shape, recurrent) in enumerate(cases(args.quick)):
+    for seed, (group, name, neuron, shape, recurrent, steps, batch) in enumerate(cases(args.quick, args.bench_shape)):
         for dtype in (torch.float32, torch.float64):
-            equal, errors, conditioning, rate = run_case(neuron, shape, recurrent, dtype, seed)
+            equal, errors, conditioning, rate = run_case(neuron, shape, recurrent, dtype, seed, steps, batch)
             count += 1
             tolerance = TOLERANCE[dtype]
             explained = {k for k, (fused, autograd) in conditioning.items() if fused <= 2 * autograd}
