@@ -730,7 +730,8 @@ class FusedNeuronScan(torch.autograd.Function):
     surrogate (rectangle, triangle) S[t+1] R is computed only for the columns where h[t] != 0
     in some sample. Precomputed over all T before the reverse loop:
     h, g h, m = cU + cO h (models without adaptation: U[t] = g h + m U[t+1] + h (S[t+1] R)),
-    cO h, b beta o. Everything runs in the current's dtype (float32 or float64)."""
+    cO h, b beta o. Everything runs in the current's dtype (float32 or float64), but the sums of
+    dL/dbeta and dL/dvth over T, B (and neurons) accumulate in float64: they cancel."""
 
     @staticmethod
     def forward(ctx, current, recurrent, beta, theta, k):
@@ -878,12 +879,13 @@ class FusedNeuronScan(torch.autograd.Function):
                 v = u[:-1] * (1 - o[:-1])
                 if k.reset == "value":
                     v = v + k.v_reset * o[:-1]
-            grad_beta = (U[1:T] * v).sum_to_size(beta_t.shape).to(beta_t.dtype)
+            # the sums over T, B (and neurons) of the shared constants accumulate in float64
+            grad_beta = (U[1:T] * v).double().sum_to_size(beta_t.shape).to(beta_t.dtype)
         if need_th:
             TH = -X
             if subtract:
                 TH = TH - (o * bt) * U[1:]
-            grad_theta = TH.sum_to_size(theta_t.shape).to(theta_t.dtype)
+            grad_theta = TH.double().sum_to_size(theta_t.shape).to(theta_t.dtype)
         return grad_current, grad_r, grad_beta, grad_theta, None
 
 
