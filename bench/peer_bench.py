@@ -18,14 +18,16 @@ DescribedNetwork, formulations timebatched and fused) on a file written by
 
 With --neuron-json JSON (no --data): training of the paper's auditory network shape
 (recurrent 64 -> 512 -> 512 -> 512 -> 10, T = 64, random binary input at 5 %, random
-weights) with that neuron (docs/networks.md keys) in every layer, on `NeuronModelPeer`
-(timebatched input projection, the step under autograd); `spikefuse-bench --neurons --peer
-PYTHON` runs it for each neuron model beside its own row.
+weights) with that neuron (docs/networks.md keys) in every layer, on `NeuronModelPeer` in the
+formulations fused (FusedNeuronScan), loop (the step under autograd) and compiled (that step
+under torch.compile); by default each in turn, the fastest reported (`neuron_model_bench`).
+`spikefuse-bench --neurons --peer PYTHON` runs it for each neuron model beside its own row.
 """
 import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
 
@@ -35,7 +37,8 @@ from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pytorch_network import DescribedNetwork  # noqa: E402
-from pytorch_reference import PAPER_CONFIG, NeuronModelPeer, SpikeFuseReference, losses, rate_loss  # noqa: E402
+from pytorch_reference import (PAPER_CONFIG, NeuronModelPeer, SpikeFuseReference, SpikeInputLinear,  # noqa: E402
+                               losses, rate_loss)
 
 
 def timed(one_batch, seconds):
@@ -49,8 +52,22 @@ def timed(one_batch, seconds):
             return batches, elapsed, time.process_time() - cpu_start
 
 
+NEURON_FORMULATIONS = ("fused", "loop", "compiled")
+
+
 def neuron_model_bench(args):
-    """The auditory network shape with one neuron model, trained for --seconds (one JSON line)."""
+    """The auditory network shape with one neuron model, trained for --seconds (one JSON line).
+
+    Formulations (the input projection W x + b runs once over all T * B rows in each):
+      loop:     NeuronModelPeer.forward, the step under autograd (T * layers * ops graph nodes);
+      fused:    NeuronModelPeer.fused, each layer's scan one FusedNeuronScan node (hand-written BPTT),
+                and SpikeInputLinear (the products with the input only over inputs that fired);
+      compiled: the loop formulation's step under torch.compile (inductor; compiled before timing);
+      best:     each formulation (the environment's NEURON_FORMULATIONS, default all three) in its own
+                process; prints the fastest one's line, with every formulation's samples/s under
+                "formulations" (and a line on stderr)."""
+    if args.formulation == "best":
+        return best_neuron_formulation(args)
     neuron = json.loads(args.neuron_json)
     torch.manual_seed(1)
     widths = [64, 512, 512, 512, 10]
@@ -63,24 +80,72 @@ def neuron_model_bench(args):
     optimiser = torch.optim.Adam(params, lr=1e-3)
     x = (torch.rand(T, B, 64) < 0.05).float()
     target = torch.nn.functional.one_hot(torch.randint(0, 10, (B,)), 10).float()
+    project = lambda lin, h: lin(h)                       # noqa: E731  W x + b over all T * B rows
+    if args.formulation == "fused":
+        scan = NeuronModelPeer.fused
+        project = lambda lin, h: SpikeInputLinear.apply(h, lin.weight, lin.bias)   # noqa: E731
+    elif args.formulation == "loop":
+        scan = NeuronModelPeer.forward
+    elif args.formulation == "compiled":
+        scan = compiled_step_scan()
+    else:
+        raise SystemExit(f"--neuron-json: unknown formulation {args.formulation!r} ({', '.join(NEURON_FORMULATIONS)}, best)")
 
     def one_batch():
         optimiser.zero_grad(set_to_none=True)
         h = x
         for lin, rec, peer in layers:
-            h, _ = peer(lin(h), recurrent=rec.weight)
+            h, _ = scan(peer, project(lin, h), rec.weight)
         ((h.mean(0) - target) ** 2).sum(1).mean().backward()
         optimiser.step()
 
+    warmup_start = time.perf_counter()
     one_batch()
+    if args.formulation == "compiled":
+        one_batch()   # the second call may compile again (the backward, new guards)
+    warmup = time.perf_counter() - warmup_start
     batches, elapsed, cpu = timed(one_batch, args.seconds)
     print(json.dumps({
         "model": "auditory+" + neuron.get("model", "lif"), "task": "train", "batch": B,
         "samples_per_second": batches * B / elapsed, "samples_per_cpu_second": batches * B / cpu,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        "implementation": "pytorch-neuron-model-autograd", "iterations": batches,
+        "implementation": "pytorch-neuron-" + args.formulation, "iterations": batches, "warmup_seconds": warmup,
         "threads": str(torch.get_num_threads()), "load_average": os.getloadavg()[0], "torch": torch.__version__,
     }, sort_keys=True))
+
+
+def compiled_step_scan():
+    """NeuronModelPeer.forward with its step loop under torch.compile: (peer, current, R) -> (spikes, u)."""
+    compiled = torch.compile(NeuronModelPeer.forward, dynamic=False)
+    return lambda peer, current, recurrent: compiled(peer, current, recurrent)
+
+
+def best_neuron_formulation(args):
+    """Runs each neuron-model formulation in its own process (its own peak RSS) and prints the
+    fastest one's JSON line, with every formulation's samples/s added."""
+    results = {}
+    chosen = os.environ.get("NEURON_FORMULATIONS", " ".join(NEURON_FORMULATIONS)).split()
+    unknown = [f for f in chosen if f not in NEURON_FORMULATIONS]
+    if unknown or not chosen:
+        raise SystemExit(f"NEURON_FORMULATIONS: unknown {unknown} (choose from {' '.join(NEURON_FORMULATIONS)})")
+    for formulation in chosen:
+        command = [sys.executable, os.path.abspath(__file__), "--neuron-json", args.neuron_json,
+                   "--formulation", formulation, "--batch", str(args.batch), "--seconds", str(args.seconds),
+                   "--threads", str(args.threads), "--timesteps", str(args.timesteps)]
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            print(f"peer_bench.py: the {formulation} formulation failed (exit {done.returncode}); left out",
+                  file=sys.stderr)
+            continue
+        results[formulation] = json.loads(done.stdout.strip().splitlines()[-1])
+    if not results:
+        raise SystemExit("peer_bench.py --neuron-json: every formulation failed")
+    best = max(results, key=lambda f: results[f]["samples_per_second"])
+    line = dict(results[best])
+    line["formulations"] = {f: round(r["samples_per_second"], 2) for f, r in results.items()}
+    print(f"  peer {line['model']}: " + ", ".join(f"{f} {v:.1f}" for f, v in line["formulations"].items())
+          + f" samples/s; best {best}", file=sys.stderr)
+    print(json.dumps(line, sort_keys=True))
 
 
 def main(argv):
@@ -90,20 +155,27 @@ def main(argv):
     p.add_argument("--model", default="multimodal", help="multimodal, visual, audio or network:NET.json")
     p.add_argument("--task", choices=["train", "infer"], default="train")
     p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--formulation", choices=["timebatched", "loop", "fused"], default="timebatched")
+    p.add_argument("--formulation", choices=["timebatched", "loop", "fused", "compiled", "best"],
+                   help="timebatched (default), loop or fused; with --neuron-json loop, fused, compiled or best "
+                        "(default: every one, the fastest reported)")
     p.add_argument("--compile", action="store_true",
                    help="run the model under torch.compile (inductor; compiled once before timing)")
     p.add_argument("--channels-last", action="store_true",
                    help="convolution weights (and so their outputs) in channels-last memory format")
     p.add_argument("--seconds", type=float, default=5.0)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)),
+                   help="torch threads (default: OMP_NUM_THREADS, else 2)")
     p.add_argument("--timesteps", type=int, default=0,
                    help="resample the inputs to T steps (step t = input step t mod T); 0 = as stored")
     args = p.parse_args(argv[1:])
 
     torch.set_num_threads(args.threads)
     if args.neuron_json:
+        args.formulation = args.formulation or "best"
         return neuron_model_bench(args)
+    args.formulation = args.formulation or "timebatched"
+    if args.formulation not in ("timebatched", "loop", "fused"):
+        p.error(f"--formulation {args.formulation} is only for --neuron-json")
     if not args.data:
         p.error("--data is required (or --neuron-json)")
     tensors = load_file(args.data)

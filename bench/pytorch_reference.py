@@ -47,6 +47,7 @@ import os
 import resource
 import sys
 import time
+from typing import NamedTuple
 
 import torch
 import torch.nn as nn
@@ -541,43 +542,71 @@ def losses(model, out, labels):
 # reset: zero u(1-o), value u(1-o) + V_r o, subtract u - theta o. Learnt decay
 # beta = sigmoid(tau_logit) (per layer or channel), learnt threshold per layer or neuron.
 
-class SurrogateSpike(torch.autograd.Function):
-    """H(x) forward; backward gamma * h(x) for the named surrogate."""
+class NeuronSettings(NamedTuple):
+    """A neuron description's constants (the JSON keys of docs/networks.md, defaults filled in)."""
+    model: str          # lif, if, cuba_lif, adaptive_lif
+    reset: str          # zero, value, subtract
+    surrogate: str      # rectangle, fast_sigmoid, arctan, triangle
+    width: float        # surrogate width a
+    slope: float        # surrogate slope k
+    gamma: float        # surrogate dampening
+    alpha: float        # synaptic decay per step (cuba_lif)
+    rho: float          # adaptation decay per step (adaptive_lif)
+    b: float            # adaptation strength (adaptive_lif)
+    v_reset: float      # V_r (reset "value")
 
     @staticmethod
-    def forward(ctx, x, kind, width, slope, dampening):
+    def of(n):
+        surrogate = n.get("surrogate", "rectangle")
+        return NeuronSettings(
+            n.get("model", "lif"), n.get("reset", "zero"), surrogate, float(n.get("surrogate_width", 1.0)),
+            float(n.get("surrogate_slope", 25.0 if surrogate == "fast_sigmoid" else 2.0)),
+            float(n.get("surrogate_dampening", 1.0)), float(n.get("synapse_tau", 0.0)),
+            float(n.get("adaptation_decay", 0.0)), float(n.get("adaptation_strength", 0.0)),
+            float(n.get("reset_value", 0.0)))
+
+
+def surrogate_derivative(x, k):
+    """h(x) = dH/dx as the surrogate `k.surrogate` (NeuronSettings) defines it, in x's dtype."""
+    g, a, slope = k.gamma, k.width, k.slope
+    if k.surrogate == "rectangle":
+        return (x.abs() < a / 2).to(x.dtype) * (g / a)
+    if k.surrogate == "fast_sigmoid":
+        return g / (1 + slope * x.abs()) ** 2
+    if k.surrogate == "arctan":
+        return g * (slope / 2) / (1 + (math.pi / 2 * slope * x) ** 2)
+    if k.surrogate == "triangle":
+        return g / a * torch.clamp(1 - x.abs() / a, min=0)
+    raise ValueError(f"unknown surrogate {k.surrogate!r}")
+
+
+class SurrogateSpike(torch.autograd.Function):
+    """H(x) forward; backward h(x) for the surrogate of NeuronSettings `k`."""
+
+    @staticmethod
+    def forward(ctx, x, k):
         ctx.save_for_backward(x)
-        ctx.kind, ctx.width, ctx.slope, ctx.dampening = kind, width, slope, dampening
+        ctx.k = k
         return (x >= 0).to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        g, a, k = ctx.dampening, ctx.width, ctx.slope
-        if ctx.kind == "rectangle":
-            h = (x.abs() < a / 2).to(x.dtype) * (g / a)
-        elif ctx.kind == "fast_sigmoid":
-            h = g / (1 + k * x.abs()) ** 2
-        elif ctx.kind == "arctan":
-            h = g * (k / 2) / (1 + (math.pi / 2 * k * x) ** 2)
-        elif ctx.kind == "triangle":
-            h = g / a * torch.clamp(1 - x.abs() / a, min=0)
-        else:
-            raise ValueError(ctx.kind)
-        return grad * h, None, None, None, None
+        return grad * surrogate_derivative(x, ctx.k), None
 
 
 class NeuronModelPeer(nn.Module):
     """A population of one of SpikeFuse's neuron models. `neuron`: the JSON neuron keys
     (docs/networks.md); `shape`: one sample's neurons, channels first. current [T, B, *shape]
-    -> (spikes, membrane u) [T, B, *shape]."""
+    -> (spikes, membrane u) [T, B, *shape] (`forward`, the step under autograd: the reference)
+    or (spikes, None) (`fused`: FusedNeuronScan, one autograd node, the fast peer)."""
 
     def __init__(self, neuron, shape):
         super().__init__()
         self.n = dict(neuron)
+        self.k = NeuronSettings.of(self.n)
         self.shape = list(shape)
-        model = self.n.get("model", "lif")
-        self.tau = 1.0 if model == "if" else float(self.n["tau"])
+        self.tau = 1.0 if self.k.model == "if" else float(self.n["tau"])
         learn_tau, learn_th = self.n.get("learn_tau"), self.n.get("learn_threshold")
         if learn_tau:
             count = 1 if learn_tau == "layer" else self.shape[0]
@@ -589,7 +618,8 @@ class NeuronModelPeer(nn.Module):
     def beta(self):
         if not hasattr(self, "tau_logit"):
             return self.tau
-        b = torch.sigmoid(self.tau_logit.double()).float()    # correctly rounded, as SpikeFuse's
+        # correctly rounded in the parameter's dtype (float32: as SpikeFuse's)
+        b = torch.sigmoid(self.tau_logit.double()).to(self.tau_logit.dtype)
         return b.reshape([-1] + [1] * (len(self.shape) - 1)) if b.numel() > 1 else b.reshape([])
 
     def theta(self):
@@ -600,14 +630,9 @@ class NeuronModelPeer(nn.Module):
 
     def forward(self, current, recurrent=None):
         """recurrent: optional (W_rec [out, out]) adding R o[t-1] to the current (a recurrent layer)."""
-        n = self.n
-        model, reset = n.get("model", "lif"), n.get("reset", "zero")
-        surrogate = n.get("surrogate", "rectangle")
-        width = float(n.get("surrogate_width", 1.0))
-        slope = float(n.get("surrogate_slope", 25.0 if surrogate == "fast_sigmoid" else 2.0))
-        gamma = float(n.get("surrogate_dampening", 1.0))
-        alpha, rho = float(n.get("synapse_tau", 0.0)), float(n.get("adaptation_decay", 0.0))
-        b, v_reset = float(n.get("adaptation_strength", 0.0)), float(n.get("reset_value", 0.0))
+        k = self.k
+        model, reset = k.model, k.reset
+        alpha, rho, b, v_reset = k.alpha, k.rho, k.b, k.v_reset
         beta, vth = self.beta(), self.theta()
         zero = torch.zeros_like(current[0])
         u, o, a, s, th_prev = zero, zero, zero, zero, vth
@@ -625,11 +650,243 @@ class NeuronModelPeer(nn.Module):
             u = beta * v_hat + s
             a = a_new
             th = vth + b * a if model == "adaptive_lif" else vth
-            o = SurrogateSpike.apply(u - th, surrogate, width, slope, gamma)
+            o = SurrogateSpike.apply(u - th, k)
             th_prev = th
             spikes.append(o)
             membrane.append(u)
         return torch.stack(spikes), torch.stack(membrane)
+
+    def fused(self, current, recurrent=None):
+        """As `forward` (identical spikes), the whole scan one FusedNeuronScan node: (spikes, None)."""
+        return FusedNeuronScan.apply(current, recurrent, self.beta(), self.theta(), self.k), None
+
+
+class SpikeInputLinear(torch.autograd.Function):
+    """y = x W^T + b for x [..., in] whose columns are often all zero (silent input neurons over
+    all T * B rows): the products W x and dL/dW = dy^T x use only the inputs that fired (as
+    event-driven kernels do); dL/dx = dy W stays dense. All inputs active: F.linear's GEMMs."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        rows = x.reshape(-1, x.shape[-1])
+        if rows.numel():
+            low, high = torch.aminmax(rows, dim=0)
+            active = (low != 0) | (high != 0)                                # [in]: the inputs that fired
+        else:
+            active = torch.zeros(x.shape[-1], dtype=torch.bool)
+        ctx.save_for_backward(x, weight)
+        if bool(active.all()):
+            ctx.columns = None
+            return F.linear(x, weight, bias)
+        columns = active.nonzero().squeeze(1)
+        ctx.columns = columns
+        y = bias.expand(rows.shape[0], weight.shape[0]).clone()
+        if columns.numel():
+            y.addmm_(rows.index_select(1, columns), weight.index_select(1, columns).t())
+        return y.reshape(*x.shape[:-1], weight.shape[0])
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, weight = ctx.saved_tensors
+        dy = grad_y.reshape(-1, grad_y.shape[-1])
+        rows = x.reshape(-1, x.shape[-1])
+        grad_x = (dy @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
+        grad_w = None
+        if ctx.needs_input_grad[1]:
+            if ctx.columns is None:
+                grad_w = dy.t() @ rows
+            else:
+                grad_w = torch.zeros_like(weight)
+                if ctx.columns.numel():
+                    grad_w.index_copy_(1, ctx.columns, dy.t() @ rows.index_select(1, ctx.columns))
+        return grad_x, grad_w, dy.sum(0)
+
+
+class FusedNeuronScan(torch.autograd.Function):
+    """One neuron population's (or recurrent layer's) whole scan over T as one autograd node,
+    for every model of NeuronModelPeer: the forward loop runs without a graph (the same
+    floating-point operations as NeuronModelPeer.forward, so identical spikes), the backward is
+    the hand-written BPTT below. current [T, B, *shape]; recurrent R [n, n] or None (shape [n]);
+    beta, theta: floats or tensors broadcasting to [B, *shape] (learnt: their gradients are
+    returned, and autograd takes them on to tau_logit and the threshold); k: NeuronSettings.
+
+    Forward, per step (u = s = a = o = 0 at t = -1, theta[-1] = vth):
+        i[t] = I[t] + o[t-1] R^T;   s[t] = alpha s[t-1] + i[t] (cuba_lif; else s = i)
+        a[t] = rho a[t-1] + o[t-1] (adaptive_lif; else 0);   th[t] = vth + b a[t]
+        v[t] = reset(u[t-1], o[t-1], th[t-1]): zero u(1-o), value u(1-o) + V_r o, subtract u - th o
+        u[t] = beta v[t] + s[t];   x[t] = u[t] - th[t];   o[t] = H(x[t]),  h[t] = h(x[t]) (surrogate)
+    Adjoints (U = dL/du, S = dL/ds = dL/di, A = dL/da, TH = dL/dth, X = dL/dx; all 0 at t = T;
+    g = dL/do from outside), reverse over t:
+        cU[t] = beta dv[t+1]/du[t] = beta (1 - o[t])  (zero, value) | beta        (subtract)
+        cO[t] = beta dv[t+1]/do[t] = -beta u[t]       (zero)
+                                   = beta (V_r - u[t]) (value)    | -beta th[t] (subtract)
+        X[t]  = h[t] (g[t] + S[t+1] R + A[t+1] + cO[t] U[t+1])
+        U[t]  = X[t] + cU[t] U[t+1]
+        TH[t] = -X[t] - beta o[t] U[t+1]   (the second term with reset subtract only)
+        A[t]  = b TH[t] + rho A[t+1];       S[t] = U[t] + alpha S[t+1] (cuba_lif; else S = U)
+    dL/dI = S;  dL/dR = sum_t S[t]^T o[t-1] (one GEMM);  dL/dvth = sum TH (to theta's shape);
+    dL/dbeta = sum_t U[t] v[t] (to beta's shape). A step after one without spikes skips the
+    product o[t-1] R^T (it is 0), as event-driven kernels do; so does dL/dR; and with a windowed
+    surrogate (rectangle, triangle) S[t+1] R is computed only for the columns where h[t] != 0
+    in some sample. Precomputed over all T before the reverse loop:
+    h, g h, m = cU + cO h (models without adaptation: U[t] = g h + m U[t+1] + h (S[t+1] R)),
+    cO h, b beta o. Everything runs in the current's dtype (float32 or float64), but the sums of
+    dL/dbeta and dL/dvth over T, B (and neurons) accumulate in float64: they cancel."""
+
+    @staticmethod
+    def forward(ctx, current, recurrent, beta, theta, k):
+        cuba, adaptive = k.model == "cuba_lif", k.model == "adaptive_lif"
+        dt = current.dtype
+        bt = beta.detach().to(dt) if torch.is_tensor(beta) else beta      # beta in the current's dtype
+        vt = theta.detach().to(dt) if torch.is_tensor(theta) else theta
+        rt = recurrent.detach().to(dt).t() if recurrent is not None else None   # R^T [n, n]
+        c = current.detach()
+        T = c.shape[0]
+        u, o = torch.empty_like(c), torch.empty_like(c)                   # [T, B, *shape]
+        th = torch.empty_like(c) if adaptive else None                     # th[t] (adaptive only)
+        s = torch.zeros_like(c[0]) if cuba else None
+        a = torch.zeros_like(c[0]) if adaptive else None
+        i, v, keep = torch.empty_like(c[0]), torch.empty_like(c[0]), torch.empty_like(c[0])
+        if k.reset == "value":                                              # fl(beta fl(V_r)), as beta (V_r o)
+            beta_vr = torch.mul(torch.full([], k.v_reset, dtype=dt), bt)
+        fired = False                                                       # o[t-1] has a spike
+        for t in range(T):
+            if rt is None or not fired:                                     # o R^T = 0 exactly: skip it
+                i_t = c[t]
+            else:
+                torch.mm(o[t - 1], rt, out=i)
+                i_t = i.add_(c[t])
+            if cuba:
+                s_t = s.mul_(k.alpha).add_(i_t)
+            else:
+                s_t = i_t
+            if adaptive:
+                if t > 0:
+                    a.mul_(k.rho).add_(o[t - 1])
+                th_t = torch.mul(a, k.b, out=th[t]).add_(vt)
+            else:
+                th_t = vt
+            if t == 0:
+                u[0].copy_(s_t)                                             # v[0] = 0: u[0] = s[0]
+            elif k.reset == "subtract":
+                prev = th[t - 1] if adaptive else vt
+                if torch.is_tensor(prev):
+                    torch.addcmul(u[t - 1], prev, o[t - 1], value=-1, out=v)   # u - th o (th o exact)
+                else:
+                    torch.add(u[t - 1], o[t - 1], alpha=-prev, out=v)
+                torch.mul(v, bt, out=u[t]).add_(s_t)
+            else:
+                # beta (u (1 - o)) = u keep with keep = beta (1 - o) in {beta, 0}: the same bits
+                torch.mul(u[t - 1], keep, out=u[t])
+                if k.reset == "value":
+                    u[t].addcmul_(beta_vr, o[t - 1])                        # + beta V_r o (exact product)
+                u[t].add_(s_t)
+            torch.ge(u[t], th_t, out=o[t])                                  # u >= th  <=>  fl(u - th) >= 0
+            fired = rt is not None and bool(o[t].max())                     # (max: faster than any)
+            if k.reset != "subtract":
+                torch.lt(u[t], th_t, out=keep).mul_(bt)
+        ctx.save_for_backward(u, o, th, recurrent, beta if torch.is_tensor(beta) else None,
+                              theta if torch.is_tensor(theta) else None)
+        ctx.k = k
+        ctx.beta_value = None if torch.is_tensor(beta) else beta            # the constants (floats)
+        ctx.theta_value = None if torch.is_tensor(theta) else theta
+        return o
+
+    @staticmethod
+    def backward(ctx, grad_spikes):
+        u, o, th, recurrent, beta_t, theta_t = ctx.saved_tensors
+        k = ctx.k
+        cuba, adaptive, subtract = k.model == "cuba_lif", k.model == "adaptive_lif", k.reset == "subtract"
+        dt = u.dtype
+        bt = beta_t.to(dt) if beta_t is not None else ctx.beta_value
+        vt = theta_t.to(dt) if theta_t is not None else ctx.theta_value
+        r = recurrent.to(dt) if recurrent is not None else None
+        need_th = theta_t is not None and ctx.needs_input_grad[3]
+        T = u.shape[0]
+        th_all = th if adaptive else vt
+        h = surrogate_derivative(u - th_all, k)                             # [T, B, *shape]
+        gh = grad_spikes.to(dt) * h
+        cU = (1 - o) * bt if not subtract else torch.ones_like(u) * bt
+        if k.reset == "zero":
+            cO = u * (-bt)
+        elif k.reset == "value":
+            cO = (k.v_reset - u) * bt
+        else:
+            cO = torch.ones_like(u) * th_all * (-bt)
+        U = torch.empty([T + 1] + list(u.shape[1:]), dtype=dt)              # U[T] = 0
+        U[T].zero_()
+        S = torch.empty_like(U) if cuba else U
+        if cuba:
+            S[T].zero_()
+        X = torch.empty_like(u) if (need_th or adaptive) else None
+        back = torch.empty_like(u[0])
+        # The surrogates with a window (rectangle, triangle) have h = 0 outside it: the recurrent
+        # product h[t] (S[t+1] R) then needs only the columns where some sample is inside.
+        window = None
+        if r is not None and k.surrogate in ("rectangle", "triangle"):
+            window = h.abs().amax(1) > 0                                    # [T, n] (amax: faster than any)
+            inside = window.sum(1).tolist()
+            r_rows = r.t().contiguous()                                     # R^T: its rows are R's columns
+        n = u.shape[-1]
+
+        def add_recurrent(target, t):
+            """target += h[t] (S[t+1] R), [B, n] (nothing at t = T-1 or without R)."""
+            if r is None or t == T - 1:
+                return
+            if window is None or inside[t] > 0.6 * n:                       # (measured break-even)
+                target.add_(torch.mm(S[t + 1], r, out=back).mul_(h[t]))
+            elif inside[t]:
+                cols = window[t].nonzero().squeeze(1)
+                part = torch.mm(S[t + 1], r_rows.index_select(0, cols).t()).mul_(h[t].index_select(1, cols))
+                target.index_add_(1, cols, part)
+
+        if adaptive:
+            mO = cO.mul_(h)
+            bso = o * bt * k.b if subtract else None
+            A = torch.zeros_like(u[0])
+            for t in range(T - 1, -1, -1):
+                x_t = torch.mul(A, h[t], out=X[t]).add_(gh[t]).addcmul_(mO[t], U[t + 1])
+                add_recurrent(x_t, t)
+                torch.addcmul(x_t, cU[t], U[t + 1], out=U[t])
+                A.mul_(k.rho).add_(x_t, alpha=-k.b)
+                if bso is not None:
+                    A.addcmul_(bso[t], U[t + 1], value=-1)
+                if cuba:
+                    torch.add(U[t], S[t + 1], alpha=k.alpha, out=S[t])
+        else:
+            mO = cO.mul_(h)
+            m = mO.add_(cU) if X is None else None                          # U[t] = g h + h (S R) + m U
+            for t in range(T - 1, -1, -1):
+                if X is None:
+                    add_recurrent(torch.addcmul(gh[t], m[t], U[t + 1], out=U[t]), t)
+                else:                                                       # X kept for dL/dvth
+                    add_recurrent(torch.addcmul(gh[t], mO[t], U[t + 1], out=X[t]), t)
+                    torch.addcmul(X[t], cU[t], U[t + 1], out=U[t])
+                if cuba:
+                    torch.add(U[t], S[t + 1], alpha=k.alpha, out=S[t])
+        grad_current = S[:T].to(grad_spikes.dtype)
+        grad_r = grad_beta = grad_theta = None
+        if r is not None and ctx.needs_input_grad[1]:
+            if bool(o[:-1].max()):
+                grad_r = (S[1:T].reshape(-1, n).t() @ o[:-1].reshape(-1, n)).to(recurrent.dtype)
+            else:                                                           # no spike before T-1
+                grad_r = torch.zeros_like(recurrent)
+        if beta_t is not None and ctx.needs_input_grad[2]:
+            if k.reset == "subtract":                                       # v[t] from step t-1's state
+                prev_th = th[:-1] if adaptive else vt
+                v = u[:-1] - prev_th * o[:-1]
+            else:
+                v = u[:-1] * (1 - o[:-1])
+                if k.reset == "value":
+                    v = v + k.v_reset * o[:-1]
+            # the sums over T, B (and neurons) of the shared constants accumulate in float64
+            grad_beta = (U[1:T] * v).double().sum_to_size(beta_t.shape).to(beta_t.dtype)
+        if need_th:
+            TH = -X
+            if subtract:
+                TH = TH - (o * bt) * U[1:]
+            grad_theta = TH.double().sum_to_size(theta_t.shape).to(theta_t.dtype)
+        return grad_current, grad_r, grad_beta, grad_theta, None
 
 
 # ---------------------------------------------------------------------------------------

@@ -18,7 +18,10 @@
 #   FORMULATIONS="fused timebatched fused:channels-last timebatched:channels-last loop" (PyTorch
 #   formulations, NAME:channels-last with channels-last convolutions; the best counts), THREADS=2,
 #   MODELS="multimodal visual audio", NETWORKS="bench/networks/gesture-lif.json" (described networks;
-#   empty: none), NETWORK_DENSITY=0.1, NEURONS=1 (0: skip the neuron-model rows), OUT=bench/results (writes $OUT.json, $OUT.md, $OUT-profile.txt).
+#   empty: none), NETWORK_DENSITY=0.1, NEURONS=1 (0: skip the neuron-model rows; else $OUT-neurons.json
+#   and $OUT-neurons.md), NEURON_FORMULATIONS="fused loop compiled" (the neuron-model peer's; the best
+#   counts; compiled: torch.compile, minutes of compiling per row on first use), OUT=bench/results
+#   (writes $OUT.json, $OUT.md, $OUT-profile.txt).
 #   SWEEP_TRAIN_FORMULATIONS="timebatched": for training in the 2–20 % sweep only (PyTorch's
 #   loop formulation trains the multimodal model ~3x slower and takes ~15 s per batch).
 #
@@ -46,6 +49,7 @@ while [ $# -gt 0 ]; do
 done
 FORMULATIONS=${FORMULATIONS:-"fused timebatched fused:channels-last timebatched:channels-last loop"}
 THREADS=${THREADS:-2}
+NEURON_FORMULATIONS=${NEURON_FORMULATIONS:-"fused loop compiled"}
 DATA=runs/bench-data
 
 # Same build flags as the Makefile (release + -enable-testing), so no rebuild is triggered.
@@ -142,9 +146,14 @@ for net in ${NETWORKS-bench/networks/gesture-lif.json}; do
 done
 # Neuron models (docs/speed.md, "Neuron models"): training samples/s of each model on the
 # paper's auditory shape and of the PyTorch peer of each, in one run (bench/results-neurons.json).
+# The peer of each row runs every formulation in NEURON_FORMULATIONS (bench/peer_bench.py
+# --neuron-json: fused, loop, compiled), each in its own process, and reports the fastest;
+# $OUT-neurons.md names the winner per row.
 if [ "${NEURONS:-1}" = 1 ]; then
   PEER=(); if [ -n "$PYTHON" ]; then PEER=(--peer "$PYTHON"); fi
-  "$BIN" --neurons --seconds "$SECONDS_PER_RUN" "${PEER[@]}" >&2
+  NEURON_FORMULATIONS="$NEURON_FORMULATIONS" \
+    "$BIN" --neurons --seconds "$SECONDS_PER_RUN" --out "$OUT-neurons.json" "${PEER[@]}" >&2
+  python3 bench/neuron_table.py "$OUT-neurons.json" "$OUT-neurons.md" >&2
 fi
 if [ "$QUICK" = 0 ]; then
   for activity in rate02 rate05 rate10 rate20; do
