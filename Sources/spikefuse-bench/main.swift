@@ -341,7 +341,7 @@ let configurations: [(String, String, Int)] = CommandLine.arguments.contains("--
        ("auditory", "train", 32), ("auditory", "infer", 32), ("auditory", "infer", 1)]
 var results = runConfigurations(configurations)
 if CommandLine.arguments.contains("--neurons"), let python = argument("--peer") {
-    print("the PyTorch peer (bench/peer_bench.py --neuron-json, autograd through the step):")
+    print("the PyTorch peer (bench/peer_bench.py --neuron-json: the fastest of the fused, loop and compiled formulations):")
     for variant in NeuronBench.variants {
         let batch = Int(argument("--batch") ?? "32") ?? 32
         var result = runChild(URL(fileURLWithPath: "/usr/bin/env"),
