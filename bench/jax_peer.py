@@ -1,0 +1,479 @@
+#!/usr/bin/env python3
+"""The JAX/XLA peer of the paper's multimodal network on the benchmark's shared inputs (one JSON line).
+
+Same CLI and output as bench/peer_bench.py (implementation "jax-..."), on a file written by
+`spikefuse-bench --prepare` (weights by checkpoint name, `input.visual` [T, B, 2, 28, 28],
+`input.audio` [T, B, 64], `input.labels` [B]):
+
+    python3 bench/jax_peer.py --data runs/bench-data/trained.safetensors \
+        --model multimodal --task train --batch 32 --seconds 5
+    python3 bench/jax_peer.py --check      # equal to bench/pytorch_reference.py before timing
+
+  train: forward, L = Lv + La + Lm (eq. 6, rate loss per head), backward, Adam (torch.optim.Adam's
+         update: lr 1e-3, betas 0.9/0.999, eps 1e-8), all one jitted XLA program, buffers donated
+  infer: the jitted forward
+
+The network is bench/pytorch_reference.py's SpikeFuseReference (docs/model.md), written for XLA:
+  * layouts: convolutions NHWC with HWIO kernels; linear weights [in, out]; fc1's rows permuted
+    from PyTorch's (C, H, W) flattening to (H, W, C); recurrent weights stored as R^T. Converted
+    once at load (`to_native`), gradients converted back for the check (`from_native`);
+  * each conv/linear runs once over all T*B rows; each LIF population is one `lax.scan` over T
+    with a hand-written BPTT `custom_vjp` (`--vjp custom`, the default): forward saves only the
+    membranes u [T, ...]; backward is the reverse scan of eq. 8 with the reset path kept
+        du[t] = g[t] h[t] + m[t] du[t+1],  h = height 1{|u - Vth| < a/2},  m = tau 1{u < Vth} - tau u h
+    (FusedLIFScan). Each recurrent layer is one scan of I[t] = ff[t] + o[t-1] R^T and its adjoint
+        du[t] = g[t] h[t] + m[t] du[t+1] + h[t] (du[t+1] R),   dR = sum_t du[t+1]^T o[t]
+    (FusedRecurrentScan), so XLA differentiates only the convolutions, pools and GEMMs;
+  * `--vjp autodiff`: the LIF step inside lax.scan, differentiated by JAX (surrogate spike as a
+    custom_vjp Heaviside) -- XLA stores what its autodiff needs.
+  * MALLOC_ARENA_MAX=1 by default (`--arena N`, 0: glibc's default): the script re-executes
+    itself with it set, since glibc reads it at start-up.
+
+Measured variants (2-core AVX-512 machine shared with other work; trained.safetensors from
+`spikefuse-bench --prepare --train-batches 20`; samples/s of multimodal, --seconds 5; see the
+report of issue 45 for the load average of each run):
+    VARIANTS_TABLE
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "Tests", "MultimodalTests", "Fixtures")
+PAPER_CONSTANTS = {"tau_visual": 0.2, "tau_audio": 0.1, "tau_fusion": 0.9, "threshold": 0.5,
+                   "surrogate_width": 1.0, "audio_surrogate_dampening": 0.3}
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", help="the shared weights and inputs (spikefuse-bench --prepare)")
+    p.add_argument("--model", default="multimodal", help="multimodal (the only model here)")
+    p.add_argument("--task", choices=["train", "infer"], default="train")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--threads", type=int, default=2,
+                   help="1: XLA's Eigen single-threaded (--xla_cpu_multi_thread_eigen=false); else the default pool")
+    p.add_argument("--timesteps", type=int, default=0,
+                   help="resample the inputs to T steps (step t = input step t mod T); 0 = as stored")
+    p.add_argument("--vjp", choices=["custom", "autodiff"], default="custom",
+                   help="custom: hand BPTT custom_vjp per LIF scan (default); autodiff: JAX differentiates the scan")
+    p.add_argument("--arena", type=int, default=1, help="MALLOC_ARENA_MAX (0: leave glibc's default)")
+    p.add_argument("--xla-flags", default="", help="extra XLA_FLAGS")
+    p.add_argument("--check", action="store_true",
+                   help="compare spikes and gradients with pytorch_reference.py (float64) and the golden fixture")
+    return p.parse_args(argv[1:])
+
+
+ARGS = parse(sys.argv)
+if ARGS.arena > 0 and os.environ.get("MALLOC_ARENA_MAX") != str(ARGS.arena):
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, MALLOC_ARENA_MAX=str(ARGS.arena)))
+_flags = [os.environ.get("XLA_FLAGS", ""), ARGS.xla_flags]
+if ARGS.threads == 1:
+    _flags.append("--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ["XLA_FLAGS"] = " ".join(f for f in _flags if f)
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import numpy as np  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+from jax import lax  # noqa: E402
+from safetensors.numpy import load_file  # noqa: E402
+
+if ARGS.check:
+    jax.config.update("jax_enable_x64", True)
+
+
+# ---------------------------------------------------------------------------------------
+# LIF scans. Constants (tau, Vth, surrogate width a, height) are Python floats; `mdt` is the
+# membrane dtype (float32 as SpikeFuse; float64 in the check). u[-1] = o[-1] = 0.
+
+def surrogate_height(dampening, width, mdt):
+    """dampening / width rounded to the membrane dtype, as LIF.__init__ computes it."""
+    return float(np.asarray(dampening, mdt) / np.asarray(width, mdt))
+
+
+def lif_custom(tau, th, width, height, mdt):
+    """currents [T, ...] -> spikes [T, ...] (currents' dtype); one custom_vjp node (FusedLIFScan)."""
+
+    def forward(currents):
+        c = currents.astype(mdt)
+
+        def step(u, i):   # u[t] = tau u[t-1] (1 - o[t-1]) + I[t]
+            u = jnp.where(u >= th, 0, tau * u) + i
+            return u, u
+        _, u = lax.scan(step, jnp.zeros_like(c[0]), c)
+        return (u >= th).astype(currents.dtype), u
+
+    def backward(u, g):
+        def step(d, x):   # du[t] = g[t] h[t] + (tau 1{u<Vth} - tau u h) du[t+1]
+            g_t, u_t = x
+            h = (jnp.abs(u_t - th) < width / 2).astype(mdt) * height
+            d = g_t * h + (tau * (u_t < th).astype(mdt) - tau * u_t * h) * d
+            return d, d
+        _, du = lax.scan(step, jnp.zeros_like(u[0]), (g.astype(mdt), u), reverse=True)
+        return (du.astype(g.dtype),)
+
+    scan = jax.custom_vjp(lambda currents: forward(currents)[0])
+    scan.defvjp(forward, backward)
+    return scan
+
+
+def recurrent_custom(tau, th, width, height, mdt):
+    """(ff [T, B, N] = W x + b, rt = R^T [N, N]) -> spikes [T, B, N]; I[t] = ff[t] + o[t-1] R^T.
+    One custom_vjp node (FusedRecurrentScan)."""
+
+    def forward(ff, rt):
+        def step(carry, f_t):
+            u, o = carry
+            u = jnp.where(o > 0, 0, tau * u) + (f_t + o @ rt).astype(mdt)
+            o = (u >= th).astype(ff.dtype)
+            return (u, o), (u, o)
+        zero = jnp.zeros(ff.shape[1:], mdt)
+        _, (u, o) = lax.scan(step, (zero, zero.astype(ff.dtype)), ff)
+        return o, (u, o, rt)
+
+    def backward(res, g):
+        u, o, rt = res
+        r = rt.astype(mdt).T
+
+        def step(d, x):   # du[t] = g h + m du[t+1] + h (du[t+1] R)
+            g_t, u_t, o_t = x
+            h = (jnp.abs(u_t - th) < width / 2).astype(mdt) * height
+            d = g_t * h + (tau * (1 - o_t) - tau * u_t * h) * d + h * (d @ r)
+            return d, d
+        _, du = lax.scan(step, jnp.zeros_like(u[0]), (g.astype(mdt), u, o.astype(mdt)), reverse=True)
+        n = u.shape[-1]
+        drt = o[:-1].reshape(-1, n).astype(mdt).T @ du[1:].reshape(-1, n)   # dR^T = sum_t o[t]^T du[t+1]
+        return du.astype(g.dtype), drt.astype(rt.dtype)
+
+    scan = jax.custom_vjp(lambda ff, rt: forward(ff, rt)[0])
+    scan.defvjp(forward, backward)
+    return scan
+
+
+def spike_autodiff(th, width, height):
+    """Heaviside(u - Vth) with the rectangular surrogate as its derivative (SpikeFunction)."""
+    @jax.custom_vjp
+    def spike(u):
+        return (u >= th).astype(u.dtype)
+    spike.defvjp(lambda u: (spike(u), u),
+                 lambda u, g: (g * (jnp.abs(u - th) < width / 2).astype(u.dtype) * height,))
+    return spike
+
+
+def lif_autodiff(tau, th, width, height, mdt):
+    spike = spike_autodiff(th, width, height)
+
+    def scan(currents):
+        def step(carry, i):
+            u, o = carry
+            u = tau * u * (1 - o) + i
+            o = spike(u)
+            return (u, o), o
+        zero = jnp.zeros(currents.shape[1:], mdt)
+        _, o = lax.scan(step, (zero, zero), currents.astype(mdt))
+        return o.astype(currents.dtype)
+    return scan
+
+
+def recurrent_autodiff(tau, th, width, height, mdt):
+    spike = spike_autodiff(th, width, height)
+
+    def scan(ff, rt):
+        def step(carry, f_t):
+            u, o = carry
+            u = tau * u * (1 - o) + (f_t + o.astype(ff.dtype) @ rt).astype(mdt)
+            o = spike(u)
+            return (u, o), o
+        zero = jnp.zeros(ff.shape[1:], mdt)
+        _, o = lax.scan(step, (zero, zero), ff)
+        return o.astype(ff.dtype)
+    return scan
+
+
+# ---------------------------------------------------------------------------------------
+# The network (SpikeFuseReference, mode multimodal, attention readout "neuron")
+
+def to_native(name, w):
+    """A PyTorch-layout parameter -> this peer's layout (see the module doc)."""
+    if w.ndim == 4:                                   # conv [O, I, kh, kw] -> HWIO
+        return w.transpose(2, 3, 1, 0)
+    if name == "visual.fc1.weight":                   # [hidden, C*H*W] -> [H*W*C, hidden]
+        c = CHANNELS_BEFORE_FC1[0]
+        hw = int(round((w.shape[1] / c) ** 0.5))
+        return w.reshape(w.shape[0], c, hw, hw).transpose(2, 3, 1, 0).reshape(hw * hw * c, w.shape[0])
+    if w.ndim == 2:                                   # linear [out, in] -> [in, out]; R -> R^T
+        return w.T
+    return w
+
+
+def from_native(name, w, like):
+    if w.ndim == 4:
+        return w.transpose(3, 2, 0, 1)
+    if name == "visual.fc1.weight":
+        c = CHANNELS_BEFORE_FC1[0]
+        hw = int(round((like.shape[1] / c) ** 0.5))
+        return w.reshape(hw, hw, c, -1).transpose(3, 2, 0, 1).reshape(like.shape)
+    if w.ndim == 2:
+        return w.T
+    return w
+
+
+CHANNELS_BEFORE_FC1 = [0]   # conv2's output channels, set by load_params
+
+
+def load_params(tensors, dtype):
+    """{checkpoint name: array} -> {name: jnp array in native layout and `dtype`}."""
+    names = [k for k in tensors if k.startswith(("visual.", "audio.", "fusion."))]
+    missing = [k for k in ("visual.conv1.weight", "audio.rec1.weight", "fusion.hidden.weight") if k not in names]
+    if missing:
+        raise SystemExit(f"no tensors {missing} (the multimodal network's weights)")
+    CHANNELS_BEFORE_FC1[0] = tensors["visual.conv2.weight"].shape[0]
+    return {k: jnp.asarray(to_native(k, np.asarray(tensors[k], dtype))) for k in sorted(names)}
+
+
+def make_network(constants, mdt, vjp):
+    """-> forward(params, visual NHWC [T, B, H, W, P], audio [T, B, 64]) -> {head: spikes [T, B, 10], layers}."""
+    c = constants
+    lif, recurrent = (lif_custom, recurrent_custom) if vjp == "custom" else (lif_autodiff, recurrent_autodiff)
+    th, a = c["threshold"], c["surrogate_width"]
+    one = surrogate_height(1.0, a, mdt)
+    visual_lif = lif(c["tau_visual"], th, a, one, mdt)
+    fusion_lif = lif(c["tau_fusion"], th, a, one, mdt)
+    audio_rec = recurrent(c["tau_audio"], th, a, surrogate_height(c["audio_surrogate_dampening"], a, mdt), mdt)
+
+    def conv(x, w, b):   # x [N, H, W, Cin], w [3, 3, Cin, Cout] (pad 1) -> [N, H, W, Cout]
+        return lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)),
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC")) + b
+
+    def pool(x):         # average over 2 x 2: [N, H, W, C] -> [N, H/2, W/2, C]
+        n, h, w, ch = x.shape
+        return x.reshape(n, h // 2, 2, w // 2, 2, ch).sum(axis=(2, 4)) * 0.25
+
+    def forward(p, visual, audio):
+        T, B = visual.shape[:2]
+        layers = {}
+        c1 = conv(visual.reshape((T * B,) + visual.shape[2:]), p["visual.conv1.weight"], p["visual.conv1.bias"])
+        s1 = visual_lif(c1.reshape((T, B) + c1.shape[1:]))
+        layers["visual.conv1"] = s1
+        c2 = conv(pool(s1.reshape(c1.shape)), p["visual.conv2.weight"], p["visual.conv2.bias"])
+        s2 = visual_lif(c2.reshape((T, B) + c2.shape[1:]))
+        layers["visual.conv2"] = s2
+        flat = pool(s2.reshape(c2.shape)).reshape(T, B, -1)
+        s3 = visual_lif(flat @ p["visual.fc1.weight"] + p["visual.fc1.bias"])
+        layers["visual.fc1"] = s3
+        o_v = visual_lif(s3 @ p["visual.fc2.weight"] + p["visual.fc2.bias"])
+        layers["visual.fc2"] = o_v
+        x = audio
+        for name in ("audio.rec1", "audio.rec2", "audio.rec3", "audio.out"):
+            x = audio_rec(x @ p[name + ".weight"] + p[name + ".bias"], p[name + ".recurrent_weight"])
+            layers[name] = x
+        o_a = x
+        hidden = fusion_lif(jnp.concatenate([o_v, o_a], axis=-1) @ p["fusion.hidden.weight"] + p["fusion.hidden.bias"])
+        layers["fusion.hidden"] = hidden
+        w = hidden @ p["fusion.attention.weight"] + p["fusion.attention.bias"]   # [T, B, 2] = (w_v, w_a)
+        fused = fusion_lif(w[..., 0:1] * o_v + w[..., 1:2] * o_a)
+        layers["fusion.output"] = fused
+        return {"visual": o_v, "audio": o_a, "fusion": fused, "attention": w, "layers": layers}
+    return forward
+
+
+def rate_loss(spikes, onehot):
+    """spikes [T, B, classes], onehot [B, classes] -> mean_b sum_c (Y_c - rate_c)^2 (eq. 7)."""
+    return ((onehot - spikes.mean(axis=0)) ** 2).sum(axis=1).mean()
+
+
+def make_loss(forward):
+    def loss(p, visual, audio, onehot):
+        out = forward(p, visual, audio)
+        parts = {h: rate_loss(out[h], onehot) for h in ("visual", "audio", "fusion")}
+        return parts["visual"] + parts["audio"] + parts["fusion"], (parts, out)
+    return loss
+
+
+def adam(params, grads, state, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+    """torch.optim.Adam's update (no weight decay, no amsgrad)."""
+    step, m, v = state
+    step = step + 1
+    m = {k: b1 * m[k] + (1 - b1) * grads[k] for k in params}
+    v = {k: b2 * v[k] + (1 - b2) * grads[k] * grads[k] for k in params}
+    c1, c2 = 1 - b1 ** step, 1 - b2 ** step
+    new = {k: params[k] - (lr / c1) * m[k] / (jnp.sqrt(v[k]) / jnp.sqrt(c2) + eps) for k in params}
+    return new, (step, m, v)
+
+
+# ---------------------------------------------------------------------------------------
+# Check against bench/pytorch_reference.py
+
+def check():
+    """JAX vs SpikeFuseReference on the golden fixture's weights and inputs (B = 3, T = 12, small
+    sizes): (1) all float64, membranes included: every layer's spikes identical, losses and every
+    gradient within 1e-10 (relative to the tensor's largest entry), for the reference's autograd
+    ("timebatched") and hand-BPTT ("fused") formulations; (2) float64 weights with float32
+    membranes, as the golden fixture was written: spike counts identical to golden_grads, gradients
+    within 1e-4 relative (float32 adjoints summed in another order)."""
+    import torch
+    sys.path.insert(0, HERE)
+    import pytorch_reference as ref
+    weights = load_file(os.path.join(FIXTURES, "golden_weights.safetensors"))
+    inputs = load_file(os.path.join(FIXTURES, "golden_inputs.safetensors"))
+    golden = load_file(os.path.join(FIXTURES, "golden_grads.safetensors"))
+    from safetensors import safe_open
+    with safe_open(os.path.join(FIXTURES, "golden_weights.safetensors"), "np") as f:
+        cfg = json.loads(f.metadata()["config"])
+    visual_t = np.ascontiguousarray(inputs["visual_input"].astype(np.float64).transpose(1, 0, 2, 3, 4))
+    audio_t = np.ascontiguousarray(inputs["audio_input"].astype(np.float64).transpose(1, 0, 2))
+    labels = inputs["labels"].astype(np.int64)
+    onehot = np.eye(cfg["classes"])[labels]
+    failures = []
+
+    def jax_run(mdt):
+        params = load_params(weights, np.float64)
+        forward = make_network(cfg, mdt, ARGS.vjp)
+        grad = jax.jit(jax.grad(make_loss(forward), has_aux=True))
+        g, (parts, out) = grad(params, jnp.asarray(visual_t.transpose(0, 1, 3, 4, 2)), jnp.asarray(audio_t), jnp.asarray(onehot))
+        grads = {k: from_native(k, np.asarray(v), weights[k]) for k, v in g.items()}
+        return grads, {k: float(v) for k, v in parts.items()}, out
+
+    def compare(label, a, b, tol):
+        scale = max(float(np.abs(b).max()), 1e-30)
+        rel = float(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)).max()) / scale
+        if not rel <= tol:
+            failures.append(f"{label}: relative difference {rel:.3e} > {tol:g}")
+        return rel
+
+    # (1) float64 throughout: the reference's float32 membranes made float64 for the check.
+    class Float64Torch:
+        float32 = torch.float64
+
+        def __getattr__(self, name):
+            return getattr(torch, name)
+    grads64, parts64, out64 = jax_run(np.float64)
+    real_torch = ref.torch
+    ref.torch = Float64Torch()
+    try:
+        for formulation in ("timebatched", "fused"):
+            model = ref.SpikeFuseReference(cfg).double()
+            model.load_state_dict({k: torch.from_numpy(weights[k].astype(np.float64)) for k in model.state_dict()})
+            out = model(torch.from_numpy(visual_t), torch.from_numpy(audio_t), formulation=formulation)
+            loss = ref.losses(model, out, torch.from_numpy(labels))
+            loss["total"].backward()
+            worst = 0.0
+            for name, s in out["layers"].items():
+                mine = np.asarray(out64["layers"][name])
+                if mine.ndim == 5:   # NHWC -> NCHW
+                    mine = mine.transpose(0, 1, 4, 2, 3)
+                if not np.array_equal(mine, s.detach().numpy()):
+                    failures.append(f"float64 {formulation}: spikes of {name} differ")
+            for head in ("visual", "audio", "fusion"):
+                worst = max(worst, compare(f"float64 {formulation}: loss {head}", parts64[head], loss[head].item(), 1e-10))
+            for name, prm in model.named_parameters():
+                worst = max(worst, compare(f"float64 {formulation}: grad {name}", grads64[name], prm.grad.numpy(), 1e-10))
+            print(f"float64 vs pytorch_reference ({formulation}): spikes of {len(out['layers'])} layers compared, "
+                  f"largest relative difference of losses and gradients {worst:.2e}")
+    finally:
+        ref.torch = real_torch
+    # (2) the golden fixture: float64 weights and sums, float32 membranes.
+    grads32, parts32, out32 = jax_run(np.float32)
+    for head in ("visual", "audio", "fusion"):
+        if not np.array_equal(np.asarray(out32[head]).sum(0), golden[f"spikes.{head}"]):
+            failures.append(f"golden: spike counts of {head} differ")
+        compare(f"golden: loss {head}", parts32[head], golden[f"loss.{head}"], 1e-6)
+    for name, s in out32["layers"].items():
+        counts = np.asarray(s).reshape(s.shape[0], s.shape[1], -1).sum(axis=(0, 2))
+        if not np.array_equal(counts, golden[f"activity.{name}"]):
+            failures.append(f"golden: activity of {name} differs")
+    worst = max(compare(f"golden: grad {k}", grads32[k], golden["grad." + k], 1e-4) for k in weights)
+    print(f"float32 membranes vs golden_grads.safetensors: spike counts of 3 heads and 10 layers compared, "
+          f"largest relative gradient difference {worst:.2e}")
+    if failures:
+        print("CHECK FAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print(f"check passed (--vjp {ARGS.vjp})")
+
+
+# ---------------------------------------------------------------------------------------
+# Timing, as peer_bench.py
+
+def timed(one_batch, seconds):
+    """Runs one_batch until `seconds` pass (at least twice): (batches, wall seconds, CPU seconds)."""
+    batches, start, cpu_start = 0, time.perf_counter(), time.process_time()
+    while True:
+        one_batch()
+        batches += 1
+        elapsed = time.perf_counter() - start
+        if batches >= 2 and elapsed >= seconds:
+            return batches, elapsed, time.process_time() - cpu_start
+
+
+def bench(args):
+    if args.model != "multimodal":
+        raise SystemExit(f"unknown model {args.model!r} (this peer runs multimodal)")
+    if not args.data:
+        raise SystemExit("--data is required (or --check)")
+    tensors = load_file(args.data)
+    visual_all, audio_all = tensors["input.visual"], tensors["input.audio"]
+    if args.timesteps > 0:
+        visual_all = visual_all[np.arange(args.timesteps) % visual_all.shape[0]]
+        audio_all = audio_all[np.arange(args.timesteps) % audio_all.shape[0]]
+    B, steps = args.batch, visual_all.shape[0]
+    if B > visual_all.shape[1]:
+        raise SystemExit(f"{args.data}: batch {B} > the samples in the file")
+    params = load_params(tensors, np.float32)
+    visual = jnp.asarray(np.ascontiguousarray(visual_all[:, :B].transpose(0, 1, 3, 4, 2)))   # NHWC
+    audio = jnp.asarray(np.ascontiguousarray(audio_all[:, :B]))
+    labels = tensors["input.labels"][:B].astype(np.int64)
+    onehot = jnp.asarray(np.eye(10, dtype=np.float32)[labels])
+    forward = make_network(PAPER_CONSTANTS, np.float32, args.vjp)
+    grad = jax.grad(make_loss(forward), has_aux=True)
+
+    def train_step(p, opt, v, a, y):
+        g, _ = grad(p, v, a, y)
+        return adam(p, g, opt)
+    train_step = jax.jit(train_step, donate_argnums=(0, 1))
+    infer = jax.jit(lambda p, v, a: forward(p, v, a)["fusion"])
+    state = {"p": params, "opt": (jnp.zeros((), jnp.float32), {k: jnp.zeros_like(w) for k, w in params.items()},
+                                  {k: jnp.zeros_like(w) for k, w in params.items()})}
+
+    out = jax.jit(forward)(params, visual, audio)
+    fired = sum(float(s.sum()) for s in out["layers"].values())
+    neurons = sum(s.size for s in out["layers"].values())
+    inputs = [np.asarray(visual), np.asarray(audio)]
+    input_density = sum(float((x != 0).sum()) for x in inputs) / sum(x.size for x in inputs)
+    del out
+
+    def one_batch():
+        if args.task == "train":
+            state["p"], state["opt"] = train_step(state["p"], state["opt"], visual, audio, onehot)
+            jax.block_until_ready(state["p"])
+        else:
+            infer(state["p"], visual, audio).block_until_ready()
+
+    compile_start = time.perf_counter()
+    one_batch()
+    compile_seconds = time.perf_counter() - compile_start
+    batches, elapsed, cpu = timed(one_batch, args.seconds)
+    samples = batches * B
+    print(json.dumps({
+        "model": args.model, "task": args.task, "batch": B,
+        "activity": os.path.splitext(os.path.basename(args.data))[0],
+        "samples_per_second": samples / elapsed, "samples_per_cpu_second": samples / cpu,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "implementation": f"jax-{args.vjp}vjp" + ("" if args.arena == 1 else f"-arena{args.arena}")
+                          + ("-xlaflags" if args.xla_flags else ""),
+        "iterations": batches, "seconds": elapsed, "cpu_seconds": cpu,
+        "threads": str(args.threads), "load_average_1min": os.getloadavg()[0],
+        "firing_rate": fired / max(neurons, 1), "input_density": input_density,
+        "latency_ms": elapsed / samples * 1000 if B == 1 else None,
+        "jax": jax.__version__, "timesteps": steps, "warmup_seconds": compile_seconds,
+    }, sort_keys=True))
+
+
+if __name__ == "__main__":
+    if ARGS.check:
+        check()
+    else:
+        bench(ARGS)
