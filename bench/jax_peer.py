@@ -60,7 +60,11 @@ def parse(argv):
                    help="resample the inputs to T steps (step t = input step t mod T); 0 = as stored")
     p.add_argument("--vjp", choices=["custom", "autodiff"], default="custom",
                    help="custom: hand BPTT custom_vjp per LIF scan (default); autodiff: JAX differentiates the scan")
+    p.add_argument("--conv-grad", choices=["scan", "xla"], default="scan",
+                   help="convolution weight gradients: one GEMM per step in a scan (default) or XLA's own")
     p.add_argument("--arena", type=int, default=1, help="MALLOC_ARENA_MAX (0: leave glibc's default)")
+    p.add_argument("--malloc", choices=["keep", "default"], default="keep",
+                   help="keep: MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=64 GiB, as bench/run.sh (default)")
     p.add_argument("--xla-flags", default="", help="extra XLA_FLAGS")
     p.add_argument("--check", action="store_true",
                    help="compare spikes and gradients with pytorch_reference.py (float64) and the golden fixture")
@@ -68,8 +72,12 @@ def parse(argv):
 
 
 ARGS = parse(sys.argv)
-if ARGS.arena > 0 and os.environ.get("MALLOC_ARENA_MAX") != str(ARGS.arena):
-    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, MALLOC_ARENA_MAX=str(ARGS.arena)))
+# glibc reads its malloc settings at start-up: re-execute with them when they are missing.
+_malloc = {"MALLOC_ARENA_MAX": str(ARGS.arena)} if ARGS.arena > 0 else {}
+if ARGS.malloc == "keep":   # as bench/run.sh exports for every peer: freed blocks stay mapped
+    _malloc.update(MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_="68719476736")
+if any(os.environ.get(k) != v for k, v in _malloc.items()):
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, **_malloc))
 _flags = [os.environ.get("XLA_FLAGS", ""), ARGS.xla_flags]
 if ARGS.threads == 1:
     _flags.append("--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
@@ -98,14 +106,14 @@ def surrogate_height(dampening, width, mdt):
 def lif_custom(tau, th, width, height, mdt):
     """currents [T, ...] -> spikes [T, ...] (currents' dtype); one custom_vjp node (FusedLIFScan)."""
 
-    def forward(currents):
-        c = currents.astype(mdt)
+    def forward(currents):   # the scan runs on [T, neurons] (flat: faster than [T, B, H, W, C])
+        c = currents.astype(mdt).reshape(currents.shape[0], -1)
 
         def step(u, i):   # u[t] = tau u[t-1] (1 - o[t-1]) + I[t]
             u = jnp.where(u >= th, 0, tau * u) + i
             return u, u
         _, u = lax.scan(step, jnp.zeros_like(c[0]), c)
-        return (u >= th).astype(currents.dtype), u
+        return (u >= th).astype(currents.dtype).reshape(currents.shape), u
 
     def backward(u, g):
         def step(d, x):   # du[t] = g[t] h[t] + (tau 1{u<Vth} - tau u h) du[t+1]
@@ -113,8 +121,8 @@ def lif_custom(tau, th, width, height, mdt):
             h = (jnp.abs(u_t - th) < width / 2).astype(mdt) * height
             d = g_t * h + (tau * (u_t < th).astype(mdt) - tau * u_t * h) * d
             return d, d
-        _, du = lax.scan(step, jnp.zeros_like(u[0]), (g.astype(mdt), u), reverse=True)
-        return (du.astype(g.dtype),)
+        _, du = lax.scan(step, jnp.zeros_like(u[0]), (g.astype(mdt).reshape(u.shape), u), reverse=True)
+        return (du.astype(g.dtype).reshape(g.shape),)
 
     scan = jax.custom_vjp(lambda currents: forward(currents)[0])
     scan.defvjp(forward, backward)
@@ -194,6 +202,48 @@ def recurrent_autodiff(tau, th, width, height, mdt):
     return scan
 
 
+def conv_xla(x, w):
+    """x [N, H, W, Cin], w [3, 3, Cin, Cout] (HWIO), stride 1, pad 1 -> [N, H, W, Cout]."""
+    return lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def im2col(x):
+    """x [N, H, W, C] -> the 3 x 3 pad-1 patches [N*H*W, 9 C] (column (3 i + j) C + c: HWIO order)."""
+    n, h, w, c = x.shape
+    xp = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    return jnp.concatenate([xp[:, i:i + h, j:j + w, :] for i in range(3) for j in range(3)], axis=-1).reshape(-1, 9 * c)
+
+
+@jax.custom_vjp
+def conv_scan_grad(x, w):
+    """x [T, B, H, W, Cin] -> conv_xla over all T*B rows [T, B, H, W, Cout]. Backward: dx by one
+    transposed convolution (the flipped kernel, in/out swapped); dW = sum_t im2col(x[t])^T g[t],
+    one [9 Cin, B H W] x [B H W, Cout] GEMM per step in a lax.scan (cache-sized patches; XLA's
+    own weight gradient of a convolution is 2-4x slower here)."""
+    T, B = x.shape[:2]
+    y = conv_xla(x.reshape((T * B,) + x.shape[2:]), w)
+    return y.reshape((T, B) + y.shape[1:])
+
+
+def _conv_fwd(x, w):
+    return conv_scan_grad(x, w), (x, w)
+
+
+def _conv_bwd(res, g):
+    x, w = res
+    T, B = x.shape[:2]
+    dx = conv_xla(g.reshape((T * B,) + g.shape[2:]), w[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(x.shape)
+
+    def step(acc, xg):
+        x_t, g_t = xg
+        return acc + lax.dot_general(im2col(x_t), g_t.reshape(-1, g_t.shape[-1]), (((0,), (0,)), ((), ()))), None
+    dw, _ = lax.scan(step, jnp.zeros((9 * w.shape[2], w.shape[3]), g.dtype), (x, g))
+    return dx, dw.reshape(w.shape)
+
+
+conv_scan_grad.defvjp(_conv_fwd, _conv_bwd)
+
+
 # ---------------------------------------------------------------------------------------
 # The network (SpikeFuseReference, mode multimodal, attention readout "neuron")
 
@@ -235,7 +285,7 @@ def load_params(tensors, dtype):
     return {k: jnp.asarray(to_native(k, np.asarray(tensors[k], dtype))) for k in sorted(names)}
 
 
-def make_network(constants, mdt, vjp):
+def make_network(constants, mdt, vjp, conv_grad="scan"):
     """-> forward(params, visual NHWC [T, B, H, W, P], audio [T, B, 64]) -> {head: spikes [T, B, 10], layers}."""
     c = constants
     lif, recurrent = (lif_custom, recurrent_custom) if vjp == "custom" else (lif_autodiff, recurrent_autodiff)
@@ -245,24 +295,24 @@ def make_network(constants, mdt, vjp):
     fusion_lif = lif(c["tau_fusion"], th, a, one, mdt)
     audio_rec = recurrent(c["tau_audio"], th, a, surrogate_height(c["audio_surrogate_dampening"], a, mdt), mdt)
 
-    def conv(x, w, b):   # x [N, H, W, Cin], w [3, 3, Cin, Cout] (pad 1) -> [N, H, W, Cout]
-        return lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)),
-                                        dimension_numbers=("NHWC", "HWIO", "NHWC")) + b
+    def conv(x, w, b):   # x [T, B, H, W, Cin], w [3, 3, Cin, Cout] (pad 1) -> [T, B, H, W, Cout]
+        if conv_grad == "scan":
+            return conv_scan_grad(x, w) + b
+        y = conv_xla(x.reshape((-1,) + x.shape[2:]), w) + b
+        return y.reshape(x.shape[:2] + y.shape[1:])
 
-    def pool(x):         # average over 2 x 2: [N, H, W, C] -> [N, H/2, W/2, C]
-        n, h, w, ch = x.shape
-        return x.reshape(n, h // 2, 2, w // 2, 2, ch).sum(axis=(2, 4)) * 0.25
+    def pool(x):         # average over 2 x 2: [T, B, H, W, C] -> [T, B, H/2, W/2, C]
+        t, n, h, w, ch = x.shape
+        return x.reshape(t, n, h // 2, 2, w // 2, 2, ch).sum(axis=(3, 5)) * 0.25
 
     def forward(p, visual, audio):
         T, B = visual.shape[:2]
         layers = {}
-        c1 = conv(visual.reshape((T * B,) + visual.shape[2:]), p["visual.conv1.weight"], p["visual.conv1.bias"])
-        s1 = visual_lif(c1.reshape((T, B) + c1.shape[1:]))
+        s1 = visual_lif(conv(visual, p["visual.conv1.weight"], p["visual.conv1.bias"]))
         layers["visual.conv1"] = s1
-        c2 = conv(pool(s1.reshape(c1.shape)), p["visual.conv2.weight"], p["visual.conv2.bias"])
-        s2 = visual_lif(c2.reshape((T, B) + c2.shape[1:]))
+        s2 = visual_lif(conv(pool(s1), p["visual.conv2.weight"], p["visual.conv2.bias"]))
         layers["visual.conv2"] = s2
-        flat = pool(s2.reshape(c2.shape)).reshape(T, B, -1)
+        flat = pool(s2).reshape(T, B, -1)
         s3 = visual_lif(flat @ p["visual.fc1.weight"] + p["visual.fc1.bias"])
         layers["visual.fc1"] = s3
         o_v = visual_lif(s3 @ p["visual.fc2.weight"] + p["visual.fc2.bias"])
@@ -332,7 +382,7 @@ def check():
 
     def jax_run(mdt):
         params = load_params(weights, np.float64)
-        forward = make_network(cfg, mdt, ARGS.vjp)
+        forward = make_network(cfg, mdt, ARGS.vjp, ARGS.conv_grad)
         grad = jax.jit(jax.grad(make_loss(forward), has_aux=True))
         g, (parts, out) = grad(params, jnp.asarray(visual_t.transpose(0, 1, 3, 4, 2)), jnp.asarray(audio_t), jnp.asarray(onehot))
         grads = {k: from_native(k, np.asarray(v), weights[k]) for k, v in g.items()}
@@ -427,7 +477,7 @@ def bench(args):
     audio = jnp.asarray(np.ascontiguousarray(audio_all[:, :B]))
     labels = tensors["input.labels"][:B].astype(np.int64)
     onehot = jnp.asarray(np.eye(10, dtype=np.float32)[labels])
-    forward = make_network(PAPER_CONSTANTS, np.float32, args.vjp)
+    forward = make_network(PAPER_CONSTANTS, np.float32, args.vjp, args.conv_grad)
     grad = jax.grad(make_loss(forward), has_aux=True)
 
     def train_step(p, opt, v, a, y):
@@ -462,7 +512,9 @@ def bench(args):
         "activity": os.path.splitext(os.path.basename(args.data))[0],
         "samples_per_second": samples / elapsed, "samples_per_cpu_second": samples / cpu,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        "implementation": f"jax-{args.vjp}vjp" + ("" if args.arena == 1 else f"-arena{args.arena}")
+        "implementation": f"jax-{args.vjp}vjp" + ("" if args.conv_grad == "scan" else "-xlaconvgrad")
+                          + ("" if args.arena == 1 else f"-arena{args.arena}")
+                          + ("" if args.malloc == "keep" else "-mallocdefault")
                           + ("-xlaflags" if args.xla_flags else ""),
         "iterations": batches, "seconds": elapsed, "cpu_seconds": cpu,
         "threads": str(args.threads), "load_average_1min": os.getloadavg()[0],
