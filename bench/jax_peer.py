@@ -60,6 +60,9 @@ def parse(argv):
                    help="resample the inputs to T steps (step t = input step t mod T); 0 = as stored")
     p.add_argument("--vjp", choices=["custom", "autodiff"], default="custom",
                    help="custom: hand BPTT custom_vjp per LIF scan (default); autodiff: JAX differentiates the scan")
+    p.add_argument("--block", choices=["fused", "inscan", "split"], default="fused",
+                   help="visual blocks: conv -> LIF -> pool as one custom_vjp (fused; inscan: the convolution "
+                        "inside the scan too) or three nodes (split)")
     p.add_argument("--conv-grad", choices=["scan", "xla"], default="scan",
                    help="convolution weight gradients: one GEMM per step in a scan (default) or XLA's own")
     p.add_argument("--arena", type=int, default=1, help="MALLOC_ARENA_MAX (0: leave glibc's default)")
@@ -244,6 +247,57 @@ def _conv_bwd(res, g):
 conv_scan_grad.defvjp(_conv_fwd, _conv_bwd)
 
 
+def conv_lif_pool(tau, th, width, height, mdt, input_grad, record, conv_in_scan):
+    """One visual block as one custom_vjp node: x [T, B, H, W, Cin] -> conv 3x3 pad 1 (w HWIO, b)
+    -> LIF scan -> average pool 2 -> [T, B, H/2, W/2, Cout] (with `record`, also the spikes
+    [T, B, H, W, Cout]). Forward: one scan whose step pools its own spikes (with `conv_in_scan`
+    also convolves x[t]), saving only the membranes u [T, B, H, W, Cout]. Backward: one reverse
+    scan whose step un-pools g[t], runs the LIF adjoint (as lif_custom), adds im2col(x[t])^T du[t]
+    to dW and, with `input_grad`, convolves du[t] with the flipped kernel into dx[t]."""
+
+    def pool(s):     # [B, H, W, C] -> [B, H/2, W/2, C]
+        n, h, w, c = s.shape
+        return s.reshape(n, h // 2, 2, w // 2, 2, c).sum(axis=(2, 4)) * 0.25
+
+    def unpool(g):   # the adjoint of pool: [B, H/2, W/2, C] -> [B, H, W, C]
+        n, h, w, c = g.shape
+        return jnp.broadcast_to((g * 0.25)[:, :, None, :, None, :], (n, h, 2, w, 2, c)).reshape(n, 2 * h, 2 * w, c)
+
+    def forward(x, w, b):
+        T, B, H, W = x.shape[:4]
+        xs = x if conv_in_scan else conv_scan_grad(x, w) + b
+
+        def step(u, x_t):
+            i = conv_xla(x_t, w) + b if conv_in_scan else x_t
+            u = jnp.where(u >= th, 0, tau * u) + i.astype(mdt)
+            s = (u >= th).astype(x.dtype)
+            return u, (u, pool(s), s if record else None)
+        _, (u, pooled, spikes) = lax.scan(step, jnp.zeros((B, H, W, w.shape[3]), mdt), xs)
+        return ((pooled, spikes) if record else pooled), (x, w, u)
+
+    def backward(res, g):
+        x, w, u = res
+        g_pooled, g_spikes = g if record else (g, None)
+        flipped = w[::-1, ::-1].transpose(0, 1, 3, 2)
+
+        def step(carry, xs):
+            d, dw, db = carry
+            gp_t, gs_t, u_t, x_t = xs
+            g_t = unpool(gp_t).astype(mdt) if gs_t is None else (unpool(gp_t) + gs_t).astype(mdt)
+            h = (jnp.abs(u_t - th) < width / 2).astype(mdt) * height
+            d = g_t * h + (tau * (u_t < th).astype(mdt) - tau * u_t * h) * d
+            dx = d.astype(x.dtype)
+            dw = dw + lax.dot_general(im2col(x_t), dx.reshape(-1, dx.shape[-1]), (((0,), (0,)), ((), ())))
+            return (d, dw, db + dx.sum(axis=(0, 1, 2))), (conv_xla(dx, flipped) if input_grad else None)
+        init = (jnp.zeros_like(u[0]), jnp.zeros((9 * w.shape[2], w.shape[3]), x.dtype), jnp.zeros(w.shape[3], x.dtype))
+        (_, dw, db), dx = lax.scan(step, init, (g_pooled, g_spikes, u, x), reverse=True)
+        return (dx if input_grad else jnp.zeros_like(x)), dw.reshape(w.shape), db
+
+    block = jax.custom_vjp(lambda x, w, b: forward(x, w, b)[0])
+    block.defvjp(forward, backward)
+    return block
+
+
 # ---------------------------------------------------------------------------------------
 # The network (SpikeFuseReference, mode multimodal, attention readout "neuron")
 
@@ -285,7 +339,7 @@ def load_params(tensors, dtype):
     return {k: jnp.asarray(to_native(k, np.asarray(tensors[k], dtype))) for k in sorted(names)}
 
 
-def make_network(constants, mdt, vjp, conv_grad="scan"):
+def make_network(constants, mdt, vjp, conv_grad="scan", block="fused"):
     """-> forward(params, visual NHWC [T, B, H, W, P], audio [T, B, 64]) -> {head: spikes [T, B, 10], layers}."""
     c = constants
     lif, recurrent = (lif_custom, recurrent_custom) if vjp == "custom" else (lif_autodiff, recurrent_autodiff)
@@ -305,14 +359,23 @@ def make_network(constants, mdt, vjp, conv_grad="scan"):
         t, n, h, w, ch = x.shape
         return x.reshape(t, n, h // 2, 2, w // 2, 2, ch).sum(axis=(3, 5)) * 0.25
 
-    def forward(p, visual, audio):
-        T, B = visual.shape[:2]
+    def blocks(p, x, record):   # -> (pooled spikes of conv2 [T, B, H/4, W/4, C], {layer: spikes} when record)
+        if block == "split" or vjp == "autodiff":
+            s1 = visual_lif(conv(x, p["visual.conv1.weight"], p["visual.conv1.bias"]))
+            s2 = visual_lif(conv(pool(s1), p["visual.conv2.weight"], p["visual.conv2.bias"]))
+            return pool(s2), {"visual.conv1": s1, "visual.conv2": s2}
+        fused = [conv_lif_pool(c["tau_visual"], th, a, one, mdt, k == 2, record, block == "inscan") for k in (1, 2)]
         layers = {}
-        s1 = visual_lif(conv(visual, p["visual.conv1.weight"], p["visual.conv1.bias"]))
-        layers["visual.conv1"] = s1
-        s2 = visual_lif(conv(pool(s1), p["visual.conv2.weight"], p["visual.conv2.bias"]))
-        layers["visual.conv2"] = s2
-        flat = pool(s2).reshape(T, B, -1)
+        for k, f in zip((1, 2), fused):
+            x = f(x, p[f"visual.conv{k}.weight"], p[f"visual.conv{k}.bias"])
+            if record:
+                x, layers[f"visual.conv{k}"] = x
+        return x, layers
+
+    def forward(p, visual, audio, record=False):
+        T, B = visual.shape[:2]
+        pooled, layers = blocks(p, visual, record)
+        flat = pooled.reshape(T, B, -1)
         s3 = visual_lif(flat @ p["visual.fc1.weight"] + p["visual.fc1.bias"])
         layers["visual.fc1"] = s3
         o_v = visual_lif(s3 @ p["visual.fc2.weight"] + p["visual.fc2.bias"])
@@ -336,9 +399,9 @@ def rate_loss(spikes, onehot):
     return ((onehot - spikes.mean(axis=0)) ** 2).sum(axis=1).mean()
 
 
-def make_loss(forward):
+def make_loss(forward, record=False):
     def loss(p, visual, audio, onehot):
-        out = forward(p, visual, audio)
+        out = forward(p, visual, audio, record)
         parts = {h: rate_loss(out[h], onehot) for h in ("visual", "audio", "fusion")}
         return parts["visual"] + parts["audio"] + parts["fusion"], (parts, out)
     return loss
@@ -382,8 +445,8 @@ def check():
 
     def jax_run(mdt):
         params = load_params(weights, np.float64)
-        forward = make_network(cfg, mdt, ARGS.vjp, ARGS.conv_grad)
-        grad = jax.jit(jax.grad(make_loss(forward), has_aux=True))
+        forward = make_network(cfg, mdt, ARGS.vjp, ARGS.conv_grad, ARGS.block)
+        grad = jax.jit(jax.grad(make_loss(forward, record=True), has_aux=True))
         g, (parts, out) = grad(params, jnp.asarray(visual_t.transpose(0, 1, 3, 4, 2)), jnp.asarray(audio_t), jnp.asarray(onehot))
         grads = {k: from_native(k, np.asarray(v), weights[k]) for k, v in g.items()}
         return grads, {k: float(v) for k, v in parts.items()}, out
@@ -477,7 +540,7 @@ def bench(args):
     audio = jnp.asarray(np.ascontiguousarray(audio_all[:, :B]))
     labels = tensors["input.labels"][:B].astype(np.int64)
     onehot = jnp.asarray(np.eye(10, dtype=np.float32)[labels])
-    forward = make_network(PAPER_CONSTANTS, np.float32, args.vjp, args.conv_grad)
+    forward = make_network(PAPER_CONSTANTS, np.float32, args.vjp, args.conv_grad, args.block)
     grad = jax.grad(make_loss(forward), has_aux=True)
 
     def train_step(p, opt, v, a, y):
@@ -488,7 +551,7 @@ def bench(args):
     state = {"p": params, "opt": (jnp.zeros((), jnp.float32), {k: jnp.zeros_like(w) for k, w in params.items()},
                                   {k: jnp.zeros_like(w) for k, w in params.items()})}
 
-    out = jax.jit(forward)(params, visual, audio)
+    out = jax.jit(lambda p, v, a: forward(p, v, a, True))(params, visual, audio)
     fired = sum(float(s.sum()) for s in out["layers"].values())
     neurons = sum(s.size for s in out["layers"].values())
     inputs = [np.asarray(visual), np.asarray(audio)]
@@ -515,6 +578,7 @@ def bench(args):
         "implementation": f"jax-{args.vjp}vjp" + ("" if args.conv_grad == "scan" else "-xlaconvgrad")
                           + ("" if args.arena == 1 else f"-arena{args.arena}")
                           + ("" if args.malloc == "keep" else "-mallocdefault")
+                          + ("" if args.block == "fused" else f"-{args.block}")
                           + ("-xlaflags" if args.xla_flags else ""),
         "iterations": batches, "seconds": elapsed, "cpu_seconds": cpu,
         "threads": str(args.threads), "load_average_1min": os.getloadavg()[0],
