@@ -60,9 +60,9 @@ def parse(argv):
                    help="resample the inputs to T steps (step t = input step t mod T); 0 = as stored")
     p.add_argument("--vjp", choices=["custom", "autodiff"], default="custom",
                    help="custom: hand BPTT custom_vjp per LIF scan (default); autodiff: JAX differentiates the scan")
-    p.add_argument("--block", choices=["fused", "inscan", "split"], default="fused",
+    p.add_argument("--block", choices=["auto", "fused", "inscan", "split"], default="auto",
                    help="visual blocks: conv -> LIF -> pool as one custom_vjp (fused; inscan: the convolution "
-                        "inside the scan too) or three nodes (split)")
+                        "inside the scan too) or three nodes (split); auto: fused to train, inscan to infer")
     p.add_argument("--conv-grad", choices=["scan", "xla"], default="scan",
                    help="convolution weight gradients: one GEMM per step in a scan (default) or XLA's own")
     p.add_argument("--arena", type=int, default=1, help="MALLOC_ARENA_MAX (0: leave glibc's default)")
@@ -75,6 +75,8 @@ def parse(argv):
 
 
 ARGS = parse(sys.argv)
+if ARGS.block == "auto":
+    ARGS.block = "fused" if ARGS.task == "train" or ARGS.check else "inscan"
 # glibc reads its malloc settings at start-up: re-execute with them when they are missing.
 _malloc = {"MALLOC_ARENA_MAX": str(ARGS.arena)} if ARGS.arena > 0 else {}
 if ARGS.malloc == "keep":   # as bench/run.sh exports for every peer: freed blocks stay mapped
@@ -578,7 +580,7 @@ def bench(args):
         "implementation": f"jax-{args.vjp}vjp" + ("" if args.conv_grad == "scan" else "-xlaconvgrad")
                           + ("" if args.arena == 1 else f"-arena{args.arena}")
                           + ("" if args.malloc == "keep" else "-mallocdefault")
-                          + ("" if args.block == "fused" else f"-{args.block}")
+                          + ("" if args.block == ("fused" if args.task == "train" else "inscan") else f"-{args.block}")
                           + ("-xlaflags" if args.xla_flags else ""),
         "iterations": batches, "seconds": elapsed, "cpu_seconds": cpu,
         "threads": str(args.threads), "load_average_1min": os.getloadavg()[0],
