@@ -404,8 +404,8 @@ def rate_loss(spikes, onehot):
 def make_loss(forward, record=False):
     def loss(p, visual, audio, onehot):
         out = forward(p, visual, audio, record)
-        parts = {h: rate_loss(out[h], onehot) for h in ("visual", "audio", "fusion")}
-        return parts["visual"] + parts["audio"] + parts["fusion"], (parts, out)
+        parts = {h: rate_loss(out[h], onehot) for h in ("visual", "audio", "fusion") if h in out}
+        return sum(parts.values()), (parts, out)
     return loss
 
 
@@ -418,6 +418,230 @@ def adam(params, grads, state, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
     c1, c2 = 1 - b1 ** step, 1 - b2 ** step
     new = {k: params[k] - (lr / c1) * m[k] / (jnp.sqrt(v[k]) / jnp.sqrt(c2) + eps) for k in params}
     return new, (step, m, v)
+
+
+# ---------------------------------------------------------------------------------------
+# Described networks (bench/pytorch_network.py's DescribedNetwork: one branch per modality,
+# no fusion here): conv2d (any kernel, stride, padding), linear, recurrent, lif, avgpool2d,
+# maxpool2d (the gradient to the window's first maximum in row-major order), flatten.
+
+def _conv_any(x, w, stride, padding):
+    """x [T, B, H, W, Cin], w [k, k, Cin, Cout] (HWIO) -> [T, B, Ho, Wo, Cout] over all T*B rows.
+    As conv_any's custom_vjp: dx by XLA's transposed convolution; dW = sum_t patches(x[t])^T g[t],
+    one GEMM per step in a lax.scan (as conv_scan_grad). stride, padding: Python ints."""
+    T, B = x.shape[:2]
+    y = lax.conv_general_dilated(x.reshape((T * B,) + x.shape[2:]), w, (stride, stride), ((padding, padding),) * 2,
+                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return y.reshape((T, B) + y.shape[1:])
+
+
+def _conv_any_fwd(x, w, stride, padding):
+    return _conv_any(x, w, stride, padding), (x, w)
+
+
+def _conv_any_bwd(stride, padding, res, g):
+    x, w = res
+    k, cin, cout = w.shape[0], w.shape[2], w.shape[3]
+    _, pullback = jax.vjp(lambda x_: _conv_any(x_, w, stride, padding), x)
+    (dx,) = pullback(g)
+
+    def step(acc, xg):   # patches [B, Ho, Wo, Cin*k*k], features ordered (c, i, j)
+        x_t, g_t = xg
+        cols = lax.conv_general_dilated_patches(x_t, (k, k), (stride, stride), ((padding, padding),) * 2,
+                                                dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        return acc + lax.dot_general(cols.reshape(-1, cols.shape[-1]), g_t.reshape(-1, cout),
+                                     (((0,), (0,)), ((), ()))), None
+    dw, _ = lax.scan(step, jnp.zeros((cin * k * k, cout), g.dtype), (x, g))
+    return dx, dw.reshape(cin, k, k, cout).transpose(1, 2, 0, 3)
+
+
+conv_any = jax.custom_vjp(_conv_any, nondiff_argnums=(2, 3))
+conv_any.defvjp(_conv_any_fwd, _conv_any_bwd)
+
+
+def max_pool(x, k):
+    """[T, B, H, W, C] -> [T, B, H//k, W//k, C]; autodiff sends the gradient to the first maximum."""
+    t, n, h, w, c = x.shape
+    h, w = h // k, w // k
+    win = x[:, :, :h * k, :w * k].reshape(t, n, h, k, w, k, c).transpose(0, 1, 2, 4, 6, 3, 5).reshape(t, n, h, w, c, k * k)
+    first = jnp.argmax(win, axis=-1)[..., None]
+    return jnp.take_along_axis(win, first, axis=-1)[..., 0]
+
+
+def avg_pool(x, k):
+    t, n, h, w, c = x.shape
+    h, w = h // k, w // k
+    return x[:, :, :h * k, :w * k].reshape(t, n, h, k, w, k, c).sum(axis=(3, 5)) * (1.0 / (k * k))
+
+
+def described_network(description, mdt, vjp):
+    """-> (forward(params, visual, audio, record) as make_network's, the native layout of each
+    linear weight after a flatten {name: (C, H, W)}). Inputs NHWC [T, B, H, W, C] or [T, B, N]."""
+    d = description
+    if d.get("fusion"):
+        raise SystemExit(f"{d.get('name')}: fusion in a described network is not in the JAX peer")
+    lif_of, rec_of = (lif_custom, recurrent_custom) if vjp == "custom" else (lif_autodiff, recurrent_autodiff)
+
+    def neuron(n):
+        if n.get("model", "lif") != "lif":
+            raise SystemExit(f"{d.get('name')}: neuron model {n.get('model')!r} is not in the JAX peer (lif)")
+        a = float(n.get("surrogate_width", 1.0))
+        return (float(n["tau"]), float(n.get("threshold", 0.5)), a,
+                surrogate_height(n.get("surrogate_dampening", 1.0), a, mdt), mdt)
+
+    branches, flattened = [], {}
+    for b in d["branches"]:
+        head = {"dvs": "visual", "cochlea": "audio"}[b["input"]["modality"]]
+        shape, steps, last = list(b["input"]["shape"]), [], None
+        for i, item in enumerate(b["layers"]):
+            kind, name = item["type"], f"{b['name']}.{item.get('name', '')}"
+            if kind == "conv2d":
+                k, st, pad = item["kernel"], item.get("stride", 1), item.get("padding", 0)
+                shape = [item["channels"], (shape[1] + 2 * pad - k) // st + 1, (shape[2] + 2 * pad - k) // st + 1]
+                steps.append((kind, name, (st, pad), name))
+            elif kind in ("linear", "recurrent"):
+                if last == "flatten" and flat_shape[1] * flat_shape[2] > 1:
+                    flattened[name + ".weight"] = tuple(flat_shape)
+                shape = [item["features"]]
+                rec = rec_of(*neuron(item.get("neuron") or b["neuron"])) if kind == "recurrent" else None
+                steps.append((kind, name, rec, name))
+            elif kind == "lif":
+                prev = b["layers"][i - 1] if i > 0 else None
+                record = (f"{b['name']}.{prev['name']}" if prev and prev["type"] in ("conv2d", "linear")
+                          else f"{b['name']}.lif{i + 1}")
+                steps.append((kind, None, lif_of(*neuron(item.get("neuron") or b["neuron"])), record))
+            elif kind in ("avgpool2d", "maxpool2d"):
+                shape = [shape[0], shape[1] // item["kernel"], shape[2] // item["kernel"]]
+                steps.append((kind, None, item["kernel"], None))
+            elif kind == "flatten":
+                flat_shape = list(shape)
+                shape = [int(np.prod(shape))]
+                steps.append((kind, None, None, None))
+            elif kind == "dropout":
+                if float(item["rate"]) > 0:
+                    raise SystemExit(f"{d.get('name')}: dropout is not in the JAX peer")
+            else:
+                raise SystemExit(f"{d.get('name')}: unknown layer type {kind!r}")
+            last = kind
+        branches.append((head, steps))
+
+    def forward(p, visual, audio, record=False):
+        out, layers = {}, {}
+        for head, steps in branches:
+            x = visual if head == "visual" else audio
+            T, B = x.shape[:2]
+            for kind, name, arg, rec_name in steps:
+                if kind == "conv2d":
+                    x = conv_any(x, p[name + ".weight"], *arg) + p[name + ".bias"]
+                elif kind == "linear":
+                    x = x @ p[name + ".weight"] + p[name + ".bias"]
+                elif kind == "recurrent":
+                    x = arg(x @ p[name + ".weight"] + p[name + ".bias"], p[name + ".recurrent_weight"])
+                    layers[name] = x
+                elif kind == "lif":
+                    x = arg(x)
+                    layers[rec_name] = x
+                elif kind == "avgpool2d":
+                    x = avg_pool(x, arg)
+                elif kind == "maxpool2d":
+                    x = max_pool(x, arg)
+                elif kind == "flatten":
+                    x = x.reshape(T, B, -1)
+            out[head] = x
+        out["layers"] = layers
+        return out
+    return forward, flattened
+
+
+def load_network_params(tensors, flattened, dtype):
+    """Checkpoint tensors -> native layout: conv HWIO, linear [in, out] (rows in (H, W, C) order
+    after a flatten of [C, H, W]), recurrent R^T."""
+    params = {}
+    for k, w in tensors.items():
+        if k.startswith("input."):
+            continue
+        w = np.asarray(w, dtype)
+        if k in flattened:
+            c, h, ww = flattened[k]
+            w = w.reshape(w.shape[0], c, h, ww).transpose(2, 3, 1, 0).reshape(h * ww * c, w.shape[0])
+        elif w.ndim == 4:
+            w = w.transpose(2, 3, 1, 0)
+        elif w.ndim == 2:
+            w = w.T
+        params[k] = jnp.asarray(w)
+    return params
+
+
+def network_from_native(k, g, like, flattened):
+    if k in flattened:
+        c, h, w = flattened[k]
+        return g.reshape(h, w, c, -1).transpose(3, 2, 0, 1).reshape(like.shape)
+    if g.ndim == 4:
+        return g.transpose(3, 2, 0, 1)
+    return g.T if g.ndim == 2 else g
+
+
+def check_network(path):
+    """The described network of `path` on --data's weights and first two samples, float64
+    throughout, against pytorch_network.DescribedNetwork (timebatched and fused): every spiking
+    layer's spikes identical, losses and gradients within 1e-10 of the largest entry."""
+    import torch
+    sys.path.insert(0, HERE)
+    import pytorch_reference as ref
+    from pytorch_network import DescribedNetwork
+    if not ARGS.data:
+        raise SystemExit("--check --model network:FILE needs --data (spikefuse-bench --prepare-network FILE)")
+    with open(path) as f:
+        description = json.load(f)
+    tensors = load_file(ARGS.data)
+    forward, flattened = described_network(description, np.float64, ARGS.vjp)
+    params = load_network_params(tensors, flattened, np.float64)
+    B = 2
+    inputs = {h: tensors.get(f"input.{h}") for h in ("visual", "audio")}
+    inputs = {h: np.ascontiguousarray(x[:, :B].astype(np.float64)) for h, x in inputs.items() if x is not None}
+    nhwc = {h: (x.transpose(0, 1, 3, 4, 2) if x.ndim == 5 else x) for h, x in inputs.items()}
+    labels = tensors["input.labels"][:B].astype(np.int64)
+    onehot = np.eye(description["classes"])[labels]
+    grad = jax.jit(jax.grad(make_loss(forward), has_aux=True))
+    g, (parts, out) = grad(params, nhwc.get("visual"), nhwc.get("audio"), jnp.asarray(onehot))
+    failures, worst = [], 0.0
+
+    class Float64Torch:
+        float32 = torch.float64
+
+        def __getattr__(self, name):
+            return getattr(torch, name)
+    real = ref.torch
+    ref.torch = Float64Torch()
+    try:
+        for formulation in ("timebatched", "fused"):
+            model = DescribedNetwork(description).double()
+            model.load_state_dict({k: torch.from_numpy(np.asarray(tensors[k], np.float64)) for k in model.state_dict()})
+            o = model(**{h: torch.from_numpy(x) for h, x in inputs.items()}, formulation=formulation)
+            total = sum(ref.rate_loss(o[h], torch.from_numpy(labels), description["classes"]) for h in parts)
+            total.backward()
+            for name, s in o["layers"].items():
+                mine = np.asarray(out["layers"][name])
+                mine = mine.transpose(0, 1, 4, 2, 3) if mine.ndim == 5 else mine
+                if not np.array_equal(mine, s.detach().numpy()):
+                    failures.append(f"{formulation}: spikes of {name} differ")
+            scale = abs(total.item())
+            worst = max(worst, abs(float(sum(parts.values())) - total.item()) / scale)
+            for k, prm in model.named_parameters():
+                mine = network_from_native(k, np.asarray(g[k]), prm, flattened)
+                rel = float(np.abs(mine - prm.grad.numpy()).max()) / max(float(prm.grad.abs().max()), 1e-30)
+                worst = max(worst, rel)
+                if not rel <= 1e-10:
+                    failures.append(f"{formulation}: grad {k}: relative difference {rel:.3e} > 1e-10")
+            rates = {k: float(v.detach().mean()) for k, v in o["layers"].items()}
+            print(f"float64 vs DescribedNetwork ({formulation}): spikes of {len(o['layers'])} layers compared "
+                  f"(firing {min(rates.values()):.3f}-{max(rates.values()):.3f}), largest relative difference {worst:.2e}")
+    finally:
+        ref.torch = real
+    if failures:
+        print("CHECK FAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print(f"check passed ({path}, --vjp {ARGS.vjp})")
 
 
 # ---------------------------------------------------------------------------------------
@@ -525,38 +749,52 @@ def timed(one_batch, seconds):
 
 
 def bench(args):
-    if args.model != "multimodal":
-        raise SystemExit(f"unknown model {args.model!r} (this peer runs multimodal)")
     if not args.data:
         raise SystemExit("--data is required (or --check)")
     tensors = load_file(args.data)
-    visual_all, audio_all = tensors["input.visual"], tensors["input.audio"]
-    if args.timesteps > 0:
-        visual_all = visual_all[np.arange(args.timesteps) % visual_all.shape[0]]
-        audio_all = audio_all[np.arange(args.timesteps) % audio_all.shape[0]]
-    B, steps = args.batch, visual_all.shape[0]
-    if B > visual_all.shape[1]:
+    if args.model == "multimodal":
+        classes = 10
+        params = load_params(tensors, np.float32)
+        forward = make_network(PAPER_CONSTANTS, np.float32, args.vjp, args.conv_grad, args.block)
+    elif args.model.startswith("network:"):
+        with open(args.model[len("network:"):]) as f:
+            description = json.load(f)
+        classes = description["classes"]
+        forward, flattened = described_network(description, np.float32, args.vjp)
+        params = load_network_params(tensors, flattened, np.float32)
+    else:
+        raise SystemExit(f"unknown model {args.model!r} (multimodal or network:FILE)")
+    given = [x for x in (tensors.get("input.visual"), tensors.get("input.audio")) if x is not None]
+    B, steps = args.batch, given[0].shape[0]
+    if B > given[0].shape[1]:
         raise SystemExit(f"{args.data}: batch {B} > the samples in the file")
-    params = load_params(tensors, np.float32)
-    visual = jnp.asarray(np.ascontiguousarray(visual_all[:, :B].transpose(0, 1, 3, 4, 2)))   # NHWC
-    audio = jnp.asarray(np.ascontiguousarray(audio_all[:, :B]))
+
+    def prepared(name):   # [T, B, ...] at --timesteps, images NHWC; None when the file has none
+        x = tensors.get(name)
+        if x is None:
+            return None
+        if args.timesteps > 0:
+            x = x[np.arange(args.timesteps) % x.shape[0]]
+        x = x[:, :B]
+        return jnp.asarray(np.ascontiguousarray(x.transpose(0, 1, 3, 4, 2) if x.ndim == 5 else x))
+    visual, audio = prepared("input.visual"), prepared("input.audio")
+    steps = (visual if visual is not None else audio).shape[0]
     labels = tensors["input.labels"][:B].astype(np.int64)
-    onehot = jnp.asarray(np.eye(10, dtype=np.float32)[labels])
-    forward = make_network(PAPER_CONSTANTS, np.float32, args.vjp, args.conv_grad, args.block)
+    onehot = jnp.asarray(np.eye(classes, dtype=np.float32)[labels])
     grad = jax.grad(make_loss(forward), has_aux=True)
 
     def train_step(p, opt, v, a, y):
         g, _ = grad(p, v, a, y)
         return adam(p, g, opt)
     train_step = jax.jit(train_step, donate_argnums=(0, 1))
-    infer = jax.jit(lambda p, v, a: forward(p, v, a)["fusion"])
+    infer = jax.jit(lambda p, v, a: {h: o for h, o in forward(p, v, a).items() if h in ("visual", "audio", "fusion")})
     state = {"p": params, "opt": (jnp.zeros((), jnp.float32), {k: jnp.zeros_like(w) for k, w in params.items()},
                                   {k: jnp.zeros_like(w) for k, w in params.items()})}
 
     out = jax.jit(lambda p, v, a: forward(p, v, a, True))(params, visual, audio)
     fired = sum(float(s.sum()) for s in out["layers"].values())
     neurons = sum(s.size for s in out["layers"].values())
-    inputs = [np.asarray(visual), np.asarray(audio)]
+    inputs = [np.asarray(x) for x in (visual, audio) if x is not None]
     input_density = sum(float((x != 0).sum()) for x in inputs) / sum(x.size for x in inputs)
     del out
 
@@ -565,7 +803,7 @@ def bench(args):
             state["p"], state["opt"] = train_step(state["p"], state["opt"], visual, audio, onehot)
             jax.block_until_ready(state["p"])
         else:
-            infer(state["p"], visual, audio).block_until_ready()
+            jax.block_until_ready(infer(state["p"], visual, audio))
 
     compile_start = time.perf_counter()
     one_batch()
@@ -591,7 +829,9 @@ def bench(args):
 
 
 if __name__ == "__main__":
-    if ARGS.check:
+    if ARGS.check and ARGS.model.startswith("network:"):
+        check_network(ARGS.model[len("network:"):])
+    elif ARGS.check:
         check()
     else:
         bench(ARGS)
