@@ -1,38 +1,68 @@
 #!/usr/bin/env python3
-"""The JAX/XLA peer of the paper's multimodal network on the benchmark's shared inputs (one JSON line).
+"""The JAX/XLA peer of the benchmark's networks on its shared inputs (one JSON line, as peer_bench.py).
 
 Same CLI and output as bench/peer_bench.py (implementation "jax-..."), on a file written by
-`spikefuse-bench --prepare` (weights by checkpoint name, `input.visual` [T, B, 2, 28, 28],
-`input.audio` [T, B, 64], `input.labels` [B]):
+`spikefuse-bench --prepare` (multimodal: weights by checkpoint name, `input.visual`
+[T, B, 2, 28, 28], `input.audio` [T, B, 64], `input.labels` [B]) or `--prepare-network NET.json`:
 
+    python3 bench/jax_peer.py --check      # equal to bench/pytorch_reference.py before timing
     python3 bench/jax_peer.py --data runs/bench-data/trained.safetensors \
         --model multimodal --task train --batch 32 --seconds 5
-    python3 bench/jax_peer.py --check      # equal to bench/pytorch_reference.py before timing
+    python3 bench/jax_peer.py --check --model network:bench/networks/gesture-lif.json \
+        --data runs/bench-data/network-gesture-lif.safetensors     # then the same without --check
 
-  train: forward, L = Lv + La + Lm (eq. 6, rate loss per head), backward, Adam (torch.optim.Adam's
-         update: lr 1e-3, betas 0.9/0.999, eps 1e-8), all one jitted XLA program, buffers donated
+  train: forward, L = Lv + La + Lm (eq. 6; a described network: the rate loss of each head),
+         backward, Adam (torch.optim.Adam's update: lr 1e-3, betas 0.9/0.999, eps 1e-8), all one
+         jitted XLA program with the parameters and optimiser state donated
   infer: the jitted forward
+bench/run.sh runs it beside the PyTorch peer with JAX=PYTHON (a Python with jax, numpy, safetensors).
 
-The network is bench/pytorch_reference.py's SpikeFuseReference (docs/model.md), written for XLA:
-  * layouts: convolutions NHWC with HWIO kernels; linear weights [in, out]; fc1's rows permuted
-    from PyTorch's (C, H, W) flattening to (H, W, C); recurrent weights stored as R^T. Converted
-    once at load (`to_native`), gradients converted back for the check (`from_native`);
-  * each conv/linear runs once over all T*B rows; each LIF population is one `lax.scan` over T
-    with a hand-written BPTT `custom_vjp` (`--vjp custom`, the default): forward saves only the
-    membranes u [T, ...]; backward is the reverse scan of eq. 8 with the reset path kept
+The multimodal network is pytorch_reference.py's SpikeFuseReference (docs/model.md) written for XLA:
+  * layouts: NHWC activations, HWIO kernels, linear weights [in, out] (fc1's rows permuted from
+    PyTorch's (C, H, W) flattening to (H, W, C)), recurrent weights as R^T; converted once at load
+    (`load_network_params`), gradients back for the check (`from_native`);
+  * each visual block conv 3x3 -> LIF -> avgpool 2 is one custom_vjp (`conv_lif_pool`): the
+    forward scan pools its own spikes and saves only the membranes; the reverse scan un-pools,
+    runs the LIF adjoint of eq. 8 (reset path kept; FusedLIFScan's)
         du[t] = g[t] h[t] + m[t] du[t+1],  h = height 1{|u - Vth| < a/2},  m = tau 1{u < Vth} - tau u h
-    (FusedLIFScan). Each recurrent layer is one scan of I[t] = ff[t] + o[t-1] R^T and its adjoint
+    and per step adds im2col(x[t])^T du[t] to dW and convolves du[t] back into dx[t]. For
+    inference (`--block auto`) the convolution runs inside the forward scan too (`inscan`);
+  * the other LIF layers are one `lax.scan` each with that adjoint as custom_vjp (`lif_custom`),
+    each recurrent layer one scan of I[t] = ff[t] + o[t-1] R^T with its adjoint
         du[t] = g[t] h[t] + m[t] du[t+1] + h[t] (du[t+1] R),   dR = sum_t du[t+1]^T o[t]
-    (FusedRecurrentScan), so XLA differentiates only the convolutions, pools and GEMMs;
-  * `--vjp autodiff`: the LIF step inside lax.scan, differentiated by JAX (surrogate spike as a
-    custom_vjp Heaviside) -- XLA stores what its autodiff needs.
-  * MALLOC_ARENA_MAX=1 by default (`--arena N`, 0: glibc's default): the script re-executes
-    itself with it set, since glibc reads it at start-up.
+    (`recurrent_custom`, FusedRecurrentScan's); GEMMs over all T*B rows;
+  * glibc malloc: MALLOC_ARENA_MAX=1 (`--arena`, 0: glibc's default) and freed blocks kept
+    (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_ as run.sh; `--malloc default` to leave them):
+    glibc reads these at start-up, so the script re-executes itself with them set.
+Described networks (`--model network:FILE`): pytorch_network.py's DescribedNetwork (conv2d of any
+kernel/stride/padding, linear, recurrent, lif, avg/max pool, flatten; one branch, no fusion yet),
+each layer its own node: `conv_any` (dW by one patches GEMM per step), `lif_custom`, pools by autodiff.
 
-Measured variants (2-core AVX-512 machine shared with other work; trained.safetensors from
-`spikefuse-bench --prepare --train-batches 20`; samples/s of multimodal, --seconds 5; see the
-report of issue 45 for the load average of each run):
-    VARIANTS_TABLE
+Variants measured (this 2-core AVX-512 machine, SHARED: load average 5-8 from other work during
+every run, so only differences above ~25 % mean anything; trained.safetensors of
+`spikefuse-bench --prepare --train-batches 20`, --seconds 4 (infer 3); samples/s and samples per
+CPU-second; training two interleaved rounds):
+    multimodal, train 32                          samples/s     per CPU-s     peak MB
+    default (custom vjp, fused blocks, arena 1)   14.2, 13.5    29.7, 26.4    1460
+    --block inscan                                11.3, 18.4    22.7, 31.4    1081-1504
+    --block split (conv, LIF, pool 3 nodes)       10.5, 14.1    20.7, 25.1    1599-2527
+    --block split --conv-grad xla (XLA's dW)       7.0,  7.4    13.0, 15.1    3500
+    --vjp autodiff (JAX differentiates the scan)   4.3,  9.3     8.5, 17.6    4090-5812
+    --arena 0 (glibc's default arenas)            12.8, 10.6    21.7, 21.2    1510
+    --malloc default (mmap/trim as glibc)         10.4,  9.3    21.7, 19.8    1435
+    --threads 1 (--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1)
+                                                  12.4, 12.0    24.7, 23.9    3060
+    multimodal, infer 32 / infer 1                samples/s     per CPU-s
+    default (--block inscan)                      89.3 / 62.6   127 / 99
+    --block fused                                 41.9 / 49.0    89 / 73
+    --vjp autodiff                                47.8 / 34.8    71 / 78
+    --arena 0                                     57.4 / 64.8   100 / 102
+    --malloc default                              71.0 / 71.7   106 / 104
+    --threads 1                                   71.3 / 52.9   125 / 95
+XLA_FLAGS tried on the parts (conv forward/backward, LIF scans; same load): --xla_cpu_use_onednn,
+--xla_cpu_use_xnnpack, --xla_cpu_prefer_vector_width=512, --xla_cpu_use_thunk_runtime=false --
+none faster beyond the noise; a flat [T, neurons] scan was ~1.5x faster than [T, B, H, W, C], and
+keeping freed blocks (as run.sh does) made a 205 MB elementwise op 5x faster (page faults).
 """
 import argparse
 import json
@@ -50,7 +80,7 @@ PAPER_CONSTANTS = {"tau_visual": 0.2, "tau_audio": 0.1, "tau_fusion": 0.9, "thre
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", help="the shared weights and inputs (spikefuse-bench --prepare)")
-    p.add_argument("--model", default="multimodal", help="multimodal (the only model here)")
+    p.add_argument("--model", default="multimodal", help="multimodal or network:NET.json (a described network)")
     p.add_argument("--task", choices=["train", "infer"], default="train")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--seconds", type=float, default=5.0)
@@ -219,34 +249,6 @@ def im2col(x):
     return jnp.concatenate([xp[:, i:i + h, j:j + w, :] for i in range(3) for j in range(3)], axis=-1).reshape(-1, 9 * c)
 
 
-@jax.custom_vjp
-def conv_scan_grad(x, w):
-    """x [T, B, H, W, Cin] -> conv_xla over all T*B rows [T, B, H, W, Cout]. Backward: dx by one
-    transposed convolution (the flipped kernel, in/out swapped); dW = sum_t im2col(x[t])^T g[t],
-    one [9 Cin, B H W] x [B H W, Cout] GEMM per step in a lax.scan (cache-sized patches; XLA's
-    own weight gradient of a convolution is 2-4x slower here)."""
-    T, B = x.shape[:2]
-    y = conv_xla(x.reshape((T * B,) + x.shape[2:]), w)
-    return y.reshape((T, B) + y.shape[1:])
-
-
-def _conv_fwd(x, w):
-    return conv_scan_grad(x, w), (x, w)
-
-
-def _conv_bwd(res, g):
-    x, w = res
-    T, B = x.shape[:2]
-    dx = conv_xla(g.reshape((T * B,) + g.shape[2:]), w[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(x.shape)
-
-    def step(acc, xg):
-        x_t, g_t = xg
-        return acc + lax.dot_general(im2col(x_t), g_t.reshape(-1, g_t.shape[-1]), (((0,), (0,)), ((), ()))), None
-    dw, _ = lax.scan(step, jnp.zeros((9 * w.shape[2], w.shape[3]), g.dtype), (x, g))
-    return dx, dw.reshape(w.shape)
-
-
-conv_scan_grad.defvjp(_conv_fwd, _conv_bwd)
 
 
 def conv_lif_pool(tau, th, width, height, mdt, input_grad, record, conv_in_scan):
@@ -267,7 +269,7 @@ def conv_lif_pool(tau, th, width, height, mdt, input_grad, record, conv_in_scan)
 
     def forward(x, w, b):
         T, B, H, W = x.shape[:4]
-        xs = x if conv_in_scan else conv_scan_grad(x, w) + b
+        xs = x if conv_in_scan else conv_any(x, w, 1, 1) + b
 
         def step(u, x_t):
             i = conv_xla(x_t, w) + b if conv_in_scan else x_t
@@ -303,42 +305,18 @@ def conv_lif_pool(tau, th, width, height, mdt, input_grad, record, conv_in_scan)
 # ---------------------------------------------------------------------------------------
 # The network (SpikeFuseReference, mode multimodal, attention readout "neuron")
 
-def to_native(name, w):
-    """A PyTorch-layout parameter -> this peer's layout (see the module doc)."""
-    if w.ndim == 4:                                   # conv [O, I, kh, kw] -> HWIO
-        return w.transpose(2, 3, 1, 0)
-    if name == "visual.fc1.weight":                   # [hidden, C*H*W] -> [H*W*C, hidden]
-        c = CHANNELS_BEFORE_FC1[0]
-        hw = int(round((w.shape[1] / c) ** 0.5))
-        return w.reshape(w.shape[0], c, hw, hw).transpose(2, 3, 1, 0).reshape(hw * hw * c, w.shape[0])
-    if w.ndim == 2:                                   # linear [out, in] -> [in, out]; R -> R^T
-        return w.T
-    return w
-
-
-def from_native(name, w, like):
-    if w.ndim == 4:
-        return w.transpose(3, 2, 0, 1)
-    if name == "visual.fc1.weight":
-        c = CHANNELS_BEFORE_FC1[0]
-        hw = int(round((like.shape[1] / c) ** 0.5))
-        return w.reshape(hw, hw, c, -1).transpose(3, 2, 0, 1).reshape(like.shape)
-    if w.ndim == 2:
-        return w.T
-    return w
-
-
-CHANNELS_BEFORE_FC1 = [0]   # conv2's output channels, set by load_params
-
-
 def load_params(tensors, dtype):
-    """{checkpoint name: array} -> {name: jnp array in native layout and `dtype`}."""
-    names = [k for k in tensors if k.startswith(("visual.", "audio.", "fusion."))]
-    missing = [k for k in ("visual.conv1.weight", "audio.rec1.weight", "fusion.hidden.weight") if k not in names]
+    """{checkpoint name: array} of the multimodal network -> ({name: jnp array in native layout
+    and `dtype`}, the flattened shape before fc1 {"visual.fc1.weight": (C, H, W)})."""
+    missing = [k for k in ("visual.conv2.weight", "visual.fc1.weight", "audio.rec1.weight", "fusion.hidden.weight")
+               if k not in tensors]
     if missing:
         raise SystemExit(f"no tensors {missing} (the multimodal network's weights)")
-    CHANNELS_BEFORE_FC1[0] = tensors["visual.conv2.weight"].shape[0]
-    return {k: jnp.asarray(to_native(k, np.asarray(tensors[k], dtype))) for k in sorted(names)}
+    c = tensors["visual.conv2.weight"].shape[0]
+    hw = int(round((tensors["visual.fc1.weight"].shape[1] / c) ** 0.5))
+    flattened = {"visual.fc1.weight": (c, hw, hw)}
+    names = [k for k in tensors if k.startswith(("visual.", "audio.", "fusion."))]
+    return load_network_params({k: tensors[k] for k in names}, flattened, dtype), flattened
 
 
 def make_network(constants, mdt, vjp, conv_grad="scan", block="fused"):
@@ -353,7 +331,7 @@ def make_network(constants, mdt, vjp, conv_grad="scan", block="fused"):
 
     def conv(x, w, b):   # x [T, B, H, W, Cin], w [3, 3, Cin, Cout] (pad 1) -> [T, B, H, W, Cout]
         if conv_grad == "scan":
-            return conv_scan_grad(x, w) + b
+            return conv_any(x, w, 1, 1) + b
         y = conv_xla(x.reshape((-1,) + x.shape[2:]), w) + b
         return y.reshape(x.shape[:2] + y.shape[1:])
 
@@ -428,7 +406,8 @@ def adam(params, grads, state, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
 def _conv_any(x, w, stride, padding):
     """x [T, B, H, W, Cin], w [k, k, Cin, Cout] (HWIO) -> [T, B, Ho, Wo, Cout] over all T*B rows.
     As conv_any's custom_vjp: dx by XLA's transposed convolution; dW = sum_t patches(x[t])^T g[t],
-    one GEMM per step in a lax.scan (as conv_scan_grad). stride, padding: Python ints."""
+    one GEMM per step in a lax.scan (cache-sized patches: XLA's own weight gradient of a
+    convolution ran 2-4x slower here). stride, padding: Python ints."""
     T, B = x.shape[:2]
     y = lax.conv_general_dilated(x.reshape((T * B,) + x.shape[2:]), w, (stride, stride), ((padding, padding),) * 2,
                                  dimension_numbers=("NHWC", "HWIO", "NHWC"))
@@ -572,7 +551,8 @@ def load_network_params(tensors, flattened, dtype):
     return params
 
 
-def network_from_native(k, g, like, flattened):
+def from_native(k, g, like, flattened):
+    """A gradient in native layout -> the checkpoint layout of `like` (load_network_params's inverse)."""
     if k in flattened:
         c, h, w = flattened[k]
         return g.reshape(h, w, c, -1).transpose(3, 2, 0, 1).reshape(like.shape)
@@ -628,7 +608,7 @@ def check_network(path):
             scale = abs(total.item())
             worst = max(worst, abs(float(sum(parts.values())) - total.item()) / scale)
             for k, prm in model.named_parameters():
-                mine = network_from_native(k, np.asarray(g[k]), prm, flattened)
+                mine = from_native(k, np.asarray(g[k]), prm, flattened)
                 rel = float(np.abs(mine - prm.grad.numpy()).max()) / max(float(prm.grad.abs().max()), 1e-30)
                 worst = max(worst, rel)
                 if not rel <= 1e-10:
@@ -670,11 +650,11 @@ def check():
     failures = []
 
     def jax_run(mdt):
-        params = load_params(weights, np.float64)
+        params, flattened = load_params(weights, np.float64)
         forward = make_network(cfg, mdt, ARGS.vjp, ARGS.conv_grad, ARGS.block)
         grad = jax.jit(jax.grad(make_loss(forward, record=True), has_aux=True))
         g, (parts, out) = grad(params, jnp.asarray(visual_t.transpose(0, 1, 3, 4, 2)), jnp.asarray(audio_t), jnp.asarray(onehot))
-        grads = {k: from_native(k, np.asarray(v), weights[k]) for k, v in g.items()}
+        grads = {k: from_native(k, np.asarray(v), weights[k], flattened) for k, v in g.items()}
         return grads, {k: float(v) for k, v in parts.items()}, out
 
     def compare(label, a, b, tol):
@@ -754,7 +734,7 @@ def bench(args):
     tensors = load_file(args.data)
     if args.model == "multimodal":
         classes = 10
-        params = load_params(tensors, np.float32)
+        params, _ = load_params(tensors, np.float32)
         forward = make_network(PAPER_CONSTANTS, np.float32, args.vjp, args.conv_grad, args.block)
     elif args.model.startswith("network:"):
         with open(args.model[len("network:"):]) as f:
