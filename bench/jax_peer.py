@@ -67,7 +67,6 @@ keeping freed blocks (as run.sh does) made a 205 MB elementwise op 5x faster (pa
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 
@@ -124,6 +123,9 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 from jax import lax  # noqa: E402
 from safetensors.numpy import load_file  # noqa: E402
+
+sys.path.insert(0, HERE)
+from peer_timing import result_line, timed  # noqa: E402
 
 if ARGS.check:
     jax.config.update("jax_enable_x64", True)
@@ -471,7 +473,7 @@ def described_network(description, mdt, vjp):
     branches, flattened = [], {}
     for b in d["branches"]:
         head = {"dvs": "visual", "cochlea": "audio"}[b["input"]["modality"]]
-        shape, steps, last = list(b["input"]["shape"]), [], None
+        shape, steps, last, flat_shape = list(b["input"]["shape"]), [], None, None
         for i, item in enumerate(b["layers"]):
             kind, name = item["type"], f"{b['name']}.{item.get('name', '')}"
             if kind == "conv2d":
@@ -561,12 +563,22 @@ def from_native(k, g, like, flattened):
     return g.T if g.ndim == 2 else g
 
 
+def float64_torch(torch):
+    """torch with torch.float32 meaning float64: put in place of pytorch_reference's `torch`, its
+    LIF keeps float64 membranes (the check's float64 throughout)."""
+    class Float64Torch:
+        float32 = torch.float64
+
+        def __getattr__(self, name):
+            return getattr(torch, name)
+    return Float64Torch()
+
+
 def check_network(path):
     """The described network of `path` on --data's weights and first two samples, float64
     throughout, against pytorch_network.DescribedNetwork (timebatched and fused): every spiking
     layer's spikes identical, losses and gradients within 1e-10 of the largest entry."""
     import torch
-    sys.path.insert(0, HERE)
     import pytorch_reference as ref
     from pytorch_network import DescribedNetwork
     if not ARGS.data:
@@ -586,13 +598,8 @@ def check_network(path):
     g, (parts, out) = grad(params, nhwc.get("visual"), nhwc.get("audio"), jnp.asarray(onehot))
     failures, worst = [], 0.0
 
-    class Float64Torch:
-        float32 = torch.float64
-
-        def __getattr__(self, name):
-            return getattr(torch, name)
     real = ref.torch
-    ref.torch = Float64Torch()
+    ref.torch = float64_torch(torch)
     try:
         for formulation in ("timebatched", "fused"):
             model = DescribedNetwork(description).double()
@@ -635,7 +642,6 @@ def check():
     membranes, as the golden fixture was written: spike counts identical to golden_grads, gradients
     within 1e-4 relative (float32 adjoints summed in another order)."""
     import torch
-    sys.path.insert(0, HERE)
     import pytorch_reference as ref
     weights = load_file(os.path.join(FIXTURES, "golden_weights.safetensors"))
     inputs = load_file(os.path.join(FIXTURES, "golden_inputs.safetensors"))
@@ -665,14 +671,9 @@ def check():
         return rel
 
     # (1) float64 throughout: the reference's float32 membranes made float64 for the check.
-    class Float64Torch:
-        float32 = torch.float64
-
-        def __getattr__(self, name):
-            return getattr(torch, name)
     grads64, parts64, out64 = jax_run(np.float64)
     real_torch = ref.torch
-    ref.torch = Float64Torch()
+    ref.torch = float64_torch(torch)
     try:
         for formulation in ("timebatched", "fused"):
             model = ref.SpikeFuseReference(cfg).double()
@@ -716,17 +717,6 @@ def check():
 
 # ---------------------------------------------------------------------------------------
 # Timing, as peer_bench.py
-
-def timed(one_batch, seconds):
-    """Runs one_batch until `seconds` pass (at least twice): (batches, wall seconds, CPU seconds)."""
-    batches, start, cpu_start = 0, time.perf_counter(), time.process_time()
-    while True:
-        one_batch()
-        batches += 1
-        elapsed = time.perf_counter() - start
-        if batches >= 2 and elapsed >= seconds:
-            return batches, elapsed, time.process_time() - cpu_start
-
 
 def bench(args):
     if not args.data:
@@ -788,24 +778,14 @@ def bench(args):
     compile_start = time.perf_counter()
     one_batch()
     compile_seconds = time.perf_counter() - compile_start
-    batches, elapsed, cpu = timed(one_batch, args.seconds)
-    samples = batches * B
-    print(json.dumps({
-        "model": args.model, "task": args.task, "batch": B,
-        "activity": os.path.splitext(os.path.basename(args.data))[0],
-        "samples_per_second": samples / elapsed, "samples_per_cpu_second": samples / cpu,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        "implementation": f"jax-{args.vjp}vjp" + ("" if args.conv_grad == "scan" else "-xlaconvgrad")
-                          + ("" if args.arena == 1 else f"-arena{args.arena}")
-                          + ("" if args.malloc == "keep" else "-mallocdefault")
-                          + ("" if args.block == ("fused" if args.task == "train" else "inscan") else f"-{args.block}")
-                          + ("-xlaflags" if args.xla_flags else ""),
-        "iterations": batches, "seconds": elapsed, "cpu_seconds": cpu,
-        "threads": str(args.threads), "load_average_1min": os.getloadavg()[0],
-        "firing_rate": fired / max(neurons, 1), "input_density": input_density,
-        "latency_ms": elapsed / samples * 1000 if B == 1 else None,
-        "jax": jax.__version__, "timesteps": steps, "warmup_seconds": compile_seconds,
-    }, sort_keys=True))
+    print(result_line(
+        args.data, args.model, args.task, B, timed(one_batch, args.seconds),
+        implementation=f"jax-{args.vjp}vjp" + ("" if args.conv_grad == "scan" else "-xlaconvgrad")
+        + ("" if args.arena == 1 else f"-arena{args.arena}") + ("" if args.malloc == "keep" else "-mallocdefault")
+        + ("" if args.block == ("fused" if args.task == "train" else "inscan") else f"-{args.block}")
+        + ("-xlaflags" if args.xla_flags else ""),
+        threads=str(args.threads), firing_rate=fired / max(neurons, 1), input_density=input_density,
+        jax=jax.__version__, timesteps=steps, warmup_seconds=compile_seconds))
 
 
 if __name__ == "__main__":
