@@ -443,12 +443,20 @@ conv_any.defvjp(_conv_any_fwd, _conv_any_bwd)
 
 
 def max_pool(x, k):
-    """[T, B, H, W, C] -> [T, B, H//k, W//k, C]; autodiff sends the gradient to the first maximum."""
-    t, n, h, w, c = x.shape
-    h, w = h // k, w // k
-    win = x[:, :, :h * k, :w * k].reshape(t, n, h, k, w, k, c).transpose(0, 1, 2, 4, 6, 3, 5).reshape(t, n, h, w, c, k * k)
-    first = jnp.argmax(win, axis=-1)[..., None]
-    return jnp.take_along_axis(win, first, axis=-1)[..., 0]
+    """[T, B, H, W, C] -> [T, B, H//k, W//k, C], the gradient to the window's first maximum in
+    row-major order: the k*k strided slices in that order, each selected where it equals the max
+    and no earlier one did (no gather, so no scatter in the backward)."""
+    h, w = x.shape[2] // k, x.shape[3] // k
+    slices = [x[:, :, i:h * k:k, j:w * k:k] for i in range(k) for j in range(k)]
+    top = slices[0]
+    for sl in slices[1:]:
+        top = jnp.maximum(top, sl)
+    out, taken = 0, jnp.zeros(top.shape, bool)
+    for sl in slices:
+        first = lax.stop_gradient((sl == top) & ~taken)
+        taken = taken | first
+        out = out + sl * first.astype(x.dtype)   # exactly the max: one term is it, the rest 0
+    return out
 
 
 def avg_pool(x, k):
