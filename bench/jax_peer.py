@@ -309,13 +309,13 @@ def conv_lif_pool(tau, th, width, height, mdt, input_grad, record, conv_in_scan)
 # ---------------------------------------------------------------------------------------
 # The network (SpikeFuseReference, mode multimodal, attention readout "neuron")
 
-def load_params(tensors, dtype):
+def load_params(tensors, dtype, source):
     """{checkpoint name: array} of the multimodal network -> ({name: jnp array in native layout
     and `dtype`}, the flattened shape before fc1 {"visual.fc1.weight": (C, H, W)})."""
     missing = [k for k in ("visual.conv2.weight", "visual.fc1.weight", "audio.rec1.weight", "fusion.hidden.weight")
                if k not in tensors]
     if missing:
-        raise SystemExit(f"no tensors {missing} (the multimodal network's weights)")
+        raise SystemExit(f"{source}: no tensors {missing} (the multimodal network's weights)")
     c = tensors["visual.conv2.weight"].shape[0]
     hw = int(round((tensors["visual.fc1.weight"].shape[1] / c) ** 0.5))
     flattened = {"visual.fc1.weight": (c, hw, hw)}
@@ -666,7 +666,7 @@ def check():
     failures = []
 
     def jax_run(mdt):
-        params, flattened = load_params(weights, np.float64)
+        params, flattened = load_params(weights, np.float64, "golden_weights.safetensors")
         forward = make_network(cfg, mdt, ARGS.vjp, ARGS.conv_grad, ARGS.block)
         grad = jax.jit(jax.grad(make_loss(forward, record=True), has_aux=True))
         g, (parts, out) = grad(params, jnp.asarray(visual_t.transpose(0, 1, 3, 4, 2)), jnp.asarray(audio_t), jnp.asarray(onehot))
@@ -734,7 +734,7 @@ def bench(args):
     tensors = load_file(args.data)
     if args.model == "multimodal":
         classes = 10
-        params, _ = load_params(tensors, np.float32)
+        params, _ = load_params(tensors, np.float32, args.data)
         forward = make_network(PAPER_CONSTANTS, np.float32, args.vjp, args.conv_grad, args.block)
     elif args.model.startswith("network:"):
         with open(args.model[len("network:"):]) as f:
