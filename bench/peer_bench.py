@@ -37,19 +37,9 @@ from safetensors.torch import load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pytorch_network import DescribedNetwork  # noqa: E402
+from peer_timing import result_line, timed  # noqa: E402
 from pytorch_reference import (PAPER_CONFIG, NeuronModelPeer, SpikeFuseReference, SpikeInputLinear,  # noqa: E402
                                losses, rate_loss)
-
-
-def timed(one_batch, seconds):
-    """Runs one_batch until `seconds` pass (at least twice): (batches, wall seconds, CPU seconds)."""
-    batches, start, cpu_start = 0, time.perf_counter(), time.process_time()
-    while True:
-        one_batch()
-        batches += 1
-        elapsed = time.perf_counter() - start
-        if batches >= 2 and elapsed >= seconds:
-            return batches, elapsed, time.process_time() - cpu_start
 
 
 NEURON_FORMULATIONS = ("fused", "loop", "compiled")
@@ -258,22 +248,12 @@ def main(argv):
     if args.compile:
         one_batch()   # the second call may compile again (e.g. for the backward or new guards)
     compile_seconds = time.perf_counter() - compile_start
-    batches, elapsed, cpu = timed(one_batch, args.seconds)
-    samples = batches * B
-    print(json.dumps({
-        "model": args.model, "task": args.task, "batch": B,
-        "activity": os.path.splitext(os.path.basename(args.data))[0],
-        "samples_per_second": samples / elapsed, "samples_per_cpu_second": samples / cpu,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        "implementation": f"pytorch-{args.formulation}" + ("-compiled" if args.compile else "")
-                          + ("-channelslast" if args.channels_last else ""),
-        "iterations": batches,
-        "seconds": elapsed, "cpu_seconds": cpu, "threads": str(torch.get_num_threads()),
-        "load_average_1min": os.getloadavg()[0], "firing_rate": fired / max(neurons, 1),
-        "input_density": input_density, "latency_ms": elapsed / samples * 1000 if B == 1 else None,
-        "torch": torch.__version__, "timesteps": steps,
-        "warmup_seconds": compile_seconds,
-    }, sort_keys=True))
+    print(result_line(
+        args.data, args.model, args.task, B, timed(one_batch, args.seconds),
+        implementation=f"pytorch-{args.formulation}" + ("-compiled" if args.compile else "")
+        + ("-channelslast" if args.channels_last else ""),
+        threads=str(torch.get_num_threads()), firing_rate=fired / max(neurons, 1), input_density=input_density,
+        torch=torch.__version__, timesteps=steps, warmup_seconds=compile_seconds))
 
 
 if __name__ == "__main__":

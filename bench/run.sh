@@ -22,6 +22,7 @@
 #   and $OUT-neurons.md), NEURON_FORMULATIONS="fused loop compiled" (the neuron-model peer's; the best
 #   counts; compiled: torch.compile, minutes of compiling per row on first use), OUT=bench/results
 #   (writes $OUT.json, $OUT.md, $OUT-profile.txt).
+#   JAX=PYTHON: also the JAX/XLA peer (bench/jax_peer.py) on the multimodal and NETWORKS rows (empty: skip).
 #   SWEEP_TRAIN_FORMULATIONS="timebatched": for training in the 2–20 % sweep only (PyTorch's
 #   loop formulation trains the multimodal model ~3x slower and takes ~15 s per batch).
 #
@@ -132,6 +133,23 @@ for model in ${MODELS:-multimodal visual audio}; do
   run_pair trained "$model" infer 32
   run_pair trained "$model" infer 1
 done
+# JAX/XLA peer of the multimodal network (bench/jax_peer.py, checked by its --check): JAX=PYTHON
+# with jax and safetensors installed (e.g. a venv: pip install jax numpy safetensors); empty: skip.
+# Also each described network of NETWORKS (its shared file written first if missing, as below).
+if [ -n "${JAX:-}" ]; then
+  for net in multimodal ${NETWORKS-bench/networks/gesture-lif.json}; do
+    file=$DATA/trained.safetensors model=multimodal
+    if [ "$net" != multimodal ]; then
+      file=$DATA/network-$(basename "$net" .json).safetensors model=network:$net
+      [ -f "$file" ] || "$BIN" --prepare-network "$net" --out "$file" --density "${NETWORK_DENSITY:-0.1}"
+    fi
+    for config in train:32 infer:32 infer:1; do
+      "$JAX" bench/jax_peer.py --data "$file" --model "$model" --task "${config%:*}" \
+        --batch "${config#*:}" --seconds "$SECONDS_PER_RUN" --threads "$THREADS" >> "$RAW"
+      tail -n 1 "$RAW" >&2
+    done
+  done
+fi
 # Described networks (docs/speed.md, "Described networks"): seed-1 weights and random input
 # spikes at NETWORK_DENSITY, the PyTorch peer built from the same JSON (pytorch_network.py).
 # Delete $DATA/network-*.safetensors after editing a network file.
