@@ -8,30 +8,33 @@
 #   NETWORK_DATA=runs/bench-data/network-gesture-lif.safetensors ROUNDS=2 OUT=bench/results-ab.jsonl \
 #   bash bench/ab_session.sh
 #
-# Rows: multimodal train 32 (8 s) and stream 1 (5 s) for BEFORE, AFTER and the PyTorch
-# formulations that were best on these rows (time-batched channels-last for training, fused
-# channels-last for batch 1); the network's training (8 s) for AFTER and PyTorch's fused
-# channels-last, the fastest formulation on it. The load average is in every line.
+# Rows: multimodal train 32 (8 s) and stream 1 (5 s), the network's training (8 s), each for
+# BEFORE, AFTER and every PyTorch formulation that has been fastest on it (FORMULATIONS of
+# bench/run.sh: NAME or NAME:channels-last); the best counts. The load average is in every
+# line. The environment is run.sh's: glibc malloc keeps freed blocks (PyTorch loses up to
+# half its speed to mmap/munmap churn without it), 2 threads everywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${BEFORE:?set BEFORE}" "${AFTER:?set AFTER}" "${PYTHON:?set PYTHON}" "${PAPER_DATA:?}" "${NETWORK:?}" "${NETWORK_DATA:?}"
 ROUNDS=${ROUNDS:-2}
 OUT=${OUT:-bench/results-ab.jsonl}
+export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 SPIKEFUSE_THREADS=2
 tag() { sed "s/^{/{\"binary\":\"$1\",\"round\":$2,/"; }
+# row: MODEL TASK BATCH SECONDS DATA "FORMULATIONS"
+row() {
+  local model=$1 task=$2 batch=$3 seconds=$4 data=$5 formulations=$6 round=$7
+  for bin in BEFORE AFTER; do
+    "${!bin}" --side-by-side "$model" "$task" "$batch" --data "$data" --seconds "$seconds" | tag "$bin" "$round" >> "$OUT"
+  done
+  local peerTask=$task; [ "$task" = stream ] && peerTask=infer
+  for f in $formulations; do
+    local extra=(); case "$f" in *:channels-last) extra=(--channels-last); f=${f%:channels-last} ;; esac
+    "$PYTHON" bench/peer_bench.py --data "$data" --model "$model" --task "$peerTask" --batch "$batch" \
+      --formulation "$f" --seconds "$seconds" --threads 2 "${extra[@]}" | tag pytorch "$round" >> "$OUT"
+  done
+}
 for round in $(seq 1 "$ROUNDS"); do
-  for bin in BEFORE AFTER; do
-    "${!bin}" --side-by-side multimodal train 32 --data "$PAPER_DATA" --seconds 8 | tag "$bin" "$round" >> "$OUT"
-  done
-  "$PYTHON" bench/peer_bench.py --data "$PAPER_DATA" --model multimodal --task train --batch 32 \
-    --formulation timebatched --channels-last --seconds 8 --threads 2 | tag pytorch "$round" >> "$OUT"
-  for bin in BEFORE AFTER; do
-    "${!bin}" --side-by-side multimodal stream 1 --data "$PAPER_DATA" --seconds 5 | tag "$bin" "$round" >> "$OUT"
-  done
-  "$PYTHON" bench/peer_bench.py --data "$PAPER_DATA" --model multimodal --task infer --batch 1 \
-    --formulation fused --channels-last --seconds 5 --threads 2 | tag pytorch "$round" >> "$OUT"
-  for bin in BEFORE AFTER; do
-    "${!bin}" --side-by-side "network:$NETWORK" train 32 --data "$NETWORK_DATA" --seconds 8 | tag "$bin" "$round" >> "$OUT"
-  done
-  "$PYTHON" bench/peer_bench.py --data "$NETWORK_DATA" --model "network:$NETWORK" --task train --batch 32 \
-    --formulation fused --channels-last --seconds 8 --threads 2 | tag pytorch "$round" >> "$OUT"
+  row multimodal train 32 8 "$PAPER_DATA" "timebatched:channels-last fused" "$round"
+  row multimodal stream 1 5 "$PAPER_DATA" "fused:channels-last fused" "$round"
+  row "network:$NETWORK" train 32 8 "$NETWORK_DATA" "fused:channels-last timebatched:channels-last fused" "$round"
 done
