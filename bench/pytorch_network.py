@@ -36,24 +36,47 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_reference import (LIF, AttentionFusion, ConcatFusion, FusedRecurrentScan,  # noqa: E402
+from pytorch_reference import (LIF, AttentionFusion, ConcatFusion, FusedRecurrentScan, NeuronModelPeer,  # noqa: E402
                                RecurrentLinear)
 
 # The head each input modality's branch feeds (GradientReport's spikes.<head>, loss.<head>).
 HEADS = {"dvs": "visual", "cochlea": "audio"}
 
 
+# The keys of the paper's LIF; any other key (reset, surrogate, adaptation, …) is a neuron model.
+PLAIN_LIF_KEYS = {"model", "tau", "threshold", "surrogate_width", "surrogate_dampening"}
+
+
+class ModelNeuron:
+    """Any other neuron of a description (IF, cuba_lif, adaptive_lif, another reset or
+    surrogate): pytorch_reference's NeuronModelPeer, its fused scan (FusedNeuronScan) in the
+    fused formulation, its autograd step loop otherwise. Learnt constants (learn_tau,
+    learn_threshold) would need parameters named as SpikeFuse's: not supported here yet."""
+
+    def __init__(self, n):
+        if n.get("learn_tau") or n.get("learn_threshold"):
+            raise ValueError("learnt neuron constants (learn_tau, learn_threshold) are not in the described-network peer yet")
+        self.n = dict(n)
+
+    def scan(self, x, recurrent=None):
+        """current [T, B, *shape] (and R for a recurrent layer) -> (spikes, membrane or None)."""
+        peer = NeuronModelPeer(self.n, list(x.shape[2:]))
+        return peer.fused(x, recurrent) if LIF.fused else peer(x, recurrent=recurrent)
+
+
 def neuron_lif(n):
-    """A NeuronDescription (JSON object) as pytorch_reference's LIF; left-out constants take
-    the paper's values, as NeuronDescription decodes them."""
-    model = n.get("model", "lif")
-    if model != "lif":
-        raise ValueError(f"neuron model {model!r} is not known (known: lif)")
+    """A NeuronDescription (JSON object) as pytorch_reference's LIF, or a ModelNeuron for any
+    other model or setting; left-out constants take the paper's values, as NeuronDescription
+    decodes them."""
+    if n.get("model", "lif") != "lif" or set(n) - PLAIN_LIF_KEYS:
+        return ModelNeuron(n)
     return LIF(n["tau"], n.get("threshold", 0.5), n.get("surrogate_width", 1.0), n.get("surrogate_dampening", 1.0))
 
 
 def recurrent_scan(layer, lif, ff):
     """One recurrent LIF layer over ff = W x + b [T, B, out] -> spikes [T, B, out]."""
+    if isinstance(lif, ModelNeuron):
+        return lif.scan(ff, layer.recurrent_weight)[0]
     if LIF.fused:
         return FusedRecurrentScan.apply(ff, layer.recurrent_weight, lif.tau, lif.threshold, lif.width, lif.height)
     u = o = None
