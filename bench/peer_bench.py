@@ -173,6 +173,8 @@ def main(argv):
     cfg["mode"] = args.model
     if args.timesteps > 0:
         for name in ("input.visual", "input.audio"):
+            if name not in tensors:       # a described network's file holds its branches' inputs only
+                continue
             x = tensors[name]
             tensors[name] = x[torch.arange(args.timesteps) % x.shape[0]].contiguous()
     described = args.model.startswith("network:")
