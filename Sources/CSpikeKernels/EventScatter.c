@@ -337,6 +337,10 @@ SF_INLINE void accumulate_channel_taps_k3(const float *plane, const sf_conv_geom
 #undef STORE_SUM
 }
 
+int sf_event_conv_k3_path(const sf_conv_geometry *g) {
+    return g->kernel == 3 && g->out_channels % 32 == 0 && g->padding <= 2 && g->stride == 1;
+}
+
 // image [C, H, W] (sparse); table and target as `direction` says (see the header).
 // Per channel, the nonzero pixels are listed in raster order (SF_ACTIVE_CHUNK at a time), then
 // scattered. Every target element receives the reference's adds in the reference's order
@@ -350,7 +354,7 @@ SF_INLINE void scatter_body(const float *image, const sf_conv_geometry *g,
     // 3×3, a multiple of 32 output channels, stride 1, every input row reaching an output row
     // (p ≤ 2): one pass per channel and block of 32 output channels (the paper's 32 as a
     // constant, so that its one block compiles to the code it had).
-    if (k == 3 && outC % 32 == 0 && pad <= 2 && s == 1) {
+    if (sf_event_conv_k3_path(g)) {
         for (int64_t c = 0; c < g->in_channels; c++) {
             if (direction == SF_SCATTER_TO_PIXELS) {
                 if (outC == 32) scatter_channel_to_pixels_k3(image + c * plane, c, g, table, target, 32, 0);

@@ -111,8 +111,9 @@ public func swapLeadingAxes(_ x: Tensor) -> Tensor {
 public func makeBatch(_ dataset: AudioVisualDataset, indices: ArraySlice<Int>) throws -> Batch {
     let b = indices.count
     precondition(b > 0, "makeBatch: empty batch")
-    let vs = dataset.visualShape, as_ = dataset.audioShape
-    var visual = Tensor(zeros: [vs[0], b] + vs.dropFirst()), audio = Tensor(zeros: [as_[0], b] + as_.dropFirst())
+    let visualShape = dataset.visualShape, audioShape = dataset.audioShape   // [T, …] each
+    var visual = Tensor(zeros: [visualShape[0], b] + visualShape.dropFirst())
+    var audio = Tensor(zeros: [audioShape[0], b] + audioShape.dropFirst())
     var labels: [Int] = []
     labels.reserveCapacity(b)
     try visual.withMutablePointer { v in

@@ -1,3 +1,5 @@
+import CSpikeKernels
+
 /// Event-driven 2-D convolution for sparse spike inputs: only nonzero input pixels cost work.
 ///
 /// Same maths as `Conv2dKernel` (`y[n, o, i, j] = b[o] + Σ W[o, c, ki, kj]·x[n, c, i·s − p + ki, j·s − p + kj]`),
@@ -109,10 +111,11 @@ public enum EventConv2dKernel {
     }
 
     /// Whether the C scatter takes its specialised 3×3 path for `g` (tap rows in registers,
-    /// per block of 32 output channels): 3×3, stride 1, padding ≤ 2, a multiple of 32 output
-    /// channels — the test `scatter_body` in EventScatter.c makes.
+    /// per block of 32 output channels: 3×3, stride 1, padding ≤ 2, a multiple of 32 output
+    /// channels), asked of the C kernel itself (`sf_event_conv_k3_path`, its own test).
     public static func takesThreeByThreePath(_ g: Conv2dGeometry) -> Bool {
-        g.kernelSize == 3 && g.stride == 1 && g.padding <= 2 && g.outChannels % 32 == 0
+        var c = VectorKernels.cGeometry(g)
+        return sf_event_conv_k3_path(&c) != 0
     }
 
     /// `accumulateWeightGradient` in plain Swift, any stride: the reference of the C scatter.

@@ -17,7 +17,7 @@ func profileLayers(network model0: Sequential, branch: BranchDescription, timest
     let sampleShape = branch.input.shape
     var rng = SeededGenerator(seed: 2)
     let shape = [timesteps, batch] + sampleShape
-    let x = input.map { timeMajorSamples($0, 0..<min(batch, $0.shape[1])) }
+    let x = input.map { timeMajorSamples($0, 0..<batch) }     // the caller checked it holds `batch` samples
         ?? Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextDouble() < 0.05 ? 1 : 0 })
     let labels = (0..<batch).map { _ in rng.nextInt(below: classes) }
     let adam = Adam(parameters: net.parameters)

@@ -132,6 +132,17 @@ if let unknown = CommandLine.arguments.dropFirst().first(where: { $0.hasPrefix("
     FileHandle.standardError.write("spikefuse-bench: unknown option \(unknown)\n\(usage)".data(using: .utf8)!)
     exit(2)
 }
+/// Runs one mode's work and exits: status 0, or 1 with "spikefuse-bench OPTION: error" on stderr.
+func runMode(_ option: String, _ body: () throws -> Void) -> Never {
+    do {
+        try body()
+    } catch {
+        FileHandle.standardError.write("spikefuse-bench \(option): \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    exit(0)
+}
+
 let budget = Double(argument("--seconds") ?? "5") ?? 5
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -140,25 +151,17 @@ if CommandLine.arguments.contains("--prepare") {
     // Writes the shared weights + inputs files (BenchData) that are missing.
     let directory = URL(fileURLWithPath: argument("--data-dir") ?? "runs/bench-data")
     let weights = argument("--weights").map { URL(fileURLWithPath: $0) }
-    do {
+    runMode("--prepare") {
         try BenchData.prepare(directory: directory, demoWeights: weights,
                               demoData: argument("--inputs").map { URL(fileURLWithPath: $0) }, trainBatches: Int(argument("--train-batches") ?? "60") ?? 60)
-    } catch {
-        FileHandle.standardError.write("spikefuse-bench --prepare: \(error)\n".data(using: .utf8)!)
-        exit(1)
     }
-    exit(0)
 }
 
 if let folder = argument("--data-path") {
-    do {
+    runMode("--data-path") {
         try measureDataPath(folder: folder, batch: Int(argument("--batch") ?? "32") ?? 32,
                             batches: Int(argument("--batches") ?? "20") ?? 20)
-    } catch {
-        FileHandle.standardError.write("spikefuse-bench --data-path: \(error)\n".data(using: .utf8)!)
-        exit(1)
     }
-    exit(0)
 }
 
 if let i = CommandLine.arguments.firstIndex(of: "--prepare-network") {
@@ -168,15 +171,11 @@ if let i = CommandLine.arguments.firstIndex(of: "--prepare-network") {
         FileHandle.standardError.write("usage: spikefuse-bench --prepare-network NETWORK.json --out DATA.safetensors [--batch 32] [--density 0.1]\n".data(using: .utf8)!)
         exit(2)
     }
-    do {
+    runMode("--prepare-network") {
         try NetworkBench.prepare(network: URL(fileURLWithPath: args[i + 1]), out: URL(fileURLWithPath: out),
                                  batch: Int(argument("--batch") ?? "32") ?? 32, density: Double(argument("--density") ?? "0.1") ?? 0.1,
                                  firing: Double(argument("--firing") ?? "0.05") ?? 0.05)
-    } catch {
-        FileHandle.standardError.write("spikefuse-bench --prepare-network: \(error)\n".data(using: .utf8)!)
-        exit(1)
     }
-    exit(0)
 }
 
 if let i = CommandLine.arguments.firstIndex(of: "--side-by-side") {
@@ -186,18 +185,14 @@ if let i = CommandLine.arguments.firstIndex(of: "--side-by-side") {
         FileHandle.standardError.write("usage: spikefuse-bench --side-by-side <multimodal|visual|audio> <train|infer|stream> <batch> --data FILE [--seconds S]\n".data(using: .utf8)!)
         exit(2)
     }
-    do {
+    runMode("--side-by-side") {
         let result = try sideBySide(model: args[i + 1], task: args[i + 2], batch: batch, dataPath: data, budget: budget,
                                     timesteps: argument("--timesteps").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil },
                                     unfused: CommandLine.arguments.contains("--unfused"))
         let compact = JSONEncoder()
         compact.outputFormatting = [.sortedKeys]
         print(String(data: try compact.encode(result), encoding: .utf8)!)
-    } catch {
-        FileHandle.standardError.write("spikefuse-bench --side-by-side: \(error)\n".data(using: .utf8)!)
-        exit(1)
     }
-    exit(0)
 }
 
 if let i = CommandLine.arguments.firstIndex(of: "--profile-mm") {
@@ -206,7 +201,7 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile-mm") {
         FileHandle.standardError.write("usage: spikefuse-bench --profile-mm <data file> [--batch B] [--iterations N]\n".data(using: .utf8)!)
         exit(2)
     }
-    do {
+    runMode("--profile-mm") {
         try profileMultimodal(dataPath: args[i + 1], batch: Int(argument("--batch") ?? "32") ?? 32,
                               iterations: Int(argument("--iterations") ?? "2") ?? 2,
                               kernel: argument("--kernel").flatMap { name -> SynapticKernel? in
@@ -216,22 +211,14 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile-mm") {
                                   default: return Float(name).map { .automatic(maxDensity: $0) }
                                   }
                               })
-    } catch {
-        FileHandle.standardError.write("spikefuse-bench --profile-mm: \(error)\n".data(using: .utf8)!)
-        exit(1)
     }
-    exit(0)
 }
 
 if CommandLine.arguments.contains("--readers") {
-    do {
+    runMode("--readers") {
         try ReaderThroughput.run(count: Int(argument("--events") ?? "1000000") ?? 1_000_000,
                                  seconds: Double(argument("--seconds") ?? "2") ?? 2)
-    } catch {
-        FileHandle.standardError.write("spikefuse-bench --readers: \(error)\n".data(using: .utf8)!)
-        exit(1)
     }
-    exit(0)
 }
 
 if CommandLine.arguments.contains("--gemm-peak") {
@@ -248,11 +235,11 @@ if CommandLine.arguments.contains("--crossover") {
 if let i = CommandLine.arguments.firstIndex(of: "--profile") {
     let args = CommandLine.arguments
     guard i + 2 < args.count, let batch = Int(args[i + 2]), batch > 0 else {
-        FileHandle.standardError.write("usage: spikefuse-bench --profile <visual|auditory|NETWORK.json> <batch>\n".data(using: .utf8)!)
+        FileHandle.standardError.write("usage: spikefuse-bench --profile <visual|auditory|NETWORK.json> <batch> [--iterations N] [--data FILE]\n".data(using: .utf8)!)
         exit(2)
     }
     let iterations = Int(argument("--iterations") ?? "3") ?? 3
-    do {
+    runMode("--profile") {
         // visual, auditory: the shipped paper networks; else a description file
         let d = try BenchModel(rawValue: args[i + 1]).map { try PaperNetworks.shipped($0 == .visual ? .visual : .audio) }
             ?? NetworkDescription.load(URL(fileURLWithPath: args[i + 1]))
@@ -264,7 +251,11 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
             let tensors = try SafeTensors.read(URL(fileURLWithPath: data)).tensors
             try model.load(tensors, source: data)
             net = (branch.input.modality == .dvs ? model.visual : model.audio)!
-            input = tensors[branch.input.modality == .dvs ? "input.visual" : "input.audio"]
+            let name = branch.input.modality == .dvs ? "input.visual" : "input.audio"
+            guard let x = tensors[name], x.rank >= 2, x.shape[1] >= batch else {
+                throw BenchError.usage("\(data): no tensor '\(name)' [T, ≥ \(batch), …] (written by --prepare-network)")
+            }
+            input = x
         } else {
             var rng = SeededGenerator(seed: 1)
             (net, _) = try NetworkBuilder.build(branch, classes: d.classes, rng: &rng)
@@ -272,11 +263,7 @@ if let i = CommandLine.arguments.firstIndex(of: "--profile") {
         }
         try profileLayers(network: net, branch: branch, timesteps: d.timesteps, classes: d.classes,
                           batch: batch, iterations: iterations, input: input)
-    } catch {
-        FileHandle.standardError.write("spikefuse-bench --profile: \(error)\n".data(using: .utf8)!)
-        exit(1)
     }
-    exit(0)
 }
 
 if let i = CommandLine.arguments.firstIndex(of: "--single") {

@@ -113,6 +113,20 @@ extension EventConv2dKernelTests {
         }
     }
 
+    /// Which geometries the C scatter's 3×3 path takes (what `describe` reports): multiples of
+    /// 32 output channels at stride 1 and padding ≤ 2 only.
+    func testThreeByThreePathGeometries() {
+        func g(_ outC: Int, k: Int = 3, s: Int = 1, p: Int = 1) -> Conv2dGeometry {
+            Conv2dGeometry(inChannels: 2, outChannels: outC, height: 8, width: 8, kernelSize: k, stride: s, padding: p)
+        }
+        XCTAssertTrue(EventConv2dKernel.takesThreeByThreePath(g(32)))
+        XCTAssertTrue(EventConv2dKernel.takesThreeByThreePath(g(128, p: 2)))
+        XCTAssertFalse(EventConv2dKernel.takesThreeByThreePath(g(48)))
+        XCTAssertFalse(EventConv2dKernel.takesThreeByThreePath(g(64, s: 2)))
+        XCTAssertFalse(EventConv2dKernel.takesThreeByThreePath(g(64, k: 5, p: 2)))
+        XCTAssertFalse(EventConv2dKernel.takesThreeByThreePath(g(64, p: 3)))
+    }
+
     /// The AVX2 variant is chosen wherever Linux says the CPU has AVX2, the AVX-512 one wherever
     /// it has AVX-512 F and VL (a broken detection would silently run a narrower variant).
     func testAVX2IsDetectedWhereTheCPUHasIt() throws {

@@ -36,6 +36,9 @@ int sf_cpu_has_avx2(void);
 /// `target[row] += v · table[row']` as `direction` says. `level` 1 runs the AVX2 variant (only
 /// when `sf_cpu_has_avx2()`), 2 the AVX-512 one (only when `sf_direct_conv_level()` is 2), 0 the
 /// baseline; results are bit-identical whichever runs.
+/// 1 where sf_event_conv_scatter takes its specialised 3×3 path for g (3×3, stride 1, padding ≤ 2,
+/// a multiple of 32 output channels: tap rows in registers, per block of 32 outputs).
+int sf_event_conv_k3_path(const sf_conv_geometry *g);
 void sf_event_conv_scatter(const float *image, const sf_conv_geometry *geometry,
                            const float *table, float *target,
                            sf_scatter_direction direction, int level);
