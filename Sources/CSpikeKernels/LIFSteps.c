@@ -158,13 +158,15 @@ SF_INLINE void backward_body(const float *grad_spikes, const float *extra, const
 }
 
 /// `forward_biased_body` over one channels-last image [height, width, channels] two rows at a
-/// time, followed by the 2×2 average pool of the two rows' spikes while they are in a stack
-/// buffer (((s[2i, 2j] + s[2i, 2j+1]) + (s[2i+1, 2j] + s[2i+1, 2j+1])) · ¼ per channel: the
-/// channels-last pool's expression), so the full-size spikes are never written. A last odd
-/// row or column gets its LIF update and no pooled output, as the pool drops it.
+/// time, followed by the 2×2 pool of the two rows' spikes while they are in a stack buffer, so
+/// the full-size spikes are never written: average (((s[2i, 2j] + s[2i, 2j+1]) + (s[2i+1, 2j]
+/// + s[2i+1, 2j+1])) · ¼ per channel: the channels-last pool's expression) or, with `maximum`,
+/// the window's maximum as the bitwise OR of the four spikes (0.0f and 1.0f: the OR of their
+/// bits is 1.0f exactly where one is 1, the maximum). A last odd row or column gets its LIF
+/// update and no pooled output, as the pool drops it.
 SF_INLINE void forward_pool2_body(const float *sums, const float *bias, int64_t channels, const float *previous,
                                   float *membrane, float *kept, int64_t height, int64_t width, float *pooled,
-                                  float tau, float vth) {
+                                  float tau, float vth, int maximum) {
     const int64_t rowCount = width * channels, pw = width / 2;
     enum { STACK_FLOATS = 8192 };                       // two rows of up to 32 KB on the stack
     float stackSpikes[STACK_FLOATS];
@@ -178,6 +180,21 @@ SF_INLINE void forward_pool2_body(const float *sums, const float *bias, int64_t 
         if (y % 2 == 0) continue;
         float *out = pooled + (y / 2) * pw * channels;
         const sf_lanes quarter = SPLAT(0.25f);
+        if (maximum) {
+            for (int64_t j = 0; j < pw; j++) {
+                const float *r0 = spikes + 2 * j * channels, *r1 = r0 + rowCount;
+                float *o = out + j * channels;
+                int64_t c = 0;
+                for (; c + 8 <= channels; c += 8)
+                    LANES_AT(o + c) = (sf_lanes)(((sf_mask)LANES_AT(r0 + c) | (sf_mask)LANES_AT(r0 + channels + c))
+                                                 | ((sf_mask)LANES_AT(r1 + c) | (sf_mask)LANES_AT(r1 + channels + c)));
+                for (; c < channels; c++) {
+                    const float a = r0[c], b = r0[channels + c], d = r1[c], e = r1[channels + c];
+                    o[c] = (a > 0 || b > 0 || d > 0 || e > 0) ? 1.0f : 0.0f;
+                }
+            }
+            continue;
+        }
         for (int64_t j = 0; j < pw; j++) {
             const float *r0 = spikes + 2 * j * channels, *r1 = r0 + rowCount;
             float *o = out + j * channels;
@@ -191,22 +208,57 @@ SF_INLINE void forward_pool2_body(const float *sums, const float *bias, int64_t 
     if (spikes != stackSpikes) free(spikes);
 }
 
+/// Whether window element `self` (row-major index in its k×k window, whose top-left membrane
+/// is `corner`) is the one a max pool routes the gradient to, per channel: the first element
+/// that spikes (u ≥ V_th), or the first element when none does (`MaxPool2dKernel`'s tie rule
+/// on 0/1 spikes). Lanes of channels c … c+7 (vthV in scope).
+#define MAX_CHOSEN_LANES(corner, self, k, width, channels, c) ({                                  \
+    sf_mask earlier = (sf_mask){0}, any = (sf_mask){0}, mine = (sf_mask){0};                    \
+    for (int64_t r = 0; r < (k) * (k); r++) {                                                   \
+        const sf_mask s = (sf_mask)(LANES_AT((corner) + ((r / (k)) * (width) + r % (k)) * (channels) + (c)) >= vthV); \
+        if (r < (self)) earlier |= s;                                                           \
+        if (r == (self)) mine = s;                                                              \
+        any |= s;                                                                               \
+    }                                                                                           \
+    (self) == 0 ? (mine | ~any) : (mine & ~earlier); })
+
 /// `backward_body` over one channels-last image [height, width, channels] of a conv → LIF →
-/// average-pool layer, the spikes' gradient read from the pool's: g_o[y, x, :] =
-/// pooled[(y/k)·pw + x/k, :] · scale inside the full windows, 0 outside (the pool backward's
+/// pool layer, the spikes' gradient read from the pool's: for an average pool g_o[y, x, :] =
+/// pooled[(y/k)·pw + x/k, :] · scale inside the full windows, for a max pool (`maximum`,
+/// `scale` unused) pooled[…] itself at the window's chosen element (`MAX_CHOSEN_LANES`, from
+/// the membranes) and 0 at the others; 0 outside the full windows (the pool backward's
 /// values), built per pixel in a row of `channels` floats; column_sums[c] = Σ_pixels δu[pixel, c]
 /// from 0 in pixel order (the image's bias gradient). The bits of the spread, the step and the
 /// column sums one after the other.
 SF_INLINE void backward_pooled_body(const float *pooled, int64_t k, float scale, int64_t ph, int64_t pw,
                                     int64_t height, int64_t width, int64_t channels, const float *membrane,
                                     const float *next, float *grad_current, float *restrict column_sums,
-                                    float tau, float vth, float half_width, float h) {
+                                    float tau, float vth, float half_width, float h, int maximum) {
     float gradSpikes[channels];
+    const sf_lanes vthV = SPLAT(vth), zero = SPLAT(0.0f);
     for (int64_t c = 0; c < channels; c++) column_sums[c] = 0;
     for (int64_t y = 0; y < height; y++) {
         for (int64_t x = 0; x < width; x++) {
             const int64_t pixel = (y * width + x) * channels;
-            if (y / k < ph && x / k < pw) {
+            if (y / k < ph && x / k < pw && maximum) {
+                const float *src = pooled + ((y / k) * pw + x / k) * channels;
+                const float *corner = membrane + ((y / k) * k * width + (x / k) * k) * channels;
+                const int64_t self = (y % k) * k + x % k;
+                int64_t c = 0;
+                for (; c + 8 <= channels; c += 8)
+                    LANES_AT(gradSpikes + c) = select_lanes(MAX_CHOSEN_LANES(corner, self, k, width, channels, c),
+                                                            LANES_AT(src + c), zero);
+                for (; c < channels; c++) {
+                    int earlier = 0, any = 0, mine = 0;
+                    for (int64_t r = 0; r < k * k; r++) {
+                        const int s = corner[((r / k) * width + r % k) * channels + c] >= vth;
+                        if (r < self) earlier |= s;
+                        if (r == self) mine = s;
+                        any |= s;
+                    }
+                    gradSpikes[c] = (self == 0 ? (mine || !any) : (mine && !earlier)) ? src[c] : 0.0f;
+                }
+            } else if (y / k < ph && x / k < pw) {
                 const float *src = pooled + ((y / k) * pw + x / k) * channels;
                 for (int64_t c = 0; c < channels; c++) gradSpikes[c] = src[c] * scale;
             } else {
@@ -231,24 +283,24 @@ static void backward_baseline(const float *g, const float *e, const float *u, co
     backward_body(g, e, u, nx, d, n, tau, vth, hw, h);
 }
 static void forward_pool2_baseline(const float *c, const float *b, int64_t ch, const float *p, float *m, float *k,
-                                   int64_t h, int64_t w, float *o, float tau, float vth) {
-    forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth);
+                                   int64_t h, int64_t w, float *o, float tau, float vth, int mx) {
+    forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth, mx);
 }
 static void backward_pooled_baseline(const float *g, int64_t k, float sc, int64_t ph, int64_t pw, int64_t hh, int64_t ww,
                                      int64_t ch, const float *u, const float *nx, float *d, float *cs, float tau,
-                                     float vth, float hw, float h) {
-    backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h);
+                                     float vth, float hw, float h, int mx) {
+    backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h, mx);
 }
 #ifdef SF_X86
 #define SF_AVX2 __attribute__((target("avx2")))
 SF_AVX2 static void forward_pool2_avx2(const float *c, const float *b, int64_t ch, const float *p, float *m, float *k,
-                                       int64_t h, int64_t w, float *o, float tau, float vth) {
-    forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth);
+                                       int64_t h, int64_t w, float *o, float tau, float vth, int mx) {
+    forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth, mx);
 }
 SF_AVX2 static void backward_pooled_avx2(const float *g, int64_t k, float sc, int64_t ph, int64_t pw, int64_t hh,
                                          int64_t ww, int64_t ch, const float *u, const float *nx, float *d, float *cs,
-                                         float tau, float vth, float hw, float h) {
-    backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h);
+                                         float tau, float vth, float hw, float h, int mx) {
+    backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h, mx);
 }
 SF_AVX2 static void forward_avx2(const float *c, const float *p, float *m, float *s, int64_t n, float tau, float vth) {
     forward_body(c, p, m, s, n, tau, vth);
@@ -304,27 +356,28 @@ void sf_lif_backward_pooled_step(const float *pooled_grad, int64_t pool, float s
                                  int64_t pooled_width, int64_t height, int64_t width, int64_t channels,
                                  const float *membrane, const float *next_grad_current, float *grad_current,
                                  float *column_sums, float tau, float threshold, float half_width, float height_h,
-                                 int avx2) {
+                                 int maximum, int avx2) {
     if (pool <= 0 || channels <= 0) return;
     if (avx2) {
         backward_pooled_avx2(pooled_grad, pool, scale, pooled_height, pooled_width, height, width, channels, membrane,
-                             next_grad_current, grad_current, column_sums, tau, threshold, half_width, height_h);
+                             next_grad_current, grad_current, column_sums, tau, threshold, half_width, height_h,
+                             maximum);
     } else {
         backward_pooled_baseline(pooled_grad, pool, scale, pooled_height, pooled_width, height, width, channels,
                                  membrane, next_grad_current, grad_current, column_sums, tau, threshold, half_width,
-                                 height_h);
+                                 height_h, maximum);
     }
 }
 
 void sf_lif_forward_pool2_step(const float *sums, const float *bias, int64_t channels, const float *previous_membrane,
                                float *membrane, float *kept_membrane, int64_t height, int64_t width, float *pooled,
-                               float tau, float threshold, int avx2) {
+                               float tau, float threshold, int maximum, int avx2) {
     if (channels <= 0 || height <= 0 || width <= 0) return;
     if (avx2) {
         forward_pool2_avx2(sums, bias, channels, previous_membrane, membrane, kept_membrane, height, width, pooled, tau,
-                           threshold);
+                           threshold, maximum);
     } else {
         forward_pool2_baseline(sums, bias, channels, previous_membrane, membrane, kept_membrane, height, width, pooled,
-                               tau, threshold);
+                               tau, threshold, maximum);
     }
 }

@@ -1,6 +1,6 @@
 import SpikeTensor
 
-/// Training of event-driven conv → LIF → average pooling, fused per sample: of the `[T, B, …]`
+/// Training of event-driven conv → LIF → average or max pooling, fused per sample: of the `[T, B, …]`
 /// maps between the three layers only the membranes are written (backward needs u for h(u)
 /// and the reset path); the currents, the spikes, the spikes' gradient and δu stay in
 /// per-sample buffers in cache. A layer that is not the first also gets dL/dx there, each δu[t]
@@ -15,10 +15,12 @@ import SpikeTensor
 /// but keeping u:
 ///
 ///     u[t] = τ · u[t−1] · (1 − o[t−1]) + (W ⋆ x[t, b] + b)     → membrane[n]  [Ho·Wo, O]
-///     y[n] = AvgPool_k(o[t]),  o[t] = 1{u[t] ≥ V_th}           → output[n]    [O, Ho/k, Wo/k]
+///     y[n] = Pool_k(o[t]),  o[t] = 1{u[t] ≥ V_th}              → output[n]    [O, Ho/k, Wo/k]
 ///
 /// Backward, for each sample b and t = T−1 … 0 (`LIFKernel.backwardStep`, eq. 8, with the
-/// pool's gradient g_o[t] = (1/k²)·dL/dy[n] spread over each window, 0 outside full windows):
+/// pool's gradient: g_o[t] = (1/k²)·dL/dy[n] spread over each window for the mean, dL/dy[n]
+/// at the window's chosen neuron for the maximum (`FusedPool`; chosen from the kept u, since
+/// o = 1{u ≥ V_th}), 0 outside full windows):
 ///
 ///     δu[t] = (g_o[t] − δu[t+1] · τ · u[t]) · h(u[t]) + δu[t+1] · τ · (1 − o[t])
 ///     dL/db[o] += Σ_p δu[t][p, o],   dL/dWᵀ[tap, :] += v · δu[t][pixel, :]  (each active input)
@@ -26,7 +28,7 @@ import SpikeTensor
 ///
 /// Every element gets the operations of the layers' own kernels in their order
 /// (`EventConv2dKernel.synapticSums`, the bias add, `LIFKernel.forwardStep` / `backwardStep`,
-/// `AvgPool2dKernel`'s sums and scale), so currents, membranes, spikes and pooled outputs are
+/// `AvgPool2dKernel`'s sums and scale or `MaxPool2dKernel`'s maxima), so currents, membranes, spikes and pooled outputs are
 /// the layers' bit for bit (membranes transposed); the weight and bias gradients sum the same
 /// terms per sample (then in sample order) instead of per group of 32 images, so they agree to
 /// rounding, and dL/dx is the direct kernel's, as the unfused layer's (`ConvLIFPoolTests`). Thread count does not change the result: each sample has its
@@ -80,9 +82,10 @@ extension ConvLIFPoolKernel {
     // scratch: Parallel.workers · trainingForwardScratchCount(g) floats
     public static func trainingForward(input: UnsafePointer<Float>, steps: Int, batch: Int, geometry g: Conv2dGeometry,
                                        weightTransposed wt: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                       neuron p: LIFParameters, poolSize k: Int,
+                                       neuron p: LIFParameters, pool: FusedPool,
                                        membrane: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
                                        scratch: UnsafeMutablePointer<Float>) {
+        let k = pool.size
         let image = g.outputImageSize, pooledImage = g.outChannels * (g.outputHeight / k) * (g.outputWidth / k)
         Parallel.forEachChunk(batch, chunks: Parallel.workers) { slot, samples in
             // I[t] is summed and u[t] updated in cache; the kept membranes, too large for the
@@ -95,7 +98,7 @@ extension ConvLIFPoolKernel {
                 for t in 0..<steps {
                     let n = t * batch + b
                     imageStep(input + n * g.inputImageSize, geometry: g, weightTransposed: wt, bias: bias, neuron: p,
-                              poolSize: k, previous: t == 0 ? nil : UnsafePointer(u), membrane: u,
+                              pool: pool, previous: t == 0 ? nil : UnsafePointer(u), membrane: u,
                               keptMembrane: membrane + n * image, current: current, spikes: spikes, pooled: pooled,
                               output: output + n * pooledImage)
                 }
@@ -103,16 +106,28 @@ extension ConvLIFPoolKernel {
         }
     }
 
-    /// `AvgPool2dKernel.forward` on one channels-last image: the same sums in the same order per
-    /// element, then the same scale 1/k². The fused passes' pool for k ≠ 2 (k = 2 runs inside the
-    /// LIF kernel, `VectorKernels.lifForwardPool2Step`) and that kernel's reference in the tests.
+    /// `AvgPool2dKernel.forward` (or for a max pool `MaxPool2dKernel`'s maxima) on one
+    /// channels-last image: the same sums in the same order per element, then the same scale
+    /// 1/k²; the maximum with a later element taken only when strictly greater. The fused passes'
+    /// pool for k ≠ 2 (k = 2 runs inside the LIF kernel, `VectorKernels.lifForwardPool2Step`) and
+    /// that kernel's reference in the tests.
     // input [H, W, O] → output [H/k, W/k, O] (overwritten)
-    static func poolChannelsLast(_ x: UnsafePointer<Float>, height: Int, width: Int, channels: Int, kernelSize k: Int,
+    static func poolChannelsLast(_ x: UnsafePointer<Float>, height: Int, width: Int, channels: Int, pool: FusedPool,
                                  into y: UnsafeMutablePointer<Float>) {
-        let oh = height / k, ow = width / k, scale = 1 / Float(k * k)
+        let k = pool.size, oh = height / k, ow = width / k, scale = 1 / Float(k * k)
         for i in 0..<oh {
             for j in 0..<ow {
                 let out = y + (i * ow + j) * channels
+                if pool.kind == .maximum {
+                    for o in 0..<channels { out[o] = x[(i * k * width + j * k) * channels + o] }
+                    for a in 0..<k {
+                        for b in 0..<k {
+                            let v = x + ((i * k + a) * width + j * k + b) * channels
+                            for o in 0..<channels where v[o] > out[o] { out[o] = v[o] }
+                        }
+                    }
+                    continue
+                }
                 for o in 0..<channels { out[o] = 0 }
                 for a in 0..<k {
                     let row = x + ((i * k + a) * width + j * k) * channels
@@ -127,37 +142,56 @@ extension ConvLIFPoolKernel {
         }
     }
 
-    /// One reverse step of one image: the pool's backward (g_o[p, :] = dL/dy[window(p), :] · 1/k²
-    /// inside the full windows, 0 outside), the LIF step (`LIFKernel.backwardStep`), and the
-    /// image's bias sums Σ_p δu[p, :] into `columnSums` (overwritten), in one C pass
+    /// One reverse step of one image: the pool's backward (average: g_o[p, :] = dL/dy[window(p), :]
+    /// · 1/k² inside the full windows; maximum: dL/dy[window(p), :] at the window's chosen
+    /// neuron; 0 elsewhere), the LIF step (`LIFKernel.backwardStep`), and the image's bias sums
+    /// Σ_p δu[p, :] into `columnSums` (overwritten), in one C pass
     /// (`VectorKernels.lifBackwardPooledStep`; `pooledBackwardStepReference` is its reference).
     // pooledGradient [Ho/k, Wo/k, O], membrane [Ho, Wo, O], nextGradCurrent [Ho, Wo, O]?
     // → gradCurrent δu [Ho, Wo, O] (may be nextGradCurrent), columnSums [O]
     @inline(__always)
-    static func pooledBackwardStep(_ pooledGradient: UnsafePointer<Float>, geometry g: Conv2dGeometry, poolSize k: Int,
+    static func pooledBackwardStep(_ pooledGradient: UnsafePointer<Float>, geometry g: Conv2dGeometry, pool: FusedPool,
                                    membrane: UnsafePointer<Float>, nextGradCurrent: UnsafePointer<Float>?,
                                    gradCurrent: UnsafeMutablePointer<Float>, columnSums: UnsafeMutablePointer<Float>,
                                    neuron p: LIFParameters) {
+        let k = pool.size
         VectorKernels.lifBackwardPooledStep(pooledGradient: pooledGradient, poolSize: k, scale: 1 / Float(k * k),
                                             height: g.outputHeight, width: g.outputWidth, channels: g.outChannels,
                                             membrane: membrane, nextGradCurrent: nextGradCurrent, gradCurrent: gradCurrent,
                                             columnSums: columnSums, tau: p.tau, threshold: p.threshold,
-                                            halfWidth: 0.5 * p.surrogateWidth, surrogateHeight: p.surrogateHeight)
+                                            halfWidth: 0.5 * p.surrogateWidth, surrogateHeight: p.surrogateHeight,
+                                            maximum: pool.kind == .maximum)
     }
 
     /// `pooledBackwardStep` as the layers do it one after the other: `AvgPool2dKernel.backward`'s
-    /// values spread channels-last, `LIFKernel.referenceBackwardStep`, then
-    /// `EventConv2dKernel.addColumnSumsReference` from zero.
+    /// values spread channels-last (a max pool: the spikes o = 1{u ≥ V_th} transposed to planes,
+    /// `MaxPool2dKernel.forwardReference`'s argmax and `backward`, transposed back),
+    /// `LIFKernel.referenceBackwardStep`, then `EventConv2dKernel.addColumnSumsReference` from zero.
     static func pooledBackwardStepReference(_ pooledGradient: UnsafePointer<Float>, geometry g: Conv2dGeometry,
-                                            poolSize k: Int, membrane: UnsafePointer<Float>,
+                                            pool: FusedPool, membrane: UnsafePointer<Float>,
                                             nextGradCurrent: UnsafePointer<Float>?, gradCurrent: UnsafeMutablePointer<Float>,
                                             columnSums: UnsafeMutablePointer<Float>, neuron p: LIFParameters) {
-        let outC = g.outChannels, oh = g.outputHeight / k, ow = g.outputWidth / k, scale = 1 / Float(k * k)
+        let k = pool.size, outC = g.outChannels, oh = g.outputHeight / k, ow = g.outputWidth / k, scale = 1 / Float(k * k)
+        let pixels = g.outputPixels
         var gradSpikes = [Float](repeating: 0, count: g.outputImageSize)
-        for y in 0..<g.outputHeight {
-            for x in 0..<g.outputWidth where y / k < oh && x / k < ow {
-                let src = pooledGradient + ((y / k) * ow + x / k) * outC
-                for o in 0..<outC { gradSpikes[(y * g.outputWidth + x) * outC + o] = src[o] * scale }
+        if pool.kind == .maximum {
+            // planes [O, Ho, Wo] of the spikes and the pooled gradient, the layer's kernels, and back
+            var spikes = [Float](repeating: 0, count: g.outputImageSize), pooled = [Float](repeating: 0, count: outC * oh * ow)
+            for q in 0..<pixels { for o in 0..<outC { spikes[o * pixels + q] = membrane[q * outC + o] >= p.threshold ? 1 : 0 } }
+            for q in 0..<(oh * ow) { for o in 0..<outC { pooled[o * oh * ow + q] = pooledGradient[q * outC + o] } }
+            var maxima = [Float](repeating: 0, count: outC * oh * ow), argmax = [Int32](repeating: 0, count: outC * oh * ow)
+            var planes = [Float](repeating: 0, count: g.outputImageSize)
+            MaxPool2dKernel.forwardReference(input: spikes, planes: outC, height: g.outputHeight, width: g.outputWidth,
+                                             kernelSize: k, output: &maxima, argmax: &argmax)
+            MaxPool2dKernel.backward(gradOutput: pooled, argmax: argmax, planes: outC, height: g.outputHeight,
+                                     width: g.outputWidth, kernelSize: k, gradInput: &planes)
+            for q in 0..<pixels { for o in 0..<outC { gradSpikes[q * outC + o] = planes[o * pixels + q] } }
+        } else {
+            for y in 0..<g.outputHeight {
+                for x in 0..<g.outputWidth where y / k < oh && x / k < ow {
+                    let src = pooledGradient + ((y / k) * ow + x / k) * outC
+                    for o in 0..<outC { gradSpikes[(y * g.outputWidth + x) * outC + o] = src[o] * scale }
+                }
             }
         }
         LIFKernel.referenceBackwardStep(gradSpikes: gradSpikes, extraGradSpikes: nil, membrane: membrane,
@@ -173,11 +207,11 @@ extension ConvLIFPoolKernel {
     // scratch: backwardScratchCount(g, batch: B, inputGradient:) floats
     public static func backward(gradOutput: UnsafePointer<Float>, channelsLast: Bool = false, membrane: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, steps: Int, batch: Int, geometry g: Conv2dGeometry,
-                                neuron p: LIFParameters, poolSize k: Int,
+                                neuron p: LIFParameters, pool: FusedPool,
                                 gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
                                 inputGradient: InputGradient? = nil, scratch: UnsafeMutablePointer<Float>) {
         guard steps > 0, batch > 0 else { return }
-        let outC = g.outChannels, image = g.outputImageSize
+        let k = pool.size, outC = g.outChannels, image = g.outputImageSize
         let oh = g.outputHeight / k, ow = g.outputWidth / k, pooledImage = outC * oh * ow
         let partialSize = g.weightCount + outC                        // dWᵀ [C·k·k, O] then db [O]
         let workerScratch = workerScratchCount(g, inputGradient)
@@ -201,7 +235,7 @@ extension ConvLIFPoolKernel {
                         pooledGradient = UnsafePointer(gradPooled)
                     }
                     // g_o from the pool's gradient, δu[t], and this image's bias sums, in one pass
-                    pooledBackwardStep(pooledGradient, geometry: g, poolSize: k, membrane: membrane + n * image,
+                    pooledBackwardStep(pooledGradient, geometry: g, pool: pool, membrane: membrane + n * image,
                                        nextGradCurrent: t == steps - 1 ? nil : UnsafePointer(delta), gradCurrent: delta,
                                        columnSums: biasSums, neuron: p)
                     for o in 0..<outC { db[o] += biasSums[o] }

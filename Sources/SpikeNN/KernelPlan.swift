@@ -4,7 +4,7 @@ import SpikeTensor
 /// kernel. Made once from the layers (`KernelPlan(layers, fusing:)`) and followed by
 /// `Sequential.forward`, `backward` and `makeStep`.
 ///
-/// - A spiking convolution followed by average pooling is one `.convLIFPool` stage: the
+/// - A spiking convolution followed by average or max pooling is one `.convLIFPool` stage: the
 ///   fused conv → LIF → pool passes (`ConvLIFPoolKernel`), which never write the convolution's
 ///   full-size spikes, taken at run time where the event-driven kernel applies to the input
 ///   (`SpikingConv2d.inferencePooled` / `trainingPooled`); elsewhere its two layers run one
@@ -14,9 +14,10 @@ import SpikeTensor
 /// `fusing: false` makes every layer a stage of its own (the reference composition).
 public struct KernelPlan {
     public enum Stage {
-        /// `layers[range]` = conv, pool; `next`: the spiking convolution right after the pool,
-        /// which then hands its dL/dx over channels-last (the fused backward's layout).
-        case convLIFPool(conv: SpikingConv2d, pool: AvgPool2d, range: Range<Int>, next: SpikingConv2d?)
+        /// `layers[range]` = conv, pool (`AvgPool2d` of means or `MaxPool2d`, as `window` says);
+        /// `next`: the spiking convolution right after the pool, which then hands its dL/dx over
+        /// channels-last (the fused backward's layout).
+        case convLIFPool(conv: SpikingConv2d, pool: Layer, window: FusedPool, range: Range<Int>, next: SpikingConv2d?)
         /// `layers[index]` alone; `convolution` when it is a spiking convolution (its dL/dx may
         /// be channels-last, see above).
         case layer(Layer, index: Int, convolution: SpikingConv2d?)
@@ -33,9 +34,9 @@ public struct KernelPlan {
         var stages: [Stage] = []
         var i = 0
         while i < layers.count {
-            if fusing, let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count, let pool = layers[i + 1] as? AvgPool2d, !pool.sums {
+            if fusing, let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count, let window = Self.fusedPool(layers[i + 1]) {
                 let next = i + 2 < layers.count ? layers[i + 2] as? SpikingConv2d : nil
-                stages.append(.convLIFPool(conv: conv, pool: pool, range: i..<(i + 2), next: next))
+                stages.append(.convLIFPool(conv: conv, pool: layers[i + 1], window: window, range: i..<(i + 2), next: next))
                 i += 2
             } else {
                 stages.append(.layer(layers[i], index: i, convolution: layers[i] as? SpikingConv2d))
@@ -46,6 +47,14 @@ public struct KernelPlan {
         convolutions = layers.compactMap { $0 as? SpikingConv2d }
         let firstPool = layers.firstIndex { $0 is AvgPool2d || $0 is MaxPool2d }
         afterFirstPooling = firstPool.flatMap { $0 + 1 < layers.count ? $0 + 1 : nil }
+    }
+
+    /// The pooling a fused pass can take over from `layer`: an average pool of means or a max
+    /// pool (a pool of sums has no fused pass).
+    static func fusedPool(_ layer: Layer) -> FusedPool? {
+        if let pool = layer as? AvgPool2d, !pool.sums { return .average(pool.kernelSize) }
+        if let pool = layer as? MaxPool2d { return .maximum(pool.kernelSize) }
+        return nil
     }
 }
 

@@ -29,9 +29,13 @@ extension NetworkBuilder {
         for (n, s) in steps.enumerated() {
             let items = Array(branch.layers[s.items])
             let spiking = items.count == 2 ? " + lif" : ""
-            let pooledNext: Int? = {
-                guard n + 1 < steps.count, case .avgPool2d(let k) = branch.layers[steps[n + 1].items.lowerBound] else { return nil }
-                return k
+            let pooledNext: FusedPool? = {
+                guard n + 1 < steps.count else { return nil }
+                switch branch.layers[steps[n + 1].items.lowerBound] {
+                case .avgPool2d(let k): return .average(k)
+                case .maxPool2d(let k): return .maximum(k)
+                default: return nil
+                }
             }()
             // The neurons of a spiking synapse or recurrent layer, and where they run when not the plain LIF.
             let neuron: NeuronSettings? = try {
@@ -72,9 +76,10 @@ extension NetworkBuilder {
                 rows.append(LayerSummary(layer: "sumpool2d \(k)", outputShape: out, parameters: 0, macs: 0,
                                          path: "plain pooling loop (no fused pass for sums)"))
             case .maxPool2d(let k):
+                let fused = n > 0 && rows[n - 1].path.hasPrefix("fused")
                 rows.append(LayerSummary(layer: "maxpool2d \(k)", outputShape: out, parameters: 0, macs: 0,
-                                         path: k == 2 ? "2×2 branch-free loop (not fused with its conv)"
-                                             : "plain pooling loop (not fused with its conv)"))
+                                         path: fused ? "inside the fused pass above"
+                                             : k == 2 ? "2×2 branch-free loop" : "plain pooling loop"))
             case .flatten:
                 rows.append(LayerSummary(layer: "flatten", outputShape: out, parameters: 0, macs: 0, path: "no copy"))
             case .dropout(let rate):
@@ -88,9 +93,9 @@ extension NetworkBuilder {
     /// The kernels a convolution runs on, from the same tests the layers make: the C event
     /// scatter (3×3 at stride 1 with a multiple of 32 outputs its specialised form), else the
     /// direct dense kernel (stride 1, a multiple of 8 outputs, on a CPU with AVX2 + FMA or
-    /// AVX-512) or im2col + OpenBLAS; a spiking conv followed by average pooling runs fused
-    /// with its pool.
-    static func convolutionPath(_ g: Conv2dGeometry, spiking: Bool, pooledBy k: Int?, first: Bool) -> String {
+    /// AVX-512) or im2col + OpenBLAS; a spiking conv followed by average or max pooling runs
+    /// fused with its pool.
+    static func convolutionPath(_ g: Conv2dGeometry, spiking: Bool, pooledBy pool: FusedPool?, first: Bool) -> String {
         let scatter: String
         if g.stride != 1 {
             scatter = "event-driven C scatter (stride \(g.stride))"
@@ -101,10 +106,10 @@ extension NetworkBuilder {
         }
         let dense = DenseKernels.replacesBLAS && DenseKernels.handlesConvolution(g) ? "direct dense C kernel" : "im2col + OpenBLAS"
         var path = scatter + " at ≤ 17 % input density, else \(dense)"
-        if spiking, let k, g.outputHeight >= k, g.outputWidth >= k {
+        if spiking, let pool, g.outputHeight >= pool.size, g.outputWidth >= pool.size {
             let training = first || ConvLIFPoolKernel.InputGradient.applies(to: g) ? "training and inference"
                 : "inference (training runs it unfused: no direct dL/dx kernel for this shape)"
-            path = "fused conv → LIF → pool \(k) in \(training); " + path
+            path = "fused conv → LIF → \(pool) in \(training); " + path
         }
         return path
     }

@@ -40,10 +40,10 @@ public final class Sequential: Layer {
         var shape = inputShape
         for stage in plan.stages {
             switch stage {
-            case let .convLIFPool(conv, pool, _, _) where shape.count == 3:
+            case let .convLIFPool(conv, _, window, _, _) where shape.count == 3:
                 let g = conv.conv.geometry(for: shape)
-                if g.outputHeight >= pool.kernelSize && g.outputWidth >= pool.kernelSize {
-                    let fused = ConvLIFPoolStep(conv, poolSize: pool.kernelSize, batch: batch, inputShape: shape)
+                if g.outputHeight >= window.size && g.outputWidth >= window.size {
+                    let fused = ConvLIFPoolStep(conv, pool: window, batch: batch, inputShape: shape)
                     shape = fused.outputShape
                     steps += [fused, PassThroughStep(shape: shape)]
                     continue
@@ -70,12 +70,12 @@ public final class Sequential: Layer {
         fusedInTraining = []
         for conv in plan.convolutions { conv.conv.writesChannelsLastInputGradient = false }
         for (s, stage) in plan.stages.enumerated() {
-            if case let .convLIFPool(conv, pool, _, next) = stage {
-                if let pooled = conv.inferencePooled(x, poolSize: pool.kernelSize) {
+            if case let .convLIFPool(conv, _, window, _, next) = stage {
+                if let pooled = conv.inferencePooled(x, pool: window) {
                     x = pooled
                     continue
                 }
-                if let pooled = conv.trainingPooled(x, poolSize: pool.kernelSize) {
+                if let pooled = conv.trainingPooled(x, pool: window) {
                     fusedInTraining.insert(s)
                     // The convolution after the pool hands its dL/dx over channels-last, the
                     // layout of the fused backward.
@@ -98,7 +98,7 @@ public final class Sequential: Layer {
         var g = gradOutput
         var channelsLast = false   // whether g is laid out [T, B, H, W, C]
         for (s, stage) in plan.stages.enumerated().reversed() {
-            if fusedInTraining.contains(s), case let .convLIFPool(conv, _, _, _) = stage {
+            if fusedInTraining.contains(s), case let .convLIFPool(conv, _, _, _, _) = stage {
                 g = conv.backwardPooled(g, channelsLast: channelsLast)
                 channelsLast = conv.needsInputGradient && conv.conv.writesChannelsLastInputGradient
                 continue
@@ -107,7 +107,7 @@ public final class Sequential: Layer {
             for layer in stage.layers.reversed() { g = layer.backward(consuming: &g) }
             // A convolution right after a fused pair writes its dL/dx channels-last, fused or not.
             switch stage {
-            case let .convLIFPool(conv, _, _, _): channelsLast = conv.conv.writesChannelsLastInputGradient
+            case let .convLIFPool(conv, _, _, _, _): channelsLast = conv.conv.writesChannelsLastInputGradient
             case let .layer(_, _, convolution): channelsLast = convolution?.conv.writesChannelsLastInputGradient ?? false
             }
         }
@@ -119,7 +119,7 @@ extension KernelPlan.Stage {
     /// The stage's layers in order.
     var layers: [Layer] {
         switch self {
-        case let .convLIFPool(conv, pool, _, _): return [conv, pool]
+        case let .convLIFPool(conv, pool, _, _, _): return [conv, pool]
         case let .layer(layer, _, _): return [layer]
         }
     }

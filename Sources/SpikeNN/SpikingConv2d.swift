@@ -14,9 +14,9 @@ import SpikeTensor
 public final class SpikingConv2d: SynapseThenLIF {
     public let conv: Conv2d
     public let lif: LIF
-    /// The pool size of the last `trainingPooled` forward that ran fused, for `backwardPooled`
+    /// The pool of the last `trainingPooled` forward that ran fused, for `backwardPooled`
     /// (`Sequential` records which forward took the fused pass; a plain forward leaves this as is).
-    var pooledTraining: Int?
+    var pooledTraining: FusedPool?
     /// Dense or event-driven synaptic kernel (forwarded to `conv.kernel`).
     public var kernel: SynapticKernel {
         get { conv.kernel }
@@ -34,12 +34,13 @@ public final class SpikingConv2d: SynapseThenLIF {
 }
 
 extension SpikingConv2d {
-    /// Inference of this layer followed by `AvgPool2d(poolSize)` in one pass
+    /// Inference of this layer followed by its pool (`AvgPool2d` or `MaxPool2d`) in one pass
     /// (`ConvLIFPoolKernel`: nothing of size `[T, B, O, Ho, Wo]` is written), or nil where that
     /// path does not apply: training mode, or an input dense enough that `conv.kernel` picks
     /// im2col + GEMM. The same spikes as `forward` then the pool (`ConvLIFPoolTests`).
     // input [T, B, C, H, W] → pooled spikes [T, B, O, Ho/k, Wo/k]
-    public func inferencePooled(_ input: Tensor, poolSize k: Int) -> Tensor? {
+    public func inferencePooled(_ input: Tensor, pool: FusedPool) -> Tensor? {
+        let k = pool.size
         guard !savesForBackward, let g = fusableGeometry(input, poolSize: k) else { return nil }
         let steps = input.shape[0], batch = input.shape[1]
         let weightTransposed = transposedWeight(g)
@@ -52,7 +53,7 @@ extension SpikingConv2d {
                         scratch.withUnsafeMutableBufferPointer { s in
                             ConvLIFPoolKernel.inference(input: x, steps: steps, batch: batch, geometry: g,
                                                         weightTransposed: wt.baseAddress!, bias: b, neuron: neuron,
-                                                        poolSize: k, output: y, scratch: s.baseAddress!)
+                                                        pool: pool, output: y, scratch: s.baseAddress!)
                         }
                     }
                 }
@@ -62,7 +63,7 @@ extension SpikingConv2d {
 }
 
 extension SpikingConv2d {
-    /// Training forward of this layer followed by `AvgPool2d(poolSize)` in one pass
+    /// Training forward of this layer followed by its pool (`AvgPool2d` or `MaxPool2d`) in one pass
     /// (`ConvLIFPoolKernel.trainingForward`: of the `[T, B, …]` maps only the membranes are
     /// written, channels-last `[T, B, Ho, Wo, O]`), or nil where that path does not apply:
     /// inference, a layer whose dL/dx is needed where the fused backward cannot give it (no
@@ -70,8 +71,9 @@ extension SpikingConv2d {
     /// that `conv.kernel` picks im2col + GEMM. The same spikes and membranes as `forward` then
     /// the pool, gradients equal to rounding (`ConvLIFPoolTests`); its backward is `backwardPooled`.
     // input [T, B, C, H, W] → pooled spikes [T, B, O, Ho/k, Wo/k]; membrane [T, B, Ho, Wo, O] kept
-    public func trainingPooled(_ input: Tensor, poolSize k: Int) -> Tensor? {
+    public func trainingPooled(_ input: Tensor, pool: FusedPool) -> Tensor? {
         pooledTraining = nil
+        let k = pool.size
         guard savesForBackward, let g = fusableGeometry(input, poolSize: k),
               !needsInputGradient || ConvLIFPoolKernel.InputGradient.applies(to: g) else { return nil }
         let steps = input.shape[0], batch = input.shape[1]
@@ -88,7 +90,7 @@ extension SpikingConv2d {
                             scratch.withUnsafeMutableBufferPointer { s in
                                 ConvLIFPoolKernel.trainingForward(
                                     input: x, steps: steps, batch: batch, geometry: g, weightTransposed: wt.baseAddress!,
-                                    bias: b, neuron: neuron, poolSize: k, membrane: u, output: y, scratch: s.baseAddress!)
+                                    bias: b, neuron: neuron, pool: pool, membrane: u, output: y, scratch: s.baseAddress!)
                             }
                         }
                     }
@@ -97,7 +99,7 @@ extension SpikingConv2d {
         }
         conv.saveInput(input)
         lif.membrane = membrane
-        pooledTraining = k
+        pooledTraining = pool
         return pooled
     }
 
@@ -107,7 +109,8 @@ extension SpikingConv2d {
     /// `needsInputGradient` is false.
     // gradOutput dL/dy [T, B, O, Ho/k, Wo/k] (channelsLast: [T, B, Ho/k, Wo/k, O]) → dL/dx or []
     public func backwardPooled(_ gradOutput: Tensor, channelsLast: Bool = false) -> Tensor {
-        guard let k = pooledTraining else { preconditionFailure("SpikingConv2d.backwardPooled without a trainingPooled forward") }
+        guard let pool = pooledTraining else { preconditionFailure("SpikingConv2d.backwardPooled without a trainingPooled forward") }
+        let k = pool.size
         let input = conv.savedInput, membrane = lif.membrane
         let g = conv.geometry(for: input.shape)
         let steps = input.shape[0], batch = input.shape[1]
@@ -133,7 +136,7 @@ extension SpikingConv2d {
                                     scratch.withUnsafeMutableBufferPointer { s in
                                         ConvLIFPoolKernel.backward(gradOutput: dY, channelsLast: channelsLast, membrane: u,
                                                                    input: x, steps: steps, batch: batch, geometry: g,
-                                                                   neuron: neuron, poolSize: k, gradWeight: dW, gradBias: dB,
+                                                                   neuron: neuron, pool: pool, gradWeight: dW, gradBias: dB,
                                                                    inputGradient: pass, scratch: s.baseAddress!)
                                     }
                                 }

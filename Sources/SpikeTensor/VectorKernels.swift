@@ -158,18 +158,19 @@ public enum VectorKernels {
     }
 
     /// `lifForwardStep(sums:bias:…)` over one channels-last image `[height, width, channels]`
-    /// followed by the 2×2 average pool of its spikes into `pooled` (the full-size spikes are
-    /// never written): the bits of the step, then the channels-last pool (a last odd row or
-    /// column pooled into nothing, as the pool drops it). `membrane` may be `previousMembrane`.
+    /// followed by the 2×2 average pool of its spikes (`maximum`: their max pool) into `pooled`
+    /// (the full-size spikes are never written): the bits of the step, then the channels-last
+    /// pool (a last odd row or column pooled into nothing, as the pool drops it). `membrane` may
+    /// be `previousMembrane`.
     // sums [H, W, C], bias [C], previousMembrane [H, W, C]? → membrane [H, W, C], keptMembrane?,
     // pooled [H/2, W/2, C]
     public static func lifForwardPool2Step(sums: UnsafePointer<Float>, bias: UnsafePointer<Float>, channels: Int,
                                            previousMembrane: UnsafePointer<Float>?, membrane: UnsafeMutablePointer<Float>,
                                            keptMembrane: UnsafeMutablePointer<Float>? = nil, height: Int, width: Int,
-                                           pooled: UnsafeMutablePointer<Float>, tau: Float, threshold: Float,
-                                           variant: Variant = preferred) {
+                                           pooled: UnsafeMutablePointer<Float>, maximum: Bool = false, tau: Float,
+                                           threshold: Float, variant: Variant = preferred) {
         sf_lif_forward_pool2_step(sums, bias, Int64(channels), previousMembrane, membrane, keptMembrane, Int64(height),
-                                  Int64(width), pooled, tau, threshold, flag(variant))
+                                  Int64(width), pooled, tau, threshold, maximum ? 1 : 0, flag(variant))
     }
 
     /// One reverse LIF step (`LIFKernel.backwardStep`, the reference): δo = g (+ extra) −
@@ -184,21 +185,23 @@ public enum VectorKernels {
                              threshold, halfWidth, height, flag(variant))
     }
 
-    /// `lifBackwardStep` over one channels-last image of a conv → LIF → average-pool layer, the
-    /// spikes' gradient taken from the pool's (`pooledGradient[window(p), :] · scale` inside the
-    /// full k×k windows, 0 outside), and `columnSums` = Σ_pixels δu (overwritten): the pool's
-    /// backward, the step and the bias sums in one pass, their bits. `gradCurrent` may alias
-    /// `nextGradCurrent`.
+    /// `lifBackwardStep` over one channels-last image of a conv → LIF → pool layer, the spikes'
+    /// gradient taken from the pool's (average: `pooledGradient[window(p), :] · scale` inside
+    /// the full k×k windows; `maximum`: `pooledGradient[window(p), :]` at the window's first
+    /// spiking pixel per channel, u ≥ V_th, or its first pixel where none spikes, `MaxPool2dKernel`'s
+    /// rule; 0 elsewhere), and `columnSums` = Σ_pixels δu (overwritten): the pool's backward, the
+    /// step and the bias sums in one pass, their bits. `gradCurrent` may alias `nextGradCurrent`.
     // pooledGradient [Ho/k, Wo/k, C], membrane [Ho, Wo, C], nextGradCurrent [Ho, Wo, C]?
     // → gradCurrent [Ho, Wo, C], columnSums [C]
     public static func lifBackwardPooledStep(pooledGradient: UnsafePointer<Float>, poolSize k: Int, scale: Float,
                                              height: Int, width: Int, channels: Int, membrane: UnsafePointer<Float>,
                                              nextGradCurrent: UnsafePointer<Float>?, gradCurrent: UnsafeMutablePointer<Float>,
                                              columnSums: UnsafeMutablePointer<Float>, tau: Float, threshold: Float,
-                                             halfWidth: Float, surrogateHeight: Float, variant: Variant = preferred) {
+                                             halfWidth: Float, surrogateHeight: Float, maximum: Bool = false,
+                                             variant: Variant = preferred) {
         precondition(k > 0 && channels > 0, "lifBackwardPooledStep: pool \(k), channels \(channels)")
         sf_lif_backward_pooled_step(pooledGradient, Int64(k), scale, Int64(height / k), Int64(width / k), Int64(height),
                                     Int64(width), Int64(channels), membrane, nextGradCurrent, gradCurrent, columnSums,
-                                    tau, threshold, halfWidth, surrogateHeight, flag(variant))
+                                    tau, threshold, halfWidth, surrogateHeight, maximum ? 1 : 0, flag(variant))
     }
 }

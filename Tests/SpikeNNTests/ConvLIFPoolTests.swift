@@ -10,25 +10,29 @@ final class ConvLIFPoolTests: XCTestCase {
     /// `hidden` channels between the convolutions: a multiple of 8 takes conv2's dL/dx through
     /// `DenseKernels` (written channels-last by the kernel itself), others through im2col + GEMM
     /// (then transposed).
+    /// `maximum`: both pools are `MaxPool2d` (else `AvgPool2d`).
     private func network(_ rng: inout SeededGenerator, padding: Int, pool: Int, weightScale: Float,
-                         hidden: Int = 5) -> Sequential {
+                         hidden: Int = 5, maximum: Bool = false) -> Sequential {
+        func pooling(_ k: Int) -> Layer { maximum ? MaxPool2d(kernelSize: k) : AvgPool2d(kernelSize: k) }
         let net = Sequential([
             SpikingConv2d(name: "c1", inChannels: 2, outChannels: hidden, kernelSize: 3, padding: padding,
                           neuron: LIFParameters(tau: 0.2), rng: &rng),
-            AvgPool2d(kernelSize: pool),
+            pooling(pool),
             SpikingConv2d(name: "c2", inChannels: hidden, outChannels: 3, kernelSize: 3, padding: 1,
                           neuron: LIFParameters(tau: 0.3), rng: &rng),
-            AvgPool2d(kernelSize: 2),
+            pooling(2),
         ])
         for p in net.parameters { p.value.scalars = p.value.scalars.map { $0 * weightScale } }   // so that neurons fire
         net.savesForBackward = false
         return net
     }
 
-    private func compareFusedWithLayerByLayer(padding: Int, pool: Int, input: (inout SeededGenerator) -> Tensor,
+    private func compareFusedWithLayerByLayer(padding: Int, pool: Int, maximum: Bool = false,
+                                              input: (inout SeededGenerator) -> Tensor,
                                               file: StaticString = #filePath, line: UInt = #line) throws {
         var rng = SeededGenerator(seed: 11)
-        let net = network(&rng, padding: padding, pool: pool, weightScale: 3)
+        let net = network(&rng, padding: padding, pool: pool, weightScale: 3, maximum: maximum)
+        let window: FusedPool = maximum ? .maximum(pool) : .average(pool)
         let x = input(&rng)
         let fused = net.forward(x)
         net.fusesPooling = false
@@ -37,8 +41,8 @@ final class ConvLIFPoolTests: XCTestCase {
         XCTAssertEqual(fused.scalars, reference.scalars, "fused conv → LIF → pool against the layers", file: file, line: line)
         XCTAssertGreaterThan(reference.scalars.reduce(0, +), 0, "the comparison needs output spikes", file: file, line: line)
         // The first pair did take the fused path, and its output has spikes and silence.
-        let conv1 = net.layers[0] as! SpikingConv2d, pool1 = net.layers[1] as! AvgPool2d
-        let pooled = try XCTUnwrap(conv1.inferencePooled(x, poolSize: pool), "fused path not taken", file: file, line: line)
+        let conv1 = net.layers[0] as! SpikingConv2d, pool1 = net.layers[1]
+        let pooled = try XCTUnwrap(conv1.inferencePooled(x, pool: window), "fused path not taken", file: file, line: line)
         XCTAssertEqual(pooled.scalars, pool1.forward(conv1.forward(x)).scalars, file: file, line: line)
         XCTAssertTrue(pooled.scalars.contains { $0 > 0 } && pooled.scalars.contains(0), file: file, line: line)
     }
@@ -52,6 +56,16 @@ final class ConvLIFPoolTests: XCTestCase {
     /// Odd sizes (the pool drops the last row and column), no padding, a 3×3 pool.
     func testFusedInferenceOnOddSizesAndALargerPool() throws {
         try compareFusedWithLayerByLayer(padding: 0, pool: 3) {
+            randomSpikes([5, 2, 2, 13, 11], rate: 0.1, &$0)
+        }
+    }
+
+    /// Max pooling (2×2, then 3×3 on odd sizes) fused the same way: the OR of each window's spikes.
+    func testFusedInferenceWithMaxPooling() throws {
+        try compareFusedWithLayerByLayer(padding: 1, pool: 2, maximum: true) {
+            randomSpikes([6, 3, 2, 12, 12], rate: 0.08, &$0)
+        }
+        try compareFusedWithLayerByLayer(padding: 0, pool: 3, maximum: true) {
             randomSpikes([5, 2, 2, 13, 11], rate: 0.1, &$0)
         }
     }
@@ -70,13 +84,13 @@ final class ConvLIFPoolTests: XCTestCase {
         let conv = SpikingConv2d(name: "c", inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1,
                                  neuron: LIFParameters(tau: 0.2), rng: &rng)
         let sparse = randomSpikes([3, 2, 2, 8, 8], rate: 0.05, &rng)
-        XCTAssertNil(conv.inferencePooled(sparse, poolSize: 2), "training mode keeps the layers")
+        XCTAssertNil(conv.inferencePooled(sparse, pool: .average(2)), "training mode keeps the layers")
         conv.savesForBackward = false
-        XCTAssertNotNil(conv.inferencePooled(sparse, poolSize: 2))
-        XCTAssertNil(conv.inferencePooled(randomSpikes([3, 2, 2, 8, 8], rate: 0.5, &rng), poolSize: 2),
+        XCTAssertNotNil(conv.inferencePooled(sparse, pool: .average(2)))
+        XCTAssertNil(conv.inferencePooled(randomSpikes([3, 2, 2, 8, 8], rate: 0.5, &rng), pool: .average(2)),
                      "dense input: im2col + GEMM, as the layer would choose")
         conv.kernel = .dense
-        XCTAssertNil(conv.inferencePooled(sparse, poolSize: 2), "a layer set to the dense kernel")
+        XCTAssertNil(conv.inferencePooled(sparse, pool: .average(2)), "a layer set to the dense kernel")
     }
 
     // MARK: training
@@ -86,12 +100,13 @@ final class ConvLIFPoolTests: XCTestCase {
     /// layer ran unfused on the same input and δ (conv2 with a hidden width the direct kernel
     /// does not take), else within rounding (per-sample sums; conv2's fused dL/dx from the
     /// direct kernel image by image, which reaches conv1's gradients).
-    private func compareFusedTrainingWithLayerByLayer(padding: Int, pool: Int, hidden: Int = 5,
+    private func compareFusedTrainingWithLayerByLayer(padding: Int, pool: Int, hidden: Int = 5, maximum: Bool = false,
                                                       input: (inout SeededGenerator) -> Tensor,
                                                       file: StaticString = #filePath, line: UInt = #line) throws {
+        func window(_ k: Int) -> FusedPool { maximum ? .maximum(k) : .average(k) }
         func trainedOnce(fused: Bool) -> (output: Tensor, net: Sequential) {
             var rng = SeededGenerator(seed: 21)
-            let net = network(&rng, padding: padding, pool: pool, weightScale: 3, hidden: hidden)
+            let net = network(&rng, padding: padding, pool: pool, weightScale: 3, hidden: hidden, maximum: maximum)
             net.savesForBackward = true
             net.needsInputGradient = false
             net.fusesPooling = fused
@@ -107,11 +122,11 @@ final class ConvLIFPoolTests: XCTestCase {
         let (referenceOutput, reference) = trainedOnce(fused: false)
         let conv1 = fused.layers[0] as! SpikingConv2d, referenceConv1 = reference.layers[0] as! SpikingConv2d
         let conv2 = fused.layers[2] as! SpikingConv2d, referenceConv2 = reference.layers[2] as! SpikingConv2d
-        XCTAssertEqual(conv1.pooledTraining, pool, "the fused training pass was not taken", file: file, line: line)
+        XCTAssertEqual(conv1.pooledTraining, window(pool), "the fused training pass was not taken", file: file, line: line)
         XCTAssertNil(referenceConv1.pooledTraining, file: file, line: line)
         // conv2 (with dL/dx) runs fused exactly where the direct kernel takes its dL/dx
         let conv2Fused = DenseKernels.replacesBLAS && hidden % 8 == 0
-        XCTAssertEqual(conv2.pooledTraining, conv2Fused ? 2 : nil, "conv2's fused pass", file: file, line: line)
+        XCTAssertEqual(conv2.pooledTraining, conv2Fused ? window(2) : nil, "conv2's fused pass", file: file, line: line)
         // conv2 handed its dL/dx to the fused backward channels-last, and only there
         XCTAssertTrue(conv2.conv.writesChannelsLastInputGradient, file: file, line: line)
         XCTAssertFalse(referenceConv2.conv.writesChannelsLastInputGradient, file: file, line: line)
@@ -165,6 +180,18 @@ final class ConvLIFPoolTests: XCTestCase {
         }
     }
 
+    /// Max pooling: the gradient of each window goes to its first spiking neuron (or its first
+    /// neuron), chosen by the fused backward from the kept membranes; 2×2 with conv2 fused where
+    /// the direct kernel takes its dL/dx, and 3×3 on odd sizes.
+    func testFusedTrainingWithMaxPooling() throws {
+        try compareFusedTrainingWithLayerByLayer(padding: 1, pool: 2, hidden: 8, maximum: true) {
+            randomSpikes([6, 7, 2, 12, 12], rate: 0.08, &$0)
+        }
+        try compareFusedTrainingWithLayerByLayer(padding: 0, pool: 3, maximum: true) {
+            randomSpikes([5, 3, 2, 13, 11], rate: 0.1, &$0)
+        }
+    }
+
     /// Event counts (values other than 1) in the forward sums and the weight gradient.
     func testFusedTrainingOnEventCounts() throws {
         try compareFusedTrainingWithLayerByLayer(padding: 1, pool: 2) { rng in
@@ -181,17 +208,17 @@ final class ConvLIFPoolTests: XCTestCase {
         let wide = SpikingConv2d(name: "w", inChannels: 8, outChannels: 4, kernelSize: 3, padding: 1,
                                  neuron: LIFParameters(tau: 0.2), rng: &rng)
         let wideInput = randomSpikes([3, 2, 8, 8, 8], rate: 0.05, &rng)
-        XCTAssertEqual(wide.trainingPooled(wideInput, poolSize: 2) != nil, DenseKernels.replacesBLAS,
+        XCTAssertEqual(wide.trainingPooled(wideInput, pool: .average(2)) != nil, DenseKernels.replacesBLAS,
                        "a layer whose dL/dx the direct kernel makes")
         let conv = SpikingConv2d(name: "c", inChannels: 2, outChannels: 4, kernelSize: 3, padding: 1,
                                  neuron: LIFParameters(tau: 0.2), rng: &rng)
         let sparse = randomSpikes([3, 2, 2, 8, 8], rate: 0.05, &rng)
-        XCTAssertNil(conv.trainingPooled(sparse, poolSize: 2), "a layer whose dL/dx is needed, 2 input channels")
+        XCTAssertNil(conv.trainingPooled(sparse, pool: .average(2)), "a layer whose dL/dx is needed, 2 input channels")
         conv.needsInputGradient = false
-        XCTAssertNotNil(conv.trainingPooled(sparse, poolSize: 2))
-        XCTAssertNil(conv.trainingPooled(randomSpikes([3, 2, 2, 8, 8], rate: 0.5, &rng), poolSize: 2), "dense input")
+        XCTAssertNotNil(conv.trainingPooled(sparse, pool: .average(2)))
+        XCTAssertNil(conv.trainingPooled(randomSpikes([3, 2, 2, 8, 8], rate: 0.5, &rng), pool: .average(2)), "dense input")
         conv.savesForBackward = false
-        XCTAssertNil(conv.trainingPooled(sparse, poolSize: 2), "inference")
+        XCTAssertNil(conv.trainingPooled(sparse, pool: .average(2)), "inference")
     }
 }
 
@@ -200,9 +227,9 @@ extension ConvLIFPoolTests {
     /// for the pair) against the layers' own steps one by one, bit for bit at every step, with
     /// the weights as drawn (not on a grid), batch 3, across a reset; the pool's slot passes through.
     func testFusedStepGivesTheLayersStepsBitForBit() throws {
-        for (padding, pool, hidden) in [(1, 2, 5), (0, 3, 8)] {
+        for (padding, pool, hidden, maximum) in [(1, 2, 5, false), (0, 3, 8, false), (1, 2, 8, true), (0, 3, 5, true)] {
             var rng = SeededGenerator(seed: 31)
-            let net = network(&rng, padding: padding, pool: pool, weightScale: 3, hidden: hidden)
+            let net = network(&rng, padding: padding, pool: pool, weightScale: 3, hidden: hidden, maximum: maximum)
             let batch = 3, frame = [2, 12, 11]
             let fused = net.makeStep(batch: batch, inputShape: frame) as! ChainStep
             net.fusesPooling = false
@@ -238,7 +265,7 @@ extension ConvLIFPoolTests {
                             let fusedOut = Array(UnsafeBufferPointer(start: a, count: n))
                             let layerOut = Array(UnsafeBufferPointer(start: b, count: n))
                             XCTAssertEqual(fusedOut.map(\.bitPattern), layerOut.map(\.bitPattern),
-                                           "round \(round) t \(t) padding \(padding) after step \(i)")
+                                           "round \(round) t \(t) padding \(padding) max \(maximum) after step \(i)")
                             spikes += layerOut.reduce(0, +)
                         }
                     }
@@ -255,7 +282,9 @@ extension ConvLIFPoolTests {
     /// backward, the LIF step and the bias sums in one C pass), every variant, against the
     /// layers' operations one after the other (`pooledBackwardStepReference`), bit for bit: with
     /// and without δu[t+1] (written in place over it, as the fused backward does), membranes in
-    /// and out of the surrogate window, odd sizes whose last row and column no window covers.
+    /// and out of the surrogate window, odd sizes whose last row and column no window covers;
+    /// average and max pools (the max pool's choice from the membranes: windows with one, several
+    /// and no spiking neurons).
     func testPooledBackwardStepMatchesTheLayersBitForBit() {
         var rng = SeededGenerator(seed: 23)
         let cases: [(Conv2dGeometry, Int)] = [
@@ -264,13 +293,15 @@ extension ConvLIFPoolTests {
         ]
         let neuron = LIFParameters(tau: 0.3, threshold: 0.5, surrogateWidth: 1.0)
         for (g, k) in cases {
+          for maximum in [false, true] {
             let image = g.outputImageSize, outC = g.outChannels
             let pooled = (0..<((g.outputHeight / k) * (g.outputWidth / k) * outC)).map { _ in Float(rng.nextDouble() * 2 - 1) }
             let membrane = (0..<image).map { _ in Float(rng.nextDouble() * 3 - 1) }
             let next = (0..<image).map { _ in Float(rng.nextDouble() * 2 - 1) }
             for withNext in [false, true] {
                 var expected = next, expectedSums = [Float](repeating: .nan, count: outC)
-                ConvLIFPoolKernel.pooledBackwardStepReference(pooled, geometry: g, poolSize: k, membrane: membrane,
+                ConvLIFPoolKernel.pooledBackwardStepReference(pooled, geometry: g, pool: maximum ? .maximum(k) : .average(k),
+                                                              membrane: membrane,
                                                               nextGradCurrent: withNext ? next : nil, gradCurrent: &expected,
                                                               columnSums: &expectedSums, neuron: neuron)
                 XCTAssertTrue(expected.contains(0) && expected.contains { $0 != 0 }, "\(g): in and out of the window")
@@ -282,18 +313,21 @@ extension ConvLIFPoolTests {
                             width: g.outputWidth, channels: outC, membrane: membrane,
                             nextGradCurrent: withNext ? UnsafePointer(d.baseAddress!) : nil, gradCurrent: d.baseAddress!,
                             columnSums: &sums, tau: neuron.tau, threshold: neuron.threshold,
-                            halfWidth: 0.5 * neuron.surrogateWidth, surrogateHeight: neuron.surrogateHeight, variant: variant)
+                            halfWidth: 0.5 * neuron.surrogateWidth, surrogateHeight: neuron.surrogateHeight,
+                            maximum: maximum, variant: variant)
                     }
-                    XCTAssertEqual(delta.map(\.bitPattern), expected.map(\.bitPattern), "\(g) \(variant) next \(withNext): δu")
-                    XCTAssertEqual(sums.map(\.bitPattern), expectedSums.map(\.bitPattern), "\(g) \(variant) next \(withNext): sums")
+                    let label = "\(g) \(variant) max \(maximum) next \(withNext)"
+                    XCTAssertEqual(delta.map(\.bitPattern), expected.map(\.bitPattern), "\(label): δu")
+                    XCTAssertEqual(sums.map(\.bitPattern), expectedSums.map(\.bitPattern), "\(label): sums")
                 }
             }
+          }
         }
     }
 }
 
 extension ConvLIFPoolTests {
-    /// The LIF step with the 2×2 pool in one C pass (`VectorKernels.lifForwardPool2Step`), every
+    /// The LIF step with the 2×2 average or max pool in one C pass (`VectorKernels.lifForwardPool2Step`), every
     /// variant, against the step (`lifForwardStep(sums:bias:…)`) followed by the channels-last
     /// pool, bit for bit: membranes, the kept copy, pooled spikes; odd heights and widths (the last
     /// row and column updated, not pooled), channel counts with and without an 8-lane tail, a
@@ -308,6 +342,7 @@ extension ConvLIFPoolTests {
             let previous = (0..<n).map { _ in rng.nextUniform(-0.2, 1.0) }
             let pooledCount = (height / 2) * (width / 2) * channels
             for withPrevious in [false, true] {
+              for maximum in [false, true] {
                 var expectedMembrane = [Float](repeating: 0, count: n), spikes = expectedMembrane
                 var expectedPooled = [Float](repeating: .nan, count: pooledCount)
                 previous.withUnsafeBufferPointer { prev in
@@ -316,8 +351,8 @@ extension ConvLIFPoolTests {
                                                  membrane: &expectedMembrane, spikes: &spikes, neurons: n, tau: p.tau,
                                                  threshold: p.threshold)
                 }
-                ConvLIFPoolKernel.poolChannelsLast(spikes, height: height, width: width, channels: channels, kernelSize: 2,
-                                                   into: &expectedPooled)
+                ConvLIFPoolKernel.poolChannelsLast(spikes, height: height, width: width, channels: channels,
+                                                   pool: maximum ? .maximum(2) : .average(2), into: &expectedPooled)
                 XCTAssertTrue(expectedPooled.contains(0) && expectedPooled.contains { $0 > 0 }, "spikes and silence")
                 for variant in VectorKernels.available {
                     var membrane = [Float](repeating: .nan, count: n), kept = membrane
@@ -326,14 +361,15 @@ extension ConvLIFPoolTests {
                         VectorKernels.lifForwardPool2Step(sums: sums, bias: bias, channels: channels,
                                                           previousMembrane: withPrevious ? prev.baseAddress! : nil,
                                                           membrane: &membrane, keptMembrane: &kept, height: height,
-                                                          width: width, pooled: &pooled, tau: p.tau,
+                                                          width: width, pooled: &pooled, maximum: maximum, tau: p.tau,
                                                           threshold: p.threshold, variant: variant)
                     }
-                    let label = "[\(height), \(width), \(channels)] \(variant) previous \(withPrevious)"
+                    let label = "[\(height), \(width), \(channels)] \(variant) previous \(withPrevious) max \(maximum)"
                     XCTAssertEqual(membrane.map(\.bitPattern), expectedMembrane.map(\.bitPattern), "\(label): u")
                     XCTAssertEqual(kept.map(\.bitPattern), expectedMembrane.map(\.bitPattern), "\(label): kept u")
                     XCTAssertEqual(pooled.map(\.bitPattern), expectedPooled.map(\.bitPattern), "\(label): pooled")
                 }
+              }
             }
         }
     }

@@ -230,7 +230,9 @@ final class NetworkDescriptionTests: XCTestCase {
         var rng = SeededGenerator(seed: 3)
         let (network, _) = try NetworkBuilder.build(d.branches[0], classes: 4, rng: &rng)
         XCTAssertTrue((network.layers[4] as? AvgPool2d)?.sums ?? false)
-        XCTAssertFalse(network.plan.stages.contains { if case .convLIFPool = $0 { return true }; return false })
+        // c1 → max pool is fused; c3 → the sum pool is not
+        XCTAssertFalse(network.plan.stages.contains { if case let .convLIFPool(_, pool, _, _, _) = $0 { return pool === network.layers[4] }; return false })
+        XCTAssertTrue(network.plan.stages.contains { if case let .convLIFPool(_, _, window, _, _) = $0 { return window == .maximum(2) }; return false })
         text = Self.otherGeometry
         let fusedPlan = try NetworkBuilder.build(try NetworkDescription.decode(Data(text.utf8), source: "avg.json").branches[0],
                                                  classes: 4, rng: &rng).0.plan

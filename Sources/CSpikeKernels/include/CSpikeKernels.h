@@ -97,12 +97,13 @@ void sf_lif_forward_step_biased(const float *sums, const float *bias, int64_t ch
                                 float threshold, int avx2);
 
 /// `sf_lif_forward_step_biased` over one channels-last image [height, width, channels], then
-/// its spikes' 2×2 average pool into pooled [height/2, width/2, channels] (overwritten), two
-/// rows at a time through a stack buffer, so the full-size spikes are never written: the bits
-/// of the step followed by the channels-last pool. `membrane` may be `previous_membrane`.
+/// its spikes' 2×2 average pool (or, with `maximum` ≠ 0, max pool) into pooled [height/2,
+/// width/2, channels] (overwritten), two rows at a time through a stack buffer, so the
+/// full-size spikes are never written: the bits of the step followed by the channels-last
+/// pool. `membrane` may be `previous_membrane`.
 void sf_lif_forward_pool2_step(const float *sums, const float *bias, int64_t channels, const float *previous_membrane,
                                float *membrane, float *kept_membrane, int64_t height, int64_t width, float *pooled,
-                               float tau, float threshold, int avx2);
+                               float tau, float threshold, int maximum, int avx2);
 
 /// One reverse LIF step (`LIFKernel.backwardStep`, eq. 8): δo = g (+ extra) − δu[t+1]·τ·u,
 /// δu = δo·h(u) + (u ≥ V_th ? 0 : δu[t+1]·τ), h = height where |u − V_th| < half_width; without
@@ -113,16 +114,18 @@ void sf_lif_backward_step(const float *grad_spikes, const float *extra_grad_spik
                           float threshold, float half_width, float height, int avx2);
 
 /// `sf_lif_backward_step` over one channels-last image [height, width, channels] of a conv →
-/// LIF → average-pool layer (pool k, the pooled gradient [pooled_height, pooled_width, channels]):
+/// LIF → pool layer (pool k, the pooled gradient [pooled_height, pooled_width, channels]):
 /// the spikes' gradient is pooled_grad[(y/k)·pooled_width + x/k, :] · scale inside the full
-/// windows, 0 outside; column_sums [channels] = Σ_pixels δu in pixel order (overwritten). The
+/// windows (average), or with `maximum` ≠ 0 pooled_grad[…] at each window's first spiking
+/// element (u ≥ threshold; the first element where none spikes) and 0 at the others; 0 outside
+/// the full windows; column_sums [channels] = Σ_pixels δu in pixel order (overwritten). The
 /// bits of the pool's backward, the step and the column sums one after the other.
 /// `grad_current` may alias `next_grad_current`.
 void sf_lif_backward_pooled_step(const float *pooled_grad, int64_t pool, float scale, int64_t pooled_height,
                                  int64_t pooled_width, int64_t height, int64_t width, int64_t channels,
                                  const float *membrane, const float *next_grad_current, float *grad_current,
                                  float *column_sums, float tau, float threshold, float half_width, float height_h,
-                                 int avx2);
+                                 int maximum, int avx2);
 
 /// The widest variant of the direct convolution this CPU and OS run: 2 AVX-512 (F and VL, with
 /// the ZMM state enabled), 1 AVX2 with FMA, 0 the baseline.
