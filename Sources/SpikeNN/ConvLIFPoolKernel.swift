@@ -3,7 +3,8 @@ import SpikeTensor
 /// The pooling of a fused conv → LIF → pool pass: k×k windows at stride k (floor, as the pool
 /// layers), the mean of a window's spikes (`AvgPool2d`) or their maximum (`MaxPool2d`: 1 where
 /// a neuron of the window spikes; its gradient goes to the window's first spiking neuron, or
-/// to its first neuron where none spikes, as `MaxPool2dKernel` routes it).
+/// to its first neuron where none spikes, as `MaxPool2dKernel` routes it). `.average(1)` is no
+/// pool at all (a spiking convolution fused with its LIF alone: y = o·1, exactly o).
 public struct FusedPool: Equatable, Sendable, CustomStringConvertible {
     public enum Kind: Equatable, Sendable { case average, maximum }
     public let kind: Kind
@@ -63,6 +64,10 @@ public enum ConvLIFPoolKernel {
             VectorKernels.lifForwardStep(sums: current, bias: bias, channels: outC, previousMembrane: previous,
                                          membrane: membrane, spikes: spikes, keptMembrane: keptMembrane,
                                          neurons: g.outputImageSize, tau: p.tau, threshold: p.threshold)
+            if k == 1 {   // no pool: the spikes themselves
+                transposeTiled(spikes, rows: g.outputPixels, columns: outC, into: output)
+                return
+            }
             poolChannelsLast(spikes, height: g.outputHeight, width: g.outputWidth, channels: outC, pool: pool,
                              into: pooled)
         }

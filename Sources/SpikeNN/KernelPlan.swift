@@ -8,16 +8,18 @@ import SpikeTensor
 ///   fused conv → LIF → pool passes (`ConvLIFPoolKernel`), which never write the convolution's
 ///   full-size spikes, taken at run time where the event-driven kernel applies to the input
 ///   (`SpikingConv2d.inferencePooled` / `trainingPooled`); elsewhere its two layers run one
-///   after the other, the reference the fused passes are tested against.
+///   after the other, the reference the fused passes are tested against. A spiking
+///   convolution without a pool after it is such a stage too, with a 1×1 window (the identity:
+///   conv and LIF in one pass per image, the currents never written out).
 /// - Every other layer is a `.layer` stage on its own kernels.
 ///
 /// `fusing: false` makes every layer a stage of its own (the reference composition).
 public struct KernelPlan {
     public enum Stage {
-        /// `layers[range]` = conv, pool (`AvgPool2d` of means or `MaxPool2d`, as `window` says);
-        /// `next`: the spiking convolution right after the pool, which then hands its dL/dx over
-        /// channels-last (the fused backward's layout).
-        case convLIFPool(conv: SpikingConv2d, pool: Layer, window: FusedPool, range: Range<Int>, next: SpikingConv2d?)
+        /// `layers[range]` = conv, pool (`AvgPool2d` of means or `MaxPool2d`, as `window` says),
+        /// or conv alone (`pool` nil, `window` 1×1); `next`: the spiking convolution right after
+        /// the stage, which then hands its dL/dx over channels-last (the fused backward's layout).
+        case convLIFPool(conv: SpikingConv2d, pool: Layer?, window: FusedPool, range: Range<Int>, next: SpikingConv2d?)
         /// `layers[index]` alone; `convolution` when it is a spiking convolution (its dL/dx may
         /// be channels-last, see above).
         case layer(Layer, index: Int, convolution: SpikingConv2d?)
@@ -34,10 +36,14 @@ public struct KernelPlan {
         var stages: [Stage] = []
         var i = 0
         while i < layers.count {
-            if fusing, let conv = layers[i] as? SpikingConv2d, i + 1 < layers.count, let window = Self.fusedPool(layers[i + 1]) {
-                let next = i + 2 < layers.count ? layers[i + 2] as? SpikingConv2d : nil
-                stages.append(.convLIFPool(conv: conv, pool: layers[i + 1], window: window, range: i..<(i + 2), next: next))
-                i += 2
+            if fusing, let conv = layers[i] as? SpikingConv2d {
+                let pool = i + 1 < layers.count ? layers[i + 1] : nil
+                let window = pool.flatMap(Self.fusedPool)
+                let end = window == nil ? i + 1 : i + 2
+                let next = end < layers.count ? layers[end] as? SpikingConv2d : nil
+                stages.append(.convLIFPool(conv: conv, pool: window == nil ? nil : pool, window: window ?? .average(1),
+                                           range: i..<end, next: next))
+                i = end
             } else {
                 stages.append(.layer(layers[i], index: i, convolution: layers[i] as? SpikingConv2d))
                 i += 1

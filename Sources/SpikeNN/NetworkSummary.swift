@@ -56,7 +56,8 @@ extension NetworkBuilder {
                 rows.append(LayerSummary(
                     layer: "conv2d \(name) \(kernel)×\(kernel)/\(stride) pad \(padding)\(spiking)", outputShape: out,
                     parameters: channels * input[0] * kernel * kernel + channels + learnt, macs: outCount * input[0] * kernel * kernel,
-                    path: convolutionPath(g, spiking: !spiking.isEmpty && plain, pooledBy: pooledNext, first: n == 0) + neurons))
+                    path: convolutionPath(g, spiking: !spiking.isEmpty && plain, pooledBy: pooledNext ?? .average(1),
+                                          first: n == 0) + neurons))
             case let .linear(name, features):
                 rows.append(LayerSummary(layer: "linear \(name)\(spiking)", outputShape: out,
                                          parameters: input[0] * features + features + learnt, macs: input[0] * features,
@@ -93,8 +94,8 @@ extension NetworkBuilder {
     /// The kernels a convolution runs on, from the same tests the layers make: the C event
     /// scatter (3×3 at stride 1 with a multiple of 32 outputs its specialised form), else the
     /// direct dense kernel (stride 1, a multiple of 8 outputs, on a CPU with AVX2 + FMA or
-    /// AVX-512) or im2col + OpenBLAS; a spiking conv followed by average or max pooling runs
-    /// fused with its pool.
+    /// AVX-512) or im2col + OpenBLAS; a spiking conv runs fused with its LIF and the average or
+    /// max pool after it, if any.
     static func convolutionPath(_ g: Conv2dGeometry, spiking: Bool, pooledBy pool: FusedPool?, first: Bool) -> String {
         let scatter: String
         if g.stride != 1 {
@@ -109,7 +110,7 @@ extension NetworkBuilder {
         if spiking, let pool, g.outputHeight >= pool.size, g.outputWidth >= pool.size {
             let training = first || ConvLIFPoolKernel.InputGradient.applies(to: g) ? "training and inference"
                 : "inference (training runs it unfused: no direct dL/dx kernel for this shape)"
-            path = "fused conv → LIF → \(pool) in \(training); " + path
+            path = (pool.size == 1 ? "fused conv → LIF" : "fused conv → LIF → \(pool)") + " in \(training); " + path
         }
         return path
     }

@@ -33,19 +33,19 @@ public final class Sequential: Layer {
     }
 
     /// The layers' steps in order, one per layer. A conv → LIF → pool stage steps fused
-    /// (`ConvLIFPoolStep`, the same pooled spikes); the pool's slot then passes its input on
-    /// (`PassThroughStep`), so the chain keeps one step per layer.
+    /// (`ConvLIFPoolStep`, the same pooled spikes); the pool's slot, if any, then passes its
+    /// input on (`PassThroughStep`), so the chain keeps one step per layer.
     public func makeStep(batch: Int, inputShape: [Int]) -> LayerStep {
         var steps: [LayerStep] = []
         var shape = inputShape
         for stage in plan.stages {
             switch stage {
-            case let .convLIFPool(conv, _, window, _, _) where shape.count == 3:
+            case let .convLIFPool(conv, pool, window, _, _) where shape.count == 3:
                 let g = conv.conv.geometry(for: shape)
                 if g.outputHeight >= window.size && g.outputWidth >= window.size {
                     let fused = ConvLIFPoolStep(conv, pool: window, batch: batch, inputShape: shape)
                     shape = fused.outputShape
-                    steps += [fused, PassThroughStep(shape: shape)]
+                    steps += pool == nil ? [fused] : [fused, PassThroughStep(shape: shape)]
                     continue
                 }
                 fallthrough
@@ -119,7 +119,7 @@ extension KernelPlan.Stage {
     /// The stage's layers in order.
     var layers: [Layer] {
         switch self {
-        case let .convLIFPool(conv, pool, _, _, _): return [conv, pool]
+        case let .convLIFPool(conv, pool, _, _, _): return [conv] + (pool.map { [$0] } ?? [])
         case let .layer(layer, _, _): return [layer]
         }
     }

@@ -374,3 +374,73 @@ extension ConvLIFPoolTests {
         }
     }
 }
+
+extension ConvLIFPoolTests {
+    /// A spiking convolution with no pool after it (a 5×5 stride-2 conv feeding a conv → max
+    /// pool) is a fused stage with a 1×1 window: conv and LIF in one pass per image. Inference,
+    /// steps and a training step give the layers' outputs and membranes, gradients to rounding.
+    func testConvolutionWithoutAPoolRunsFusedWithItsLIF() throws {
+        func network(fused: Bool) -> Sequential {
+            var rng = SeededGenerator(seed: 41)
+            let net = Sequential([
+                SpikingConv2d(name: "c1", inChannels: 2, outChannels: 8, kernelSize: 5, stride: 2, padding: 2,
+                              neuron: LIFParameters(tau: 0.5), rng: &rng),
+                SpikingConv2d(name: "c2", inChannels: 8, outChannels: 4, kernelSize: 3, padding: 1,
+                              neuron: LIFParameters(tau: 0.3), rng: &rng),
+                MaxPool2d(kernelSize: 2),
+            ])
+            for p in net.parameters { p.value.scalars = p.value.scalars.map { $0 * 3 } }
+            net.fusesPooling = fused
+            return net
+        }
+        var rng = SeededGenerator(seed: 42)
+        let x = randomSpikes([5, 3, 2, 16, 16], rate: 0.1, &rng)
+        let fused = network(fused: true), reference = network(fused: false)
+        guard case let .convLIFPool(_, pool, window, range, next) = fused.plan.stages[0] else {
+            return XCTFail("c1 alone is a fused stage")
+        }
+        XCTAssertNil(pool)
+        XCTAssertEqual(window, .average(1))
+        XCTAssertEqual(range, 0..<1)
+        XCTAssertTrue(next === fused.layers[1])
+        // inference
+        fused.savesForBackward = false; reference.savesForBackward = false
+        let c1 = fused.layers[0] as! SpikingConv2d
+        let spikes = try XCTUnwrap(c1.inferencePooled(x, pool: .average(1)))
+        XCTAssertEqual(spikes.scalars, (reference.layers[0] as! SpikingConv2d).forward(x).scalars)
+        XCTAssertTrue(spikes.scalars.contains(1) && spikes.scalars.contains(0))
+        XCTAssertEqual(fused.forward(x).scalars, reference.forward(x).scalars)
+        // steps: one per layer, the first fused
+        let fusedChain = fused.makeStep(batch: 3, inputShape: [2, 16, 16]) as! ChainStep
+        let layerChain = reference.makeStep(batch: 3, inputShape: [2, 16, 16]) as! ChainStep
+        XCTAssertEqual(fusedChain.steps.count, 3)
+        XCTAssertTrue(fusedChain.steps[0] is ConvLIFPoolStep && !(layerChain.steps[0] is ConvLIFPoolStep))
+        x.withPointer { px in
+            for t in 0..<5 {
+                let a = fusedChain.step(px + t * 3 * 512), b = layerChain.step(px + t * 3 * 512)
+                let n = 3 * 4 * 4 * 4
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: a, count: n)).map(\.bitPattern),
+                               Array(UnsafeBufferPointer(start: b, count: n)).map(\.bitPattern), "step t \(t)")
+            }
+        }
+        // one training step
+        for net in [fused, reference] {
+            net.savesForBackward = true
+            net.needsInputGradient = false
+            (net.layers[1] as! SpikingConv2d).kernel = .sparse
+        }
+        let y = fused.forward(x), yReference = reference.forward(x)
+        XCTAssertEqual(c1.pooledTraining, .average(1), "c1 trained fused")
+        XCTAssertEqual(y.scalars, yReference.scalars)
+        XCTAssertGreaterThan(y.scalars.reduce(0, +), 0, "the comparison needs output spikes")
+        let gradOutput = Tensor(shape: y.shape, scalars: (0..<y.count).map { _ in Float(rng.nextDouble() * 2 - 1) })
+        _ = fused.backward(gradOutput)
+        _ = reference.backward(gradOutput)
+        for (p, q) in zip(fused.parameters, reference.parameters) {
+            let scale = max(1e-3, q.grad.scalars.map { abs($0) }.max() ?? 0)
+            XCTAssertGreaterThan(q.grad.scalars.map { abs($0) }.max() ?? 0, 0, "\(q.name): zero gradient")
+            let worst = zip(p.grad.scalars, q.grad.scalars).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(worst, 1e-5 * scale, "\(p.name) gradient")
+        }
+    }
+}
