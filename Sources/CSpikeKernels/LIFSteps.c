@@ -237,17 +237,38 @@ SF_INLINE void backward_pooled_body(const float *pooled, int64_t k, float scale,
     float gradSpikes[channels];
     const sf_lanes vthV = SPLAT(vth), zero = SPLAT(0.0f);
     for (int64_t c = 0; c < channels; c++) column_sums[c] = 0;
-    for (int64_t y = 0; y < height; y++) {
-        for (int64_t x = 0; x < width; x++) {
+    // (wy, wx) = (y / k, x / k), the pixel's window, and (ay, ax) its place in it, counted
+    for (int64_t y = 0, wy = 0, ay = 0; y < height; y++) {
+        for (int64_t x = 0, wx = 0, ax = 0; x < width; x++) {
             const int64_t pixel = (y * width + x) * channels;
-            if (y / k < ph && x / k < pw && maximum) {
-                const float *src = pooled + ((y / k) * pw + x / k) * channels;
-                const float *corner = membrane + ((y / k) * k * width + (x / k) * k) * channels;
-                const int64_t self = (y % k) * k + x % k;
+            const int inside = wy < ph && wx < pw;
+            if (inside && maximum) {
+                const float *src = pooled + (wy * pw + wx) * channels;
+                const float *corner = membrane + (wy * k * width + wx * k) * channels;
+                const int64_t self = ay * k + ax;
                 int64_t c = 0;
-                for (; c + 8 <= channels; c += 8)
-                    LANES_AT(gradSpikes + c) = select_lanes(MAX_CHOSEN_LANES(corner, self, k, width, channels, c),
-                                                            LANES_AT(src + c), zero);
+                if (k == 2) {
+                    // the four neurons of the window, in row-major order
+                    const float *u0 = corner, *u1 = corner + channels, *u2 = corner + width * channels, *u3 = u2 + channels;
+                    for (; c + 8 <= channels; c += 8) {
+                        const sf_mask s0 = (sf_mask)(LANES_AT(u0 + c) >= vthV), s1 = (sf_mask)(LANES_AT(u1 + c) >= vthV);
+                        sf_mask chosen;
+                        if (self == 0) {
+                            chosen = s0 | ~(s1 | (sf_mask)(LANES_AT(u2 + c) >= vthV) | (sf_mask)(LANES_AT(u3 + c) >= vthV));
+                        } else if (self == 1) {
+                            chosen = s1 & ~s0;
+                        } else if (self == 2) {
+                            chosen = (sf_mask)(LANES_AT(u2 + c) >= vthV) & ~(s0 | s1);
+                        } else {
+                            chosen = (sf_mask)(LANES_AT(u3 + c) >= vthV) & ~(s0 | s1 | (sf_mask)(LANES_AT(u2 + c) >= vthV));
+                        }
+                        LANES_AT(gradSpikes + c) = select_lanes(chosen, LANES_AT(src + c), zero);
+                    }
+                } else {
+                    for (; c + 8 <= channels; c += 8)
+                        LANES_AT(gradSpikes + c) = select_lanes(MAX_CHOSEN_LANES(corner, self, k, width, channels, c),
+                                                                LANES_AT(src + c), zero);
+                }
                 for (; c < channels; c++) {
                     int earlier = 0, any = 0, mine = 0;
                     for (int64_t r = 0; r < k * k; r++) {
@@ -258,8 +279,8 @@ SF_INLINE void backward_pooled_body(const float *pooled, int64_t k, float scale,
                     }
                     gradSpikes[c] = (self == 0 ? (mine || !any) : (mine && !earlier)) ? src[c] : 0.0f;
                 }
-            } else if (y / k < ph && x / k < pw) {
-                const float *src = pooled + ((y / k) * pw + x / k) * channels;
+            } else if (inside) {
+                const float *src = pooled + (wy * pw + wx) * channels;
                 for (int64_t c = 0; c < channels; c++) gradSpikes[c] = src[c] * scale;
             } else {
                 for (int64_t c = 0; c < channels; c++) gradSpikes[c] = 0;
@@ -267,7 +288,9 @@ SF_INLINE void backward_pooled_body(const float *pooled, int64_t k, float scale,
             backward_body(gradSpikes, 0, membrane + pixel, next ? next + pixel : 0, grad_current + pixel, channels,
                           tau, vth, half_width, h);
             for (int64_t c = 0; c < channels; c++) column_sums[c] += grad_current[pixel + c];
+            if (++ax == k) { ax = 0; wx++; }
         }
+        if (++ay == k) { ay = 0; wy++; }
     }
 }
 
