@@ -1,14 +1,16 @@
 import SpikeTensor
 
-/// A layer of LIF neurons whose membranes of the last forward can be read, for the
+/// A layer of spiking neurons whose membranes of the last forward can be read, for the
 /// activity statistics of `NeuronActivity` (training diagnostics).
 public protocol SpikingNeuronLayer: Layer {
     /// The layer's name, the prefix of its parameters (e.g. `"audio.rec1"`).
     var layerName: String { get }
-    /// The neurons' τ, V_th and surrogate width.
+    /// The neurons' τ, V_th and surrogate width (the resting ones where the model is not the LIF).
     var neuronParameters: LIFParameters { get }
     /// Membrane potentials `[T, B, …]` of the last forward; empty when `savesForBackward` is false.
     var membrane: Tensor { get }
+    /// The neurons' activity in the last forward, nil where it kept no membranes.
+    var activity: NeuronActivity? { get }
 }
 
 extension SpikingNeuronLayer {
@@ -16,6 +18,12 @@ extension SpikingNeuronLayer {
     public var layerName: String {
         let name = parameters.first?.name ?? "\(Self.self)"
         return name.split(separator: ".").dropLast().joined(separator: ".")
+    }
+
+    /// The plain LIF's: spikes where u ≥ V_th.
+    public var activity: NeuronActivity? {
+        let u = membrane
+        return u.rank >= 3 ? NeuronActivity(layer: layerName, membrane: u, neuron: neuronParameters) : nil
     }
 }
 
@@ -27,6 +35,17 @@ extension SpikingLinear: SpikingNeuronLayer {}
 extension SpikingConv2d: SpikingNeuronLayer {}
 extension RecurrentSpikingLinear: SpikingNeuronLayer {
     public var neuronParameters: LIFParameters { neuron }
+    /// Its neuron model's activity where it is not the plain LIF (`SpikingNeurons.activity`).
+    public var activity: NeuronActivity? {
+        if let neurons { return neurons.activity(layer: layerName) }
+        let u = membrane
+        return u.rank >= 3 ? NeuronActivity(layer: layerName, membrane: u, neuron: neuron) : nil
+    }
+}
+extension SynapseThenNeurons: SpikingNeuronLayer {
+    public var neuronParameters: LIFParameters { LIFParameters(tau: neurons.settings.tau, threshold: neurons.settings.threshold) }
+    public var membrane: Tensor { neurons.membrane }
+    public var activity: NeuronActivity? { neurons.activity(layer: layerName) }
 }
 
 extension Sequential {
@@ -42,13 +61,15 @@ extension Sequential {
 /// What a layer's neurons did on one batch: how often they fire, how many never fire,
 /// where their membranes sit, and how much of the time the surrogate passes gradient.
 ///
-/// From the membranes `u [T, B, N…]` of one forward (spikes are `o = u ≥ V_th`):
+/// From the membranes `u [T, B, N…]` of one forward (spikes are `o = u ≥ θ`, θ = V_th for the
+/// LIF; for other models the threshold the step compared with, `SpikingNeurons.activity`):
 /// - `firingRate`: mean of o over all T·B·N entries (spikes per neuron per time step);
 /// - `silentFraction`: fraction of the N neurons (per sample position) with o = 0 at every
 ///   t and b — dead for this batch: with the rectangular surrogate a neuron whose u stays
 ///   outside (V_th − a/2, V_th + a/2) also gets no gradient;
 /// - `membraneMean`, `membraneStd`: of u over all entries;
-/// - `surrogateFraction`: fraction of entries with |u − V_th| < a/2, where h(u) ≠ 0 (eq. 9).
+/// - `surrogateFraction`: fraction of entries with |u − θ| < a/2, where h(u) ≠ 0 (eq. 9; for
+///   the other surrogates `NeuronSettings.Surrogate.activeHalfWidth`).
 public struct NeuronActivity: Codable, Sendable, Equatable {
     public var layer: String
     public var firingRate: Double
@@ -66,6 +87,14 @@ public struct NeuronActivity: Codable, Sendable, Equatable {
 
     /// Statistics of membranes `[T, B, …]` (rank ≥ 3) of neurons with `neuron`'s constants.
     public init(layer: String, membrane: Tensor, neuron: LIFParameters) {
+        let threshold = neuron.threshold
+        self.init(layer: layer, membrane: membrane, halfWidth: 0.5 * neuron.surrogateWidth) { _ in threshold }
+    }
+
+    /// Statistics of membranes `[T, B, …]` (rank ≥ 3) against the threshold θ of each entry
+    /// (`threshold(i)`, i the entry's index in the membranes), the surrogate active where
+    /// |u − θ| < `halfWidth`.
+    public init(layer: String, membrane: Tensor, halfWidth: Float, threshold thresholdOf: (Int) -> Float) {
         precondition(membrane.rank >= 3, "NeuronActivity: membrane must be [T, B, …], got \(membrane.shape)")
         self.layer = layer
         let steps = membrane.shape[0], batch = membrane.shape[1]
@@ -73,12 +102,11 @@ public struct NeuronActivity: Codable, Sendable, Equatable {
         var fired = [Bool](repeating: false, count: neurons)
         var spikes = 0, inWindow = 0
         var sum = 0.0, squares = 0.0
-        let threshold = neuron.threshold, halfWidth = 0.5 * neuron.surrogateWidth
         membrane.withPointer { u in
             for row in 0..<(steps * batch) {
                 let base = row * neurons
                 for n in 0..<neurons {
-                    let v = u[base + n]
+                    let v = u[base + n], threshold = thresholdOf(base + n)
                     if v >= threshold { spikes += 1; fired[n] = true }
                     if abs(v - threshold) < halfWidth { inWindow += 1 }
                     sum += Double(v); squares += Double(v) * Double(v)
@@ -97,8 +125,7 @@ public struct NeuronActivity: Codable, Sendable, Equatable {
     /// have kept its membranes: `savesForBackward` true).
     public static func of(_ network: Sequential) -> [NeuronActivity] {
         network.spikingLayers.compactMap { layer in
-            layer.membrane.rank >= 3
-                ? NeuronActivity(layer: layer.layerName, membrane: layer.membrane, neuron: layer.neuronParameters) : nil
+            layer.activity
         }
     }
 }

@@ -32,6 +32,19 @@ public struct NeuronSettings: Sendable, Equatable {
         case arctan(slope: Float)
         /// (γ/w)·max(0, 1 − |x|/w).
         case triangle(width: Float)
+
+        /// Half the band of x = u − θ where the surrogate counts as passing gradient, for the
+        /// activity statistics: its support (rectangle a/2, triangle w), or for the sigmoid-shaped
+        /// ones, which never reach 0, where h is at least half its peak (fast sigmoid
+        /// (√2 − 1)/k, arctan 2/(π·α)).
+        public var activeHalfWidth: Float {
+            switch self {
+            case .rectangle(let width): return 0.5 * width
+            case .triangle(let width): return width
+            case .fastSigmoid(let slope): return (Float(2).squareRoot() - 1) / slope
+            case .arctan(let slope): return 2 / (Float.pi * slope)
+            }
+        }
     }
     /// Which constants are `Parameter`s, and at what granularity.
     public enum Learning: String, Sendable {

@@ -147,6 +147,21 @@ public final class SpikingNeurons: Layer {
         return Tensor(shape: [steps, batch] + shape, scalars: Array(membranes.buffer))
     }
 
+    /// The activity of the last forward (nil after an inference forward): spikes where u[t] ≥
+    /// θ[t], the threshold the step compared with (ϑ per neuron where learnt, + b·a[t] for the
+    /// adaptive model), the surrogate's active band `settings.surrogate.activeHalfWidth` about θ.
+    public func activity(layer: String) -> NeuronActivity? {
+        let u = membrane
+        guard u.rank >= 3 else { return nil }
+        let theta = perNeuronConstants().threshold, p = perSample
+        let adaptation: [Float]? = settings.model != .adaptive ? nil
+            : runsReferenceSteps ? states.map(\.adaptation) : Array(adaptations.buffer)
+        let b = settings.adaptationStrength
+        return NeuronActivity(layer: layer, membrane: u, halfWidth: settings.surrogate.activeHalfWidth) { i in
+            adaptation.map { theta[i % p] + b * $0[i] } ?? theta[i % p]
+        }
+    }
+
     // current [T, B, …] → spikes [T, B, …]
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank >= 2 && input.elementsPerStep == input.shape[1] * perSample,

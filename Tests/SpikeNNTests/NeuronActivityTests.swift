@@ -39,6 +39,40 @@ final class NeuronActivityTests: XCTestCase {
         XCTAssertEqual(NeuronActivity.of(net), [], "an inference forward keeps no membranes to measure")
     }
 
+    /// For every neuron model (adaptive: θ = ϑ + b·a[t]; learnt per-neuron thresholds) the
+    /// activity counts exactly the spikes the forward emitted, on the C and the reference steps,
+    /// and the layers of a model other than the LIF are found (`SynapseThenNeurons`, a recurrent
+    /// layer with a model neuron).
+    func testActivityOfEveryNeuronModelCountsItsSpikes() {
+        var rng = SeededGenerator(seed: 5)
+        for model in NeuronSettings.Model.allCases {
+            for reference in [false, true] {
+                let settings = NeuronSettings(model: model, tau: 0.8, threshold: 0.6, reset: .subtract,
+                                              surrogate: .fastSigmoid(slope: 5), synapseTau: 0.5, adaptationDecay: 0.9,
+                                              adaptationStrength: 0.7, learnThreshold: .neuron)
+                let neurons = SpikingNeurons(name: "n", settings: settings, shape: [6])
+                neurons.threshold!.value.scalars = (0..<6).map { 0.3 + 0.1 * Float($0) }
+                neurons.runsReferenceSteps = reference
+                let current = Tensor(shape: [12, 3, 6], scalars: (0..<216).map { _ in rng.nextUniform(-0.2, 0.9) })
+                let spikes = neurons.forward(current).scalars.reduce(0, +)
+                let a = neurons.activity(layer: "n")!
+                XCTAssertGreaterThan(spikes, 10, "\(model): the check needs spikes")
+                XCTAssertEqual(a.firingRate * 216, Double(spikes), accuracy: 1e-9, "\(model) reference \(reference)")
+            }
+        }
+        let adaptive = NeuronSettings(model: .adaptive, tau: 0.9, adaptationDecay: 0.9, adaptationStrength: 1)
+        let net = Sequential([
+            SynapseThenNeurons(synapse: Linear(name: "v.fc1", inFeatures: 4, outFeatures: 5, rng: &rng),
+                               neurons: SpikingNeurons(name: "v.fc1", settings: adaptive, shape: [5])),
+            RecurrentSpikingLinear(name: "v.rec", inFeatures: 5, outFeatures: 3, settings: adaptive, rng: &rng),
+        ])
+        XCTAssertEqual(net.spikingLayers.map(\.layerName), ["v.fc1", "v.rec"])
+        let y = net.forward(randomSpikes([8, 2, 4], rate: 0.6, &rng))
+        let activity = NeuronActivity.of(net)
+        XCTAssertEqual(activity.map(\.layer), ["v.fc1", "v.rec"])
+        XCTAssertEqual(activity[1].firingRate * Double(y.count), Double(y.scalars.reduce(0, +)), accuracy: 1e-9)
+    }
+
     func testGradientNormsAreGroupedByLayer() {
         let a = Parameter(name: "audio.rec1.weight", value: Tensor(shape: [2], scalars: [0, 0]))
         let b = Parameter(name: "audio.rec1.bias", value: Tensor(shape: [1], scalars: [0]))
