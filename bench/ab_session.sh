@@ -9,7 +9,8 @@
 #   bash bench/ab_session.sh
 #
 # Rows: multimodal train 32 (8 s) and stream 1 (5 s), the network's training (8 s), each for
-# BEFORE, AFTER and every PyTorch formulation that has been fastest on it (FORMULATIONS of
+# BEFORE, AFTER (and PRE=/path/to/older/spikefuse-bench on the multimodal rows, when set: a
+# binary too old for described networks) and every PyTorch formulation that has been fastest on it (FORMULATIONS of
 # bench/run.sh: NAME or NAME:channels-last); the best counts. The load average is in every
 # line. The environment is run.sh's: glibc malloc keeps freed blocks (PyTorch loses up to
 # half its speed to mmap/munmap churn without it), 2 threads everywhere.
@@ -23,7 +24,10 @@ tag() { sed "s/^{/{\"binary\":\"$1\",\"round\":$2,/"; }
 # row: MODEL TASK BATCH SECONDS DATA "FORMULATIONS"
 row() {
   local model=$1 task=$2 batch=$3 seconds=$4 data=$5 formulations=$6 round=$7
-  for bin in BEFORE AFTER; do
+  local bins="BEFORE AFTER"
+  # PRE: an older binary (e.g. the code before networks as data) on the paper's rows only
+  if [ -n "${PRE:-}" ] && [ "$model" = multimodal ]; then bins="PRE BEFORE AFTER"; fi
+  for bin in $bins; do
     "${!bin}" --side-by-side "$model" "$task" "$batch" --data "$data" --seconds "$seconds" | tag "$bin" "$round" >> "$OUT"
   done
   local peerTask=$task; [ "$task" = stream ] && peerTask=infer
