@@ -307,23 +307,27 @@ static void backward_baseline(const float *g, const float *e, const float *u, co
 }
 static void forward_pool2_baseline(const float *c, const float *b, int64_t ch, const float *p, float *m, float *k,
                                    int64_t h, int64_t w, float *o, float tau, float vth, int mx) {
-    forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth, mx);
+    if (mx) forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth, 1);   /* each pool its own inlined copy */
+    else forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth, 0);
 }
 static void backward_pooled_baseline(const float *g, int64_t k, float sc, int64_t ph, int64_t pw, int64_t hh, int64_t ww,
                                      int64_t ch, const float *u, const float *nx, float *d, float *cs, float tau,
                                      float vth, float hw, float h, int mx) {
-    backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h, mx);
+    if (mx) backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h, 1);
+    else backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h, 0);
 }
 #ifdef SF_X86
 #define SF_AVX2 __attribute__((target("avx2")))
 SF_AVX2 static void forward_pool2_avx2(const float *c, const float *b, int64_t ch, const float *p, float *m, float *k,
                                        int64_t h, int64_t w, float *o, float tau, float vth, int mx) {
-    forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth, mx);
+    if (mx) forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth, 1);   /* each pool its own inlined copy */
+    else forward_pool2_body(c, b, ch, p, m, k, h, w, o, tau, vth, 0);
 }
 SF_AVX2 static void backward_pooled_avx2(const float *g, int64_t k, float sc, int64_t ph, int64_t pw, int64_t hh,
                                          int64_t ww, int64_t ch, const float *u, const float *nx, float *d, float *cs,
                                          float tau, float vth, float hw, float h, int mx) {
-    backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h, mx);
+    if (mx) backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h, 1);
+    else backward_pooled_body(g, k, sc, ph, pw, hh, ww, ch, u, nx, d, cs, tau, vth, hw, h, 0);
 }
 SF_AVX2 static void forward_avx2(const float *c, const float *p, float *m, float *s, int64_t n, float tau, float vth) {
     forward_body(c, p, m, s, n, tau, vth);
