@@ -138,6 +138,36 @@ def best_neuron_formulation(args):
     print(json.dumps(line, sort_keys=True))
 
 
+def check_compiled(model, eager_model, compiled_model, loss_of, visual, audio, args):
+    """One batch, same weights, through eager_model and compiled_model (forward, loss, backward):
+    prints one JSON line with the output spikes that differ per head and layer (float
+    reassociation in the compiled kernels can move a membrane across V_th), the loss of each,
+    and per parameter max |g_compiled - g_eager| / max |g_eager|, the largest of them first."""
+    runs = []
+    for name, run in (("eager", eager_model), ("compiled", compiled_model)):
+        model.zero_grad(set_to_none=True)
+        start = time.perf_counter()
+        o = run(visual, audio)
+        loss = loss_of(o)
+        loss.backward()
+        spikes = {k: v.detach().clone() for k, v in o.items() if k in ("visual", "audio", "fusion")}
+        spikes.update({k: v.detach().clone() for k, v in o["layers"].items()})
+        grads = {k: p.grad.detach().clone() for k, p in model.named_parameters() if p.grad is not None}
+        runs.append((spikes, grads, float(loss.detach()), time.perf_counter() - start))
+        print(f"  check: {name} batch in {runs[-1][3]:.1f} s", file=sys.stderr)
+    (s_e, g_e, l_e, _), (s_c, g_c, l_c, compile_s) = runs
+    mismatches = {k: int((s_e[k] != s_c[k]).sum()) for k in s_e}
+    relative = {k: float((g_c[k] - g_e[k]).abs().max() / g_e[k].abs().max().clamp_min(1e-30)) for k in g_e}
+    print(json.dumps({
+        "check": "compiled-vs-eager", "model": args.model, "formulation": args.formulation, "batch": args.batch,
+        "channels_last": args.channels_last, "spike_mismatches_total": sum(mismatches.values()),
+        "spikes_total": sum(v.numel() for v in s_e.values()), "spike_mismatches": mismatches,
+        "loss_eager": l_e, "loss_compiled": l_c, "max_relative_gradient_difference": max(relative.values()),
+        "relative_gradient_difference": dict(sorted(relative.items(), key=lambda kv: -kv[1])),
+        "missing_gradients": sorted(set(g_e) ^ set(g_c)), "compile_seconds": compile_s, "torch": torch.__version__,
+    }))
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", help="the shared weights and inputs (spikefuse-bench --prepare); not with --neuron-json")
@@ -146,10 +176,13 @@ def main(argv):
     p.add_argument("--task", choices=["train", "infer"], default="train")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--formulation", choices=["timebatched", "loop", "fused", "compiled", "best"],
-                   help="timebatched (default), loop or fused; with --neuron-json loop, fused, compiled or best "
-                        "(default: every one, the fastest reported)")
+                   help="timebatched (default), loop, fused or compiled (fused under torch.compile); with "
+                        "--neuron-json loop, fused, compiled or best (default: every one, the fastest reported)")
     p.add_argument("--compile", action="store_true",
                    help="run the model under torch.compile (inductor; compiled once before timing)")
+    p.add_argument("--check", action="store_true",
+                   help="no timing: one batch through the eager and the compiled model, spike mismatches and "
+                        "the largest relative gradient difference as one JSON line")
     p.add_argument("--channels-last", action="store_true",
                    help="convolution weights (and so their outputs) in channels-last memory format")
     p.add_argument("--seconds", type=float, default=5.0)
@@ -164,8 +197,11 @@ def main(argv):
         args.formulation = args.formulation or "best"
         return neuron_model_bench(args)
     args.formulation = args.formulation or "timebatched"
-    if args.formulation not in ("timebatched", "loop", "fused"):
+    if args.formulation not in ("timebatched", "loop", "fused", "compiled"):
         p.error(f"--formulation {args.formulation} is only for --neuron-json")
+    # compiled: the fused formulation (hand-written BPTT per block) under torch.compile
+    base = "fused" if args.formulation == "compiled" else args.formulation
+    args.compile = args.compile or args.formulation == "compiled"
     if not args.data:
         p.error("--data is required (or --neuron-json)")
     tensors = load_file(args.data)
@@ -228,18 +264,25 @@ def main(argv):
     input_density = sum(float((x != 0).sum()) for x in inputs) / sum(x.numel() for x in inputs)
 
     def run_model(v, a):
-        return model(v, a, formulation=args.formulation)
+        return model(v, a, formulation=base)
+    eager_model = run_model
     if args.compile:
-        run_model = torch.compile(run_model)
+        run_model = torch.compile(run_model, dynamic=False)
+
+    def loss_of(o):
+        if described:
+            return sum(rate_loss(o[h], labels, o[h].shape[-1]) for h in ("visual", "audio", "fusion") if h in o)
+        return losses(model, o, labels)["total"]
+
+    if args.check:
+        if not args.compile:
+            p.error("--check compares eager with compiled: use --formulation compiled or --compile")
+        return check_compiled(model, eager_model, run_model, loss_of, visual, audio, args)
 
     def one_batch():
         if args.task == "train":
             optimiser.zero_grad(set_to_none=True)
-            o = run_model(visual, audio)
-            if described:
-                sum(rate_loss(o[h], labels, o[h].shape[-1]) for h in ("visual", "audio", "fusion") if h in o).backward()
-            else:
-                losses(model, o, labels)["total"].backward()
+            loss_of(run_model(visual, audio)).backward()
             optimiser.step()
         else:
             with torch.no_grad():
@@ -252,7 +295,7 @@ def main(argv):
     compile_seconds = time.perf_counter() - compile_start
     print(result_line(
         args.data, args.model, args.task, B, timed(one_batch, args.seconds),
-        implementation=f"pytorch-{args.formulation}" + ("-compiled" if args.compile else "")
+        implementation=f"pytorch-{args.formulation}" + ("-compiled" if args.compile and base == args.formulation else "")
         + ("-channelslast" if args.channels_last else ""),
         threads=str(torch.get_num_threads()), firing_rate=fired / max(neurons, 1), input_density=input_density,
         torch=torch.__version__, timesteps=steps, warmup_seconds=compile_seconds))
