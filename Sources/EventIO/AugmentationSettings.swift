@@ -14,6 +14,13 @@ import Foundation
 /// | `tjitter=S`   | `TimeJitter(sigmaMicroseconds: S)`      | µs |
 /// | `skew=K`      | `RandomTimeSkew(coefficients: 1−K…1+K)` | 0 ≤ K < 1 |
 /// | `noise=N`     | `UniformNoise(count: N)`                | events per sample |
+/// | `adrop=P`     | `RandomEventDrop(maximumRate: P)` (audio) | rate drawn in [0, P) per sample |
+/// | `ashift=K`    | `RandomChannelShift(maximum: K)` (audio) | whole channels, −K…K |
+/// | `acrop=F`     | `RandomSpanCrop(maximumFraction: F)` (audio) | fraction of the span per end, 0 ≤ F < 0.5 |
+///
+/// The `a…` settings act on the cochlea events of the joint dataset's audio (N-TIDIGITS),
+/// the others on DVS events of event-folder datasets; a run whose training set has no
+/// such events stops with an error naming the setting.
 ///
 /// `crop` is not a stage of its own: it places `SensorFit`'s last step, the crop of the
 /// downsampled region to the input's W × H, at random (`RandomCrop`, drawn first) instead of
@@ -32,13 +39,24 @@ public struct AugmentationSettings: Codable, Sendable, Hashable, CustomStringCon
     public var noise: Int?
     /// Crop the downsampled region to the input at a random place (`SensorFit`, `RandomCrop`).
     public var crop: Bool?
+    /// Audio: largest per-sample event-drop rate (`RandomEventDrop`).
+    public var audioDrop: Double?
+    /// Audio: largest channel shift (`RandomChannelShift`).
+    public var audioShift: Int?
+    /// Audio: largest fraction of the span cropped at each end (`RandomSpanCrop`).
+    public var audioCrop: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case drop, flip, jitter, timeJitter, skew, noise, crop
+        case audioDrop = "adrop", audioShift = "ashift", audioCrop = "acrop"
+    }
 
     public init() {}
 
     /// Parses `name[=value],…`; errors name the part that is wrong and what is allowed.
     public init(parsing text: String) throws {
         func bad(_ why: String) -> DatasetError {
-            .badConfiguration("--augment \(text): \(why) (settings: crop, drop=P, flip[=P], jitter=PX, tjitter=US, skew=K, noise=N)")
+            .badConfiguration("--augment \(text): \(why) (settings: crop, drop=P, flip[=P], jitter=PX, tjitter=US, skew=K, noise=N; audio: adrop=P, ashift=K, acrop=F)")
         }
         for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
             let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
@@ -64,10 +82,17 @@ public struct AugmentationSettings: Codable, Sendable, Hashable, CustomStringCon
                     throw bad("noise needs a whole number of events, got '\(value ?? "")'")
                 }
                 noise = n
+            case "adrop": audioDrop = try number(0...1)
+            case "ashift":
+                guard let value, let k = Int(value), (0...63).contains(k) else {
+                    throw bad("ashift needs a whole number of channels in 0…63, got '\(value ?? "")'")
+                }
+                audioShift = k
+            case "acrop": audioCrop = try number(0...0.49)
             default: throw bad("unknown setting '\(name)'")
             }
         }
-        guard !stages.isEmpty || crop == true else { throw bad("no augmentation given") }
+        guard !stages.isEmpty || crop == true || !audioStages.isEmpty else { throw bad("no augmentation given") }
     }
 
     /// The stages, in the fixed order of the table above.
@@ -84,6 +109,26 @@ public struct AugmentationSettings: Codable, Sendable, Hashable, CustomStringCon
 
     public var pipeline: AugmentationPipeline { AugmentationPipeline(stages) }
 
+    /// The audio (cochlea) stages, in the fixed order of the table above.
+    public var audioStages: [any CochleaAugmentation] {
+        var s: [any CochleaAugmentation] = []
+        if let audioDrop { s.append(RandomEventDrop(maximumRate: audioDrop)) }
+        if let audioShift { s.append(RandomChannelShift(maximum: audioShift)) }
+        if let audioCrop { s.append(RandomSpanCrop(maximumFraction: audioCrop)) }
+        return s
+    }
+
+    public var audioPipeline: CochleaAugmentationPipeline { CochleaAugmentationPipeline(audioStages) }
+
+    /// The names of the visual (DVS) settings given, and of the audio ones, as in the text.
+    public var visualNames: [String] {
+        [("crop", crop == true ? 1.0 : nil), ("drop", drop), ("flip", flip), ("jitter", jitter),
+         ("tjitter", timeJitter), ("skew", skew), ("noise", noise.map(Double.init))].compactMap { $0.1 == nil ? nil : $0.0 }
+    }
+    public var audioNames: [String] {
+        [("adrop", audioDrop), ("ashift", audioShift.map(Double.init)), ("acrop", audioCrop)].compactMap { $0.1 == nil ? nil : $0.0 }
+    }
+
     /// The settings as `--augment` text, in the fixed order.
     public var description: String {
         func f(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
@@ -95,6 +140,9 @@ public struct AugmentationSettings: Codable, Sendable, Hashable, CustomStringCon
         if let timeJitter { parts.append("tjitter=\(f(timeJitter))") }
         if let skew { parts.append("skew=\(f(skew))") }
         if let noise { parts.append("noise=\(noise)") }
+        if let audioDrop { parts.append("adrop=\(f(audioDrop))") }
+        if let audioShift { parts.append("ashift=\(audioShift)") }
+        if let audioCrop { parts.append("acrop=\(f(audioCrop))") }
         return parts.joined(separator: ",")
     }
 }

@@ -58,6 +58,10 @@ public struct EventFolderDataset: AugmentableDataset {
     /// `augmentation.crop`, drawn first), then `augmentation`'s stages, all drawing from one
     /// `SeededGenerator(seed: seed)`, then framed.
     public func sample(_ index: Int, augmentedBy augmentation: AugmentationSettings, seed: UInt64) throws -> AudioVisualSample {
+        guard augmentation.audioNames.isEmpty else {
+            throw DatasetError.badConfiguration("--augment \(augmentation): \(augmentation.audioNames.joined(separator: ", ")) "
+                + "augment cochlea (audio) events, and \(configuration.folder) has DVS events only")
+        }
         var rng = SeededGenerator(seed: seed)
         let fit = configuration.sensorFit
         let recorded = try events(index, fitted: false)

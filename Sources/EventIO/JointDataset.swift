@@ -130,7 +130,7 @@ public struct JointDatasetCatalog: Sendable {
 /// let (train, test) = try JointDataset.load(config)
 /// let sample = try train.sample(0)   // visual [64, 2, 32, 32], audio [64, 64], label 0
 /// ```
-public struct JointDataset: AudioVisualDataset {
+public struct JointDataset: AugmentableDataset {
     public let configuration: JointDatasetConfiguration
     public let split: Split
     /// The pairs of this split, in order (by class, then visual canonical order).
@@ -141,6 +141,8 @@ public struct JointDataset: AudioVisualDataset {
     public let audioFrames: FrameStore
     /// Messages about source files skipped (unreadable, malformed) while framing now.
     public let warnings: [String]
+    /// The audio events read for augmented samples, kept (an N-TIDIGITS digit is ~10⁴ events).
+    let audioEvents: AudioEventMemo
 
     public var count: Int { pairs.count }
     public var classCount: Int { 10 }
@@ -168,6 +170,33 @@ public struct JointDataset: AudioVisualDataset {
         return p.label
     }
 
+    /// Sample `index` with its audio augmented: the visual frames from the store (the joint
+    /// dataset has no visual augmentation), the audio's events (read once, then kept in
+    /// memory) through `augmentation.audioPipeline` drawing from `SeededGenerator(seed:)`,
+    /// then framed with `configuration.audioFraming`. Never touches the frame cache.
+    public func sample(_ index: Int, augmentedBy augmentation: AugmentationSettings, seed: UInt64) throws -> AudioVisualSample {
+        guard index >= 0, index < pairs.count else {
+            throw DatasetError.badConfiguration("sample index \(index) out of 0..<\(pairs.count)")
+        }
+        guard augmentation.visualNames.isEmpty else {
+            throw DatasetError.badConfiguration("--augment \(augmentation): \(augmentation.visualNames.joined(separator: ", ")) "
+                + "augment DVS events, and the joint dataset's visual frames are cached; its audio takes adrop, ashift, acrop")
+        }
+        let p = pairs[index]
+        let a = catalog.audio[p.audio]
+        let file = catalog.audioFile, shd = catalog.shdFiles
+        let events = try audioEvents.events(p.audio) {
+            if let file { return try file.events(key: a.key, split: a.fileSplit) }
+            guard let n = a.shdSample, let f = shd[a.fileSplit] else {
+                throw DatasetError.badConfiguration("\(catalog.audioSource): audio sample \(a.key) has no source file")
+            }
+            return try f.events(n)
+        }
+        var rng = SeededGenerator(seed: seed)
+        let audio = configuration.audioFraming(augmentation.audioPipeline(events, using: &rng))
+        return AudioVisualSample(visual: visualFrames.tensor(p.visual), audio: audio, label: p.label)
+    }
+
     /// One split. To get both, `load` frames (or opens the cache) only once.
     public init(configuration: JointDatasetConfiguration, split: Split) throws {
         let both = try JointDataset.load(configuration)
@@ -178,6 +207,7 @@ public struct JointDataset: AudioVisualDataset {
                  visualFrames: FrameStore, audioFrames: FrameStore, warnings: [String]) throws {
         self.configuration = configuration; self.split = split; self.catalog = catalog
         self.visualFrames = visualFrames; self.audioFrames = audioFrames; self.warnings = warnings
+        audioEvents = AudioEventMemo()
         pairs = try catalog.pairs(split: split, mode: configuration.splitMode,
                                   visualValid: visualFrames.valid, audioValid: audioFrames.valid)
     }
@@ -265,6 +295,21 @@ public struct JointDataset: AudioVisualDataset {
         guard stat(url.path, &s) == 0 else { return "\(url.path)\t-1" }
         func ns(_ t: timespec) -> Int64 { Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec) }
         return "\(url.path)\t\(s.st_size)\t\(ns(s.st_mtim))\t\(ns(s.st_ctim))\t\(s.st_ino)"
+    }
+}
+
+/// The cochlea events of audio samples (by index into `catalog.audio`), read on first use
+/// and kept. `@unchecked Sendable`: every access holds `lock`.
+final class AudioEventMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: [Int: CochleaEvents] = [:]
+    func events(_ index: Int, read: () throws -> CochleaEvents) throws -> CochleaEvents {
+        lock.lock()
+        if let hit = kept[index] { lock.unlock(); return hit }
+        lock.unlock()
+        let events = try read()
+        lock.lock(); kept[index] = events; lock.unlock()
+        return events
     }
 }
 

@@ -56,10 +56,13 @@ public final class Trainer {
         }
         let wantVisual = [model.timesteps] + model.visualFrameShape
         let wantAudio = [model.timesteps, model.audioChannels]
-        if training.augmentation != nil, !(trainSet is any AugmentableDataset) {
-            let data = dataDescription["source"].flatMap { try? DataSource.fromJSON($0, source: "") }?.location
-            throw ConfigurationError.invalid("augmentation works on event datasets framed on the fly (DVS128 Gesture, CIFAR10-DVS, "
-                + "N-Caltech101, N-MNIST folders); the training set\(data.map { " (\($0))" } ?? "") has framed samples only")
+        if let augmentation = training.augmentation {
+            guard let events = trainSet as? any AugmentableDataset else {
+                let data = dataDescription["source"].flatMap { try? DataSource.fromJSON($0, source: "") }?.location
+                throw ConfigurationError.invalid("augmentation works on event datasets framed on the fly (DVS128 Gesture, CIFAR10-DVS, "
+                    + "N-Caltech101, N-MNIST folders; the joint dataset's audio); the training set\(data.map { " (\($0))" } ?? "") has framed samples only")
+            }
+            _ = try events.sample(0, augmentedBy: augmentation, seed: 0)   // a setting this data cannot take stops here, named
         }
         for (name, set) in [("training", trainSet), ("test", testSet)] {
             if model.mode.usesVisual && set.visualShape != wantVisual {

@@ -206,3 +206,29 @@ final class JointDatasetTests: XCTestCase {
         XCTAssertThrowsError(try bad.validate())
     }
 }
+
+extension JointDatasetTests {
+    /// The audio of an augmented joint sample: from the seed only (a resumed run's epoch
+    /// gives the same), different from the clean frames, visual unchanged; DVS settings refused.
+    func testAudioAugmentationSeededAndOnlyOnRequest() throws {
+        let (root, _) = try makeDataset(self)
+        let (train, test) = try JointDataset.load(configuration(root))
+        let settings = try AugmentationSettings(parsing: "adrop=0.9,ashift=4,acrop=0.3")
+        let clean = try train.sample(3)
+        let epoch = AugmentedEpoch(train, augmentation: settings, runSeed: 5, epoch: 2)
+        let first = try epoch.sample(3)
+        let again = try AugmentedEpoch(train, augmentation: settings, runSeed: 5, epoch: 2).sample(3)   // as after a resume
+        XCTAssertEqual(first.audio.scalars, again.audio.scalars)
+        XCTAssertEqual(first.visual.scalars, clean.visual.scalars)
+        XCTAssertEqual(first.audio.shape, clean.audio.shape)
+        XCTAssertEqual(first.label, clean.label)
+        let other = try AugmentedEpoch(train, augmentation: settings, runSeed: 5, epoch: 3).sample(3)
+        XCTAssertNotEqual(first.audio.scalars, other.audio.scalars)
+        XCTAssertNotEqual(first.audio.scalars, clean.audio.scalars)
+        XCTAssertEqual(try train.sample(3).audio.scalars, clean.audio.scalars, "clean samples stay unaugmented")
+        XCTAssertEqual(try test.sample(0).audio.scalars, try test.sample(0).audio.scalars)
+        XCTAssertThrowsError(try train.sample(0, augmentedBy: AugmentationSettings(parsing: "flip"), seed: 1)) { error in
+            XCTAssertTrue("\(error)".contains("flip"), "\(error)")
+        }
+    }
+}
