@@ -153,6 +153,9 @@ public protocol AugmentableDataset: AudioVisualDataset {
     /// Sample `index`, its events augmented by `augmentation` drawing from
     /// `SeededGenerator(seed:)` before framing. Never read from nor written to a frame cache.
     func sample(_ index: Int, augmentedBy augmentation: AugmentationSettings, seed: UInt64) throws -> AudioVisualSample
+    /// Throws, naming the settings, where `augmentation` has settings this data's events cannot
+    /// take (audio settings on DVS events, DVS settings on cochlea events); reads nothing.
+    func check(_ augmentation: AugmentationSettings) throws
 }
 
 /// One epoch's view of an augmentable training set: sample i is augmented with the seed

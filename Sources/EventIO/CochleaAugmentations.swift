@@ -41,12 +41,7 @@ public struct RandomEventDrop: CochleaAugmentation, Equatable {
     }
     public func callAsFunction(_ events: CochleaEvents, using rng: inout SeededGenerator) -> CochleaEvents {
         let rate = maximumRate * rng.unitInterval()
-        var out = CochleaEvents(channelCount: events.channelCount)
-        out.t.reserveCapacity(events.count); out.channel.reserveCapacity(events.count)
-        for i in 0..<events.count where rng.unitInterval() >= rate {
-            out.append(t: events.t[i], channel: events.channel[i])
-        }
-        return out
+        return events._filtered { _ in rng.unitInterval() >= rate }
     }
 }
 

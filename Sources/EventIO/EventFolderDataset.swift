@@ -56,12 +56,16 @@ public struct EventFolderDataset: AugmentableDataset {
 
     /// The sample's events fitted to the input (the last crop at a random place with
     /// `augmentation.crop`, drawn first), then `augmentation`'s stages, all drawing from one
-    /// `SeededGenerator(seed: seed)`, then framed.
-    public func sample(_ index: Int, augmentedBy augmentation: AugmentationSettings, seed: UInt64) throws -> AudioVisualSample {
+    public func check(_ augmentation: AugmentationSettings) throws {
         guard augmentation.audioNames.isEmpty else {
             throw DatasetError.badConfiguration("--augment \(augmentation): \(augmentation.audioNames.joined(separator: ", ")) "
                 + "augment cochlea (audio) events, and \(configuration.folder) has DVS events only")
         }
+    }
+
+    /// `SeededGenerator(seed: seed)`, then framed.
+    public func sample(_ index: Int, augmentedBy augmentation: AugmentationSettings, seed: UInt64) throws -> AudioVisualSample {
+        try check(augmentation)
         var rng = SeededGenerator(seed: seed)
         let fit = configuration.sensorFit
         let recorded = try events(index, fitted: false)

@@ -178,23 +178,19 @@ public struct JointDataset: AugmentableDataset {
         guard index >= 0, index < pairs.count else {
             throw DatasetError.badConfiguration("sample index \(index) out of 0..<\(pairs.count)")
         }
+        try check(augmentation)
+        let p = pairs[index]
+        let events = try audioEvents.events(p.audio) { try catalog.events(ofAudio: p.audio) }
+        var rng = SeededGenerator(seed: seed)
+        let audio = configuration.audioFraming(augmentation.audioPipeline(events, using: &rng))
+        return AudioVisualSample(visual: visualFrames.tensor(p.visual), audio: audio, label: p.label)
+    }
+
+    public func check(_ augmentation: AugmentationSettings) throws {
         guard augmentation.visualNames.isEmpty else {
             throw DatasetError.badConfiguration("--augment \(augmentation): \(augmentation.visualNames.joined(separator: ", ")) "
                 + "augment DVS events, and the joint dataset's visual frames are cached; its audio takes adrop, ashift, acrop")
         }
-        let p = pairs[index]
-        let a = catalog.audio[p.audio]
-        let file = catalog.audioFile, shd = catalog.shdFiles
-        let events = try audioEvents.events(p.audio) {
-            if let file { return try file.events(key: a.key, split: a.fileSplit) }
-            guard let n = a.shdSample, let f = shd[a.fileSplit] else {
-                throw DatasetError.badConfiguration("\(catalog.audioSource): audio sample \(a.key) has no source file")
-            }
-            return try f.events(n)
-        }
-        var rng = SeededGenerator(seed: seed)
-        let audio = configuration.audioFraming(augmentation.audioPipeline(events, using: &rng))
-        return AudioVisualSample(visual: visualFrames.tensor(p.visual), audio: audio, label: p.label)
     }
 
     /// One split. To get both, `load` frames (or opens the cache) only once.
@@ -248,8 +244,7 @@ public struct JointDataset: AugmentableDataset {
             cache: cacheFolder.map { .init(directory: $0, name: file == nil ? "shd" : "n-tidigits", key: audioKey) },
             label: "\(audioName) frames", progress: configuration.showProgress, policy: configuration.badFiles
         ) { i in
-            let events = try file?.events(key: audio[i].key, split: audio[i].fileSplit)
-                ?? shd[audio[i].fileSplit]!.events(audio[i].shdSample!)
+            let events = try catalog.events(ofAudio: i)
             if events.count == 0 { emptyAudio.add(audio[i].key) }
             return audioFraming(events)
         }
@@ -320,4 +315,16 @@ final class EmptySampleTally: @unchecked Sendable {
     private var collected: [String] = []
     func add(_ name: String) { lock.lock(); collected.append(name); lock.unlock() }
     var names: [String] { lock.lock(); defer { lock.unlock() }; return collected.sorted() }
+}
+
+extension JointDatasetCatalog {
+    /// The cochlea events of audio sample `i` (N-TIDIGITS by key, SHD by sample number).
+    func events(ofAudio i: Int) throws -> CochleaEvents {
+        let a = audio[i]
+        if let audioFile { return try audioFile.events(key: a.key, split: a.fileSplit) }
+        guard let n = a.shdSample, let f = shdFiles[a.fileSplit] else {
+            throw DatasetError.badConfiguration("\(audioSource): audio sample \(a.key) has no source file")
+        }
+        return try f.events(n)
+    }
 }

@@ -62,7 +62,7 @@ public final class Trainer {
                 throw ConfigurationError.invalid("augmentation works on event datasets framed on the fly (DVS128 Gesture, CIFAR10-DVS, "
                     + "N-Caltech101, N-MNIST folders; the joint dataset's audio); the training set\(data.map { " (\($0))" } ?? "") has framed samples only")
             }
-            _ = try events.sample(0, augmentedBy: augmentation, seed: 0)   // a setting this data cannot take stops here, named
+            try events.check(augmentation)   // a setting this data cannot take stops here, named
         }
         for (name, set) in [("training", trainSet), ("test", testSet)] {
             if model.mode.usesVisual && set.visualShape != wantVisual {

@@ -230,5 +230,10 @@ extension JointDatasetTests {
         XCTAssertThrowsError(try train.sample(0, augmentedBy: AugmentationSettings(parsing: "flip"), seed: 1)) { error in
             XCTAssertTrue("\(error)".contains("flip"), "\(error)")
         }
+        // the trainer's start-up check: DVS settings refused by name, audio ones taken
+        XCTAssertThrowsError(try train.check(AugmentationSettings(parsing: "adrop=0.2,jitter=1"))) { error in
+            XCTAssertTrue("\(error)".contains(": jitter augment DVS events"), "\(error)")
+        }
+        XCTAssertNoThrow(try train.check(AugmentationSettings(parsing: "adrop=0.2,ashift=1")))
     }
 }
